@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tx",
+    products: [
+        .executable(name: "tx", targets: ["tx"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS, opened with dlopen after choosing the CPU core (see tx_blas.h).
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // GNU readline, linked as a system library.
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+
+        .target(name: "Lang"),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Transformer", dependencies: ["Tensor"]),
+        .target(name: "Interpreter", dependencies: ["Lang", "Tensor", "Transformer", "CReadline"]),
+        .executableTarget(name: "tx", dependencies: [
+            "Interpreter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "txbench", dependencies: ["Tensor", "Transformer", "Interpreter"],
+                          path: "Benchmarks/txbench"),
+
+        .testTarget(name: "LangTests", dependencies: ["Lang"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"]),
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor"]),
+    ]
+)

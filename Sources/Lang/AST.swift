@@ -1,0 +1,169 @@
+/// The syntax tree of LANGUAGE.md §2–§5. Every node carries the span it was parsed from.
+
+public enum UnaryOperator: String, Sendable {
+    case negate = "-"
+    case not = "!"
+}
+
+public enum BinaryOperator: String, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", matmul = "@", modulo = "%"
+    case power = "^"
+    case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+
+    public var isComparison: Bool {
+        switch self {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        default: return false
+        }
+    }
+}
+
+public enum LogicalOperator: String, Sendable {
+    case and = "&&"
+    case or = "||"
+}
+
+public final class Expr: Sendable {
+    public let kind: ExprKind
+    public let span: SourceSpan
+    public init(_ kind: ExprKind, _ span: SourceSpan) {
+        self.kind = kind
+        self.span = span
+    }
+}
+
+public indirect enum ExprKind: Sendable {
+    case number(Double)
+    case string(String)
+    case bool(Bool)
+    case none
+    case name(String)
+    /// `[a, b, c]`: a tensor literal or a list, decided when evaluated (§3).
+    case list([Expr])
+    /// `{a: 1, "b.c": x}`; keys are identifiers or strings, in order.
+    case record([RecordEntry])
+    case unary(UnaryOperator, Expr)
+    case binary(BinaryOperator, Expr, Expr)
+    case logical(LogicalOperator, Expr, Expr)
+    case call(callee: Expr, arguments: [Argument])
+    case index(Expr, [IndexItem])
+    case field(Expr, name: String)
+    /// `x'`: swaps the last two axes.
+    case transpose(Expr)
+    /// `if c { a } else { b }`; `else if` is an else block holding one `if` expression.
+    case ifElse(condition: Expr, then: Block, otherwise: Block?)
+    /// `fn(x) = x * 2` or `fn(x) { ... }`.
+    case function(FunctionDecl)
+}
+
+public struct RecordEntry: Sendable {
+    public let key: String
+    public let value: Expr
+    public let keySpan: SourceSpan
+    public init(key: String, value: Expr, keySpan: SourceSpan) {
+        self.key = key
+        self.value = value
+        self.keySpan = keySpan
+    }
+}
+
+public struct Argument: Sendable {
+    /// The keyword in `softmax(e, axis=-1)`; nil for a positional argument.
+    public let label: String?
+    public let value: Expr
+    public let span: SourceSpan
+    public init(label: String?, value: Expr, span: SourceSpan) {
+        self.label = label
+        self.value = value
+        self.span = span
+    }
+}
+
+public enum IndexItem: Sendable {
+    /// `x[i]`: a number, a one-element tensor, or an integral tensor to gather with.
+    case single(Expr)
+    /// `x[a:b:c]`, any part may be missing.
+    case slice(start: Expr?, stop: Expr?, step: Expr?, span: SourceSpan)
+}
+
+public struct Block: Sendable {
+    public let statements: [Stmt]
+    public let span: SourceSpan
+    public init(statements: [Stmt], span: SourceSpan) {
+        self.statements = statements
+        self.span = span
+    }
+}
+
+public struct Parameter: Sendable {
+    public let name: String
+    public let defaultValue: Expr?
+    public let span: SourceSpan
+    public init(name: String, defaultValue: Expr?, span: SourceSpan) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.span = span
+    }
+}
+
+public enum FunctionBody: Sendable {
+    /// `fn f(x) = expr`
+    case expression(Expr)
+    /// `fn f(x) { ... }`: the value of the last statement is returned.
+    case block(Block)
+}
+
+public final class FunctionDecl: Sendable {
+    /// nil for an anonymous `fn(x) = ...`.
+    public let name: String?
+    public let parameters: [Parameter]
+    public let body: FunctionBody
+    public let span: SourceSpan
+    public init(name: String?, parameters: [Parameter], body: FunctionBody, span: SourceSpan) {
+        self.name = name
+        self.parameters = parameters
+        self.body = body
+        self.span = span
+    }
+}
+
+public struct Stmt: Sendable {
+    public let kind: StmtKind
+    public let span: SourceSpan
+    /// A trailing `;` silences the REPL's printing of an expression's value.
+    public let silenced: Bool
+    /// The `#` comment lines directly above the statement (text after `#`, trimmed of one
+    /// leading space), used as narration by `--step`. Empty when there are none.
+    public let comments: [String]
+    public init(kind: StmtKind, span: SourceSpan, silenced: Bool = false, comments: [String] = []) {
+        self.kind = kind
+        self.span = span
+        self.silenced = silenced
+        self.comments = comments
+    }
+}
+
+public enum StmtKind: Sendable {
+    case expression(Expr)
+    /// `target = value`; the target is a `.name`, `.field` or `.index` expression.
+    case assign(target: Expr, value: Expr)
+    /// `target += value` and friends (`+ - * / @ ^ %`).
+    case compoundAssign(BinaryOperator, target: Expr, value: Expr)
+    /// `fn name(...) ...`
+    case function(FunctionDecl)
+    case forLoop(variable: String, variableSpan: SourceSpan, iterable: Expr, body: Block)
+    case whileLoop(condition: Expr, body: Block)
+    case breakLoop
+    case continueLoop
+    case returnValue(Expr?)
+}
+
+/// A parsed source: its statements in order.
+public struct Program: Sendable {
+    public let statements: [Stmt]
+    public let source: Source
+    public init(statements: [Stmt], source: Source) {
+        self.statements = statements
+        self.source = source
+    }
+}

@@ -1,0 +1,77 @@
+/// A piece of tx source text: a script file, a `-e` expression or one REPL entry.
+public final class Source: Sendable {
+    /// What errors call it: a file path, `<expr>` or `<repl>`.
+    public let name: String
+    public let text: String
+    /// The UTF-8 bytes of `text`; spans are byte offsets into these.
+    public let bytes: [UInt8]
+    /// Byte offset at which each line starts (line 1 at index 0).
+    public let lineStarts: [Int]
+
+    public init(name: String, text: String) {
+        self.name = name
+        self.text = text
+        let bytes = Array(text.utf8)
+        self.bytes = bytes
+        var starts = [0]
+        for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            starts.append(offset + 1)
+        }
+        self.lineStarts = starts
+    }
+
+    /// The 1-based line holding `offset`.
+    public func line(at offset: Int) -> Int {
+        var low = 0, high = lineStarts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        return low + 1
+    }
+
+    /// The text of a 1-based line, without its newline.
+    public func lineText(_ line: Int) -> String {
+        guard line >= 1, line <= lineStarts.count else { return "" }
+        let start = lineStarts[line - 1]
+        var end = line < lineStarts.count ? lineStarts[line] : bytes.count
+        while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") {
+            end -= 1
+        }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// The 1-based column (in characters) of `offset` within its line.
+    public func column(at offset: Int) -> Int {
+        let start = lineStarts[line(at: offset) - 1]
+        let clamped = min(max(offset, start), bytes.count)
+        return String(decoding: bytes[start..<clamped], as: UTF8.self).count + 1
+    }
+}
+
+/// Where a node or an error sits in its source: the bytes `start..<end`.
+public struct SourceSpan: Sendable {
+    public let source: Source
+    public let start: Int
+    public let end: Int
+
+    public init(source: Source, start: Int, end: Int) {
+        self.source = source
+        self.start = start
+        self.end = max(start, end)
+    }
+
+    public var line: Int { source.line(at: start) }
+    public var column: Int { source.column(at: start) }
+
+    /// The span from the start of `self` to the end of `other`.
+    public func through(_ other: SourceSpan) -> SourceSpan {
+        SourceSpan(source: source, start: min(start, other.start), end: max(end, other.end))
+    }
+
+    /// The source text the span covers.
+    public var text: String {
+        let lo = min(max(start, 0), source.bytes.count), hi = min(max(end, lo), source.bytes.count)
+        return String(decoding: source.bytes[lo..<hi], as: UTF8.self)
+    }
+}

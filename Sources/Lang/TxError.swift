@@ -1,0 +1,72 @@
+/// The one error type of tx: every failure the user must hear about, from the lexer to
+/// the tensor kernels, ends up as a `TxError` with a kind, a message and (where known)
+/// the span it happened at. `rendered()` is the single place that formats it.
+public struct TxError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case syntax          // the text does not parse
+        case name            // unknown variable, field, builtin or keyword argument
+        case type            // a value of the wrong kind
+        case shape           // tensor shapes that do not fit
+        case index           // out of range or non-integral index
+        case value           // a right kind of value with a wrong content
+        case arity           // wrong number of arguments
+        case assertion       // assert / assert_close failed
+        case io              // files: missing, truncated, malformed
+        case memory          // an allocation over the limit
+        case limit           // nesting or recursion too deep
+        case interrupted     // Ctrl-C
+    }
+
+    public var kind: Kind
+    /// The full first line after `error: `, e.g. "shape mismatch in @: ...".
+    public var message: String
+    public var span: SourceSpan?
+    /// Calls that led here, innermost first, shown under the main location.
+    public var trace: [SourceSpan]
+
+    public init(_ kind: Kind, _ message: String, at span: SourceSpan? = nil) {
+        self.kind = kind
+        self.message = message
+        self.span = span
+        self.trace = []
+    }
+
+    public var description: String { rendered() }
+
+    /// The error as tx shows it:
+    /// ```
+    /// error: shape mismatch in @: [4, 8] @ [4, 8] (inner sizes 8 and 4 differ)
+    ///   --> attn.tx:7:7
+    ///   |
+    /// 7 | e = Q @ K / sqrt(8)
+    ///   |       ^
+    /// ```
+    public func rendered() -> String {
+        var out = "error: \(message)"
+        guard let span else { return out }
+        let line = span.line, column = span.column
+        let text = span.source.lineText(line)
+        let gutter = String(line).count
+        let pad = String(repeating: " ", count: gutter)
+        // Underline the span on its first line; at least one caret.
+        let lineEnd = span.source.lineStarts.count > line ? span.source.lineStarts[line] - 1 : span.source.bytes.count
+        let endOnLine = min(span.end, lineEnd)
+        let width = max(1, span.source.column(at: max(endOnLine, span.start)) - column)
+        let displayed = text.replacingTabs()
+        out += "\n\(pad) --> \(span.source.name):\(line):\(column)"
+        out += "\n\(pad) |"
+        out += "\n\(line) | \(displayed)"
+        out += "\n\(pad) | " + String(repeating: " ", count: column - 1) + String(repeating: "^", count: width)
+        for call in trace {
+            out += "\n\(pad)... called from \(call.source.name):\(call.line):\(call.column)"
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Tabs as single spaces, so that carets line up with the text above them.
+    fileprivate func replacingTabs() -> String {
+        String(map { $0 == "\t" ? " " : $0 })
+    }
+}

@@ -1,0 +1,78 @@
+import Glibc
+import Synchronization
+
+/// Accounting for tensor memory. Every tensor buffer is counted while it lives; an
+/// allocation that would take the total over `limit` fails with an error instead of
+/// letting the kernel kill the process.
+public enum Memory {
+    private static let live = Atomic<Int>(0)
+    private static let peak = Atomic<Int>(0)
+    private static let limitBytes = Atomic<Int>(defaultLimit)
+
+    /// Three quarters of physical memory.
+    public static let defaultLimit: Int = {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return 8 << 30 }
+        return pages * pageSize / 4 * 3
+    }()
+
+    /// The most bytes all live tensors may hold together.
+    public static var limit: Int {
+        get { limitBytes.load(ordering: .relaxed) }
+        set { limitBytes.store(max(0, newValue), ordering: .relaxed) }
+    }
+    /// Bytes held by live tensors now.
+    public static var liveBytes: Int { live.load(ordering: .relaxed) }
+    /// The largest `liveBytes` seen since the last `resetPeak()`.
+    public static var peakBytes: Int { peak.load(ordering: .relaxed) }
+    public static func resetPeak() { peak.store(liveBytes, ordering: .relaxed) }
+
+    static func reserve(_ bytes: Int, shape: [Int]) throws {
+        let now = live.add(bytes, ordering: .relaxed).newValue
+        if now > limit {
+            live.subtract(bytes, ordering: .relaxed)
+            throw TensorError(.memory, "memory limit: a tensor of shape \(describe(shape: shape)) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")
+        }
+        var seen = peak.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    static func release(_ bytes: Int) {
+        live.subtract(bytes, ordering: .relaxed)
+    }
+
+    /// `1.5 GB`, `12 MB`, `300 B`.
+    public static func format(bytes: Int) -> String {
+        let units = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, name) in units where bytes >= size {
+            let value = Double(bytes) / Double(size)
+            let rounded = (value * 10).rounded() / 10
+            let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+            return "\(text) \(name)"
+        }
+        return "\(bytes) B"
+    }
+}
+
+/// Ctrl-C. The REPL's signal handler sets the flag; long loops in kernels and in the
+/// interpreter poll it and stop with an `interrupted` error.
+public enum Interrupt {
+    private static let flag = Atomic<Bool>(false)
+
+    public static func request() { flag.store(true, ordering: .relaxed) }
+    public static func clear() { flag.store(false, ordering: .relaxed) }
+    public static var isRequested: Bool { flag.load(ordering: .relaxed) }
+
+    /// Throws (and clears the flag) when Ctrl-C was pressed.
+    @inline(__always)
+    public static func check() throws {
+        if flag.load(ordering: .relaxed) {
+            flag.store(false, ordering: .relaxed)
+            throw TensorError(.interrupted, "interrupted")
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Glibc
+
+/// A counted float32 buffer. Tensors share storages: views (transpose, slices) point
+/// into the same buffer with other strides.
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    /// A buffer of `count` floats, zeroed when `zeroed`, else uninitialised.
+    init(count: Int, zeroed: Bool, shape: [Int]) throws {
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        try Memory.reserve(bytes, shape: shape)
+        let raw = zeroed ? calloc(max(count, 1), MemoryLayout<Float>.stride) : malloc(bytes)
+        guard let raw else {
+            Memory.release(bytes)
+            throw TensorError(.memory, "out of memory: a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
+        }
+        self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+    }
+
+    deinit {
+        free(pointer)
+        Memory.release(max(count, 1) * MemoryLayout<Float>.stride)
+    }
+}
+
+/// A float32 tensor of any rank (0-d included), row-major.
+///
+/// A tensor is a view: `shape`, `strides` (in elements, may be 0 for broadcast axes)
+/// and `offset` into a shared `storage`. Operations that produce new values allocate
+/// contiguous results; `transposed`, slicing and `reshape` of contiguous data are views.
+/// Kernels call `contiguous()` first and then loop over a flat buffer.
+public struct Tensor: @unchecked Sendable {
+    public let storage: TensorStorage
+    public let shape: [Int]
+    public let strides: [Int]
+    public let offset: Int
+
+    public init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int) {
+        self.storage = storage
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+    }
+
+    /// A new contiguous tensor; its contents are uninitialised unless `zeroed`.
+    public init(uninitializedShape shape: [Int], zeroed: Bool = false) throws {
+        let count = try Tensor.elementCount(shape)
+        self.storage = try TensorStorage(count: count, zeroed: zeroed, shape: shape)
+        self.shape = shape
+        self.strides = Tensor.contiguousStrides(shape)
+        self.offset = 0
+    }
+
+    public static func zeros(_ shape: [Int]) throws -> Tensor {
+        try Tensor(uninitializedShape: shape, zeroed: true)
+    }
+
+    public static func full(_ value: Float, _ shape: [Int]) throws -> Tensor {
+        let t = try Tensor(uninitializedShape: shape)
+        t.storage.pointer.update(repeating: value, count: t.count)
+        return t
+    }
+
+    /// A tensor holding `values` (row-major) with `shape`.
+    public init(shape: [Int], values: [Float]) throws {
+        let count = try Tensor.elementCount(shape)
+        guard count == values.count else {
+            throw TensorError.shape("\(values.count) values do not fill a tensor of shape \(describe(shape: shape))")
+        }
+        try self.init(uninitializedShape: shape)
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { storage.pointer.update(from: base, count: count) }
+        }
+    }
+
+    /// A 0-d tensor.
+    public init(scalar: Float) throws {
+        try self.init(shape: [], values: [scalar])
+    }
+
+    public var rank: Int { shape.count }
+    public var count: Int { shape.reduce(1, *) }
+
+    /// Whether the elements lie in row-major order without gaps from `offset` on.
+    public var isContiguous: Bool {
+        var expected = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] != 1 {
+            if strides[axis] != expected { return false }
+            expected *= shape[axis]
+        }
+        return true
+    }
+
+    /// The same values in a contiguous buffer: `self` when it already is one.
+    public func contiguous() throws -> Tensor {
+        if isContiguous { return self }
+        let result = try Tensor(uninitializedShape: shape)
+        copyElements(to: result.storage.pointer)
+        return result
+    }
+
+    /// A contiguous copy that shares nothing with `self`.
+    public func copy() throws -> Tensor {
+        let result = try Tensor(uninitializedShape: shape)
+        copyElements(to: result.storage.pointer)
+        return result
+    }
+
+    /// Writes the elements in row-major order to `destination`.
+    public func copyElements(to destination: UnsafeMutablePointer<Float>) {
+        let n = count
+        if n == 0 { return }
+        if isContiguous {
+            destination.update(from: storage.pointer + offset, count: n)
+            return
+        }
+        let source = storage.pointer + offset
+        forEachRow { row, base, length, step in
+            let target = destination + row * length
+            if step == 1 {
+                target.update(from: source + base, count: length)
+            } else {
+                for i in 0..<length { target[i] = source[base + i * step] }
+            }
+        }
+    }
+
+    /// Visits the tensor's innermost rows in row-major order: `body(rowIndex,
+    /// elementOffset, rowLength, rowStride)`, offsets relative to `offset`.
+    public func forEachRow(_ body: (Int, Int, Int, Int) -> Void) {
+        if shape.isEmpty { body(0, 0, 1, 1); return }
+        let last = shape.count - 1
+        let length = shape[last], step = strides[last]
+        let rows = length == 0 ? 0 : count / length
+        if rows == 0 { return }
+        var index = [Int](repeating: 0, count: last)
+        var base = 0
+        for row in 0..<rows {
+            body(row, base, length, step)
+            var axis = last - 1
+            while axis >= 0 {
+                index[axis] += 1
+                base += strides[axis]
+                if index[axis] < shape[axis] { break }
+                base -= strides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+
+    /// The elements in row-major order.
+    public var values: [Float] {
+        var result = [Float](repeating: 0, count: count)
+        result.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { copyElements(to: base) }
+        }
+        return result
+    }
+
+    /// The only element of a one-element tensor.
+    public var scalarValue: Float? {
+        count == 1 ? storage.pointer[offset] : nil
+    }
+
+    /// Runs `body` over the contiguous elements (copying first if needed).
+    public func withContiguousElements<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
+        let c = try contiguous()
+        return try body(UnsafeBufferPointer(start: c.storage.pointer + c.offset, count: c.count))
+    }
+
+    public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = running
+            running *= max(shape[axis], 1)
+        }
+        return strides
+    }
+
+    /// The number of elements of `shape`, checked for negative sizes and overflow.
+    public static func elementCount(_ shape: [Int]) throws -> Int {
+        var total = 1
+        for size in shape {
+            guard size >= 0 else { throw TensorError.value("negative size \(size) in shape \(describe(shape: shape))") }
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= Int(Int32.max) * 64 else {
+                throw TensorError(.memory, "memory limit: a tensor of shape \(describe(shape: shape)) is too large")
+            }
+            total = product
+        }
+        return total
+    }
+
+    /// Normalises a possibly negative axis against `rank` (`-1` is the last).
+    public static func normalize(axis: Int, rank: Int) throws -> Int {
+        let resolved = axis < 0 ? axis + rank : axis
+        guard resolved >= 0, resolved < rank else {
+            throw TensorError.index("axis \(axis) is out of range for a tensor of rank \(rank)")
+        }
+        return resolved
+    }
+}

@@ -1,0 +1,26 @@
+/// A failure inside a tensor operation. The interpreter attaches the source span of the
+/// expression that called the operation and turns it into its own error.
+public struct TensorError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        case shape, index, value, type, memory, io, interrupted
+    }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public static func shape(_ message: String) -> TensorError { TensorError(.shape, message) }
+    public static func index(_ message: String) -> TensorError { TensorError(.index, message) }
+    public static func value(_ message: String) -> TensorError { TensorError(.value, message) }
+    public static func io(_ message: String) -> TensorError { TensorError(.io, message) }
+}
+
+/// Formats a shape the way tx prints it: `[4, 8]`.
+public func describe(shape: [Int]) -> String {
+    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+}
