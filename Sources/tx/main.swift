@@ -1,1 +1,110 @@
-print("tx")
+import ArgumentParser
+import Glibc
+import Interpreter
+import Tensor
+
+/// The `tx` command: a REPL, a script runner, `-e`, and `--step`.
+@main
+struct TX: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tx",
+        abstract: "A REPL and scripting language for tensor experiments: self-attention and Transformers, fast on OpenBLAS.",
+        discussion: "With no FILE and no -e, tx starts the REPL (type :help there).")
+
+    @Argument(help: "A .tx script to run.")
+    var file: String?
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the script, as the list `args`.")
+    var scriptArguments: [String] = []
+
+    @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate EXPR and print its value.", valueName: "EXPR"))
+    var expression: String?
+
+    @Flag(help: "Run FILE one statement at a time: narration, statement, result; Enter for the next.")
+    var step = false
+
+    @Option(help: ArgumentHelp("Most memory tensors may use, e.g. 4G, 512M or 50% (default: 75% of RAM; also TX_MAX_MEMORY).", valueName: "SIZE"))
+    var maxMemory: String?
+
+    @Flag(help: "Print tx's version and the BLAS core and threads it uses.")
+    var version = false
+
+    mutating func run() throws {
+        if let limit = maxMemory ?? environment("TX_MAX_MEMORY") {
+            guard let bytes = parseSize(limit) else {
+                throw ValidationError("cannot read the memory size '\(limit)'; use e.g. 4G, 512M or 50%")
+            }
+            Memory.limit = bytes
+        }
+        if version {
+            print(versionText())
+            return
+        }
+        let interpreter = Interpreter()
+        interpreter.useColor = isatty(1) != 0 && environment("NO_COLOR") == nil && environment("TERM") != "dumb"
+        var status: Int32 = 0
+        if let expression {
+            status = Runner.runExpression(expression, interpreter: interpreter)
+        } else if let file {
+            interpreter.scriptArguments = scriptArguments
+            status = step
+                ? Runner.step(file, interpreter: interpreter, wait: isatty(0) != 0)
+                : Runner.runFile(file, interpreter: interpreter)
+        } else {
+            runREPL(interpreter)
+        }
+        fflush(stdout)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func runREPL(_ interpreter: Interpreter) {
+        let interactive = isatty(0) != 0
+        let reader: (String) -> REPL.LineInput
+        if interactive {
+            Terminal.installInterruptHandler()
+            var history: String? = environment("TX_HISTORY")
+            if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
+            if let history { Terminal.prepareHistory(at: history) }
+            print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
+            reader = Terminal.readlineReader(historyPath: history)
+        } else {
+            reader = Terminal.plainReader()
+        }
+        REPL(interpreter: interpreter, readLine: reader).run()
+        if interactive { print("") }
+    }
+}
+
+let txVersion = "0.1.0"
+
+func versionText() -> String {
+    let library = BLAS.library.isEmpty ? "none (plain C fallback kernel)" : BLAS.library
+    return """
+        tx \(txVersion)
+        BLAS: \(library)
+          core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")
+        """
+}
+
+func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+/// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of physical memory) in bytes.
+func parseSize(_ text: String) -> Int? {
+    var s = text.uppercased().filter { !$0.isWhitespace }
+    if s.hasSuffix("%") {
+        guard let percent = Double(s.dropLast()), percent > 0, percent <= 100 else { return nil }
+        return Int(Double(Memory.defaultLimit) / 0.75 * percent / 100)
+    }
+    if s.hasSuffix("B") { s.removeLast() }
+    if s.hasSuffix("I") { s.removeLast() }
+    let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
+    var multiplier = 1.0
+    if let last = s.last, let unit = units[last] {
+        multiplier = unit
+        s.removeLast()
+    }
+    guard let value = Double(s), value > 0, value * multiplier < 1e18 else { return nil }
+    return Int(value * multiplier)
+}

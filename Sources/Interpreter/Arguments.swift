@@ -1,0 +1,167 @@
+import Lang
+import Tensor
+
+/// The arguments of one builtin call, bound to its parameters by position and keyword.
+/// The accessors convert and check, and their errors name the builtin, the parameter
+/// and the argument's place in the source.
+public struct Arguments {
+    let builtin: Builtin
+    private var bound: [Value?]
+    private var boundSpans: [SourceSpan?]
+    /// The variadic arguments (`d...`), in order.
+    private(set) var rest: [Value]
+    private(set) var restSpans: [SourceSpan]
+    /// The whole call, for errors about the call as such.
+    let span: SourceSpan
+    let interpreter: Interpreter
+
+    init(builtin: Builtin, positional: [(Value, SourceSpan)], keywords: [(String, Value, SourceSpan)],
+         span: SourceSpan, interpreter: Interpreter) throws {
+        self.builtin = builtin
+        self.span = span
+        self.interpreter = interpreter
+        let parameters = builtin.parameters
+        bound = [Value?](repeating: nil, count: parameters.count)
+        boundSpans = [SourceSpan?](repeating: nil, count: parameters.count)
+        rest = []
+        restSpans = []
+        var next = 0
+        for (value, argSpan) in positional {
+            while next < parameters.count, !parameters[next].isVariadic, bound[next] != nil { next += 1 }
+            guard next < parameters.count else {
+                let most = parameters.count
+                throw TxError(.arity, "arity error: \(builtin.name) takes at most \(most) argument\(most == 1 ? "" : "s"), got \(positional.count)", at: argSpan)
+            }
+            if parameters[next].isVariadic {
+                rest.append(value)
+                restSpans.append(argSpan)
+            } else {
+                bound[next] = value
+                boundSpans[next] = argSpan
+                next += 1
+            }
+        }
+        for (label, value, argSpan) in keywords {
+            guard let index = parameters.firstIndex(where: { $0.name == label && !$0.isVariadic }) else {
+                let names = parameters.filter { !$0.isVariadic }.map(\.name)
+                var message = "name error: \(builtin.name) has no parameter '\(label)'"
+                if let near = nearestName(to: label, among: names) { message += " (did you mean '\(near)'?)" }
+                else if !names.isEmpty { message += "; its parameters are \(names.joined(separator: ", "))" }
+                throw TxError(.name, message, at: argSpan)
+            }
+            guard bound[index] == nil else {
+                throw TxError(.arity, "arity error: \(builtin.name) got two values for '\(label)'", at: argSpan)
+            }
+            bound[index] = value
+            boundSpans[index] = argSpan
+        }
+        for (i, parameter) in parameters.enumerated() where bound[i] == nil && !parameter.isVariadic {
+            guard let value = parameter.defaultValue else {
+                throw TxError(.arity, "arity error: \(builtin.signature) needs the argument '\(parameter.name)'", at: span)
+            }
+            bound[i] = value
+        }
+    }
+
+    private func index(_ name: String) -> Int {
+        builtin.parameters.firstIndex { $0.name == name } ?? 0
+    }
+
+    /// The argument for `name` (its default when not given).
+    public func value(_ name: String) -> Value {
+        bound[index(name)] ?? .none
+    }
+
+    /// Where the argument for `name` was written, or the call when it was not.
+    public func span(_ name: String) -> SourceSpan {
+        boundSpans[index(name)] ?? span
+    }
+
+    func typeError(_ name: String, expected: String, got value: Value) -> TxError {
+        TxError(.type, "type error: \(builtin.name) expects \(expected) for '\(name)', got \(article(value.typeDescription))", at: span(name))
+    }
+
+    public func tensor(_ name: String) throws -> Tensor {
+        let v = value(name)
+        guard let t = try Convert.tensor(v, at: span(name)) else { throw typeError(name, expected: "a tensor", got: v) }
+        return t
+    }
+
+    public func optionalTensor(_ name: String) throws -> Tensor? {
+        let v = value(name)
+        if v.isNone { return nil }
+        return try tensor(name)
+    }
+
+    public func number(_ name: String) throws -> Double {
+        let v = value(name)
+        guard let x = Convert.number(v) else { throw typeError(name, expected: "a number", got: v) }
+        return x
+    }
+
+    public func int(_ name: String) throws -> Int {
+        try Convert.integer(value(name), what: "\(builtin.name): '\(name)'", at: span(name))
+    }
+
+    public func optionalInt(_ name: String) throws -> Int? {
+        let v = value(name)
+        if v.isNone { return nil }
+        return try int(name)
+    }
+
+    public func bool(_ name: String) throws -> Bool {
+        let v = value(name)
+        switch v {
+        case .bool(let b): return b
+        default:
+            if let x = Convert.number(v) { return x != 0 }
+            throw typeError(name, expected: "true or false", got: v)
+        }
+    }
+
+    public func string(_ name: String) throws -> String {
+        let v = value(name)
+        guard case .string(let s) = v else { throw typeError(name, expected: "a string", got: v) }
+        return s
+    }
+
+    public func record(_ name: String) throws -> RecordValue {
+        let v = value(name)
+        guard case .record(let r) = v else { throw typeError(name, expected: "a record", got: v) }
+        return r
+    }
+
+    /// Axes given as a number, a list or tensor of numbers, or none (nil).
+    public func axes(_ name: String) throws -> [Int]? {
+        let v = value(name)
+        switch v {
+        case .none: return nil
+        case .list(let list): return try list.items.map { try Convert.integer($0, what: "\(builtin.name): '\(name)'", at: span(name)) }
+        case .tensor(let t) where t.rank == 1: return try t.values.map { try Convert.integer(.number(Double($0)), what: "\(builtin.name): '\(name)'", at: span(name)) }
+        default: return [try int(name)]
+        }
+    }
+
+    /// Sizes from the variadic arguments: `zeros(2, 3)`, `zeros([2, 3])`, `zeros(shape(x))`.
+    public func sizes() throws -> [Int] {
+        if rest.count == 1 {
+            switch rest[0] {
+            case .list(let list):
+                return try list.items.map { try Convert.size($0, at: restSpans[0]) }
+            case .tensor(let t) where t.rank == 1:
+                return try t.values.map { try Convert.size(.number(Double($0)), at: restSpans[0]) }
+            default: break
+            }
+        }
+        return try zip(rest, restSpans).map { try Convert.size($0, at: $1) }
+    }
+
+    /// The variadic values with their spans.
+    public var restArguments: [(Value, SourceSpan)] { Array(zip(rest, restSpans)) }
+}
+
+/// "a tensor [4, 8]", "an int".
+func article(_ noun: String) -> String {
+    guard let first = noun.first, noun != "none" else { return noun }
+    return ("aeiou".contains(first) ? "an " : "a ") + noun
+}

@@ -1,0 +1,57 @@
+import Lang
+import Tensor
+
+extension Library {
+    static func checking() -> [Builtin] {
+        [
+            builtin("assert", [.required("cond"), .optional("message", .string("assertion failed"), "\"assertion failed\"")], "checking",
+                    "Stops with an error carrying message unless cond is true (a bool or a nonzero one-element tensor).",
+                    example: "assert(1 + 1 == 2, \"arithmetic works\")") { args in
+                guard try Convert.truth(args.value("cond"), context: "assert", at: args.span("cond")) else {
+                    let message = Display.text(args.value("message"))
+                    throw TxError(.assertion, message.hasPrefix("assertion failed") ? message : "assertion failed: \(message)", at: args.span)
+                }
+                return .none
+            },
+            builtin("assert_close", [.required("a"), .required("b"), .optional("atol", .number(1e-5), "1e-5"), .optional("rtol", .number(1e-4), "1e-4")],
+                    "checking",
+                    "Stops with an error unless |a - b| <= atol + rtol * |b| everywhere (NumPy's allclose, with broadcasting).",
+                    example: "assert_close(sqrt(2)^2, 2)",
+                    details: "Equal infinities are close; NaN never is. The error names the largest difference and where it is.") { args in
+                let a = try args.tensor("a"), b = try args.tensor("b")
+                try checkClose(a, b, atol: try args.number("atol"), rtol: try args.number("rtol"), at: args.span)
+                return .none
+            },
+        ]
+    }
+
+    static func checkClose(_ a: Tensor, _ b: Tensor, atol: Double, rtol: Double, at span: SourceSpan) throws {
+        guard let shape = Tensor.broadcastShape(a.shape, b.shape) else {
+            throw TxError(.shape, "shape mismatch in assert_close: \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)", at: span)
+        }
+        let x = try a.broadcast(to: shape).values, y = try b.broadcast(to: shape).values
+        var failures = 0
+        var worst: (index: Int, difference: Double)? = nil
+        for i in 0..<x.count {
+            let p = Double(x[i]), q = Double(y[i])
+            if p == q { continue }
+            let difference = abs(p - q)
+            if !(difference <= atol + rtol * abs(q)) {
+                failures += 1
+                let rank = difference.isNaN ? Double.infinity : difference
+                if worst == nil || rank > (worst?.difference ?? 0) { worst = (i, rank) }
+            }
+        }
+        guard failures > 0, let worst else { return }
+        var position = [Int](repeating: 0, count: shape.count)
+        var rest = worst.index
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+            position[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        let n = TensorFormatter.formatNumber
+        let difference = abs(Double(x[worst.index]) - Double(y[worst.index]))
+        let place = shape.isEmpty ? "" : " at \(describe(shape: position))"
+        throw TxError(.assertion, "assertion failed: not close: largest difference \(n(difference))\(place) (a = \(n(Double(x[worst.index]))), b = \(n(Double(y[worst.index])))); \(failures) of \(x.count) element\(x.count == 1 ? "" : "s") differ by more than atol + rtol * |b| (atol = \(n(atol)), rtol = \(n(rtol)))", at: span)
+    }
+}

@@ -1,0 +1,100 @@
+import Lang
+import Tensor
+
+extension Library {
+    static func files() -> [Builtin] {
+        [
+            builtin("load", [.required("path")], "files",
+                    "Reads a .npy file as a tensor, or a .safetensors file as a record.",
+                    example: "p = load(\"weights.safetensors\")",
+                    details: """
+                        .npy: float32, float64, int32 and int64 arrays in C order, converted to float32.
+                        .safetensors: a record; dotted names nest, and numeric parts become lists, so
+                        "layers.0.attn.Wq" is p.layers[0].attn.Wq (p["layers.0.attn.Wq"] works too).
+                        """) { args in
+                let path = try args.string("path")
+                if path.hasSuffix(".npy") { return .of(try NPY.load(path: path)) }
+                if path.hasSuffix(".safetensors") { return try nest(try SafeTensors.load(path: path), at: args.span) }
+                throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
+            },
+            builtin("save", [.required("path"), .required("value")], "files",
+                    "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
+                    example: "save(\"x.npy\", eye(3))") { args in
+                let path = try args.string("path")
+                let value = args.value("value")
+                if path.hasSuffix(".npy") {
+                    try NPY.save(try args.tensor("value"), path: path)
+                } else if path.hasSuffix(".safetensors") {
+                    guard case .record(let record) = value else {
+                        throw args.typeError("value", expected: "a record of tensors (for .safetensors)", got: value)
+                    }
+                    var entries: [(name: String, tensor: Tensor)] = []
+                    try flatten(.record(record), prefix: "", into: &entries, at: args.span("value"))
+                    try SafeTensors.save(entries, path: path)
+                } else {
+                    throw TxError(.io, "io error: \(path): save writes .npy (a tensor) or .safetensors (a record)", at: args.span("path"))
+                }
+                return .none
+            },
+        ]
+    }
+
+    /// Builds nested records (and lists, for numeric parts) from dotted tensor names.
+    static func nest(_ entries: [(name: String, tensor: Tensor)], at span: SourceSpan) throws -> Value {
+        let root = RecordValue()
+        for (name, tensor) in entries {
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            var record = root
+            for (i, part) in parts.enumerated() {
+                if i == parts.count - 1 {
+                    guard record[part] == nil else {
+                        throw TxError(.io, "io error: the name '\(name)' is both a tensor and a group of tensors", at: span)
+                    }
+                    record[part] = .tensor(tensor)
+                } else {
+                    switch record[part] {
+                    case nil:
+                        let child = RecordValue()
+                        record[part] = .record(child)
+                        record = child
+                    case .record(let child)?:
+                        record = child
+                    default:
+                        throw TxError(.io, "io error: the name '\(name)' is both a tensor and a group of tensors", at: span)
+                    }
+                }
+            }
+        }
+        return listsFromNumericKeys(.record(root))
+    }
+
+    /// A record whose keys are exactly 0, 1, ..., n-1 becomes a list, recursively.
+    private static func listsFromNumericKeys(_ value: Value) -> Value {
+        guard case .record(let record) = value else { return value }
+        for key in record.keys { record[key] = listsFromNumericKeys(record[key] ?? .none) }
+        let numeric = record.keys.compactMap { Int($0) }
+        if !record.keys.isEmpty, numeric.count == record.count, Set(numeric) == Set(0..<record.count),
+           record.keys.allSatisfy({ String(Int($0) ?? -1) == $0 }) {
+            return .list(ListValue((0..<record.count).map { record[String($0)] ?? .none }))
+        }
+        return value
+    }
+
+    /// Dotted names for every tensor in nested records and lists; none is skipped.
+    static func flatten(_ value: Value, prefix: String, into entries: inout [(name: String, tensor: Tensor)], at span: SourceSpan) throws {
+        func join(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
+        switch value {
+        case .record(let record):
+            for (key, item) in record.entries { try flatten(item, prefix: join(key), into: &entries, at: span) }
+        case .list(let list):
+            for (i, item) in list.items.enumerated() { try flatten(item, prefix: join(String(i)), into: &entries, at: span) }
+        case .none:
+            break
+        default:
+            guard let tensor = try Convert.tensor(value, at: span) else {
+                throw TxError(.type, "type error: save: '\(prefix)' is \(article(value.typeDescription)); only tensors and numbers can be saved", at: span)
+            }
+            entries.append((prefix, tensor))
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Lang
+import Tensor
+
+extension Library {
+    static func elementwise() -> [Builtin] {
+        let unary: [(String, UnaryOp, String, String)] = [
+            ("exp", .exp, "e to the power x, elementwise.", "exp(1)"),
+            ("log", .log, "The natural logarithm, elementwise.", "log([1, 10, 100])"),
+            ("sqrt", .sqrt, "The square root, elementwise.", "sqrt(8)"),
+            ("abs", .abs, "The absolute value, elementwise.", "abs([-1, 2])"),
+            ("tanh", .tanh, "The hyperbolic tangent, elementwise.", "tanh([0, 1])"),
+            ("sin", .sin, "The sine, elementwise.", "sin(pi / 2)"),
+            ("cos", .cos, "The cosine, elementwise.", "cos(0)"),
+            ("sigmoid", .sigmoid, "1 / (1 + exp(-x)), elementwise.", "sigmoid([0, 2])"),
+            ("relu", .relu, "max(0, x), elementwise.", "relu([-1, 2])"),
+            ("gelu", .gelu, "The exact GELU x * Phi(x) = x/2 * (1 + erf(x / sqrt(2))), elementwise.", "gelu([-1, 0, 1])"),
+        ]
+        var table = unary.map { name, op, summary, example in
+            builtin(name, [.x], "elementwise", summary + " Numbers give numbers, tensors tensors.", example: example) { args in
+                let v = args.value("x")
+                if case .number(let n) = v { return .number(Tensor.apply(op, to: n)) }
+                return .of(try args.tensor("x").map(op))
+            }
+        }
+        let pairs: [(String, BinaryOp, String)] = [
+            ("maximum", .maximum, "The larger of a and b, elementwise with broadcasting."),
+            ("minimum", .minimum, "The smaller of a and b, elementwise with broadcasting."),
+        ]
+        for (name, op, summary) in pairs {
+            table.append(builtin(name, [.required("a"), .required("b")], "elementwise", summary,
+                                 example: "\(name)([1, 5], 3)") { args in
+                if case .number(let a) = args.value("a"), case .number(let b) = args.value("b") {
+                    return .number(op == .maximum ? Swift.max(a, b) : Swift.min(a, b))
+                }
+                return .of(try Tensor.binary(op, try args.tensor("a"), try args.tensor("b")))
+            })
+        }
+        table.append(builtin("where", [.required("cond"), .required("a"), .required("b")], "elementwise",
+                             "a where cond is nonzero, else b; all three broadcast together.",
+                             example: "where([1, 0, 1], [1, 2, 3], 0)") { args in
+            .of(try Tensor.select(try args.tensor("cond"), try args.tensor("a"), try args.tensor("b")))
+        })
+        return table
+    }
+
+    static func reductions() -> [Builtin] {
+        let simple: [(String, Reduction, String, String)] = [
+            ("sum", .sum, "The sum of x's elements, over axis or all axes.", "sum([[1, 2], [3, 4]], axis=0)"),
+            ("mean", .mean, "The mean of x's elements, over axis or all axes.", "mean([1, 2, 3, 4])"),
+            ("max", .max, "The largest element, over axis or all axes.", "max([[1, 5], [3, 2]], axis=1)"),
+            ("min", .min, "The smallest element, over axis or all axes.", "min([3, 1, 2])"),
+            ("argmax", .argmax, "The index of the largest element (the first on ties); over all axes, a flat index.", "argmax([3, 7, 2])"),
+            ("argmin", .argmin, "The index of the smallest element (the first on ties).", "argmin([3, 7, 2])"),
+            ("logsumexp", .logsumexp, "log(sum(exp(x))), computed stably.", "logsumexp([0, 0])"),
+        ]
+        let note = "Without axis the result is a 0-d tensor; item() turns it into a number. keepdims=true keeps reduced axes with size 1."
+        var table = simple.map { name, reduction, summary, example in
+            builtin(name, [.x, .axisAll, .keepdims], "reduction", summary, example: example, details: note) { args in
+                .of(try args.tensor("x").reduce(reduction, axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
+            }
+        }
+        let spread: [(String, (Int) -> Reduction, String, String)] = [
+            ("var", { .variance(ddof: $0) }, "The variance (population form; ddof=1 for the sample form).", "var([1, 2, 3, 4])"),
+            ("std", { .standardDeviation(ddof: $0) }, "The standard deviation (population form; ddof=1 for the sample form).", "std([1, 2, 3, 4])"),
+        ]
+        for (name, reduction, summary, example) in spread {
+            table.append(builtin(name, [.x, .axisAll, .keepdims, .optional("ddof", .number(0), "0")], "reduction",
+                                 summary, example: example, details: note) { args in
+                .of(try args.tensor("x").reduce(reduction(try args.int("ddof")), axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
+            })
+        }
+        table.append(builtin("norm", [.x], "reduction", "The Euclidean (Frobenius) norm of all of x's elements.",
+                             example: "norm([3, 4])") { args in .of(try args.tensor("x").norm()) })
+        table.append(builtin("item", [.x], "reduction", "The number held by a one-element tensor (or a number).",
+                             example: "item(sum([1, 2]))") { args in
+            let v = args.value("x")
+            guard let n = Convert.number(v) else {
+                if case .tensor(let t) = v {
+                    throw TxError(.value, "value error: item needs a one-element tensor, got a tensor \(describe(shape: t.shape))", at: args.span("x"))
+                }
+                throw args.typeError("x", expected: "a one-element tensor", got: v)
+            }
+            return .number(n)
+        })
+        return table
+    }
+}

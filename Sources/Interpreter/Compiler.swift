@@ -1,0 +1,488 @@
+import Lang
+import Tensor
+
+/// Turns the syntax tree into Swift closures, once, so that running code does no name
+/// look-ups or tree walks: every variable is resolved here to a frame slot or a global
+/// slot, and every operator to a specialised closure.
+final class Compiler {
+    private unowned let interpreter: Interpreter
+    private var scope: FunctionScope?
+    private var loopDepth = 0
+
+    init(interpreter: Interpreter) {
+        self.interpreter = interpreter
+    }
+
+    // MARK: Statements
+
+    func statement(_ s: Stmt) throws -> Code {
+        switch s.kind {
+        case .expression(let e):
+            return try expression(e)
+
+        case .assign(let target, let value):
+            let valueCode = try expression(value)
+            let store = try storer(for: target)
+            return { frame in
+                try store(frame, try valueCode(frame))
+                return .none
+            }
+
+        case .compoundAssign(let op, let target, let value):
+            let current = try expression(target)
+            let valueCode = try binary(op, lhs: current, rhs: try expression(value), left: target.span, right: value.span)
+            let store = try storer(for: target)
+            return { frame in
+                try store(frame, try valueCode(frame))
+                return .none
+            }
+
+        case .function(let decl):
+            let make = try function(decl)
+            guard let name = decl.name else { return make }
+            let store = setter(for: name)
+            return { frame in
+                store(frame, try make(frame))
+                return .none
+            }
+
+        case .forLoop(let variable, _, let iterable, let body):
+            let items = try expression(iterable)
+            let store = setter(for: variable)
+            loopDepth += 1
+            defer { loopDepth -= 1 }
+            let bodyCode = try block(body)
+            let span = s.span, iterableSpan = iterable.span
+            return { frame in
+                let sequence = try items(frame)
+                try Iteration.forEach(sequence, at: iterableSpan) { item in
+                    if Interrupt.isRequested { Interrupt.clear(); throw TxError(.interrupted, "interrupted", at: span) }
+                    store(frame, item)
+                    do {
+                        _ = try bodyCode(frame)
+                    } catch let signal as ControlSignal {
+                        switch signal.kind {
+                        case .breakLoop: return false
+                        case .continueLoop: return true
+                        case .returnValue: throw signal
+                        }
+                    }
+                    return true
+                }
+                return .none
+            }
+
+        case .whileLoop(let condition, let body):
+            let test = try expression(condition)
+            loopDepth += 1
+            defer { loopDepth -= 1 }
+            let bodyCode = try block(body)
+            let span = s.span, conditionSpan = condition.span
+            return { frame in
+                while try Convert.truth(try test(frame), context: "while", at: conditionSpan) {
+                    if Interrupt.isRequested { Interrupt.clear(); throw TxError(.interrupted, "interrupted", at: span) }
+                    do {
+                        _ = try bodyCode(frame)
+                    } catch let signal as ControlSignal {
+                        switch signal.kind {
+                        case .breakLoop: return .none
+                        case .continueLoop: continue
+                        case .returnValue: throw signal
+                        }
+                    }
+                }
+                return .none
+            }
+
+        case .breakLoop, .continueLoop:
+            let isBreak: Bool
+            if case .breakLoop = s.kind { isBreak = true } else { isBreak = false }
+            guard loopDepth > 0 else {
+                throw TxError(.syntax, "syntax error: \(isBreak ? "break" : "continue") outside a loop", at: s.span)
+            }
+            let signal = ControlSignal(kind: isBreak ? .breakLoop : .continueLoop, value: .none)
+            return { _ in throw signal }
+
+        case .returnValue(let e):
+            guard scope != nil else {
+                throw TxError(.syntax, "syntax error: return outside a function", at: s.span)
+            }
+            let code = try e.map(expression) ?? { _ in .none }
+            return { frame in throw ControlSignal(kind: .returnValue, value: try code(frame)) }
+        }
+    }
+
+    /// A block's value is the value of its last statement (none for loops and
+    /// assignments).
+    func block(_ b: Block) throws -> Code {
+        let codes = try b.statements.map(statement)
+        switch codes.count {
+        case 0: return { _ in .none }
+        case 1: return codes[0]
+        default:
+            return { frame in
+                var last = Value.none
+                for code in codes { last = try code(frame) }
+                return last
+            }
+        }
+    }
+
+    // MARK: Names
+
+    private func resolve(_ name: String) -> Location {
+        var depth = 0
+        var current = scope
+        while let s = current {
+            if let slot = s.slotOfName[name] { return .local(depth: depth, slot: slot) }
+            depth += 1
+            current = s.parent
+        }
+        return .global(slot: interpreter.globals.slot(for: name))
+    }
+
+    private func reader(for name: String, at span: SourceSpan) -> Code {
+        let interpreter = self.interpreter
+        switch resolve(name) {
+        case .local(let depth, let slot):
+            let visible = visibleNames()
+            if depth == 0 {
+                return { frame in
+                    if let v = frame.slots[slot] { return v }
+                    throw TxError(.name, "name error: '\(name)' has no value yet (it is assigned in this function, which makes it local here)", at: span)
+                }
+            }
+            return { frame in
+                if let v = frame.ancestor(depth).slots[slot] { return v }
+                throw interpreter.unknownName(name, at: span, locals: visible)
+            }
+        case .global(let slot):
+            let globals = interpreter.globals
+            let visible = visibleNames()
+            return { _ in
+                if let v = globals.get(slot) { return v }
+                throw interpreter.unknownName(name, at: span, locals: visible)
+            }
+        }
+    }
+
+    private func visibleNames() -> [String] {
+        var names: [String] = []
+        var current = scope
+        while let s = current {
+            names += s.names
+            current = s.parent
+        }
+        return names
+    }
+
+    private func setter(for name: String) -> (Frame, Value) -> Void {
+        switch resolve(name) {
+        case .local(let depth, let slot):
+            if depth == 0 { return { frame, value in frame.slots[slot] = value } }
+            return { frame, value in frame.ancestor(depth).slots[slot] = value }
+        case .global(let slot):
+            let globals = interpreter.globals
+            return { _, value in globals.set(slot, value) }
+        }
+    }
+
+    /// Code that stores a value into an assignment target.
+    private func storer(for target: Expr) throws -> (Frame, Value) throws -> Void {
+        switch target.kind {
+        case .name(let name):
+            let store = setter(for: name)
+            return { frame, value in store(frame, value) }
+        case .field(let object, let name):
+            let objectCode = try expression(object)
+            let span = target.span
+            return { frame, value in
+                let holder = try objectCode(frame)
+                guard case .record(let record) = holder else {
+                    throw TxError(.type, "type error: cannot set field '\(name)' on \(article(holder.typeDescription))", at: span)
+                }
+                record[name] = value
+            }
+        case .index(let object, let items):
+            let objectCode = try expression(object)
+            let itemCodes = try indexItems(items)
+            let span = target.span
+            return { frame, value in
+                let holder = try objectCode(frame)
+                try Subscripts.set(holder, try itemCodes(frame), value, at: span)
+            }
+        default:
+            throw TxError(.syntax, "syntax error: cannot assign to this expression", at: target.span)
+        }
+    }
+
+    // MARK: Expressions
+
+    func expression(_ e: Expr) throws -> Code {
+        let span = e.span
+        switch e.kind {
+        case .number(let x):
+            let v = Value.number(x)
+            return { _ in v }
+        case .string(let s):
+            let v = Value.string(s)
+            return { _ in v }
+        case .bool(let b):
+            let v = Value.bool(b)
+            return { _ in v }
+        case .none:
+            return { _ in .none }
+        case .name(let name):
+            return reader(for: name, at: span)
+
+        case .list(let items):
+            let codes = try items.map(expression)
+            return { frame in
+                var values = [Value]()
+                values.reserveCapacity(codes.count)
+                for code in codes { values.append(try code(frame)) }
+                do {
+                    return try Convert.literal(values) ?? .list(ListValue(values))
+                } catch let error as TensorError {
+                    throw TxError(error, at: span)
+                }
+            }
+
+        case .record(let entries):
+            let codes = try entries.map { ($0.key, try expression($0.value)) }
+            return { frame in
+                let record = RecordValue()
+                for (key, code) in codes { record[key] = try code(frame) }
+                return .record(record)
+            }
+
+        case .unary(let op, let operand):
+            let code = try expression(operand)
+            switch op {
+            case .negate:
+                return { frame in
+                    let v = try code(frame)
+                    if case .number(let x) = v { return .number(-x) }
+                    do { return try Operators.negate(v) } catch { throw located(error, at: span) }
+                }
+            case .not:
+                return { frame in
+                    do { return try Operators.not(try code(frame), at: span) } catch { throw located(error, at: span) }
+                }
+            }
+
+        case .binary(let op, let l, let r):
+            return try binary(op, lhs: try expression(l), rhs: try expression(r), left: l.span, right: r.span)
+
+        case .logical(let op, let l, let r):
+            let lhs = try expression(l), rhs = try expression(r)
+            let context = op.rawValue
+            let leftSpan = l.span, rightSpan = r.span
+            switch op {
+            case .and:
+                return { frame in
+                    guard try Convert.truth(try lhs(frame), context: context, at: leftSpan) else { return .bool(false) }
+                    return .bool(try Convert.truth(try rhs(frame), context: context, at: rightSpan))
+                }
+            case .or:
+                return { frame in
+                    if try Convert.truth(try lhs(frame), context: context, at: leftSpan) { return .bool(true) }
+                    return .bool(try Convert.truth(try rhs(frame), context: context, at: rightSpan))
+                }
+            }
+
+        case .call(let callee, let arguments):
+            return try call(callee, arguments, span: span)
+
+        case .index(let object, let items):
+            let objectCode = try expression(object)
+            let itemCodes = try indexItems(items)
+            return { frame in
+                let target = try objectCode(frame)
+                return try Subscripts.get(target, try itemCodes(frame), at: span)
+            }
+
+        case .field(let object, let name):
+            let objectCode = try expression(object)
+            return { frame in
+                let holder = try objectCode(frame)
+                guard case .record(let record) = holder else {
+                    throw TxError(.type, "type error: cannot read field '\(name)' of \(article(holder.typeDescription))", at: span)
+                }
+                if let v = record[name] { return v }
+                var message = "name error: record has no field '\(name)'"
+                if let near = nearestName(to: name, among: record.keys) { message += " (did you mean '\(near)'?)" }
+                throw TxError(.name, message, at: span)
+            }
+
+        case .transpose(let operand):
+            let code = try expression(operand)
+            return { frame in
+                do { return try Operators.transpose(try code(frame)) } catch { throw located(error, at: span) }
+            }
+
+        case .ifElse(let condition, let then, let otherwise):
+            let test = try expression(condition)
+            let thenCode = try block(then)
+            let elseCode = try otherwise.map(block) ?? { _ in .none }
+            let conditionSpan = condition.span
+            return { frame in
+                try Convert.truth(try test(frame), context: "if", at: conditionSpan) ? try thenCode(frame) : try elseCode(frame)
+            }
+
+        case .function(let decl):
+            return try function(decl)
+        }
+    }
+
+    private func indexItems(_ items: [IndexItem]) throws -> (Frame) throws -> [IndexArgument] {
+        enum Compiled {
+            case single(Code, SourceSpan)
+            case slice(Code?, Code?, Code?, SourceSpan)
+        }
+        let compiled: [Compiled] = try items.map { item in
+            switch item {
+            case .single(let e): return .single(try expression(e), e.span)
+            case .slice(let a, let b, let c, let span):
+                return .slice(try a.map(expression), try b.map(expression), try c.map(expression), span)
+            }
+        }
+        return { frame in
+            try compiled.map { item in
+                switch item {
+                case .single(let code, let span): return .single(try code(frame), span)
+                case .slice(let a, let b, let c, let span):
+                    return .slice(start: try a?(frame) ?? .none, stop: try b?(frame) ?? .none, step: try c?(frame) ?? .none, span)
+                }
+            }
+        }
+    }
+
+    private func binary(_ op: BinaryOperator, lhs: @escaping Code, rhs: @escaping Code,
+                        left: SourceSpan, right: SourceSpan) throws -> Code {
+        let fail: (Error) -> Error = { error in
+            located(error, at: operatorSpan(op, between: left, and: right))
+        }
+        switch op {
+        case .add:
+            return { frame in
+                let a = try lhs(frame), b = try rhs(frame)
+                if case .number(let x) = a, case .number(let y) = b { return .number(x + y) }
+                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
+            }
+        case .subtract:
+            return { frame in
+                let a = try lhs(frame), b = try rhs(frame)
+                if case .number(let x) = a, case .number(let y) = b { return .number(x - y) }
+                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
+            }
+        case .multiply:
+            return { frame in
+                let a = try lhs(frame), b = try rhs(frame)
+                if case .number(let x) = a, case .number(let y) = b { return .number(x * y) }
+                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
+            }
+        case .less:
+            return { frame in
+                let a = try lhs(frame), b = try rhs(frame)
+                if case .number(let x) = a, case .number(let y) = b { return .bool(x < y) }
+                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
+            }
+        default:
+            return { frame in
+                let a = try lhs(frame), b = try rhs(frame)
+                if case .number(let x) = a, case .number(let y) = b, let v = Operators.numbers(op, x, y) { return v }
+                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
+            }
+        }
+    }
+
+    private func call(_ callee: Expr, _ arguments: [Argument], span: SourceSpan) throws -> Code {
+        let calleeCode = try expression(callee)
+        var positional: [(Code, SourceSpan)] = []
+        var keywords: [(String, Code, SourceSpan)] = []
+        for argument in arguments {
+            let code = try expression(argument.value)
+            if let label = argument.label {
+                keywords.append((label, code, argument.span))
+            } else {
+                positional.append((code, argument.span))
+            }
+        }
+        let interpreter = self.interpreter
+        let calleeSpan = callee.span
+        return { frame in
+            let function = try calleeCode(frame)
+            var positionalValues: [(Value, SourceSpan)] = []
+            positionalValues.reserveCapacity(positional.count)
+            for (code, argSpan) in positional { positionalValues.append((try code(frame), argSpan)) }
+            var keywordValues: [(String, Value, SourceSpan)] = []
+            for (label, code, argSpan) in keywords { keywordValues.append((label, try code(frame), argSpan)) }
+            return try interpreter.call(function, positional: positionalValues, keywords: keywordValues,
+                                        span: span, calleeSpan: calleeSpan)
+        }
+    }
+
+    /// Compiles `fn ...` into code that makes a closure over the current frame.
+    private func function(_ decl: FunctionDecl) throws -> Code {
+        let inner = FunctionScope(parent: scope)
+        var seen = Set<String>()
+        for parameter in decl.parameters {
+            guard seen.insert(parameter.name).inserted else {
+                throw TxError(.syntax, "syntax error: parameter '\(parameter.name)' appears twice", at: parameter.span)
+            }
+            inner.declare(parameter.name)
+        }
+        var assigned: [String] = []
+        switch decl.body {
+        case .expression(let e): AssignedNames.collect(in: e, into: &assigned)
+        case .block(let b): AssignedNames.collect(in: b, into: &assigned)
+        }
+        for name in assigned { inner.declare(name) }
+
+        let saved = (scope, loopDepth)
+        scope = inner
+        loopDepth = 0
+        defer { (scope, loopDepth) = saved }
+
+        let defaults = try decl.parameters.map { try $0.defaultValue.map(expression) }
+        let body: Code
+        switch decl.body {
+        case .expression(let e): body = try expression(e)
+        case .block(let b): body = try block(b)
+        }
+        let template = FunctionTemplate(
+            name: decl.name, parameters: decl.parameters.map(\.name), defaults: defaults,
+            defaultTexts: decl.parameters.map { $0.defaultValue?.span.text },
+            frameSize: inner.size, body: body, span: decl.span)
+        return { frame in .function(FunctionValue(template: template, captured: frame)) }
+    }
+}
+
+/// Gives an error without a place the span of the expression that raised it.
+func located(_ error: Error, at span: SourceSpan) -> Error {
+    if let tensorError = error as? TensorError { return TxError(tensorError, at: span) }
+    if var txError = error as? TxError, txError.span == nil {
+        txError.span = span
+        return txError
+    }
+    return error
+}
+
+/// The span of a binary operator's symbol, found between its operands' spans.
+func operatorSpan(_ op: BinaryOperator, between left: SourceSpan, and right: SourceSpan) -> SourceSpan {
+    let bytes = left.source.bytes
+    let symbol = Array(op.rawValue.utf8)
+    var i = left.end
+    while i + symbol.count <= min(right.start, bytes.count) {
+        if bytes[i] == UInt8(ascii: "#") {
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\n") { i += 1 }
+            continue
+        }
+        if Array(bytes[i..<(i + symbol.count)]) == symbol {
+            return SourceSpan(source: left.source, start: i, end: i + symbol.count)
+        }
+        i += 1
+    }
+    return left.through(right)
+}

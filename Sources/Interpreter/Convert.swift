@@ -1,0 +1,126 @@
+import Lang
+import Tensor
+
+/// Conversions between values that builtins and operators share.
+enum Convert {
+    /// A number, or the value of a one-element tensor.
+    static func number(_ value: Value) -> Double? {
+        switch value {
+        case .number(let x): return x
+        case .tensor(let t): return t.scalarValue.map(Double.init)
+        default: return nil
+        }
+    }
+
+    /// An integral number (§3: indices and sizes may be numbers or one-element tensors
+    /// with integral values).
+    static func integer(_ value: Value, what: String, at span: SourceSpan?) throws -> Int {
+        guard let x = number(value) else {
+            throw TxError(.type, "type error: \(what) must be an integer, got \(article(value.typeDescription))", at: span)
+        }
+        guard x.isFinite, x == x.rounded(), abs(x) < 9.0e15 else {
+            throw TxError(.index, "index error: \(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
+        }
+        return Int(x)
+    }
+
+    /// A size: a non-negative integer.
+    static func size(_ value: Value, at span: SourceSpan?) throws -> Int {
+        let n = try integer(value, what: "a size", at: span)
+        guard n >= 0 else { throw TxError(.value, "value error: sizes cannot be negative, got \(n)", at: span) }
+        return n
+    }
+
+    /// A tensor from a tensor, a number, a bool or a numeric list; nil for other kinds.
+    static func tensor(_ value: Value, at span: SourceSpan?) throws -> Tensor? {
+        do {
+            switch value {
+            case .tensor(let t): return t
+            case .number(let x): return try Tensor(scalar: Float(x))
+            case .bool(let b): return try Tensor(scalar: b ? 1 : 0)
+            case .list(let list):
+                if case .tensor(let t)? = try literal(list.items) { return t }
+                return nil
+            case .range(let r):
+                return try Tensor.arange(start: r.start, stop: r.stop, step: r.step)
+            default: return nil
+            }
+        } catch let error as TensorError {
+            throw TxError(error, at: span)
+        }
+    }
+
+    /// The value of a bracketed literal `[a, b, ...]` (§3): a tensor when every element
+    /// is a number (or one-element 0-d tensor), or every element is a tensor of one
+    /// shape (stacked along a new first axis); otherwise a list.
+    static func literal(_ items: [Value]) throws -> Value? {
+        guard !items.isEmpty else { return nil }
+        var allNumbers = true
+        var tensorShape: [Int]? = nil
+        var allTensors = true
+        for item in items {
+            switch item {
+            case .number: allTensors = false
+            case .tensor(let t):
+                if t.rank != 0 { allNumbers = false }
+                if let shape = tensorShape, shape != t.shape { allTensors = false }
+                tensorShape = tensorShape ?? t.shape
+            default:
+                return nil
+            }
+        }
+        if allNumbers {
+            var values = [Float]()
+            values.reserveCapacity(items.count)
+            for item in items {
+                switch item {
+                case .number(let x): values.append(Float(x))
+                case .tensor(let t): values.append(t.scalarValue ?? 0)
+                default: break
+                }
+            }
+            return .tensor(try Tensor(shape: [items.count], values: values))
+        }
+        if allTensors {
+            let tensors = items.compactMap { item -> Tensor? in
+                if case .tensor(let t) = item { return t }
+                return nil
+            }
+            return .tensor(try Tensor.stack(tensors, axis: 0))
+        }
+        return nil
+    }
+
+    /// Truth for `if`, `while`, `assert`, `&&`, `||` and `!`: a bool, a number or a
+    /// one-element tensor (nonzero is true).
+    static func truth(_ value: Value, context: String, at span: SourceSpan) throws -> Bool {
+        switch value {
+        case .bool(let b): return b
+        case .number(let x): return x != 0
+        case .tensor(let t):
+            guard let x = t.scalarValue else {
+                throw TxError(.value, "value error: \(context) needs one value, got a tensor \(describe(shape: t.shape)); use sum, max or all-of checks to reduce it", at: span)
+            }
+            return x != 0
+        default:
+            throw TxError(.type, "type error: \(context) needs a bool or a one-element tensor, got \(article(value.typeDescription))", at: span)
+        }
+    }
+}
+
+extension TxError {
+    /// A tensor kernel's error, placed at the expression that called the kernel.
+    init(_ error: TensorError, at span: SourceSpan?) {
+        let kind: TxError.Kind
+        switch error.kind {
+        case .shape: kind = .shape
+        case .index: kind = .index
+        case .value: kind = .value
+        case .type: kind = .type
+        case .memory: kind = .memory
+        case .io: kind = .io
+        case .interrupted: kind = .interrupted
+        }
+        self.init(kind, error.message, at: span)
+    }
+}

@@ -1,0 +1,104 @@
+import Tensor
+
+/// `:help`, generated from the builtin table so that it cannot drift from the code.
+public enum Help {
+    static let categories: [(String, String)] = [
+        ("creation", "Creating tensors"), ("shape", "Shapes"), ("elementwise", "Elementwise"),
+        ("reduction", "Reductions"), ("neural", "Neural"), ("attention", "Attention and Transformers"),
+        ("files", "Files"), ("text", "Text and values"), ("checking", "Checking"), ("showing", "Showing"),
+        ("system", "System"),
+    ]
+
+    public static func overview(_ interpreter: Interpreter) -> String {
+        var out = """
+            tx: type formulas, get tensors. Examples:
+              x = randn(4, 8); W = randn(8, 8)
+              a = softmax(x @ W @ x' / sqrt(8), axis=-1)
+
+            :help NAME   help for a builtin        :vars        your variables
+            :help syntax the language in brief     :time EXPR   evaluate and time
+            :help blas   the BLAS library in use   :load FILE   run a script here
+            :step FILE   step through a script     :reset       forget everything
+            :quit        leave (or Ctrl-D)
+
+            """
+        for (category, title) in categories {
+            let names = interpreter.builtinList.filter { $0.category == category }.map(\.name)
+            guard !names.isEmpty else { continue }
+            out += "\n\(title):\n" + wrap(names.joined(separator: " "), indent: "  ")
+        }
+        return out
+    }
+
+    public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
+        switch name {
+        case "blas": return blas()
+        case "syntax": return syntax
+        case "memory": return memory()
+        default: break
+        }
+        guard let builtin = interpreter.builtins[name] else { return nil }
+        var out = "\(builtin.signature)\n  \(builtin.summary)\n"
+        if !builtin.details.isEmpty {
+            out += "\n" + builtin.details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
+        out += "\n  example: \(builtin.example)\n"
+        return out
+    }
+
+    public static func blas() -> String {
+        """
+        BLAS: OpenBLAS\(BLAS.library.isEmpty ? " (not found: using tx's plain C kernel)" : " at \(BLAS.library)")
+          core:    \(BLAS.core) (\(BLAS.coreSource))
+          threads: \(BLAS.threads) (set OPENBLAS_NUM_THREADS to change)
+          Matrix products (@, linear, attention) go to cblas_sgemm, with transpose flags
+          instead of copies for views such as K'. Set OPENBLAS_CORETYPE before starting
+          tx to choose another core.
+
+        """
+    }
+
+    public static func memory() -> String {
+        """
+        Memory: tensors now hold \(Memory.format(bytes: Memory.liveBytes)); the limit is \(Memory.format(bytes: Memory.limit)).
+          An operation whose result would pass the limit stops with a memory error
+          instead of exhausting the machine. Start tx with --max-memory SIZE (e.g. 4G)
+          or set TX_MAX_MEMORY to change it.
+
+        """
+    }
+
+    static let syntax = """
+        Values: numbers (64-bit), tensors (float32, any rank), strings "...", true/false,
+          none, lists [a, "b", x], records {Wq: w, bq: b}, functions.
+          [1, 2, 3] and [[1, 2], [3, 4]] are tensors: a bracketed list of numbers, or of
+          tensors of one shape, is a tensor; anything else is a list.
+        Operators (lowest first): ||  &&  == != < <= > >=  + -  * / @ %  unary - !  ^
+          then postfix f(...), x[...], r.name, x' (swaps the last two axes).
+          Tensors broadcast as in NumPy; @ is the (batched) matrix product.
+        Indexing: x[i], x[i, j], x[1:3], x[:, -1], x[::2], E[ids] (gather), x[i, :] = v.
+          Slices are views: assigning through them changes the tensor (as in NumPy).
+        Statements: x = e;  r.f = e;  x[0, :] = e;  x += e
+          fn f(a, b=2) = a * b        fn g(x) { y = x + 1; y * 2 }
+          if c { a } else { b }       for i in range(3) { ... }     while c { ... }
+          break, continue, return.  Functions are closures; assignment in a function
+          makes a local.  Lists and records are shared, not copied, when assigned.
+        Scripts and the REPL print the value of each top-level expression statement;
+          a trailing ; silences it.  # starts a comment.
+
+        """
+
+    static func wrap(_ text: String, indent: String, width: Int = 78) -> String {
+        var lines: [String] = []
+        var line = indent
+        for word in text.split(separator: " ") {
+            if line.count + word.count + 1 > width, line != indent {
+                lines.append(line)
+                line = indent
+            }
+            line += (line == indent ? "" : " ") + word
+        }
+        if line != indent { lines.append(line) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

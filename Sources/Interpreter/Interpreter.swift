@@ -1,0 +1,203 @@
+import Glibc
+import Lang
+import Tensor
+
+/// A tx session: the global variables, the random generator and the builtin table.
+/// The script runner, `-e`, the REPL and the tests all go through `run`.
+public final class Interpreter {
+    let globals = Globals()
+    /// The frame top-level functions close over (top-level names are globals).
+    let rootFrame = Frame(size: 0, parent: nil)
+    public private(set) var builtins: [String: Builtin] = [:]
+    public private(set) var builtinList: [Builtin] = []
+    var random = RandomGenerator(seed: 0)
+    /// Where `print` and echoed values go.
+    public var output: (String) -> Void
+    /// Whether heatmap may use terminal colours.
+    public var useColor = false
+    /// Nested user-function calls allowed before a recursion error.
+    public var maxCallDepth = 2_000
+    private var callDepth = 0
+    /// Script arguments (`tx FILE.tx a b` gives args = ["a", "b"]).
+    public var scriptArguments: [String] = [] {
+        didSet { globals.define("args", .list(ListValue(scriptArguments.map { .string($0) }))) }
+    }
+
+    public init(output: @escaping (String) -> Void = { text in
+        fputs(text, stdout)
+    }) {
+        self.output = output
+        for builtin in Library.all() {
+            builtins[builtin.name] = builtin
+            builtinList.append(builtin)
+        }
+        defineBuiltins()
+    }
+
+    private func defineBuiltins() {
+        for builtin in builtinList { globals.define(builtin.name, .builtin(builtin)) }
+        globals.define("pi", .number(Double.pi))
+        globals.define("inf", .number(Double.infinity))
+        globals.define("nan", .number(Double.nan))
+        globals.define("args", .list(ListValue(scriptArguments.map { .string($0) })))
+    }
+
+    /// Forgets every variable and reseeds the generator: a fresh session.
+    public func reset() {
+        globals.removeAll()
+        defineBuiltins()
+        random = RandomGenerator(seed: 0)
+    }
+
+    /// Names the user defined (not builtins or constants), in definition order.
+    public var userVariables: [(name: String, value: Value)] {
+        globals.definedNames.compactMap { name in
+            guard let value = globals.value(named: name) else { return nil }
+            if case .builtin(let b) = value, b.name == name { return nil }
+            if ["pi", "inf", "nan", "args"].contains(name) { return nil }
+            return (name, value)
+        }
+    }
+
+    /// Every name that currently has a value (for completion and suggestions).
+    public var definedNames: [String] { globals.definedNames }
+
+    public func value(named name: String) -> Value? { globals.value(named: name) }
+
+    // MARK: Running code
+
+    /// One top-level statement's outcome, for the REPL and `--step`.
+    public struct StatementResult {
+        public let statement: Stmt
+        public let value: Value
+        /// Whether the REPL shows `value`: an expression statement, not silenced by `;`,
+        /// whose value is not none.
+        public let shouldEcho: Bool
+    }
+
+    /// Parses and runs `text`; echoes the values of top-level expression statements to
+    /// `output` when `echo` is set. Returns the value of the last statement.
+    @discardableResult
+    public func run(_ text: String, name: String, echo: Bool) throws -> Value {
+        let program = try Parser.parse(Source(name: name, text: text))
+        var last = Value.none
+        try run(program) { result in
+            last = result.value
+            if echo, result.shouldEcho { output(Display.show(result.value) + "\n") }
+        }
+        return last
+    }
+
+    /// Compiles the whole program first (so a misplaced `break` is reported before
+    /// anything runs), then runs its statements in order on a thread with a large stack.
+    public func run(_ program: Program, each: (StatementResult) throws -> Void) throws {
+        let compiler = Compiler(interpreter: self)
+        let codes = try program.statements.map { try compiler.statement($0) }
+        try LargeStack.run {
+            for (statement, code) in zip(program.statements, codes) {
+                let value = try execute(code)
+                try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))
+            }
+        }
+    }
+
+    /// Runs one statement (used by `--step`, which shows each before running it).
+    public func run(statement: Stmt) throws -> StatementResult {
+        let code = try Compiler(interpreter: self).statement(statement)
+        let value = try LargeStack.run { try execute(code) }
+        return StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value))
+    }
+
+    private func execute(_ code: Code) throws -> Value {
+        Interrupt.clear()
+        callDepth = 0
+        do {
+            return try code(rootFrame)
+        } catch let error as TensorError {
+            throw TxError(error, at: nil)
+        }
+    }
+
+    private static func echoes(_ statement: Stmt, _ value: Value) -> Bool {
+        guard case .expression = statement.kind, !statement.silenced else { return false }
+        return !value.isNone
+    }
+
+    // MARK: Calls
+
+    func call(_ callee: Value, positional: [(Value, SourceSpan)], keywords: [(String, Value, SourceSpan)],
+              span: SourceSpan, calleeSpan: SourceSpan) throws -> Value {
+        switch callee {
+        case .builtin(let builtin):
+            var arguments = try Arguments(builtin: builtin, positional: positional, keywords: keywords,
+                                          span: span, interpreter: self)
+            do {
+                return try builtin.body(&arguments)
+            } catch {
+                throw located(error, at: span)
+            }
+        case .function(let function):
+            return try callUser(function, positional: positional, keywords: keywords, span: span)
+        default:
+            throw TxError(.type, "type error: \(article(callee.typeDescription)) is not a function", at: calleeSpan)
+        }
+    }
+
+    /// Calls a function value with plain arguments (for builtins that take functions).
+    public func call(_ callee: Value, _ arguments: [Value], at span: SourceSpan) throws -> Value {
+        try call(callee, positional: arguments.map { ($0, span) }, keywords: [], span: span, calleeSpan: span)
+    }
+
+    private func callUser(_ function: FunctionValue, positional: [(Value, SourceSpan)],
+                          keywords: [(String, Value, SourceSpan)], span: SourceSpan) throws -> Value {
+        let template = function.template
+        let parameters = template.parameters
+        guard positional.count <= parameters.count else {
+            throw TxError(.arity, "arity error: \(template.signature) takes \(parameters.count) argument\(parameters.count == 1 ? "" : "s"), got \(positional.count)", at: span)
+        }
+        callDepth += 1
+        defer { callDepth -= 1 }
+        guard callDepth <= maxCallDepth else {
+            throw TxError(.limit, "recursion limit: more than \(maxCallDepth) nested calls (runaway recursion?)", at: span)
+        }
+        if Interrupt.isRequested {
+            Interrupt.clear()
+            throw TxError(.interrupted, "interrupted", at: span)
+        }
+        let frame = Frame(size: template.frameSize, parent: function.captured)
+        for (i, argument) in positional.enumerated() { frame.slots[i] = argument.0 }
+        for (label, value, argSpan) in keywords {
+            guard let i = parameters.firstIndex(of: label) else {
+                var message = "name error: \(template.signature) has no parameter '\(label)'"
+                if let near = nearestName(to: label, among: parameters) { message += " (did you mean '\(near)'?)" }
+                throw TxError(.name, message, at: argSpan)
+            }
+            guard frame.slots[i] == nil else {
+                throw TxError(.arity, "arity error: \(template.signature) got two values for '\(label)'", at: argSpan)
+            }
+            frame.slots[i] = value
+        }
+        for i in parameters.indices where frame.slots[i] == nil {
+            guard let code = template.defaults[i] else {
+                throw TxError(.arity, "arity error: \(template.signature) needs the argument '\(parameters[i])'", at: span)
+            }
+            frame.slots[i] = try code(frame)
+        }
+        do {
+            return try template.body(frame)
+        } catch let signal as ControlSignal where signal.kind == .returnValue {
+            return signal.value
+        } catch var error as TxError {
+            if error.span != nil, error.trace.count < 8, error.kind != .limit { error.trace.append(span) }
+            throw error
+        }
+    }
+
+    func unknownName(_ name: String, at span: SourceSpan, locals: [String]) -> TxError {
+        var message = "name error: unknown name '\(name)'"
+        if let near = nearestName(to: name, among: locals + globals.definedNames) {
+            message += " (did you mean '\(near)'?)"
+        }
+        return TxError(.name, message, at: span)
+    }
+}

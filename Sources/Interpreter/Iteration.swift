@@ -1,0 +1,37 @@
+import Lang
+import Tensor
+
+enum Iteration {
+    /// Calls `body` with each item of a `for` loop's sequence until it returns false:
+    /// numbers of a range, items of a list, rows of a tensor (0-d tensors for a 1-D
+    /// tensor), characters of a string, keys of a record.
+    static func forEach(_ sequence: Value, at span: SourceSpan, _ body: (Value) throws -> Bool) throws {
+        switch sequence {
+        case .range(let r):
+            let count = r.count
+            var i = 0
+            while i < count {
+                if try !body(.number(r[i])) { return }
+                i += 1
+            }
+        case .list(let list):
+            // A snapshot: appending inside the loop does not extend it.
+            for item in list.items where try !body(item) { return }
+        case .tensor(let t):
+            guard t.rank > 0 else {
+                throw TxError(.type, "type error: cannot iterate over a 0-d tensor", at: span)
+            }
+            for i in 0..<t.shape[0] {
+                let row: Tensor
+                do { row = try t.subscripted([.single(i)]) } catch let error as TensorError { throw TxError(error, at: span) }
+                if try !body(.tensor(row)) { return }
+            }
+        case .string(let s):
+            for c in s where try !body(.string(String(c))) { return }
+        case .record(let r):
+            for key in r.keys where try !body(.string(key)) { return }
+        default:
+            throw TxError(.type, "type error: cannot iterate over \(article(sequence.typeDescription))", at: span)
+        }
+    }
+}

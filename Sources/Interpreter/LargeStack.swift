@@ -1,0 +1,41 @@
+import Glibc
+
+/// Runs tx code on a thread with a large stack, so that deep (but limited) recursion in
+/// the parser, compiler and evaluator never overflows the small default stacks of
+/// secondary threads. The caller waits for the thread: this is about stack, not
+/// concurrency.
+enum LargeStack {
+    static let size = 1 << 30
+
+    private final class Job: @unchecked Sendable {
+        let body: () -> Void
+        init(body: @escaping () -> Void) { self.body = body }
+    }
+
+    static func run<T>(_ body: () throws -> T) throws -> T {
+        try withoutActuallyEscaping(body) { body in
+            var outcome: Result<T, Error> = .failure(TxErrorPlaceholder.notRun)
+            let job = Job { outcome = Result { try body() } }
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            pthread_attr_setstacksize(&attributes, size)
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(job).toOpaque()
+            let started = pthread_create(&thread, &attributes, { context in
+                guard let context else { return nil }
+                Unmanaged<Job>.fromOpaque(context).takeRetainedValue().body()
+                return nil
+            }, context)
+            guard started == 0 else {
+                // No thread could be made: run on this one rather than fail.
+                Unmanaged<Job>.fromOpaque(context).release()
+                return try body()
+            }
+            pthread_join(thread, nil)
+            return try outcome.get()
+        }
+    }
+
+    private enum TxErrorPlaceholder: Error { case notRun }
+}

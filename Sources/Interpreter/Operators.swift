@@ -1,0 +1,137 @@
+import Glibc
+import Lang
+import Tensor
+
+/// Arithmetic, comparison and the other operators of §4 on values.
+enum Operators {
+    static func tensorOp(_ op: BinaryOperator) -> BinaryOp? {
+        switch op {
+        case .add: return .add
+        case .subtract: return .subtract
+        case .multiply: return .multiply
+        case .divide: return .divide
+        case .modulo: return .modulo
+        case .power: return .power
+        case .equal: return .equal
+        case .notEqual: return .notEqual
+        case .less: return .less
+        case .lessEqual: return .lessEqual
+        case .greater: return .greater
+        case .greaterEqual: return .greaterEqual
+        case .matmul: return nil
+        }
+    }
+
+    /// `a op b` on two numbers.
+    @inline(__always)
+    static func numbers(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Value? {
+        switch op {
+        case .add: return .number(x + y)
+        case .subtract: return .number(x - y)
+        case .multiply: return .number(x * y)
+        case .divide: return .number(x / y)
+        case .modulo:
+            let r = fmod(x, y)
+            return .number(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+        case .power: return .number(pow(x, y))
+        case .equal: return .bool(x == y)
+        case .notEqual: return .bool(x != y)
+        case .less: return .bool(x < y)
+        case .lessEqual: return .bool(x <= y)
+        case .greater: return .bool(x > y)
+        case .greaterEqual: return .bool(x >= y)
+        case .matmul: return nil
+        }
+    }
+
+    /// `a op b` for any values; errors carry no span (the caller adds the operator's).
+    static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
+        switch (a, b) {
+        case (.number(let x), .number(let y)):
+            if let result = numbers(op, x, y) { return result }
+        case (.tensor(let t), .number(let y)):
+            if op == .matmul { break }
+            if let top = tensorOp(op) { return .tensor(try Tensor.binary(top, t, scalar: Float(y))) }
+        case (.number(let x), .tensor(let t)):
+            if op == .matmul { break }
+            if let top = tensorOp(op) { return .tensor(try Tensor.binary(top, scalar: Float(x), t)) }
+        case (.tensor(let s), .tensor(let t)):
+            if op == .matmul { return .tensor(try Tensor.matmul(s, t)) }
+            if let top = tensorOp(op) { return .tensor(try Tensor.binary(top, s, t)) }
+        case (.string(let s), .string(let t)):
+            switch op {
+            case .add: return .string(s + t)
+            case .equal: return .bool(s == t)
+            case .notEqual: return .bool(s != t)
+            case .less: return .bool(s < t)
+            case .lessEqual: return .bool(s <= t)
+            case .greater: return .bool(s > t)
+            case .greaterEqual: return .bool(s >= t)
+            default: break
+            }
+        case (.list(let l), .list(let m)) where op == .add:
+            return .list(ListValue(l.items + m.items))
+        case (.list, .number), (.number, .list), (.list, .tensor), (.tensor, .list):
+            // A list that is a numeric literal in disguise, e.g. a list of 0-d tensors.
+            if let s = try Convert.tensor(a, at: nil), let t = try Convert.tensor(b, at: nil) {
+                return try binary(op, .tensor(s), .tensor(t))
+            }
+        default:
+            break
+        }
+        if op == .equal { return .bool(equal(a, b)) }
+        if op == .notEqual { return .bool(!equal(a, b)) }
+        if op == .matmul, case .number = a, case .number = b {
+            throw TxError(.type, "type error: @ needs tensors, got two numbers; use * for numbers")
+        }
+        throw TxError(.type, "type error: cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
+    }
+
+    /// Structural equality for non-tensor values (`==` between different kinds is false).
+    static func equal(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)): return x == y
+        case (.string(let s), .string(let t)): return s == t
+        case (.bool(let p), .bool(let q)): return p == q
+        case (.none, .none): return true
+        case (.list(let l), .list(let m)):
+            return l === m || (l.items.count == m.items.count && zip(l.items, m.items).allSatisfy { equal($0, $1) })
+        case (.record(let r), .record(let s)):
+            return r === s || (r.keys == s.keys && r.entries.allSatisfy { entry in s[entry.key].map { equal(entry.value, $0) } ?? false })
+        case (.tensor(let s), .tensor(let t)):
+            return s.shape == t.shape && s.values == t.values
+        case (.function(let f), .function(let g)): return f === g
+        case (.builtin(let f), .builtin(let g)): return f === g
+        case (.range(let r), .range(let s)): return r.start == s.start && r.stop == s.stop && r.step == s.step
+        default: return false
+        }
+    }
+
+    static func negate(_ value: Value) throws -> Value {
+        switch value {
+        case .number(let x): return .number(-x)
+        case .tensor(let t): return .tensor(try t.map(.negate))
+        default:
+            throw TxError(.type, "type error: cannot negate \(article(value.typeDescription))")
+        }
+    }
+
+    /// `!x`: a bool for bools and numbers, elementwise 1/0 for tensors.
+    static func not(_ value: Value, at span: SourceSpan) throws -> Value {
+        switch value {
+        case .tensor(let t): return .tensor(try t.map(.not))
+        default: return .bool(!(try Convert.truth(value, context: "!", at: span)))
+        }
+    }
+
+    /// `x'`: swaps the last two axes of a tensor; numbers are their own transpose.
+    static func transpose(_ value: Value) throws -> Value {
+        switch value {
+        case .number: return value
+        case .tensor(let t): return .tensor(try t.swappingLastAxes())
+        default:
+            if let t = try Convert.tensor(value, at: nil) { return .tensor(try t.swappingLastAxes()) }
+            throw TxError(.type, "type error: cannot transpose \(article(value.typeDescription))")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import CReadline
+import Glibc
+import Lang
+import Tensor
+
+/// The interactive loop: `tx> ` prompts, `...> ` for continued lines, REPL commands,
+/// values echoed, errors shown, and the session surviving all of them.
+public final class REPL {
+    public let interpreter: Interpreter
+    private let readLine: (String) -> LineInput
+    private let errors: (String) -> Void
+
+    public enum LineInput {
+        case line(String)
+        /// Ctrl-C at the prompt: drop what was typed so far.
+        case cancelled
+        case endOfInput
+    }
+
+    /// A REPL reading through `readLine(prompt)`; errors go to `errors`.
+    public init(interpreter: Interpreter, readLine: @escaping (String) -> LineInput,
+                errors: @escaping (String) -> Void = { fputs($0, stderr) }) {
+        self.interpreter = interpreter
+        self.readLine = readLine
+        self.errors = errors
+    }
+
+    /// Reads, evaluates and prints until `:quit` or end of input.
+    public func run() {
+        var pending = ""
+        while true {
+            switch readLine(pending.isEmpty ? "tx> " : "...> ") {
+            case .endOfInput:
+                return
+            case .cancelled:
+                pending = ""
+            case .line(let line):
+                pending += pending.isEmpty ? line : "\n" + line
+                if pending.trimmingSpaces.hasPrefix(":") {
+                    let command = pending
+                    pending = ""
+                    if !perform(command.trimmingSpaces) { return }
+                    continue
+                }
+                if Parser.isIncomplete(pending) { continue }
+                let text = pending
+                pending = ""
+                if text.trimmingSpaces.isEmpty { continue }
+                evaluate(text, name: "<repl>")
+            }
+        }
+    }
+
+    private func evaluate(_ text: String, name: String) {
+        do {
+            try interpreter.run(text, name: name, echo: true)
+        } catch {
+            Runner.reportError(error, to: errors)
+        }
+    }
+
+    /// Runs a `:command`; false means quit.
+    private func perform(_ command: String) -> Bool {
+        let parts = command.split(separator: " ", maxSplits: 1).map(String.init)
+        let name = parts.first ?? ""
+        let argument = parts.count > 1 ? parts[1].trimmingSpaces : ""
+        let out = interpreter.output
+        switch name {
+        case ":quit", ":q", ":exit":
+            return false
+        case ":help", ":h", ":?":
+            if argument.isEmpty {
+                out(Help.overview(interpreter))
+            } else if let text = Help.topic(argument, interpreter) {
+                out(text)
+            } else {
+                var message = "error: no help for '\(argument)'"
+                if let near = nearestName(to: argument, among: interpreter.builtinList.map(\.name) + ["blas", "syntax", "memory"]) {
+                    message += " (did you mean '\(near)'?)"
+                }
+                errors(message + "\n")
+            }
+        case ":vars":
+            let variables = interpreter.userVariables
+            if variables.isEmpty { out("no variables yet\n") }
+            let width = variables.map(\.name.count).max() ?? 0
+            for (name, value) in variables {
+                out(name + String(repeating: " ", count: width - name.count) + "  " + Display.short(value).prefix(100) + "\n")
+            }
+        case ":time":
+            var start = timespec(), end = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &start)
+            evaluate(argument, name: "<repl>")
+            clock_gettime(CLOCK_MONOTONIC, &end)
+            let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
+            out("time: \(formatDuration(seconds))\n")
+        case ":load":
+            do {
+                try interpreter.run(try Runner.readSource(path: argument), name: argument, echo: true)
+            } catch {
+                Runner.reportError(error, to: errors)
+            }
+        case ":step":
+            _ = Runner.step(argument, interpreter: interpreter, wait: isatty(0) != 0)
+        case ":reset":
+            interpreter.reset()
+            out("session reset\n")
+        default:
+            var message = "error: unknown command \(name)"
+            let commands = [":help", ":vars", ":time", ":load", ":step", ":reset", ":quit"]
+            if let near = nearestName(to: name, among: commands) { message += " (did you mean \(near)?)" }
+            errors(message + "; :help lists the commands\n")
+        }
+        return true
+    }
+}
+
+/// `12.3 ms`, `1.25 s`, `850 µs`.
+func formatDuration(_ seconds: Double) -> String {
+    func rounded(_ x: Double) -> String {
+        let r = (x * 100).rounded() / 100
+        return TensorFormatter.formatNumber(r >= 100 ? r.rounded() : r)
+    }
+    if seconds >= 1 { return rounded(seconds) + " s" }
+    if seconds >= 1e-3 { return rounded(seconds * 1e3) + " ms" }
+    return rounded(seconds * 1e6) + " µs"
+}

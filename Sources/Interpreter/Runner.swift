@@ -1,0 +1,95 @@
+import Glibc
+import Lang
+import Tensor
+
+/// The ways to run tx code from the command line: a script, `-e`, `--step`. Each prints
+/// an error the one way `TxError.rendered()` formats it and returns an exit status.
+public enum Runner {
+    /// Writes to standard error.
+    public static func reportError(_ error: Error, to sink: (String) -> Void = { fputs($0, stderr) }) {
+        if let error = error as? TxError {
+            sink(error.rendered() + "\n")
+        } else if let error = error as? TensorError {
+            sink(TxError(error, at: nil).rendered() + "\n")
+        } else {
+            sink("error: \(error)\n")
+        }
+    }
+
+    /// Reads a script file as text.
+    public static func readSource(path: String) throws -> String {
+        do {
+            return String(decoding: try readFile(path: path), as: UTF8.self)
+        } catch let error as TensorError {
+            throw TxError(.io, error.message)
+        }
+    }
+
+    /// `tx FILE.tx`: runs the script, printing top-level expression values; status 1
+    /// after the first error.
+    public static func runFile(_ path: String, interpreter: Interpreter) -> Int32 {
+        do {
+            try interpreter.run(try readSource(path: path), name: path, echo: true)
+            return 0
+        } catch {
+            reportError(error)
+            return 1
+        }
+    }
+
+    /// `tx -e 'expr'`.
+    public static func runExpression(_ text: String, interpreter: Interpreter) -> Int32 {
+        do {
+            try interpreter.run(text, name: "<expr>", echo: true)
+            return 0
+        } catch {
+            reportError(error)
+            return 1
+        }
+    }
+
+    /// `tx --step FILE.tx`: shows each top-level statement with the comment lines above
+    /// it as narration, waits for Enter (when `wait`), runs it and shows its value.
+    public static func step(_ path: String, interpreter: Interpreter, wait: Bool,
+                            readKey: () -> Bool = Runner.waitForEnter) -> Int32 {
+        let program: Program
+        do {
+            program = try Parser.parse(Source(name: path, text: try readSource(path: path)))
+        } catch {
+            reportError(error)
+            return 1
+        }
+        let out = interpreter.output
+        for (i, statement) in program.statements.enumerated() {
+            if i > 0 { out("\n") }
+            for line in statement.comments { out("# \(line)\n") }
+            out("tx> \(statement.span.text)\n")
+            if wait, !readKey() { return 0 }
+            do {
+                let result = try interpreter.run(statement: statement)
+                if result.shouldEcho { out(Display.show(result.value) + "\n") }
+            } catch {
+                reportError(error)
+                return 1
+            }
+        }
+        return 0
+    }
+
+    /// Waits for a line on standard input; false at end of input or on `q`.
+    public static func waitForEnter() -> Bool {
+        fputs("  [Enter: run, q: quit] ", stdout)
+        fflush(stdout)
+        guard let line = readLine() else { return false }
+        return line.trimmingSpaces != "q"
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
+        while let c = s.last, c.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,147 @@
+import Lang
+
+/// The variables of one function call. Slots are resolved when the code is compiled:
+/// a name is a (depth, slot) pair, depth counting the enclosing function frames.
+final class Frame {
+    var slots: [Value?]
+    let parent: Frame?
+
+    init(size: Int, parent: Frame?) {
+        slots = [Value?](repeating: nil, count: size)
+        self.parent = parent
+    }
+
+    @inline(__always)
+    func ancestor(_ depth: Int) -> Frame {
+        var frame = self
+        for _ in 0..<depth {
+            guard let parent = frame.parent else { break }
+            frame = parent
+        }
+        return frame
+    }
+}
+
+/// Top-level names. The REPL keeps adding entries, so globals live in a growing table
+/// whose slots compiled code refers to by index. Builtins start out as globals; a user
+/// may shadow them (and `:reset` brings them back).
+final class Globals {
+    private(set) var values: [Value?] = []
+    private var slotOfName: [String: Int] = [:]
+    private(set) var names: [String] = []
+
+    func slot(for name: String) -> Int {
+        if let slot = slotOfName[name] { return slot }
+        let slot = values.count
+        values.append(nil)
+        names.append(name)
+        slotOfName[name] = slot
+        return slot
+    }
+
+    @inline(__always) func get(_ slot: Int) -> Value? { values[slot] }
+    @inline(__always) func set(_ slot: Int, _ value: Value) { values[slot] = value }
+
+    func value(named name: String) -> Value? {
+        slotOfName[name].flatMap { values[$0] }
+    }
+
+    func define(_ name: String, _ value: Value) { values[slot(for: name)] = value }
+
+    func removeAll() {
+        for i in values.indices { values[i] = nil }
+    }
+
+    /// Names that currently hold a value.
+    var definedNames: [String] {
+        names.indices.compactMap { values[$0] == nil ? nil : names[$0] }
+    }
+}
+
+/// Compile-time view of one function's locals.
+final class FunctionScope {
+    private(set) var slotOfName: [String: Int] = [:]
+    let parent: FunctionScope?
+
+    init(parent: FunctionScope?) { self.parent = parent }
+
+    @discardableResult
+    func declare(_ name: String) -> Int {
+        if let slot = slotOfName[name] { return slot }
+        let slot = slotOfName.count
+        slotOfName[name] = slot
+        return slot
+    }
+
+    var size: Int { slotOfName.count }
+    var names: [String] { Array(slotOfName.keys) }
+}
+
+/// Where a name lives, as the compiler resolved it.
+enum Location {
+    case local(depth: Int, slot: Int)
+    case global(slot: Int)
+}
+
+/// The names a function body binds: assignment targets, loop variables and named inner
+/// functions. They are its locals (LANGUAGE.md §5: assignment inside a function binds a
+/// local name). Bodies of inner functions are their own scopes and are not entered.
+enum AssignedNames {
+    static func collect(in block: Block, into names: inout [String]) {
+        for statement in block.statements { collect(in: statement, into: &names) }
+    }
+
+    static func collect(in statement: Stmt, into names: inout [String]) {
+        switch statement.kind {
+        case .expression(let e): collect(in: e, into: &names)
+        case .assign(let target, let value), .compoundAssign(_, let target, let value):
+            if case .name(let name) = target.kind { names.append(name) } else { collect(in: target, into: &names) }
+            collect(in: value, into: &names)
+        case .function(let decl):
+            if let name = decl.name { names.append(name) }
+        case .forLoop(let variable, _, let iterable, let body):
+            names.append(variable)
+            collect(in: iterable, into: &names)
+            collect(in: body, into: &names)
+        case .whileLoop(let condition, let body):
+            collect(in: condition, into: &names)
+            collect(in: body, into: &names)
+        case .returnValue(let e):
+            if let e { collect(in: e, into: &names) }
+        case .breakLoop, .continueLoop:
+            break
+        }
+    }
+
+    static func collect(in expr: Expr, into names: inout [String]) {
+        switch expr.kind {
+        case .number, .string, .bool, .none, .name, .function:
+            break
+        case .list(let items):
+            for item in items { collect(in: item, into: &names) }
+        case .record(let entries):
+            for entry in entries { collect(in: entry.value, into: &names) }
+        case .unary(_, let e), .transpose(let e), .field(let e, _):
+            collect(in: e, into: &names)
+        case .binary(_, let l, let r), .logical(_, let l, let r):
+            collect(in: l, into: &names)
+            collect(in: r, into: &names)
+        case .call(let callee, let arguments):
+            collect(in: callee, into: &names)
+            for a in arguments { collect(in: a.value, into: &names) }
+        case .index(let target, let items):
+            collect(in: target, into: &names)
+            for item in items {
+                switch item {
+                case .single(let e): collect(in: e, into: &names)
+                case .slice(let a, let b, let c, _):
+                    for part in [a, b, c] { if let part { collect(in: part, into: &names) } }
+                }
+            }
+        case .ifElse(let condition, let then, let otherwise):
+            collect(in: condition, into: &names)
+            collect(in: then, into: &names)
+            if let otherwise { collect(in: otherwise, into: &names) }
+        }
+    }
+}

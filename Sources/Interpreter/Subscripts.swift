@@ -1,0 +1,172 @@
+import Lang
+import Tensor
+
+/// One item between the brackets of `x[...]`, evaluated.
+enum IndexArgument {
+    case single(Value, SourceSpan)
+    case slice(start: Value, stop: Value, step: Value, SourceSpan)
+
+    var span: SourceSpan {
+        switch self {
+        case .single(_, let span), .slice(_, _, _, let span): return span
+        }
+    }
+}
+
+/// `x[...]` and `x[...] = v` on every kind of value that can be indexed.
+enum Subscripts {
+    static func get(_ target: Value, _ items: [IndexArgument], at span: SourceSpan) throws -> Value {
+        switch target {
+        case .tensor(let t):
+            let indices = try tensorIndices(items)
+            do { return .tensor(try t.subscripted(indices)) } catch let error as TensorError { throw TxError(error, at: span) }
+        case .list(let list):
+            let item = try single(items, of: "a list", at: span)
+            switch item {
+            case .single(let v, let s):
+                return list.items[try position(v, count: list.items.count, at: s)]
+            case .slice(let a, let b, let c, let s):
+                let picked = try slicePositions(a, b, c, count: list.items.count, at: s)
+                return .list(ListValue(picked.map { list.items[$0] }))
+            }
+        case .string(let text):
+            let characters = Array(text)
+            let item = try single(items, of: "a string", at: span)
+            switch item {
+            case .single(let v, let s):
+                return .string(String(characters[try position(v, count: characters.count, at: s)]))
+            case .slice(let a, let b, let c, let s):
+                return .string(String(try slicePositions(a, b, c, count: characters.count, at: s).map { characters[$0] }))
+            }
+        case .record(let record):
+            let item = try single(items, of: "a record", at: span)
+            guard case .single(let v, let s) = item, case .string(let key) = v else {
+                throw TxError(.type, "type error: a record is indexed by a string, as in r[\"name\"]", at: item.span)
+            }
+            return try lookup(record, path: key, at: s)
+        case .range(let r):
+            let item = try single(items, of: "a range", at: span)
+            switch item {
+            case .single(let v, let s):
+                return .number(r[try position(v, count: r.count, at: s)])
+            case .slice(let a, let b, let c, let s):
+                return .list(ListValue(try slicePositions(a, b, c, count: r.count, at: s).map { .number(r[$0]) }))
+            }
+        default:
+            throw TxError(.type, "type error: cannot index \(article(target.typeDescription))", at: span)
+        }
+    }
+
+    static func set(_ target: Value, _ items: [IndexArgument], _ value: Value, at span: SourceSpan) throws {
+        switch target {
+        case .tensor(let t):
+            let indices = try tensorIndices(items)
+            do {
+                switch value {
+                case .number(let x): try t.assign(indices, scalar: Float(x))
+                default:
+                    guard let v = try Convert.tensor(value, at: span) else {
+                        throw TxError(.type, "type error: cannot store \(article(value.typeDescription)) in a tensor", at: span)
+                    }
+                    try t.assign(indices, v)
+                }
+            } catch let error as TensorError {
+                throw TxError(error, at: span)
+            }
+        case .list(let list):
+            let item = try single(items, of: "a list", at: span)
+            guard case .single(let v, let s) = item else {
+                throw TxError(.type, "type error: assigning to a slice of a list is not supported", at: item.span)
+            }
+            list.items[try position(v, count: list.items.count, at: s)] = value
+        case .record(let record):
+            let item = try single(items, of: "a record", at: span)
+            guard case .single(let v, _) = item, case .string(let key) = v else {
+                throw TxError(.type, "type error: a record is indexed by a string, as in r[\"name\"]", at: item.span)
+            }
+            record[key] = value
+        default:
+            throw TxError(.type, "type error: cannot assign into \(article(target.typeDescription))", at: span)
+        }
+    }
+
+    /// `r["layers.0.attn.Wq"]`: the key itself, or else a dotted path through nested
+    /// records and lists.
+    static func lookup(_ record: RecordValue, path: String, at span: SourceSpan) throws -> Value {
+        if let value = record[path] { return value }
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        var current = Value.record(record)
+        for (i, part) in parts.enumerated() {
+            switch current {
+            case .record(let r):
+                if let next = r[part] { current = next; continue }
+                var message = "name error: record has no field '\(part)'"
+                if i > 0 { message += " (in '\(parts[0..<i].joined(separator: "."))')" }
+                if let near = nearestName(to: part, among: r.keys) { message += "; did you mean '\(near)'?" }
+                throw TxError(.name, message, at: span)
+            case .list(let l):
+                guard let n = Int(part), n >= 0, n < l.items.count else {
+                    throw TxError(.index, "index error: '\(part)' in '\(path)' is not an index of a list of \(l.items.count)", at: span)
+                }
+                current = l.items[n]
+            default:
+                throw TxError(.type, "type error: '\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
+            }
+        }
+        return current
+    }
+
+    private static func single(_ items: [IndexArgument], of kind: String, at span: SourceSpan) throws -> IndexArgument {
+        guard items.count == 1, let item = items.first else {
+            throw TxError(.index, "index error: \(kind) takes one index, got \(items.count)", at: span)
+        }
+        return item
+    }
+
+    /// A position in a sequence of `count`, negative counting from the end.
+    static func position(_ value: Value, count: Int, at span: SourceSpan) throws -> Int {
+        let i = try Convert.integer(value, what: "an index", at: span)
+        let resolved = i < 0 ? i + count : i
+        guard resolved >= 0, resolved < count else {
+            throw TxError(.index, "index error: index \(i) is out of range for length \(count)", at: span)
+        }
+        return resolved
+    }
+
+    /// The positions a Python-style slice picks from `count` items.
+    static func slicePositions(_ start: Value, _ stop: Value, _ step: Value, count: Int, at span: SourceSpan) throws -> [Int] {
+        let stepValue = step.isNone ? 1 : try Convert.integer(step, what: "a slice step", at: span)
+        guard stepValue != 0 else { throw TxError(.value, "value error: slice step cannot be 0", at: span) }
+        func bound(_ v: Value, _ fallback: Int) throws -> Int {
+            if v.isNone { return fallback }
+            let i = try Convert.integer(v, what: "a slice bound", at: span)
+            let resolved = i < 0 ? i + count : i
+            return stepValue > 0 ? min(max(resolved, 0), count) : min(max(resolved, -1), count - 1)
+        }
+        let lo = try bound(start, stepValue > 0 ? 0 : count - 1)
+        let hi = try bound(stop, stepValue > 0 ? count : -1)
+        return Array(stride(from: lo, to: hi, by: stepValue))
+    }
+
+    static func tensorIndices(_ items: [IndexArgument]) throws -> [TensorIndex] {
+        try items.map { item in
+            switch item {
+            case .single(let v, let s):
+                switch v {
+                case .none: return .newAxis
+                case .number: return .single(try Convert.integer(v, what: "an index", at: s))
+                case .tensor(let t) where t.rank == 0: return .single(try Convert.integer(v, what: "an index", at: s))
+                case .tensor(let t): return .gather(t)
+                default:
+                    if let t = try Convert.tensor(v, at: s) { return .gather(t) }
+                    throw TxError(.type, "type error: a tensor index must be a number, a slice or an integral tensor, got \(article(v.typeDescription))", at: s)
+                }
+            case .slice(let a, let b, let c, let s):
+                func part(_ v: Value, _ what: String) throws -> Int? {
+                    v.isNone ? nil : try Convert.integer(v, what: what, at: s)
+                }
+                return .slice(start: try part(a, "a slice bound"), stop: try part(b, "a slice bound"), step: try part(c, "a slice step"))
+            }
+        }
+    }
+}

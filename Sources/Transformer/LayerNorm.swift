@@ -1,0 +1,36 @@
+import Tensor
+
+extension Tensor {
+    /// Layer normalisation over the last axis, as PyTorch's `nn.LayerNorm`: each row is
+    /// shifted to mean 0 and scaled to variance 1 (biased variance), then multiplied by
+    /// `gamma` and shifted by `beta` (both `[d]`).
+    public func layerNormalized(gamma: Tensor, beta: Tensor, eps: Float = 1e-5) throws -> Tensor {
+        guard let d = shape.last else {
+            throw TensorError.shape("shape mismatch in layernorm: x must have at least one axis, got a 0-d tensor")
+        }
+        guard gamma.shape == [d], beta.shape == [d] else {
+            throw TensorError.shape("shape mismatch in layernorm: x is \(describe(shape: shape)), so gamma and beta must be [\(d)], got \(describe(shape: gamma.shape)) and \(describe(shape: beta.shape))")
+        }
+        let input = try contiguous(), g = try gamma.contiguous(), b = try beta.contiguous()
+        let result = try Tensor(uninitializedShape: shape)
+        let rows = d == 0 ? 0 : count / d
+        let source = input.storage.pointer + input.offset
+        let target = result.storage.pointer
+        let gp = g.storage.pointer + g.offset, bp = b.storage.pointer + b.offset
+        for row in 0..<rows {
+            if row & 1023 == 0 { try Interrupt.check() }
+            let x = source + row * d, y = target + row * d
+            var sum: Double = 0
+            for j in 0..<d { sum += Double(x[j]) }
+            let mean = Float(sum / Double(d))
+            var squares: Double = 0
+            for j in 0..<d {
+                let c = x[j] - mean
+                squares += Double(c * c)
+            }
+            let inverse = 1 / (Float(squares / Double(d)) + eps).squareRoot()
+            for j in 0..<d { y[j] = (x[j] - mean) * inverse * gp[j] + bp[j] }
+        }
+        return result
+    }
+}
