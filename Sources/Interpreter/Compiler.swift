@@ -166,6 +166,11 @@ final class Compiler {
         }
     }
 
+    private func isEnclosingLocal(_ name: String) -> Bool {
+        if case .local = resolve(name) { return true }
+        return false
+    }
+
     private func visibleNames() -> [String] {
         var names: [String] = []
         var current = scope
@@ -438,7 +443,9 @@ final class Compiler {
         case .expression(let e): AssignedNames.collect(in: e, into: &assigned)
         case .block(let b): AssignedNames.collect(in: b, into: &assigned)
         }
-        for name in assigned { inner.declare(name) }
+        // As in Julia: assigning a name that is a local of an enclosing function updates
+        // that variable (so closures can keep state); any other assigned name is local.
+        for name in assigned where !isEnclosingLocal(name) { inner.declare(name) }
 
         let saved = (scope, loopDepth)
         scope = inner
