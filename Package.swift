@@ -30,5 +30,6 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor"]),
+        .testTarget(name: "CLITests", dependencies: ["tx"]),
     ]
 )

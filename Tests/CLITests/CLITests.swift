@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// The `tx` command as a user runs it: exit status, standard output and standard error.
+struct Run {
+    let status: Int32
+    let out: String
+    let err: String
+}
+
+/// The `tx` executable built next to this test bundle.
+let txPath: String = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+    return dir.appendingPathComponent("tx").path
+}()
+
+let repositoryRoot: String = {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}()
+
+func tx(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: txPath)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe(), inPipe = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inPipe
+    try process.run()
+    if let input { inPipe.fileHandleForWriting.write(input.data(using: .utf8) ?? Data()) }
+    try inPipe.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus,
+               out: String(decoding: outData, as: UTF8.self),
+               err: String(decoding: errData, as: UTF8.self))
+}
+
+func temporaryScript(_ text: String, name: String = "script.tx") throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tx-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Test func evaluatesAnExpression() throws {
+    let run = try tx(["-e", "1 + 1"])
+    #expect(run.status == 0)
+    #expect(run.out == "2\n")
+    #expect(run.err == "")
+}
+
+@Test func expressionErrorsGoToStandardErrorWithTheirPlace() throws {
+    let run = try tx(["-e", "x = [1, 2] @ [1, 2, 3]"])
+    #expect(run.status == 1)
+    #expect(run.out == "")
+    #expect(run.err == """
+        error: shape mismatch in @: [2] @ [3] (inner sizes 2 and 3 differ)
+          --> <expr>:1:12
+          |
+        1 | x = [1, 2] @ [1, 2, 3]
+          |            ^
+
+        """)
+}
+
+@Test func scriptRunsAndStopsAtTheFirstError() throws {
+    let path = try temporaryScript("""
+        x = 2
+        print("x is", x)
+        x * 21
+        y = undefined_thing + 1
+        print("never")
+        """, name: "attn.tx")
+    let run = try tx([path])
+    #expect(run.status == 1)
+    #expect(run.out == "x is 2\n42\n")
+    #expect(run.err.hasPrefix("error: name error: unknown name 'undefined_thing'\n  --> \(path):4:5\n"))
+}
+
+@Test func scriptArgumentsArriveAsArgs() throws {
+    let path = try temporaryScript("print(len(args), args[0])")
+    let run = try tx([path, "first", "second"])
+    #expect(run.status == 0)
+    #expect(run.out == "2 first\n")
+}
+
+@Test func pipedREPLSurvivesErrorsAndKeepsVariables() throws {
+    let run = try tx([], input: "x = 2\nx * 3\nnope\nx\nfn f(a) {\n  a + 1\n}\nf(x)\n:quit\nx\n")
+    #expect(run.status == 0)
+    #expect(run.out == "6\n2\n3\n")
+    #expect(run.err.contains("error: name error: unknown name 'nope'"))
+}
+
+@Test func replCommands() throws {
+    let run = try tx([], input: "w = eye(2)\n:vars\n:help softmax\n:help nosuchthing\n:reset\n:vars\n")
+    #expect(run.out.contains("w  tensor [2, 2]\n"))
+    #expect(run.out.contains("softmax(x, axis=-1)\n"))
+    #expect(run.out.contains("session reset\nno variables yet\n"))
+    #expect(run.err.contains("error: no help for 'nosuchthing'"))
+}
+
+@Test func versionNamesTheBLASCoreAndThreads() throws {
+    let run = try tx(["--version"])
+    #expect(run.status == 0)
+    #expect(run.out.hasPrefix("tx "))
+    #expect(run.out.contains("core "))
+    #expect(run.out.contains("thread"))
+}
+
+@Test func userCoreTypeIsRespected() throws {
+    let run = try tx(["--version"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
+    #expect(run.out.contains("core Haswell (set by the user (OPENBLAS_CORETYPE=Haswell))"))
+}
+
+@Test func memoryLimitTurnsHugeAllocationsIntoErrors() throws {
+    let run = try tx(["--max-memory", "1M", "-e", "x = zeros(1000, 1000)"])
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: memory limit: a tensor of shape [1000, 1000] needs 3.8 MiB"))
+}
+
+@Test func stepShowsNarrationStatementsAndResults() throws {
+    let path = try temporaryScript("""
+        # Scores are dot products.
+        # Two lines of narration.
+        s = 2 * 3
+        s + 1   # a result
+        """)
+    let run = try tx(["--step", path])
+    #expect(run.status == 0)
+    #expect(run.out == """
+        # Scores are dot products.
+        # Two lines of narration.
+        tx> s = 2 * 3
+
+        tx> s + 1
+        7
+
+        """)
+}
