@@ -26,7 +26,4 @@ extension Library {
             },
         ]
     }
-
-    /// Attention and Transformer blocks (LANGUAGE.md §6) join here.
-    static func transformer() -> [Builtin] { [] }
 }

@@ -1,0 +1,36 @@
+// Hot loops that profit from SIMD: exp and softmax over float32 rows.
+//
+// They are written as plain C loops that clang vectorises, compiled once per
+// instruction set (AVX-512, AVX2, baseline) and chosen at load time by the CPU's
+// features (target_clones), so one binary runs fast on every x86-64 machine.
+#ifndef TX_KERNELS_H
+#define TX_KERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// y[i] = exp(x[i]) for n floats (x and y may be the same array). Accurate to a few
+/// ulp; exp(x) is exactly 0 for x < -87.3 (so exp(-inf) = 0) and inf past 88.7.
+void tx_exp(const float *x, float *y, long n);
+
+/// In-place softmax of `rows` rows of `n` floats, `stride` floats apart:
+/// y = exp(x - max) / sum(exp(x - max)). A row that is all -inf becomes all 0;
+/// entries of -inf become exactly 0.
+void tx_softmax_rows(float *x, long rows, long n, long stride);
+
+/// The middle of attention, for a block of `rows` score rows (length n, `ld` floats
+/// apart) already scaled by 1/sqrt(d_k): adds the mask row when `mask` is not NULL
+/// (row r at mask + r * mask_row_stride, element j at j * mask_col_stride; strides may
+/// be 0 to broadcast), and when `causal` treats entries j > first_row + r as -inf; then
+/// replaces each entry by exp(entry - row max) and stores the row's sum in sums[r].
+/// The weights are these entries divided by the sum; a row with no finite entry is
+/// zeroed and gets sum 0. Rows are shared between `threads` threads.
+void tx_attention_exp_rows(float *s, long rows, long n, long ld,
+                           const float *mask, long mask_row_stride, long mask_col_stride,
+                           int causal, long first_row, float *sums, int threads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,321 @@
+import Lang
+import Tensor
+import Transformer
+
+extension Library {
+    static func transformer() -> [Builtin] {
+        let maskOptions: [BuiltinParameter] = [.optional("mask", .none, "none"), .optional("causal", .bool(false), "false")]
+        let blockOptions: [BuiltinParameter] = [
+            .optional("activation", .string("relu"), "\"relu\""), .optional("norm_first", .bool(false), "false"),
+            .optional("eps", .number(1e-5), "1e-5"),
+        ]
+        let seed = BuiltinParameter.optional("seed", .none, "none")
+        return [
+            builtin("attention", [.required("Q"), .required("K"), .required("V")] + maskOptions, "attention",
+                    "softmax(Q @ K' / sqrt(d_k) + mask) @ V, without materialising all the scores.",
+                    example: "attention(randn(4, 8), randn(6, 8), randn(6, 8), causal=true)",
+                    details: """
+                        Q: [..., n_q, d_k], K: [..., n_k, d_k], V: [..., n_k, d_v] -> [..., n_q, d_v]; leading axes broadcast.
+                        mask: additive (0 allowed, -inf blocked), broadcast to the scores [..., n_q, n_k].
+                        causal=true also blocks keys j > i (query i sees keys j <= i, also when n_q != n_k).
+                        Memory: the queries are processed in blocks of rows, so the extra memory is
+                        about 32 MiB for the scores whatever n is, plus the [..., n_q, d_v] result.
+                        """) { args in
+                .of(try Attention.attention(queries: try args.tensor("Q"), keys: try args.tensor("K"), values: try args.tensor("V"),
+                                            mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+            },
+            builtin("attention_weights", [.required("Q"), .required("K")] + maskOptions, "attention",
+                    "The attention weights alpha = softmax(Q @ K' / sqrt(d_k) + mask), [..., n_q, n_k].",
+                    example: "attention_weights(randn(4, 8), randn(4, 8), causal=true)",
+                    details: "Rows sum to 1; blocked entries are exactly 0; a row with every key blocked is all 0.\nMemory: the full [..., n_q, n_k] result.") { args in
+                .of(try Attention.weights(queries: try args.tensor("Q"), keys: try args.tensor("K"),
+                                          mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+            },
+            builtin("causal_mask", [.required("n")], "attention", "[n, n]: 0 on and below the diagonal, -inf above (query i sees keys j <= i).",
+                    example: "causal_mask(3)") { args in .of(try Masks.causal(try sizeArgument(args, "n"))) },
+            builtin("padding_mask", [.required("lengths"), .required("n")], "attention",
+                    "[b, 1, n] from b lengths: -inf at key positions >= length; broadcasts against [b, n_q, n] scores.",
+                    example: "padding_mask([2, 3], 4)") { args in
+                let n = try sizeArgument(args, "n")
+                let lengths: [Int]
+                switch args.value("lengths") {
+                case .list(let list): lengths = try list.items.map { try Convert.integer($0, what: "a length", at: args.span("lengths")) }
+                default:
+                    let t = try args.tensor("lengths")
+                    lengths = try t.values.map { try Convert.integer(.number(Double($0)), what: "a length", at: args.span("lengths")) }
+                }
+                return .of(try Masks.padding(lengths: lengths, n: n))
+            },
+            builtin("sinusoidal", [.required("n"), .required("d")], "attention",
+                    "[n, d] positions: column 2i is sin(pos / 10000^(2i/d)), column 2i+1 is cos(pos / 10000^(2i/d)).",
+                    example: "sinusoidal(4, 8)") { args in
+                .of(try Masks.sinusoidal(try sizeArgument(args, "n"), try sizeArgument(args, "d")))
+            },
+            builtin("mha", [.required("xq"), .required("xkv"), .required("p"), .required("heads")] + maskOptions, "attention",
+                    "Multi-head attention with p = {Wq, bq, Wk, bk, Wv, bv, Wo, bo}: [..., n_q, d] from queries xq and keys/values xkv.",
+                    example: "mha(randn(4, 8), randn(6, 8), init_mha(8, seed=0), heads=2)",
+                    details: """
+                        W*: [d, d] (x @ W), b*: [d]. The heads split the projected d into h slices of d/h and
+                        scale scores by 1/sqrt(d/h), as PyTorch's nn.MultiheadAttention. A mask of rank <= 3
+                        applies to every head; a rank-4 mask [b, h, n_q, n_k] to each head.
+                        Memory: Q, K, V projections (3 x [..., n, d]) plus the block buffer of attention.
+                        """) { args in
+                let p = try multiHead(args, "p")
+                return .of(try p(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
+                                 mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+            },
+            builtin("mha_weights", [.required("xq"), .required("xkv"), .required("p"), .required("heads")] + maskOptions, "attention",
+                    "The per-head attention weights of mha, [..., h, n_q, n_k].",
+                    example: "mha_weights(randn(4, 8), randn(4, 8), init_mha(8, seed=0), heads=2)") { args in
+                let p = try multiHead(args, "p")
+                return .of(try p.weights(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
+                                         mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+            },
+            builtin("ffn", [.x, .required("p"), .optional("activation", .string("relu"), "\"relu\"")], "attention",
+                    "The position-wise feed-forward network act(x @ W1 + b1) @ W2 + b2 with p = {W1, b1, W2, b2}.",
+                    example: "ffn(randn(4, 8), init_ffn(8, 32, seed=0), activation=\"gelu\")",
+                    details: "W1: [d, d_ff], b1: [d_ff], W2: [d_ff, d], b2: [d]. activation: \"relu\" or \"gelu\" (exact erf form).\nMemory: one [..., n, d_ff] hidden tensor.") { args in
+                .of(try feedForward(args, "p")(try args.tensor("x"), activation: try activation(args)))
+            },
+            builtin("encoder_block", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions, "attention",
+                    "An encoder block {attn, ln1, ffn, ln2}: x = ln1(x + mha(x, x)), then x = ln2(x + ffn(x)).",
+                    example: "encoder_block(randn(5, 8), init_encoder_block(8, 2, 32, seed=0), heads=2)",
+                    details: "norm_first=true gives the pre-LN variant x = x + mha(ln1(x)), x = x + ffn(ln2(x)), as PyTorch's norm_first.\nMemory: a few [..., n, d] tensors, one [..., n, d_ff], and attention's block buffer.") { args in
+                .of(try encoderBlock(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
+            },
+            builtin("decoder_block", [.required("y"), .required("memory"), .required("p"), .required("heads"),
+                                      .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
+                                      .optional("memory_mask", .none, "none")] + blockOptions, "attention",
+                    "A decoder block {self_attn, ln1, cross_attn, ln2, ffn, ln3}: masked self-attention, cross-attention to memory, FFN, each with Add & Norm.",
+                    example: "decoder_block(randn(3, 8), randn(5, 8), init_decoder_block(8, 2, 32, seed=0), heads=2)") { args in
+                .of(try decoderBlock(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
+                                                                  options: try options(args), causal: try args.bool("causal"),
+                                                                  mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
+            },
+            builtin("encoder", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions, "attention",
+                    "An encoder stack {layers, norm}: each block in turn, then norm when present.",
+                    example: "encoder(randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).encoder, heads=2)") { args in
+                .of(try encoderStack(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
+            },
+            builtin("decoder", [.required("y"), .required("memory"), .required("p"), .required("heads"),
+                                .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
+                                .optional("memory_mask", .none, "none")] + blockOptions, "attention",
+                    "A decoder stack {layers, norm}: each block in turn, then norm when present.",
+                    example: "decoder(randn(3, 8), randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).decoder, heads=2)") { args in
+                .of(try decoderStack(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
+                                                                  options: try options(args), causal: try args.bool("causal"),
+                                                                  mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
+            },
+            builtin("transformer", [.required("src"), .required("tgt"), .required("p"), .required("heads"),
+                                    .optional("src_mask", .none, "none"), .optional("tgt_mask", .none, "none"),
+                                    .optional("memory_mask", .none, "none"), .optional("causal", .bool(true), "true")] + blockOptions,
+                    "attention",
+                    "The encoder-decoder Transformer {encoder, decoder}: memory = encoder(src), then decoder(tgt, memory).",
+                    example: "transformer(randn(5, 8), randn(3, 8), init_transformer(8, 2, 32, 2, 2, seed=0), heads=2)",
+                    details: "As PyTorch's nn.Transformer with its final norms, except that the decoder's self-attention is causal unless causal=false.") { args in
+                let p = try args.record("p")
+                let encoder = try encoderStack(try field(p, "encoder", in: args, "p"), args, "p.encoder")
+                let decoder = try decoderStack(try field(p, "decoder", in: args, "p"), args, "p.decoder")
+                let o = try options(args)
+                let memory = try encoder(try args.tensor("src"), options: o, mask: try args.optionalTensor("src_mask"))
+                return .of(try decoder(try args.tensor("tgt"), memory: memory, options: o, causal: try args.bool("causal"),
+                                       mask: try args.optionalTensor("tgt_mask"), memoryMask: try args.optionalTensor("memory_mask")))
+            },
+            builtin("init_mha", [.required("d"), seed], "attention",
+                    "Parameters for mha with nn.MultiheadAttention's initialisation (xavier-uniform in-projection, zero biases).",
+                    example: "p = init_mha(8, seed=0)") { args in
+                let d = try sizeArgument(args, "d")
+                return try withGenerator(args) { try record(Initializers.multiHead(d: d, &$0)) }
+            },
+            builtin("init_ffn", [.required("d"), .required("d_ff"), seed], "attention",
+                    "Parameters for ffn with nn.Linear's initialisation (U(±1/sqrt(fan_in)) weights and biases).",
+                    example: "p = init_ffn(8, 32, seed=0)") { args in
+                let d = try sizeArgument(args, "d"), dFF = try sizeArgument(args, "d_ff")
+                return try withGenerator(args) { try record(Initializers.feedForward(d: d, dFF: dFF, &$0)) }
+            },
+            builtin("init_layernorm", [.required("d")], "attention", "{gamma: ones(d), beta: zeros(d)}.",
+                    example: "init_layernorm(4)") { args in
+                record(try Initializers.layerNorm(d: try sizeArgument(args, "d")))
+            },
+            builtin("init_encoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
+                    "Parameters {attn, ln1, ffn, ln2} for encoder_block, initialised as nn.TransformerEncoderLayer.",
+                    example: "p = init_encoder_block(8, 2, 32, seed=0)") { args in
+                let (d, dFF) = try sizes(args)
+                return try withGenerator(args) { try record(Initializers.encoderBlock(d: d, dFF: dFF, &$0)) }
+            },
+            builtin("init_decoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
+                    "Parameters {self_attn, ln1, cross_attn, ln2, ffn, ln3} for decoder_block, initialised as nn.TransformerDecoderLayer.",
+                    example: "p = init_decoder_block(8, 2, 32, seed=0)") { args in
+                let (d, dFF) = try sizes(args)
+                return try withGenerator(args) { try record(Initializers.decoderBlock(d: d, dFF: dFF, &$0)) }
+            },
+            builtin("init_transformer", [.required("d"), .required("heads"), .required("d_ff"), .required("n_enc"), .required("n_dec"), seed],
+                    "attention",
+                    "Parameters {encoder, decoder} for transformer, initialised as nn.Transformer (xavier-uniform for every matrix), with final norms.",
+                    example: "p = init_transformer(8, 2, 32, 2, 2, seed=0)") { args in
+                let (d, dFF) = try sizes(args)
+                let nEnc = try sizeArgument(args, "n_enc"), nDec = try sizeArgument(args, "n_dec")
+                return try withGenerator(args) { random in
+                    let encoderLayers = try (0..<nEnc).map { _ in try record(Initializers.encoderBlock(d: d, dFF: dFF, allXavier: true, &random)) }
+                    let decoderLayers = try (0..<nDec).map { _ in try record(Initializers.decoderBlock(d: d, dFF: dFF, allXavier: true, &random)) }
+                    return .record(RecordValue([
+                        ("encoder", .record(RecordValue([("layers", .list(ListValue(encoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),
+                        ("decoder", .record(RecordValue([("layers", .list(ListValue(decoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),
+                    ]))
+                }
+            },
+        ]
+    }
+
+    // MARK: Arguments
+
+    private static func heads(_ args: Arguments) throws -> Int {
+        let h = try args.int("heads")
+        guard h > 0 else { throw TxError(.value, "value error: \(args.builtin.name): heads must be positive, got \(h)", at: args.span("heads")) }
+        return h
+    }
+
+    private static func activation(_ args: Arguments) throws -> Activation {
+        let name = try args.string("activation")
+        guard let a = Activation(rawValue: name) else {
+            throw TxError(.value, "value error: \(args.builtin.name): activation must be \"relu\" or \"gelu\", got \"\(name)\"", at: args.span("activation"))
+        }
+        return a
+    }
+
+    private static func options(_ args: Arguments) throws -> BlockOptions {
+        BlockOptions(heads: try heads(args), activation: try activation(args), normFirst: try args.bool("norm_first"),
+                     eps: Float(try args.number("eps")))
+    }
+
+    private static func sizes(_ args: Arguments) throws -> (Int, Int) {
+        let d = try sizeArgument(args, "d"), h = try heads(args), dFF = try sizeArgument(args, "d_ff")
+        guard d % h == 0 else {
+            throw TxError(.value, "value error: \(args.builtin.name): d = \(d) is not divisible by heads = \(h)", at: args.span("heads"))
+        }
+        return (d, dFF)
+    }
+
+    /// Runs `body` with the generator of `seed=`, or the session's when no seed is given.
+    private static func withGenerator(_ args: Arguments, _ body: (inout RandomGenerator) throws -> Value) throws -> Value {
+        if args.value("seed").isNone { return try body(&args.interpreter.random) }
+        var random = RandomGenerator(seed: UInt64(bitPattern: Int64(try args.int("seed"))))
+        return try body(&random)
+    }
+
+    // MARK: Records to parameters
+
+    private static func field(_ record: RecordValue, _ name: String, in args: Arguments, _ path: String) throws -> RecordValue {
+        guard let value = record[name] else { throw missing(name, record, args, path) }
+        guard case .record(let inner) = value else {
+            throw TxError(.type, "type error: \(args.builtin.name): \(path).\(name) must be a record, got \(article(value.typeDescription))", at: args.span("p"))
+        }
+        return inner
+    }
+
+    private static func missing(_ name: String, _ record: RecordValue, _ args: Arguments, _ path: String) -> TxError {
+        var message = "name error: \(args.builtin.name): the parameter record \(path) has no field '\(name)'"
+        if let near = nearestName(to: name, among: record.keys) { message += " (did you mean '\(near)'?)" }
+        return TxError(.name, message, at: args.span("p"))
+    }
+
+    private static func tensor(_ record: RecordValue, _ name: String, _ args: Arguments, _ path: String) throws -> Tensor {
+        guard let value = record[name] else { throw missing(name, record, args, path) }
+        guard let t = try Convert.tensor(value, at: args.span("p")) else {
+            throw TxError(.type, "type error: \(args.builtin.name): \(path).\(name) must be a tensor, got \(article(value.typeDescription))", at: args.span("p"))
+        }
+        return t
+    }
+
+    private static func multiHead(_ args: Arguments, _ name: String) throws -> MultiHeadAttention {
+        try multiHead(try args.record(name), args, name)
+    }
+
+    private static func multiHead(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> MultiHeadAttention {
+        func t(_ name: String) throws -> Tensor { try tensor(r, name, args, path) }
+        return MultiHeadAttention(Wq: try t("Wq"), bq: try t("bq"), Wk: try t("Wk"), bk: try t("bk"),
+                                  Wv: try t("Wv"), bv: try t("bv"), Wo: try t("Wo"), bo: try t("bo"))
+    }
+
+    private static func feedForward(_ args: Arguments, _ name: String) throws -> FeedForward {
+        try feedForward(try args.record(name), args, name)
+    }
+
+    private static func feedForward(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> FeedForward {
+        func t(_ name: String) throws -> Tensor { try tensor(r, name, args, path) }
+        return FeedForward(W1: try t("W1"), b1: try t("b1"), W2: try t("W2"), b2: try t("b2"))
+    }
+
+    private static func layerNorm(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> LayerNorm {
+        LayerNorm(gamma: try tensor(r, "gamma", args, path), beta: try tensor(r, "beta", args, path))
+    }
+
+    private static func encoderBlock(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> EncoderBlock {
+        EncoderBlock(attn: try multiHead(try field(r, "attn", in: args, path), args, path + ".attn"),
+                     ln1: try layerNorm(try field(r, "ln1", in: args, path), args, path + ".ln1"),
+                     ffn: try feedForward(try field(r, "ffn", in: args, path), args, path + ".ffn"),
+                     ln2: try layerNorm(try field(r, "ln2", in: args, path), args, path + ".ln2"))
+    }
+
+    private static func decoderBlock(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> DecoderBlock {
+        DecoderBlock(selfAttn: try multiHead(try field(r, "self_attn", in: args, path), args, path + ".self_attn"),
+                     ln1: try layerNorm(try field(r, "ln1", in: args, path), args, path + ".ln1"),
+                     crossAttn: try multiHead(try field(r, "cross_attn", in: args, path), args, path + ".cross_attn"),
+                     ln2: try layerNorm(try field(r, "ln2", in: args, path), args, path + ".ln2"),
+                     ffn: try feedForward(try field(r, "ffn", in: args, path), args, path + ".ffn"),
+                     ln3: try layerNorm(try field(r, "ln3", in: args, path), args, path + ".ln3"))
+    }
+
+    private static func layers(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> [RecordValue] {
+        guard let value = r["layers"] else { throw missing("layers", r, args, path) }
+        guard case .list(let list) = value else {
+            throw TxError(.type, "type error: \(args.builtin.name): \(path).layers must be a list of records, got \(article(value.typeDescription))", at: args.span("p"))
+        }
+        return try list.items.enumerated().map { i, item in
+            guard case .record(let layer) = item else {
+                throw TxError(.type, "type error: \(args.builtin.name): \(path).layers[\(i)] must be a record, got \(article(item.typeDescription))", at: args.span("p"))
+            }
+            return layer
+        }
+    }
+
+    /// `norm` may be none or missing.
+    private static func optionalNorm(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> LayerNorm? {
+        guard let value = r["norm"], !value.isNone else { return nil }
+        return try layerNorm(try field(r, "norm", in: args, path), args, path + ".norm")
+    }
+
+    private static func encoderStack(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> Encoder {
+        Encoder(layers: try layers(r, args, path).enumerated().map { try encoderBlock($1, args, "\(path).layers[\($0)]") },
+                norm: try optionalNorm(r, args, path))
+    }
+
+    private static func decoderStack(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> Decoder {
+        Decoder(layers: try layers(r, args, path).enumerated().map { try decoderBlock($1, args, "\(path).layers[\($0)]") },
+                norm: try optionalNorm(r, args, path))
+    }
+
+    // MARK: Parameters to records
+
+    private static func record(_ p: MultiHeadAttention) -> Value {
+        .record(RecordValue([("Wq", .tensor(p.Wq)), ("bq", .tensor(p.bq)), ("Wk", .tensor(p.Wk)), ("bk", .tensor(p.bk)),
+                             ("Wv", .tensor(p.Wv)), ("bv", .tensor(p.bv)), ("Wo", .tensor(p.Wo)), ("bo", .tensor(p.bo))]))
+    }
+
+    private static func record(_ p: FeedForward) -> Value {
+        .record(RecordValue([("W1", .tensor(p.W1)), ("b1", .tensor(p.b1)), ("W2", .tensor(p.W2)), ("b2", .tensor(p.b2))]))
+    }
+
+    private static func record(_ p: LayerNorm) -> Value {
+        .record(RecordValue([("gamma", .tensor(p.gamma)), ("beta", .tensor(p.beta))]))
+    }
+
+    private static func record(_ p: EncoderBlock) -> Value {
+        .record(RecordValue([("attn", record(p.attn)), ("ln1", record(p.ln1)), ("ffn", record(p.ffn)), ("ln2", record(p.ln2))]))
+    }
+
+    private static func record(_ p: DecoderBlock) -> Value {
+        .record(RecordValue([("self_attn", record(p.selfAttn)), ("ln1", record(p.ln1)), ("cross_attn", record(p.crossAttn)),
+                             ("ln2", record(p.ln2)), ("ffn", record(p.ffn)), ("ln3", record(p.ln3))]))
+    }
+}
