@@ -30,7 +30,7 @@ let package = Package(
 
         .testTarget(name: "LangTests", dependencies: ["Lang"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor"],
                     exclude: ["Scripts"]),
         .testTarget(name: "CLITests", dependencies: ["tx"]),

@@ -1,5 +1,4 @@
-import CReadline
-import Glibc
+@preconcurrency import Glibc
 import Lang
 import Tensor
 
@@ -19,7 +18,7 @@ public final class REPL {
 
     /// A REPL reading through `readLine(prompt)`; errors go to `errors`.
     public init(interpreter: Interpreter, readLine: @escaping (String) -> LineInput,
-                errors: @escaping (String) -> Void = { fputs($0, stderr) }) {
+                errors: @escaping (String) -> Void = writeStandardError) {
         self.interpreter = interpreter
         self.readLine = readLine
         self.errors = errors

@@ -1,4 +1,4 @@
-import Glibc
+@preconcurrency import Glibc
 import Lang
 import Tensor
 
@@ -6,7 +6,7 @@ import Tensor
 /// an error the one way `TxError.rendered()` formats it and returns an exit status.
 public enum Runner {
     /// Writes to standard error.
-    public static func reportError(_ error: Error, to sink: (String) -> Void = { fputs($0, stderr) }) {
+    public static func reportError(_ error: Error, to sink: (String) -> Void = writeStandardError) {
         if let error = error as? TxError {
             sink(error.rendered() + "\n")
         } else if let error = error as? TensorError {
@@ -83,6 +83,11 @@ public enum Runner {
         guard let line = readLine() else { return false }
         return line.trimmingSpaces != "q"
     }
+}
+
+/// Writes text to standard error.
+public func writeStandardError(_ text: String) {
+    fputs(text, stderr)
 }
 
 extension String {

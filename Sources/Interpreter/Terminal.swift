@@ -1,5 +1,5 @@
-import CReadline
-import Glibc
+@preconcurrency import CReadline
+@preconcurrency import Glibc
 import Tensor
 
 /// Reading lines for the REPL: GNU readline on a terminal (history, editing; Ctrl-C

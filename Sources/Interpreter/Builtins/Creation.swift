@@ -1,3 +1,4 @@
+import Lang
 import Tensor
 
 extension Library {

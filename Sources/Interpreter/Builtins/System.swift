@@ -1,3 +1,4 @@
+import Lang
 import Glibc
 import Tensor
 

@@ -1,0 +1,181 @@
+/// Turns source bytes into tokens (LANGUAGE.md §2). Comments are dropped from the token
+/// stream but remembered, by line, for `--step` narration.
+public struct Lexer {
+    private let source: Source
+    private let bytes: [UInt8]
+    private var position = 0
+
+    public private(set) var tokens: [Token] = []
+    /// Lines that hold only a comment: line number → text after `#` (one space trimmed).
+    public private(set) var commentLines: [Int: String] = [:]
+
+    public init(_ source: Source) {
+        self.source = source
+        self.bytes = source.bytes
+    }
+
+    /// Lexes the whole source.
+    public static func tokenize(_ source: Source) throws -> Lexer {
+        var lexer = Lexer(source)
+        try lexer.run()
+        return lexer
+    }
+
+    private func byte(_ offset: Int) -> UInt8 {
+        offset < bytes.count ? bytes[offset] : 0
+    }
+
+    private func span(_ start: Int, _ end: Int) -> SourceSpan {
+        SourceSpan(source: source, start: start, end: end)
+    }
+
+    private mutating func run() throws {
+        // A first line starting with #! is ignored.
+        if byte(0) == UInt8(ascii: "#"), byte(1) == UInt8(ascii: "!") {
+            while position < bytes.count, bytes[position] != UInt8(ascii: "\n") { position += 1 }
+        }
+        var lineHasCode = false
+        while position < bytes.count {
+            let c = bytes[position]
+            let start = position
+            switch c {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                position += 1
+            case UInt8(ascii: "\n"):
+                tokens.append(Token(.newline, "\n", start: start, end: start + 1))
+                position += 1
+                lineHasCode = false
+            case UInt8(ascii: "#"):
+                while position < bytes.count, bytes[position] != UInt8(ascii: "\n") { position += 1 }
+                if !lineHasCode {
+                    var text = String(decoding: bytes[(start + 1)..<position], as: UTF8.self)
+                    if text.hasPrefix(" ") { text.removeFirst() }
+                    while text.hasSuffix(" ") || text.hasSuffix("\r") { text.removeLast() }
+                    commentLines[source.line(at: start)] = text
+                }
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                try lexNumber()
+                lineHasCode = true
+            case UInt8(ascii: "."):
+                if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte(position + 1)) {
+                    try lexNumber()
+                } else {
+                    position += 1
+                    tokens.append(Token(.symbol, ".", start: start, end: position))
+                }
+                lineHasCode = true
+            case UInt8(ascii: "\""):
+                try lexString()
+                lineHasCode = true
+            case _ where Lexer.isIdentifierStart(c):
+                while position < bytes.count, Lexer.isIdentifierPart(bytes[position]) { position += 1 }
+                let text = String(decoding: bytes[start..<position], as: UTF8.self)
+                tokens.append(Token(Token.keywords.contains(text) ? .keyword : .identifier, text, start: start, end: position))
+                lineHasCode = true
+            default:
+                try lexSymbol()
+                lineHasCode = true
+            }
+        }
+        tokens.append(Token(.endOfInput, "", start: bytes.count, end: bytes.count))
+    }
+
+    static func isIdentifierStart(_ c: UInt8) -> Bool {
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95
+    }
+
+    static func isIdentifierPart(_ c: UInt8) -> Bool {
+        isIdentifierStart(c) || (c >= 48 && c <= 57)
+    }
+
+    private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+    private mutating func lexNumber() throws {
+        let start = position
+        while Lexer.isDigit(byte(position)) { position += 1 }
+        if byte(position) == UInt8(ascii: ".") && !Lexer.isIdentifierStart(byte(position + 1)) {
+            position += 1
+            while Lexer.isDigit(byte(position)) { position += 1 }
+        }
+        if byte(position) == UInt8(ascii: "e") || byte(position) == UInt8(ascii: "E") {
+            var look = position + 1
+            if byte(look) == UInt8(ascii: "+") || byte(look) == UInt8(ascii: "-") { look += 1 }
+            if Lexer.isDigit(byte(look)) {
+                position = look
+                while Lexer.isDigit(byte(position)) { position += 1 }
+            } else {
+                throw TxError(.syntax, "syntax error: a number's exponent needs digits", at: span(start, look))
+            }
+        }
+        if Lexer.isIdentifierStart(byte(position)) {
+            var end = position
+            while Lexer.isIdentifierPart(byte(end)) { end += 1 }
+            throw TxError(.syntax, "syntax error: '\(String(decoding: bytes[start..<end], as: UTF8.self))' is not a number or a name", at: span(start, end))
+        }
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        guard let value = Double(text) else {
+            throw TxError(.syntax, "syntax error: cannot read the number '\(text)'", at: span(start, position))
+        }
+        tokens.append(Token(.number, text, start: start, end: position, number: value))
+    }
+
+    private mutating func lexString() throws {
+        let start = position
+        position += 1
+        var contents: [UInt8] = []
+        while true {
+            guard position < bytes.count, bytes[position] != UInt8(ascii: "\n") else {
+                throw TxError(.syntax, "syntax error: unterminated string", at: span(start, start + 1))
+            }
+            let c = bytes[position]
+            if c == UInt8(ascii: "\"") { position += 1; break }
+            if c == UInt8(ascii: "\\") {
+                let escape = byte(position + 1)
+                switch escape {
+                case UInt8(ascii: "n"): contents.append(10)
+                case UInt8(ascii: "t"): contents.append(9)
+                case UInt8(ascii: "\""): contents.append(34)
+                case UInt8(ascii: "\\"): contents.append(92)
+                default:
+                    let shown = escape == 0 || escape == 10 ? "" : String(decoding: [escape], as: UTF8.self)
+                    throw TxError(.syntax, "syntax error: unknown escape '\\\(shown)' in a string (use \\n \\t \\\" \\\\)", at: span(position, position + 2))
+                }
+                position += 2
+                continue
+            }
+            contents.append(c)
+            position += 1
+        }
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        tokens.append(Token(.string, text, start: start, end: position, string: String(decoding: contents, as: UTF8.self)))
+    }
+
+    private static let symbols2: Set<String> = ["==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/="]
+    private static let symbols1: Set<UInt8> = Set("+-*/@%^<>=!()[]{},;:.'".utf8)
+
+    private mutating func lexSymbol() throws {
+        let start = position
+        if position + 1 < bytes.count {
+            let two = String(decoding: bytes[position..<(position + 2)], as: UTF8.self)
+            if Lexer.symbols2.contains(two) {
+                position += 2
+                tokens.append(Token(.symbol, two, start: start, end: position))
+                return
+            }
+        }
+        let c = bytes[position]
+        if Lexer.symbols1.contains(c) {
+            position += 1
+            tokens.append(Token(.symbol, String(decoding: [c], as: UTF8.self), start: start, end: position))
+            return
+        }
+        // One whole (possibly multi-byte) character for the message.
+        var end = position + 1
+        while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+        let shown = String(decoding: bytes[position..<end], as: UTF8.self)
+        if c == UInt8(ascii: "&") || c == UInt8(ascii: "|") {
+            throw TxError(.syntax, "syntax error: unexpected character '\(shown)' (logical and/or are && and ||)", at: span(start, end))
+        }
+        throw TxError(.syntax, "syntax error: unexpected character '\(shown)'", at: span(start, end))
+    }
+}

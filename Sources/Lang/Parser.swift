@@ -1,0 +1,580 @@
+/// A recursive-descent parser for LANGUAGE.md §2–§5, with precedence climbing for the
+/// binary operators. Every node gets the span of its text; errors say what was
+/// expected and where. A nesting limit turns pathological input into an error rather
+/// than a stack overflow.
+public struct Parser {
+    private let source: Source
+    private let tokens: [Token]
+    private let commentLines: [Int: String]
+    private var position = 0
+    private let maxNesting: Int
+    private var nesting = 0
+    /// Whether newlines are insignificant here: inside ( [ and record braces, true;
+    /// inside blocks, false. Blocks nested in brackets push false again.
+    private var newlineInsensitive: [Bool] = [false]
+    /// False in the condition of if/while and the iterable of for, where `{` opens the
+    /// body rather than a record.
+    private var recordsAllowed = true
+    /// Open brackets, for "expected ')' to close '(' from line 3".
+    private var openBrackets: [Token] = []
+
+    public static func parse(_ source: Source, maxNesting: Int = 256) throws -> Program {
+        let lexer = try Lexer.tokenize(source)
+        var parser = Parser(source: source, tokens: lexer.tokens, commentLines: lexer.commentLines, maxNesting: maxNesting)
+        let statements = try parser.statements(until: nil)
+        return Program(statements: statements, source: source)
+    }
+
+    /// Whether `text` fails only because it ended too early (an open bracket or block,
+    /// a trailing operator...), so that the REPL should read another line.
+    public static func isIncomplete(_ text: String) -> Bool {
+        let source = Source(name: "<repl>", text: text)
+        do {
+            _ = try parse(source)
+            return false
+        } catch let error as TxError {
+            guard error.kind == .syntax, let span = error.span else { return false }
+            if error.message.hasPrefix("syntax error: unterminated string") { return false }
+            return span.start >= source.bytes.count
+        } catch {
+            return false
+        }
+    }
+
+    private init(source: Source, tokens: [Token], commentLines: [Int: String], maxNesting: Int) {
+        self.source = source
+        self.tokens = tokens
+        self.commentLines = commentLines
+        self.maxNesting = maxNesting
+    }
+
+    // MARK: Tokens
+
+    private mutating func peek() -> Token {
+        if newlineInsensitive.last == true {
+            while tokens[position].kind == .newline { position += 1 }
+        }
+        return tokens[position]
+    }
+
+    @discardableResult
+    private mutating func advance() -> Token {
+        let token = peek()
+        if token.kind != .endOfInput { position += 1 }
+        return token
+    }
+
+    private mutating func skipNewlines() {
+        while tokens[position].kind == .newline { position += 1 }
+    }
+
+    private var previousEnd: Int { position > 0 ? tokens[position - 1].end : 0 }
+
+    private func span(_ start: Int, _ end: Int) -> SourceSpan {
+        SourceSpan(source: source, start: start, end: end)
+    }
+
+    private func span(of token: Token) -> SourceSpan {
+        span(token.start, token.end)
+    }
+
+    private mutating func check(symbol: String) -> Bool { peek().isSymbol(symbol) }
+
+    private mutating func match(symbol: String) -> Bool {
+        if peek().isSymbol(symbol) { advance(); return true }
+        return false
+    }
+
+    private func error(_ message: String, at token: Token) -> TxError {
+        TxError(.syntax, "syntax error: \(message)", at: span(of: token))
+    }
+
+    /// Consumes the closing bracket of `open`, or explains which bracket is unclosed.
+    private mutating func close(_ symbol: String, opening open: Token) throws {
+        let token = peek()
+        guard token.isSymbol(symbol) else {
+            let line = source.line(at: open.start)
+            throw error("expected '\(symbol)' to close '\(open.text)' from line \(line), found \(token.described)", at: token)
+        }
+        advance()
+    }
+
+    private mutating func enter(at token: Token) throws {
+        nesting += 1
+        if nesting > maxNesting {
+            throw TxError(.limit, "nesting limit: more than \(maxNesting) levels of nesting", at: span(of: token))
+        }
+    }
+
+    private mutating func leave() { nesting -= 1 }
+
+    // MARK: Statements
+
+    /// Statements up to `}` (not consumed) or the end of input.
+    private mutating func statements(until terminator: String?) throws -> [Stmt] {
+        var result: [Stmt] = []
+        while true {
+            skipSeparators()
+            let token = peek()
+            if token.kind == .endOfInput {
+                if terminator != nil {
+                    throw error("expected '}' to close '{' from line \(openBrackets.last.map { source.line(at: $0.start) } ?? 1), found end of input", at: token)
+                }
+                return result
+            }
+            if let terminator, token.isSymbol(terminator) { return result }
+            if terminator == nil, token.isSymbol("}") || token.isSymbol(")") || token.isSymbol("]") {
+                throw error("unexpected '\(token.text)'", at: token)
+            }
+            var statement = try self.statement()
+            // A statement ends at a newline, ';', the closing brace, or the end.
+            let next = peek()
+            if next.isSymbol(";") {
+                advance()
+                statement = Stmt(kind: statement.kind, span: statement.span, silenced: true, comments: statement.comments)
+            } else if next.kind != .newline && next.kind != .endOfInput && !(terminator.map { next.isSymbol($0) } ?? false) {
+                throw error("expected the end of the statement, found \(next.described)", at: next)
+            }
+            result.append(statement)
+        }
+    }
+
+    private mutating func skipSeparators() {
+        while true {
+            let token = tokens[position]
+            if token.kind == .newline || token.isSymbol(";") { position += 1 } else { return }
+        }
+    }
+
+    /// The comment lines directly above the line where a statement starts.
+    private func comments(before offset: Int) -> [String] {
+        var line = source.line(at: offset) - 1
+        var lines: [String] = []
+        while line >= 1, let text = commentLines[line] {
+            lines.append(text)
+            line -= 1
+        }
+        return lines.reversed()
+    }
+
+    private mutating func statement() throws -> Stmt {
+        let token = peek()
+        let notes = comments(before: token.start)
+        func make(_ kind: StmtKind) -> Stmt {
+            Stmt(kind: kind, span: span(token.start, previousEnd), comments: notes)
+        }
+        if token.isKeyword("fn"), position + 1 < tokens.count, tokens[position + 1].kind == .identifier {
+            return make(.function(try functionDeclaration()))
+        }
+        if token.isKeyword("for") {
+            advance()
+            let name = advance()
+            guard name.kind == .identifier else { throw error("expected a loop variable after 'for', found \(name.described)", at: name) }
+            let keyword = peek()
+            guard keyword.isKeyword("in") else { throw error("expected 'in' after 'for \(name.text)', found \(keyword.described)", at: keyword) }
+            advance()
+            let iterable = try condition()
+            let body = try block(after: "for ... in ...")
+            return make(.forLoop(variable: name.text, variableSpan: span(of: name), iterable: iterable, body: body))
+        }
+        if token.isKeyword("while") {
+            advance()
+            let test = try condition()
+            let body = try block(after: "while ...")
+            return make(.whileLoop(condition: test, body: body))
+        }
+        if token.isKeyword("break") { advance(); return make(.breakLoop) }
+        if token.isKeyword("continue") { advance(); return make(.continueLoop) }
+        if token.isKeyword("return") {
+            advance()
+            let next = peek()
+            if next.kind == .newline || next.kind == .endOfInput || next.isSymbol(";") || next.isSymbol("}") {
+                return make(.returnValue(nil))
+            }
+            return make(.returnValue(try expression()))
+        }
+        let target = try expression()
+        let next = peek()
+        if next.isSymbol("=") {
+            try checkAssignable(target)
+            advance()
+            skipNewlines()
+            let value = try expression()
+            return make(.assign(target: target, value: value))
+        }
+        let compound: [String: BinaryOperator] = ["+=": .add, "-=": .subtract, "*=": .multiply, "/=": .divide]
+        if next.kind == .symbol, let op = compound[next.text] {
+            try checkAssignable(target)
+            advance()
+            skipNewlines()
+            let value = try expression()
+            return make(.compoundAssign(op, target: target, value: value))
+        }
+        return make(.expression(target))
+    }
+
+    private func checkAssignable(_ target: Expr) throws {
+        switch target.kind {
+        case .name, .field, .index: return
+        default:
+            throw TxError(.syntax, "syntax error: cannot assign to '\(target.span.text)' (only to a name, r.field or x[...])", at: target.span)
+        }
+    }
+
+    /// The condition of if/while or the iterable of for: `{` ends it.
+    private mutating func condition() throws -> Expr {
+        let saved = recordsAllowed
+        recordsAllowed = false
+        defer { recordsAllowed = saved }
+        return try expression()
+    }
+
+    private mutating func block(after what: String) throws -> Block {
+        let open = peek()
+        guard open.isSymbol("{") else {
+            throw error("expected '{' to start the body of \(what), found \(open.described)", at: open)
+        }
+        try enter(at: open)
+        defer { leave() }
+        advance()
+        newlineInsensitive.append(false)
+        let savedRecords = recordsAllowed
+        recordsAllowed = true
+        openBrackets.append(open)
+        defer {
+            newlineInsensitive.removeLast()
+            recordsAllowed = savedRecords
+            openBrackets.removeLast()
+        }
+        let body = try statements(until: "}")
+        let close = advance()
+        return Block(statements: body, span: span(open.start, close.end))
+    }
+
+    /// `fn name(params) = expr` or `fn name(params) { ... }` (name optional).
+    private mutating func functionDeclaration() throws -> FunctionDecl {
+        let keyword = advance()
+        var name: String? = nil
+        if peek().kind == .identifier { name = advance().text }
+        let open = peek()
+        guard open.isSymbol("(") else {
+            throw error("expected '(' after 'fn\(name.map { " " + $0 } ?? "")', found \(open.described)", at: open)
+        }
+        advance()
+        newlineInsensitive.append(true)
+        var parameters: [Parameter] = []
+        var seenDefault = false
+        while !check(symbol: ")") {
+            let token = advance()
+            guard token.kind == .identifier else {
+                newlineInsensitive.removeLast()
+                if token.kind == .endOfInput { throw error("expected ')' to close '(' from line \(source.line(at: open.start)), found end of input", at: token) }
+                throw error("expected a parameter name, found \(token.described)", at: token)
+            }
+            var defaultValue: Expr? = nil
+            if match(symbol: "=") {
+                defaultValue = try expression()
+                seenDefault = true
+            } else if seenDefault {
+                newlineInsensitive.removeLast()
+                throw error("parameter '\(token.text)' without a default follows one with a default", at: token)
+            }
+            parameters.append(Parameter(name: token.text, defaultValue: defaultValue, span: span(token.start, previousEnd)))
+            if !match(symbol: ",") { break }
+        }
+        do { try close(")", opening: open) } catch { newlineInsensitive.removeLast(); throw error }
+        newlineInsensitive.removeLast()
+        let body: FunctionBody
+        if match(symbol: "=") {
+            skipNewlines()
+            let saved = recordsAllowed
+            recordsAllowed = true
+            defer { recordsAllowed = saved }
+            body = .expression(try expression())
+        } else if check(symbol: "{") {
+            body = .block(try block(after: "fn"))
+        } else {
+            let token = peek()
+            throw error("expected '=' or '{' after the parameters of fn, found \(token.described)", at: token)
+        }
+        return FunctionDecl(name: name, parameters: parameters, body: body, span: span(keyword.start, previousEnd))
+    }
+
+    // MARK: Expressions
+
+    private static func precedence(_ token: Token) -> Int? {
+        guard token.kind == .symbol else { return nil }
+        switch token.text {
+        case "||": return 1
+        case "&&": return 2
+        case "==", "!=", "<", "<=", ">", ">=": return 3
+        case "+", "-": return 4
+        case "*", "/", "@", "%": return 5
+        default: return nil
+        }
+    }
+
+    public mutating func expression() throws -> Expr {
+        try binary(minimum: 1)
+    }
+
+    private mutating func binary(minimum: Int) throws -> Expr {
+        var left = try unary()
+        while true {
+            let token = peek()
+            guard let precedence = Parser.precedence(token), precedence >= minimum else { return left }
+            try enter(at: token)
+            defer { leave() }
+            advance()
+            skipNewlines()
+            let right = try binary(minimum: precedence + 1)
+            let whole = left.span.through(right.span)
+            switch token.text {
+            case "||": left = Expr(.logical(.or, left, right), whole)
+            case "&&": left = Expr(.logical(.and, left, right), whole)
+            default:
+                guard let op = BinaryOperator(rawValue: token.text) else { return left }
+                left = Expr(.binary(op, left, right), whole)
+                if op.isComparison, let next = Parser.precedence(peek()), next == 3 {
+                    throw error("comparisons do not chain; write a < b && b < c", at: peek())
+                }
+            }
+        }
+    }
+
+    private mutating func unary() throws -> Expr {
+        let token = peek()
+        if token.isSymbol("-") || token.isSymbol("!") {
+            try enter(at: token)
+            defer { leave() }
+            advance()
+            let operand = try unary()
+            let op: UnaryOperator = token.text == "-" ? .negate : .not
+            return Expr(.unary(op, operand), span(token.start, operand.span.end))
+        }
+        return try power()
+    }
+
+    /// postfix ('^' unary)?: right-associative, tighter than unary minus on its left.
+    private mutating func power() throws -> Expr {
+        let base = try postfix()
+        let token = peek()
+        guard token.isSymbol("^") else { return base }
+        try enter(at: token)
+        defer { leave() }
+        advance()
+        skipNewlines()
+        let exponent = try unary()
+        return Expr(.binary(.power, base, exponent), base.span.through(exponent.span))
+    }
+
+    private mutating func postfix() throws -> Expr {
+        var expr = try primary()
+        while true {
+            // Postfix operators must follow on the same line (outside brackets).
+            let token = peek()
+            if token.isSymbol("(") {
+                expr = try call(expr)
+            } else if token.isSymbol("[") {
+                expr = try index(expr)
+            } else if token.isSymbol(".") {
+                advance()
+                let name = advance()
+                guard name.kind == .identifier || name.kind == .keyword else {
+                    throw error("expected a field name after '.', found \(name.described)", at: name)
+                }
+                expr = Expr(.field(expr, name: name.text), span(expr.span.start, name.end))
+            } else if token.isSymbol("'") {
+                advance()
+                expr = Expr(.transpose(expr), span(expr.span.start, token.end))
+            } else {
+                return expr
+            }
+        }
+    }
+
+    /// Runs `body` inside brackets: newlines insignificant, records allowed.
+    private mutating func bracketed<T>(_ open: Token, _ body: (inout Parser) throws -> T) throws -> T {
+        try enter(at: open)
+        newlineInsensitive.append(true)
+        let saved = recordsAllowed
+        recordsAllowed = true
+        openBrackets.append(open)
+        defer {
+            leave()
+            newlineInsensitive.removeLast()
+            recordsAllowed = saved
+            openBrackets.removeLast()
+        }
+        return try body(&self)
+    }
+
+    private mutating func call(_ callee: Expr) throws -> Expr {
+        let open = advance()
+        return try bracketed(open) { parser in
+            var arguments: [Argument] = []
+            var sawKeyword = false
+            while !parser.check(symbol: ")") {
+                let token = parser.peek()
+                if token.kind == .endOfInput { break }
+                var label: String? = nil
+                if token.kind == .identifier, parser.position + 1 < parser.tokens.count,
+                   parser.tokens[parser.position + 1].isSymbol("=") {
+                    label = token.text
+                    parser.advance()
+                    parser.advance()
+                    sawKeyword = true
+                } else if sawKeyword {
+                    throw parser.error("a positional argument cannot follow keyword arguments", at: token)
+                }
+                let value = try parser.expression()
+                arguments.append(Argument(label: label, value: value, span: parser.span(token.start, value.span.end)))
+                if !parser.match(symbol: ",") { break }
+            }
+            try parser.close(")", opening: open)
+            return Expr(.call(callee: callee, arguments: arguments), parser.span(callee.span.start, parser.previousEnd))
+        }
+    }
+
+    private mutating func index(_ target: Expr) throws -> Expr {
+        let open = advance()
+        return try bracketed(open) { parser in
+            var items: [IndexItem] = []
+            repeat {
+                items.append(try parser.indexItem())
+            } while parser.match(symbol: ",")
+            try parser.close("]", opening: open)
+            return Expr(.index(target, items), parser.span(target.span.start, parser.previousEnd))
+        }
+    }
+
+    private mutating func indexItem() throws -> IndexItem {
+        let start = peek()
+        func isBound(_ t: Token) -> Bool { !(t.isSymbol(":") || t.isSymbol(",") || t.isSymbol("]")) }
+        var first: Expr? = nil
+        if isBound(start) {
+            if start.kind == .endOfInput { throw error("expected an index, found end of input", at: start) }
+            first = try expression()
+        }
+        guard match(symbol: ":") else {
+            guard let first else { throw error("expected an index, found \(peek().described)", at: peek()) }
+            return .single(first)
+        }
+        var stop: Expr? = nil, step: Expr? = nil
+        if isBound(peek()) { stop = try expression() }
+        if match(symbol: ":") {
+            if isBound(peek()) { step = try expression() }
+        }
+        return .slice(start: first, stop: stop, step: step, span: span(start.start, previousEnd))
+    }
+
+    private mutating func primary() throws -> Expr {
+        let token = peek()
+        switch token.kind {
+        case .number:
+            advance()
+            return Expr(.number(token.number), span(of: token))
+        case .string:
+            advance()
+            return Expr(.string(token.string), span(of: token))
+        case .identifier:
+            advance()
+            return Expr(.name(token.text), span(of: token))
+        case .keyword:
+            switch token.text {
+            case "true", "false":
+                advance()
+                return Expr(.bool(token.text == "true"), span(of: token))
+            case "none":
+                advance()
+                return Expr(.none, span(of: token))
+            case "if":
+                return try ifExpression()
+            case "fn":
+                let decl = try functionDeclaration()
+                return Expr(.function(decl), decl.span)
+            default:
+                throw error("expected an expression, found '\(token.text)'", at: token)
+            }
+        case .symbol:
+            if token.isSymbol("(") {
+                advance()
+                return try bracketed(token) { parser in
+                    let inner = try parser.expression()
+                    try parser.close(")", opening: token)
+                    return Expr(inner.kind, parser.span(token.start, parser.previousEnd))
+                }
+            }
+            if token.isSymbol("[") {
+                advance()
+                return try bracketed(token) { parser in
+                    var items: [Expr] = []
+                    while !parser.check(symbol: "]") {
+                        if parser.peek().kind == .endOfInput { break }
+                        items.append(try parser.expression())
+                        if !parser.match(symbol: ",") { break }
+                    }
+                    try parser.close("]", opening: token)
+                    return Expr(.list(items), parser.span(token.start, parser.previousEnd))
+                }
+            }
+            if token.isSymbol("{") && recordsAllowed {
+                advance()
+                return try record(token)
+            }
+            throw error("expected an expression, found '\(token.text)'", at: token)
+        case .newline, .endOfInput:
+            throw error("expected an expression, found \(token.described)", at: token)
+        }
+    }
+
+    private mutating func record(_ open: Token) throws -> Expr {
+        try bracketed(open) { parser in
+            var entries: [RecordEntry] = []
+            while !parser.check(symbol: "}") {
+                let key = parser.advance()
+                guard key.kind == .identifier || key.kind == .string || key.kind == .keyword else {
+                    if key.kind == .endOfInput {
+                        throw parser.error("expected '}' to close '{' from line \(parser.source.line(at: open.start)), found end of input", at: key)
+                    }
+                    throw parser.error("expected a field name in a record, found \(key.described)", at: key)
+                }
+                let colon = parser.peek()
+                guard colon.isSymbol(":") else {
+                    throw parser.error("expected ':' after the field name '\(key.kind == .string ? key.string : key.text)', found \(colon.described)", at: colon)
+                }
+                parser.advance()
+                let value = try parser.expression()
+                entries.append(RecordEntry(key: key.kind == .string ? key.string : key.text, value: value, keySpan: parser.span(of: key)))
+                if !parser.match(symbol: ",") { break }
+            }
+            try parser.close("}", opening: open)
+            return Expr(.record(entries), parser.span(open.start, parser.previousEnd))
+        }
+    }
+
+    /// `if c { a } else if d { b } else { c }`.
+    private mutating func ifExpression() throws -> Expr {
+        let keyword = advance()
+        try enter(at: keyword)
+        defer { leave() }
+        let test = try condition()
+        let then = try block(after: "if")
+        // `else` may start the next line after the closing brace.
+        var look = position
+        while tokens[look].kind == .newline { look += 1 }
+        var otherwise: Block? = nil
+        if tokens[look].isKeyword("else") {
+            position = look
+            let elseToken = advance()
+            if peek().isKeyword("if") {
+                let nested = try ifExpression()
+                otherwise = Block(statements: [Stmt(kind: .expression(nested), span: nested.span)], span: nested.span)
+            } else {
+                otherwise = try block(after: "else")
+            }
+            _ = elseToken
+        }
+        return Expr(.ifElse(condition: test, then: then, otherwise: otherwise), span(keyword.start, previousEnd))
+    }
+}

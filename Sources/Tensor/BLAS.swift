@@ -1,0 +1,25 @@
+import COpenBLAS
+
+/// The BLAS library behind `@` (see tx_blas.h for how its core is chosen).
+public enum BLAS {
+    /// Loads OpenBLAS now (it is otherwise loaded by the first product).
+    @discardableResult
+    public static func load() -> Bool { tx_blas_load() != 0 }
+
+    /// The kernel family in use, e.g. "SkylakeX".
+    public static var core: String { String(cString: tx_blas_core()) }
+    /// How the core was chosen.
+    public static var coreSource: String { String(cString: tx_blas_core_source()) }
+    /// The library file, or "" when tx's fallback kernel is in use.
+    public static var library: String { String(cString: tx_blas_library()) }
+    public static var threads: Int { Int(tx_blas_threads()) }
+
+    /// Row-major C = alpha op(A) op(B) + beta C.
+    @inline(__always)
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        tx_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
+                 a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
+    }
+}

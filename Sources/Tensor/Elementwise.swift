@@ -1,0 +1,216 @@
+import CKernels
+import Glibc
+
+/// Binary elementwise operations with NumPy broadcasting.
+public enum BinaryOp: Sendable {
+    case add, subtract, multiply, divide, power, modulo, maximum, minimum
+    case equal, notEqual, less, lessEqual, greater, greaterEqual
+
+    public var symbol: String {
+        switch self {
+        case .add: return "+"
+        case .subtract: return "-"
+        case .multiply: return "*"
+        case .divide: return "/"
+        case .power: return "^"
+        case .modulo: return "%"
+        case .maximum: return "maximum"
+        case .minimum: return "minimum"
+        case .equal: return "=="
+        case .notEqual: return "!="
+        case .less: return "<"
+        case .lessEqual: return "<="
+        case .greater: return ">"
+        case .greaterEqual: return ">="
+        }
+    }
+}
+
+/// Unary elementwise functions.
+public enum UnaryOp: Sendable {
+    case negate, not, exp, log, sqrt, abs, tanh, sin, cos, sigmoid, relu, gelu
+}
+
+@inline(__always)
+private func floorMod(_ x: Float, _ y: Float) -> Float {
+    let r = fmodf(x, y)
+    return r != 0 && (r < 0) != (y < 0) ? r + y : r
+}
+
+extension Tensor {
+    /// `a op b` with broadcasting; comparisons give 1 and 0.
+    public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        guard let shape = broadcastShape(a.shape, b.shape) else {
+            let joiner = op == .maximum || op == .minimum ? " and " : " \(op.symbol) "
+            throw TensorError.shape("shape mismatch in \(op.symbol): \(describe(shape: a.shape))\(joiner)\(describe(shape: b.shape)) (cannot broadcast)")
+        }
+        if b.count == 1 && b.rank == 0, let y = b.scalarValue, shape == a.shape { return try binary(op, a, scalar: y) }
+        if a.count == 1 && a.rank == 0, let x = a.scalarValue, shape == b.shape { return try binary(op, scalar: x, b) }
+        let result = try Tensor(uninitializedShape: shape)
+        let x = try a.broadcast(to: shape), y = try b.broadcast(to: shape)
+        let out = result.storage.pointer
+        let px = x.storage.pointer, py = y.storage.pointer
+        if x.isContiguous && y.isContiguous && a.shape == b.shape {
+            apply(op, px + x.offset, 1, py + y.offset, 1, out, result.count)
+            return result
+        }
+        guard let inner = shape.last, inner > 0 else {
+            if shape.isEmpty { out[0] = value(op, px[x.offset], py[y.offset]) }
+            return result
+        }
+        var walker = RowWalker(shape: shape, operandStrides: [x.strides, y.strides], baseOffsets: [x.offset, y.offset])
+        let sx = x.strides[shape.count - 1], sy = y.strides[shape.count - 1]
+        for row in 0..<walker.rowCount {
+            if row & 4095 == 4095 { try Interrupt.check() }
+            apply(op, px + walker.offsets[0], sx, py + walker.offsets[1], sy, out + row * inner, inner)
+            walker.next()
+        }
+        return result
+    }
+
+    /// `a op y` for a scalar y.
+    public static func binary(_ op: BinaryOp, _ a: Tensor, scalar y: Float) throws -> Tensor {
+        let x = try a.contiguous()
+        let result = try Tensor(uninitializedShape: a.shape)
+        var scalar = y
+        if op == .power && y == 2 {
+            let p = x.storage.pointer + x.offset, out = result.storage.pointer
+            for i in 0..<x.count { out[i] = p[i] * p[i] }
+            return result
+        }
+        if op == .power && y == 0.5 {
+            let p = x.storage.pointer + x.offset, out = result.storage.pointer
+            for i in 0..<x.count { out[i] = p[i].squareRoot() }
+            return result
+        }
+        withUnsafePointer(to: &scalar) { s in
+            apply(op, x.storage.pointer + x.offset, 1, UnsafeMutablePointer(mutating: s), 0, result.storage.pointer, x.count)
+        }
+        return result
+    }
+
+    /// `x op b` for a scalar x.
+    public static func binary(_ op: BinaryOp, scalar x: Float, _ b: Tensor) throws -> Tensor {
+        let y = try b.contiguous()
+        let result = try Tensor(uninitializedShape: b.shape)
+        var scalar = x
+        withUnsafePointer(to: &scalar) { s in
+            apply(op, UnsafeMutablePointer(mutating: s), 0, y.storage.pointer + y.offset, 1, result.storage.pointer, y.count)
+        }
+        return result
+    }
+
+    @inline(__always)
+    static func value(_ op: BinaryOp, _ x: Float, _ y: Float) -> Float {
+        switch op {
+        case .add: return x + y
+        case .subtract: return x - y
+        case .multiply: return x * y
+        case .divide: return x / y
+        case .power: return powf(x, y)
+        case .modulo: return floorMod(x, y)
+        case .maximum: return x.isNaN || y.isNaN ? .nan : Swift.max(x, y)
+        case .minimum: return x.isNaN || y.isNaN ? .nan : Swift.min(x, y)
+        case .equal: return x == y ? 1 : 0
+        case .notEqual: return x != y ? 1 : 0
+        case .less: return x < y ? 1 : 0
+        case .lessEqual: return x <= y ? 1 : 0
+        case .greater: return x > y ? 1 : 0
+        case .greaterEqual: return x >= y ? 1 : 0
+        }
+    }
+
+    /// out[i] = x[i * sx] op y[i * sy]; the switch is outside the loops so that each
+    /// loop is a plain, vectorisable loop over one operation.
+    static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
+                      _ y: UnsafeMutablePointer<Float>, _ sy: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        @inline(__always)
+        func run(_ f: (Float, Float) -> Float) {
+            if sx == 1 && sy == 1 {
+                for i in 0..<n { out[i] = f(x[i], y[i]) }
+            } else if sx == 1 && sy == 0 {
+                let v = y[0]
+                for i in 0..<n { out[i] = f(x[i], v) }
+            } else if sx == 0 && sy == 1 {
+                let v = x[0]
+                for i in 0..<n { out[i] = f(v, y[i]) }
+            } else {
+                for i in 0..<n { out[i] = f(x[i * sx], y[i * sy]) }
+            }
+        }
+        switch op {
+        case .add: run { $0 + $1 }
+        case .subtract: run { $0 - $1 }
+        case .multiply: run { $0 * $1 }
+        case .divide: run { $0 / $1 }
+        case .power: run { powf($0, $1) }
+        case .modulo: run { floorMod($0, $1) }
+        case .maximum: run { $0.isNaN || $1.isNaN ? .nan : ($0 > $1 ? $0 : $1) }
+        case .minimum: run { $0.isNaN || $1.isNaN ? .nan : ($0 < $1 ? $0 : $1) }
+        case .equal: run { $0 == $1 ? 1 : 0 }
+        case .notEqual: run { $0 != $1 ? 1 : 0 }
+        case .less: run { $0 < $1 ? 1 : 0 }
+        case .lessEqual: run { $0 <= $1 ? 1 : 0 }
+        case .greater: run { $0 > $1 ? 1 : 0 }
+        case .greaterEqual: run { $0 >= $1 ? 1 : 0 }
+        }
+    }
+
+    /// f(x) elementwise.
+    public func map(_ op: UnaryOp) throws -> Tensor {
+        let result = try copy()
+        let p = result.storage.pointer
+        let n = result.count
+        switch op {
+        case .negate: for i in 0..<n { p[i] = -p[i] }
+        case .not: for i in 0..<n { p[i] = p[i] == 0 ? 1 : 0 }
+        case .exp: tx_exp(p, p, n)
+        case .log: for i in 0..<n { p[i] = logf(p[i]) }
+        case .sqrt: for i in 0..<n { p[i] = p[i].squareRoot() }
+        case .abs: for i in 0..<n { p[i] = Swift.abs(p[i]) }
+        case .tanh: for i in 0..<n { p[i] = tanhf(p[i]) }
+        case .sin: for i in 0..<n { p[i] = sinf(p[i]) }
+        case .cos: for i in 0..<n { p[i] = cosf(p[i]) }
+        case .sigmoid:
+            for i in 0..<n {
+                let v = p[i]
+                if v >= 0 { p[i] = 1 / (1 + expf(-v)) } else { let e = expf(v); p[i] = e / (1 + e) }
+            }
+        case .relu: for i in 0..<n where !(p[i] >= 0) && !p[i].isNaN { p[i] = 0 }
+        case .gelu: for i in 0..<n { p[i] = 0.5 * p[i] * (1 + erff(p[i] * 0.70710678118654752)) }
+        }
+        return result
+    }
+
+    /// The same functions on a double, for number values.
+    public static func apply(_ op: UnaryOp, to x: Double) -> Double {
+        switch op {
+        case .negate: return -x
+        case .not: return x == 0 ? 1 : 0
+        case .exp: return Glibc.exp(x)
+        case .log: return Glibc.log(x)
+        case .sqrt: return x.squareRoot()
+        case .abs: return Swift.abs(x)
+        case .tanh: return Glibc.tanh(x)
+        case .sin: return Glibc.sin(x)
+        case .cos: return Glibc.cos(x)
+        case .sigmoid: return x >= 0 ? 1 / (1 + Glibc.exp(-x)) : Glibc.exp(x) / (1 + Glibc.exp(x))
+        case .relu: return x < 0 ? 0 : x
+        case .gelu: return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+        }
+    }
+
+    /// `where`: a where condition is nonzero, else b; all three broadcast together.
+    public static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(condition.shape, ab) else {
+            throw TensorError.shape("shape mismatch in where: \(describe(shape: condition.shape)), \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)")
+        }
+        let c = try condition.broadcast(to: shape).contiguous()
+        let x = try a.broadcast(to: shape).contiguous(), y = try b.broadcast(to: shape).contiguous()
+        let result = try Tensor(uninitializedShape: shape)
+        let pc = c.storage.pointer + c.offset, px = x.storage.pointer + x.offset, py = y.storage.pointer + y.offset
+        let out = result.storage.pointer
+        for i in 0..<result.count { out[i] = pc[i] != 0 ? px[i] : py[i] }
+        return result
+    }
+}

@@ -1,0 +1,166 @@
+/// One item of a subscript `x[...]`.
+public enum TensorIndex: Sendable {
+    case single(Int)
+    case slice(start: Int?, stop: Int?, step: Int?)
+    /// Integral values to gather along this axis (`E[ids]`).
+    case gather(Tensor)
+    /// A new axis of size 1 (`x[none]`).
+    case newAxis
+}
+
+extension Tensor {
+    /// The view for the single and slice items, plus the position (in the view) and
+    /// indices of a gather item, if any.
+    private func basicView(_ items: [TensorIndex]) throws -> (view: Tensor, gather: (axis: Int, ids: Tensor)?) {
+        let consumed = items.filter { if case .newAxis = $0 { return false } else { return true } }.count
+        guard consumed <= rank else {
+            throw TensorError.index("index error: too many indices: \(consumed) for a tensor of rank \(rank)")
+        }
+        var newShape: [Int] = [], newStrides: [Int] = []
+        var newOffset = offset
+        var axis = 0
+        var gather: (Int, Tensor)? = nil
+        for item in items {
+            switch item {
+            case .newAxis:
+                newShape.append(1)
+                newStrides.append(0)
+            case .single(let i):
+                let size = shape[axis]
+                let resolved = i < 0 ? i + size : i
+                guard resolved >= 0, resolved < size else {
+                    throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)")
+                }
+                newOffset += resolved * strides[axis]
+                axis += 1
+            case .slice(let start, let stop, let step):
+                let size = shape[axis]
+                let s = step ?? 1
+                guard s != 0 else { throw TensorError.value("value error: slice step cannot be 0") }
+                func clamp(_ v: Int?, _ fallback: Int) -> Int {
+                    guard let v else { return fallback }
+                    let r = v < 0 ? v + size : v
+                    return s > 0 ? Swift.min(Swift.max(r, 0), size) : Swift.min(Swift.max(r, -1), size - 1)
+                }
+                let lo = clamp(start, s > 0 ? 0 : size - 1)
+                let hi = clamp(stop, s > 0 ? size : -1)
+                let n = s > 0 ? Swift.max(0, (hi - lo + s - 1) / s) : Swift.max(0, (lo - hi - s - 1) / -s)
+                if n > 0 { newOffset += lo * strides[axis] }
+                newShape.append(n)
+                newStrides.append(strides[axis] * s)
+                axis += 1
+            case .gather(let ids):
+                guard gather == nil else {
+                    throw TensorError.value("value error: only one tensor index per subscript is supported")
+                }
+                gather = (newShape.count, ids)
+                newShape.append(shape[axis])
+                newStrides.append(strides[axis])
+                axis += 1
+            }
+        }
+        newShape += shape[axis...]
+        newStrides += strides[axis...]
+        return (Tensor(storage: storage, shape: newShape, strides: newStrides, offset: newOffset), gather)
+    }
+
+    /// Checked integer positions from a gather tensor.
+    private static func positions(_ ids: Tensor, size: Int, axis: Int) throws -> [Int] {
+        try ids.values.map { v in
+            guard v.isFinite, v == v.rounded() else {
+                throw TensorError.index("index error: index \(v.isFinite ? String(describing: v) : "\(v)") is not an integer")
+            }
+            let i = Int(v)
+            let resolved = i < 0 ? i + size : i
+            guard resolved >= 0, resolved < size else {
+                throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)")
+            }
+            return resolved
+        }
+    }
+
+    /// `x[items]`: single indices and slices give views; a gather gives a new tensor
+    /// whose gathered axis is replaced by the index tensor's shape.
+    public func subscripted(_ items: [TensorIndex]) throws -> Tensor {
+        let (view, gather) = try basicView(items)
+        guard let (axis, ids) = gather else { return view }
+        let size = view.shape[axis]
+        let picked = try Tensor.positions(ids, size: size, axis: axis)
+        let outer = Array(view.shape[..<axis]), inner = Array(view.shape[(axis + 1)...])
+        let result = try Tensor(uninitializedShape: outer + ids.shape + inner)
+        let innerCount = inner.reduce(1, *)
+        let outerCount = outer.reduce(1, *)
+        let outerView = try Tensor(storage: view.storage, shape: outer + [size] + inner, strides: view.strides, offset: view.offset)
+            .reshapedForGather(outerCount: outerCount, size: size, innerCount: innerCount)
+        var target = result.storage.pointer
+        for o in 0..<outerCount {
+            for p in picked {
+                let row = try outerView.subscripted([.single(o), .single(p)])
+                row.copyElements(to: target)
+                target += innerCount
+            }
+        }
+        return result
+    }
+
+    /// A [outer, size, inner] view (or copy) of a tensor, for gathering rows.
+    private func reshapedForGather(outerCount: Int, size: Int, innerCount: Int) throws -> Tensor {
+        if isContiguous {
+            return Tensor(storage: storage, shape: [outerCount, size, innerCount],
+                          strides: [size * innerCount, innerCount, 1], offset: offset)
+        }
+        return try contiguous().reshapedForGather(outerCount: outerCount, size: size, innerCount: innerCount)
+    }
+
+    /// `x[items] = value` in place (the storage is shared with every alias and view),
+    /// with `value` broadcast to the selected region.
+    public func assign(_ items: [TensorIndex], _ value: Tensor) throws {
+        let (view, gather) = try basicView(items)
+        if let (axis, ids) = gather {
+            let size = view.shape[axis]
+            let picked = try Tensor.positions(ids, size: size, axis: axis)
+            let regionShape = Array(view.shape[..<axis]) + ids.shape + Array(view.shape[(axis + 1)...])
+            let source = try value.expandedForAssignment(to: regionShape).contiguous()
+            // Write each picked slice along the axis.
+            let flat = try source.reshaped(Array(view.shape[..<axis]) + [picked.count] + Array(view.shape[(axis + 1)...]))
+            for (k, p) in picked.enumerated() {
+                var target = [TensorIndex](repeating: .slice(start: nil, stop: nil, step: nil), count: axis)
+                target.append(.single(p))
+                var from = [TensorIndex](repeating: .slice(start: nil, stop: nil, step: nil), count: axis)
+                from.append(.single(k))
+                try view.basicView(target).view.write(try flat.subscripted(from))
+            }
+            return
+        }
+        try view.write(try value.expandedForAssignment(to: view.shape))
+    }
+
+    /// `x[items] = v` for a number v.
+    public func assign(_ items: [TensorIndex], scalar: Float) throws {
+        try assign(items, try Tensor(scalar: scalar))
+    }
+
+    private func expandedForAssignment(to region: [Int]) throws -> Tensor {
+        guard let shape = Tensor.broadcastShape(self.shape, region), shape == region else {
+            throw TensorError.shape("shape mismatch in assignment: cannot store a tensor \(describe(shape: self.shape)) into a region of shape \(describe(shape: region))")
+        }
+        return try broadcast(to: region)
+    }
+
+    /// Copies `source` (same shape) into this view element by element, row by row.
+    private func write(_ source: Tensor) throws {
+        // Copy first when the source shares storage, so overlapping views read old values.
+        let input = source.storage === storage ? try source.copy() : source
+        let values = try input.contiguous()
+        let src = values.storage.pointer + values.offset
+        let dst = storage.pointer + offset
+        forEachRow { row, base, length, step in
+            let from = src + row * length
+            if step == 1 {
+                (dst + base).update(from: from, count: length)
+            } else {
+                for i in 0..<length { dst[base + i * step] = from[i] }
+            }
+        }
+    }
+}

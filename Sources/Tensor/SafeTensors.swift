@@ -1,0 +1,89 @@
+/// The safetensors format: an 8-byte little-endian header length, a JSON header naming
+/// each tensor's dtype, shape and byte range, then the data. Every field is checked
+/// against the file before anything is allocated.
+public enum SafeTensors {
+    public static func load(path: String) throws -> [(name: String, tensor: Tensor)] {
+        let bytes = try readFile(path: path)
+        do {
+            return try decode(bytes)
+        } catch let error as TensorError where error.kind == .io {
+            throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+        }
+    }
+
+    public static func save(_ entries: [(name: String, tensor: Tensor)], path: String) throws {
+        try writeFile(path: path, bytes: try encode(entries))
+    }
+
+    static let dtypes: [String: ElementType] = [
+        "F16": .f16, "BF16": .bf16, "F32": .f32, "F64": .f64, "I8": .i8, "U8": .u8, "BOOL": .bool,
+        "I16": .i16, "I32": .i32, "I64": .i64, "U32": .u32,
+    ]
+
+    public static func decode(_ bytes: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
+        guard bytes.count >= 8 else { throw TensorError.io("io error: truncated: a safetensors file starts with 8 bytes of header length") }
+        let length = ByteReader(bytes: bytes).uint(0, 8)
+        guard length <= UInt64(bytes.count - 8) else {
+            throw TensorError.io("io error: truncated: the header length is \(length) bytes, the file has \(bytes.count - 8) after it")
+        }
+        let headerEnd = 8 + Int(length)
+        guard case .object(let members) = try JSON.parse(Array(bytes[8..<headerEnd])) else {
+            throw TensorError.io("io error: malformed safetensors header: not a JSON object")
+        }
+        let dataSize = bytes.count - headerEnd
+        var result: [(name: String, tensor: Tensor)] = []
+        var ranges: [(Int, Int, String)] = []
+        for (name, info) in members where name != "__metadata__" {
+            func bad(_ why: String) -> TensorError { TensorError.io("io error: tensor '\(name)': \(why)") }
+            guard case .object(let fields) = info else { throw bad("its header entry is not an object") }
+            func field(_ key: String) -> JSON? { fields.first { $0.0 == key }?.1 }
+            guard case .string(let dtype)? = field("dtype") else { throw bad("no dtype") }
+            guard let type = dtypes[dtype] else { throw bad("unsupported dtype \(dtype)") }
+            guard case .array(let dims)? = field("shape") else { throw bad("no shape") }
+            let shape = try dims.map { d -> Int in
+                guard case .number(let x) = d, x >= 0, x == x.rounded(), x < 1e15 else { throw bad("shape must hold non-negative integers") }
+                return Int(x)
+            }
+            guard case .array(let offsets)? = field("data_offsets"), offsets.count == 2,
+                  case .number(let begin) = offsets[0], case .number(let end) = offsets[1],
+                  begin >= 0, end >= begin, begin == begin.rounded(), end == end.rounded(), end < 1e15 else {
+                throw bad("data_offsets must be [begin, end]")
+            }
+            guard Int(end) <= dataSize else {
+                throw bad("truncated: its data ends at byte \(Int(end)) of a \(dataSize)-byte data section")
+            }
+            guard let count = checkedCount(shape, limit: Int(Int32.max) * 64),
+                  count * type.size == Int(end) - Int(begin) else {
+                throw bad("shape \(describe(shape: shape)) of \(dtype) does not match its \(Int(end) - Int(begin)) bytes")
+            }
+            ranges.append((Int(begin), Int(end), name))
+            let tensor = try Tensor(uninitializedShape: shape)
+            type.decode(bytes, from: headerEnd + Int(begin), count: count, into: tensor.storage.pointer)
+            result.append((name, tensor))
+        }
+        ranges.sort { $0.0 < $1.0 }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
+            throw TensorError.io("io error: tensors '\(a.2)' and '\(b.2)' overlap")
+        }
+        return result
+    }
+
+    /// F32 entries in the given order; the header padded with spaces to a multiple of 8.
+    public static func encode(_ entries: [(name: String, tensor: Tensor)]) throws -> [UInt8] {
+        var members: [(String, JSON)] = [("__metadata__", .object([("format", .string("pt"))]))]
+        var data: [UInt8] = []
+        for (name, tensor) in entries {
+            let bytes = try littleEndianBytes(tensor)
+            members.append((name, .object([
+                ("dtype", .string("F32")),
+                ("shape", .array(tensor.shape.map { .number(Double($0)) })),
+                ("data_offsets", .array([.number(Double(data.count)), .number(Double(data.count + bytes.count))])),
+            ])))
+            data += bytes
+        }
+        var header = Array(JSON.object(members).text.utf8)
+        header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
+        let n = UInt64(header.count)
+        return (0..<8).map { UInt8((n >> (8 * UInt64($0))) & 0xFF) } + header + data
+    }
+}

@@ -1,0 +1,160 @@
+import Glibc
+
+/// How tx prints numbers and tensors.
+///
+/// A tensor prints as a header line with its shape, then NumPy-style nested brackets
+/// with one number format for all the elements shown: integers when every value is
+/// integral; fixed point with the fewest decimals (at most 4) that show every value
+/// to 4 decimals; scientific when values are very large, very small or spread over
+/// more than 3 orders of magnitude. Tensors over 1000 elements show the first and
+/// last 3 entries of each long axis with `…`.
+public enum TensorFormatter {
+    static let threshold = 1000
+    static let edge = 3
+    static let lineWidth = 80
+
+    /// A number as tx prints it: `3`, `2.5`, `0.1`, `1e-05`, `inf`, `nan`.
+    public static func formatNumber(_ x: Double) -> String {
+        if x.isNaN { return "nan" }
+        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+        if x == x.rounded(), abs(x) < 1e16 {
+            if x == 0 { return x.sign == .minus ? "-0" : "0" }
+            return String(Int64(x))
+        }
+        return String(x)
+    }
+
+    /// `tensor [2, 3]`, or `tensor(2.5)` for a 0-d tensor.
+    public static func summary(_ t: Tensor) -> String {
+        if t.rank == 0 { return "tensor(\(formatNumber(Double(t.scalarValue ?? 0))))" }
+        return "tensor \(describe(shape: t.shape))"
+    }
+
+    public static func format(_ t: Tensor) -> String {
+        if t.rank == 0 { return summary(t) }
+        let header = "tensor \(describe(shape: t.shape))\n"
+        if t.count == 0 { return header + "[]" }
+        let summarise = t.count > threshold
+        let values = t.values
+        // The indices shown along each axis.
+        let shown: [[Int]] = t.shape.map { size in
+            summarise && size > 2 * edge ? Array(0..<edge) + [-1] + Array((size - edge)..<size) : Array(0..<size)
+        }
+        var picked: [Float] = []
+        collect(values, t.shape, shown, axis: 0, base: 0, into: &picked)
+        let style = Style(picked)
+        let width = picked.map { style.text($0).count }.max() ?? 1
+        var out = ""
+        render(values, t.shape, shown, axis: 0, base: 0, style: style, width: width, indent: 1, into: &out)
+        return header + out
+    }
+
+    private static func collect(_ values: [Float], _ shape: [Int], _ shown: [[Int]], axis: Int, base: Int, into out: inout [Float]) {
+        let stride = shape[(axis + 1)...].reduce(1, *)
+        for i in shown[axis] where i >= 0 {
+            if axis == shape.count - 1 { out.append(values[base + i]) } else {
+                collect(values, shape, shown, axis: axis + 1, base: base + i * stride, into: &out)
+            }
+        }
+    }
+
+    private static func render(_ values: [Float], _ shape: [Int], _ shown: [[Int]], axis: Int, base: Int,
+                               style: Style, width: Int, indent: Int, into out: inout String) {
+        let stride = shape[(axis + 1)...].reduce(1, *)
+        if axis == shape.count - 1 {
+            let cells = shown[axis].map { i -> String in
+                guard i >= 0 else { return String(repeating: " ", count: max(0, width - 1)) + "…" }
+                let s = style.text(values[base + i])
+                return String(repeating: " ", count: max(0, width - s.count)) + s
+            }
+            out += "[" + wrap(cells, indent: indent) + "]"
+            return
+        }
+        out += "["
+        let separator = "," + String(repeating: "\n", count: shape.count - axis - 1) + String(repeating: " ", count: indent)
+        for (n, i) in shown[axis].enumerated() {
+            if n > 0 { out += separator }
+            if i < 0 {
+                out += "…"
+                continue
+            }
+            render(values, shape, shown, axis: axis + 1, base: base + i * stride, style: style, width: width,
+                   indent: indent + 1, into: &out)
+        }
+        out += "]"
+    }
+
+    /// Joins a row's cells with ", ", breaking lines past the line width.
+    private static func wrap(_ cells: [String], indent: Int) -> String {
+        var lines: [String] = []
+        var line = ""
+        for cell in cells {
+            let piece = line.isEmpty ? cell : ", " + cell
+            if !line.isEmpty, indent + line.count + piece.count + 2 > lineWidth {
+                lines.append(line + ",")
+                line = cell
+            } else {
+                line += piece
+            }
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
+    }
+
+    /// The one number format for a tensor's shown elements.
+    struct Style {
+        enum Kind { case integer, fixed(Int), scientific(Int) }
+        let kind: Kind
+
+        init(_ values: [Float]) {
+            let finite = values.filter { $0.isFinite }.map { Double($0) }
+            let magnitudes = finite.map { abs($0) }.filter { $0 > 0 }
+            if finite.allSatisfy({ $0 == $0.rounded() }) && (magnitudes.max() ?? 0) < 1e16 {
+                kind = .integer
+                return
+            }
+            let largest = magnitudes.max() ?? 0, smallest = magnitudes.min() ?? 0
+            if largest >= 1e8 || (smallest > 0 && smallest < 1e-4) || (smallest > 0 && largest / smallest > 1e3) {
+                var digits = 0
+                for d in 0...4 {
+                    digits = d
+                    if finite.allSatisfy({ Style.mantissa($0, d) == Style.mantissa($0, 4) }) { break }
+                }
+                kind = .scientific(digits)
+                return
+            }
+            var decimals = 1
+            for d in 1...4 {
+                decimals = d
+                if finite.allSatisfy({ Style.fixed($0, d) == Style.fixed($0, 4) }) { break }
+            }
+            kind = .fixed(decimals)
+        }
+
+        static func fixed(_ x: Double, _ decimals: Int) -> Double {
+            let scale = pow(10, Double(decimals))
+            return (x * scale).rounded() / scale
+        }
+
+        static func mantissa(_ x: Double, _ digits: Int) -> String {
+            c(x, "%.\(digits)e")
+        }
+
+        static func c(_ x: Double, _ format: String) -> String {
+            var buffer = [CChar](repeating: 0, count: 48)
+            _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, format, $0) }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+
+        func text(_ v: Float) -> String {
+            if v.isNaN { return "nan" }
+            if v.isInfinite { return v < 0 ? "-inf" : "inf" }
+            let x = Double(v)
+            switch kind {
+            case .integer: return x == 0 && x.sign == .minus ? "-0" : String(Int64(x))
+            case .fixed(let d): return Style.c(x, "%.\(d)f")
+            case .scientific(let d): return Style.c(x, "%.\(d)e")
+            }
+        }
+    }
+}
