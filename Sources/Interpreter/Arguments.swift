@@ -156,6 +156,21 @@ public struct Arguments {
         return try zip(rest, restSpans).map { try Convert.size($0, at: $1) }
     }
 
+    /// Integers from the variadic arguments, given one by one or as one list or 1-D
+    /// tensor: `reshape(x, 2, 3)`, `reshape(x, [2, 3])`, `permute(x, shape_list)`.
+    public func restIntegers(what: String) throws -> [Int] {
+        if rest.count == 1 {
+            switch rest[0] {
+            case .list(let list):
+                return try list.items.map { try Convert.integer($0, what: what, at: restSpans[0]) }
+            case .tensor(let t) where t.rank == 1:
+                return try t.values.map { try Convert.integer(.number(Double($0)), what: what, at: restSpans[0]) }
+            default: break
+            }
+        }
+        return try zip(rest, restSpans).map { try Convert.integer($0, what: what, at: $1) }
+    }
+
     /// The variadic values with their spans.
     public var restArguments: [(Value, SourceSpan)] { Array(zip(rest, restSpans)) }
 }

@@ -26,7 +26,10 @@ public enum TensorFormatter {
 
     /// `tensor [2, 3]`, or `tensor(2.5)` for a 0-d tensor.
     public static func summary(_ t: Tensor) -> String {
-        if t.rank == 0 { return "tensor(\(formatNumber(Double(t.scalarValue ?? 0))))" }
+        if t.rank == 0 {
+            let v = t.scalarValue ?? 0
+            return "tensor(\(Style([v]).text(v)))"
+        }
         return "tensor \(describe(shape: t.shape))"
     }
 

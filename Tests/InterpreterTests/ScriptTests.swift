@@ -6,7 +6,8 @@ import Testing
 /// The `.tx` corpus in Tests/InterpreterTests/Scripts. Each file holds cases separated
 /// by `#--- name` lines; each case runs in a fresh session and states what it prints
 /// (`# expect: line`, one per line of output) and, when it must fail, the error message
-/// (`# error: message`) and optionally its place (`# error at: line:column`).
+/// (`# error: message`) and optionally its place (`# error at: line:column`, counting
+/// lines from the case's first line).
 struct ScriptCase: CustomTestStringConvertible, Sendable {
     let file: String
     let name: String
@@ -106,7 +107,8 @@ func script(_ c: ScriptCase) {
     if let expectedError = c.error {
         #expect(error?.message == expectedError, "error of \(c.testDescription)")
         if let at = c.errorAt, let span = error?.span {
-            #expect("\(span.line):\(span.column)" == at, "error place of \(c.testDescription)")
+            // Lines count from the first line of the case.
+            #expect("\(span.line - c.line + 1):\(span.column)" == at, "error place of \(c.testDescription)")
         }
     } else {
         #expect(error == nil, "\(c.testDescription) failed: \(error?.rendered() ?? "")")

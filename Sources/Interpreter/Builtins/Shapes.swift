@@ -21,12 +21,7 @@ extension Library {
                     "x with a new shape of the same number of elements; one size may be -1.",
                     example: "reshape(arange(6), 2, -1)") { args in
                 let t = try args.tensor("x")
-                let sizes: [Int]
-                if args.rest.count == 1, case .list(let list) = args.rest[0] {
-                    sizes = try list.items.map { try Convert.integer($0, what: "a size", at: args.span) }
-                } else {
-                    sizes = try args.restArguments.map { try Convert.integer($0.0, what: "a size", at: $0.1) }
-                }
+                let sizes = try args.restIntegers(what: "a size")
                 return .of(try t.reshaped(sizes))
             },
             builtin("transpose", [.x, .optional("a", .number(-2), "-2"), .optional("b", .number(-1), "-1")], "shape",
@@ -36,12 +31,7 @@ extension Library {
             },
             builtin("permute", [.x, .variadic("axes")], "shape", "x with its axes reordered.",
                     example: "permute(zeros(2, 3, 4), 2, 0, 1)") { args in
-                let axes: [Int]
-                if args.rest.count == 1, case .list(let list) = args.rest[0] {
-                    axes = try list.items.map { try Convert.integer($0, what: "an axis", at: args.span) }
-                } else {
-                    axes = try args.restArguments.map { try Convert.integer($0.0, what: "an axis", at: $0.1) }
-                }
+                let axes = try args.restIntegers(what: "an axis")
                 return .of(try args.tensor("x").permuted(axes))
             },
             builtin("squeeze", [.x, .axisAll], "shape", "x without the given size-1 axis (all of them without axis).",
