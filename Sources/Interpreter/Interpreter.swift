@@ -79,21 +79,24 @@ public final class Interpreter {
     /// `output` when `echo` is set. Returns the value of the last statement.
     @discardableResult
     public func run(_ text: String, name: String, echo: Bool) throws -> Value {
-        let program = try Parser.parse(Source(name: name, text: text))
-        var last = Value.none
-        try run(program) { result in
-            last = result.value
-            if echo, result.shouldEcho { output(Display.show(result.value) + "\n") }
+        try LargeStack.run {
+            let program = try Parser.parse(Source(name: name, text: text))
+            var last = Value.none
+            try run(program) { result in
+                last = result.value
+                if echo, result.shouldEcho { output(Display.show(result.value) + "\n") }
+            }
+            return last
         }
-        return last
     }
 
     /// Compiles the whole program first (so a misplaced `break` is reported before
-    /// anything runs), then runs its statements in order on a thread with a large stack.
+    /// anything runs), then runs its statements in order. Parsing, compiling and
+    /// running happen on a thread with a large stack (see `LargeStack`).
     public func run(_ program: Program, each: (StatementResult) throws -> Void) throws {
-        let compiler = Compiler(interpreter: self)
-        let codes = try program.statements.map { try compiler.statement($0) }
         try LargeStack.run {
+            let compiler = Compiler(interpreter: self)
+            let codes = try program.statements.map { try compiler.statement($0) }
             for (statement, code) in zip(program.statements, codes) {
                 let value = try execute(code)
                 try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))
@@ -103,9 +106,11 @@ public final class Interpreter {
 
     /// Runs one statement (used by `--step`, which shows each before running it).
     public func run(statement: Stmt) throws -> StatementResult {
-        let code = try Compiler(interpreter: self).statement(statement)
-        let value = try LargeStack.run { try execute(code) }
-        return StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value))
+        try LargeStack.run {
+            let code = try Compiler(interpreter: self).statement(statement)
+            let value = try execute(code)
+            return StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value))
+        }
     }
 
     private func execute(_ code: Code) throws -> Value {

@@ -12,10 +12,21 @@ enum LargeStack {
         init(body: @escaping () -> Void) { self.body = body }
     }
 
+    /// Marks the large-stack threads, so that nested calls run in place.
+    private static let marker: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
     static func run<T>(_ body: () throws -> T) throws -> T {
-        try withoutActuallyEscaping(body) { body in
+        if pthread_getspecific(marker) != nil { return try body() }
+        return try withoutActuallyEscaping(body) { body in
             var outcome: Result<T, Error> = .failure(TxErrorPlaceholder.notRun)
-            let job = Job { outcome = Result { try body() } }
+            let job = Job {
+                pthread_setspecific(marker, UnsafeRawPointer(bitPattern: 1))
+                outcome = Result { try body() }
+            }
             var attributes = pthread_attr_t()
             pthread_attr_init(&attributes)
             defer { pthread_attr_destroy(&attributes) }

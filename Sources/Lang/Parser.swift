@@ -254,6 +254,8 @@ public struct Parser {
     /// `fn name(params) = expr` or `fn name(params) { ... }` (name optional).
     private mutating func functionDeclaration() throws -> FunctionDecl {
         let keyword = advance()
+        try enter(at: keyword)
+        defer { leave() }
         var name: String? = nil
         if peek().kind == .identifier { name = advance().text }
         let open = peek()

@@ -24,6 +24,13 @@ public enum TensorFormatter {
         return String(x)
     }
 
+    /// A float32 value without the noise of widening it to double: `0.32943934`.
+    public static func formatNumber(_ x: Float) -> String {
+        if x.isFinite, x == x.rounded(), abs(x) < 1e16 { return formatNumber(Double(x)) }
+        if !x.isFinite { return formatNumber(Double(x)) }
+        return String(x)
+    }
+
     /// `tensor [2, 3]`, or `tensor(2.5)` for a 0-d tensor.
     public static func summary(_ t: Tensor) -> String {
         if t.rank == 0 {

@@ -49,9 +49,10 @@ extension Library {
             position[axis] = rest % shape[axis]
             rest /= shape[axis]
         }
-        let n = TensorFormatter.formatNumber
-        let difference = abs(Double(x[worst.index]) - Double(y[worst.index]))
+        let n = { (v: Double) in TensorFormatter.formatNumber(v) }
+        let f = { (v: Float) in TensorFormatter.formatNumber(v) }
+        let difference = abs(x[worst.index] - y[worst.index])
         let place = shape.isEmpty ? "" : " at \(describe(shape: position))"
-        throw TxError(.assertion, "assertion failed: not close: largest difference \(n(difference))\(place) (a = \(n(Double(x[worst.index]))), b = \(n(Double(y[worst.index])))); \(failures) of \(x.count) element\(x.count == 1 ? "" : "s") differ by more than atol + rtol * |b| (atol = \(n(atol)), rtol = \(n(rtol)))", at: span)
+        throw TxError(.assertion, "assertion failed: not close: largest difference \(f(difference))\(place) (a = \(f(x[worst.index])), b = \(f(y[worst.index]))); \(failures) of \(x.count) element\(x.count == 1 ? "" : "s") differ by more than atol + rtol * |b| (atol = \(n(atol)), rtol = \(n(rtol)))", at: span)
     }
 }

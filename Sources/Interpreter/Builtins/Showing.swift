@@ -93,7 +93,7 @@ struct HeatmapData {
 
     func terminal(color: Bool) -> String {
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-        let width = Swift.max(2, Swift.min(6, cols.map(\.count).max() ?? 2))
+        let width = Swift.max(2, Swift.min(8, cols.map(\.count).max() ?? 2))
         let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
         func fit(_ s: String, _ w: Int) -> String {
             let cut = String(s.prefix(w))
@@ -119,7 +119,7 @@ struct HeatmapData {
             }
             out += cells.joined(separator: " ") + "\n"
         }
-        let n = { (v: Float) in TensorFormatter.formatNumber(Double(v)) }
+        let n = { (v: Float) in TensorFormatter.formatNumber(v) }
         out += margin + "min \(n(low))  max \(n(high))\n"
         return out
     }
@@ -147,7 +147,7 @@ struct HeatmapData {
             }
             for (j, v) in row.enumerated() {
                 let (r, g, b) = Self.color(level(v))
-                out += "<rect x=\"\(labelWidth + j * cell)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"><title>\(TensorFormatter.formatNumber(Double(v)))</title></rect>\n"
+                out += "<rect x=\"\(labelWidth + j * cell)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"><title>\(TensorFormatter.formatNumber(v))</title></rect>\n"
             }
         }
         return out + "</svg>\n"
