@@ -29,7 +29,7 @@ let package = Package(
                           path: "Benchmarks/txbench"),
 
         .testTarget(name: "LangTests", dependencies: ["Lang"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor"],
                     exclude: ["Scripts"]),

@@ -1,0 +1,243 @@
+import Tensor
+import Testing
+
+func t(_ shape: [Int], _ values: [Float]) throws -> Tensor { try Tensor(shape: shape, values: values) }
+
+/// A transposed view built by hand: shape [3, 2] over the storage of a [2, 3] tensor.
+func transposedView() throws -> Tensor {
+    let base = try t([2, 3], [1, 2, 3, 4, 5, 6])
+    return Tensor(storage: base.storage, shape: [3, 2], strides: [1, 3], offset: 0)
+}
+
+@Test func broadcastingBinaryOps() throws {
+    let a = try t([2, 3], [1, 2, 3, 4, 5, 6])
+    #expect(try Tensor.binary(.add, a, t([3], [10, 20, 30])).values == [11, 22, 33, 14, 25, 36])
+    #expect(try Tensor.binary(.multiply, t([2, 1], [1, 2]), t([1, 3], [1, 10, 100])).values == [1, 10, 100, 2, 20, 200])
+    #expect(try Tensor.binary(.subtract, a, Tensor(scalar: 1)).values == [0, 1, 2, 3, 4, 5])
+    #expect(try Tensor.binary(.divide, scalar: 6, t([3], [1, 2, 3])).values == [6, 3, 2])
+    #expect(try Tensor.binary(.power, t([3], [1, 2, 3]), scalar: 2).values == [1, 4, 9])
+    #expect(try Tensor.binary(.modulo, t([4], [-7, 7, 5, -5]), t([4], [3, -3, 3, 3])).values == [2, -2, 2, 1])
+    #expect(try Tensor.binary(.maximum, t([3], [1, .nan, 3]), scalar: 2).values.map { $0.isNaN ? -1 : $0 } == [2, -1, 3])
+    #expect(try Tensor.binary(.less, t([3], [1, 2, 3]), scalar: 2).values == [1, 0, 0])
+    #expect(try Tensor.binary(.equal, a, a).values == [1, 1, 1, 1, 1, 1])
+}
+
+@Test func operationsOnNonContiguousViews() throws {
+    let v = try transposedView()
+    #expect(v.values == [1, 4, 2, 5, 3, 6])
+    #expect(try Tensor.binary(.add, v, t([2], [10, 100])).values == [11, 104, 12, 105, 13, 106])
+    #expect(try v.map(.negate).values == [-1, -4, -2, -5, -3, -6])
+    #expect(try v.reduce(.sum, axes: [0]).values == [6, 15])
+    #expect(try v.softmax(axis: 0).shape == [3, 2])
+}
+
+@Test func broadcastErrorsNameBothShapes() throws {
+    #expect(throws: TensorError.self) { try Tensor.binary(.add, try t([3], [1, 2, 3]), try t([2], [1, 2])) }
+    do {
+        _ = try Tensor.binary(.add, try t([2, 3], [Float](repeating: 0, count: 6)), try t([4], [0, 0, 0, 0]))
+    } catch let error as TensorError {
+        #expect(error.message == "shape mismatch in +: [2, 3] + [4] (cannot broadcast)")
+    }
+}
+
+@Test func unaryFunctions() throws {
+    let x = try t([4], [-1, 0, 1, 2])
+    #expect(try x.map(.relu).values == [0, 0, 1, 2])
+    #expect(try x.map(.abs).values == [1, 0, 1, 2])
+    #expect(try x.map(.not).values == [0, 1, 0, 0])
+    // Reference values from numpy / scipy (float64), compared at float32 precision.
+    let gelu: [Float] = [-0.15865525, 0, 0.8413447, 1.9544997]
+    for (a, b) in zip(try x.map(.gelu).values, gelu) { #expect(abs(a - b) < 1e-6) }
+    let exp: [Float] = [0.36787944, 1, 2.7182817, 7.389056]
+    for (a, b) in zip(try x.map(.exp).values, exp) { #expect(abs(a - b) <= 1e-6 * b) }
+    let sigmoid = try t([3], [-100, 0, 100]).map(.sigmoid).values
+    #expect(sigmoid[1] == 0.5 && sigmoid[2] == 1 && sigmoid[0] > 0 && sigmoid[0] < 1e-40)
+    #expect(Tensor.apply(.sqrt, to: 16) == 4)
+}
+
+@Test func selectBroadcastsAllThree() throws {
+    let r = try Tensor.select(t([3], [1, 0, 1]), t([2, 1], [5, 6]), Tensor(scalar: -1))
+    #expect(r.shape == [2, 3])
+    #expect(r.values == [5, -1, 5, 6, -1, 6])
+}
+
+@Test func reductions() throws {
+    let x = try t([2, 3], [1, 5, 3, 4, 2, 6])
+    #expect(try x.reduce(.sum).values == [21])
+    #expect(try x.reduce(.sum).shape == [])
+    #expect(try x.reduce(.sum, axes: [0]).values == [5, 7, 9])
+    #expect(try x.reduce(.max, axes: [1]).values == [5, 6])
+    #expect(try x.reduce(.min, axes: [-1], keepdims: true).shape == [2, 1])
+    #expect(try x.reduce(.argmax, axes: [1]).values == [1, 2])
+    #expect(try x.reduce(.argmax).values == [5])
+    #expect(try t([4], [3, 9, 9, 1]).reduce(.argmax).values == [1])
+    #expect(try t([4], [1, 2, 3, 4]).reduce(.variance(ddof: 0)).values == [1.25])
+    #expect(try t([4], [1, 2, 3, 4]).reduce(.variance(ddof: 1)).values == [Float(5.0 / 3.0)])
+    #expect(try t([2], [3, 4]).norm().values == [5])
+    #expect(try t([2], [1000, 1000]).reduce(.logsumexp).values == [Float(1000 + 0.6931471805599453)])
+    #expect(try t([2], [-.infinity, -.infinity]).reduce(.logsumexp).values == [-.infinity])
+    #expect(try t([0], []).reduce(.sum).values == [0])
+    #expect(throws: TensorError.self) { try t([0], []).reduce(.max) }
+    #expect(throws: TensorError.self) { try x.reduce(.sum, axes: [2]) }
+    #expect(throws: TensorError.self) { try x.reduce(.sum, axes: [1, -1]) }
+}
+
+@Test func meanOfManyValuesIsAccurate() throws {
+    let n = 10_000_000
+    let x = try Tensor.full(0.1, [n])
+    let mean = try x.reduce(.mean).values[0]
+    #expect(abs(mean - 0.1) < 1e-7)
+}
+
+@Test func softmaxRowsAndInfinities() throws {
+    let x = try t([3, 3], [1, 2, 3, 0, -.infinity, 0, -.infinity, -.infinity, -.infinity])
+    let s = try x.softmax().values
+    let expected: [Float] = [0.09003057, 0.24472848, 0.66524094, 0.5, 0, 0.5, 0, 0, 0]
+    for (a, b) in zip(s, expected) { #expect(abs(a - b) < 1e-6) }
+    let columns = try x.softmax(axis: 0)
+    #expect(columns.shape == [3, 3])
+    #expect(abs(columns.values[0] - 0.7310586) < 1e-6)
+}
+
+@Test func shapesAndViews() throws {
+    let x = try Tensor.arange(start: 0, stop: 6, step: 1)
+    let m = try x.reshaped([2, -1])
+    #expect(m.shape == [2, 3])
+    #expect(m.storage === x.storage)
+    #expect(try m.transposed(0, 1).values == [0, 3, 1, 4, 2, 5])
+    #expect(try m.swappingLastAxes().shape == [3, 2])
+    #expect(try x.swappingLastAxes().shape == [6])
+    #expect(try Tensor.zeros([2, 3, 4]).permuted([2, 0, 1]).shape == [4, 2, 3])
+    #expect(try Tensor.zeros([1, 3, 1]).squeezed().shape == [3])
+    #expect(try Tensor.zeros([3]).unsqueezed(axis: -1).shape == [3, 1])
+    #expect(try Tensor.concat([m, m], axis: 1).values == [0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5])
+    #expect(try Tensor.stack([x, x], axis: 1).shape == [6, 2])
+    let parts = try m.split(3, axis: 1)
+    #expect(parts.map(\.values) == [[0, 3], [1, 4], [2, 5]])
+    #expect(try Tensor.full(1, [3, 3]).tril().values == [1, 0, 0, 1, 1, 0, 1, 1, 1])
+    #expect(try Tensor.full(-.infinity, [2, 2]).triu(k: 1).values == [0, -.infinity, 0, 0])
+    #expect(throws: TensorError.self) { try x.reshaped([4, 2]) }
+    #expect(throws: TensorError.self) { try x.reshaped([-1, -1]) }
+    #expect(throws: TensorError.self) { try Tensor.concat([m, x], axis: 0) }
+    #expect(throws: TensorError.self) { try x.split(4, axis: 0) }
+    #expect(throws: TensorError.self) { try m.squeezed(axis: 0) }
+}
+
+@Test func indexingAndAssignment() throws {
+    let x = try Tensor.arange(start: 0, stop: 12, step: 1).reshaped([3, 4])
+    #expect(try x.subscripted([.single(1)]).values == [4, 5, 6, 7])
+    #expect(try x.subscripted([.single(-1), .single(-1)]).values == [11])
+    #expect(try x.subscripted([.slice(start: nil, stop: nil, step: nil), .single(0)]).values == [0, 4, 8])
+    #expect(try x.subscripted([.slice(start: nil, stop: nil, step: -1)]).values == [8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3])
+    #expect(try x.subscripted([.single(0), .slice(start: 1, stop: 100, step: 2)]).values == [1, 3])
+    #expect(try x.subscripted([.newAxis]).shape == [1, 3, 4])
+    let ids = try t([2, 2], [2, 0, 0, 1])
+    let gathered = try x.subscripted([.gather(ids)])
+    #expect(gathered.shape == [2, 2, 4])
+    #expect(gathered.values.prefix(4) == [8, 9, 10, 11])
+    #expect(try x.subscripted([.slice(start: nil, stop: nil, step: nil), .gather(t([2], [3, 0]))]).values == [3, 0, 7, 4, 11, 8])
+    let row = try x.subscripted([.single(1)])
+    try row.assign([.single(0)], scalar: 100)
+    #expect(x.values[4] == 100)
+    try x.assign([.slice(start: nil, stop: nil, step: nil), .single(3)], try t([3], [-1, -2, -3]))
+    #expect(try x.subscripted([.slice(start: nil, stop: nil, step: nil), .single(3)]).values == [-1, -2, -3])
+    try x.assign([.gather(t([2], [0, 2]))], scalar: 0)
+    #expect(x.values[0..<4] == [0, 0, 0, 0] && x.values[8..<12] == [0, 0, 0, 0])
+    #expect(throws: TensorError.self) { try x.subscripted([.single(3)]) }
+    #expect(throws: TensorError.self) { try x.subscripted([.single(0), .single(0), .single(0)]) }
+    #expect(throws: TensorError.self) { try x.subscripted([.gather(t([1], [1.5]))]) }
+    #expect(throws: TensorError.self) { try x.subscripted([.gather(t([1], [7]))]) }
+    #expect(throws: TensorError.self) { try x.subscripted([.slice(start: nil, stop: nil, step: 0)]) }
+    #expect(throws: TensorError.self) { try x.assign([.single(0)], try t([3], [1, 2, 3])) }
+}
+
+/// The matrix product by definition, in double precision.
+func naiveMatmul(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m { for j in 0..<n {
+        var s = 0.0
+        for p in 0..<k { s += Double(a[i * k + p]) * Double(b[p * n + j]) }
+        c[i * n + j] = Float(s)
+    } }
+    return c
+}
+
+func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($1)) }
+}
+
+@Test func matmulMatchesTheDefinitionForEveryLayout() throws {
+    var random = RandomGenerator(seed: 3)
+    let (m, k, n) = (7, 5, 6)
+    let a = try Tensor.randn([m, k], using: &random), b = try Tensor.randn([k, n], using: &random)
+    let expected = naiveMatmul(a.values, b.values, m: m, k: k, n: n)
+    #expect(close(try Tensor.matmul(a, b).values, expected))
+    // Transposed views enter BLAS with the transpose flag.
+    let aT = try Tensor.randn([k, m], using: &random), bT = try Tensor.randn([n, k], using: &random)
+    let viaViews = try Tensor.matmul(aT.swappingLastAxes(), bT.swappingLastAxes())
+    #expect(close(viaViews.values, naiveMatmul(try aT.swappingLastAxes().copy().values, try bT.swappingLastAxes().copy().values, m: m, k: k, n: n)))
+    // A strided (every other column) view is copied once.
+    let wide = try Tensor.randn([m, 2 * k], using: &random)
+    let strided = try wide.subscripted([.slice(start: nil, stop: nil, step: nil), .slice(start: nil, stop: nil, step: 2)])
+    #expect(close(try Tensor.matmul(strided, b).values, naiveMatmul(try strided.copy().values, b.values, m: m, k: k, n: n)))
+}
+
+@Test func batchedMatmulBroadcasts() throws {
+    var random = RandomGenerator(seed: 4)
+    let a = try Tensor.randn([2, 1, 3, 4], using: &random), b = try Tensor.randn([5, 4, 2], using: &random)
+    let c = try Tensor.matmul(a, b)
+    #expect(c.shape == [2, 5, 3, 2])
+    for i in 0..<2 { for j in 0..<5 {
+        let ai = try a.subscripted([.single(i), .single(0)]).values, bj = try b.subscripted([.single(j)]).values
+        #expect(close(try c.subscripted([.single(i), .single(j)]).values, naiveMatmul(ai, bj, m: 3, k: 4, n: 2)))
+    } }
+    // [batch, n, d] @ [d, m] folds the batch into one product.
+    let x = try Tensor.randn([3, 4, 5], using: &random), w = try Tensor.randn([5, 2], using: &random)
+    let y = try Tensor.matmul(x, w)
+    #expect(close(try y.subscripted([.single(2)]).values, naiveMatmul(try x.subscripted([.single(2)]).values, w.values, m: 4, k: 5, n: 2)))
+}
+
+@Test func matmulVectorsAndErrors() throws {
+    let A = try t([2, 2], [1, 2, 3, 4])
+    #expect(try Tensor.matmul(A, t([2], [1, 1])).values == [3, 7])
+    #expect(try Tensor.matmul(t([2], [1, 1]), A).values == [4, 6])
+    #expect(try Tensor.matmul(t([2], [1, 2]), t([2], [3, 4])).shape == [])
+    #expect(try Tensor.matmul(Tensor.zeros([2, 0]), Tensor.zeros([0, 3])).values == [0, 0, 0, 0, 0, 0])
+    do {
+        _ = try Tensor.matmul(try Tensor.zeros([4, 8]), try Tensor.zeros([4, 8]))
+        Issue.record("no error")
+    } catch let error as TensorError {
+        #expect(error.message == "shape mismatch in @: [4, 8] @ [4, 8] (inner sizes 8 and 4 differ)")
+    }
+    do {
+        _ = try Tensor.matmul(try Tensor.zeros([2, 4, 8]), try Tensor.zeros([3, 8, 5]))
+        Issue.record("no error")
+    } catch let error as TensorError {
+        #expect(error.message == "shape mismatch in @: [2, 4, 8] @ [3, 8, 5] (batch axes [2] and [3] cannot broadcast)")
+    }
+}
+
+@Test func theGeneratorIsPinned() throws {
+    var random = RandomGenerator(seed: 0)
+    // xoshiro256** seeded by SplitMix64(0): these values must never change.
+    #expect(random.next() == 11091344671253066420)
+    var normal = RandomGenerator(seed: 0)
+    let x = try Tensor.randn([3], using: &normal).values
+    #expect(close(x, [-0.0190, -1.3559, -0.4037], tolerance: 1e-4))
+    var again = RandomGenerator(seed: 0)
+    #expect(try Tensor.randn([3], using: &again).values == x)
+    var big = RandomGenerator(seed: 1)
+    let samples = try Tensor.randn([100_000], using: &big)
+    #expect(abs(try samples.reduce(.mean).values[0]) < 0.01)
+    #expect(abs(try samples.reduce(.standardDeviation(ddof: 0)).values[0] - 1) < 0.01)
+    let uniform = try Tensor.rand([100_000], using: &big).values
+    #expect(uniform.allSatisfy { $0 >= 0 && $0 < 1 })
+}
+
+@Test func memoryLimitStopsHugeTensors() throws {
+    // Past the element limit, and past the memory limit (three quarters of RAM), both
+    // fail before allocating anything. (--max-memory is tested through the tx command.)
+    #expect(throws: TensorError.self) { try Tensor.zeros([1_000_000, 1_000_000]) }
+    #expect(throws: TensorError.self) { try Tensor.zeros([Memory.limit / 4 + 1]) }
+    #expect(Memory.liveBytes < Memory.limit)
+}
