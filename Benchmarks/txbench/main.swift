@@ -1,1 +1,166 @@
-print("txbench")
+// txbench: release-mode benchmarks of tx's kernels, one line per measurement.
+//
+//     scripts/bench            (builds in release, then runs this and PyTorch's reference)
+//
+// Times are the best of several runs after a warm-up. Peak memory is the growth of the
+// process's peak resident set during the measurement (Linux: reset through
+// /proc/self/clear_refs, read from VmHWM).
+@preconcurrency import Glibc
+import Interpreter
+import Tensor
+import Transformer
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func resetPeak() {
+    if let f = fopen("/proc/self/clear_refs", "w") {
+        fputs("5", f)
+        fclose(f)
+    }
+}
+
+/// Resident memory now and at its peak since the last reset, in MiB.
+func residentMiB() -> (now: Double, peak: Double) {
+    guard let f = fopen("/proc/self/status", "r") else { return (0, 0) }
+    defer { fclose(f) }
+    var now = 0.0, peak = 0.0
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), f) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let number = Double(text.split(separator: " ").dropFirst().first { !$0.isEmpty }.map(String.init) ?? "") ?? 0
+        if text.hasPrefix("VmRSS:") { now = number / 1024 }
+        if text.hasPrefix("VmHWM:") { peak = number / 1024 }
+    }
+    return (now, peak)
+}
+
+func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var fastest = Double.infinity
+    for _ in 0..<repeats {
+        let start = now()
+        try body()
+        fastest = min(fastest, now() - start)
+    }
+    return fastest
+}
+
+func report(_ name: String, seconds: Double, flops: Double, peakMiB: Double? = nil) {
+    var line = "tx \(name) " + format(seconds, 4) + " s " + format(flops / seconds / 1e9, 1) + " GFLOP/s"
+    if let peakMiB { line += " peak " + format(peakMiB, 0) + " MiB" }
+    print(line)
+    fflush(stdout)
+}
+
+func format(_ x: Double, _ decimals: Int) -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, "%.\(decimals)f", $0) }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Runs `body` once more, measuring the peak resident growth.
+func peakGrowth(_ body: () throws -> Void) rethrows -> Double {
+    resetPeak()
+    let before = residentMiB().now
+    try body()
+    return max(0, residentMiB().peak - before)
+}
+
+var random = RandomGenerator(seed: 0)
+BLAS.load()
+print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) threads")
+
+// 1. sgemm 2048 x 2048 through `a @ b`, against the same OpenBLAS call made directly.
+do {
+    let n = 2048
+    let a = try Tensor.randn([n, n], using: &random), b = try Tensor.randn([n, n], using: &random)
+    let flops = 2 * Double(n * n * n)
+    let viaTx = try best(5) { _ = try Tensor.matmul(a, b) }
+    let c = try Tensor(uninitializedShape: [n, n])
+    let direct = best(5) {
+        BLAS.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.storage.pointer, lda: n,
+                  b: b.storage.pointer, ldb: n, beta: 0, c: c.storage.pointer, ldc: n)
+    }
+    let transposed = try best(5) { _ = try Tensor.matmul(a, b.swappingLastAxes()) }
+    report("matmul a@b n=2048", seconds: viaTx, flops: flops)
+    report("matmul a@b' n=2048 (transpose flag)", seconds: transposed, flops: flops)
+    report("sgemm direct n=2048", seconds: direct, flops: flops)
+    print("tx matmul reaches " + format(100 * direct / viaTx, 1) + "% of the direct sgemm")
+}
+
+// 2. Start-up: `tx -e '1 + 1'`, the tx binary next to this one.
+do {
+    var path = [CChar](repeating: 0, count: 4096)
+    let length = readlink("/proc/self/exe", &path, path.count - 1)
+    let exe = String(decoding: path.prefix(max(0, length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let tx = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/tx"
+    if access(tx, X_OK) == 0 {
+        var fastest = Double.infinity
+        for _ in 0..<20 {
+            let start = now()
+            var pid = pid_t()
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(tx), strdup("-e"), strdup("1 + 1"), nil]
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            if posix_spawn(&pid, tx, &actions, nil, argv, environ) == 0 {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                fastest = min(fastest, now() - start)
+            }
+            posix_spawn_file_actions_destroy(&actions)
+            for p in argv { free(p) }
+        }
+        print("tx startup tx -e '1 + 1' " + format(fastest * 1000, 1) + " ms")
+    }
+}
+
+// 3. The interpreter: a loop of `s = s + i`.
+do {
+    let interpreter = Interpreter(output: { _ in })
+    let n = 1_000_000
+    let seconds = try best(3) { try interpreter.run("s = 0; for i in range(\(n)) { s = s + i }", name: "bench", echo: false) }
+    print("tx loop s = s + i " + format(seconds / Double(n) * 1e9, 1) + " ns/iteration")
+}
+
+// 4. Attention on [8, n, 64], causal and not.
+for n in [512, 1024, 2048, 4096] {
+    for causal in [false, true] {
+        let q = try Tensor.randn([8, n, 64], using: &random), k = try Tensor.randn([8, n, 64], using: &random)
+        let v = try Tensor.randn([8, n, 64], using: &random)
+        let seconds = try best(3) { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) }
+        let peak = try peakGrowth { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) }
+        let flops = 4 * 8 * Double(n) * Double(n) * 64 / (causal ? 2 : 1)
+        report("attention b=8 n=\(n) d=64\(causal ? " causal" : "")", seconds: seconds, flops: flops, peakMiB: peak)
+    }
+}
+
+// 5. An encoder block as in the lecture's base model: d 512, 8 heads, d_ff 2048, n 512.
+do {
+    let (n, d, h, dff) = (512, 512, 8, 2048)
+    let block = try Initializers.encoderBlock(d: d, dFF: dff, &random)
+    let x = try Tensor.randn([1, n, d], using: &random)
+    let options = BlockOptions(heads: h)
+    let seconds = try best(10) { _ = try block(x, options: options) }
+    let peak = try peakGrowth { _ = try block(x, options: options) }
+    let flops = 2 * Double(n * d * d) * 4 + 4 * Double(n * n * d) + 2 * 2 * Double(n * d * dff)
+    report("encoder_block n=\(n) d=\(d) heads=\(h) d_ff=\(dff)", seconds: seconds, flops: flops, peakMiB: peak)
+}
+
+// 6. The lecture's n = 50,000: one head, d = 64, whose full score matrix would take 10 GB.
+do {
+    let n = 50_000
+    let q = try Tensor.randn([n, 64], using: &random), k = try Tensor.randn([n, 64], using: &random)
+    let v = try Tensor.randn([n, 64], using: &random)
+    var seconds = 0.0
+    let peak = try peakGrowth {
+        let start = now()
+        _ = try Attention.attention(queries: q, keys: k, values: v)
+        seconds = now() - start
+    }
+    report("attention b=1 n=50000 d=64", seconds: seconds, flops: 4 * Double(n) * Double(n) * 64, peakMiB: peak)
+}
