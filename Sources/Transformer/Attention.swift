@@ -13,8 +13,11 @@ import Tensor
 /// multiplies by V, and the output rows are divided by the row sums at the end (n x d_v
 /// divisions instead of n x n_k).
 public enum Attention {
-    /// Floats of score buffer per block: 8 Mi floats = 32 MiB.
-    static let blockElements = 8 << 20
+    /// Floats of score buffer per block (TX_ATTENTION_BLOCK overrides, for tuning).
+    static let blockElements: Int = {
+        if let text = getenv("TX_ATTENTION_BLOCK"), let n = Int(String(cString: text)), n > 0 { return n }
+        return 8 << 20
+    }()
 
     /// softmax(Q K^T * scale + mask) V; `scale` defaults to 1/sqrt(d_k).
     public static func attention(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
