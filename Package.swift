@@ -13,7 +13,7 @@ let package = Package(
         // OpenBLAS, opened with dlopen after choosing the CPU core (see tx_blas.h).
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         // Vectorised exp and softmax rows, one clone per instruction set.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])]),
+        .target(name: "CKernels", dependencies: ["COpenBLAS"], cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])]),
         // GNU readline, linked as a system library.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
 

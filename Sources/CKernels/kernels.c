@@ -1,5 +1,10 @@
 #include "tx_kernels.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "tx_blas.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -175,4 +180,111 @@ void tx_attention_exp_rows(float *s, long rows, long n, long ld,
     exp_rows(&job, 0, per < rows ? per : rows);
     for (int t = 1; t < threads; t++)
         if (started & (1 << t)) pthread_join(ids[t], NULL);
+}
+
+/* Ctrl-C */
+
+static atomic_int interrupt_flag;
+
+void tx_interrupt_request(void) { atomic_store_explicit(&interrupt_flag, 1, memory_order_relaxed); }
+void tx_interrupt_clear(void) { atomic_store_explicit(&interrupt_flag, 0, memory_order_relaxed); }
+int tx_interrupt_requested(void) { return atomic_load_explicit(&interrupt_flag, memory_order_relaxed); }
+
+/* Attention */
+
+struct attention_shared {
+    const tx_attention_job *job;
+    atomic_long next;          /* next work item: batch * blocks + block */
+    long blocks;               /* row blocks per batch item */
+    atomic_int status;
+};
+
+static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums) {
+    long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
+    long keys = j->causal ? (j->nk < row0 + rows ? j->nk : row0 + rows) : j->nk;
+    const float *q = j->q + j->q_offsets[b] + row0 * j->ldq;
+    const float *k = j->k + j->k_offsets[b];
+    float *s = scores;
+    long ld = keys > 0 ? keys : 1;
+    if (j->weights) {
+        s = j->weights + (b * j->nq + row0) * j->nk;
+        ld = j->nk;
+    }
+    if (keys > 0) {
+        if (j->dk > 0)
+            tx_sgemm(0, 1, (int)rows, (int)keys, (int)j->dk, j->scale, q, (int)(j->ldq > 0 ? j->ldq : 1),
+                     k, (int)(j->ldk > 0 ? j->ldk : 1), 0, s, (int)ld);
+        else
+            for (long r = 0; r < rows; r++) memset(s + r * ld, 0, (size_t)keys * sizeof(float));
+    }
+    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
+    tx_attention_exp_rows(s, rows, keys, ld, mask, j->mask_row_stride, j->mask_col_stride, j->causal, row0, sums, 1);
+    if (j->weights) {
+        for (long r = 0; r < rows; r++) {
+            float *row = s + r * ld;
+            if (keys < j->nk) memset(row + keys, 0, (size_t)(j->nk - keys) * sizeof(float));
+            if (sums[r] > 0) scale_row(row, keys, 1.0f / sums[r]);
+        }
+        return;
+    }
+    float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
+    if (keys > 0 && j->dv > 0)
+        tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, s, (int)ld, j->v + j->v_offsets[b],
+                 (int)(j->ldv > 0 ? j->ldv : 1), 0, out, (int)(j->ldout > 0 ? j->ldout : 1));
+    for (long r = 0; r < rows; r++) {
+        float *row = out + r * j->ldout;
+        if (sums[r] > 0 && keys > 0) scale_row(row, j->dv, 1.0f / sums[r]);
+        else memset(row, 0, (size_t)j->dv * sizeof(float));
+    }
+}
+
+static void *attention_worker(void *arg) {
+    struct attention_shared *shared = arg;
+    const tx_attention_job *j = shared->job;
+    float *scores = j->weights ? NULL : malloc((size_t)(j->block_rows * (j->nk > 0 ? j->nk : 1)) * sizeof(float));
+    float *sums = malloc((size_t)j->block_rows * sizeof(float));
+    if ((!j->weights && !scores) || !sums) {
+        atomic_store(&shared->status, -1);
+        free(scores);
+        free(sums);
+        return NULL;
+    }
+    long total = j->batches * shared->blocks;
+    for (;;) {
+        if (atomic_load(&shared->status) != 0) break;
+        if (tx_interrupt_requested()) {
+            atomic_store(&shared->status, 1);
+            break;
+        }
+        long item = atomic_fetch_add(&shared->next, 1);
+        if (item >= total) break;
+        attention_block(j, item / shared->blocks, (item % shared->blocks) * j->block_rows, scores, sums);
+    }
+    free(scores);
+    free(sums);
+    return NULL;
+}
+
+int tx_attention(const tx_attention_job *job) {
+    if (job->nq <= 0 || job->batches <= 0) return 0;
+    struct attention_shared shared;
+    shared.job = job;
+    shared.blocks = (job->nq + job->block_rows - 1) / job->block_rows;
+    atomic_init(&shared.next, 0);
+    atomic_init(&shared.status, 0);
+    int threads = job->threads < 1 ? 1 : (job->threads > 8 ? 8 : job->threads);
+    long items = job->batches * shared.blocks;
+    if (threads > items) threads = (int)items;
+    /* Each worker runs single-threaded BLAS calls on its own blocks. */
+    int blas_threads = tx_blas_threads();
+    if (threads > 1) tx_blas_set_threads(1);
+    pthread_t ids[8];
+    int started[8] = {0};
+    for (int t = 1; t < threads; t++)
+        started[t] = pthread_create(&ids[t], NULL, attention_worker, &shared) == 0;
+    attention_worker(&shared);
+    for (int t = 1; t < threads; t++)
+        if (started[t]) pthread_join(ids[t], NULL);
+    if (threads > 1) tx_blas_set_threads(blas_threads);
+    return atomic_load(&shared.status);
 }

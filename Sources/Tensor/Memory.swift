@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 import Synchronization
 
@@ -58,20 +59,19 @@ public enum Memory {
     }
 }
 
-/// Ctrl-C. The REPL's signal handler sets the flag; long loops in kernels and in the
-/// interpreter poll it and stop with an `interrupted` error.
+/// Ctrl-C. The REPL's signal handler sets the flag (an atomic in CKernels, so that C
+/// kernels see it too); long loops in kernels and in the interpreter poll it and stop
+/// with an `interrupted` error.
 public enum Interrupt {
-    private static let flag = Atomic<Bool>(false)
-
-    public static func request() { flag.store(true, ordering: .relaxed) }
-    public static func clear() { flag.store(false, ordering: .relaxed) }
-    public static var isRequested: Bool { flag.load(ordering: .relaxed) }
+    public static func request() { tx_interrupt_request() }
+    public static func clear() { tx_interrupt_clear() }
+    public static var isRequested: Bool { tx_interrupt_requested() != 0 }
 
     /// Throws (and clears the flag) when Ctrl-C was pressed.
     @inline(__always)
     public static func check() throws {
-        if flag.load(ordering: .relaxed) {
-            flag.store(false, ordering: .relaxed)
+        if tx_interrupt_requested() != 0 {
+            tx_interrupt_clear()
             throw TensorError(.interrupted, "interrupted")
         }
     }

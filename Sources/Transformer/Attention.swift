@@ -13,10 +13,11 @@ import Tensor
 /// multiplies by V, and the output rows are divided by the row sums at the end (n x d_v
 /// divisions instead of n x n_k).
 public enum Attention {
-    /// Floats of score buffer per block (TX_ATTENTION_BLOCK overrides, for tuning).
+    /// Floats of score buffer per block and thread: 16 Mi floats = 64 MiB
+    /// (TX_ATTENTION_BLOCK overrides it, for tuning).
     static let blockElements: Int = {
         if let text = getenv("TX_ATTENTION_BLOCK"), let n = Int(String(cString: text)), n > 0 { return n }
-        return 8 << 20
+        return 16 << 20
     }()
 
     /// softmax(Q K^T * scale + mask) V; `scale` defaults to 1/sqrt(d_k).
@@ -126,87 +127,58 @@ public enum Attention {
     }
 
     static func run(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?) throws {
-        let nq = plan.nq, nk = plan.nk, dk = plan.dk, dv = plan.dv
-        let alpha = scale ?? 1 / Float(dk).squareRoot()
+        let nq = plan.nq, nk = plan.nk
         if nq == 0 || plan.batchCount == 0 { return }
-        let outputBatch: [Int] = output.map { o in Array(o.strides.dropLast(2)) } ?? []
-        let outputRowStride = output.map { $0.strides[$0.rank - 2] } ?? 0
-        let blockRows = weights != nil ? nq : max(1, min(nq, blockElements / max(nk, 1)))
-        // With weights wanted, the result itself is the score buffer.
-        let buffer: UnsafeMutablePointer<Float>? = weights == nil ? .allocate(capacity: max(1, blockRows * nk)) : nil
-        defer { buffer?.deallocate() }
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: max(1, blockRows))
-        defer { sums.deallocate() }
-        let threads = Int32(max(1, min(2, BLAS.threads)))
-
+        // Rows per block: a score buffer of about `blockElements` floats per thread, and
+        // at most 256 rows, so that causal blocks skip the keys after their last row.
+        let blockRows = max(1, min(nq, causal ? 256 : nq, blockElements / max(nk, 1)))
+        let batches = plan.batchCount
+        func offsets(_ base: Int, _ strides: [Int]) -> [Int] {
+            (0..<batches).map { base + plan.offsets($0, strides) }
+        }
         let q = plan.q, k = plan.k
-        let ldq = q.strides[q.rank - 2], ldk = k.strides[k.rank - 2]
+        let qOffsets = offsets(0, plan.qBatch), kOffsets = offsets(0, plan.kBatch)
+        let vOffsets = plan.v.map { _ in offsets(0, plan.vBatch) } ?? [Int](repeating: 0, count: batches)
+        let maskOffsets = plan.mask.map { _ in offsets(0, plan.maskBatch) }
+        let outOffsets = output.map { o in offsets(0, Array(o.strides.dropLast(2))) } ?? [Int](repeating: 0, count: batches)
         let mask = plan.mask
-        let maskRowStride = mask.map { $0.shape[$0.rank - 2] == 1 ? 0 : $0.strides[$0.rank - 2] } ?? 0
-        let maskColStride = mask.map { $0.shape[$0.rank - 1] == 1 ? 0 : $0.strides[$0.rank - 1] } ?? 0
-
-        for b in 0..<plan.batchCount {
-            let qBase = q.storage.pointer + q.offset + plan.offsets(b, plan.qBatch)
-            let kBase = k.storage.pointer + k.offset + plan.offsets(b, plan.kBatch)
-            let maskBase = mask.map { $0.storage.pointer + $0.offset + plan.offsets(b, plan.maskBatch) }
-            var row0 = 0
-            while row0 < nq {
-                try Interrupt.check()
-                let rows = min(blockRows, nq - row0)
-                // Causal: rows up to row0 + rows - 1 see keys j <= their index only.
-                let keys = causal ? min(nk, row0 + rows) : nk
-                let scores: UnsafeMutablePointer<Float>
-                let ld: Int
-                if let weights {
-                    scores = weights.storage.pointer + b * nq * nk + row0 * nk
-                    ld = nk
-                } else {
-                    scores = buffer ?? sums
-                    ld = max(keys, 1)
-                }
-                if keys > 0 {
-                    if dk > 0 {
-                        tx_sgemm(0, 1, Int32(rows), Int32(keys), Int32(dk), alpha,
-                                 qBase + row0 * ldq, Int32(max(ldq, 1)), kBase, Int32(max(ldk, 1)),
-                                 0, scores, Int32(ld))
-                    } else {
-                        for r in 0..<rows { (scores + r * ld).update(repeating: 0, count: keys) }
-                    }
-                }
-                tx_attention_exp_rows(scores, rows, keys, ld,
-                                      maskBase.map { UnsafePointer($0 + row0 * maskRowStride) },
-                                      maskRowStride, maskColStride, causal ? 1 : 0, row0, sums, threads)
-                if weights != nil {
-                    for r in 0..<rows {
-                        let row = scores + r * ld
-                        if keys < nk { (row + keys).update(repeating: 0, count: nk - keys) }
-                        let s = sums[r]
-                        if s > 0 {
-                            let inverse = 1 / s
-                            for j in 0..<keys { row[j] *= inverse }
-                        }
-                    }
-                } else if let output, let v = plan.v {
-                    let vBase = v.storage.pointer + v.offset + plan.offsets(b, plan.vBatch)
-                    let ldv = v.strides[v.rank - 2]
-                    let outBase = output.storage.pointer + output.offset + plan.offsets(b, outputBatch) + row0 * outputRowStride
-                    if keys > 0 && dv > 0 {
-                        tx_sgemm(0, 0, Int32(rows), Int32(dv), Int32(keys), 1,
-                                 scores, Int32(ld), vBase, Int32(max(ldv, 1)), 0, outBase, Int32(max(outputRowStride, 1)))
-                    }
-                    for r in 0..<rows {
-                        let row = outBase + r * outputRowStride
-                        let s = sums[r]
-                        if s > 0 {
-                            let inverse = 1 / s
-                            for j in 0..<dv { row[j] *= inverse }
-                        } else {
-                            row.update(repeating: 0, count: dv)
+        let status: Int32 = qOffsets.withUnsafeBufferPointer { qo in
+            kOffsets.withUnsafeBufferPointer { ko in
+                vOffsets.withUnsafeBufferPointer { vo in
+                    outOffsets.withUnsafeBufferPointer { oo in
+                        (maskOffsets ?? []).withUnsafeBufferPointer { mo in
+                            var job = tx_attention_job(
+                                batches: batches,
+                                q_offsets: qo.baseAddress, k_offsets: ko.baseAddress, v_offsets: vo.baseAddress,
+                                mask_offsets: maskOffsets == nil ? nil : mo.baseAddress, out_offsets: oo.baseAddress,
+                                q: UnsafePointer(q.storage.pointer + q.offset), k: UnsafePointer(k.storage.pointer + k.offset),
+                                v: plan.v.map { UnsafePointer($0.storage.pointer + $0.offset) },
+                                mask: mask.map { UnsafePointer($0.storage.pointer + $0.offset) },
+                                out: output.map { $0.storage.pointer + $0.offset },
+                                weights: weights.map { $0.storage.pointer },
+                                nq: nq, nk: nk, dk: plan.dk, dv: plan.dv,
+                                ldq: q.strides[q.rank - 2], ldk: k.strides[k.rank - 2],
+                                ldv: plan.v.map { $0.strides[$0.rank - 2] } ?? 0,
+                                ldout: output.map { $0.strides[$0.rank - 2] } ?? 0,
+                                mask_row_stride: mask.map { $0.shape[$0.rank - 2] == 1 ? 0 : $0.strides[$0.rank - 2] } ?? 0,
+                                mask_col_stride: mask.map { $0.shape[$0.rank - 1] == 1 ? 0 : $0.strides[$0.rank - 1] } ?? 0,
+                                scale: scale ?? 1 / Float(plan.dk).squareRoot(),
+                                causal: causal ? 1 : 0,
+                                block_rows: blockRows,
+                                threads: Int32(max(1, BLAS.threads)))
+                            return tx_attention(&job)
                         }
                     }
                 }
-                row0 += rows
             }
+        }
+        switch status {
+        case 0: return
+        case 1:
+            tx_interrupt_clear()
+            throw TensorError(.interrupted, "interrupted")
+        default:
+            throw TensorError(.memory, "memory limit: attention could not allocate its score buffers (\(blockRows) x \(nk) floats per thread)")
         }
     }
 }

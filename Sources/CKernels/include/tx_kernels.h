@@ -30,6 +30,36 @@ void tx_attention_exp_rows(float *s, long rows, long n, long ld,
                            const float *mask, long mask_row_stride, long mask_col_stride,
                            int causal, long first_row, float *sums, int threads);
 
+/// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
+void tx_interrupt_request(void);
+void tx_interrupt_clear(void);
+int tx_interrupt_requested(void);
+
+/// Scaled dot-product attention over a batch of independent (Q, K, V) problems,
+/// computed in blocks of query rows shared between threads. Each block makes its
+/// scores with one sgemm (K through the transpose flag), adds the mask, applies the
+/// causal cut, exponentiates (tx_attention_exp_rows, single-threaded), multiplies by V
+/// with a second sgemm and divides its output rows by the row sums. With `weights`
+/// set instead of `out`, the normalised weights are written there ([nq, nk] per item).
+typedef struct {
+    long batches;
+    /// Element offsets of each batch item's matrices (mask_offsets may be NULL).
+    const long *q_offsets, *k_offsets, *v_offsets, *mask_offsets, *out_offsets;
+    const float *q, *k, *v, *mask;
+    float *out, *weights;
+    long nq, nk, dk, dv;
+    long ldq, ldk, ldv, ldout;
+    long mask_row_stride, mask_col_stride;
+    float scale;
+    int causal;
+    long block_rows;
+    int threads;
+} tx_attention_job;
+
+/// 0 on success, 1 when interrupted (tx_interrupt_requested), -1 when a buffer could
+/// not be allocated.
+int tx_attention(const tx_attention_job *job);
+
 #ifdef __cplusplus
 }
 #endif
