@@ -215,9 +215,8 @@ extension Library {
     }
 
     private static func missing(_ name: String, _ record: RecordValue, _ args: Arguments, _ path: String) -> TxError {
-        var message = "name error: \(args.builtin.name): the parameter record \(path) has no field '\(name)'"
-        if let near = nearestName(to: name, among: record.keys) { message += " (did you mean '\(near)'?)" }
-        return TxError(.name, message, at: args.span("p"))
+        let present = record.keys.isEmpty ? "no fields" : "fields " + record.keys.joined(separator: ", ")
+        return TxError(.name, "name error: \(args.builtin.name): the parameter record \(path) has no field '\(name)' (it has \(present))", at: args.span("p"))
     }
 
     private static func tensor(_ record: RecordValue, _ name: String, _ args: Arguments, _ path: String) throws -> Tensor {
