@@ -54,6 +54,8 @@ public final class REPL {
         do {
             try interpreter.run(text, name: name, echo: true)
         } catch {
+            // The terminal has echoed ^C on the current line.
+            if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
             Runner.reportError(error, to: errors)
         }
     }

@@ -68,12 +68,15 @@ public enum Terminal {
             let ready = poll(&descriptor, 1, -1)
             if Interrupt.isRequested {
                 Interrupt.clear()
+                // Show ^C after what was typed, then drop the line.
+                rl_point = rl_end
+                rl_redisplay()
+                fputs("^C\n", stdout)
+                fflush(stdout)
                 rl_free_line_state()
                 rl_callback_sigcleanup()
                 rl_replace_line("", 0)
                 rl_callback_handler_remove()
-                fputs("^C\n", stdout)
-                fflush(stdout)
                 return .cancelled
             }
             if ready < 0 { continue }
