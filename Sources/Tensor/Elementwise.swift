@@ -172,11 +172,15 @@ extension Tensor {
         case .sin: for i in 0..<n { p[i] = sinf(p[i]) }
         case .cos: for i in 0..<n { p[i] = cosf(p[i]) }
         case .sigmoid:
-            for i in 0..<n {
-                let v = p[i]
-                if v >= 0 { p[i] = 1 / (1 + expf(-v)) } else { let e = expf(v); p[i] = e / (1 + e) }
-            }
-        case .relu: for i in 0..<n where !(p[i] >= 0) && !p[i].isNaN { p[i] = 0 }
+            // e = exp(-|v|) (vectorised) never overflows; the sign picks the matching form.
+            let e = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            defer { e.deallocate() }
+            for i in 0..<n { e[i] = -Swift.abs(p[i]) }
+            tx_exp(e, e, n)
+            for i in 0..<n { p[i] = (p[i] >= 0 ? 1 : e[i]) / (1 + e[i]) }
+        case .relu:
+            // Branch-free (a select), so random signs cost no mispredictions; NaN stays NaN.
+            for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
         case .gelu: for i in 0..<n { p[i] = 0.5 * p[i] * (1 + erff(p[i] * 0.70710678118654752)) }
         }
         return result

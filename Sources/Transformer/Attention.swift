@@ -126,12 +126,19 @@ public enum Attention {
         }
     }
 
+    /// Rows per block at most (TX_ATTENTION_ROWS overrides it, for tuning).
+    static let maxBlockRows: Int = {
+        if let text = getenv("TX_ATTENTION_ROWS"), let n = Int(String(cString: text)), n > 0 { return n }
+        return 256
+    }()
+
     static func run(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?) throws {
         let nq = plan.nq, nk = plan.nk
         if nq == 0 || plan.batchCount == 0 { return }
-        // Rows per block: a score buffer of about `blockElements` floats per thread, and
-        // at most 256 rows, so that causal blocks skip the keys after their last row.
-        let blockRows = max(1, min(nq, causal ? 256 : nq, blockElements / max(nk, 1)))
+        // Rows per block: a score buffer of at most `blockElements` floats per thread, and
+        // at most `maxBlockRows` rows, so that the scores of a block stay in cache for
+        // moderate n and causal blocks skip the keys after their last row.
+        let blockRows = max(1, min(nq, maxBlockRows, blockElements / max(nk, 1)))
         let batches = plan.batchCount
         func offsets(_ base: Int, _ strides: [Int]) -> [Int] {
             (0..<batches).map { base + plan.offsets($0, strides) }

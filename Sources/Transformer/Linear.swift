@@ -53,7 +53,7 @@ public enum Activation: String, Sendable {
         let n = t.count
         switch self {
         case .relu:
-            for i in 0..<n where p[i] < 0 { p[i] = 0 }
+            for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
         case .gelu:
             for i in 0..<n {
                 let v = p[i]
