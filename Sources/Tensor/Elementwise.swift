@@ -177,7 +177,11 @@ extension Tensor {
             defer { e.deallocate() }
             for i in 0..<n { e[i] = -Swift.abs(p[i]) }
             tx_exp(e, e, n)
-            for i in 0..<n { p[i] = (p[i] >= 0 ? 1 : e[i]) / (1 + e[i]) }
+            for i in 0..<n {
+                // tx_exp flushes below e^-87.3 to 0; keep the subnormal tail exact.
+                let tail = e[i] == 0 ? expf(-Swift.abs(p[i])) : e[i]
+                p[i] = (p[i] >= 0 ? 1 : tail) / (1 + tail)
+            }
         case .relu:
             // Branch-free (a select), so random signs cost no mispredictions; NaN stays NaN.
             for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
