@@ -40,7 +40,7 @@ const char *tx_blas_preferred_core(void) {
 static void load(void) {
     const char *user = getenv("OPENBLAS_CORETYPE");
     if (user && *user) {
-        snprintf(source, sizeof source, "set by the user (OPENBLAS_CORETYPE=%s)", user);
+        snprintf(source, sizeof source, "set by the user: OPENBLAS_CORETYPE=%s", user);
     } else {
         const char *core = tx_blas_preferred_core();
         if (core) {

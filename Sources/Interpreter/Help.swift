@@ -82,7 +82,9 @@ public enum Help {
           fn f(a, b=2) = a * b        fn g(x) { y = x + 1; y * 2 }
           if c { a } else { b }       for i in range(3) { ... }     while c { ... }
           break, continue, return.  Functions are closures; assignment in a function
-          makes a local.  Lists and records are shared, not copied, when assigned.
+          makes a local, unless the name is a local of an enclosing function, which it
+          then updates.  Lists and records are shared, not copied, when assigned.
+          After if/while and for ... in, { opens the body: parenthesise a record literal.
         Scripts and the REPL print the value of each top-level expression statement;
           a trailing ; silences it.  # starts a comment.
 

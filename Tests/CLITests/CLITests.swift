@@ -117,7 +117,7 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
 
 @Test func userCoreTypeIsRespected() throws {
     let run = try tx(["--version"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
-    #expect(run.out.contains("core Haswell (set by the user (OPENBLAS_CORETYPE=Haswell))"))
+    #expect(run.out.contains("core Haswell (set by the user: OPENBLAS_CORETYPE=Haswell)"))
 }
 
 @Test func memoryLimitTurnsHugeAllocationsIntoErrors() throws {
