@@ -28,8 +28,9 @@ let package = Package(
         .executableTarget(name: "txbench", dependencies: ["Tensor", "Transformer", "Interpreter"],
                           path: "Benchmarks/txbench"),
 
-        .testTarget(name: "LangTests", dependencies: ["Lang"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LangTests", dependencies: ["Lang", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor"],
                     exclude: ["Scripts"]),

@@ -1,19 +1,6 @@
 import Lang
 import Testing
-
-/// A small seeded generator (SplitMix64), so failures reproduce.
-struct Seeded {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
+import TestSupport
 
 /// Random programs from the grammar of LANGUAGE.md §2–§5 (conditions are
 /// parenthesised, since a bare `{` after `if` opens the body, not a record).

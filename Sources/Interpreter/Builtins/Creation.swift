@@ -15,9 +15,7 @@ extension Library {
             builtin("arange", [.required("a"), .optional("b", .none, "none"), .optional("step", .number(1), "1")], "creation",
                     "Evenly spaced values in [a, b) (arange(n) is 0, 1, ..., n-1), as a tensor.",
                     example: "arange(5)") { args in
-                var start = try args.number("a")
-                var stop = 0.0
-                if args.value("b").isNone { stop = start; start = 0 } else { stop = try args.number("b") }
+                let (start, stop) = try bounds(args)
                 return .of(try Tensor.arange(start: start, stop: stop, step: try args.number("step")))
             },
             builtin("linspace", [.required("a"), .required("b"), .required("n")], "creation",
@@ -45,9 +43,7 @@ extension Library {
             builtin("range", [.required("a"), .optional("b", .none, "none"), .optional("step", .number(1), "1")], "creation",
                     "The numbers a, a+step, ... before b (range(n) is 0..n-1), for loops.",
                     example: "for i in range(3) { print(i) }") { args in
-                var start = try args.number("a")
-                var stop = 0.0
-                if args.value("b").isNone { stop = start; start = 0 } else { stop = try args.number("b") }
+                let (start, stop) = try bounds(args)
                 let step = try args.number("step")
                 guard step != 0 else { throw TxError(.value, "value error: range step cannot be 0", at: args.span("step")) }
                 return .range(RangeValue(start: start, stop: stop, step: step))
@@ -71,6 +67,12 @@ extension Library {
         Values are computed in double precision and rounded to float32, so a seed gives
         the same tensors on every machine.
         """
+}
+
+/// `f(n)` means 0..<n, `f(a, b)` means a..<b.
+private func bounds(_ args: Arguments) throws -> (Double, Double) {
+    let a = try args.number("a")
+    return args.value("b").isNone ? (0, a) : (a, try args.number("b"))
 }
 
 func sizeArgument(_ args: Arguments, _ name: String) throws -> Int {
