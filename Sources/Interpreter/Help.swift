@@ -32,18 +32,19 @@ public enum Help {
 
     public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
         switch name {
-        case "blas": return blas()
         case "syntax": return syntax
         case "memory": return memory()
         default: break
         }
         guard let builtin = interpreter.builtins[name] else { return nil }
+        // `:help blas` is the builtin `blas()` and the library it reports.
+        let suffix = name == "blas" ? "\n" + blas() : ""
         var out = "\(builtin.signature)\n  \(builtin.summary)\n"
         if !builtin.details.isEmpty {
             out += "\n" + builtin.details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
         out += "\n  example: \(builtin.example)\n"
-        return out
+        return out + suffix
     }
 
     public static func blas() -> String {

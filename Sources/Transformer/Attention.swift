@@ -136,9 +136,10 @@ public enum Attention {
         let nq = plan.nq, nk = plan.nk
         if nq == 0 || plan.batchCount == 0 { return }
         // Rows per block: a score buffer of at most `blockElements` floats per thread, and
-        // at most `maxBlockRows` rows, so that the scores of a block stay in cache for
-        // moderate n and causal blocks skip the keys after their last row.
-        let blockRows = max(1, min(nq, maxBlockRows, blockElements / max(nk, 1)))
+        // at most `maxBlockRows` rows (half that when causal, whose blocks skip the keys
+        // after their last row), so that a block's scores stay in cache for moderate n.
+        let rowLimit = causal ? max(1, maxBlockRows / 2) : maxBlockRows
+        let blockRows = max(1, min(nq, rowLimit, blockElements / max(nk, 1)))
         let batches = plan.batchCount
         func offsets(_ base: Int, _ strides: [Int]) -> [Int] {
             (0..<batches).map { base + plan.offsets($0, strides) }

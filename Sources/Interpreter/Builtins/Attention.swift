@@ -88,21 +88,29 @@ extension Library {
                                       .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
                                       .optional("memory_mask", .none, "none")] + blockOptions, "attention",
                     "A decoder block {self_attn, ln1, cross_attn, ln2, ffn, ln3}: masked self-attention, cross-attention to memory, FFN, each with Add & Norm.",
-                    example: "decoder_block(randn(3, 8), randn(5, 8), init_decoder_block(8, 2, 32, seed=0), heads=2)") { args in
+                    example: "decoder_block(randn(3, 8), randn(5, 8), init_decoder_block(8, 2, 32, seed=0), heads=2)",
+                    details: """
+                        y: [..., n_y, d], memory: [..., n_m, d]. causal=true (the default) lets position i of y see
+                        positions <= i; mask adds to the self-attention scores, memory_mask to the cross-attention
+                        scores. norm_first=true gives pre-LN. activation, eps as encoder_block.
+                        Memory: a few [..., n_y, d] tensors, one [..., n_y, d_ff], and attention's block buffers.
+                        """) { args in
                 .of(try decoderBlock(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
                                                                   options: try options(args), causal: try args.bool("causal"),
                                                                   mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
             },
             builtin("encoder", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions, "attention",
                     "An encoder stack {layers, norm}: each block in turn, then norm when present.",
-                    example: "encoder(randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).encoder, heads=2)") { args in
+                    example: "encoder(randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).encoder, heads=2)",
+                    details: "Options as encoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { args in
                 .of(try encoderStack(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
             },
             builtin("decoder", [.required("y"), .required("memory"), .required("p"), .required("heads"),
                                 .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
                                 .optional("memory_mask", .none, "none")] + blockOptions, "attention",
                     "A decoder stack {layers, norm}: each block in turn, then norm when present.",
-                    example: "decoder(randn(3, 8), randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).decoder, heads=2)") { args in
+                    example: "decoder(randn(3, 8), randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).decoder, heads=2)",
+                    details: "Options as decoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { args in
                 .of(try decoderStack(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
                                                                   options: try options(args), causal: try args.bool("causal"),
                                                                   mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
@@ -113,7 +121,7 @@ extension Library {
                     "attention",
                     "The encoder-decoder Transformer {encoder, decoder}: memory = encoder(src), then decoder(tgt, memory).",
                     example: "transformer(randn(5, 8), randn(3, 8), init_transformer(8, 2, 32, 2, 2, seed=0), heads=2)",
-                    details: "As PyTorch's nn.Transformer with its final norms, except that the decoder's self-attention is causal unless causal=false.") { args in
+                    details: "As PyTorch's nn.Transformer with its final norms, except that the decoder's self-attention is causal unless causal=false.\nMemory: the encoder's output (memory) plus what one block needs at a time; blocks run one after another.") { args in
                 let p = try args.record("p")
                 let encoder = try encoderStack(try field(p, "encoder", in: args, "p"), args, "p.encoder")
                 let decoder = try decoderStack(try field(p, "decoder", in: args, "p"), args, "p.decoder")

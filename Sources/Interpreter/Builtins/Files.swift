@@ -6,7 +6,7 @@ extension Library {
         [
             builtin("load", [.required("path")], "files",
                     "Reads a .npy file as a tensor, or a .safetensors file as a record.",
-                    example: "p = load(\"weights.safetensors\")",
+                    example: "save(\"/tmp/tx-example.safetensors\", {W: eye(2)}); p = load(\"/tmp/tx-example.safetensors\")",
                     details: """
                         .npy: float32, float64, int32 and int64 arrays in C order, converted to float32.
                         .safetensors: a record; dotted names nest, and numeric parts become lists, so
@@ -19,7 +19,7 @@ extension Library {
             },
             builtin("save", [.required("path"), .required("value")], "files",
                     "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
-                    example: "save(\"x.npy\", eye(3))") { args in
+                    example: "save(\"/tmp/tx-example.npy\", eye(3))") { args in
                 let path = try args.string("path")
                 let value = args.value("value")
                 if path.hasSuffix(".npy") {

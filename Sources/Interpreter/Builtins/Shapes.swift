@@ -67,7 +67,7 @@ extension Library {
             builtin("flatten", [.x], "shape", "x as a 1-D tensor.", example: "flatten(eye(2))") { args in
                 .of(try args.tensor("x").reshaped([-1]))
             },
-            builtin("copy", [.x], "shape", "A copy of x that shares no storage with it.", example: "y = copy(x)") { args in
+            builtin("copy", [.x], "shape", "A copy of x that shares no storage with it.", example: "y = copy(eye(2))") { args in
                 .of(try args.tensor("x").copy())
             },
         ]

@@ -17,7 +17,7 @@ extension Library {
             },
             builtin("savefig", [.required("path"), .required("m")] + labelled, "showing",
                     "Writes a 2-D tensor as an SVG heatmap, with the labels and title of heatmap.",
-                    example: "savefig(\"attention.svg\", softmax(randn(4, 4)))") { args in
+                    example: "savefig(\"/tmp/tx-attention.svg\", softmax(randn(4, 4)))") { args in
                 let path = try args.string("path")
                 let map = try HeatmapData(args)
                 do {

@@ -1,0 +1,36 @@
+import Interpreter
+import Testing
+
+/// Every builtin's `:help` example runs, in a fresh session, without an error.
+@Test func everyHelpExampleRuns() {
+    let names = Interpreter(output: { _ in }).builtinList.map { ($0.name, $0.example) }
+    #expect(names.count > 80)
+    for (name, example) in names {
+        let (_, error) = runScript(example, name: "example of \(name)")
+        #expect(error == nil, "\(name): \(example): \(error?.rendered() ?? "")")
+    }
+}
+
+/// Every builtin has a help entry with its signature first, and names LANGUAGE.md
+/// promises are all there.
+@Test func helpCoversTheBuiltins() {
+    let interpreter = Interpreter(output: { _ in })
+    for builtin in interpreter.builtinList {
+        let text = Help.topic(builtin.name, interpreter) ?? ""
+        #expect(text.hasPrefix(builtin.signature + "\n"), "\(builtin.name)")
+        #expect(text.contains("example: "), "\(builtin.name)")
+    }
+    let promised = """
+        zeros ones full eye arange linspace randn rand seed shape size rank reshape transpose permute squeeze
+        unsqueeze concat stack split tril triu exp log sqrt abs tanh sin cos sigmoid relu gelu maximum minimum
+        where sum mean max min argmax var std logsumexp norm softmax layernorm linear sinusoidal causal_mask
+        padding_mask attention attention_weights mha mha_weights ffn encoder_block decoder_block encoder decoder
+        transformer init_mha init_ffn init_layernorm init_encoder_block init_decoder_block init_transformer load
+        save words str len keys print format assert assert_close heatmap savefig item
+        """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    for name in promised {
+        #expect(interpreter.builtins[name] != nil, "\(name) is missing")
+    }
+    #expect(Help.topic("blas", interpreter)?.contains("core:") == true)
+    #expect(Help.overview(interpreter).contains("Attention and Transformers:"))
+}
