@@ -48,8 +48,9 @@ public enum Runner {
         }
     }
 
-    /// `tx --step FILE.tx`: shows each top-level statement with the comment lines above
-    /// it as narration, waits for Enter (when `wait`), runs it and shows its value.
+    /// `tx --step FILE.tx`: shows each top-level statement (statements sharing a line
+    /// together) with the comment lines above it as narration, waits for Enter (when
+    /// `wait`), runs it and shows its value.
     public static func step(_ path: String, interpreter: Interpreter, wait: Bool,
                             readKey: () -> Bool = Runner.waitForEnter) -> Int32 {
         let program: Program
@@ -60,17 +61,29 @@ public enum Runner {
             return 1
         }
         let out = interpreter.output
-        for (i, statement) in program.statements.enumerated() {
+        // Statements written on one line (`Q = x @ Wq; K = x @ Wk`) are one step.
+        var steps: [[Stmt]] = []
+        for statement in program.statements {
+            if let last = steps.last?.last, statement.span.line == last.span.source.line(at: max(last.span.end - 1, last.span.start)) {
+                steps[steps.count - 1].append(statement)
+            } else {
+                steps.append([statement])
+            }
+        }
+        for (i, step) in steps.enumerated() {
+            guard let first = step.first, let last = step.last else { continue }
             if i > 0 { out("\n") }
-            for line in statement.comments { out("# \(line)\n") }
-            out("tx> \(statement.span.text)\n")
+            for line in first.comments { out(line.isEmpty ? "#\n" : "# \(line)\n") }
+            out("tx> \(first.span.through(last.span).text)\n")
             if wait, !readKey() { return 0 }
-            do {
-                let result = try interpreter.run(statement: statement)
-                if result.shouldEcho { out(Display.show(result.value) + "\n") }
-            } catch {
-                reportError(error)
-                return 1
+            for statement in step {
+                do {
+                    let result = try interpreter.run(statement: statement)
+                    if result.shouldEcho { out(Display.show(result.value) + "\n") }
+                } catch {
+                    reportError(error)
+                    return 1
+                }
             }
         }
         return 0

@@ -129,19 +129,25 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
 @Test func stepShowsNarrationStatementsAndResults() throws {
     let path = try temporaryScript("""
         # Scores are dot products.
+        #
         # Two lines of narration.
         s = 2 * 3
         s + 1   # a result
+        a = 1; b = 2; a + b
         """)
     let run = try tx(["--step", path])
     #expect(run.status == 0)
     #expect(run.out == """
         # Scores are dot products.
+        #
         # Two lines of narration.
         tx> s = 2 * 3
 
         tx> s + 1
         7
+
+        tx> a = 1; b = 2; a + b
+        3
 
         """)
 }
