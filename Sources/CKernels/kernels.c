@@ -238,15 +238,94 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
     }
 }
 
+/* Long key sequences: the keys are taken in blocks of `key_block`, with an online
+ * softmax (a running row maximum m and sum l; the output rows are rescaled by
+ * exp(m_old - m_new) when the maximum grows), so that a block's scores stay in the
+ * cache instead of streaming n_k floats per row through memory three times. */
+long tx_attention_key_block(void) {
+    static long cached;
+    if (!cached) {
+        const char *text = getenv("TX_ATTENTION_KEYS");
+        long n = text ? atol(text) : 0;
+        cached = n > 0 ? n : 512;
+    }
+    return cached;
+}
+
+static void attention_block_tiled(const tx_attention_job *j, long b, long row0, float *scores, float *sums,
+                                  float *maxima) {
+    long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
+    long kb_size = tx_attention_key_block();
+    const float *q = j->q + j->q_offsets[b] + row0 * j->ldq;
+    float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
+    const float *mask_base = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
+    for (long r = 0; r < rows; r++) {
+        maxima[r] = -INFINITY;
+        sums[r] = 0;
+        memset(out + r * j->ldout, 0, (size_t)j->dv * sizeof(float));
+    }
+    long key_end = j->causal ? (j->nk < row0 + rows ? j->nk : row0 + rows) : j->nk;
+    for (long k0 = 0; k0 < key_end; k0 += kb_size) {
+        long keys = key_end - k0 < kb_size ? key_end - k0 : kb_size;
+        float *s = scores;
+        long ld = keys;
+        if (j->dk > 0)
+            tx_sgemm(0, 1, (int)rows, (int)keys, (int)j->dk, j->scale, q, (int)(j->ldq > 0 ? j->ldq : 1),
+                     j->k + j->k_offsets[b] + k0 * j->ldk, (int)(j->ldk > 0 ? j->ldk : 1), 0, s, (int)ld);
+        else
+            memset(s, 0, (size_t)(rows * keys) * sizeof(float));
+        int any = 0;
+        for (long r = 0; r < rows; r++) {
+            float *row = s + r * ld;
+            long visible = keys;
+            if (j->causal) {
+                long last = row0 + r - k0;               /* keys k0 + j with j <= last */
+                visible = last + 1 < keys ? last + 1 : keys;
+                if (visible < 0) visible = 0;
+            }
+            if (visible < keys) memset(row + visible, 0, (size_t)(keys - visible) * sizeof(float));
+            if (visible == 0) continue;
+            if (mask_base) add_row(row, mask_base + r * j->mask_row_stride + k0 * j->mask_col_stride, visible, j->mask_col_stride);
+            float m = row_max(row, visible);
+            if (m == -INFINITY) {
+                memset(row, 0, (size_t)visible * sizeof(float));
+                continue;
+            }
+            float previous = maxima[r];
+            float next = m > previous ? m : previous;
+            if (next != previous && previous != -INFINITY) {
+                float factor = exp_one(previous - next);
+                sums[r] *= factor;
+                scale_row(out + r * j->ldout, j->dv, factor);
+            }
+            maxima[r] = next;
+            sums[r] += exp_shift_sum(row, visible, next);
+            any = 1;
+        }
+        if (any && j->dv > 0)
+            tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, s, (int)ld, j->v + j->v_offsets[b] + k0 * j->ldv,
+                     (int)(j->ldv > 0 ? j->ldv : 1), 1, out, (int)(j->ldout > 0 ? j->ldout : 1));
+    }
+    for (long r = 0; r < rows; r++) {
+        float *row = out + r * j->ldout;
+        if (sums[r] > 0) scale_row(row, j->dv, 1.0f / sums[r]);
+        else memset(row, 0, (size_t)j->dv * sizeof(float));
+    }
+}
+
 static void *attention_worker(void *arg) {
     struct attention_shared *shared = arg;
     const tx_attention_job *j = shared->job;
-    float *scores = j->weights ? NULL : malloc((size_t)(j->block_rows * (j->nk > 0 ? j->nk : 1)) * sizeof(float));
+    int tiled = !j->weights && j->nk > 2 * tx_attention_key_block();
+    long width = tiled ? tx_attention_key_block() : (j->nk > 0 ? j->nk : 1);
+    float *scores = j->weights ? NULL : malloc((size_t)(j->block_rows * width) * sizeof(float));
     float *sums = malloc((size_t)j->block_rows * sizeof(float));
-    if ((!j->weights && !scores) || !sums) {
+    float *maxima = malloc((size_t)j->block_rows * sizeof(float));
+    if ((!j->weights && !scores) || !sums || !maxima) {
         atomic_store(&shared->status, -1);
         free(scores);
         free(sums);
+        free(maxima);
         return NULL;
     }
     long total = j->batches * shared->blocks;
@@ -258,10 +337,15 @@ static void *attention_worker(void *arg) {
         }
         long item = atomic_fetch_add(&shared->next, 1);
         if (item >= total) break;
-        attention_block(j, item / shared->blocks, (item % shared->blocks) * j->block_rows, scores, sums);
+        long b = item / shared->blocks, row0 = (item % shared->blocks) * j->block_rows;
+        if (tiled)
+            attention_block_tiled(j, b, row0, scores, sums, maxima);
+        else
+            attention_block(j, b, row0, scores, sums);
     }
     free(scores);
     free(sums);
+    free(maxima);
     return NULL;
 }
 

@@ -135,11 +135,15 @@ public enum Attention {
     static func run(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?) throws {
         let nq = plan.nq, nk = plan.nk
         if nq == 0 || plan.batchCount == 0 { return }
-        // Rows per block: a score buffer of at most `blockElements` floats per thread, and
-        // at most `maxBlockRows` rows (half that when causal, whose blocks skip the keys
-        // after their last row), so that a block's scores stay in cache for moderate n.
-        let rowLimit = causal ? max(1, maxBlockRows / 2) : maxBlockRows
-        let blockRows = max(1, min(nq, rowLimit, blockElements / max(nk, 1)))
+        // Rows per block: at most `maxBlockRows` (half that when causal, whose blocks
+        // skip the keys after their last row).
+        // Long key sequences go through the keys in blocks (see tx_attention_key_block),
+        // so their score buffer is rows x key block whatever n_k is, and larger row
+        // blocks pay off; otherwise a block's scores are rows x n_k, at most
+        // `blockElements` floats.
+        let tiled = weights == nil && nk > 2 * tx_attention_key_block()
+        let rowLimit = max(1, (tiled ? 2 * maxBlockRows : maxBlockRows) / (causal ? 2 : 1))
+        let blockRows = max(1, min(nq, rowLimit, tiled ? nq : blockElements / max(nk, 1)))
         let batches = plan.batchCount
         func offsets(_ base: Int, _ strides: [Int]) -> [Int] {
             (0..<batches).map { base + plan.offsets($0, strides) }

@@ -56,6 +56,11 @@ typedef struct {
     int threads;
 } tx_attention_job;
 
+/// Keys per block when n_k is long (more than twice this): 512, or TX_ATTENTION_KEYS.
+/// Such attention keeps a running row maximum and sum (an online softmax), so that a
+/// block's scores stay in cache; shorter key sequences are done in one block.
+long tx_attention_key_block(void);
+
 /// 0 on success, 1 when interrupted (tx_interrupt_requested), -1 when a buffer could
 /// not be allocated.
 int tx_attention(const tx_attention_job *job);
