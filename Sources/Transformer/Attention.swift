@@ -6,20 +6,14 @@ import Tensor
 /// Scaled dot-product attention, softmax(Q K^T / sqrt(d_k) + mask) V.
 ///
 /// Tensors are `[..., n, d]`; leading (batch) axes broadcast against each other and
-/// against the mask's. The kernel walks the queries in blocks of rows, so attention
-/// that returns no weights needs O(block x n_k) extra memory rather than n_q x n_k:
-/// for each block, one sgemm makes the scores (K enters through the transpose flag),
-/// one fused pass adds the mask, applies the causal cut and exponentiates, one sgemm
-/// multiplies by V, and the output rows are divided by the row sums at the end (n x d_v
-/// divisions instead of n x n_k).
+/// against the mask's. The kernel (tx_attention in CKernels) walks the queries in blocks
+/// of rows, and long key sequences in blocks of keys, so attention that returns no
+/// weights needs a few MiB of extra memory rather than n_q x n_k floats: for each block,
+/// one sgemm makes the scores (K enters through the transpose flag), one fused pass adds
+/// the mask, applies the causal cut and exponentiates, one sgemm multiplies by V, and the
+/// output rows are divided by the row sums at the end (n x d_v divisions instead of
+/// n x n_k).
 public enum Attention {
-    /// Floats of score buffer per block and thread: 16 Mi floats = 64 MiB
-    /// (TX_ATTENTION_BLOCK overrides it, for tuning).
-    static let blockElements: Int = {
-        if let text = getenv("TX_ATTENTION_BLOCK"), let n = Int(String(cString: text)), n > 0 { return n }
-        return 16 << 20
-    }()
-
     /// softmax(Q K^T * scale + mask) V; `scale` defaults to 1/sqrt(d_k).
     public static func attention(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
                                  causal: Bool = false, scale: Float? = nil) throws -> Tensor {
@@ -135,15 +129,13 @@ public enum Attention {
     static func run(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?) throws {
         let nq = plan.nq, nk = plan.nk
         if nq == 0 || plan.batchCount == 0 { return }
-        // Rows per block: at most `maxBlockRows` (half that when causal, whose blocks
-        // skip the keys after their last row).
-        // Long key sequences go through the keys in blocks (see tx_attention_key_block),
-        // so their score buffer is rows x key block whatever n_k is, and larger row
-        // blocks pay off; otherwise a block's scores are rows x n_k, at most
-        // `blockElements` floats.
+        // Rows per block: at most `maxBlockRows`, twice that when the keys are taken in
+        // blocks too (see tx_attention_key_block: long key sequences), half that when
+        // causal, whose blocks skip the keys after their last row. A block's scores are
+        // then at most 256 x 1024 or 512 x 512 floats per thread.
         let tiled = weights == nil && nk > 2 * tx_attention_key_block()
         let rowLimit = max(1, (tiled ? 2 * maxBlockRows : maxBlockRows) / (causal ? 2 : 1))
-        let blockRows = max(1, min(nq, rowLimit, tiled ? nq : blockElements / max(nk, 1)))
+        let blockRows = max(1, min(nq, rowLimit))
         let batches = plan.batchCount
         func offsets(_ base: Int, _ strides: [Int]) -> [Int] {
             (0..<batches).map { base + plan.offsets($0, strides) }
