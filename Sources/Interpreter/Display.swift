@@ -16,17 +16,21 @@ enum Display {
         }
     }
 
+    /// Containers nested deeper than this (or holding themselves) print as `…`.
+    static let maxDepth = 32
+
     /// One-line form used inside lists and records: tensors as `tensor [2, 3]`.
-    static func short(_ value: Value) -> String {
+    static func short(_ value: Value, depth: Int = 0) -> String {
+        if depth > maxDepth { return "…" }
         switch value {
         case .number(let x): return TensorFormatter.formatNumber(x)
         case .tensor(let t): return TensorFormatter.summary(t)
         case .string(let s): return quoted(s)
         case .bool(let b): return b ? "true" : "false"
         case .none: return "none"
-        case .list(let l): return "[" + l.items.map(short).joined(separator: ", ") + "]"
+        case .list(let l): return "[" + l.items.map { short($0, depth: depth + 1) }.joined(separator: ", ") + "]"
         case .record(let r):
-            return "{" + r.entries.map { "\(key($0.key)): \(short($0.value))" }.joined(separator: ", ") + "}"
+            return "{" + r.entries.map { "\(key($0.key)): \(short($0.value, depth: depth + 1))" }.joined(separator: ", ") + "}"
         case .function(let f): return "<fn \(f.signature)>"
         case .builtin(let b): return "<builtin \(b.signature)>"
         case .range(let r):
@@ -37,8 +41,8 @@ enum Display {
 
     /// Lists and records on one line when that fits in 80 columns, else one entry a line.
     private static func nested(_ value: Value, indent: Int) -> String {
-        let flat = short(value)
-        if flat.count + indent <= 80 { return flat }
+        let flat = short(value, depth: indent / 2)
+        if flat.count + indent <= 80 || indent / 2 > maxDepth { return flat }
         let pad = String(repeating: " ", count: indent + 2)
         switch value {
         case .list(let l):

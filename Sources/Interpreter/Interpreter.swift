@@ -34,6 +34,11 @@ public final class Interpreter {
         defineBuiltins()
     }
 
+    deinit {
+        // Releasing deeply nested values recurses: do it on the large stack.
+        _ = try? LargeStack.run { globals.removeAll() }
+    }
+
     private func defineBuiltins() {
         for builtin in builtinList { globals.define(builtin.name, .builtin(builtin)) }
         globals.define("pi", .number(Double.pi))
@@ -44,7 +49,8 @@ public final class Interpreter {
 
     /// Forgets every variable and reseeds the generator: a fresh session.
     public func reset() {
-        globals.removeAll()
+        // Releasing deeply nested values recurses: do it on the large stack.
+        _ = try? LargeStack.run { globals.removeAll() }
         defineBuiltins()
         random = RandomGenerator(seed: 0)
     }

@@ -88,16 +88,25 @@ enum Operators {
     }
 
     /// Structural equality for non-tensor values (`==` between different kinds is false).
-    static func equal(_ a: Value, _ b: Value) -> Bool {
+    /// Containers nested past `Display.maxDepth` (or holding themselves) compare by
+    /// identity there.
+    static func equal(_ a: Value, _ b: Value, depth: Int = 0) -> Bool {
+        if depth > Display.maxDepth {
+            switch (a, b) {
+            case (.list(let l), .list(let m)): return l === m
+            case (.record(let r), .record(let s)): return r === s
+            default: break
+            }
+        }
         switch (a, b) {
         case (.number(let x), .number(let y)): return x == y
         case (.string(let s), .string(let t)): return s == t
         case (.bool(let p), .bool(let q)): return p == q
         case (.none, .none): return true
         case (.list(let l), .list(let m)):
-            return l === m || (l.items.count == m.items.count && zip(l.items, m.items).allSatisfy { equal($0, $1) })
+            return l === m || (l.items.count == m.items.count && zip(l.items, m.items).allSatisfy { equal($0, $1, depth: depth + 1) })
         case (.record(let r), .record(let s)):
-            return r === s || (r.keys == s.keys && r.entries.allSatisfy { entry in s[entry.key].map { equal(entry.value, $0) } ?? false })
+            return r === s || (r.keys == s.keys && r.entries.allSatisfy { entry in s[entry.key].map { equal(entry.value, $0, depth: depth + 1) } ?? false })
         case (.tensor(let s), .tensor(let t)):
             return s.shape == t.shape && s.values == t.values
         case (.function(let f), .function(let g)): return f === g

@@ -81,13 +81,17 @@ extension Library {
     }
 
     /// Dotted names for every tensor in nested records and lists; none is skipped.
-    static func flatten(_ value: Value, prefix: String, into entries: inout [(name: String, tensor: Tensor)], at span: SourceSpan) throws {
+    static func flatten(_ value: Value, prefix: String, into entries: inout [(name: String, tensor: Tensor)], at span: SourceSpan,
+                        depth: Int = 0) throws {
         func join(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
+        guard depth <= Display.maxDepth else {
+            throw TxError(.value, "value error: save: '\(prefix)' is nested more than \(Display.maxDepth) levels deep (does it contain itself?)", at: span)
+        }
         switch value {
         case .record(let record):
-            for (key, item) in record.entries { try flatten(item, prefix: join(key), into: &entries, at: span) }
+            for (key, item) in record.entries { try flatten(item, prefix: join(key), into: &entries, at: span, depth: depth + 1) }
         case .list(let list):
-            for (i, item) in list.items.enumerated() { try flatten(item, prefix: join(String(i)), into: &entries, at: span) }
+            for (i, item) in list.items.enumerated() { try flatten(item, prefix: join(String(i)), into: &entries, at: span, depth: depth + 1) }
         case .none:
             break
         default:

@@ -102,7 +102,8 @@ extension Library {
         } else {
             text = Display.text(value)
         }
-        if text.count < width { text = String(repeating: " ", count: width - text.count) + text }
+        let padded = Swift.min(width, 1000)
+        if text.count < padded { text = String(repeating: " ", count: padded - text.count) + text }
         return text
     }
 
