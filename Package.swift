@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "LangTests", dependencies: ["Lang", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor"],
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor", "TestSupport"],
                     exclude: ["Scripts"]),
         .testTarget(name: "CLITests", dependencies: ["tx"]),
     ]
