@@ -67,6 +67,7 @@ struct TX: ParsableCommand {
             if let history { Terminal.prepareHistory(at: history) }
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
             reader = Terminal.readlineReader(historyPath: history)
+            Completion.install(for: interpreter)
         } else {
             reader = Terminal.plainReader()
         }
