@@ -52,11 +52,23 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
         let lineEnd = span.source.lineStarts.count > line ? span.source.lineStarts[line] - 1 : span.source.bytes.count
         let endOnLine = min(span.end, lineEnd)
         let width = max(1, span.source.column(at: max(endOnLine, span.start)) - column)
-        let displayed = text.replacingTabs()
+        // Long lines show a window of about 100 characters around the span.
+        var displayed = Array(text.replacingTabs())
+        var caretColumn = column - 1
+        var carets = width
+        let window = 100
+        if displayed.count > window {
+            let start = max(0, min(caretColumn - 20, displayed.count - window))
+            let end = min(displayed.count, start + window)
+            let head = start > 0 ? "…" : "", tail = end < displayed.count ? "…" : ""
+            displayed = Array(head) + Array(displayed[start..<end]) + Array(tail)
+            caretColumn = caretColumn - start + head.count
+            carets = max(1, min(carets, end - (column - 1)))
+        }
         out += "\n\(pad) --> \(span.source.name):\(line):\(column)"
         out += "\n\(pad) |"
-        out += "\n\(line) | \(displayed)"
-        out += "\n\(pad) | " + String(repeating: " ", count: column - 1) + String(repeating: "^", count: width)
+        out += "\n\(line) | \(String(displayed))"
+        out += "\n\(pad) | " + String(repeating: " ", count: caretColumn) + String(repeating: "^", count: carets)
         for call in trace {
             out += "\n\(pad)... called from \(call.source.name):\(call.line):\(call.column)"
         }

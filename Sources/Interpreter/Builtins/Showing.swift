@@ -103,7 +103,7 @@ struct HeatmapData {
         if let title { out += title + "\n" }
         let margin = labelWidth > 0 ? String(repeating: " ", count: labelWidth + 1) : ""
         if !cols.isEmpty {
-            out += margin + cols.map { fit($0, width) }.joined(separator: " ") + "\n"
+            out += trimmed(margin + cols.map { fit($0, width) }.joined(separator: " ")) + "\n"
         }
         for (i, row) in values.enumerated() {
             if labelWidth > 0 { out += fit(rows[i], labelWidth) + " " }
@@ -117,11 +117,17 @@ struct HeatmapData {
                 let shade = shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))]
                 return String(repeating: shade, count: width)
             }
-            out += cells.joined(separator: " ") + "\n"
+            out += (color ? cells.joined(separator: " ") : trimmed(cells.joined(separator: " "))) + "\n"
         }
         let n = { (v: Float) in TensorFormatter.formatNumber(v) }
         out += margin + "min \(n(low))  max \(n(high))\n"
         return out
+    }
+
+    private func trimmed(_ line: String) -> String {
+        var s = Substring(line)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
     }
 
     func svg() -> String {
