@@ -80,11 +80,18 @@ public final class RecordValue {
     public var count: Int { keys.count }
 }
 
-/// `range(a, b, step)`: the numbers a, a+step, ... before b.
-public struct RangeValue {
+/// `range(a, b, step)`: the numbers a, a+step, ... before b. (A class, so that a value
+/// holding it is one reference.)
+public final class RangeValue {
     public let start: Double
     public let stop: Double
     public let step: Double
+
+    public init(start: Double, stop: Double, step: Double) {
+        self.start = start
+        self.stop = stop
+        self.step = step
+    }
 
     public var count: Int {
         let n = ((stop - start) / step).rounded(.up)

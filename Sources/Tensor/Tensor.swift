@@ -31,7 +31,10 @@ public final class TensorStorage: @unchecked Sendable {
 /// and `offset` into a shared `storage`. Operations that produce new values allocate
 /// contiguous results; `transposed`, slicing and `reshape` of contiguous data are views.
 /// Kernels call `contiguous()` first and then loop over a flat buffer.
-public struct Tensor: @unchecked Sendable {
+///
+/// Tensors are immutable descriptions (every property is a `let`); they are a class so
+/// that an interpreter value holding one is a single reference, cheap to copy.
+public final class Tensor: @unchecked Sendable {
     public let storage: TensorStorage
     public let shape: [Int]
     public let strides: [Int]
@@ -64,7 +67,7 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// A tensor holding `values` (row-major) with `shape`.
-    public init(shape: [Int], values: [Float]) throws {
+    public convenience init(shape: [Int], values: [Float]) throws {
         let count = try Tensor.elementCount(shape)
         guard count == values.count else {
             throw TensorError.shape("\(values.count) values do not fill a tensor of shape \(describe(shape: shape))")
@@ -76,7 +79,7 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// A 0-d tensor.
-    public init(scalar: Float) throws {
+    public convenience init(scalar: Float) throws {
         try self.init(shape: [], values: [scalar])
     }
 
