@@ -170,9 +170,6 @@ public struct Arguments {
         }
         return try zip(rest, restSpans).map { try Convert.integer($0, what: what, at: $1) }
     }
-
-    /// The variadic values with their spans.
-    public var restArguments: [(Value, SourceSpan)] { Array(zip(rest, restSpans)) }
 }
 
 /// "a tensor [4, 8]", "an int".

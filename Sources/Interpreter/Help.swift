@@ -61,7 +61,8 @@ public enum Help {
 
     public static func memory() -> String {
         """
-        Memory: tensors now hold \(Memory.format(bytes: Memory.liveBytes)); the limit is \(Memory.format(bytes: Memory.limit)).
+        Memory: tensors now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
+          the limit is \(Memory.format(bytes: Memory.limit)).
           An operation whose result would pass the limit stops with a memory error
           instead of exhausting the machine. Start tx with --max-memory SIZE (e.g. 4G)
           or set TX_MAX_MEMORY to change it.

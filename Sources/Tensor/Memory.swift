@@ -24,9 +24,8 @@ public enum Memory {
     }
     /// Bytes held by live tensors now.
     public static var liveBytes: Int { live.load(ordering: .relaxed) }
-    /// The largest `liveBytes` seen since the last `resetPeak()`.
+    /// The largest `liveBytes` seen so far.
     public static var peakBytes: Int { peak.load(ordering: .relaxed) }
-    public static func resetPeak() { peak.store(liveBytes, ordering: .relaxed) }
 
     static func reserve(_ bytes: Int, shape: [Int]) throws {
         let now = live.add(bytes, ordering: .relaxed).newValue

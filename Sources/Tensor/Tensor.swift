@@ -168,12 +168,6 @@ public final class Tensor: @unchecked Sendable {
         count == 1 ? storage.pointer[offset] : nil
     }
 
-    /// Runs `body` over the contiguous elements (copying first if needed).
-    public func withContiguousElements<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
-        let c = try contiguous()
-        return try body(UnsafeBufferPointer(start: c.storage.pointer + c.offset, count: c.count))
-    }
-
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1

@@ -23,18 +23,18 @@ extension Library {
                         a few MiB of scores per thread whatever n is, plus the [..., n_q, d_v] result
                         (n = 50,000, one head: about 12 MiB instead of the 10 GB of the full score matrix).
                         """) { args in
-                .of(try Attention.attention(queries: try args.tensor("Q"), keys: try args.tensor("K"), values: try args.tensor("V"),
+                .tensor(try Attention.attention(queries: try args.tensor("Q"), keys: try args.tensor("K"), values: try args.tensor("V"),
                                             mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
             },
             builtin("attention_weights", [.required("Q"), .required("K")] + maskOptions, "attention",
                     "The attention weights alpha = softmax(Q @ K' / sqrt(d_k) + mask), [..., n_q, n_k].",
                     example: "attention_weights(randn(4, 8), randn(4, 8), causal=true)",
                     details: "Rows sum to 1; blocked entries are exactly 0; a row with every key blocked is all 0.\nMemory: the full [..., n_q, n_k] result.") { args in
-                .of(try Attention.weights(queries: try args.tensor("Q"), keys: try args.tensor("K"),
+                .tensor(try Attention.weights(queries: try args.tensor("Q"), keys: try args.tensor("K"),
                                           mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
             },
             builtin("causal_mask", [.required("n")], "attention", "[n, n]: 0 on and below the diagonal, -inf above (query i sees keys j <= i).",
-                    example: "causal_mask(3)") { args in .of(try Masks.causal(try sizeArgument(args, "n"))) },
+                    example: "causal_mask(3)") { args in .tensor(try Masks.causal(try sizeArgument(args, "n"))) },
             builtin("padding_mask", [.required("lengths"), .required("n")], "attention",
                     "[b, 1, n] from b lengths: -inf at key positions >= length; broadcasts against [b, n_q, n] scores.",
                     example: "padding_mask([2, 3], 4)") { args in
@@ -46,12 +46,12 @@ extension Library {
                     let t = try args.tensor("lengths")
                     lengths = try t.values.map { try Convert.integer(.number(Double($0)), what: "a length", at: args.span("lengths")) }
                 }
-                return .of(try Masks.padding(lengths: lengths, n: n))
+                return .tensor(try Masks.padding(lengths: lengths, n: n))
             },
             builtin("sinusoidal", [.required("n"), .required("d")], "attention",
                     "[n, d] positions: column 2i is sin(pos / 10000^(2i/d)), column 2i+1 is cos(pos / 10000^(2i/d)).",
                     example: "sinusoidal(4, 8)") { args in
-                .of(try Masks.sinusoidal(try sizeArgument(args, "n"), try sizeArgument(args, "d")))
+                .tensor(try Masks.sinusoidal(try sizeArgument(args, "n"), try sizeArgument(args, "d")))
             },
             builtin("mha", [.required("xq"), .required("xkv"), .required("p"), .required("heads")] + maskOptions, "attention",
                     "Multi-head attention with p = {Wq, bq, Wk, bk, Wv, bv, Wo, bo}: [..., n_q, d] from queries xq and keys/values xkv.",
@@ -63,27 +63,27 @@ extension Library {
                         Memory: Q, K, V projections (3 x [..., n, d]) plus the block buffer of attention.
                         """) { args in
                 let p = try multiHead(args, "p")
-                return .of(try p(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
+                return .tensor(try p(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
                                  mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
             },
             builtin("mha_weights", [.required("xq"), .required("xkv"), .required("p"), .required("heads")] + maskOptions, "attention",
                     "The per-head attention weights of mha, [..., h, n_q, n_k].",
                     example: "mha_weights(randn(4, 8), randn(4, 8), init_mha(8, seed=0), heads=2)") { args in
                 let p = try multiHead(args, "p")
-                return .of(try p.weights(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
+                return .tensor(try p.weights(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
                                          mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
             },
             builtin("ffn", [.x, .required("p"), .optional("activation", .string("relu"), "\"relu\"")], "attention",
                     "The position-wise feed-forward network act(x @ W1 + b1) @ W2 + b2 with p = {W1, b1, W2, b2}.",
                     example: "ffn(randn(4, 8), init_ffn(8, 32, seed=0), activation=\"gelu\")",
                     details: "W1: [d, d_ff], b1: [d_ff], W2: [d_ff, d], b2: [d]. activation: \"relu\" or \"gelu\" (exact erf form).\nMemory: one [..., n, d_ff] hidden tensor.") { args in
-                .of(try feedForward(args, "p")(try args.tensor("x"), activation: try activation(args)))
+                .tensor(try feedForward(args, "p")(try args.tensor("x"), activation: try activation(args)))
             },
             builtin("encoder_block", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions, "attention",
                     "An encoder block {attn, ln1, ffn, ln2}: x = ln1(x + mha(x, x)), then x = ln2(x + ffn(x)).",
                     example: "encoder_block(randn(5, 8), init_encoder_block(8, 2, 32, seed=0), heads=2)",
                     details: "norm_first=true gives the pre-LN variant x = x + mha(ln1(x)), x = x + ffn(ln2(x)), as PyTorch's norm_first.\nMemory: a few [..., n, d] tensors, one [..., n, d_ff], and attention's block buffer.") { args in
-                .of(try encoderBlock(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
+                .tensor(try encoderBlock(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
             },
             builtin("decoder_block", [.required("y"), .required("memory"), .required("p"), .required("heads"),
                                       .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
@@ -96,7 +96,7 @@ extension Library {
                         scores. norm_first=true gives pre-LN. activation, eps as encoder_block.
                         Memory: a few [..., n_y, d] tensors, one [..., n_y, d_ff], and attention's block buffers.
                         """) { args in
-                .of(try decoderBlock(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
+                .tensor(try decoderBlock(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
                                                                   options: try options(args), causal: try args.bool("causal"),
                                                                   mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
             },
@@ -104,7 +104,7 @@ extension Library {
                     "An encoder stack {layers, norm}: each block in turn, then norm when present.",
                     example: "encoder(randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).encoder, heads=2)",
                     details: "Options as encoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { args in
-                .of(try encoderStack(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
+                .tensor(try encoderStack(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
             },
             builtin("decoder", [.required("y"), .required("memory"), .required("p"), .required("heads"),
                                 .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
@@ -112,7 +112,7 @@ extension Library {
                     "A decoder stack {layers, norm}: each block in turn, then norm when present.",
                     example: "decoder(randn(3, 8), randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).decoder, heads=2)",
                     details: "Options as decoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { args in
-                .of(try decoderStack(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
+                .tensor(try decoderStack(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
                                                                   options: try options(args), causal: try args.bool("causal"),
                                                                   mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
             },
@@ -128,7 +128,7 @@ extension Library {
                 let decoder = try decoderStack(try field(p, "decoder", in: args, "p"), args, "p.decoder")
                 let o = try options(args)
                 let memory = try encoder(try args.tensor("src"), options: o, mask: try args.optionalTensor("src_mask"))
-                return .of(try decoder(try args.tensor("tgt"), memory: memory, options: o, causal: try args.bool("causal"),
+                return .tensor(try decoder(try args.tensor("tgt"), memory: memory, options: o, causal: try args.bool("causal"),
                                        mask: try args.optionalTensor("tgt_mask"), memoryMask: try args.optionalTensor("memory_mask")))
             },
             builtin("init_mha", [.required("d"), seed], "attention",

@@ -5,33 +5,33 @@ extension Library {
     static func creation() -> [Builtin] {
         [
             builtin("zeros", [.variadic("d")], "creation", "A tensor of zeros with the given sizes.",
-                    example: "zeros(2, 3)") { args in .of(try Tensor.zeros(try args.sizes())) },
+                    example: "zeros(2, 3)") { args in .tensor(try Tensor.zeros(try args.sizes())) },
             builtin("ones", [.variadic("d")], "creation", "A tensor of ones with the given sizes.",
-                    example: "ones(2, 3)") { args in .of(try Tensor.full(1, try args.sizes())) },
+                    example: "ones(2, 3)") { args in .tensor(try Tensor.full(1, try args.sizes())) },
             builtin("full", [.required("v"), .variadic("d")], "creation", "A tensor filled with v.",
-                    example: "full(0.5, 2, 2)") { args in .of(try Tensor.full(Float(try args.number("v")), try args.sizes())) },
+                    example: "full(0.5, 2, 2)") { args in .tensor(try Tensor.full(Float(try args.number("v")), try args.sizes())) },
             builtin("eye", [.required("n")], "creation", "The n x n identity matrix.",
-                    example: "eye(3)") { args in .of(try Tensor.eye(try sizeArgument(args, "n"))) },
+                    example: "eye(3)") { args in .tensor(try Tensor.eye(try sizeArgument(args, "n"))) },
             builtin("arange", [.required("a"), .optional("b", .none, "none"), .optional("step", .number(1), "1")], "creation",
                     "Evenly spaced values in [a, b) (arange(n) is 0, 1, ..., n-1), as a tensor.",
                     example: "arange(5)") { args in
                 let (start, stop) = try bounds(args)
-                return .of(try Tensor.arange(start: start, stop: stop, step: try args.number("step")))
+                return .tensor(try Tensor.arange(start: start, stop: stop, step: try args.number("step")))
             },
             builtin("linspace", [.required("a"), .required("b"), .required("n")], "creation",
                     "n evenly spaced values from a to b, both included.",
                     example: "linspace(0, 1, 5)") { args in
-                .of(try Tensor.linspace(try args.number("a"), try args.number("b"), count: try sizeArgument(args, "n")))
+                .tensor(try Tensor.linspace(try args.number("a"), try args.number("b"), count: try sizeArgument(args, "n")))
             },
             builtin("randn", [.variadic("d")], "creation",
                     "Standard normal samples from the session's generator (see seed).",
                     example: "randn(2, 3)",
                     details: Self.randomDetails) { args in
-                .of(try Tensor.randn(try args.sizes(), using: &args.interpreter.random))
+                .tensor(try Tensor.randn(try args.sizes(), using: &args.interpreter.random))
             },
             builtin("rand", [.variadic("d")], "creation", "Uniform samples in [0, 1) from the session's generator.",
                     example: "rand(2, 3)", details: Self.randomDetails) { args in
-                .of(try Tensor.rand(try args.sizes(), using: &args.interpreter.random))
+                .tensor(try Tensor.rand(try args.sizes(), using: &args.interpreter.random))
             },
             builtin("seed", [.required("n")], "creation",
                     "Reseeds the generator: the same seed gives the same tensors on every machine.",
@@ -49,12 +49,12 @@ extension Library {
                 return .range(RangeValue(start: start, stop: stop, step: step))
             },
             builtin("tensor", [.x], "creation", "x as a tensor: numbers become 0-d tensors, numeric lists tensors.",
-                    example: "tensor([1, 2, 3])") { args in .of(try args.tensor("x")) },
+                    example: "tensor([1, 2, 3])") { args in .tensor(try args.tensor("x")) },
             builtin("zeros_like", [.x], "creation", "Zeros with the shape of x.", example: "zeros_like(eye(2))") { args in
-                .of(try Tensor.zeros(try args.tensor("x").shape))
+                .tensor(try Tensor.zeros(try args.tensor("x").shape))
             },
             builtin("ones_like", [.x], "creation", "Ones with the shape of x.", example: "ones_like(eye(2))") { args in
-                .of(try Tensor.full(1, try args.tensor("x").shape))
+                .tensor(try Tensor.full(1, try args.tensor("x").shape))
             },
         ]
     }

@@ -13,7 +13,7 @@ extension Library {
                         "layers.0.attn.Wq" is p.layers[0].attn.Wq (p["layers.0.attn.Wq"] works too).
                         """) { args in
                 let path = try args.string("path")
-                if path.hasSuffix(".npy") { return .of(try NPY.load(path: path)) }
+                if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
                 if path.hasSuffix(".safetensors") { return try nest(try SafeTensors.load(path: path), at: args.span) }
                 throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
             },

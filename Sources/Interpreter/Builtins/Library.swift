@@ -10,11 +10,6 @@ enum Library {
     }
 }
 
-extension Value {
-    /// Wraps a kernel call's tensor.
-    static func of(_ tensor: Tensor) -> Value { .tensor(tensor) }
-}
-
 /// Shorthand for the table entries.
 func builtin(_ name: String, _ parameters: [BuiltinParameter], _ category: String,
              _ summary: String, example: String, details: String = "",

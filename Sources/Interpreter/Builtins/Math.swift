@@ -19,7 +19,7 @@ extension Library {
             builtin(name, [.x], "elementwise", summary + " Numbers give numbers, tensors tensors.", example: example) { args in
                 let v = args.value("x")
                 if case .number(let n) = v { return .number(Tensor.apply(op, to: n)) }
-                return .of(try args.tensor("x").map(op))
+                return .tensor(try args.tensor("x").map(op))
             }
         }
         let pairs: [(String, BinaryOp, String)] = [
@@ -32,13 +32,13 @@ extension Library {
                 if case .number(let a) = args.value("a"), case .number(let b) = args.value("b") {
                     return .number(op == .maximum ? Swift.max(a, b) : Swift.min(a, b))
                 }
-                return .of(try Tensor.binary(op, try args.tensor("a"), try args.tensor("b")))
+                return .tensor(try Tensor.binary(op, try args.tensor("a"), try args.tensor("b")))
             })
         }
         table.append(builtin("where", [.required("cond"), .required("a"), .required("b")], "elementwise",
                              "a where cond is nonzero, else b; all three broadcast together.",
                              example: "where([1, 0, 1], [1, 2, 3], 0)") { args in
-            .of(try Tensor.select(try args.tensor("cond"), try args.tensor("a"), try args.tensor("b")))
+            .tensor(try Tensor.select(try args.tensor("cond"), try args.tensor("a"), try args.tensor("b")))
         })
         return table
     }
@@ -56,7 +56,7 @@ extension Library {
         let note = "Without axis the result is a 0-d tensor; item() turns it into a number. keepdims=true keeps reduced axes with size 1."
         var table = simple.map { name, reduction, summary, example in
             builtin(name, [.x, .axisAll, .keepdims], "reduction", summary, example: example, details: note) { args in
-                .of(try args.tensor("x").reduce(reduction, axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
+                .tensor(try args.tensor("x").reduce(reduction, axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
             }
         }
         let spread: [(String, (Int) -> Reduction, String, String)] = [
@@ -66,11 +66,11 @@ extension Library {
         for (name, reduction, summary, example) in spread {
             table.append(builtin(name, [.x, .axisAll, .keepdims, .optional("ddof", .number(0), "0")], "reduction",
                                  summary, example: example, details: note) { args in
-                .of(try args.tensor("x").reduce(reduction(try args.int("ddof")), axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
+                .tensor(try args.tensor("x").reduce(reduction(try args.int("ddof")), axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
             })
         }
         table.append(builtin("norm", [.x], "reduction", "The Euclidean (Frobenius) norm of all of x's elements.",
-                             example: "norm([3, 4])") { args in .of(try args.tensor("x").norm()) })
+                             example: "norm([3, 4])") { args in .tensor(try args.tensor("x").norm()) })
         table.append(builtin("item", [.x], "reduction", "The number held by a one-element tensor (or a number).",
                              example: "item(sum([1, 2]))") { args in
             let v = args.value("x")

@@ -8,21 +8,21 @@ extension Library {
             builtin("softmax", [.x, .optional("axis", .number(-1), "-1")], "neural",
                     "exp(x) / sum(exp(x)) along axis, computed stably; a row of all -inf gives zeros.",
                     example: "softmax([1, 2, 3])") { args in
-                .of(try args.tensor("x").softmax(axis: try args.int("axis")))
+                .tensor(try args.tensor("x").softmax(axis: try args.int("axis")))
             },
             builtin("layernorm", [.x, .required("gamma"), .required("beta"), .optional("eps", .number(1e-5), "1e-5")], "neural",
                     "Normalises each row (last axis) to mean 0, variance 1, then gamma * x + beta (as PyTorch).",
                     example: "layernorm(randn(4, 8), ones(8), zeros(8))",
                     details: "x: [..., d]; gamma, beta: [d]. Uses the biased variance and eps inside the square root, as nn.LayerNorm.") { args in
-                .of(try args.tensor("x").layerNormalized(gamma: try args.tensor("gamma"), beta: try args.tensor("beta"),
+                .tensor(try args.tensor("x").layerNormalized(gamma: try args.tensor("gamma"), beta: try args.tensor("beta"),
                                                          eps: Float(try args.number("eps"))))
             },
             builtin("linear", [.x, .required("W"), .optional("b", .none, "none")], "neural",
                     "x @ W + b with W of shape [d_in, d_out] (the row-vector convention).",
                     example: "linear(ones(2, 3), ones(3, 4), zeros(4))") { args in
                 let product = try Tensor.matmul(try args.tensor("x"), try args.tensor("W"))
-                guard let bias = try args.optionalTensor("b") else { return .of(product) }
-                return .of(try Tensor.binary(.add, product, bias))
+                guard let bias = try args.optionalTensor("b") else { return .tensor(product) }
+                return .tensor(try Tensor.binary(.add, product, bias))
             },
         ]
     }

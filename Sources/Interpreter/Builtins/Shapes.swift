@@ -22,33 +22,33 @@ extension Library {
                     example: "reshape(arange(6), 2, -1)") { args in
                 let t = try args.tensor("x")
                 let sizes = try args.restIntegers(what: "a size")
-                return .of(try t.reshaped(sizes))
+                return .tensor(try t.reshaped(sizes))
             },
             builtin("transpose", [.x, .optional("a", .number(-2), "-2"), .optional("b", .number(-1), "-1")], "shape",
                     "x with axes a and b swapped (a view; x' swaps the last two).",
                     example: "transpose(zeros(2, 3, 4), 0, 2)") { args in
-                .of(try args.tensor("x").transposed(try args.int("a"), try args.int("b")))
+                .tensor(try args.tensor("x").transposed(try args.int("a"), try args.int("b")))
             },
             builtin("permute", [.x, .variadic("axes")], "shape", "x with its axes reordered.",
                     example: "permute(zeros(2, 3, 4), 2, 0, 1)") { args in
                 let axes = try args.restIntegers(what: "an axis")
-                return .of(try args.tensor("x").permuted(axes))
+                return .tensor(try args.tensor("x").permuted(axes))
             },
             builtin("squeeze", [.x, .axisAll], "shape", "x without the given size-1 axis (all of them without axis).",
                     example: "squeeze(zeros(1, 3, 1), 0)") { args in
-                .of(try args.tensor("x").squeezed(axis: try args.optionalInt("axis")))
+                .tensor(try args.tensor("x").squeezed(axis: try args.optionalInt("axis")))
             },
             builtin("unsqueeze", [.x, .required("axis")], "shape", "x with a new size-1 axis at axis.",
                     example: "unsqueeze(zeros(3), 0)") { args in
-                .of(try args.tensor("x").unsqueezed(axis: try args.int("axis")))
+                .tensor(try args.tensor("x").unsqueezed(axis: try args.int("axis")))
             },
             builtin("concat", [.required("list"), .optional("axis", .number(0), "0")], "shape",
                     "Joins tensors along an existing axis.", example: "concat([eye(2), eye(2)], axis=1)") { args in
-                .of(try Tensor.concat(try tensorList(args, "list"), axis: try args.int("axis")))
+                .tensor(try Tensor.concat(try tensorList(args, "list"), axis: try args.int("axis")))
             },
             builtin("stack", [.required("list"), .optional("axis", .number(0), "0")], "shape",
                     "Joins tensors of one shape along a new axis.", example: "stack([ones(3), zeros(3)], axis=1)") { args in
-                .of(try Tensor.stack(try tensorList(args, "list"), axis: try args.int("axis")))
+                .tensor(try Tensor.stack(try tensorList(args, "list"), axis: try args.int("axis")))
             },
             builtin("split", [.x, .required("n"), .optional("axis", .number(-1), "-1")], "shape",
                     "A list of n equal parts of x along axis.", example: "split(arange(6), 3)") { args in
@@ -58,17 +58,17 @@ extension Library {
             },
             builtin("tril", [.x, .optional("k", .number(0), "0")], "shape",
                     "The lower triangle of the last two axes (j <= i + k); the rest 0.", example: "tril(ones(3, 3))") { args in
-                .of(try args.tensor("x").tril(k: try args.int("k")))
+                .tensor(try args.tensor("x").tril(k: try args.int("k")))
             },
             builtin("triu", [.x, .optional("k", .number(0), "0")], "shape",
                     "The upper triangle of the last two axes (j >= i + k); the rest 0.", example: "triu(ones(3, 3), k=1)") { args in
-                .of(try args.tensor("x").triu(k: try args.int("k")))
+                .tensor(try args.tensor("x").triu(k: try args.int("k")))
             },
             builtin("flatten", [.x], "shape", "x as a 1-D tensor.", example: "flatten(eye(2))") { args in
-                .of(try args.tensor("x").reshaped([-1]))
+                .tensor(try args.tensor("x").reshaped([-1]))
             },
             builtin("copy", [.x], "shape", "A copy of x that shares no storage with it.", example: "y = copy(eye(2))") { args in
-                .of(try args.tensor("x").copy())
+                .tensor(try args.tensor("x").copy())
             },
         ]
     }
