@@ -151,3 +151,11 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
 
         """)
 }
+
+@Test func replTimeAndLoad() throws {
+    let path = try temporaryScript("w = 7\nw * 6\n")
+    let run = try tx([], input: ":load \(path)\nw\n:time w + 1\n:nonsense\n")
+    #expect(run.out.hasPrefix("42\n7\n8\ntime: "))
+    #expect(run.out.hasSuffix("s\n"))
+    #expect(run.err.contains("error: unknown command :nonsense"))
+}
