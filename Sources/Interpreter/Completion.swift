@@ -32,7 +32,7 @@ public enum Completion {
     public static func install(for interpreter: Interpreter) {
         Completion.interpreter = interpreter
         // '.' and ':' stay inside words, so that fields and commands complete.
-        rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"\\'`@$><=;|&{(,+-*/^%[]!"))
+        rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"\\'`@$><=;|&{(,+-*/^%![]"))
         rl_attempted_completion_function = { text, start, _ in
             guard let text else { return nil }
             // Inside a string: file names (readline's own completion).
