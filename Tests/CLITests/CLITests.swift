@@ -159,3 +159,15 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
     #expect(run.out.hasSuffix("s\n"))
     #expect(run.err.contains("error: unknown command :nonsense"))
 }
+
+@Test func everyExampleStepsThroughWithoutATerminal() throws {
+    let folder = repositoryRoot + "/examples"
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tx") }.sorted()
+    #expect(files.count >= 14)
+    for file in files {
+        let run = try tx(["--step", folder + "/" + file])
+        #expect(run.status == 0, "\(file): \(run.err)")
+        #expect(run.out.hasPrefix("# Lecture"), "\(file) starts with its narration")
+        #expect(run.out.contains("\ntx> "), "\(file)")
+    }
+}
