@@ -61,7 +61,10 @@ extension Tensor {
     /// Standard normal samples.
     public static func randn(_ shape: [Int], using random: inout RandomGenerator) throws -> Tensor {
         let t = try Tensor(uninitializedShape: shape)
-        for i in 0..<t.count { t.storage.pointer[i] = Float(random.normal()) }
+        for i in 0..<t.count {
+            if i & 0xFFFFF == 0xFFFFF { try Interrupt.check() }
+            t.storage.pointer[i] = Float(random.normal())
+        }
         return t
     }
 
@@ -75,6 +78,7 @@ extension Tensor {
         let t = try Tensor(uninitializedShape: shape)
         let top = Float(high)
         for i in 0..<t.count {
+            if i & 0xFFFFF == 0xFFFFF { try Interrupt.check() }
             let v = Float(low + (high - low) * random.uniform())
             // Rounding to float32 must not reach the open upper end.
             t.storage.pointer[i] = v >= top && high > low ? top.nextDown : v
