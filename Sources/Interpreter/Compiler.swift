@@ -312,7 +312,11 @@ final class Compiler {
             return { frame in
                 let holder = try objectCode(frame)
                 guard case .record(let record) = holder else {
-                    throw TxError(.type, "type error: cannot read field '\(name)' of \(article(holder.typeDescription))", at: span)
+                    var message = "type error: cannot read field '\(name)' of \(article(holder.typeDescription))"
+                    // NumPy and PyTorch habits.
+                    let hints = ["shape": "shape(x)", "T": "x'", "ndim": "rank(x)", "size": "size(x)", "mT": "x'"]
+                    if case .tensor = holder, let hint = hints[name] { message += "; tx writes \(hint)" }
+                    throw TxError(.type, message, at: span)
                 }
                 if let v = record[name] { return v }
                 var message = "name error: record has no field '\(name)'"
