@@ -41,8 +41,9 @@ public final class REPL {
                     if !perform(command.trimmingSpaces) { return }
                     continue
                 }
-                if Parser.isIncomplete(pending) { continue }
+                // Parsing builds (and frees) a tree as deep as the input: large stack.
                 let text = pending
+                if (try? LargeStack.run { Parser.isIncomplete(text) }) == true { continue }
                 pending = ""
                 if text.trimmingSpaces.isEmpty { continue }
                 evaluate(text, name: "<repl>")

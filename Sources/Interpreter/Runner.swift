@@ -53,6 +53,12 @@ public enum Runner {
     /// `wait`), runs it and shows its value.
     public static func step(_ path: String, interpreter: Interpreter, wait: Bool,
                             readKey: () -> Bool = Runner.waitForEnter) -> Int32 {
+        // The syntax tree is as deep as the input: build and free it on the large stack.
+        (try? LargeStack.run { stepOnLargeStack(path, interpreter: interpreter, wait: wait, readKey: readKey) }) ?? 1
+    }
+
+    private static func stepOnLargeStack(_ path: String, interpreter: Interpreter, wait: Bool,
+                                         readKey: () -> Bool) -> Int32 {
         let program: Program
         do {
             program = try Parser.parse(Source(name: path, text: try readSource(path: path)))
