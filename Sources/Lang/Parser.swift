@@ -395,59 +395,61 @@ public struct Parser {
         }
     }
 
-    /// Runs `body` inside brackets: newlines insignificant, records allowed.
-    private mutating func bracketed<T>(_ open: Token, _ body: (inout Parser) throws -> T) throws -> T {
+    /// Enters brackets: newlines insignificant, records allowed. Returns what
+    /// `leaveBracket` restores. (Plain calls rather than a closure, to keep the stack
+    /// used per nesting level small.)
+    private mutating func enterBracket(_ open: Token) throws -> Bool {
         try enter(at: open)
         newlineInsensitive.append(true)
         let saved = recordsAllowed
         recordsAllowed = true
         openBrackets.append(open)
-        defer {
-            leave()
-            newlineInsensitive.removeLast()
-            recordsAllowed = saved
-            openBrackets.removeLast()
-        }
-        return try body(&self)
+        return saved
+    }
+
+    private mutating func leaveBracket(_ savedRecordsAllowed: Bool) {
+        leave()
+        newlineInsensitive.removeLast()
+        recordsAllowed = savedRecordsAllowed
+        openBrackets.removeLast()
     }
 
     private mutating func call(_ callee: Expr) throws -> Expr {
         let open = advance()
-        return try bracketed(open) { parser in
-            var arguments: [Argument] = []
-            var sawKeyword = false
-            while !parser.check(symbol: ")") {
-                let token = parser.peek()
-                if token.kind == .endOfInput { break }
-                var label: String? = nil
-                if token.kind == .identifier, parser.position + 1 < parser.tokens.count,
-                   parser.tokens[parser.position + 1].isSymbol("=") {
-                    label = token.text
-                    parser.advance()
-                    parser.advance()
-                    sawKeyword = true
-                } else if sawKeyword {
-                    throw parser.error("a positional argument cannot follow keyword arguments", at: token)
-                }
-                let value = try parser.expression()
-                arguments.append(Argument(label: label, value: value, span: parser.span(token.start, value.span.end)))
-                if !parser.match(symbol: ",") { break }
+        let saved = try enterBracket(open)
+        defer { leaveBracket(saved) }
+        var arguments: [Argument] = []
+        var sawKeyword = false
+        while !check(symbol: ")") {
+            let token = peek()
+            if token.kind == .endOfInput { break }
+            var label: String? = nil
+            if token.kind == .identifier, position + 1 < tokens.count, tokens[position + 1].isSymbol("=") {
+                label = token.text
+                advance()
+                advance()
+                sawKeyword = true
+            } else if sawKeyword {
+                throw error("a positional argument cannot follow keyword arguments", at: token)
             }
-            try parser.close(")", opening: open)
-            return Expr(.call(callee: callee, arguments: arguments), parser.span(callee.span.start, parser.previousEnd))
+            let value = try expression()
+            arguments.append(Argument(label: label, value: value, span: span(token.start, value.span.end)))
+            if !match(symbol: ",") { break }
         }
+        try close(")", opening: open)
+        return Expr(.call(callee: callee, arguments: arguments), span(callee.span.start, previousEnd))
     }
 
     private mutating func index(_ target: Expr) throws -> Expr {
         let open = advance()
-        return try bracketed(open) { parser in
-            var items: [IndexItem] = []
-            repeat {
-                items.append(try parser.indexItem())
-            } while parser.match(symbol: ",")
-            try parser.close("]", opening: open)
-            return Expr(.index(target, items), parser.span(target.span.start, parser.previousEnd))
-        }
+        let saved = try enterBracket(open)
+        defer { leaveBracket(saved) }
+        var items: [IndexItem] = []
+        repeat {
+            items.append(try indexItem())
+        } while match(symbol: ",")
+        try close("]", opening: open)
+        return Expr(.index(target, items), span(target.span.start, previousEnd))
     }
 
     private mutating func indexItem() throws -> IndexItem {
@@ -501,24 +503,24 @@ public struct Parser {
         case .symbol:
             if token.isSymbol("(") {
                 advance()
-                return try bracketed(token) { parser in
-                    let inner = try parser.expression()
-                    try parser.close(")", opening: token)
-                    return Expr(inner.kind, parser.span(token.start, parser.previousEnd))
-                }
+                let saved = try enterBracket(token)
+                defer { leaveBracket(saved) }
+                let inner = try expression()
+                try close(")", opening: token)
+                return Expr(inner.kind, span(token.start, previousEnd))
             }
             if token.isSymbol("[") {
                 advance()
-                return try bracketed(token) { parser in
-                    var items: [Expr] = []
-                    while !parser.check(symbol: "]") {
-                        if parser.peek().kind == .endOfInput { break }
-                        items.append(try parser.expression())
-                        if !parser.match(symbol: ",") { break }
-                    }
-                    try parser.close("]", opening: token)
-                    return Expr(.list(items), parser.span(token.start, parser.previousEnd))
+                let saved = try enterBracket(token)
+                defer { leaveBracket(saved) }
+                var items: [Expr] = []
+                while !check(symbol: "]") {
+                    if peek().kind == .endOfInput { break }
+                    items.append(try expression())
+                    if !match(symbol: ",") { break }
                 }
+                try close("]", opening: token)
+                return Expr(.list(items), span(token.start, previousEnd))
             }
             if token.isSymbol("{") && recordsAllowed {
                 advance()
@@ -531,28 +533,28 @@ public struct Parser {
     }
 
     private mutating func record(_ open: Token) throws -> Expr {
-        try bracketed(open) { parser in
-            var entries: [RecordEntry] = []
-            while !parser.check(symbol: "}") {
-                let key = parser.advance()
-                guard key.kind == .identifier || key.kind == .string || key.kind == .keyword else {
-                    if key.kind == .endOfInput {
-                        throw parser.error("expected '}' to close '{' from line \(parser.source.line(at: open.start)), found end of input", at: key)
-                    }
-                    throw parser.error("expected a field name in a record, found \(key.described)", at: key)
+        let saved = try enterBracket(open)
+        defer { leaveBracket(saved) }
+        var entries: [RecordEntry] = []
+        while !check(symbol: "}") {
+            let key = advance()
+            guard key.kind == .identifier || key.kind == .string || key.kind == .keyword else {
+                if key.kind == .endOfInput {
+                    throw error("expected '}' to close '{' from line \(source.line(at: open.start)), found end of input", at: key)
                 }
-                let colon = parser.peek()
-                guard colon.isSymbol(":") else {
-                    throw parser.error("expected ':' after the field name '\(key.kind == .string ? key.string : key.text)', found \(colon.described)", at: colon)
-                }
-                parser.advance()
-                let value = try parser.expression()
-                entries.append(RecordEntry(key: key.kind == .string ? key.string : key.text, value: value, keySpan: parser.span(of: key)))
-                if !parser.match(symbol: ",") { break }
+                throw error("expected a field name in a record, found \(key.described)", at: key)
             }
-            try parser.close("}", opening: open)
-            return Expr(.record(entries), parser.span(open.start, parser.previousEnd))
+            let colon = peek()
+            guard colon.isSymbol(":") else {
+                throw error("expected ':' after the field name '\(key.kind == .string ? key.string : key.text)', found \(colon.described)", at: colon)
+            }
+            advance()
+            let value = try expression()
+            entries.append(RecordEntry(key: key.kind == .string ? key.string : key.text, value: value, keySpan: span(of: key)))
+            if !match(symbol: ",") { break }
         }
+        try close("}", opening: open)
+        return Expr(.record(entries), span(open.start, previousEnd))
     }
 
     /// `if c { a } else if d { b } else { c }`.
