@@ -424,7 +424,9 @@ public struct Parser {
             let token = peek()
             if token.kind == .endOfInput { break }
             var label: String? = nil
-            if token.kind == .identifier, position + 1 < tokens.count, tokens[position + 1].isSymbol("=") {
+            var look = position + 1
+            while look < tokens.count, tokens[look].kind == .newline { look += 1 }
+            if token.kind == .identifier, look < tokens.count, tokens[look].isSymbol("=") {
                 label = token.text
                 advance()
                 advance()

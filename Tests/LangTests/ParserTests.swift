@@ -124,6 +124,7 @@ func expressions(_ text: String, _ expected: String) throws {
     ("x = [1,\n 2,\n 3]", ["(= x [1 2 3])"]),
     ("y = a +\n b", ["(= y (+ a b))"]),
     ("f(a,\n  b=2\n)", ["(call f a b=2)"]),
+    ("f(a\n  =1)", ["(call f a=1)"]),
     ("m = map(fn(x) {\n a = x\n a * 2\n}, xs)", ["(= m (call map (fn _ (x) {(= a x) (* a 2)}) xs))"]),
     ("if a {\n 1\n}\nelse {\n 2\n}", ["(if a {1} {2})"]),
     ("r = {a: 1,\n b: {c: 2}}", ["(= r {a:1 b:{c:2}})"]),
