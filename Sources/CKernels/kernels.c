@@ -87,19 +87,6 @@ static void scale_row(float *x, long n, float factor) {
     for (long i = 0; i < n; i++) x[i] *= factor;
 }
 
-void tx_softmax_rows(float *x, long rows, long n, long stride) {
-    for (long r = 0; r < rows; r++) {
-        float *row = x + r * stride;
-        float m = row_max(row, n);
-        if (m == -INFINITY) {
-            memset(row, 0, (size_t)n * sizeof(float));
-            continue;
-        }
-        float sum = exp_shift_sum(row, n, m);
-        scale_row(row, n, 1.0f / sum);
-    }
-}
-
 TX_CLONES
 static void add_row(float *x, const float *mask, long n, long stride) {
     if (stride == 1) {
@@ -112,74 +99,38 @@ static void add_row(float *x, const float *mask, long n, long stride) {
     }
 }
 
-struct exp_rows_job {
-    float *s;
-    long rows, n, ld;
-    const float *mask;
-    long mask_row_stride, mask_col_stride;
-    int causal;
-    long first_row;
-    float *sums;
-};
-
-static void exp_rows(const struct exp_rows_job *job, long begin, long end) {
-    for (long r = begin; r < end; r++) {
-        float *row = job->s + r * job->ld;
-        long visible = job->n;
-        if (job->causal) {
-            long last = job->first_row + r;          /* keys j <= last are visible */
-            visible = last + 1 < job->n ? last + 1 : job->n;
-            if (visible < 0) visible = 0;
-            for (long j = visible; j < job->n; j++) row[j] = 0;
-        }
-        if (job->mask) add_row(row, job->mask + r * job->mask_row_stride, visible, job->mask_col_stride);
-        float m = row_max(row, visible);
-        if (m == -INFINITY || visible == 0) {
-            memset(row, 0, (size_t)visible * sizeof(float));
-            job->sums[r] = 0;
-            continue;
-        }
-        job->sums[r] = exp_shift_sum(row, visible, m);
-    }
+/* How many of n keys a row sees: all, or with the causal cut keys j <= last. */
+static long visible_keys(int causal, long n, long last) {
+    if (!causal) return n;
+    long visible = last + 1 < n ? last + 1 : n;
+    return visible < 0 ? 0 : visible;
 }
 
-struct exp_rows_part {
-    const struct exp_rows_job *job;
-    long begin, end;
-};
-
-static void *exp_rows_thread(void *arg) {
-    const struct exp_rows_part *part = arg;
-    exp_rows(part->job, part->begin, part->end);
-    return NULL;
+/* Zeroes the entries past `visible` and adds the mask (NULL for none) to the rest. */
+static void mask_row(float *row, long n, long visible, const float *mask, long mask_stride) {
+    if (visible < n) memset(row + visible, 0, (size_t)(n - visible) * sizeof(float));
+    if (mask && visible > 0) add_row(row, mask, visible, mask_stride);
 }
 
-void tx_attention_exp_rows(float *s, long rows, long n, long ld,
-                           const float *mask, long mask_row_stride, long mask_col_stride,
-                           int causal, long first_row, float *sums, int threads) {
-    struct exp_rows_job job = {s, rows, n, ld, mask, mask_row_stride, mask_col_stride, causal, first_row, sums};
-    if (threads > 8) threads = 8;
-    if (threads <= 1 || rows < 2 || rows * n < 65536) {
-        exp_rows(&job, 0, rows);
-        return;
+/* The shared step of softmax and attention: the first `visible` entries become
+ * exp(x - row max), and their sum is returned; a row with no finite entry becomes 0
+ * and returns 0. */
+static float exp_row(float *row, long visible) {
+    if (visible <= 0) return 0;
+    float m = row_max(row, visible);
+    if (m == -INFINITY) {
+        memset(row, 0, (size_t)visible * sizeof(float));
+        return 0;
     }
-    pthread_t ids[8];
-    struct exp_rows_part parts[8];
-    int started = 0;
-    long per = (rows + threads - 1) / threads;
-    for (int t = 1; t < threads; t++) {
-        long begin = t * per, end = begin + per < rows ? begin + per : rows;
-        if (begin >= end) break;
-        parts[t] = (struct exp_rows_part){&job, begin, end};
-        if (pthread_create(&ids[t], NULL, exp_rows_thread, &parts[t]) != 0) {
-            exp_rows(&job, begin, end);
-            continue;
-        }
-        started |= 1 << t;
+    return exp_shift_sum(row, visible, m);
+}
+
+void tx_softmax_rows(float *x, long rows, long n, long stride) {
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * stride;
+        float sum = exp_row(row, n);
+        if (sum > 0) scale_row(row, n, 1.0f / sum);
     }
-    exp_rows(&job, 0, per < rows ? per : rows);
-    for (int t = 1; t < threads; t++)
-        if (started & (1 << t)) pthread_join(ids[t], NULL);
 }
 
 /* Ctrl-C */
@@ -218,7 +169,12 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
             for (long r = 0; r < rows; r++) memset(s + r * ld, 0, (size_t)keys * sizeof(float));
     }
     const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
-    tx_attention_exp_rows(s, rows, keys, ld, mask, j->mask_row_stride, j->mask_col_stride, j->causal, row0, sums, 1);
+    for (long r = 0; r < rows; r++) {
+        float *row = s + r * ld;
+        long visible = visible_keys(j->causal, keys, row0 + r);
+        mask_row(row, keys, visible, mask ? mask + r * j->mask_row_stride : NULL, j->mask_col_stride);
+        sums[r] = exp_row(row, visible);
+    }
     if (j->weights) {
         for (long r = 0; r < rows; r++) {
             float *row = s + r * ld;
@@ -277,15 +233,10 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
         int any = 0;
         for (long r = 0; r < rows; r++) {
             float *row = s + r * ld;
-            long visible = keys;
-            if (j->causal) {
-                long last = row0 + r - k0;               /* keys k0 + j with j <= last */
-                visible = last + 1 < keys ? last + 1 : keys;
-                if (visible < 0) visible = 0;
-            }
-            if (visible < keys) memset(row + visible, 0, (size_t)(keys - visible) * sizeof(float));
+            long visible = visible_keys(j->causal, keys, row0 + r - k0);   /* keys k0 + j, j <= row0 + r - k0 */
+            mask_row(row, keys, visible, mask_base ? mask_base + r * j->mask_row_stride + k0 * j->mask_col_stride : NULL,
+                     j->mask_col_stride);
             if (visible == 0) continue;
-            if (mask_base) add_row(row, mask_base + r * j->mask_row_stride + k0 * j->mask_col_stride, visible, j->mask_col_stride);
             float m = row_max(row, visible);
             if (m == -INFINITY) {
                 memset(row, 0, (size_t)visible * sizeof(float));

@@ -19,17 +19,6 @@ void tx_exp(const float *x, float *y, long n);
 /// entries of -inf become exactly 0.
 void tx_softmax_rows(float *x, long rows, long n, long stride);
 
-/// The middle of attention, for a block of `rows` score rows (length n, `ld` floats
-/// apart) already scaled by 1/sqrt(d_k): adds the mask row when `mask` is not NULL
-/// (row r at mask + r * mask_row_stride, element j at j * mask_col_stride; strides may
-/// be 0 to broadcast), and when `causal` treats entries j > first_row + r as -inf; then
-/// replaces each entry by exp(entry - row max) and stores the row's sum in sums[r].
-/// The weights are these entries divided by the sum; a row with no finite entry is
-/// zeroed and gets sum 0. Rows are shared between `threads` threads.
-void tx_attention_exp_rows(float *s, long rows, long n, long ld,
-                           const float *mask, long mask_row_stride, long mask_col_stride,
-                           int causal, long first_row, float *sums, int threads);
-
 /// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
 void tx_interrupt_request(void);
 void tx_interrupt_clear(void);
@@ -37,8 +26,10 @@ int tx_interrupt_requested(void);
 
 /// Scaled dot-product attention over a batch of independent (Q, K, V) problems,
 /// computed in blocks of query rows shared between threads. Each block makes its
-/// scores with one sgemm (K through the transpose flag), adds the mask, applies the
-/// causal cut, exponentiates (tx_attention_exp_rows, single-threaded), multiplies by V
+/// scores with one sgemm (K through the transpose flag), adds the mask (row r at
+/// mask + r * mask_row_stride, key j at j * mask_col_stride; strides may be 0 to
+/// broadcast), applies the causal cut (query i sees keys j <= i), exponentiates
+/// (rows with every key blocked give 0), multiplies by V
 /// with a second sgemm and divides its output rows by the row sums. With `weights`
 /// set instead of `out`, the normalised weights are written there ([nq, nk] per item).
 typedef struct {
