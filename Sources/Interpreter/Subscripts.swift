@@ -135,17 +135,17 @@ enum Subscripts {
 
     /// The positions a Python-style slice picks from `count` items.
     static func slicePositions(_ start: Value, _ stop: Value, _ step: Value, count: Int, at span: SourceSpan) throws -> [Int] {
-        let stepValue = step.isNone ? 1 : try Convert.integer(step, what: "a slice step", at: span)
-        guard stepValue != 0 else { throw TxError(.value, "value error: slice step cannot be 0", at: span) }
-        func bound(_ v: Value, _ fallback: Int) throws -> Int {
-            if v.isNone { return fallback }
-            let i = try Convert.integer(v, what: "a slice bound", at: span)
-            let resolved = i < 0 ? i + count : i
-            return stepValue > 0 ? min(max(resolved, 0), count) : min(max(resolved, -1), count - 1)
+        func bound(_ v: Value, _ what: String) throws -> Int? {
+            v.isNone ? nil : try Convert.integer(v, what: what, at: span)
         }
-        let lo = try bound(start, stepValue > 0 ? 0 : count - 1)
-        let hi = try bound(stop, stepValue > 0 ? count : -1)
-        return Array(stride(from: lo, to: hi, by: stepValue))
+        let s = try bound(step, "a slice step") ?? 1
+        do {
+            let (first, n) = try sliceExtent(start: try bound(start, "a slice bound"), stop: try bound(stop, "a slice bound"),
+                                             step: s, size: count)
+            return (0..<n).map { first + $0 * s }
+        } catch let error as TensorError {
+            throw TxError(error, at: span)
+        }
     }
 
     static func tensorIndices(_ items: [IndexArgument]) throws -> [TensorIndex] {

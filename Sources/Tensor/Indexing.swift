@@ -8,6 +8,21 @@ public enum TensorIndex: Sendable {
     case newAxis
 }
 
+/// Python's slice semantics on a sequence of `size`: the first position picked and how
+/// many are picked (negative bounds count from the end, bounds are clamped).
+public func sliceExtent(start: Int?, stop: Int?, step: Int, size: Int) throws -> (first: Int, count: Int) {
+    guard step != 0 else { throw TensorError.value("value error: slice step cannot be 0") }
+    func clamp(_ v: Int?, _ fallback: Int) -> Int {
+        guard let v else { return fallback }
+        let r = v < 0 ? v + size : v
+        return step > 0 ? min(max(r, 0), size) : min(max(r, -1), size - 1)
+    }
+    let lo = clamp(start, step > 0 ? 0 : size - 1)
+    let hi = clamp(stop, step > 0 ? size : -1)
+    let n = step > 0 ? max(0, (hi - lo + step - 1) / step) : max(0, (lo - hi - step - 1) / -step)
+    return (lo, n)
+}
+
 extension Tensor {
     /// The view for the single and slice items, plus the position (in the view) and
     /// indices of a gather item, if any.
@@ -34,17 +49,8 @@ extension Tensor {
                 newOffset += resolved * strides[axis]
                 axis += 1
             case .slice(let start, let stop, let step):
-                let size = shape[axis]
                 let s = step ?? 1
-                guard s != 0 else { throw TensorError.value("value error: slice step cannot be 0") }
-                func clamp(_ v: Int?, _ fallback: Int) -> Int {
-                    guard let v else { return fallback }
-                    let r = v < 0 ? v + size : v
-                    return s > 0 ? Swift.min(Swift.max(r, 0), size) : Swift.min(Swift.max(r, -1), size - 1)
-                }
-                let lo = clamp(start, s > 0 ? 0 : size - 1)
-                let hi = clamp(stop, s > 0 ? size : -1)
-                let n = s > 0 ? Swift.max(0, (hi - lo + s - 1) / s) : Swift.max(0, (lo - hi - s - 1) / -s)
+                let (lo, n) = try sliceExtent(start: start, stop: stop, step: s, size: shape[axis])
                 if n > 0 { newOffset += lo * strides[axis] }
                 newShape.append(n)
                 newStrides.append(strides[axis] * s)
