@@ -372,37 +372,11 @@ final class Compiler {
         let fail: (Error) -> Error = { error in
             located(error, at: operatorSpan(op, between: left, and: right))
         }
-        switch op {
-        case .add:
-            return { frame in
-                let a = try lhs(frame), b = try rhs(frame)
-                if case .number(let x) = a, case .number(let y) = b { return .number(x + y) }
-                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
-            }
-        case .subtract:
-            return { frame in
-                let a = try lhs(frame), b = try rhs(frame)
-                if case .number(let x) = a, case .number(let y) = b { return .number(x - y) }
-                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
-            }
-        case .multiply:
-            return { frame in
-                let a = try lhs(frame), b = try rhs(frame)
-                if case .number(let x) = a, case .number(let y) = b { return .number(x * y) }
-                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
-            }
-        case .less:
-            return { frame in
-                let a = try lhs(frame), b = try rhs(frame)
-                if case .number(let x) = a, case .number(let y) = b { return .bool(x < y) }
-                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
-            }
-        default:
-            return { frame in
-                let a = try lhs(frame), b = try rhs(frame)
-                if case .number(let x) = a, case .number(let y) = b, let v = Operators.numbers(op, x, y) { return v }
-                do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
-            }
+        // Numbers take the short way; everything else goes through Operators.
+        return { frame in
+            let a = try lhs(frame), b = try rhs(frame)
+            if case .number(let x) = a, case .number(let y) = b, let v = Operators.numbers(op, x, y) { return v }
+            do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
         }
     }
 
