@@ -26,12 +26,15 @@ def rss_mib():
 
 
 def best_of(fn, repeats):
+    """The fastest of at least `repeats` timed runs after a warm-up, repeating short
+    workloads until about half a second has been measured (as txbench does)."""
     fn()
-    best = math.inf
-    for _ in range(repeats):
+    best, total, runs = math.inf, 0.0, 0
+    while runs < repeats or (total < 0.5 and runs < 1000):
         t = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - t)
+        seconds = time.perf_counter() - t
+        best, total, runs = min(best, seconds), total + seconds, runs + 1
     return best
 
 

@@ -2,7 +2,7 @@
 //
 //     scripts/bench            (builds in release, then runs this and PyTorch's reference)
 //
-// Times are the best of several runs after a warm-up. Peak memory is the growth of the
+// Times are the best of several runs after a warm-up (at least half a second of runs). Peak memory is the growth of the
 // process's peak resident set during the measurement (Linux: reset through
 // /proc/self/clear_refs, read from VmHWM).
 @preconcurrency import Glibc
@@ -38,13 +38,18 @@ func residentMiB() -> (now: Double, peak: Double) {
     return (now, peak)
 }
 
+/// The fastest of at least `repeats` timed runs after a warm-up, repeating short
+/// workloads until about half a second has been measured.
 func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     try body()
-    var fastest = Double.infinity
-    for _ in 0..<repeats {
+    var fastest = Double.infinity, total = 0.0, runs = 0
+    while runs < repeats || (total < 0.5 && runs < 1000) {
         let start = now()
         try body()
-        fastest = min(fastest, now() - start)
+        let seconds = now() - start
+        fastest = min(fastest, seconds)
+        total += seconds
+        runs += 1
     }
     return fastest
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 
@@ -40,11 +41,17 @@ const char *tx_blas_preferred_core(void) {
 static void load(void) {
     const char *user = getenv("OPENBLAS_CORETYPE");
     if (user && *user) {
-        snprintf(source, sizeof source, "set by the user: OPENBLAS_CORETYPE=%s", user);
+        const char *core = tx_blas_preferred_core();
+        if (core && strcasecmp(core, user) != 0)
+            snprintf(source, sizeof source,
+                     "set by the user: OPENBLAS_CORETYPE=%s; unset, tx would choose %s", user, core);
+        else
+            snprintf(source, sizeof source, "set by the user: OPENBLAS_CORETYPE=%s", user);
     } else {
         const char *core = tx_blas_preferred_core();
         if (core) {
-            setenv("OPENBLAS_CORETYPE", core, 0);
+            /* Overwrite: an empty value counts as unset, and OpenBLAS would ignore it. */
+            setenv("OPENBLAS_CORETYPE", core, 1);
             snprintf(source, sizeof source, "chosen by tx from the CPU's features");
         }
     }

@@ -53,8 +53,9 @@ public enum Help {
           core:    \(BLAS.core) (\(BLAS.coreSource))
           threads: \(BLAS.threads) (set OPENBLAS_NUM_THREADS to change)
           Matrix products (@, linear, attention) go to cblas_sgemm, with transpose flags
-          instead of copies for views such as K'. Set OPENBLAS_CORETYPE before starting
-          tx to choose another core.
+          instead of copies for views such as K'. tx chooses the core from the CPU's
+          features unless OPENBLAS_CORETYPE is set; set it before starting tx to
+          choose another core (an empty value counts as unset).
 
         """
     }

@@ -117,7 +117,30 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
 
 @Test func userCoreTypeIsRespected() throws {
     let run = try tx(["--version"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
-    #expect(run.out.contains("core Haswell (set by the user: OPENBLAS_CORETYPE=Haswell)"))
+    #expect(run.out.contains("core Haswell (set by the user: OPENBLAS_CORETYPE=Haswell"))
+}
+
+/// The core tx should pick from /proc/cpuinfo's flags, as tx_blas_preferred_core does.
+func expectedCore() -> String? {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { return "SkylakeX" }
+    if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+    if flags.contains("avx") { return "Sandybridge" }
+    return nil
+}
+
+@Test func anEmptyCoreTypeCountsAsUnset() throws {
+    guard let core = expectedCore() else { return }
+    let run = try tx(["--version"], environment: ["OPENBLAS_CORETYPE": ""])
+    #expect(run.out.contains("core \(core) (chosen by tx from the CPU's features)"))
+}
+
+@Test func aUserCoreNamesTheOneTxWouldChoose() throws {
+    guard let core = expectedCore(), core != "Sandybridge" else { return }
+    let run = try tx(["--version"], environment: ["OPENBLAS_CORETYPE": "Sandybridge"])
+    #expect(run.out.contains("core Sandybridge (set by the user: OPENBLAS_CORETYPE=Sandybridge; unset, tx would choose \(core))"))
 }
 
 @Test func memoryLimitTurnsHugeAllocationsIntoErrors() throws {

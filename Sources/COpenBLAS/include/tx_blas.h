@@ -29,8 +29,9 @@ void tx_sgemm(int transA, int transB, int M, int N, int K, float alpha,
 const char *tx_blas_core(void);
 /// OpenBLAS's configuration string (version and build options), or "".
 const char *tx_blas_config(void);
-/// How OPENBLAS_CORETYPE was decided: "chosen by tx from CPU features (...)",
-/// "set by the user", or "left to OpenBLAS".
+/// How OPENBLAS_CORETYPE was decided: "chosen by tx from the CPU's features",
+/// "set by the user: ..." (naming the core tx would have chosen when it differs),
+/// "left to OpenBLAS", or why the fallback kernel is in use.
 const char *tx_blas_core_source(void);
 /// The library path that was opened, or "" when the fallback is in use.
 const char *tx_blas_library(void);
