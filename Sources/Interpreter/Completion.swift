@@ -2,7 +2,8 @@
 @preconcurrency import Glibc
 
 /// Tab completion in the REPL: builtins, variables and keywords; record fields after
-/// `name.` (`p.layers[0].at` is not followed, `p.la` is); file paths inside a string.
+/// `name.` (`p.layers[0].at` is not followed, `p.la` is); file paths inside a string
+/// (a unique file match also closes the string) and after `:load` and `:step`.
 public enum Completion {
     /// Candidates for `word`, given what comes before it on the line.
     public static func candidates(for word: String, in interpreter: Interpreter) -> [String] {
@@ -24,6 +25,13 @@ public enum Completion {
         return names.filter { $0.hasPrefix(word) }.sorted()
     }
 
+    /// Whether the word after `before` is a file name: inside a string, or the argument
+    /// of `:load` or `:step`.
+    public static func completesFileNames(before: String, insideString: Bool) -> Bool {
+        let command = before.drop(while: { $0 == " " })
+        return insideString || command.hasPrefix(":load ") || command.hasPrefix(":step ")
+    }
+
     nonisolated(unsafe) private static var interpreter: Interpreter?
     nonisolated(unsafe) private static var matches: [String] = []
     nonisolated(unsafe) private static var next = 0
@@ -33,12 +41,19 @@ public enum Completion {
         Completion.interpreter = interpreter
         // '.' and ':' stay inside words, so that fields and commands complete.
         rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"\\'`@$><=;|&{(,+-*/^%![]"))
+        // Readline then knows when the word is inside a string, and closes the string
+        // after a unique file match.
+        rl_completer_quote_characters = UnsafePointer(strdup("\""))
         rl_attempted_completion_function = { text, start, _ in
             guard let text else { return nil }
-            // Inside a string: file names (readline's own completion).
+            // Inside a string, or the argument of :load and :step: file names
+            // (readline's own completion; directories get a '/').
             let line = rl_line_buffer.map { String(cString: $0) } ?? ""
-            let before = line.utf8.prefix(Int(start))
-            if before.filter({ $0 == UInt8(ascii: "\"") }).count % 2 == 1 { return nil }
+            let before = String(decoding: line.utf8.prefix(Int(start)), as: UTF8.self)
+            if Completion.completesFileNames(before: before, insideString: rl_completion_quote_character != 0) {
+                rl_completion_append_character = rl_completion_quote_character != 0 ? 0 : 32
+                return nil
+            }
             rl_attempted_completion_over = 1
             rl_completion_append_character = 0
             guard let interpreter = Completion.interpreter else { return nil }

@@ -18,8 +18,8 @@ public enum Help {
             :help NAME   help for a builtin        :vars        your variables
             :help syntax the language in brief     :time EXPR   evaluate and time
             :help blas   the BLAS library in use   :load FILE   run a script here
-            :step FILE   step through a script     :reset       forget everything
-            :quit        leave (or Ctrl-D)
+            :help memory tensor memory and limit   :step FILE   step through a script
+            :reset       forget everything         :quit        leave (or Ctrl-D)
 
             """
         for (category, title) in categories {
@@ -27,8 +27,16 @@ public enum Help {
             guard !names.isEmpty else { continue }
             out += "\n\(title):\n" + wrap(names.joined(separator: " "), indent: "  ")
         }
+        out += "\nConstants:\n  pi inf nan args\n"
         return out
     }
+
+    static let constants: [String: String] = [
+        "pi": "pi\n  The number 3.141592653589793.\n\n  example: sin(pi / 2)\n",
+        "inf": "inf\n  Positive infinity; -inf is what masks put where attention is not allowed.\n\n  example: softmax([0, -inf])\n",
+        "nan": "nan\n  Not a number: the result of 0 / 0; it is never equal to anything, itself included.\n\n  example: nan == nan\n",
+        "args": "args\n  The extra command-line arguments of `tx FILE.tx [args]`, as a list of strings\n  (empty in the REPL and for -e).\n\n  example: len(args)\n",
+    ]
 
     public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
         switch name {
@@ -36,6 +44,7 @@ public enum Help {
         case "memory": return memory()
         default: break
         }
+        if let text = constants[name] { return text }
         guard let builtin = interpreter.builtins[name] else { return nil }
         // `:help blas` is the builtin `blas()` and the library it reports.
         let suffix = name == "blas" ? "\n" + blas() : ""

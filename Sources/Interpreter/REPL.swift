@@ -66,6 +66,9 @@ public final class REPL {
         let parts = command.split(separator: " ", maxSplits: 1).map(String.init)
         let name = parts.first ?? ""
         let argument = parts.count > 1 ? parts[1].trimmingSpaces : ""
+        // `:load "file.tx"` as well as `:load file.tx`.
+        let path = argument.count >= 2 && argument.hasPrefix("\"") && argument.hasSuffix("\"")
+            ? String(argument.dropFirst().dropLast()) : argument
         let out = interpreter.output
         switch name {
         case ":quit", ":q", ":exit":
@@ -90,20 +93,28 @@ public final class REPL {
                 out(name + String(repeating: " ", count: width - name.count) + "  " + Display.short(value).prefix(100) + "\n")
             }
         case ":time":
+            if argument.isEmpty {
+                errors("error: :time needs an expression, e.g. :time a @ b\n")
+                return true
+            }
             var start = timespec(), end = timespec()
             clock_gettime(CLOCK_MONOTONIC, &start)
             evaluate(argument, name: "<repl>")
             clock_gettime(CLOCK_MONOTONIC, &end)
             let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
             out("time: \(formatDuration(seconds))\n")
-        case ":load":
-            do {
-                try interpreter.run(try Runner.readSource(path: argument), name: argument, echo: true)
-            } catch {
-                Runner.reportError(error, to: errors)
+        case ":load", ":step":
+            if path.isEmpty {
+                errors("error: \(name) needs a file, e.g. \(name) examples/03_self_attention.tx\n")
+            } else if name == ":load" {
+                do {
+                    try interpreter.run(try Runner.readSource(path: path), name: path, echo: true)
+                } catch {
+                    Runner.reportError(error, to: errors)
+                }
+            } else {
+                _ = Runner.step(path, interpreter: interpreter, wait: isatty(0) != 0)
             }
-        case ":step":
-            _ = Runner.step(argument, interpreter: interpreter, wait: isatty(0) != 0)
         case ":reset":
             interpreter.reset()
             out("session reset\n")

@@ -183,6 +183,18 @@ func expectedCore() -> String? {
     #expect(run.err.contains("error: unknown command :nonsense"))
 }
 
+@Test func replCommandsWithoutTheirArgumentSayWhatTheyNeed() throws {
+    let path = try temporaryScript("w = 7\n")
+    let run = try tx([], input: ":time\n:load\n:step\n:load \"\(path)\"\nw\n")
+    #expect(run.err == """
+        error: :time needs an expression, e.g. :time a @ b
+        error: :load needs a file, e.g. :load examples/03_self_attention.tx
+        error: :step needs a file, e.g. :step examples/03_self_attention.tx
+
+        """)
+    #expect(run.out == "7\n")
+}
+
 @Test func everyExampleStepsThroughWithoutATerminal() throws {
     let folder = repositoryRoot + "/examples"
     let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tx") }.sorted()

@@ -11,3 +11,11 @@ import Testing
     #expect(Completion.candidates(for: ":he", in: interpreter) == [":help"])
     #expect(Completion.candidates(for: "whi", in: interpreter) == ["while"])
 }
+
+@Test func fileNamesCompleteInStringsAndAfterLoadAndStep() {
+    #expect(Completion.completesFileNames(before: "x = load(", insideString: true))
+    #expect(Completion.completesFileNames(before: ":load ", insideString: false))
+    #expect(Completion.completesFileNames(before: "  :step ", insideString: false))
+    #expect(!Completion.completesFileNames(before: "x = ", insideString: false))
+    #expect(!Completion.completesFileNames(before: ":help ", insideString: false))
+}

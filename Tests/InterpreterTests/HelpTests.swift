@@ -34,3 +34,16 @@ import Testing
     #expect(Help.topic("blas", interpreter)?.contains("core:") == true)
     #expect(Help.overview(interpreter).contains("Attention and Transformers:"))
 }
+
+/// The constants have help too, and their examples run.
+@Test func constantsHaveHelp() {
+    let interpreter = Interpreter(output: { _ in })
+    #expect(Help.overview(interpreter).contains("Constants:\n  pi inf nan args\n"))
+    for name in ["pi", "inf", "nan", "args"] {
+        let text = Help.topic(name, interpreter) ?? ""
+        #expect(text.hasPrefix(name + "\n"), "\(name)")
+        let example = text.split(separator: "example: ").last.map { String($0.filter { $0 != "\n" }) } ?? ""
+        let (_, error) = runScript(example, name: "example of \(name)")
+        #expect(!example.isEmpty && error == nil, "\(name): \(example)")
+    }
+}

@@ -10,6 +10,10 @@ extension Library {
             .optional("eps", .number(1e-5), "1e-5"),
         ]
         let seed = BuiltinParameter.optional("seed", .none, "none")
+        let seedHelp = """
+            seed: a number gives the same parameters every time; none (the default) draws from
+            the session's generator (see seed), so two calls give different parameters.
+            """
         return [
             builtin("attention", [.required("Q"), .required("K"), .required("V")] + maskOptions, "attention",
                     "softmax(Q @ K' / sqrt(d_k) + mask) @ V, without materialising all the scores.",
@@ -68,7 +72,15 @@ extension Library {
             },
             builtin("mha_weights", [.required("xq"), .required("xkv"), .required("p"), .required("heads")] + maskOptions, "attention",
                     "The per-head attention weights of mha, [..., h, n_q, n_k].",
-                    example: "mha_weights(randn(4, 8), randn(4, 8), init_mha(8, seed=0), heads=2)") { args in
+                    example: "mha_weights(randn(4, 8), randn(4, 8), init_mha(8, seed=0), heads=2)",
+                    details: """
+                        Same arguments as mha: xq [..., n_q, d] gives the queries, xkv [..., n_k, d] the keys,
+                        p = {Wq, bq, Wk, bk, Wv, bv, Wo, bo}, heads divides d, mask is additive (rank <= 3 for
+                        every head, rank 4 [b, h, n_q, n_k] per head), causal=true hides later keys.
+                        Each row of each head sums to 1 (a row whose keys are all masked is zeros).
+                        PyTorch's nn.MultiheadAttention(average_attn_weights=False) gives the same.
+                        Memory: the result, [..., h, n_q, n_k] floats, plus the Q, K projections.
+                        """) { args in
                 let p = try multiHead(args, "p")
                 return .tensor(try p.weights(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
                                          mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
@@ -133,13 +145,26 @@ extension Library {
             },
             builtin("init_mha", [.required("d"), seed], "attention",
                     "Parameters for mha with nn.MultiheadAttention's initialisation (xavier-uniform in-projection, zero biases).",
-                    example: "p = init_mha(8, seed=0)") { args in
+                    example: "p = init_mha(8, seed=0)",
+                    details: """
+                        d: the model width. Returns {Wq, bq, Wk, bk, Wv, bv, Wo, bo}: W* [d, d], b* [d].
+                        Wq, Wk, Wv are xavier-uniform over PyTorch's stacked [3d, d] in-projection
+                        (U(±sqrt(6 / (4d)))); Wo is nn.Linear's U(±1/sqrt(d)); every bias is 0.
+                        The number of heads is not stored: give heads= to mha and the blocks.
+                        \(seedHelp)
+                        """) { args in
                 let d = try sizeArgument(args, "d")
                 return try withGenerator(args) { try record(Initializers.multiHead(d: d, &$0)) }
             },
             builtin("init_ffn", [.required("d"), .required("d_ff"), seed], "attention",
                     "Parameters for ffn with nn.Linear's initialisation (U(±1/sqrt(fan_in)) weights and biases).",
-                    example: "p = init_ffn(8, 32, seed=0)") { args in
+                    example: "p = init_ffn(8, 32, seed=0)",
+                    details: """
+                        d: the model width, d_ff: the hidden width (the lecture's base model: 512 and 2048).
+                        Returns {W1 [d, d_ff], b1 [d_ff], W2 [d_ff, d], b2 [d]}; W1 and b1 are
+                        U(±1/sqrt(d)), W2 and b2 U(±1/sqrt(d_ff)).
+                        \(seedHelp)
+                        """) { args in
                 let d = try sizeArgument(args, "d"), dFF = try sizeArgument(args, "d_ff")
                 return try withGenerator(args) { try record(Initializers.feedForward(d: d, dFF: dFF, &$0)) }
             },
@@ -149,20 +174,41 @@ extension Library {
             },
             builtin("init_encoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
                     "Parameters {attn, ln1, ffn, ln2} for encoder_block, initialised as nn.TransformerEncoderLayer.",
-                    example: "p = init_encoder_block(8, 2, 32, seed=0)") { args in
+                    example: "p = init_encoder_block(8, 2, 32, seed=0)",
+                    details: """
+                        d: the model width, heads: the number of heads (checked to divide d, not stored:
+                        give heads= to encoder_block too), d_ff: the FFN's hidden width.
+                        attn as init_mha(d), ffn as init_ffn(d, d_ff), ln1 and ln2 as init_layernorm(d).
+                        \(seedHelp)
+                        """) { args in
                 let (d, dFF) = try sizes(args)
                 return try withGenerator(args) { try record(Initializers.encoderBlock(d: d, dFF: dFF, &$0)) }
             },
             builtin("init_decoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
                     "Parameters {self_attn, ln1, cross_attn, ln2, ffn, ln3} for decoder_block, initialised as nn.TransformerDecoderLayer.",
-                    example: "p = init_decoder_block(8, 2, 32, seed=0)") { args in
+                    example: "p = init_decoder_block(8, 2, 32, seed=0)",
+                    details: """
+                        d: the model width, heads: the number of heads (checked to divide d, not stored:
+                        give heads= to decoder_block too), d_ff: the FFN's hidden width.
+                        self_attn and cross_attn as init_mha(d), ffn as init_ffn(d, d_ff), ln1..ln3 as
+                        init_layernorm(d).
+                        \(seedHelp)
+                        """) { args in
                 let (d, dFF) = try sizes(args)
                 return try withGenerator(args) { try record(Initializers.decoderBlock(d: d, dFF: dFF, &$0)) }
             },
             builtin("init_transformer", [.required("d"), .required("heads"), .required("d_ff"), .required("n_enc"), .required("n_dec"), seed],
                     "attention",
                     "Parameters {encoder, decoder} for transformer, initialised as nn.Transformer (xavier-uniform for every matrix), with final norms.",
-                    example: "p = init_transformer(8, 2, 32, 2, 2, seed=0)") { args in
+                    example: "p = init_transformer(8, 2, 32, 2, 2, seed=0)",
+                    details: """
+                        d, heads, d_ff as init_encoder_block; n_enc and n_dec: the number of encoder and
+                        decoder blocks. Returns {encoder: {layers: [n_enc encoder blocks], norm},
+                        decoder: {layers: [n_dec decoder blocks], norm}}, norm as init_layernorm(d).
+                        As nn.Transformer, every weight matrix is xavier-uniform over its own shape;
+                        biases follow nn.Linear (attention biases 0). heads= is needed again by transformer.
+                        \(seedHelp)
+                        """) { args in
                 let (d, dFF) = try sizes(args)
                 let nEnc = try sizeArgument(args, "n_enc"), nDec = try sizeArgument(args, "n_dec")
                 return try withGenerator(args) { random in

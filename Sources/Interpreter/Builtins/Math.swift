@@ -50,7 +50,7 @@ extension Library {
             ("max", .max, "The largest element, over axis or all axes.", "max([[1, 5], [3, 2]], axis=1)"),
             ("min", .min, "The smallest element, over axis or all axes.", "min([3, 1, 2])"),
             ("argmax", .argmax, "The index of the largest element (the first on ties); over all axes, a flat index.", "argmax([3, 7, 2])"),
-            ("argmin", .argmin, "The index of the smallest element (the first on ties).", "argmin([3, 7, 2])"),
+            ("argmin", .argmin, "The index of the smallest element (the first on ties); over all axes, a flat index.", "argmin([3, 7, 2])"),
             ("logsumexp", .logsumexp, "log(sum(exp(x))), computed stably.", "logsumexp([0, 0])"),
         ]
         let note = "Without axis the result is a 0-d tensor; item() turns it into a number. keepdims=true keeps reduced axes with size 1."

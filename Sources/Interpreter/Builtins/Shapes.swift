@@ -43,7 +43,8 @@ extension Library {
                 .tensor(try args.tensor("x").unsqueezed(axis: try args.int("axis")))
             },
             builtin("concat", [.required("list"), .optional("axis", .number(0), "0")], "shape",
-                    "Joins tensors along an existing axis.", example: "concat([eye(2), eye(2)], axis=1)") { args in
+                    "Joins tensors along an existing axis.", example: "concat([eye(2), eye(2)], axis=1)",
+                    details: "The tensors must have the same rank and the same sizes on every other axis;\nsizes along axis add up. Heads: concat(split(x, h), axis=-1) gives x back.") { args in
                 .tensor(try Tensor.concat(try tensorList(args, "list"), axis: try args.int("axis")))
             },
             builtin("stack", [.required("list"), .optional("axis", .number(0), "0")], "shape",
