@@ -41,13 +41,12 @@ public enum Help {
     public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
         switch name {
         case "syntax": return syntax
-        case "memory": return memory()
         default: break
         }
         if let text = constants[name] { return text }
         guard let builtin = interpreter.builtins[name] else { return nil }
-        // `:help blas` is the builtin `blas()` and the library it reports.
-        let suffix = name == "blas" ? "\n" + blas() : ""
+        // `:help blas` and `:help memory` are the builtins and what they report.
+        let suffix = name == "blas" ? "\n" + blas() : name == "memory" ? "\n" + memory() : ""
         var out = "\(builtin.signature)\n  \(builtin.summary)\n"
         if !builtin.details.isEmpty {
             out += "\n" + builtin.details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
@@ -73,6 +72,8 @@ public enum Help {
         """
         Memory: tensors now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
           the limit is \(Memory.format(bytes: Memory.limit)).
+          The peak counts attention's score blocks while it runs; memory() gives the same
+          figures to a script, and memory(reset_peak=true) starts a new peak.
           An operation whose result would pass the limit stops with a memory error
           instead of exhausting the machine. Start tx with --max-memory SIZE (e.g. 4G)
           or set TX_MAX_MEMORY to change it.

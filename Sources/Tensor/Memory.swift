@@ -2,9 +2,9 @@ import CKernels
 import Glibc
 import Synchronization
 
-/// Accounting for tensor memory. Every tensor buffer is counted while it lives; an
-/// allocation that would take the total over `limit` fails with an error instead of
-/// letting the kernel kill the process.
+/// Accounting for tensor memory. Every tensor buffer, and the scratch buffers of the
+/// attention kernel, is counted while it lives; an allocation that would take the total
+/// over `limit` fails with an error instead of letting the kernel kill the process.
 public enum Memory {
     private static let live = Atomic<Int>(0)
     private static let peak = Atomic<Int>(0)
@@ -27,11 +27,28 @@ public enum Memory {
     /// The largest `liveBytes` seen so far.
     public static var peakBytes: Int { peak.load(ordering: .relaxed) }
 
+    /// Forgets the peak so far: the peak becomes what is live now.
+    public static func resetPeak() {
+        peak.store(liveBytes, ordering: .relaxed)
+    }
+
+    /// Counts `bytes` of a kernel's scratch buffers (`what` names them in a memory
+    /// error) while `body` runs, so that they count against the limit and in the peak.
+    public static func withScratch<T>(bytes: Int, _ what: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+        try reserve(bytes, what())
+        defer { release(bytes) }
+        return try body()
+    }
+
     static func reserve(_ bytes: Int, shape: [Int]) throws {
+        try reserve(bytes, "a tensor of shape \(describe(shape: shape))")
+    }
+
+    static func reserve(_ bytes: Int, _ what: @autoclosure () -> String) throws {
         let now = live.add(bytes, ordering: .relaxed).newValue
         if now > limit {
             live.subtract(bytes, ordering: .relaxed)
-            throw TensorError(.memory, "memory limit: a tensor of shape \(describe(shape: shape)) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")
+            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")
         }
         var seen = peak.load(ordering: .relaxed)
         while now > seen {

@@ -146,31 +146,38 @@ public enum Attention {
         let maskOffsets = plan.mask.map { _ in offsets(0, plan.maskBatch) }
         let outOffsets = output.map { o in offsets(0, Array(o.strides.dropLast(2))) } ?? [Int](repeating: 0, count: batches)
         let mask = plan.mask
-        let status: Int32 = qOffsets.withUnsafeBufferPointer { qo in
-            kOffsets.withUnsafeBufferPointer { ko in
-                vOffsets.withUnsafeBufferPointer { vo in
-                    outOffsets.withUnsafeBufferPointer { oo in
-                        (maskOffsets ?? []).withUnsafeBufferPointer { mo in
-                            var job = tx_attention_job(
-                                batches: batches,
-                                q_offsets: qo.baseAddress, k_offsets: ko.baseAddress, v_offsets: vo.baseAddress,
-                                mask_offsets: maskOffsets == nil ? nil : mo.baseAddress, out_offsets: oo.baseAddress,
-                                q: UnsafePointer(q.storage.pointer + q.offset), k: UnsafePointer(k.storage.pointer + k.offset),
-                                v: plan.v.map { UnsafePointer($0.storage.pointer + $0.offset) },
-                                mask: mask.map { UnsafePointer($0.storage.pointer + $0.offset) },
-                                out: output.map { $0.storage.pointer + $0.offset },
-                                weights: weights.map { $0.storage.pointer },
-                                nq: nq, nk: nk, dk: plan.dk, dv: plan.dv,
-                                ldq: q.strides[q.rank - 2], ldk: k.strides[k.rank - 2],
-                                ldv: plan.v.map { $0.strides[$0.rank - 2] } ?? 0,
-                                ldout: output.map { $0.strides[$0.rank - 2] } ?? 0,
-                                mask_row_stride: mask.map { $0.shape[$0.rank - 2] == 1 ? 0 : $0.strides[$0.rank - 2] } ?? 0,
-                                mask_col_stride: mask.map { $0.shape[$0.rank - 1] == 1 ? 0 : $0.strides[$0.rank - 1] } ?? 0,
-                                scale: scale ?? 1 / Float(plan.dk).squareRoot(),
-                                causal: causal ? 1 : 0,
-                                block_rows: blockRows,
-                                threads: Int32(max(1, BLAS.threads)))
-                            return tx_attention(&job)
+        // The kernel's scratch per thread: a block of scores (none when the weights are
+        // the output), and a row sum and maximum per row.
+        let threads = max(1, min(BLAS.threads, 8, batches * ((nq + blockRows - 1) / blockRows)))
+        let width = weights != nil ? 0 : tiled ? tx_attention_key_block() : max(nk, 1)
+        let scratch = threads * blockRows * (width + 2) * MemoryLayout<Float>.size
+        let status: Int32 = try Memory.withScratch(bytes: scratch, "attention's score blocks (\(threads) x [\(blockRows), \(width)])") {
+            qOffsets.withUnsafeBufferPointer { qo in
+                kOffsets.withUnsafeBufferPointer { ko in
+                    vOffsets.withUnsafeBufferPointer { vo in
+                        outOffsets.withUnsafeBufferPointer { oo in
+                            (maskOffsets ?? []).withUnsafeBufferPointer { mo in
+                                var job = tx_attention_job(
+                                    batches: batches,
+                                    q_offsets: qo.baseAddress, k_offsets: ko.baseAddress, v_offsets: vo.baseAddress,
+                                    mask_offsets: maskOffsets == nil ? nil : mo.baseAddress, out_offsets: oo.baseAddress,
+                                    q: UnsafePointer(q.storage.pointer + q.offset), k: UnsafePointer(k.storage.pointer + k.offset),
+                                    v: plan.v.map { UnsafePointer($0.storage.pointer + $0.offset) },
+                                    mask: mask.map { UnsafePointer($0.storage.pointer + $0.offset) },
+                                    out: output.map { $0.storage.pointer + $0.offset },
+                                    weights: weights.map { $0.storage.pointer },
+                                    nq: nq, nk: nk, dk: plan.dk, dv: plan.dv,
+                                    ldq: q.strides[q.rank - 2], ldk: k.strides[k.rank - 2],
+                                    ldv: plan.v.map { $0.strides[$0.rank - 2] } ?? 0,
+                                    ldout: output.map { $0.strides[$0.rank - 2] } ?? 0,
+                                    mask_row_stride: mask.map { $0.shape[$0.rank - 2] == 1 ? 0 : $0.strides[$0.rank - 2] } ?? 0,
+                                    mask_col_stride: mask.map { $0.shape[$0.rank - 1] == 1 ? 0 : $0.strides[$0.rank - 1] } ?? 0,
+                                    scale: scale ?? 1 / Float(plan.dk).squareRoot(),
+                                    causal: causal ? 1 : 0,
+                                    block_rows: blockRows,
+                                    threads: Int32(threads))
+                                return tx_attention(&job)
+                            }
                         }
                     }
                 }

@@ -143,6 +143,16 @@ func expectedCore() -> String? {
     #expect(run.out.contains("core Sandybridge (set by the user: OPENBLAS_CORETYPE=Sandybridge; unset, tx would choose \(core))"))
 }
 
+@Test func memoryReportsLivePeakAndLimit() throws {
+    var run = try tx(["--max-memory", "1M", "-e", "b = memory(reset_peak=true); x = zeros(1000); m = memory(); [m.live - b.live, m.peak == m.live, m.limit, keys(m)]"])
+    #expect(run.out == "[4000, true, 1048576, [\"live\", \"peak\", \"limit\"]]\n")
+    // Attention's score blocks count in the peak while it runs, and against the limit.
+    run = try tx(["-e", "Q = randn(3000, 64); b = memory(reset_peak=true); o = attention(Q, Q, Q); m = memory(); [m.peak - b.live > 3000 * 64 * 4, m.live - b.live]"])
+    #expect(run.out == "[true, 768000]\n")
+    run = try tx(["--max-memory", "3M", "-e", "Q = randn(3000, 64); o = attention(Q, Q, Q)"])
+    #expect(run.err.hasPrefix("error: memory limit: attention's score blocks"))
+}
+
 @Test func memoryLimitTurnsHugeAllocationsIntoErrors() throws {
     let run = try tx(["--max-memory", "1M", "-e", "x = zeros(1000, 1000)"])
     #expect(run.status == 1)
