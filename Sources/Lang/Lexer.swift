@@ -67,8 +67,16 @@ public struct Lexer {
             case UInt8(ascii: "\""):
                 try lexString()
                 lineHasCode = true
-            case _ where Lexer.isIdentifierStart(c):
-                while position < bytes.count, Lexer.isIdentifierPart(bytes[position]) { position += 1 }
+            case _ where Lexer.isIdentifierStart(c) || (c >= 0x80 && unicodeLetter(at: position, start: true) > 0):
+                while position < bytes.count {
+                    if Lexer.isIdentifierPart(bytes[position]) {
+                        position += 1
+                    } else if bytes[position] >= 0x80, case let length = unicodeLetter(at: position, start: false), length > 0 {
+                        position += length
+                    } else {
+                        break
+                    }
+                }
                 let text = String(decoding: bytes[start..<position], as: UTF8.self)
                 tokens.append(Token(Token.keywords.contains(text) ? .keyword : .identifier, text, start: start, end: position))
                 lineHasCode = true
@@ -89,6 +97,29 @@ public struct Lexer {
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+    /// The length in bytes of the non-ASCII character at `offset` when it may start
+    /// (`start`) or continue an identifier, else 0. Letters of any script start one
+    /// (`α`, `θ`, `λ`); digits, subscripts and combining marks may follow (`x₁`, `ŷ`).
+    private func unicodeLetter(at offset: Int, start: Bool) -> Int {
+        let lead = byte(offset)
+        let length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 ? (lead <= 0xEF ? 3 : 0) : lead >= 0xC2 ? 2 : 0
+        guard length > 0, offset + length <= bytes.count else { return 0 }
+        var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for i in 1..<length {
+            let next = bytes[offset + i]
+            guard next & 0xC0 == 0x80 else { return 0 }
+            value = value << 6 | UInt32(next & 0x3F)
+        }
+        guard let scalar = Unicode.Scalar(value) else { return 0 }
+        let properties = scalar.properties
+        if properties.isAlphabetic { return length }
+        if start { return 0 }
+        switch properties.generalCategory {
+        case .decimalNumber, .otherNumber, .nonspacingMark, .spacingMark: return length
+        default: return 0
+        }
+    }
 
     private mutating func lexNumber() throws {
         let start = position

@@ -221,12 +221,23 @@ public struct Parser {
         }
     }
 
-    /// The condition of if/while or the iterable of for: `{` ends it.
+    /// The condition of if/while or the iterable of for: `{` ends it, except first,
+    /// where it can only open a record: `for k in {a: 1, b: 2} { ... }`.
     private mutating func condition() throws -> Expr {
         let saved = recordsAllowed
-        recordsAllowed = false
+        recordsAllowed = looksLikeRecord()
         defer { recordsAllowed = saved }
         return try expression()
+    }
+
+    /// Whether a `{` comes next and opens a record: `{}` or `{name: ...`.
+    private mutating func looksLikeRecord() -> Bool {
+        guard peek().isSymbol("{") else { return false }
+        var i = position + 1
+        while i < tokens.count, tokens[i].kind == .newline { i += 1 }
+        guard i + 1 < tokens.count else { return false }
+        if tokens[i].isSymbol("}") { return true }
+        return (tokens[i].kind == .identifier || tokens[i].kind == .string) && tokens[i + 1].isSymbol(":")
     }
 
     private mutating func block(after what: String) throws -> Block {

@@ -68,7 +68,10 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
         out += "\n\(pad) --> \(span.source.name):\(line):\(column)"
         out += "\n\(pad) |"
         out += "\n\(line) | \(String(displayed))"
-        out += "\n\(pad) | " + String(repeating: " ", count: caretColumn) + String(repeating: "^", count: carets)
+        // Wide characters (CJK, emoji) take two columns on a terminal, so the carets do too.
+        let before = displayed.prefix(max(0, caretColumn)).reduce(0) { $0 + displayWidth($1) }
+        let under = displayed.dropFirst(max(0, caretColumn)).prefix(carets).reduce(0) { $0 + displayWidth($1) }
+        out += "\n\(pad) | " + String(repeating: " ", count: before) + String(repeating: "^", count: max(carets, under))
         for call in trace {
             out += "\n\(pad)... called from \(call.source.name):\(call.line):\(call.column)"
         }
@@ -80,5 +83,20 @@ extension String {
     /// Tabs as single spaces, so that carets line up with the text above them.
     fileprivate func replacingTabs() -> String {
         String(map { $0 == "\t" ? " " : $0 })
+    }
+}
+
+/// The columns a character takes on a terminal: 2 for East Asian wide and full-width
+/// characters and emoji, 1 otherwise.
+func displayWidth(_ character: Character) -> Int {
+    guard let scalar = character.unicodeScalars.first, scalar.value >= 0x1100 else { return 1 }
+    if scalar.properties.isEmojiPresentation { return 2 }
+    switch scalar.value {
+    case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+         0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+         0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
+        return 2
+    default:
+        return 1
     }
 }

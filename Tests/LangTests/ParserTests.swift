@@ -176,6 +176,37 @@ func syntaxErrors(_ text: String, _ message: String, _ line: Int, _ column: Int)
         """)
 }
 
+@Test func caretsUnderWideCharactersTakeTwoColumns() {
+    let error = parseError("s = \"日本\" @@ 1")
+    #expect(error?.rendered() == """
+        error: syntax error: expected an expression, found '@'
+          --> t.tx:1:11
+          |
+        1 | s = "日本" @@ 1
+          |             ^
+        """)
+}
+
+@Test func identifiersMayUseLettersOfAnyScript() throws {
+    let program = try Parser.parse(Source(name: "t.tx", text: "α₁ = θ̂ + λ"))
+    guard case .assign(let target, let value) = program.statements[0].kind,
+          case .binary(_, let l, let r) = value.kind else {
+        Issue.record("not an assignment of a sum")
+        return
+    }
+    #expect(target.span.text == "α₁")
+    #expect(l.span.text == "θ̂")
+    #expect(r.span.text == "λ")
+    #expect(parseError("x = 1 € 2")?.message == "syntax error: unexpected character '€'")
+    #expect(parseError("₁x = 2")?.message == "syntax error: unexpected character '₁'")
+}
+
+@Test func aForLoopMayIterateOverARecordLiteral() throws {
+    let program = try Parser.parse(Source(name: "t.tx", text: "for k in {a: 1, \"b c\": 2} { k }\nfor k in {} { k }"))
+    #expect(program.statements.count == 2)
+    #expect(parseError("for k in { k }")?.message == "syntax error: expected an expression, found '{'")
+}
+
 @Test func spansCoverTheirText() throws {
     let program = try Parser.parse(Source(name: "t.tx", text: "a = 1\nresult = foo(x, y=2) @ W'"))
     guard case .assign(let target, let value) = program.statements[1].kind else {
