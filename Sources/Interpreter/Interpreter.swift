@@ -119,8 +119,9 @@ public final class Interpreter {
         }
     }
 
+    /// Runs a compiled statement. An interrupt that arrived since the last prompt stops
+    /// it (the REPL's readers drop the ones pressed while typing).
     private func execute(_ code: Code) throws -> Value {
-        Interrupt.clear()
         callDepth = 0
         do {
             return try code(rootFrame)

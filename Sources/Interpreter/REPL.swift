@@ -30,6 +30,8 @@ public final class REPL {
         while true {
             switch readLine(pending.isEmpty ? "tx> " : "...> ") {
             case .endOfInput:
+                // An unfinished statement at the end is an error worth seeing.
+                if !pending.trimmingSpaces.isEmpty { evaluate(pending, name: "<repl>") }
                 return
             case .cancelled:
                 pending = ""
@@ -39,6 +41,7 @@ public final class REPL {
                     let command = pending
                     pending = ""
                     if !perform(command.trimmingSpaces) { return }
+                    Interrupt.clear()
                     continue
                 }
                 // Parsing builds (and frees) a tree as deep as the input: large stack.
@@ -47,17 +50,24 @@ public final class REPL {
                 pending = ""
                 if text.trimmingSpaces.isEmpty { continue }
                 evaluate(text, name: "<repl>")
+                // An interrupt that came during this input (say, in a long product that
+                // does not poll for it) belongs to it, not to the next one.
+                Interrupt.clear()
             }
         }
     }
 
-    private func evaluate(_ text: String, name: String) {
+    /// Runs `text`, printing its values or its error; false after an error.
+    @discardableResult
+    private func evaluate(_ text: String, name: String) -> Bool {
         do {
             try interpreter.run(text, name: name, echo: true)
+            return true
         } catch {
             // The terminal has echoed ^C on the current line.
             if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
             Runner.reportError(error, to: errors)
+            return false
         }
     }
 
@@ -70,6 +80,10 @@ public final class REPL {
         let path = argument.count >= 2 && argument.hasPrefix("\"") && argument.hasSuffix("\"")
             ? String(argument.dropFirst().dropLast()) : argument
         let out = interpreter.output
+        if [":quit", ":q", ":exit", ":vars", ":reset"].contains(name) && !argument.isEmpty {
+            errors("error: \(name) takes no argument\n")
+            return true
+        }
         switch name {
         case ":quit", ":q", ":exit":
             return false
@@ -99,7 +113,7 @@ public final class REPL {
             }
             var start = timespec(), end = timespec()
             clock_gettime(CLOCK_MONOTONIC, &start)
-            evaluate(argument, name: "<repl>")
+            guard evaluate(argument, name: "<repl>") else { return true }
             clock_gettime(CLOCK_MONOTONIC, &end)
             let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
             out("time: \(formatDuration(seconds))\n")

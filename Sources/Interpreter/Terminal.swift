@@ -13,14 +13,21 @@ public enum Terminal {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
+        // A parent may have started tx with SIGINT blocked (threads of test runners and
+        // language servers often block it): unblock it, for this thread and the ones
+        // started later, which inherit the mask.
+        var interrupt = sigset_t()
+        sigemptyset(&interrupt)
+        sigaddset(&interrupt, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
     }
 
-    /// Lines from a pipe or file: no prompts.
+    /// Lines from a pipe or file: no prompts. Read with read(2) rather than stdio, so
+    /// that an interrupt while waiting for a line (read fails with EINTR) cancels the
+    /// statement being typed and reading goes on.
     public static func plainReader() -> (String) -> REPL.LineInput {
-        { _ in
-            guard let line = Swift.readLine(strippingNewline: true) else { return .endOfInput }
-            return .line(line)
-        }
+        let reader = PlainLineReader(descriptor: 0)
+        return { _ in reader.next() }
     }
 
     /// Lines from GNU readline, with history kept in `historyPath`.
@@ -83,5 +90,49 @@ public enum Terminal {
             rl_callback_read_char()
         }
         return completed ?? .endOfInput
+    }
+}
+
+/// Lines from a file descriptor, split at "\n" (a final line without one counts too).
+final class PlainLineReader {
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    func next() -> REPL.LineInput {
+        var searched = start
+        while true {
+            if let newline = buffer[searched...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[start..<newline], as: UTF8.self)
+                start = newline + 1
+                if start > 1 << 16 {
+                    buffer.removeFirst(start)
+                    start = 0
+                }
+                return .line(line)
+            }
+            searched = buffer.count
+            if atEnd {
+                guard start < buffer.count else { return .endOfInput }
+                let line = String(decoding: buffer[start...], as: UTF8.self)
+                start = buffer.count
+                return .line(line)
+            }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                buffer.append(contentsOf: chunk[0..<count])
+            } else if count < 0 && errno == EINTR {
+                if Interrupt.isRequested {
+                    Interrupt.clear()
+                    return .cancelled
+                }
+            } else {
+                atEnd = true
+            }
+        }
     }
 }

@@ -17,7 +17,8 @@ struct TX: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the script, as the list `args`.")
     var scriptArguments: [String] = []
 
-    @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate EXPR and print its value.", valueName: "EXPR"))
+    @Option(name: .customShort("e"), parsing: .unconditional,
+            help: ArgumentHelp("Evaluate EXPR and print its value (it may start with -, as in -e '-1').", valueName: "EXPR"))
     var expression: String?
 
     @Flag(help: "Run FILE one statement at a time: narration, statement, result; Enter for the next.")
@@ -60,8 +61,9 @@ struct TX: ParsableCommand {
     private func runREPL(_ interpreter: Interpreter) {
         let interactive = isatty(0) != 0
         let reader: (String) -> REPL.LineInput
+        // Ctrl-C (SIGINT) stops a computation, not the session, piped or not.
+        Terminal.installInterruptHandler()
         if interactive {
-            Terminal.installInterruptHandler()
             var history: String? = environment("TX_HISTORY")
             if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
             if let history { Terminal.prepareHistory(at: history) }

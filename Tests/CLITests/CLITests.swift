@@ -50,6 +50,11 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
     return path
 }
 
+@Test func anExpressionMayStartWithAMinus() throws {
+    let run = try tx(["-e", "-1 + 0.5"])
+    #expect(run.out == "-0.5\n")
+}
+
 @Test func evaluatesAnExpression() throws {
     let run = try tx(["-e", "1 + 1"])
     #expect(run.status == 0)
@@ -193,13 +198,72 @@ func expectedCore() -> String? {
     #expect(run.err.contains("error: unknown command :nonsense"))
 }
 
+@Test func pipedREPLReportsAnUnfinishedStatementAtTheEnd() throws {
+    let run = try tx([], input: "x = 1\nfn f(a) {\n  a + 1\n")
+    #expect(run.err == """
+        error: syntax error: expected '}' to close '{' from line 1, found end of input
+          --> <repl>:2:8
+          |
+        2 |   a + 1
+          |        ^
+
+        """)
+}
+
+@Test func interruptStopsAComputationInAPipedREPLAndTheSessionGoesOn() throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: txPath)
+    let input = Pipe(), output = Pipe(), errors = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    // Should the interrupt not stop the loop, the test fails instead of hanging.
+    let pid = process.processIdentifier
+    let watchdog = Thread {
+        sleep(60)
+        kill(pid, SIGKILL)
+    }
+    watchdog.start()
+    // The first error on stderr shows that the REPL is reading; the loop comes next.
+    input.fileHandleForWriting.write("x = 41\nnope\nwhile true { x = x }\n".data(using: .utf8) ?? Data())
+    var seen = Data()
+    while !String(decoding: seen, as: UTF8.self).contains("unknown name 'nope'") {
+        let chunk = errors.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        seen.append(chunk)
+    }
+    // Interrupt until the loop reports it (a signal that comes before the loop starts
+    // belongs to the line before and is dropped).
+    while !String(decoding: seen, as: UTF8.self).contains("error: interrupted") && process.isRunning {
+        process.interrupt()
+        var ready = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        if poll(&ready, 1, 100) > 0 { seen.append(errors.fileHandleForReading.availableData) }
+    }
+    input.fileHandleForWriting.write("x + 1\n".data(using: .utf8) ?? Data())
+    try input.fileHandleForWriting.close()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    seen.append(errors.fileHandleForReading.readDataToEndOfFile())
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    #expect(String(decoding: out, as: UTF8.self) == "42\n")
+    #expect(String(decoding: seen, as: UTF8.self).contains("error: interrupted"))
+}
+
 @Test func replCommandsWithoutTheirArgumentSayWhatTheyNeed() throws {
     let path = try temporaryScript("w = 7\n")
-    let run = try tx([], input: ":time\n:load\n:step\n:load \"\(path)\"\nw\n")
+    let run = try tx([], input: ":time\n:load\n:step\n:load \"\(path)\"\nw\n:vars w\n:quit now\n:time w +\n")
     #expect(run.err == """
         error: :time needs an expression, e.g. :time a @ b
         error: :load needs a file, e.g. :load examples/03_self_attention.tx
         error: :step needs a file, e.g. :step examples/03_self_attention.tx
+        error: :vars takes no argument
+        error: :quit takes no argument
+        error: syntax error: expected an expression, found end of input
+          --> <repl>:1:4
+          |
+        1 | w +
+          |    ^
 
         """)
     #expect(run.out == "7\n")
