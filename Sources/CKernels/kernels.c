@@ -112,17 +112,37 @@ static void mask_row(float *row, long n, long visible, const float *mask, long m
     if (mask && visible > 0) add_row(row, mask, visible, mask_stride);
 }
 
+static void fill_row(float *x, long n, float value) {
+    for (long i = 0; i < n; i++) x[i] = value;
+}
+
+/* Whether any of n floats is NaN. */
+static int has_nan(const float *x, long n) {
+    for (long i = 0; i < n; i++)
+        if (x[i] != x[i]) return 1;
+    return 0;
+}
+
 /* The shared step of softmax and attention: the first `visible` entries become
- * exp(x - row max), and their sum is returned; a row with no finite entry becomes 0
- * and returns 0. */
+ * exp(x - row max), and their sum is returned. A row with NaN or +inf (inf - inf)
+ * has a NaN sum: it becomes all NaN and returns NaN (as in PyTorch). A row whose
+ * entries are all -inf becomes 0 and returns 0. The NaN check is one comparison per
+ * row (row_max skips NaN, so a NaN shows up in the sum), plus a scan of the rare rows
+ * whose maximum is -inf. */
 static float exp_row(float *row, long visible) {
     if (visible <= 0) return 0;
     float m = row_max(row, visible);
     if (m == -INFINITY) {
+        if (has_nan(row, visible)) {
+            fill_row(row, visible, NAN);
+            return NAN;
+        }
         memset(row, 0, (size_t)visible * sizeof(float));
         return 0;
     }
-    return exp_shift_sum(row, visible, m);
+    float sum = exp_shift_sum(row, visible, m);
+    if (sum != sum) fill_row(row, visible, NAN);
+    return sum;
 }
 
 void tx_softmax_rows(float *x, long rows, long n, long stride) {
@@ -178,6 +198,10 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
     if (j->weights) {
         for (long r = 0; r < rows; r++) {
             float *row = s + r * ld;
+            if (sums[r] != sums[r]) {
+                fill_row(row, j->nk, NAN);   /* a NaN row is NaN at the blocked keys too */
+                continue;
+            }
             if (keys < j->nk) memset(row + keys, 0, (size_t)(j->nk - keys) * sizeof(float));
             if (sums[r] > 0) scale_row(row, keys, 1.0f / sums[r]);
         }
@@ -189,7 +213,8 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
                  (int)(j->ldv > 0 ? j->ldv : 1), 0, out, (int)(j->ldout > 0 ? j->ldout : 1));
     for (long r = 0; r < rows; r++) {
         float *row = out + r * j->ldout;
-        if (sums[r] > 0 && keys > 0) scale_row(row, j->dv, 1.0f / sums[r]);
+        if (sums[r] != sums[r]) fill_row(row, j->dv, NAN);
+        else if (sums[r] > 0 && keys > 0) scale_row(row, j->dv, 1.0f / sums[r]);
         else memset(row, 0, (size_t)j->dv * sizeof(float));
     }
 }
@@ -239,6 +264,8 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
             if (visible == 0) continue;
             float m = row_max(row, visible);
             if (m == -INFINITY) {
+                /* NaN among -inf: the row's sum becomes NaN for good (NaN + x, NaN * x). */
+                if (has_nan(row, visible)) sums[r] = NAN;
                 memset(row, 0, (size_t)visible * sizeof(float));
                 continue;
             }
@@ -259,7 +286,8 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
     }
     for (long r = 0; r < rows; r++) {
         float *row = out + r * j->ldout;
-        if (sums[r] > 0) scale_row(row, j->dv, 1.0f / sums[r]);
+        if (sums[r] != sums[r]) fill_row(row, j->dv, NAN);
+        else if (sums[r] > 0) scale_row(row, j->dv, 1.0f / sums[r]);
         else memset(row, 0, (size_t)j->dv * sizeof(float));
     }
 }

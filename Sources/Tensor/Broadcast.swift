@@ -17,6 +17,7 @@ extension Tensor {
         guard target.count >= rank else {
             throw TensorError.shape("shape mismatch: cannot broadcast \(describe(shape: shape)) to \(describe(shape: target))")
         }
+        try Tensor.checkShape(target)
         let extra = target.count - rank
         var newStrides = [Int](repeating: 0, count: target.count)
         for axis in 0..<target.count where axis >= extra {

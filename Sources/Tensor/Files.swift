@@ -93,14 +93,8 @@ func littleEndianBytes(_ tensor: Tensor) throws -> [UInt8] {
     return [UInt8](UnsafeRawBufferPointer(start: c.storage.pointer + c.offset, count: c.count * 4))
 }
 
-/// The element count of a shape from a file, checked against overflow and `limit`.
-func checkedCount(_ shape: [Int], limit: Int) -> Int? {
-    var total = 1
-    for size in shape {
-        guard size >= 0 else { return nil }
-        let (product, overflow) = total.multipliedReportingOverflow(by: size)
-        guard !overflow, product <= limit else { return nil }
-        total = product
-    }
-    return total
+/// The element count of a shape from a file, by the rule every tensor shape follows
+/// (`Tensor.elementCount`); nil when the shape breaks it.
+func checkedCount(_ shape: [Int]) -> Int? {
+    try? Tensor.elementCount(shape)
 }

@@ -9,7 +9,8 @@ public enum TensorIndex: Sendable {
 }
 
 /// Python's slice semantics on a sequence of `size`: the first position picked and how
-/// many are picked (negative bounds count from the end, bounds are clamped).
+/// many are picked (negative bounds count from the end, bounds of any size are clamped).
+/// Defined, without overflow, for every Int bound and step.
 public func sliceExtent(start: Int?, stop: Int?, step: Int, size: Int) throws -> (first: Int, count: Int) {
     guard step != 0 else { throw TensorError.value("value error: slice step cannot be 0") }
     func clamp(_ v: Int?, _ fallback: Int) -> Int {
@@ -19,8 +20,18 @@ public func sliceExtent(start: Int?, stop: Int?, step: Int, size: Int) throws ->
     }
     let lo = clamp(start, step > 0 ? 0 : size - 1)
     let hi = clamp(stop, step > 0 ? size : -1)
-    let n = step > 0 ? max(0, (hi - lo + step - 1) / step) : max(0, (lo - hi - step - 1) / -step)
+    // lo and hi lie in [-1, size]; (distance - 1) / step rounds toward zero either way.
+    let n = step > 0 ? (hi > lo ? (hi - lo - 1) / step + 1 : 0) : (lo > hi ? 1 - (lo - hi - 1) / step : 0)
     return (lo, n)
+}
+
+/// A slice bound or step from a number: any integral value (NumPy clamps slice bounds,
+/// so 2^53 or 1e300 is as good as the size), saturated to ±2^62; nil when the number is
+/// not an integer (fractional, infinite or NaN).
+public func sliceInteger(_ x: Double) -> Int? {
+    guard x.isFinite, x == x.rounded() else { return nil }
+    let limit = Double(1 << 62)
+    return x >= limit ? 1 << 62 : x <= -limit ? -(1 << 62) : Int(x)
 }
 
 extension Tensor {
@@ -53,7 +64,9 @@ extension Tensor {
                 let (lo, n) = try sliceExtent(start: start, stop: stop, step: s, size: shape[axis])
                 if n > 0 { newOffset += lo * strides[axis] }
                 newShape.append(n)
-                newStrides.append(strides[axis] * s)
+                // With two or more picks |s| < size, so the product is bounded; with fewer
+                // the stride is never used (and s may be huge).
+                newStrides.append(n > 1 ? strides[axis] * s : strides[axis])
                 axis += 1
             case .gather(let ids):
                 guard gather == nil else {
@@ -76,6 +89,9 @@ extension Tensor {
             guard v.isFinite, v == v.rounded() else {
                 throw TensorError.index("index error: index \(v.isFinite ? String(describing: v) : "\(v)") is not an integer")
             }
+            guard Swift.abs(v) < 0x1p62 else {
+                throw TensorError.index("index error: index \(TensorFormatter.formatNumber(v)) is out of range for axis \(axis) of size \(size)")
+            }
             let i = Int(v)
             let resolved = i < 0 ? i + size : i
             guard resolved >= 0, resolved < size else {
@@ -94,6 +110,7 @@ extension Tensor {
         let picked = try Tensor.positions(ids, size: size, axis: axis)
         let outer = Array(view.shape[..<axis]), inner = Array(view.shape[(axis + 1)...])
         let result = try Tensor(uninitializedShape: outer + ids.shape + inner)
+        if result.count == 0 { return result }
         let innerCount = inner.reduce(1, *)
         let outerCount = outer.reduce(1, *)
         let outerView = try Tensor(storage: view.storage, shape: outer + [size] + inner, strides: view.strides, offset: view.offset)
@@ -123,6 +140,9 @@ extension Tensor {
     public func assign(_ items: [TensorIndex], _ value: Tensor) throws {
         let (view, gather) = try basicView(items)
         if let (axis, ids) = gather {
+            // The slices are written one after another: read the value before any of
+            // them when it shares storage with the target (x[[4, 3, 2, 1, 0]] = x).
+            let value = value.storage === storage ? try value.copy() : value
             let size = view.shape[axis]
             let picked = try Tensor.positions(ids, size: size, axis: axis)
             let regionShape = Array(view.shape[..<axis]) + ids.shape + Array(view.shape[(axis + 1)...])

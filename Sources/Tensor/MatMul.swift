@@ -5,18 +5,23 @@ extension Tensor {
         let leading: Int
     }
 
-    /// The layout of the last two axes, if BLAS can read them without a copy.
+    /// The layout of the last two axes, if BLAS can read them without a copy (and its
+    /// leading dimension fits BLAS's 32-bit integers).
     private func matrixLayout() -> MatrixLayout? {
         let rows = shape[rank - 2], cols = shape[rank - 1]
         let rowStride = strides[rank - 2], colStride = strides[rank - 1]
+        var layout: MatrixLayout? = nil
         if (colStride == 1 || cols == 1) && (rowStride >= max(cols, 1) || rows == 1) {
-            return MatrixLayout(transposed: false, leading: rows == 1 ? max(cols, 1) : rowStride)
+            layout = MatrixLayout(transposed: false, leading: rows == 1 ? max(cols, 1) : rowStride)
+        } else if (rowStride == 1 || rows == 1) && (colStride >= max(rows, 1) || cols == 1) {
+            layout = MatrixLayout(transposed: true, leading: cols == 1 ? max(rows, 1) : colStride)
         }
-        if (rowStride == 1 || rows == 1) && (colStride >= max(rows, 1) || cols == 1) {
-            return MatrixLayout(transposed: true, leading: cols == 1 ? max(rows, 1) : colStride)
-        }
-        return nil
+        guard let layout, layout.leading <= Tensor.blasLimit else { return nil }
+        return layout
     }
+
+    /// The largest size or leading dimension sgemm takes (its integers are 32-bit).
+    static let blasLimit = Int(Int32.max)
 
     /// The matrix product `a @ b` (NumPy's matmul): 1-D operands are promoted to a row
     /// (left) or a column (right) and the added axis is removed again; leading axes are
@@ -43,13 +48,16 @@ extension Tensor {
         if b.rank == 1 { resultShape.removeLast() }
         let finish = { try result.reshaped(resultShape) }
         let out = result.storage.pointer
-        if m == 0 || n == 0 { return try finish() }
+        if result.count == 0 { return try finish() }
         if k == 0 {
             out.update(repeating: 0, count: result.count)
             return try finish()
         }
+        guard m <= blasLimit, n <= blasLimit, k <= blasLimit else {
+            throw TensorError.value("value error: @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) is too large for BLAS (matrix sizes above 2^31 - 1)")
+        }
         // One sgemm for [..., m, k] @ [k, n] when a's rows are evenly spaced.
-        if batchB.isEmpty, !batch.isEmpty, left.isContiguous, let rl = right.matrixLayout() {
+        if batchB.isEmpty, !batch.isEmpty, left.isContiguous, left.count / k <= blasLimit, let rl = right.matrixLayout() {
             let rows = left.count / k
             BLAS.gemm(transposeA: false, transposeB: rl.transposed, m: rows, n: n, k: k, alpha: 1,
                       a: left.storage.pointer + left.offset, lda: k,
@@ -59,7 +67,7 @@ extension Tensor {
         let l = left.matrixLayout() == nil ? try left.contiguous() : left
         let r = right.matrixLayout() == nil ? try right.contiguous() : right
         guard let ll = l.matrixLayout(), let rl = r.matrixLayout() else {
-            throw TensorError.shape("shape mismatch in @: unexpected matrix layout")
+            throw TensorError.value("value error: @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) is too large for BLAS (matrix sizes above 2^31 - 1)")
         }
         let batchCount = batch.reduce(1, *)
         let stridesA = batchStrides(l, batch), stridesB = batchStrides(r, batch)

@@ -90,7 +90,8 @@ extension Tensor {
             let mean = sum(p, n) / Double(n)
             var squares = 0.0
             for i in 0..<n { let d = Double(p[i]) - mean; squares += d * d }
-            let v = squares / Double(n - ddof)
+            // NumPy divides by max(n - ddof, 0): inf past the sample size, nan when 0 / 0.
+            let v = squares / Swift.max(Double(n) - Double(ddof), 0)
             if case .standardDeviation = reduction { return Float(v.squareRoot()) }
             return Float(v)
         case .logsumexp:
@@ -126,11 +127,17 @@ extension Tensor {
     }
 
     /// Softmax along `axis`: stable (the row maximum is subtracted); a row that is all
-    /// -inf gives zeros; -inf entries give exactly 0.
+    /// -inf gives zeros; -inf entries give exactly 0; a row holding nan or +inf gives
+    /// nan everywhere (as PyTorch).
     public func softmax(axis: Int = -1) throws -> Tensor {
         let a = try Tensor.normalize(axis: axis, rank: max(rank, 1))
-        if rank == 0 { return try Tensor(scalar: scalarValue?.isNaN == true ? .nan : 1) }
         let last = rank - 1
+        if rank == 0 {
+            // One row of one element: 1, nan for nan and inf, 0 for -inf.
+            let result = try copy()
+            tx_softmax_rows(result.storage.pointer, 1, 1, 1)
+            return result
+        }
         if a == last {
             let result = try copy()
             let n = shape[last]

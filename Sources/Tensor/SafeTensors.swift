@@ -52,8 +52,8 @@ public enum SafeTensors {
             guard Int(end) <= dataSize else {
                 throw bad("truncated: its data ends at byte \(Int(end)) of a \(dataSize)-byte data section")
             }
-            guard let count = checkedCount(shape, limit: Int(Int32.max) * 64),
-                  count * type.size == Int(end) - Int(begin) else {
+            guard let count = checkedCount(shape) else { throw bad("shape \(describe(shape: shape)) is too large") }
+            guard count * type.size == Int(end) - Int(begin) else {
                 throw bad("shape \(describe(shape: shape)) of \(dtype) does not match its \(Int(end) - Int(begin)) bytes")
             }
             ranges.append((Int(begin), Int(end), name))

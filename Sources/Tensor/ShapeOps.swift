@@ -4,18 +4,29 @@ extension Tensor {
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         var target = newShape
         let unknown = target.indices.filter { target[$0] == -1 }
-        func mismatch() -> TensorError {
-            let shown = describe(shape: newShape)
-            return TensorError.shape("shape mismatch in reshape: cannot reshape \(describe(shape: shape)) (\(count) elements) to \(shown)\(unknown.isEmpty && newShape.allSatisfy { $0 >= 0 } ? " (\(newShape.reduce(1, *)) elements)" : "")")
-        }
         guard unknown.count <= 1, target.allSatisfy({ $0 >= -1 }) else {
             throw TensorError.value("value error: reshape takes sizes >= 0 and at most one -1, got \(describe(shape: newShape))")
         }
-        if let u = unknown.first {
-            let known = target.enumerated().filter { $0.offset != u }.reduce(1) { $0 * $1.element }
-            guard known > 0, count % known == 0 else { throw mismatch() }
-            target[u] = count / known
+        // The known sizes pass the shape rule first, so that their products cannot overflow.
+        var known = target
+        if let u = unknown.first { known[u] = 1 }
+        do {
+            try Tensor.checkShape(known)
+        } catch {
+            let excluded = (unknown.isEmpty ? [] : ["-1"]) + (target.contains(0) ? ["0"] : [])
+            let which = excluded.isEmpty ? "its sizes" : "its sizes other than " + excluded.joined(separator: " and ")
+            throw TensorError.value("value error: reshape: a tensor of shape \(describe(shape: newShape)) is too large (\(which) multiply to more than 2^53)")
         }
+        let knownCount = known.reduce(1, *)
+        func mismatch() -> TensorError {
+            let shown = describe(shape: newShape)
+            return TensorError.shape("shape mismatch in reshape: cannot reshape \(describe(shape: shape)) (\(count) elements) to \(shown)\(unknown.isEmpty ? " (\(knownCount) elements)" : "")")
+        }
+        if let u = unknown.first {
+            guard knownCount > 0, count % knownCount == 0 else { throw mismatch() }
+            target[u] = count / knownCount
+        }
+        // With the -1 filled in, the sizes other than 0 multiply to at most max(count, knownCount).
         guard try Tensor.elementCount(target) == count else { throw mismatch() }
         let source = try contiguous()
         return Tensor(storage: source.storage, shape: target, strides: Tensor.contiguousStrides(target), offset: source.offset)
@@ -80,8 +91,17 @@ extension Tensor {
             }
         }
         var shape = first.shape
-        shape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
+        var joined = 0
+        for t in tensors {
+            let (sum, overflow) = joined.addingReportingOverflow(t.shape[a])
+            guard !overflow, sum <= Tensor.maxShapeExtent else {
+                throw TensorError.value("value error: concat: the result is too large (its size along axis \(axis) exceeds 2^53)")
+            }
+            joined = sum
+        }
+        shape[a] = joined
         let result = try Tensor(uninitializedShape: shape)
+        if result.count == 0 { return result }
         let outer = shape[..<a].reduce(1, *)
         let innerOut = shape[a...].reduce(1, *)
         var column = 0
@@ -107,11 +127,18 @@ extension Tensor {
         return try concat(try tensors.map { try $0.unsqueezed(axis: a) }, axis: a)
     }
 
-    /// `parts` equal views along `axis`.
+    /// The most parts `split` makes (2^20): each is a tensor object of its own.
+    public static let maxSplitParts = 1 << 20
+
+    /// `parts` equal views along `axis`: parts must divide the axis size (so a positive
+    /// size bounds them) and be at most `maxSplitParts`.
     public func split(_ parts: Int, axis: Int) throws -> [Tensor] {
         let a = try Tensor.normalize(axis: axis, rank: rank)
         guard parts > 0, shape[a] % parts == 0 else {
             throw TensorError.value("value error: split: axis \(axis) has size \(shape[a]), which does not divide into \(parts) equal parts")
+        }
+        guard parts <= Tensor.maxSplitParts else {
+            throw TensorError.value("value error: split: \(parts) parts are too many (at most 2^20 = \(Tensor.maxSplitParts))")
         }
         let size = shape[a] / parts
         var newShape = shape

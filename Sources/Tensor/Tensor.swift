@@ -168,6 +168,8 @@ public final class Tensor: @unchecked Sendable {
         count == 1 ? storage.pointer[offset] : nil
     }
 
+    /// Row-major strides of `shape` (size-0 axes count as size 1). `shape` must have
+    /// passed `checkShape` (every tensor's shape has), so the products cannot overflow.
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1
@@ -178,13 +180,46 @@ public final class Tensor: @unchecked Sendable {
         return strides
     }
 
-    /// The number of elements of `shape`, checked for negative sizes and overflow.
+    /// The most elements a tensor may hold (2^31 - 1 times 64, 512 GiB of float32).
+    public static let maxElementCount = Int(Int32.max) * 64
+
+    /// The most a shape's sizes may multiply to when sizes 0 count as 1 (2^53). A tensor
+    /// with no elements needs no memory, but its strides and the offsets of its views
+    /// are such products; below 2^53 they, and every sum of them, fit an Int (and a
+    /// Double exactly).
+    public static let maxShapeExtent = 1 << 53
+
+    /// The one rule for every shape a tensor can have (creation, reshape, broadcast,
+    /// concat, matmul, loaders): sizes are >= 0, and their product with sizes 0 counted
+    /// as 1 does not exceed `maxShapeExtent`. Returns that product.
+    @discardableResult
+    public static func checkShape(_ shape: [Int]) throws -> Int {
+        for size in shape where size < 0 {
+            throw TensorError.value("negative size \(size) in shape \(describe(shape: shape))")
+        }
+        var extent = 1
+        for size in shape where size > 0 {
+            let (product, overflow) = extent.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= maxShapeExtent else {
+                let which = shape.contains(0) ? "its sizes other than 0" : "its sizes"
+                throw TensorError.value("value error: a tensor of shape \(describe(shape: shape)) is too large (\(which) multiply to more than 2^53)")
+            }
+            extent = product
+        }
+        return extent
+    }
+
+    /// The number of elements of `shape`, checked by `checkShape` and against
+    /// `maxElementCount`.
     public static func elementCount(_ shape: [Int]) throws -> Int {
+        if shape.contains(where: { $0 <= 0 }) {
+            try checkShape(shape)   // a negative size throws
+            return 0
+        }
         var total = 1
         for size in shape {
-            guard size >= 0 else { throw TensorError.value("negative size \(size) in shape \(describe(shape: shape))") }
             let (product, overflow) = total.multipliedReportingOverflow(by: size)
-            guard !overflow, product <= Int(Int32.max) * 64 else {
+            guard !overflow, product <= maxElementCount else {
                 throw TensorError(.memory, "memory limit: a tensor of shape \(describe(shape: shape)) is too large")
             }
             total = product

@@ -118,7 +118,7 @@ func npyHeaderVersions(_ version: Int) throws {
     #expect(ioMessage { try SafeTensors.decode(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [2, 6]}}"#, data: 8)) }
             == "io error: tensors 'a' and 'b' overlap")
     #expect(ioMessage { try SafeTensors.decode(file(#"{"a": {"dtype": "F32", "shape": [1000000000000, 1000000000000], "data_offsets": [0, 4]}}"#, data: 4)) }
-            == "io error: tensor 'a': shape [1000000000000, 1000000000000] of F32 does not match its 4 bytes")
+            == "io error: tensor 'a': shape [1000000000000, 1000000000000] is too large")
     let deep = String(repeating: "[", count: 10_000)
     #expect(ioMessage { try SafeTensors.decode(file(deep, data: 0)) }?.contains("nested too deeply") == true)
 }

@@ -16,7 +16,7 @@ void tx_exp(const float *x, float *y, long n);
 
 /// In-place softmax of `rows` rows of `n` floats, `stride` floats apart:
 /// y = exp(x - max) / sum(exp(x - max)). A row that is all -inf becomes all 0;
-/// entries of -inf become exactly 0.
+/// entries of -inf become exactly 0; a row holding NaN or +inf becomes all NaN.
 void tx_softmax_rows(float *x, long rows, long n, long stride);
 
 /// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
@@ -29,7 +29,8 @@ int tx_interrupt_requested(void);
 /// scores with one sgemm (K through the transpose flag), adds the mask (row r at
 /// mask + r * mask_row_stride, key j at j * mask_col_stride; strides may be 0 to
 /// broadcast), applies the causal cut (query i sees keys j <= i), exponentiates
-/// (rows with every key blocked give 0), multiplies by V
+/// (rows with every key blocked give 0; rows whose scores hold NaN or +inf give NaN
+/// weights and a NaN output row), multiplies by V
 /// with a second sgemm and divides its output rows by the row sums. With `weights`
 /// set instead of `out`, the normalised weights are written there ([nq, nk] per item).
 typedef struct {
