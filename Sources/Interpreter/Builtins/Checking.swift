@@ -34,9 +34,11 @@ extension Library {
         var worst: (index: Int, difference: Double)? = nil
         for i in 0..<x.count {
             let p = Double(x[i]), q = Double(y[i])
+            // Equal values, equal infinities included, are close; otherwise an infinity
+            // or a NaN on either side is not (atol + rtol * |b| is infinite when b is).
             if p == q { continue }
             let difference = abs(p - q)
-            if !(difference <= atol + rtol * abs(q)) {
+            if !(p.isFinite && q.isFinite && difference <= atol + rtol * abs(q)) {
                 failures += 1
                 let rank = difference.isNaN ? Double.infinity : difference
                 if worst == nil || rank > (worst?.difference ?? 0) { worst = (i, rank) }

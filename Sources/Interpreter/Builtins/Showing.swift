@@ -10,7 +10,7 @@ extension Library {
             builtin("heatmap", [.required("m")] + labelled, "showing",
                     "Draws a 2-D tensor in the terminal: colour where the terminal has it, shades otherwise.",
                     example: "heatmap(softmax(randn(4, 4)), rows=[\"a\", \"b\", \"c\", \"d\"])",
-                    details: "rows and cols label the rows and columns (lists of strings or numbers); title goes on top. Colours (or shades ' ░▒▓█') run from the smallest value (dark) to the largest (bright).") { args in
+                    details: "rows and cols label the rows and columns (lists of strings or numbers); title goes on top. Colours (or shades ' ░▒▓█') run from the smallest finite value (dark) to the largest (bright); inf and -inf take the ends, nan cells show '?' (grey in savefig). The line below gives the finite min and max and counts nan and infinite cells.") { args in
                 let map = try HeatmapData(args)
                 args.interpreter.output(map.terminal(color: args.interpreter.useColor))
                 return .none
@@ -37,8 +37,13 @@ struct HeatmapData {
     let rows: [String]
     let cols: [String]
     let title: String?
+    /// The smallest and largest finite values (0 when there are none).
     let low: Float
     let high: Float
+    let finiteCount: Int
+    let nanCount: Int
+    let infinityCount: Int
+    let negativeInfinityCount: Int
 
     init(_ args: Arguments) throws {
         var m = try args.tensor("m")
@@ -56,6 +61,10 @@ struct HeatmapData {
         let finite = flat.filter { $0.isFinite }
         low = finite.min() ?? 0
         high = finite.max() ?? 0
+        finiteCount = finite.count
+        nanCount = flat.count { $0.isNaN }
+        infinityCount = flat.count { $0 == .infinity }
+        negativeInfinityCount = flat.count { $0 == -.infinity }
     }
 
     private static func labels(_ args: Arguments, _ name: String, count: Int) throws -> [String] {
@@ -74,17 +83,32 @@ struct HeatmapData {
         }
     }
 
-    /// 0...1 position of a value between the smallest and largest finite values.
+    /// 0...1 position of a value between the smallest and largest finite values; inf
+    /// takes the top and -inf the bottom. NaN cells are drawn apart (`?`, grey in SVG).
     func level(_ v: Float) -> Float {
         if v == .infinity { return 1 }
         if !v.isFinite { return 0 }
-        return high > low ? (v - low) / (high - low) : 0.5
+        guard high > low else { return 0.5 }
+        // In double: high - low can overflow a float.
+        let t = (Double(v) - Double(low)) / (Double(high) - Double(low))
+        return Float(Swift.min(Swift.max(t, 0), 1))
+    }
+
+    /// The line under the map: the finite range, then how many cells are nan or infinite.
+    var legend: String {
+        let n = { (v: Float) in TensorFormatter.formatNumber(v) }
+        var parts = [finiteCount > 0 ? "min \(n(low))  max \(n(high))"
+                     : nanCount + infinityCount + negativeInfinityCount == 0 ? "no values" : "no finite values"]
+        if nanCount > 0 { parts.append("\(nanCount) nan (?)") }
+        if infinityCount > 0 { parts.append("\(infinityCount) inf") }
+        if negativeInfinityCount > 0 { parts.append("\(negativeInfinityCount) -inf") }
+        return parts.joined(separator: ", ")
     }
 
     /// Viridis, by linear interpolation between five of its colours.
     static func color(_ t: Float) -> (Int, Int, Int) {
         let anchors: [(Float, Float, Float)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
-        let x = Swift.min(Swift.max(t, 0), 1) * Float(anchors.count - 1)
+        let x = (t.isNaN ? 0 : Swift.min(Swift.max(t, 0), 1)) * Float(anchors.count - 1)
         let i = Swift.min(Int(x), anchors.count - 2)
         let f = x - Float(i)
         let (a, b) = (anchors[i], anchors[i + 1])
@@ -119,8 +143,7 @@ struct HeatmapData {
             }
             out += (color ? cells.joined(separator: " ") : trimmed(cells.joined(separator: " "))) + "\n"
         }
-        let n = { (v: Float) in TensorFormatter.formatNumber(v) }
-        out += margin + "min \(n(low))  max \(n(high))\n"
+        out += margin + legend + "\n"
         return out
     }
 
@@ -152,7 +175,7 @@ struct HeatmapData {
                 out += "<text x=\"\(labelWidth - 4)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(escape(rows[i]))</text>\n"
             }
             for (j, v) in row.enumerated() {
-                let (r, g, b) = Self.color(level(v))
+                let (r, g, b) = v.isNaN ? (190, 190, 190) : Self.color(level(v))
                 out += "<rect x=\"\(labelWidth + j * cell)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"><title>\(TensorFormatter.formatNumber(v))</title></rect>\n"
             }
         }
