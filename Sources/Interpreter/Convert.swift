@@ -18,10 +18,26 @@ enum Convert {
         guard let x = number(value) else {
             throw TxError(.type, "type error: \(what) must be an integer, got \(article(value.typeDescription))", at: span)
         }
-        guard x.isFinite, x == x.rounded(), abs(x) < 9.0e15 else {
+        guard x.isFinite, x == x.rounded() else {
             throw TxError(.index, "index error: \(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
         }
+        guard abs(x) < 9.0e15 else {
+            let kind: TxError.Kind = what.hasPrefix("an index") ? .index : .value
+            throw TxError(kind, "\(kind == .index ? "index" : "value") error: \(what) is too large, got \(TensorFormatter.formatNumber(x))", at: span)
+        }
         return Int(x)
+    }
+
+    /// A slice bound or step: any integer, clamped far beyond every length, as
+    /// NumPy clamps `x[2^53:]`.
+    static func sliceBound(_ value: Value, what: String, at span: SourceSpan?) throws -> Int {
+        guard let x = number(value) else {
+            throw TxError(.type, "type error: \(what) must be an integer, got \(article(value.typeDescription))", at: span)
+        }
+        guard let n = sliceInteger(x) else {
+            throw TxError(.index, "index error: \(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
+        }
+        return n
     }
 
     /// A size: a non-negative integer.

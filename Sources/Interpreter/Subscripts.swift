@@ -136,7 +136,7 @@ enum Subscripts {
     /// The positions a Python-style slice picks from `count` items.
     static func slicePositions(_ start: Value, _ stop: Value, _ step: Value, count: Int, at span: SourceSpan) throws -> [Int] {
         func bound(_ v: Value, _ what: String) throws -> Int? {
-            v.isNone ? nil : try Convert.integer(v, what: what, at: span)
+            v.isNone ? nil : try Convert.sliceBound(v, what: what, at: span)
         }
         let s = try bound(step, "a slice step") ?? 1
         do {
@@ -163,7 +163,7 @@ enum Subscripts {
                 }
             case .slice(let a, let b, let c, let s):
                 func part(_ v: Value, _ what: String) throws -> Int? {
-                    v.isNone ? nil : try Convert.integer(v, what: what, at: s)
+                    v.isNone ? nil : try Convert.sliceBound(v, what: what, at: s)
                 }
                 return .slice(start: try part(a, "a slice bound"), stop: try part(b, "a slice bound"), step: try part(c, "a slice step"))
             }
