@@ -91,13 +91,15 @@ public enum Help {
           Tensors broadcast as in NumPy; @ is the (batched) matrix product.
         Indexing: x[i], x[i, j], x[1:3], x[:, -1], x[::2], E[ids] (gather), x[i, :] = v.
           Slices are views: assigning through them changes the tensor (as in NumPy).
+          A comparison's result is a mask: x[x > 0] selects, x[x < 0] = 0 assigns.
         Statements: x = e;  r.f = e;  x[0, :] = e;  x += e
           fn f(a, b=2) = a * b        fn g(x) { y = x + 1; y * 2 }
           if c { a } else { b }       for i in range(3) { ... }     while c { ... }
           break, continue, return.  Functions are closures; assignment in a function
           makes a local, unless the name is a local of an enclosing function, which it
           then updates.  Lists and records are shared, not copied, when assigned.
-          After if/while and for ... in, { opens the body: parenthesise a record literal.
+          After if/while, { opens the body; for k in {a: 1} { ... } iterates a record.
+          Names may use letters of any script: α = softmax(e), x₁, θ̂.
         Scripts and the REPL print the value of each top-level expression statement;
           a trailing ; silences it.  # starts a comment.
 

@@ -44,6 +44,14 @@ enum Operators {
         }
     }
 
+    /// A tensor result; a comparison's is a mask, so that `x[x > 0]` selects.
+    private static func result(_ op: BinaryOp, _ t: Tensor) -> Value {
+        switch op {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return .tensor(t.markedAsMask())
+        default: return .tensor(t)
+        }
+    }
+
     /// `a op b` for any values; errors carry no span (the caller adds the operator's).
     static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
         switch (a, b) {
@@ -51,13 +59,13 @@ enum Operators {
             if let result = numbers(op, x, y) { return result }
         case (.tensor(let t), .number(let y)):
             if op == .matmul { break }
-            if let top = tensorOp(op) { return .tensor(try Tensor.binary(top, t, scalar: Float(y))) }
+            if let top = tensorOp(op) { return result(top, try Tensor.binary(top, t, scalar: Float(y))) }
         case (.number(let x), .tensor(let t)):
             if op == .matmul { break }
-            if let top = tensorOp(op) { return .tensor(try Tensor.binary(top, scalar: Float(x), t)) }
+            if let top = tensorOp(op) { return result(top, try Tensor.binary(top, scalar: Float(x), t)) }
         case (.tensor(let s), .tensor(let t)):
             if op == .matmul { return .tensor(try Tensor.matmul(s, t)) }
-            if let top = tensorOp(op) { return .tensor(try Tensor.binary(top, s, t)) }
+            if let top = tensorOp(op) { return result(top, try Tensor.binary(top, s, t)) }
         case (.string(let s), .string(let t)):
             switch op {
             case .add: return .string(s + t)

@@ -155,6 +155,7 @@ enum Subscripts {
                 switch v {
                 case .none: return .newAxis
                 case .number: return .single(try Convert.integer(v, what: "an index", at: s))
+                case .tensor(let t) where t.isMask: return .mask(t)
                 case .tensor(let t) where t.rank == 0: return .single(try Convert.integer(v, what: "an index", at: s))
                 case .tensor(let t): return .gather(t)
                 default:

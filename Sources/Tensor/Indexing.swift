@@ -6,6 +6,8 @@ public enum TensorIndex: Sendable {
     case gather(Tensor)
     /// A new axis of size 1 (`x[none]`).
     case newAxis
+    /// A boolean mask over the leading axes (`x[x > 0]`): nonzero entries select.
+    case mask(Tensor)
 }
 
 /// Python's slice semantics on a sequence of `size`: the first position picked and how
@@ -68,6 +70,8 @@ extension Tensor {
                 // the stride is never used (and s may be huge).
                 newStrides.append(n > 1 ? strides[axis] * s : strides[axis])
                 axis += 1
+            case .mask:
+                throw TensorError.index("index error: a mask must be the only index (x[m], not x[m, ...])")
             case .gather(let ids):
                 guard gather == nil else {
                     throw TensorError.value("value error: only one tensor index per subscript is supported")
@@ -104,6 +108,7 @@ extension Tensor {
     /// `x[items]`: single indices and slices give views; a gather gives a new tensor
     /// whose gathered axis is replaced by the index tensor's shape.
     public func subscripted(_ items: [TensorIndex]) throws -> Tensor {
+        if items.count == 1, case .mask(let mask) = items[0] { return try selected(by: mask) }
         let (view, gather) = try basicView(items)
         guard let (axis, ids) = gather else { return view }
         let size = view.shape[axis]
@@ -138,6 +143,7 @@ extension Tensor {
     /// `x[items] = value` in place (the storage is shared with every alias and view),
     /// with `value` broadcast to the selected region.
     public func assign(_ items: [TensorIndex], _ value: Tensor) throws {
+        if items.count == 1, case .mask(let mask) = items[0] { return try assign(selectedBy: mask, value) }
         let (view, gather) = try basicView(items)
         if let (axis, ids) = gather {
             // The slices are written one after another: read the value before any of
@@ -159,6 +165,51 @@ extension Tensor {
             return
         }
         try view.write(try value.expandedForAssignment(to: view.shape))
+    }
+
+    /// The row positions a mask selects: `x[m]` for m of x's leading shape takes the
+    /// rows (of `rows` floats each, over the trailing axes) where m is nonzero, in
+    /// row-major order.
+    private func maskPositions(_ mask: Tensor) throws -> (picked: [Int], rest: [Int], rows: Int) {
+        guard mask.rank <= rank, Array(shape.prefix(mask.rank)) == mask.shape else {
+            throw TensorError.index("index error: a mask of shape \(describe(shape: mask.shape)) does not match the leading axes of a tensor of shape \(describe(shape: shape))")
+        }
+        let values = try mask.contiguous()
+        let m = values.storage.pointer + values.offset
+        var picked: [Int] = []
+        for i in 0..<values.count where m[i] != 0 { picked.append(i) }
+        let rest = Array(shape[mask.rank...])
+        return (picked, rest, rest.reduce(1, *))
+    }
+
+    /// `x[m]`: a new tensor [count] + trailing shape of the selected rows.
+    private func selected(by mask: Tensor) throws -> Tensor {
+        let (picked, rest, rows) = try maskPositions(mask)
+        let result = try Tensor(uninitializedShape: [picked.count] + rest)
+        if result.count == 0 { return result }
+        let source = try contiguous()
+        let from = source.storage.pointer + source.offset, to = result.storage.pointer
+        for (k, p) in picked.enumerated() {
+            (to + k * rows).update(from: from + p * rows, count: rows)
+        }
+        return result
+    }
+
+    /// `x[m] = v`: v broadcast to [count] + trailing shape fills the selected rows in
+    /// order (a number or a single row fills them all).
+    private func assign(selectedBy mask: Tensor, _ value: Tensor) throws {
+        let (picked, rest, rows) = try maskPositions(mask)
+        var source = try value.expandedForAssignment(to: [picked.count] + rest).contiguous()
+        if source.storage === storage { source = try source.copy() }
+        if picked.isEmpty || rows == 0 { return }
+        // Written in place when contiguous; otherwise into a copy that is then written back
+        // through this view.
+        let target = isContiguous ? self : try copy()
+        let to = target.storage.pointer + target.offset, from = source.storage.pointer + source.offset
+        for (k, p) in picked.enumerated() {
+            (to + p * rows).update(from: from + k * rows, count: rows)
+        }
+        if target !== self { try write(target) }
     }
 
     /// `x[items] = v` for a number v.

@@ -5,6 +5,9 @@ import Glibc
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// Set on the fresh result of a comparison: its views index as boolean masks
+    /// (`x[x > 0]`), as NumPy's boolean arrays do.
+    public internal(set) var isMask = false
 
     /// A buffer of `count` floats, zeroed when `zeroed`, else uninitialised.
     init(count: Int, zeroed: Bool, shape: [Int]) throws {
@@ -39,6 +42,15 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let strides: [Int]
     public let offset: Int
+
+    /// Whether this is (a view of) the result of a comparison: as an index it selects.
+    public var isMask: Bool { storage.isMask }
+
+    /// Marks a freshly computed comparison result as a mask, and returns it.
+    public func markedAsMask() -> Tensor {
+        storage.isMask = true
+        return self
+    }
 
     public init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage
