@@ -95,11 +95,16 @@ enum Operators {
         throw TxError(.type, "type error: cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
     }
 
+    /// How deep `equal` follows nested lists and records before comparing them by
+    /// identity: far past any real nesting, and a stop for containers holding themselves.
+    /// (Interpreted code runs on a 1 GiB stack.)
+    static let maxCompareDepth = 10_000
+
     /// Structural equality for non-tensor values (`==` between different kinds is false).
-    /// Containers nested past `Display.maxDepth` (or holding themselves) compare by
+    /// Containers nested past `maxCompareDepth` (or holding themselves) compare by
     /// identity there.
     static func equal(_ a: Value, _ b: Value, depth: Int = 0) -> Bool {
-        if depth > Display.maxDepth {
+        if depth > maxCompareDepth {
             switch (a, b) {
             case (.list(let l), .list(let m)): return l === m
             case (.record(let r), .record(let s)): return r === s

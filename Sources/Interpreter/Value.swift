@@ -87,15 +87,20 @@ public final class RangeValue {
     public let stop: Double
     public let step: Double
 
+    /// How many numbers: at most 2^53 (the `range` builtin refuses more).
+    public let count: Int
+
     public init(start: Double, stop: Double, step: Double) {
         self.start = start
         self.stop = stop
         self.step = step
+        let n = RangeValue.length(start: start, stop: stop, step: step)
+        count = n.isFinite && n > 0 ? Int(min(n, 0x1p53)) : 0
     }
 
-    public var count: Int {
-        let n = ((stop - start) / step).rounded(.up)
-        return n.isFinite && n > 0 ? Int(min(n, Double(Int32.max) * 1024)) : 0
+    /// ceil((stop - start) / step): the number of values, before any limit.
+    public static func length(start: Double, stop: Double, step: Double) -> Double {
+        ((stop - start) / step).rounded(.up)
     }
 
     public subscript(position: Int) -> Double { start + Double(position) * step }

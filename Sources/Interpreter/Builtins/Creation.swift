@@ -46,6 +46,14 @@ extension Library {
                 let (start, stop) = try bounds(args)
                 let step = try args.number("step")
                 guard step != 0 else { throw TxError(.value, "value error: range step cannot be 0", at: args.span("step")) }
+                let call = "range(" + [start, stop, step].map(TensorFormatter.formatNumber).joined(separator: ", ") + ")"
+                guard start.isFinite, stop.isFinite, step.isFinite else {
+                    throw TxError(.value, "value error: range needs finite numbers, got \(call)", at: args.span)
+                }
+                // Past 2^53, doubles no longer hold every integer.
+                guard RangeValue.length(start: start, stop: stop, step: step) <= 0x1p53 else {
+                    throw TxError(.value, "value error: \(call) has more than 2^53 numbers", at: args.span)
+                }
                 return .range(RangeValue(start: start, stop: stop, step: step))
             },
             builtin("tensor", [.x], "creation", "x as a tensor: numbers become 0-d tensors, numeric lists tensors.",
