@@ -81,10 +81,10 @@ enum Subscripts {
             list.items[try position(v, count: list.items.count, at: s)] = value
         case .record(let record):
             let item = try single(items, of: "a record", at: span)
-            guard case .single(let v, _) = item, case .string(let key) = v else {
+            guard case .single(let v, let s) = item, case .string(let key) = v else {
                 throw TxError(.type, "type error: a record is indexed by a string, as in r[\"name\"]", at: item.span)
             }
-            record[key] = value
+            try store(value, in: record, path: key, at: s)
         default:
             throw TxError(.type, "type error: cannot assign into \(article(target.typeDescription))", at: span)
         }
@@ -114,6 +114,40 @@ enum Subscripts {
             }
         }
         return current
+    }
+
+    /// `r["layers.0.attn.Wq"] = v`: the key itself when the record has it, else the
+    /// dotted path, as `lookup` reads it; missing records on the way are created, so
+    /// that what `save` writes as "a.b" is what `r.a.b` reads.
+    static func store(_ value: Value, in record: RecordValue, path: String, at span: SourceSpan) throws {
+        if record[path] != nil || !path.contains(".") {
+            record[path] = value
+            return
+        }
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        var current = Value.record(record)
+        for (i, part) in parts.enumerated() {
+            let last = i == parts.count - 1
+            switch current {
+            case .record(let r):
+                if last {
+                    r[part] = value
+                } else if let next = r[part] {
+                    current = next
+                } else {
+                    let created = RecordValue()
+                    r[part] = .record(created)
+                    current = .record(created)
+                }
+            case .list(let l):
+                guard let n = Int(part), n >= 0, n < l.items.count else {
+                    throw TxError(.index, "index error: '\(part)' in '\(path)' is not an index of a list of \(l.items.count)", at: span)
+                }
+                if last { l.items[n] = value } else { current = l.items[n] }
+            default:
+                throw TxError(.type, "type error: '\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
+            }
+        }
     }
 
     private static func single(_ items: [IndexArgument], of kind: String, at span: SourceSpan) throws -> IndexArgument {

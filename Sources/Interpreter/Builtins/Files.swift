@@ -10,7 +10,8 @@ extension Library {
                     details: """
                         .npy: float32, float64, int32 and int64 arrays in C order, converted to float32.
                         .safetensors: a record; dotted names nest, and numeric parts become lists, so
-                        "layers.0.attn.Wq" is p.layers[0].attn.Wq (p["layers.0.attn.Wq"] works too).
+                        "layers.0.attn.Wq" is p.layers[0].attn.Wq. p["layers.0.attn.Wq"] reads the same
+                        tensor, and p["layers.0.attn.Wq"] = W replaces it (creating records on the way).
                         """) { args in
                 let path = try args.string("path")
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
@@ -30,6 +31,7 @@ extension Library {
                     }
                     var entries: [(name: String, tensor: Tensor)] = []
                     try flatten(.record(record), prefix: "", into: &entries, at: args.span("value"))
+                    try checkNames(entries.map(\.name), at: args.span("value"))
                     try SafeTensors.save(entries, path: path)
                 } else {
                     throw TxError(.io, "io error: \(path): save writes .npy (a tensor) or .safetensors (a record)", at: args.span("path"))
@@ -78,6 +80,29 @@ extension Library {
             return .list(ListValue((0..<record.count).map { record[String($0)] ?? .none }))
         }
         return value
+    }
+
+    /// Names that `load` could not read back: the same name twice (`{"a.b": x, a: {b: y}}`),
+    /// a name that is also a group (`a` and `a.b`), or the format's own `__metadata__`.
+    static func checkNames(_ names: [String], at span: SourceSpan) throws {
+        var seen = Set<String>()
+        for name in names {
+            if name == "__metadata__" {
+                throw TxError(.value, "value error: save: the name '__metadata__' is reserved by the .safetensors format", at: span)
+            }
+            guard seen.insert(name).inserted else {
+                throw TxError(.value, "value error: save: two tensors would both be named '\(name)'", at: span)
+            }
+        }
+        for name in names {
+            var prefix = Substring(name)
+            while let dot = prefix.lastIndex(of: ".") {
+                prefix = prefix[..<dot]
+                if seen.contains(String(prefix)) {
+                    throw TxError(.value, "value error: save: '\(prefix)' would be both a tensor and a group of tensors ('\(name)')", at: span)
+                }
+            }
+        }
     }
 
     /// Dotted names for every tensor in nested records and lists; none is skipped.
