@@ -68,7 +68,10 @@ enum Operators {
             if let top = tensorOp(op) { return result(top, try Tensor.binary(top, s, t)) }
         case (.string(let s), .string(let t)):
             switch op {
-            case .add: return .string(s + t)
+            case .add:
+                // The operands stay alive while the result is built.
+                try checkGrowth(bytes: 2 * (s.utf8.count + t.utf8.count), of: "a string")
+                return .string(s + t)
             case .equal: return .bool(s == t)
             case .notEqual: return .bool(s != t)
             case .less: return .bool(s < t)
@@ -78,6 +81,7 @@ enum Operators {
             default: break
             }
         case (.list(let l), .list(let m)) where op == .add:
+            try checkGrowth(bytes: 2 * (l.items.count + m.items.count) * MemoryLayout<Value>.stride, of: "a list")
             return .list(ListValue(l.items + m.items))
         case (.list, .number), (.number, .list), (.list, .tensor), (.tensor, .list):
             // A list that is a numeric literal in disguise, e.g. a list of 0-d tensors.
@@ -93,6 +97,16 @@ enum Operators {
             throw TxError(.type, "type error: @ needs tensors, got two numbers; use * for numbers")
         }
         throw TxError(.type, "type error: cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
+    }
+
+    /// Strings and lists are not counted as tensors are, but building one that would not
+    /// fit (with its operands) in what the memory limit leaves is an error rather than an
+    /// abort or an out-of-memory kill (`s = s + s` in a loop).
+    static func checkGrowth(bytes: Int, of what: String) throws {
+        let available = Memory.limit - Memory.liveBytes
+        guard bytes <= available else {
+            throw TxError(.memory, "memory limit: building \(what) needs \(Memory.format(bytes: bytes)), which would not fit in the \(Memory.format(bytes: max(available, 0))) left of the \(Memory.format(bytes: Memory.limit)) limit (set it with --max-memory or TX_MAX_MEMORY)")
+        }
     }
 
     /// How deep `equal` follows nested lists and records before comparing them by

@@ -158,6 +158,14 @@ func expectedCore() -> String? {
     #expect(run.err.hasPrefix("error: memory limit: attention's score blocks"))
 }
 
+@Test func stringsAndListsThatOutgrowTheLimitAreErrors() throws {
+    var run = try tx(["--max-memory", "10M", "-e", "s = \"ab\"; for i in range(40) { s = s + s }"])
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB, which would not fit in the 10 MiB left"))
+    run = try tx(["--max-memory", "10M", "-e", "l = [\"a\", 1]; for i in range(40) { l = l + l }"])
+    #expect(run.err.hasPrefix("error: memory limit: building a list needs"))
+}
+
 @Test func memoryLimitTurnsHugeAllocationsIntoErrors() throws {
     let run = try tx(["--max-memory", "1M", "-e", "x = zeros(1000, 1000)"])
     #expect(run.status == 1)
