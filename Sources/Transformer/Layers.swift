@@ -76,11 +76,20 @@ public struct MultiHeadAttention {
         let K = try Self.splitHeads(try affine(xkv, Wk, bk), heads: heads)      // [..., h, n_k, d/h]
         let V = try Self.splitHeads(try affine(xkv, Wv, bv), heads: heads)      // [..., h, n_k, d/h]
         let nq = xq.shape[xq.rank - 2]
-        let batch = Array(Q.shape.dropLast(3))
+        let headMask = try Self.headMask(mask)
+        // The batch axes of queries, keys/values and mask broadcast together: an
+        // unbatched [n, d] query against [b, n_k, d] memory or a [b, 1, n_k] mask gives b.
+        var batch = Array(Q.shape.dropLast(3))
+        for other in [Array(K.shape.dropLast(3)), headMask.map { Array($0.shape.dropLast(3)) } ?? []] {
+            guard let joined = Tensor.broadcastShape(batch, other) else {
+                throw TensorError.shape("shape mismatch in mha: batch axes \(describe(shape: batch)) and \(describe(shape: other)) do not broadcast")
+            }
+            batch = joined
+        }
         // Heads write straight into their slices of the concatenated output.
         let concatenated = try Tensor(uninitializedShape: batch + [nq, d])        // [..., n_q, d]
         let headView = try Self.splitHeads(concatenated, heads: heads)           // [..., h, n_q, d/h]
-        try Attention.attention(queries: Q, keys: K, values: V, mask: try Self.headMask(mask),
+        try Attention.attention(queries: Q, keys: K, values: V, mask: headMask,
                                 causal: causal, scale: nil, into: headView)
         return try affine(concatenated, Wo, bo, name: "mha")
     }
