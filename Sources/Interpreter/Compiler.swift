@@ -283,17 +283,20 @@ final class Compiler {
             let lhs = try expression(l), rhs = try expression(r)
             let context = op.rawValue
             let leftSpan = l.span, rightSpan = r.span
-            switch op {
-            case .and:
-                return { frame in
-                    guard try Convert.truth(try lhs(frame), context: context, at: leftSpan) else { return .bool(false) }
-                    return .bool(try Convert.truth(try rhs(frame), context: context, at: rightSpan))
+            // Single values short-circuit as bools; a tensor of several elements on either
+            // side makes it elementwise, giving a mask.
+            let isAnd = op == .and
+            return { frame in
+                let a = try lhs(frame)
+                if case .tensor(let t) = a, t.count != 1 {
+                    do { return try Operators.elementwiseLogic(and: isAnd, a, try rhs(frame)) ?? .bool(false) } catch { throw located(error, at: span) }
                 }
-            case .or:
-                return { frame in
-                    if try Convert.truth(try lhs(frame), context: context, at: leftSpan) { return .bool(true) }
-                    return .bool(try Convert.truth(try rhs(frame), context: context, at: rightSpan))
+                if try Convert.truth(a, context: context, at: leftSpan) != isAnd { return .bool(!isAnd) }
+                let b = try rhs(frame)
+                if case .tensor(let t) = b, t.count != 1 {
+                    do { return try Operators.elementwiseLogic(and: isAnd, a, b) ?? .bool(false) } catch { throw located(error, at: span) }
                 }
+                return .bool(try Convert.truth(b, context: context, at: rightSpan))
             }
 
         case .call(let callee, let arguments):

@@ -22,8 +22,10 @@ enum Convert {
             throw TxError(.index, "index error: \(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
         }
         guard abs(x) < 9.0e15 else {
-            let kind: TxError.Kind = what.hasPrefix("an index") ? .index : .value
-            throw TxError(kind, "\(kind == .index ? "index" : "value") error: \(what) is too large, got \(TensorFormatter.formatNumber(x))", at: span)
+            if what.hasPrefix("an index") {
+                throw TxError(.index, "index error: index \(TensorFormatter.formatNumber(x)) is out of range", at: span)
+            }
+            throw TxError(.value, "value error: \(what) is too large, got \(TensorFormatter.formatNumber(x))", at: span)
         }
         return Int(x)
     }
@@ -102,9 +104,15 @@ enum Convert {
                 if case .tensor(let t) = item { return t }
                 return nil
             }
-            return .tensor(try Tensor.stack(tensors, axis: 0))
+            return .tensor(keepingMask(try Tensor.stack(tensors, axis: 0), of: tensors))
         }
         return nil
+    }
+
+    /// `result`, marked as a mask when every input is one: copies, joins and
+    /// rearrangements of masks stay masks, as NumPy's bool arrays keep their dtype.
+    static func keepingMask(_ result: Tensor, of inputs: [Tensor]) -> Tensor {
+        !inputs.isEmpty && inputs.allSatisfy(\.isMask) ? result.markedAsMask() : result
     }
 
     /// Truth for `if`, `while`, `assert`, `&&`, `||` and `!`: a bool, a number or a

@@ -83,6 +83,11 @@ enum Operators {
         case (.list(let l), .list(let m)) where op == .add:
             try checkGrowth(bytes: 2 * (l.items.count + m.items.count) * MemoryLayout<Value>.stride, of: "a list")
             return .list(ListValue(l.items + m.items))
+        case (.tensor, .bool(let p)):
+            // As in NumPy, a bool meets a tensor as 1 or 0: `m == false` is elementwise.
+            return try binary(op, a, .number(p ? 1 : 0))
+        case (.bool(let p), .tensor):
+            return try binary(op, .number(p ? 1 : 0), b)
         case (.list, .number), (.number, .list), (.list, .tensor), (.tensor, .list):
             // A list that is a numeric literal in disguise, e.g. a list of 0-d tensors.
             if let s = try Convert.tensor(a, at: nil), let t = try Convert.tensor(b, at: nil) {
@@ -152,10 +157,26 @@ enum Operators {
         }
     }
 
-    /// `!x`: a bool for bools and numbers, elementwise 1/0 for tensors.
+    /// `a && b` / `a || b` when an operand has more than one element: elementwise, a
+    /// mask (`x[(x > 1) && (x < 3)]`); nil when both are single values (then they
+    /// short-circuit as bools).
+    static func elementwiseLogic(and: Bool, _ a: Value, _ b: Value) throws -> Value? {
+        func many(_ v: Value) -> Bool {
+            if case .tensor(let t) = v { return t.count != 1 }
+            return false
+        }
+        guard many(a) || many(b) else { return nil }
+        guard let x = try Convert.tensor(a, at: nil), let y = try Convert.tensor(b, at: nil) else { return nil }
+        let nx = try x.map(.not), ny = try y.map(.not)                 // 1 where false
+        // and: neither is false; or: not both are false.
+        let both = try Tensor.binary(and ? .maximum : .minimum, nx, ny)
+        return .tensor(try both.map(.not).markedAsMask())
+    }
+
+    /// `!x`: a bool for bools and numbers, an elementwise mask for tensors (`x[!(x > 0)]`).
     static func not(_ value: Value, at span: SourceSpan) throws -> Value {
         switch value {
-        case .tensor(let t): return .tensor(try t.map(.not))
+        case .tensor(let t): return .tensor(try t.map(.not).markedAsMask())
         default: return .bool(!(try Convert.truth(value, context: "!", at: span)))
         }
     }

@@ -8,6 +8,8 @@ public final class REPL {
     public let interpreter: Interpreter
     private let readLine: (String) -> LineInput
     private let errors: (String) -> Void
+    /// Whether any input failed: a piped session then exits with status 1.
+    public private(set) var hadErrors = false
 
     public enum LineInput {
         case line(String)
@@ -57,6 +59,11 @@ public final class REPL {
         }
     }
 
+    private func fail(_ text: String) {
+        hadErrors = true
+        errors(text)
+    }
+
     /// Runs `text`, printing its values or its error; false after an error.
     @discardableResult
     private func evaluate(_ text: String, name: String) -> Bool {
@@ -66,7 +73,7 @@ public final class REPL {
         } catch {
             // The terminal has echoed ^C on the current line.
             if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
-            Runner.reportError(error, to: errors)
+            Runner.reportError(error, to: fail)
             return false
         }
     }
@@ -81,7 +88,7 @@ public final class REPL {
             ? String(argument.dropFirst().dropLast()) : argument
         let out = interpreter.output
         if [":quit", ":q", ":exit", ":vars", ":reset"].contains(name) && !argument.isEmpty {
-            errors("error: \(name) takes no argument\n")
+            fail("error: \(name) takes no argument\n")
             return true
         }
         switch name {
@@ -97,7 +104,7 @@ public final class REPL {
                 if let near = nearestName(to: argument, among: interpreter.builtinList.map(\.name) + ["blas", "syntax", "memory"]) {
                     message += " (did you mean '\(near)'?)"
                 }
-                errors(message + "\n")
+                fail(message + "\n")
             }
         case ":vars":
             let variables = interpreter.userVariables
@@ -108,7 +115,7 @@ public final class REPL {
             }
         case ":time":
             if argument.isEmpty {
-                errors("error: :time needs an expression, e.g. :time a @ b\n")
+                fail("error: :time needs an expression, e.g. :time a @ b\n")
                 return true
             }
             var start = timespec(), end = timespec()
@@ -119,15 +126,15 @@ public final class REPL {
             out("time: \(formatDuration(seconds))\n")
         case ":load", ":step":
             if path.isEmpty {
-                errors("error: \(name) needs a file, e.g. \(name) examples/03_self_attention.tx\n")
+                fail("error: \(name) needs a file, e.g. \(name) examples/03_self_attention.tx\n")
             } else if name == ":load" {
                 do {
                     try interpreter.run(try Runner.readSource(path: path), name: path, echo: true)
                 } catch {
-                    Runner.reportError(error, to: errors)
+                    Runner.reportError(error, to: fail)
                 }
             } else {
-                _ = Runner.step(path, interpreter: interpreter, wait: isatty(0) != 0)
+                if Runner.step(path, interpreter: interpreter, wait: isatty(0) != 0) != 0 { hadErrors = true }
             }
         case ":reset":
             interpreter.reset()
@@ -136,7 +143,7 @@ public final class REPL {
             var message = "error: unknown command \(name)"
             let commands = [":help", ":vars", ":time", ":load", ":step", ":reset", ":quit"]
             if let near = nearestName(to: name, among: commands) { message += " (did you mean \(near)?)" }
-            errors(message + "; :help lists the commands\n")
+            fail(message + "; :help lists the commands\n")
         }
         return true
     }

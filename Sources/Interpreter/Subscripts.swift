@@ -19,7 +19,11 @@ enum Subscripts {
         switch target {
         case .tensor(let t):
             let indices = try tensorIndices(items)
-            do { return .tensor(try t.subscripted(indices)) } catch let error as TensorError { throw TxError(error, at: span) }
+            do {
+                return .tensor(Convert.keepingMask(try t.subscripted(indices), of: [t]))
+            } catch let error as TensorError {
+                throw TxError(error, at: span)
+            }
         case .list(let list):
             let item = try single(items, of: "a list", at: span)
             switch item {
@@ -125,6 +129,10 @@ enum Subscripts {
             return
         }
         let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // What `load` would make for the part after `i`: a list for a number, else a record.
+        func container(after i: Int) -> Value {
+            i + 1 < parts.count && UInt(parts[i + 1]) != nil ? .list(ListValue([])) : .record(RecordValue())
+        }
         var current = Value.record(record)
         for (i, part) in parts.enumerated() {
             let last = i == parts.count - 1
@@ -135,14 +143,15 @@ enum Subscripts {
                 } else if let next = r[part] {
                     current = next
                 } else {
-                    let created = RecordValue()
-                    r[part] = .record(created)
-                    current = .record(created)
+                    current = container(after: i)
+                    r[part] = current
                 }
             case .list(let l):
-                guard let n = Int(part), n >= 0, n < l.items.count else {
+                // An index one past the end appends, as building a list up from 0 does.
+                guard let n = Int(part), n >= 0, n <= l.items.count else {
                     throw TxError(.index, "index error: '\(part)' in '\(path)' is not an index of a list of \(l.items.count)", at: span)
                 }
+                if n == l.items.count { l.items.append(last ? value : container(after: i)) }
                 if last { l.items[n] = value } else { current = l.items[n] }
             default:
                 throw TxError(.type, "type error: '\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
@@ -159,6 +168,9 @@ enum Subscripts {
 
     /// A position in a sequence of `count`, negative counting from the end.
     static func position(_ value: Value, count: Int, at span: SourceSpan) throws -> Int {
+        if case .tensor(let t) = value, t.isMask {
+            throw TxError(.type, "type error: a mask indexes tensors; lists, strings and ranges take integer indices", at: span)
+        }
         let i = try Convert.integer(value, what: "an index", at: span)
         let resolved = i < 0 ? i + count : i
         guard resolved >= 0, resolved < count else {
@@ -190,6 +202,8 @@ enum Subscripts {
                 case .none: return .newAxis
                 case .number: return .single(try Convert.integer(v, what: "an index", at: s))
                 case .tensor(let t) where t.isMask: return .mask(t)
+                // As in NumPy, x[true] is x[none] and x[false] selects nothing.
+                case .bool(let b): return .mask(try Tensor(scalar: b ? 1 : 0).markedAsMask())
                 case .tensor(let t) where t.rank == 0: return .single(try Convert.integer(v, what: "an index", at: s))
                 case .tensor(let t): return .gather(t)
                 default:

@@ -539,6 +539,9 @@ public struct Parser {
                 advance()
                 return try record(token)
             }
+            if token.isSymbol("{") && looksLikeRecord() {
+                throw error("expected an expression, found '{' (in a condition, write a record literal in parentheses: ({a: 1}))", at: token)
+            }
             throw error("expected an expression, found '\(token.text)'", at: token)
         case .newline, .endOfInput:
             throw error("expected an expression, found \(token.described)", at: token)

@@ -52,13 +52,14 @@ struct TX: ParsableCommand {
                 ? Runner.step(file, interpreter: interpreter, wait: isatty(0) != 0)
                 : Runner.runFile(file, interpreter: interpreter)
         } else {
-            runREPL(interpreter)
+            status = runREPL(interpreter)
         }
         fflush(stdout)
         if status != 0 { throw ExitCode(status) }
     }
 
-    private func runREPL(_ interpreter: Interpreter) {
+    /// The REPL; returns the exit status.
+    private func runREPL(_ interpreter: Interpreter) -> Int32 {
         let interactive = isatty(0) != 0
         let reader: (String) -> REPL.LineInput
         // Ctrl-C (SIGINT) stops a computation, not the session, piped or not.
@@ -73,8 +74,11 @@ struct TX: ParsableCommand {
         } else {
             reader = Terminal.plainReader()
         }
-        REPL(interpreter: interpreter, readLine: reader).run()
+        let repl = REPL(interpreter: interpreter, readLine: reader)
+        repl.run()
         if interactive { print("") }
+        // Piped input that failed somewhere fails as a whole, as a script would.
+        return !interactive && repl.hadErrors ? 1 : 0
     }
 }
 

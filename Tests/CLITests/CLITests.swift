@@ -99,7 +99,8 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
 
 @Test func pipedREPLSurvivesErrorsAndKeepsVariables() throws {
     let run = try tx([], input: "x = 2\nx * 3\nnope\nx\nfn f(a) {\n  a + 1\n}\nf(x)\n:quit\nx\n")
-    #expect(run.status == 0)
+    // The session goes on after the error; the exit status says there was one.
+    #expect(run.status == 1)
     #expect(run.out == "6\n2\n3\n")
     #expect(run.err.contains("error: name error: unknown name 'nope'"))
 }
@@ -206,8 +207,15 @@ func expectedCore() -> String? {
     #expect(run.err.contains("error: unknown command :nonsense"))
 }
 
+@Test func aPipedSessionWithoutErrorsExitsWithZero() throws {
+    let run = try tx([], input: "x = 1\nx + 1\n")
+    #expect(run.status == 0)
+    #expect(run.out == "2\n")
+}
+
 @Test func pipedREPLReportsAnUnfinishedStatementAtTheEnd() throws {
     let run = try tx([], input: "x = 1\nfn f(a) {\n  a + 1\n")
+    #expect(run.status == 1)
     #expect(run.err == """
         error: syntax error: expected '}' to close '{' from line 1, found end of input
           --> <repl>:2:8
@@ -253,7 +261,7 @@ func expectedCore() -> String? {
     let out = output.fileHandleForReading.readDataToEndOfFile()
     seen.append(errors.fileHandleForReading.readDataToEndOfFile())
     process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    #expect(process.terminationStatus == 1)
     #expect(String(decoding: out, as: UTF8.self) == "42\n")
     #expect(String(decoding: seen, as: UTF8.self).contains("error: interrupted"))
 }

@@ -87,6 +87,9 @@ extension Library {
     static func checkNames(_ names: [String], at span: SourceSpan) throws {
         var seen = Set<String>()
         for name in names {
+            if name.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+                throw TxError(.value, "value error: save: the name '\(name)' has an empty part; names are joined with dots", at: span)
+            }
             if name == "__metadata__" {
                 throw TxError(.value, "value error: save: the name '__metadata__' is reserved by the .safetensors format", at: span)
             }
@@ -116,7 +119,13 @@ extension Library {
         case .record(let record):
             for (key, item) in record.entries { try flatten(item, prefix: join(key), into: &entries, at: span, depth: depth + 1) }
         case .list(let list):
-            for (i, item) in list.items.enumerated() { try flatten(item, prefix: join(String(i)), into: &entries, at: span, depth: depth + 1) }
+            for (i, item) in list.items.enumerated() {
+                // A gap in a list's numbers would load back as a record.
+                if case .none = item {
+                    throw TxError(.value, "value error: save: '\(join(String(i)))' is none; a list can only be saved without gaps", at: span)
+                }
+                try flatten(item, prefix: join(String(i)), into: &entries, at: span, depth: depth + 1)
+            }
         case .none:
             break
         default:

@@ -32,13 +32,15 @@ extension Library {
                 if case .number(let a) = args.value("a"), case .number(let b) = args.value("b") {
                     return .number(op == .maximum ? Swift.max(a, b) : Swift.min(a, b))
                 }
-                return .tensor(try Tensor.binary(op, try args.tensor("a"), try args.tensor("b")))
+                let a = try args.tensor("a"), b = try args.tensor("b")
+                return .tensor(Convert.keepingMask(try Tensor.binary(op, a, b), of: [a, b]))
             })
         }
         table.append(builtin("where", [.required("cond"), .required("a"), .required("b")], "elementwise",
                              "a where cond is nonzero, else b; all three broadcast together.",
                              example: "where([1, 0, 1], [1, 2, 3], 0)") { args in
-            .tensor(try Tensor.select(try args.tensor("cond"), try args.tensor("a"), try args.tensor("b")))
+            let a = try args.tensor("a"), b = try args.tensor("b")
+            return .tensor(Convert.keepingMask(try Tensor.select(try args.tensor("cond"), a, b), of: [a, b]))
         })
         return table
     }

@@ -22,7 +22,7 @@ extension Library {
                     example: "reshape(arange(6), 2, -1)") { args in
                 let t = try args.tensor("x")
                 let sizes = try args.restIntegers(what: "a size")
-                return .tensor(try t.reshaped(sizes))
+                return .tensor(Convert.keepingMask(try t.reshaped(sizes), of: [t]))
             },
             builtin("transpose", [.x, .optional("a", .number(-2), "-2"), .optional("b", .number(-1), "-1")], "shape",
                     "x with axes a and b swapped (a view; x' swaps the last two).",
@@ -45,11 +45,13 @@ extension Library {
             builtin("concat", [.required("list"), .optional("axis", .number(0), "0")], "shape",
                     "Joins tensors along an existing axis.", example: "concat([eye(2), eye(2)], axis=1)",
                     details: "The tensors must have the same rank and the same sizes on every other axis;\nsizes along axis add up. Heads: concat(split(x, h), axis=-1) gives x back.") { args in
-                .tensor(try Tensor.concat(try tensorList(args, "list"), axis: try args.int("axis")))
+                let parts = try tensorList(args, "list")
+                return .tensor(Convert.keepingMask(try Tensor.concat(parts, axis: try args.int("axis")), of: parts))
             },
             builtin("stack", [.required("list"), .optional("axis", .number(0), "0")], "shape",
                     "Joins tensors of one shape along a new axis.", example: "stack([ones(3), zeros(3)], axis=1)") { args in
-                .tensor(try Tensor.stack(try tensorList(args, "list"), axis: try args.int("axis")))
+                let parts = try tensorList(args, "list")
+                return .tensor(Convert.keepingMask(try Tensor.stack(parts, axis: try args.int("axis")), of: parts))
             },
             builtin("split", [.x, .required("n"), .optional("axis", .number(-1), "-1")], "shape",
                     "A list of n equal parts of x along axis.", example: "split(arange(6), 3)") { args in
@@ -66,10 +68,12 @@ extension Library {
                 .tensor(try args.tensor("x").triu(k: try args.int("k")))
             },
             builtin("flatten", [.x], "shape", "x as a 1-D tensor.", example: "flatten(eye(2))") { args in
-                .tensor(try args.tensor("x").reshaped([-1]))
+                let x = try args.tensor("x")
+                return .tensor(Convert.keepingMask(try x.reshaped([-1]), of: [x]))
             },
             builtin("copy", [.x], "shape", "A copy of x that shares no storage with it.", example: "y = copy(eye(2))") { args in
-                .tensor(try args.tensor("x").copy())
+                let x = try args.tensor("x")
+                return .tensor(Convert.keepingMask(try x.copy(), of: [x]))
             },
         ]
     }
