@@ -45,50 +45,49 @@ public enum TensorFormatter {
         let header = "tensor \(describe(shape: t.shape))\n"
         if t.count == 0 { return header + "[]" }
         let summarise = t.count > threshold
-        let values = t.values
-        // The indices shown along each axis.
+        // The indices shown along each axis (-1 for the `…`). Only the elements shown are
+        // read, so a summarised tensor of billions of elements prints at once.
         let shown: [[Int]] = t.shape.map { size in
             summarise && size > 2 * edge ? Array(0..<edge) + [-1] + Array((size - edge)..<size) : Array(0..<size)
         }
         var picked: [Float] = []
-        collect(values, t.shape, shown, axis: 0, base: 0, into: &picked)
+        collect(t, shown, axis: 0, offset: t.offset, into: &picked)
         let style = Style(picked)
         let width = picked.map { style.text($0).count }.max() ?? 1
         var out = ""
-        render(values, t.shape, shown, axis: 0, base: 0, style: style, width: width, indent: 1, into: &out)
+        render(t, shown, axis: 0, offset: t.offset, style: style, width: width, indent: 1, into: &out)
         return header + out
     }
 
-    private static func collect(_ values: [Float], _ shape: [Int], _ shown: [[Int]], axis: Int, base: Int, into out: inout [Float]) {
-        let stride = shape[(axis + 1)...].reduce(1, *)
+    private static func collect(_ t: Tensor, _ shown: [[Int]], axis: Int, offset: Int, into out: inout [Float]) {
         for i in shown[axis] where i >= 0 {
-            if axis == shape.count - 1 { out.append(values[base + i]) } else {
-                collect(values, shape, shown, axis: axis + 1, base: base + i * stride, into: &out)
+            let at = offset + i * t.strides[axis]
+            if axis == t.rank - 1 { out.append(t.storage.pointer[at]) } else {
+                collect(t, shown, axis: axis + 1, offset: at, into: &out)
             }
         }
     }
 
-    private static func render(_ values: [Float], _ shape: [Int], _ shown: [[Int]], axis: Int, base: Int,
+    private static func render(_ t: Tensor, _ shown: [[Int]], axis: Int, offset: Int,
                                style: Style, width: Int, indent: Int, into out: inout String) {
-        let stride = shape[(axis + 1)...].reduce(1, *)
-        if axis == shape.count - 1 {
+        if axis == t.rank - 1 {
             let cells = shown[axis].map { i -> String in
-                guard i >= 0 else { return String(repeating: " ", count: max(0, width - 1)) + "…" }
-                let s = style.text(values[base + i])
+                guard i >= 0 else { return "…" }
+                let s = style.text(t.storage.pointer[offset + i * t.strides[axis]])
                 return String(repeating: " ", count: max(0, width - s.count)) + s
             }
             out += "[" + wrap(cells, indent: indent) + "]"
             return
         }
         out += "["
-        let separator = "," + String(repeating: "\n", count: shape.count - axis - 1) + String(repeating: " ", count: indent)
+        let separator = "," + String(repeating: "\n", count: t.rank - axis - 1) + String(repeating: " ", count: indent)
         for (n, i) in shown[axis].enumerated() {
             if n > 0 { out += separator }
             if i < 0 {
                 out += "…"
                 continue
             }
-            render(values, shape, shown, axis: axis + 1, base: base + i * stride, style: style, width: width,
+            render(t, shown, axis: axis + 1, offset: offset + i * t.strides[axis], style: style, width: width,
                    indent: indent + 1, into: &out)
         }
         out += "]"
