@@ -1,3 +1,4 @@
+import Lang
 import Tensor
 
 /// How values look: `show` is the REPL's echo (strings quoted), `text` is what
@@ -11,57 +12,115 @@ enum Display {
     static func show(_ value: Value) -> String {
         switch value {
         case .tensor(let t): return TensorFormatter.format(t)
-        case .list, .record: return nested(value, indent: 0)
+        case .list, .record:
+            var out = Output(limit: maxLength)
+            nested(value, indent: 0, out: &out)
+            return out.text
         default: return short(value)
         }
     }
 
     /// Containers nested deeper than this (or holding themselves) print as `…`.
     static let maxDepth = 32
+    /// The longest printed form of a list or record, in bytes: past it, `…` ends the
+    /// text (a list that holds itself twice per level would otherwise double each level).
+    static let maxLength = 10_000_000
 
     /// One-line form used inside lists and records: tensors as `tensor [2, 3]`.
     static func short(_ value: Value, depth: Int = 0) -> String {
-        if depth > maxDepth { return "…" }
+        var out = Output(limit: maxLength)
+        write(value, depth: depth, to: &out)
+        return out.text
+    }
+
+    /// Text that stops growing at `limit` bytes, ending in `…` when cut.
+    struct Output {
+        private(set) var text = ""
+        private var length = 0
+        let limit: Int
+        private(set) var isFull = false
+
+        init(limit: Int) { self.limit = limit }
+
+        mutating func append(_ piece: String) {
+            guard !isFull else { return }
+            let n = piece.utf8.count
+            if length + n > limit {
+                text += "…"
+                isFull = true
+                return
+            }
+            text += piece
+            length += n
+        }
+    }
+
+    private static func write(_ value: Value, depth: Int, to out: inout Output) {
+        if depth > maxDepth { return out.append("…") }
         switch value {
-        case .number(let x): return TensorFormatter.formatNumber(x)
-        case .tensor(let t): return TensorFormatter.summary(t)
-        case .string(let s): return quoted(s)
-        case .bool(let b): return b ? "true" : "false"
-        case .none: return "none"
-        case .list(let l): return "[" + l.items.map { short($0, depth: depth + 1) }.joined(separator: ", ") + "]"
+        case .number(let x): out.append(TensorFormatter.formatNumber(x))
+        case .tensor(let t): out.append(TensorFormatter.summary(t))
+        case .string(let s): out.append(quoted(s))
+        case .bool(let b): out.append(b ? "true" : "false")
+        case .none: out.append("none")
+        case .list(let l):
+            out.append("[")
+            for (i, item) in l.items.enumerated() where !out.isFull {
+                if i > 0 { out.append(", ") }
+                write(item, depth: depth + 1, to: &out)
+            }
+            out.append("]")
         case .record(let r):
-            return "{" + r.entries.map { "\(key($0.key)): \(short($0.value, depth: depth + 1))" }.joined(separator: ", ") + "}"
-        case .function(let f): return "<fn \(f.signature)>"
-        case .builtin(let b): return "<builtin \(b.signature)>"
+            out.append("{")
+            for (i, entry) in r.entries.enumerated() where !out.isFull {
+                if i > 0 { out.append(", ") }
+                out.append(key(entry.key) + ": ")
+                write(entry.value, depth: depth + 1, to: &out)
+            }
+            out.append("}")
+        case .function(let f): out.append("<fn \(f.signature)>")
+        case .builtin(let b): out.append("<builtin \(b.signature)>")
         case .range(let r):
             let parts = [r.start, r.stop] + (r.step == 1 ? [] : [r.step])
-            return "range(" + parts.map(TensorFormatter.formatNumber).joined(separator: ", ") + ")"
+            out.append("range(" + parts.map(TensorFormatter.formatNumber).joined(separator: ", ") + ")")
         }
     }
 
     /// Lists and records on one line when that fits in 80 columns, else one entry a line.
-    private static func nested(_ value: Value, indent: Int) -> String {
-        let flat = short(value, depth: indent / 2)
-        if flat.count + indent <= 80 || indent / 2 > maxDepth { return flat }
+    private static func nested(_ value: Value, indent: Int, out: inout Output) {
+        // Only as much of the one-line form as could fit is built.
+        var flat = Output(limit: max(0, 80 - indent))
+        write(value, depth: indent / 2, to: &flat)
+        if !flat.isFull || indent / 2 > maxDepth {
+            if flat.isFull { write(value, depth: indent / 2, to: &out) } else { out.append(flat.text) }
+            return
+        }
         let pad = String(repeating: " ", count: indent + 2)
         switch value {
         case .list(let l):
-            let lines = l.items.map { pad + nested($0, indent: indent + 2) }
-            return "[\n" + lines.joined(separator: ",\n") + "\n" + String(repeating: " ", count: indent) + "]"
+            out.append("[\n")
+            for (i, item) in l.items.enumerated() where !out.isFull {
+                if i > 0 { out.append(",\n") }
+                out.append(pad)
+                nested(item, indent: indent + 2, out: &out)
+            }
+            out.append("\n" + String(repeating: " ", count: indent) + "]")
         case .record(let r):
-            let lines = r.entries.map { pad + "\(key($0.key)): " + nested($0.value, indent: indent + 2) }
-            return "{\n" + lines.joined(separator: ",\n") + "\n" + String(repeating: " ", count: indent) + "}"
+            out.append("{\n")
+            for (i, entry) in r.entries.enumerated() where !out.isFull {
+                if i > 0 { out.append(",\n") }
+                out.append(pad + "\(key(entry.key)): ")
+                nested(entry.value, indent: indent + 2, out: &out)
+            }
+            out.append("\n" + String(repeating: " ", count: indent) + "}")
         default:
-            return flat
+            write(value, depth: indent / 2, to: &out)
         }
     }
 
     /// A record key as written in a literal: bare when it is an identifier.
     private static func key(_ name: String) -> String {
-        let isIdentifier = !name.isEmpty && name.utf8.enumerated().allSatisfy { i, c in
-            c == UInt8(ascii: "_") || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (i > 0 && c >= 48 && c <= 57)
-        }
-        return isIdentifier ? name : quoted(name)
+        Lexer.isIdentifier(name) ? name : quoted(name)
     }
 
     static func quoted(_ s: String) -> String {

@@ -88,6 +88,14 @@ public struct Lexer {
         tokens.append(Token(.endOfInput, "", start: bytes.count, end: bytes.count))
     }
 
+    /// Whether `name` reads as one identifier (not a keyword): then a record key can
+    /// be written bare, `{α: 1}` rather than `{"α": 1}`.
+    public static func isIdentifier(_ name: String) -> Bool {
+        guard let lexer = try? Lexer.tokenize(Source(name: "", text: name)), lexer.tokens.count == 2,
+              let token = lexer.tokens.first else { return false }
+        return token.kind == .identifier && token.text == name
+    }
+
     static func isIdentifierStart(_ c: UInt8) -> Bool {
         (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95
     }

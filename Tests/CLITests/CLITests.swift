@@ -163,6 +163,8 @@ func expectedCore() -> String? {
     var run = try tx(["--max-memory", "10M", "-e", "s = \"ab\"; for i in range(40) { s = s + s }"])
     #expect(run.status == 1)
     #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB, which would not fit in the 10 MiB left"))
+    run = try tx(["--max-memory", "10M", "-e", "s = \"ab\"; for i in range(40) { s = format(\"{}{}\", s, s) }"])
+    #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB"))
     run = try tx(["--max-memory", "10M", "-e", "l = [\"a\", 1]; for i in range(40) { l = l + l }"])
     #expect(run.err.hasPrefix("error: memory limit: building a list needs"))
 }

@@ -106,7 +106,13 @@ extension Library {
                 throw TxError(.arity, "arity error: format has more {} than values (\(values.count))", at: span)
             }
             let valueSpan = next < valueSpans.count ? valueSpans[next] : span
-            out += try spec.apply(to: values[next], label: label, at: valueSpan)
+            let piece = try spec.apply(to: values[next], label: label, at: valueSpan)
+            do {
+                try Operators.checkGrowth(bytes: 2 * (out.utf8.count + piece.utf8.count), of: "a string")
+            } catch let error as TxError {
+                throw TxError(error.kind, error.message, at: span)
+            }
+            out += piece
             next += 1
         }
         guard next == values.count else {
