@@ -18,8 +18,22 @@ public final class TensorStorage: @unchecked Sendable {
             Memory.release(bytes)
             throw TensorError(.memory, "out of memory: a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
         }
+        if bytes >= TensorStorage.hugePageThreshold { TensorStorage.adviseHugePages(raw, bytes) }
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
+    }
+
+    /// Buffers from 4 MiB up ask for transparent huge pages, as NumPy's do: a fresh
+    /// 40 MB result then takes 20 page faults instead of 10,000, which is most of the
+    /// time of a simple elementwise operation on it.
+    static let hugePageThreshold = 4 << 20
+
+    /// madvise(MADV_HUGEPAGE) over the whole pages inside the buffer; a hint only.
+    private static func adviseHugePages(_ raw: UnsafeMutableRawPointer, _ bytes: Int) {
+        let page = 4096
+        let start = (Int(bitPattern: raw) + page - 1) & ~(page - 1)
+        let end = (Int(bitPattern: raw) + bytes) & ~(page - 1)
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
     }
 
     deinit {
