@@ -1,4 +1,5 @@
-// Hot loops that profit from SIMD: exp and softmax over float32 rows.
+// Hot loops that profit from SIMD: exp, reductions, softmax and attention over
+// float32 rows.
 //
 // They are written as plain C loops that clang vectorises, compiled once per
 // instruction set (AVX-512, AVX2, baseline) and chosen at load time by the CPU's
@@ -13,6 +14,32 @@ extern "C" {
 /// y[i] = exp(x[i]) for n floats (x and y may be the same array). Accurate to a few
 /// ulp; exp(x) is exactly 0 for x < -87.3 (so exp(-inf) = 0) and inf past 88.7.
 void tx_exp(const float *x, float *y, long n);
+
+/// Reductions of a segment of n > 0 floats. Sums are in double precision. max and min
+/// are NaN when any element is; argmax and argmin give the first extreme element, or
+/// the first NaN. logsumexp subtracts the maximum and sums exp in double precision.
+double tx_sum(const float *x, long n);
+double tx_sum_squared_deviations(const float *x, long n, double mean);
+float tx_max(const float *x, long n);
+float tx_min(const float *x, long n);
+long tx_argmax(const float *x, long n);
+long tx_argmin(const float *x, long n);
+float tx_logsumexp(const float *x, long n);
+
+/// The same reductions down the n columns of a [rows, n] row-major matrix (rows > 0),
+/// one result per column, computed by accumulating whole rows. argmax and argmin give
+/// row indices (as floats).
+void tx_sum_columns(const float *x, long rows, long n, double *sums);
+void tx_sum_squared_deviations_columns(const float *x, long rows, long n, const double *means, double *sums);
+void tx_max_columns(const float *x, long rows, long n, float *out);
+void tx_min_columns(const float *x, long rows, long n, float *out);
+void tx_argmax_columns(const float *x, long rows, long n, float *out);
+void tx_argmin_columns(const float *x, long rows, long n, float *out);
+void tx_logsumexp_columns(const float *x, long rows, long n, float *out);
+
+/// Softmax down the columns of a [rows, n] matrix into y (same layout, not overlapping
+/// x), with the rules of tx_softmax_rows for each column; the sums are in double.
+void tx_softmax_columns(const float *x, float *y, long rows, long n);
 
 /// In-place softmax of `rows` rows of `n` floats, `stride` floats apart:
 /// y = exp(x - max) / sum(exp(x - max)). A row that is all -inf becomes all 0;
