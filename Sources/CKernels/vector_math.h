@@ -52,6 +52,48 @@ TX_INLINE float exp_one(float x) {
     return x != x ? x : y;
 }
 
+/* tanh(x) = sign(x) tanh(|x|): below |x| = 0.625 the odd series a + a^3 P(a^2) (P fitted
+ * to the relative error, 4e-9 before rounding); above it 1 - 2 / (exp(2a) + 1). */
+TX_INLINE float tanh_one(float x) {
+    float a = fabsf(x);
+    float s = a * a;
+    float p = -0x1.75e134p-8f;
+    p = p * s + 0x1.522676p-6f;
+    p = p * s - 0x1.b83c54p-5f;
+    p = p * s + 0x1.110726p-3f;
+    p = p * s - 0x1.555532p-2f;
+    float small = a + a * s * p;
+    float large = 1.0f - 2.0f / (exp_one(a + a) + 1.0f);
+    return copysignf(a < 0.625f ? small : large, x);
+}
+
+/* erf(x): below |x| = 0.875 the odd series x + x Q(x^2); above it 1 - exp(P(|x|)) with P
+ * fitted to log(erfc) on [0.875, 4] (1.2e-8 before rounding; erf is 1 in float32 from
+ * about 3.92 on, so |x| is capped at 4). Both fits minimise the relative error. */
+TX_INLINE float erf_one(float x) {
+    float a = fabsf(x);
+    float s = x * x;
+    float q = -0x1.453a9ap-11f;
+    q = q * s + 0x1.49c9fap-8f;
+    q = q * s - 0x1.b6f38ap-6f;
+    q = q * s + 0x1.ce211ep-4f;
+    q = q * s - 0x1.81270cp-2f;
+    q = q * s + 0x1.06eba6p-3f;
+    float small = x + x * q;
+    float t = a < 4.0f ? a : 4.0f;
+    float p = 0x1.ae2a8ep-20f;
+    p = p * t - 0x1.7c7666p-15f;
+    p = p * t + 0x1.35b48cp-11f;
+    p = p * t - 0x1.360104p-8f;
+    p = p * t + 0x1.af7b4cp-6f;
+    p = p * t - 0x1.c240eep-4f;
+    p = p * t - 0x1.4394e4p-1f;
+    p = p * t - 0x1.21504cp+0f;
+    p = p * t + 0x1.34929cp-12f;
+    float large = copysignf(1.0f - exp_one(p), x);
+    return a < 0.875f ? small : (x != x ? x : large);
+}
+
 /* exp(x) in double precision for x <= 0 (a value minus its row's maximum), for sums
  * whose terms must be as accurate as a double: 2^k exp(r), |r| <= ln2 / 2, with the
  * Taylor series of exp(r) to degree 12 (truncation error below 2e-16). Exactly 0 below

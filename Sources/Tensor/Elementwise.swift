@@ -158,34 +158,25 @@ extension Tensor {
 
     /// f(x) elementwise.
     public func map(_ op: UnaryOp) throws -> Tensor {
-        let result = try copy()
-        let p = result.storage.pointer
+        let input = try contiguous()
+        let result = try Tensor(uninitializedShape: shape)
+        let x = input.storage.pointer + input.offset, y = result.storage.pointer
         let n = result.count
         switch op {
-        case .negate: for i in 0..<n { p[i] = -p[i] }
-        case .not: for i in 0..<n { p[i] = p[i] == 0 ? 1 : 0 }
-        case .exp: tx_exp(p, p, n)
-        case .log: for i in 0..<n { p[i] = logf(p[i]) }
-        case .sqrt: for i in 0..<n { p[i] = p[i].squareRoot() }
-        case .abs: for i in 0..<n { p[i] = Swift.abs(p[i]) }
-        case .tanh: for i in 0..<n { p[i] = tanhf(p[i]) }
-        case .sin: for i in 0..<n { p[i] = sinf(p[i]) }
-        case .cos: for i in 0..<n { p[i] = cosf(p[i]) }
-        case .sigmoid:
-            // e = exp(-|v|) (vectorised) never overflows; the sign picks the matching form.
-            let e = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-            defer { e.deallocate() }
-            for i in 0..<n { e[i] = -Swift.abs(p[i]) }
-            tx_exp(e, e, n)
-            for i in 0..<n {
-                // tx_exp flushes below e^-87.3 to 0; keep the subnormal tail exact.
-                let tail = e[i] == 0 ? expf(-Swift.abs(p[i])) : e[i]
-                p[i] = (p[i] >= 0 ? 1 : tail) / (1 + tail)
-            }
+        case .negate: for i in 0..<n { y[i] = -x[i] }
+        case .not: for i in 0..<n { y[i] = x[i] == 0 ? 1 : 0 }
+        case .exp: tx_exp(x, y, n)
+        case .log: for i in 0..<n { y[i] = logf(x[i]) }
+        case .sqrt: tx_sqrt(x, y, n)
+        case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+        case .tanh: tx_tanh(x, y, n)
+        case .sin: for i in 0..<n { y[i] = sinf(x[i]) }
+        case .cos: for i in 0..<n { y[i] = cosf(x[i]) }
+        case .sigmoid: tx_sigmoid(x, y, n)
         case .relu:
             // Branch-free (a select), so random signs cost no mispredictions; NaN stays NaN.
-            for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
-        case .gelu: for i in 0..<n { p[i] = 0.5 * p[i] * (1 + erff(p[i] * 0.70710678118654752)) }
+            for i in 0..<n { let v = x[i]; y[i] = v < 0 ? 0 : v }
+        case .gelu: tx_gelu(x, y, n)
         }
         return result
     }

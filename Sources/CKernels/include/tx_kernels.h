@@ -1,5 +1,5 @@
-// Hot loops that profit from SIMD: exp, reductions, softmax and attention over
-// float32 rows.
+// Hot loops that profit from SIMD: elementwise functions, reductions, softmax and
+// attention over float32 rows.
 //
 // They are written as plain C loops that clang vectorises, compiled once per
 // instruction set (AVX-512, AVX2, baseline) and chosen at load time by the CPU's
@@ -14,6 +14,15 @@ extern "C" {
 /// y[i] = exp(x[i]) for n floats (x and y may be the same array). Accurate to a few
 /// ulp; exp(x) is exactly 0 for x < -87.3 (so exp(-inf) = 0) and inf past 88.7.
 void tx_exp(const float *x, float *y, long n);
+
+/// y[i] = f(x[i]) for n floats; x and y must not overlap. tanh is within 1.4 ulp (the C
+/// library's tanhf within 2.2); the erf in gelu = x/2 (1 + erf(x / sqrt 2)), the exact
+/// form, within 1.1 ulp (1.4 without FMA; erff within 1); sigmoid keeps its subnormal
+/// tail below -87.3 exact.
+void tx_sqrt(const float *x, float *y, long n);
+void tx_tanh(const float *x, float *y, long n);
+void tx_sigmoid(const float *x, float *y, long n);
+void tx_gelu(const float *x, float *y, long n);
 
 /// Reductions of a segment of n > 0 floats. Sums are in double precision. max and min
 /// are NaN when any element is; argmax and argmin give the first extreme element, or
