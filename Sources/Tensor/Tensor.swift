@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// A counted float32 buffer. Tensors share storages: views (transpose, slices) point
@@ -185,6 +186,10 @@ public final class Tensor: @unchecked Sendable {
             return
         }
         let source = storage.pointer + offset
+        if let axis = contiguousInnerAxis {
+            copyTransposed(from: source, to: destination, contiguousAxis: axis)
+            return
+        }
         forEachRow { row, base, length, step in
             let target = destination + row * length
             if step == 1 {
@@ -193,6 +198,49 @@ public final class Tensor: @unchecked Sendable {
                 for i in 0..<length { target[i] = source[base + i * step] }
             }
         }
+    }
+
+    /// For a transposed (or permuted) view, the axis other than the last along which the
+    /// elements are adjacent in memory; nil when the last axis is that one, or no axis is.
+    var contiguousInnerAxis: Int? {
+        guard let last = shape.indices.last, shape[last] > 1, strides[last] != 1 else { return nil }
+        return shape.indices.dropLast().last { shape[$0] > 1 && strides[$0] == 1 }
+    }
+
+    /// Copies a view whose elements are adjacent along `axis` (not the last): each plane
+    /// over `axis` and the last axis is a transpose, done in blocks so that both the
+    /// reads and the writes run along memory instead of one of them striding through it.
+    private func copyTransposed(from source: UnsafeMutablePointer<Float>, to destination: UnsafeMutablePointer<Float>,
+                                contiguousAxis axis: Int) {
+        let last = rank - 1
+        let targetStrides = Tensor.contiguousStrides(shape)
+        let others = shape.indices.filter { $0 != axis && $0 != last }
+        var index = [Int](repeating: 0, count: others.count)
+        var sourceOffset = 0, targetOffset = 0
+        let planes = count / (shape[axis] * shape[last])
+        for _ in 0..<planes {
+            tx_transpose(source + sourceOffset, strides[last], destination + targetOffset, targetStrides[axis],
+                         shape[axis], shape[last])
+            // The next plane: an odometer over the other axes, last fastest.
+            var k = others.count - 1
+            while k >= 0 {
+                let a = others[k]
+                index[k] += 1
+                sourceOffset += strides[a]
+                targetOffset += targetStrides[a]
+                if index[k] < shape[a] { break }
+                sourceOffset -= strides[a] * shape[a]
+                targetOffset -= targetStrides[a] * shape[a]
+                index[k] = 0
+                k -= 1
+            }
+        }
+    }
+
+    /// `self`, or a contiguous copy of a transposed view: elementwise loops then read rows
+    /// in memory order rather than striding down columns.
+    func withContiguousRows() throws -> Tensor {
+        contiguousInnerAxis == nil ? self : try contiguous()
     }
 
     /// Visits the tensor's innermost rows in row-major order: `body(rowIndex,

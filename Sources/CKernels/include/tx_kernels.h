@@ -1,5 +1,6 @@
 // Hot loops that profit from SIMD: elementwise functions, reductions, softmax and
-// attention over float32 rows.
+// attention over float32 rows, the transpose behind copies of transposed views, and
+// the compression behind boolean masks.
 //
 // They are written as plain C loops that clang vectorises, compiled once per
 // instruction set (AVX-512, AVX2, baseline) and chosen at load time by the CPU's
@@ -23,6 +24,17 @@ void tx_sqrt(const float *x, float *y, long n);
 void tx_tanh(const float *x, float *y, long n);
 void tx_sigmoid(const float *x, float *y, long n);
 void tx_gelu(const float *x, float *y, long n);
+
+/// dst[i * dst_row_stride + j] = src[i + j * src_col_stride] for a rows x cols block:
+/// a transpose, in 16 x 16 blocks transposed in registers, so that memory is read and
+/// written in whole cache lines (power-of-two strides defeat tiles kept in cache).
+void tx_transpose(const float *src, long src_col_stride, float *dst, long dst_row_stride, long rows, long cols);
+
+/// Writes the x[i] whose mask[i] is nonzero to out, in order, and returns how many
+/// (out has room for exactly those). Branch-free: each x[i] is written to the next free
+/// place, which moves on only past selected ones; the writes stop at the last selected
+/// element, so that they stay inside out.
+long tx_compress(const float *x, const float *mask, long n, float *out);
 
 /// Reductions of a segment of n > 0 floats. Sums are in double precision. max and min
 /// are NaN when any element is; argmax and argmin give the first extreme element, or
