@@ -21,6 +21,11 @@ void tx_sqrt(const float *x, float *y, long n) {
 }
 
 TX_CLONES
+void tx_log(const float *x, float *y, long n) {
+    for (long i = 0; i < n; i++) y[i] = log_one(x[i]);
+}
+
+TX_CLONES
 void tx_tanh(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = tanh_one(x[i]);
 }

@@ -94,6 +94,37 @@ TX_INLINE float erf_one(float x) {
     return a < 0.875f ? small : (x != x ? x : large);
 }
 
+/* log(x), computed in double precision and rounded once (within 0.5 ulp; glibc's logf
+ * 0.82): x = m 2^e with m in [sqrt(1/2), sqrt(2)) read from the bits of x as a double
+ * (which has no subnormals for float values), log(m) = 2 atanh(s), s = (m - 1) / (m + 1)
+ * and |s| <= 0.172, by its series to s^17. */
+TX_INLINE float log_one(float x) {
+    double d = x;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    double e = (double)(int32_t)(bits >> 52) - 1023.0;
+    uint64_t mantissa = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;
+    double m;
+    memcpy(&m, &mantissa, sizeof m);
+    int big = m > 1.4142135623730951;
+    m = big ? m * 0.5 : m;
+    e = big ? e + 1.0 : e;
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double p = 1.0 / 17;
+    p = p * s2 + 1.0 / 15;
+    p = p * s2 + 1.0 / 13;
+    p = p * s2 + 1.0 / 11;
+    p = p * s2 + 1.0 / 9;
+    p = p * s2 + 1.0 / 7;
+    p = p * s2 + 1.0 / 5;
+    p = p * s2 + 1.0 / 3;
+    float y = (float)(e * 0.69314718055994530942 + (2.0 * s + 2.0 * s * s2 * p));
+    y = x == 0 ? -INFINITY : y;
+    y = x < 0 ? NAN : y;
+    y = x == INFINITY ? INFINITY : y;
+    return x != x ? x : y;
+}
+
 /* exp(x) in double precision for x <= 0 (a value minus its row's maximum), for sums
  * whose terms must be as accurate as a double: 2^k exp(r), |r| <= ln2 / 2, with the
  * Taylor series of exp(r) to degree 12 (truncation error below 2e-16). Exactly 0 below

@@ -186,7 +186,7 @@ extension Tensor {
         case .negate: for i in 0..<n { y[i] = -x[i] }
         case .not: for i in 0..<n { y[i] = x[i] == 0 ? 1 : 0 }
         case .exp: tx_exp(x, y, n)
-        case .log: for i in 0..<n { y[i] = logf(x[i]) }
+        case .log: tx_log(x, y, n)
         case .sqrt: tx_sqrt(x, y, n)
         case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
         case .tanh: tx_tanh(x, y, n)

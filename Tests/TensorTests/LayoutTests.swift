@@ -180,4 +180,10 @@ func reductionsAgreeAlongEveryAxis(_ reduction: Reduction) throws {
         #expect(abs(Double(gelu[i]) - g) <= 2e-7 * max(abs(d), 1), "gelu(\(v))")
     }
     #expect(try t([3], [-0.0, .nan, -.infinity]).map(.tanh).values.map { $0.sign == .minus || $0.isNaN } == [true, true, true])
+    // log over many binades, subnormals included, and its special values.
+    let positive = (0..<3000).map { Float(pow(1.05, Double($0 - 2100))) }.filter { $0 > 0 }
+    let log = try t([positive.count], positive).map(.log).values
+    for (i, v) in positive.enumerated() { #expect(ulps(log[i], Glibc.log(Double(v))) <= 0.51, "log(\(v))") }
+    let special = try t([5], [0, -1, .infinity, 1, .nan]).map(.log).values
+    #expect(special[0] == -.infinity && special[1].isNaN && special[2] == .infinity && special[3] == 0 && special[4].isNaN)
 }
