@@ -12,8 +12,9 @@ let package = Package(
     targets: [
         // OpenBLAS, opened with dlopen after choosing the CPU core (see tx_blas.h).
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
-        // Vectorised exp and softmax rows, one clone per instruction set.
-        .target(name: "CKernels", dependencies: ["COpenBLAS"], cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])]),
+        // Vectorised elementwise functions, reductions, softmax and attention, one clone per
+        // instruction set. No errno from the math functions: sqrt is then one instruction.
+        .target(name: "CKernels", dependencies: ["COpenBLAS"], cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
         // GNU readline, linked as a system library.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
 

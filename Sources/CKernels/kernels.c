@@ -4,52 +4,12 @@
 #include <stdlib.h>
 
 #include "tx_blas.h"
+#include "vector_math.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__clang__)
-#define TX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TX_CLONES
-#endif
-
-/* exp(x) = 2^k * exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2];
- * exp(r) by a degree-6 polynomial (Cephes' expf coefficients). Branch-free, so the
- * loop vectorises. */
-static inline float exp_one(float x) {
-    const float hi = 88.3762626647949f, lo = -87.3365447505531f;
-    float clamped = x > hi ? hi : (x < lo ? lo : x);
-    /* Round to nearest by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22). */
-    float k = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = clamped - k * 0.693359375f;
-    r = r - k * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)k + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    float y = p * scale;
-    y = x < lo ? 0.0f : y;
-    y = x > hi ? INFINITY : y;
-    return x != x ? x : y;
-}
-
-TX_CLONES
-void tx_exp(const float *x, float *y, long n) {
-    for (long i = 0; i < n; i++) y[i] = exp_one(x[i]);
-}
-
-/* Reductions keep 16 partial results in a vector, so that they vectorise without
- * -ffast-math (which would also drop the inf and NaN handling above). */
-typedef float v16 __attribute__((ext_vector_type(16)));
 
 TX_CLONES
 static float row_max(const float *x, long n) {

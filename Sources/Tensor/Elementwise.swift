@@ -47,7 +47,7 @@ extension Tensor {
         if b.count == 1 && b.rank == 0, let y = b.scalarValue, shape == a.shape { return try binary(op, a, scalar: y) }
         if a.count == 1 && a.rank == 0, let x = a.scalarValue, shape == b.shape { return try binary(op, scalar: x, b) }
         let result = try Tensor(uninitializedShape: shape)
-        let x = try a.broadcast(to: shape), y = try b.broadcast(to: shape)
+        let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
         let out = result.storage.pointer
         let px = x.storage.pointer, py = y.storage.pointer
         if x.isContiguous && y.isContiguous && a.shape == b.shape {
@@ -70,34 +70,54 @@ extension Tensor {
 
     /// `a op y` for a scalar y.
     public static func binary(_ op: BinaryOp, _ a: Tensor, scalar y: Float) throws -> Tensor {
-        let x = try a.contiguous()
+        let x = try a.withContiguousRows()
         let result = try Tensor(uninitializedShape: a.shape)
-        var scalar = y
-        if op == .power && y == 2 {
-            let p = x.storage.pointer + x.offset, out = result.storage.pointer
-            for i in 0..<x.count { out[i] = p[i] * p[i] }
-            return result
-        }
-        if op == .power && y == 0.5 {
-            let p = x.storage.pointer + x.offset, out = result.storage.pointer
-            for i in 0..<x.count { out[i] = p[i].squareRoot() }
-            return result
-        }
-        withUnsafePointer(to: &scalar) { s in
-            apply(op, x.storage.pointer + x.offset, 1, UnsafeMutablePointer(mutating: s), 0, result.storage.pointer, x.count)
+        let source = x.storage.pointer + x.offset, out = result.storage.pointer
+        if x.isContiguous {
+            apply(op, source, 1, scalar: y, out, x.count)
+        } else {
+            x.forEachRow { row, base, length, step in apply(op, source + base, step, scalar: y, out + row * length, length) }
         }
         return result
     }
 
     /// `x op b` for a scalar x.
     public static func binary(_ op: BinaryOp, scalar x: Float, _ b: Tensor) throws -> Tensor {
-        let y = try b.contiguous()
+        let y = try b.withContiguousRows()
         let result = try Tensor(uninitializedShape: b.shape)
+        let source = y.storage.pointer + y.offset, out = result.storage.pointer
         var scalar = x
-        withUnsafePointer(to: &scalar) { s in
-            apply(op, UnsafeMutablePointer(mutating: s), 0, y.storage.pointer + y.offset, 1, result.storage.pointer, y.count)
+        withUnsafeMutablePointer(to: &scalar) { s in
+            if y.isContiguous {
+                apply(op, s, 0, source, 1, out, y.count)
+            } else {
+                y.forEachRow { row, base, length, step in apply(op, s, 0, source + base, step, out + row * length, length) }
+            }
         }
         return result
+    }
+
+    /// out[i] = x[i * sx] op y for a scalar y; x^2 and x^0.5 are a product and a square root.
+    static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int, scalar y: Float,
+                      _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        if op == .power && y == 2 {
+            if sx == 1 {
+                for i in 0..<n { out[i] = x[i] * x[i] }
+            } else {
+                for i in 0..<n { let v = x[i * sx]; out[i] = v * v }
+            }
+            return
+        }
+        if op == .power && y == 0.5 {
+            if sx == 1 {
+                tx_sqrt(x, out, n)
+            } else {
+                for i in 0..<n { out[i] = x[i * sx].squareRoot() }
+            }
+            return
+        }
+        var scalar = y
+        withUnsafeMutablePointer(to: &scalar) { s in apply(op, x, sx, s, 0, out, n) }
     }
 
     @inline(__always)
@@ -158,34 +178,25 @@ extension Tensor {
 
     /// f(x) elementwise.
     public func map(_ op: UnaryOp) throws -> Tensor {
-        let result = try copy()
-        let p = result.storage.pointer
+        let input = try contiguous()
+        let result = try Tensor(uninitializedShape: shape)
+        let x = input.storage.pointer + input.offset, y = result.storage.pointer
         let n = result.count
         switch op {
-        case .negate: for i in 0..<n { p[i] = -p[i] }
-        case .not: for i in 0..<n { p[i] = p[i] == 0 ? 1 : 0 }
-        case .exp: tx_exp(p, p, n)
-        case .log: for i in 0..<n { p[i] = logf(p[i]) }
-        case .sqrt: for i in 0..<n { p[i] = p[i].squareRoot() }
-        case .abs: for i in 0..<n { p[i] = Swift.abs(p[i]) }
-        case .tanh: for i in 0..<n { p[i] = tanhf(p[i]) }
-        case .sin: for i in 0..<n { p[i] = sinf(p[i]) }
-        case .cos: for i in 0..<n { p[i] = cosf(p[i]) }
-        case .sigmoid:
-            // e = exp(-|v|) (vectorised) never overflows; the sign picks the matching form.
-            let e = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-            defer { e.deallocate() }
-            for i in 0..<n { e[i] = -Swift.abs(p[i]) }
-            tx_exp(e, e, n)
-            for i in 0..<n {
-                // tx_exp flushes below e^-87.3 to 0; keep the subnormal tail exact.
-                let tail = e[i] == 0 ? expf(-Swift.abs(p[i])) : e[i]
-                p[i] = (p[i] >= 0 ? 1 : tail) / (1 + tail)
-            }
+        case .negate: for i in 0..<n { y[i] = -x[i] }
+        case .not: for i in 0..<n { y[i] = x[i] == 0 ? 1 : 0 }
+        case .exp: tx_exp(x, y, n)
+        case .log: tx_log(x, y, n)
+        case .sqrt: tx_sqrt(x, y, n)
+        case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+        case .tanh: tx_tanh(x, y, n)
+        case .sin: for i in 0..<n { y[i] = sinf(x[i]) }
+        case .cos: for i in 0..<n { y[i] = cosf(x[i]) }
+        case .sigmoid: tx_sigmoid(x, y, n)
         case .relu:
             // Branch-free (a select), so random signs cost no mispredictions; NaN stays NaN.
-            for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
-        case .gelu: for i in 0..<n { p[i] = 0.5 * p[i] * (1 + erff(p[i] * 0.70710678118654752)) }
+            for i in 0..<n { let v = x[i]; y[i] = v < 0 ? 0 : v }
+        case .gelu: tx_gelu(x, y, n)
         }
         return result
     }
@@ -213,12 +224,37 @@ extension Tensor {
         guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(condition.shape, ab) else {
             throw TensorError.shape("shape mismatch in where: \(describe(shape: condition.shape)), \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)")
         }
-        let c = try condition.broadcast(to: shape).contiguous()
-        let x = try a.broadcast(to: shape).contiguous(), y = try b.broadcast(to: shape).contiguous()
+        let c = try condition.withContiguousRows().broadcast(to: shape)
+        let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
         let result = try Tensor(uninitializedShape: shape)
-        let pc = c.storage.pointer + c.offset, px = x.storage.pointer + x.offset, py = y.storage.pointer + y.offset
+        let pc = c.storage.pointer, px = x.storage.pointer, py = y.storage.pointer
         let out = result.storage.pointer
-        for i in 0..<result.count { out[i] = pc[i] != 0 ? px[i] : py[i] }
+        let inner = shape.last ?? 1
+        if inner == 0 { return result }
+        let last = shape.count - 1
+        let (sc, sx, sy) = shape.isEmpty ? (0, 0, 0) : (c.strides[last], x.strides[last], y.strides[last])
+        var walker = RowWalker(shape: shape, operandStrides: [c.strides, x.strides, y.strides],
+                               baseOffsets: [c.offset, x.offset, y.offset])
+        for row in 0..<walker.rowCount {
+            if row & 4095 == 4095 { try Interrupt.check() }
+            let o = walker.offsets
+            select(pc + o[0], sc, px + o[1], sx, py + o[2], sy, out + row * inner, inner)
+            walker.next()
+        }
         return result
+    }
+
+    /// out[i] = c[i * sc] != 0 ? x[i * sx] : y[i * sy]; strides 0 (a broadcast value) and
+    /// 1 get loops of their own, which vectorise.
+    private static func select(_ c: UnsafeMutablePointer<Float>, _ sc: Int, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
+                               _ y: UnsafeMutablePointer<Float>, _ sy: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        // Both sides are loaded before the choice, so that it is a select, not a branch.
+        switch (sc, sx, sy) {
+        case (1, 1, 1): for i in 0..<n { let a = x[i], b = y[i]; out[i] = c[i] != 0 ? a : b }
+        case (1, 1, 0): let b = y[0]; for i in 0..<n { let a = x[i]; out[i] = c[i] != 0 ? a : b }
+        case (1, 0, 1): let a = x[0]; for i in 0..<n { let b = y[i]; out[i] = c[i] != 0 ? a : b }
+        case (1, 0, 0): let a = x[0], b = y[0]; for i in 0..<n { out[i] = c[i] != 0 ? a : b }
+        default: for i in 0..<n { let a = x[i * sx], b = y[i * sy]; out[i] = c[i * sc] != 0 ? a : b }
+        }
     }
 }

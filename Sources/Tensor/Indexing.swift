@@ -1,3 +1,5 @@
+import CKernels
+
 /// One item of a subscript `x[...]`.
 public enum TensorIndex: Sendable {
     case single(Int)
@@ -120,11 +122,17 @@ extension Tensor {
         let outerCount = outer.reduce(1, *)
         let outerView = try Tensor(storage: view.storage, shape: outer + [size] + inner, strides: view.strides, offset: view.offset)
             .reshapedForGather(outerCount: outerCount, size: size, innerCount: innerCount)
+        let source = outerView.storage.pointer + outerView.offset
         var target = result.storage.pointer
         for o in 0..<outerCount {
+            let slab = source + o * size * innerCount
+            if innerCount == 1 {
+                for (k, p) in picked.enumerated() { target[k] = slab[p] }
+                target += picked.count
+                continue
+            }
             for p in picked {
-                let row = try outerView.subscripted([.single(o), .single(p)])
-                row.copyElements(to: target)
+                target.update(from: slab + p * innerCount, count: innerCount)
                 target += innerCount
             }
         }
@@ -167,30 +175,36 @@ extension Tensor {
         try view.write(try value.expandedForAssignment(to: view.shape))
     }
 
-    /// The row positions a mask selects: `x[m]` for m of x's leading shape takes the
-    /// rows (of `rows` floats each, over the trailing axes) where m is nonzero, in
-    /// row-major order.
-    private func maskPositions(_ mask: Tensor) throws -> (picked: [Int], rest: [Int], rows: Int) {
+    /// A mask over the leading axes, as a contiguous tensor, with how many of its entries
+    /// are nonzero (selected), the trailing shape and the number of floats per row.
+    private func maskRows(_ mask: Tensor) throws -> (flags: Tensor, selected: Int, rest: [Int], rows: Int) {
         guard mask.rank <= rank, Array(shape.prefix(mask.rank)) == mask.shape else {
             throw TensorError.index("index error: a mask of shape \(describe(shape: mask.shape)) does not match the leading axes of a tensor of shape \(describe(shape: shape))")
         }
-        let values = try mask.contiguous()
-        let m = values.storage.pointer + values.offset
-        var picked: [Int] = []
-        for i in 0..<values.count where m[i] != 0 { picked.append(i) }
+        let flags = try mask.contiguous()
+        let m = flags.storage.pointer + flags.offset
+        var selected = 0
+        for i in 0..<flags.count { selected += m[i] != 0 ? 1 : 0 }
         let rest = Array(shape[mask.rank...])
-        return (picked, rest, rest.reduce(1, *))
+        return (flags, selected, rest, rest.reduce(1, *))
     }
 
-    /// `x[m]`: a new tensor [count] + trailing shape of the selected rows.
+    /// `x[m]`: a new tensor [count] + trailing shape of the selected rows, in row-major order.
     private func selected(by mask: Tensor) throws -> Tensor {
-        let (picked, rest, rows) = try maskPositions(mask)
-        let result = try Tensor(uninitializedShape: [picked.count] + rest)
+        let (flags, selected, rest, rows) = try maskRows(mask)
+        let result = try Tensor(uninitializedShape: [selected] + rest)
         if result.count == 0 { return result }
         let source = try contiguous()
+        let m = flags.storage.pointer + flags.offset
         let from = source.storage.pointer + source.offset, to = result.storage.pointer
-        for (k, p) in picked.enumerated() {
-            (to + k * rows).update(from: from + p * rows, count: rows)
+        if rows == 1 {
+            tx_compress(from, m, flags.count, to)
+            return result
+        }
+        var k = 0
+        for i in 0..<flags.count where m[i] != 0 {
+            (to + k * rows).update(from: from + i * rows, count: rows)
+            k += 1
         }
         return result
     }
@@ -198,16 +212,29 @@ extension Tensor {
     /// `x[m] = v`: v broadcast to [count] + trailing shape fills the selected rows in
     /// order (a number or a single row fills them all).
     private func assign(selectedBy mask: Tensor, _ value: Tensor) throws {
-        let (picked, rest, rows) = try maskPositions(mask)
-        var source = try value.expandedForAssignment(to: [picked.count] + rest).contiguous()
+        let (flags, selected, rest, rows) = try maskRows(mask)
+        let region = [selected] + rest
+        let expanded = try value.expandedForAssignment(to: region)
+        if selected == 0 || rows == 0 { return }
+        // One row for every selected row when the value does not vary along the first axis.
+        let single = expanded.strides[0] == 0
+        var source = single ? try expanded.subscripted([.single(0)]).contiguous() : try expanded.contiguous()
         if source.storage === storage { source = try source.copy() }
-        if picked.isEmpty || rows == 0 { return }
         // Written in place when contiguous; otherwise into a copy that is then written back
         // through this view.
         let target = isContiguous ? self : try copy()
         let to = target.storage.pointer + target.offset, from = source.storage.pointer + source.offset
-        for (k, p) in picked.enumerated() {
-            (to + p * rows).update(from: from + k * rows, count: rows)
+        let m = flags.storage.pointer + flags.offset
+        if rows == 1 && single {
+            let v = from[0]
+            for i in 0..<flags.count { let old = to[i]; to[i] = m[i] != 0 ? v : old }
+        } else {
+            let step = single ? 0 : rows
+            var k = 0
+            for i in 0..<flags.count where m[i] != 0 {
+                (to + i * rows).update(from: from + k * step, count: rows)
+                k += 1
+            }
         }
         if target !== self { try write(target) }
     }

@@ -1,5 +1,4 @@
 import CKernels
-import Glibc
 
 /// Reductions over one or more axes.
 public enum Reduction: Sendable {
@@ -24,9 +23,13 @@ public enum Reduction: Sendable {
 }
 
 extension Tensor {
-    /// Reduces over `axes` (nil: all axes). The reduced axes are moved last and made
-    /// contiguous, so that every result element reduces one contiguous segment;
-    /// sums accumulate in double precision.
+    /// Reduces over `axes` (nil: all axes); sums accumulate in double precision.
+    ///
+    /// When the reduced axes are adjacent in memory, the data is a stack of
+    /// [length, inner] matrices: with inner = 1 every result reduces one contiguous
+    /// segment, otherwise whole rows of a matrix are accumulated into its inner results
+    /// (reading memory in order, not down strided columns). Other cases move the reduced
+    /// axes last first.
     public func reduce(_ reduction: Reduction, axes: [Int]? = nil, keepdims: Bool = false) throws -> Tensor {
         var reduced = Set<Int>()
         for axis in axes ?? Array(0..<rank) {
@@ -43,11 +46,9 @@ extension Tensor {
         default: break
         }
         let kept = (0..<rank).filter { !reduced.contains($0) }
-        let order = kept + reduced.sorted()
-        let arranged = try (order == Array(0..<rank) ? self : permuted(order)).contiguous()
-        let segment = reduced.reduce(1) { $0 * shape[$1] }
+        let length = reduced.reduce(1) { $0 * shape[$1] }
         let outputShape = keepdims ? shape.indices.map { reduced.contains($0) ? 1 : shape[$0] } : kept.map { shape[$0] }
-        if segment == 0 {
+        if length == 0 {
             switch reduction {
             case .sum: return try Tensor.zeros(outputShape)
             case .mean, .variance, .standardDeviation: return try Tensor.full(.nan, outputShape)
@@ -56,73 +57,111 @@ extension Tensor {
             }
         }
         let result = try Tensor(uninitializedShape: outputShape)
-        let source = arranged.storage.pointer + arranged.offset
+        if result.count == 0 { return result }
         let out = result.storage.pointer
-        let segments = result.count
-        for s in 0..<segments {
-            if s & 1023 == 1023 { try Interrupt.check() }
-            out[s] = Tensor.reduceSegment(reduction, source + s * segment, segment)
+        // Reduced axes already last in memory (a view with them moved last is contiguous).
+        let arranged = try permuted(kept + reduced.sorted())
+        if arranged.isContiguous {
+            try Tensor.reduceSegments(reduction, arranged.storage.pointer + arranged.offset, length, out, result.count)
+            return result
+        }
+        guard let inner = Tensor.innerCount(shape, reducing: reduced) else {
+            let moved = try arranged.contiguous()
+            try Tensor.reduceSegments(reduction, moved.storage.pointer + moved.offset, length, out, result.count)
+            return result
+        }
+        let source = try contiguous()
+        let matrices = result.count / inner
+        let p = source.storage.pointer + source.offset
+        if inner == 1 {
+            try Tensor.reduceSegments(reduction, p, length, out, matrices)
+            return result
+        }
+        try Memory.withScratch(bytes: 2 * inner * MemoryLayout<Double>.stride, "the sums of \(reduction.name)") {
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * inner)
+            defer { sums.deallocate() }
+            for m in 0..<matrices {
+                try Interrupt.check()
+                Tensor.reduceColumns(reduction, p + m * length * inner, rows: length, columns: inner, out + m * inner,
+                                     scratch: sums)
+            }
         }
         return result
     }
 
-    static func reduceSegment(_ reduction: Reduction, _ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
-        switch reduction {
-        case .sum: return Float(sum(p, n))
-        case .mean: return Float(sum(p, n) / Double(n))
-        case .max:
-            var m = p[0]
-            for i in 0..<n { let v = p[i]; if v > m || v.isNaN { m = v; if v.isNaN { break } } }
-            return m
-        case .min:
-            var m = p[0]
-            for i in 0..<n { let v = p[i]; if v < m || v.isNaN { m = v; if v.isNaN { break } } }
-            return m
-        case .argmax:
-            var best = 0
-            for i in 1..<max(n, 1) where p[i] > p[best] || (p[i].isNaN && !p[best].isNaN) { best = i }
-            return Float(best)
-        case .argmin:
-            var best = 0
-            for i in 1..<max(n, 1) where p[i] < p[best] || (p[i].isNaN && !p[best].isNaN) { best = i }
-            return Float(best)
-        case .variance(let ddof), .standardDeviation(let ddof):
-            let mean = sum(p, n) / Double(n)
-            var squares = 0.0
-            for i in 0..<n { let d = Double(p[i]) - mean; squares += d * d }
-            // NumPy divides by max(n - ddof, 0): inf past the sample size, nan when 0 / 0.
-            let v = squares / Swift.max(Double(n) - Double(ddof), 0)
-            if case .standardDeviation = reduction { return Float(v.squareRoot()) }
-            return Float(v)
-        case .logsumexp:
-            var m = p[0]
-            for i in 0..<n where p[i] > m { m = p[i] }
-            if m == -.infinity || !m.isFinite { return m }
-            var total = 0.0
-            for i in 0..<n { total += Glibc.exp(Double(p[i] - m)) }
-            return m + Float(Glibc.log(total))
+    /// When the `reduced` axes of a contiguous tensor of `shape` are adjacent in memory
+    /// (only size-1 axes between them), the number of elements after the last of them:
+    /// the tensor is then a stack of [reduced elements, inner] matrices. nil otherwise.
+    static func innerCount(_ shape: [Int], reducing reduced: Set<Int>) -> Int? {
+        guard let first = reduced.min(), let last = reduced.max() else { return nil }
+        guard (first...last).allSatisfy({ reduced.contains($0) || shape[$0] == 1 }) else { return nil }
+        return shape[(last + 1)...].reduce(1, *)
+    }
+
+    /// out[s] reduces the segment of `length` floats at p + s * length, for `count` segments.
+    static func reduceSegments(_ reduction: Reduction, _ p: UnsafeMutablePointer<Float>, _ length: Int,
+                               _ out: UnsafeMutablePointer<Float>, _ count: Int) throws {
+        for s in 0..<count {
+            if s & 1023 == 1023 { try Interrupt.check() }
+            out[s] = reduceSegment(reduction, p + s * length, length)
         }
     }
 
-    /// A double-precision sum with four partial sums (fast and accurate).
-    @inline(__always)
-    static func sum(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Double {
-        var a = 0.0, b = 0.0, c = 0.0, d = 0.0
-        var i = 0
-        while i + 4 <= n {
-            a += Double(p[i]); b += Double(p[i + 1]); c += Double(p[i + 2]); d += Double(p[i + 3])
-            i += 4
+    static func reduceSegment(_ reduction: Reduction, _ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+        switch reduction {
+        case .sum: return Float(tx_sum(p, n))
+        case .mean: return Float(tx_sum(p, n) / Double(n))
+        case .max: return tx_max(p, n)
+        case .min: return tx_min(p, n)
+        case .argmax: return Float(tx_argmax(p, n))
+        case .argmin: return Float(tx_argmin(p, n))
+        case .variance(let ddof), .standardDeviation(let ddof):
+            let mean = tx_sum(p, n) / Double(n)
+            let v = spread(squares: tx_sum_squared_deviations(p, n, mean), count: n, ddof: ddof)
+            if case .standardDeviation = reduction { return Float(v.squareRoot()) }
+            return Float(v)
+        case .logsumexp: return tx_logsumexp(p, n)
         }
-        while i < n { a += Double(p[i]); i += 1 }
-        return (a + b) + (c + d)
+    }
+
+    /// out[j] reduces column j of the [rows, columns] matrix at p; `scratch` holds
+    /// 2 * columns doubles.
+    static func reduceColumns(_ reduction: Reduction, _ p: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                              _ out: UnsafeMutablePointer<Float>, scratch sums: UnsafeMutablePointer<Double>) {
+        switch reduction {
+        case .sum:
+            tx_sum_columns(p, rows, columns, sums)
+            for j in 0..<columns { out[j] = Float(sums[j]) }
+        case .mean:
+            tx_sum_columns(p, rows, columns, sums)
+            for j in 0..<columns { out[j] = Float(sums[j] / Double(rows)) }
+        case .max: tx_max_columns(p, rows, columns, out)
+        case .min: tx_min_columns(p, rows, columns, out)
+        case .argmax: tx_argmax_columns(p, rows, columns, out)
+        case .argmin: tx_argmin_columns(p, rows, columns, out)
+        case .variance(let ddof), .standardDeviation(let ddof):
+            let means = sums, squares = sums + columns
+            tx_sum_columns(p, rows, columns, means)
+            for j in 0..<columns { means[j] /= Double(rows) }
+            tx_sum_squared_deviations_columns(p, rows, columns, means, squares)
+            for j in 0..<columns {
+                let v = spread(squares: squares[j], count: rows, ddof: ddof)
+                if case .standardDeviation = reduction { out[j] = Float(v.squareRoot()) } else { out[j] = Float(v) }
+            }
+        case .logsumexp: tx_logsumexp_columns(p, rows, columns, out)
+        }
+    }
+
+    /// The variance from the sum of squared deviations. NumPy divides by max(n - ddof, 0):
+    /// inf past the sample size, nan when 0 / 0.
+    private static func spread(squares: Double, count n: Int, ddof: Int) -> Double {
+        squares / Swift.max(Double(n) - Double(ddof), 0)
     }
 
     /// sqrt of the sum of squares of all elements, as a 0-d tensor.
     public func norm() throws -> Tensor {
         let c = try contiguous()
-        let p = c.storage.pointer + c.offset
-        var total = 0.0
-        for i in 0..<c.count { total += Double(p[i]) * Double(p[i]) }
+        let total = c.count == 0 ? 0 : tx_sum_squared_deviations(c.storage.pointer + c.offset, c.count, 0)
         return try Tensor(scalar: Float(total.squareRoot()))
     }
 
@@ -144,7 +183,18 @@ extension Tensor {
             if n > 0 { tx_softmax_rows(result.storage.pointer, result.count / n, n, n) }
             return result
         }
-        return try transposed(a, last).softmax(axis: -1).transposed(a, last).contiguous()
+        // Along another axis the tensor is a stack of [length, inner] matrices, each
+        // normalised down its columns.
+        let input = try contiguous()
+        let result = try Tensor(uninitializedShape: shape)
+        let length = shape[a], inner = shape[(a + 1)...].reduce(1, *)
+        if result.count == 0 { return result }
+        let x = input.storage.pointer + input.offset, y = result.storage.pointer
+        for m in 0..<(result.count / (length * inner)) {
+            try Interrupt.check()
+            tx_softmax_columns(x + m * length * inner, y + m * length * inner, length, inner)
+        }
+        return result
     }
 
     /// log(softmax(x)) along `axis`, computed stably.

@@ -108,9 +108,12 @@ extension Tensor {
         for t in tensors {
             let c = try t.contiguous()
             let chunk = c.shape[a...].reduce(1, *)
-            let source = c.storage.pointer + c.offset
-            for o in 0..<outer {
-                (result.storage.pointer + o * innerOut + column).update(from: source + o * chunk, count: chunk)
+            let source = c.storage.pointer + c.offset, target = result.storage.pointer + column
+            if chunk == 1 {
+                // Joining along the last axis of stacked vectors: one float per row.
+                for o in 0..<outer { target[o * innerOut] = source[o] }
+            } else {
+                for o in 0..<outer { (target + o * innerOut).update(from: source + o * chunk, count: chunk) }
             }
             column += chunk
         }

@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// A counted float32 buffer. Tensors share storages: views (transpose, slices) point
@@ -9,22 +10,75 @@ public final class TensorStorage: @unchecked Sendable {
     /// (`x[x > 0]`), as NumPy's boolean arrays do.
     public internal(set) var isMask = false
 
+    /// The length of the mapping that holds a buffer mapped on its own, else 0.
+    private let mappedBytes: Int
+
     /// A buffer of `count` floats, zeroed when `zeroed`, else uninitialised.
     init(count: Int, zeroed: Bool, shape: [Int]) throws {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         try Memory.reserve(bytes, shape: shape)
-        let raw = zeroed ? calloc(max(count, 1), MemoryLayout<Float>.stride) : malloc(bytes)
+        var mapped = 0
+        let raw: UnsafeMutableRawPointer?
+        if bytes >= TensorStorage.mappingThreshold {
+            mapped = TensorStorage.roundedToHugePages(bytes)
+            raw = TensorStorage.mapAligned(mapped)
+        } else {
+            raw = zeroed ? calloc(max(count, 1), MemoryLayout<Float>.stride) : malloc(bytes)
+            if let raw, bytes >= TensorStorage.hugePageThreshold { TensorStorage.adviseHugePages(raw, bytes) }
+        }
         guard let raw else {
             Memory.release(bytes)
             throw TensorError(.memory, "out of memory: a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
         }
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
+        self.mappedBytes = mapped
     }
 
     deinit {
-        free(pointer)
+        if mappedBytes > 0 { munmap(pointer, mappedBytes) } else { free(pointer) }
         Memory.release(max(count, 1) * MemoryLayout<Float>.stride)
+    }
+
+    /// Buffers from 4 MiB up ask for transparent huge pages, as NumPy's do: a fresh
+    /// 40 MB result then takes a few dozen page faults instead of 10,000, which were
+    /// most of the time of a simple elementwise operation on it.
+    static let hugePageThreshold = 4 << 20
+
+    /// From 32 MiB on, where glibc's malloc maps every buffer afresh anyway, buffers are
+    /// mapped here, aligned to 2 MiB, so that huge pages cover them whole (a malloc'd
+    /// mapping starts mid-page and leaves its ends to small pages). Smaller buffers stay
+    /// with malloc, which reuses freed memory without any page faults.
+    static let mappingThreshold = 32 << 20
+
+    static let hugePage = 2 << 20
+
+    static func roundedToHugePages(_ bytes: Int) -> Int {
+        (bytes + hugePage - 1) / hugePage * hugePage
+    }
+
+    /// `length` bytes (a multiple of 2 MiB) of fresh zeroed memory starting on a 2 MiB
+    /// boundary: one more huge page is mapped, and the ends outside the boundary trimmed.
+    private static func mapAligned(_ length: Int) -> UnsafeMutableRawPointer? {
+        let total = length + hugePage
+        guard let start = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              start != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+        let address = Int(bitPattern: start)
+        let aligned = (address + hugePage - 1) & ~(hugePage - 1)
+        if aligned > address { munmap(start, aligned - address) }
+        let tail = address + total - (aligned + length)
+        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), tail) }
+        let buffer = UnsafeMutableRawPointer(bitPattern: aligned)
+        _ = madvise(buffer, length, MADV_HUGEPAGE)
+        return buffer
+    }
+
+    /// madvise(MADV_HUGEPAGE) over the whole pages inside the buffer; a hint only.
+    private static func adviseHugePages(_ raw: UnsafeMutableRawPointer, _ bytes: Int) {
+        let page = 4096
+        let start = (Int(bitPattern: raw) + page - 1) & ~(page - 1)
+        let end = (Int(bitPattern: raw) + bytes) & ~(page - 1)
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
     }
 }
 
@@ -132,6 +186,10 @@ public final class Tensor: @unchecked Sendable {
             return
         }
         let source = storage.pointer + offset
+        if let axis = contiguousInnerAxis {
+            copyTransposed(from: source, to: destination, contiguousAxis: axis)
+            return
+        }
         forEachRow { row, base, length, step in
             let target = destination + row * length
             if step == 1 {
@@ -140,6 +198,49 @@ public final class Tensor: @unchecked Sendable {
                 for i in 0..<length { target[i] = source[base + i * step] }
             }
         }
+    }
+
+    /// For a transposed (or permuted) view, the axis other than the last along which the
+    /// elements are adjacent in memory; nil when the last axis is that one, or no axis is.
+    var contiguousInnerAxis: Int? {
+        guard let last = shape.indices.last, shape[last] > 1, strides[last] != 1 else { return nil }
+        return shape.indices.dropLast().last { shape[$0] > 1 && strides[$0] == 1 }
+    }
+
+    /// Copies a view whose elements are adjacent along `axis` (not the last): each plane
+    /// over `axis` and the last axis is a transpose, done in blocks so that both the
+    /// reads and the writes run along memory instead of one of them striding through it.
+    private func copyTransposed(from source: UnsafeMutablePointer<Float>, to destination: UnsafeMutablePointer<Float>,
+                                contiguousAxis axis: Int) {
+        let last = rank - 1
+        let targetStrides = Tensor.contiguousStrides(shape)
+        let others = shape.indices.filter { $0 != axis && $0 != last }
+        var index = [Int](repeating: 0, count: others.count)
+        var sourceOffset = 0, targetOffset = 0
+        let planes = count / (shape[axis] * shape[last])
+        for _ in 0..<planes {
+            tx_transpose(source + sourceOffset, strides[last], destination + targetOffset, targetStrides[axis],
+                         shape[axis], shape[last])
+            // The next plane: an odometer over the other axes, last fastest.
+            var k = others.count - 1
+            while k >= 0 {
+                let a = others[k]
+                index[k] += 1
+                sourceOffset += strides[a]
+                targetOffset += targetStrides[a]
+                if index[k] < shape[a] { break }
+                sourceOffset -= strides[a] * shape[a]
+                targetOffset -= targetStrides[a] * shape[a]
+                index[k] = 0
+                k -= 1
+            }
+        }
+    }
+
+    /// `self`, or a contiguous copy of a transposed view: elementwise loops then read rows
+    /// in memory order rather than striding down columns.
+    func withContiguousRows() throws -> Tensor {
+        contiguousInnerAxis == nil ? self : try contiguous()
     }
 
     /// Visits the tensor's innermost rows in row-major order: `body(rowIndex,

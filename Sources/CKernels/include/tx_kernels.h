@@ -1,4 +1,6 @@
-// Hot loops that profit from SIMD: exp and softmax over float32 rows.
+// Hot loops that profit from SIMD: elementwise functions, reductions, softmax and
+// attention over float32 rows, the transpose behind copies of transposed views, and
+// the compression behind boolean masks.
 //
 // They are written as plain C loops that clang vectorises, compiled once per
 // instruction set (AVX-512, AVX2, baseline) and chosen at load time by the CPU's
@@ -13,6 +15,53 @@ extern "C" {
 /// y[i] = exp(x[i]) for n floats (x and y may be the same array). Accurate to a few
 /// ulp; exp(x) is exactly 0 for x < -87.3 (so exp(-inf) = 0) and inf past 88.7.
 void tx_exp(const float *x, float *y, long n);
+
+/// y[i] = f(x[i]) for n floats; x and y must not overlap. log is within 0.5 ulp (the C
+/// library's logf within 0.82); tanh within 1.4 ulp (tanhf within 2.2); the erf in
+/// gelu = x/2 (1 + erf(x / sqrt 2)), the exact form, within 1.1 ulp (1.4 without FMA;
+/// erff within 1); sigmoid keeps its subnormal tail below -87.3 exact.
+void tx_sqrt(const float *x, float *y, long n);
+void tx_log(const float *x, float *y, long n);
+void tx_tanh(const float *x, float *y, long n);
+void tx_sigmoid(const float *x, float *y, long n);
+void tx_gelu(const float *x, float *y, long n);
+
+/// dst[i * dst_row_stride + j] = src[i + j * src_col_stride] for a rows x cols block:
+/// a transpose, in 16 x 16 blocks transposed in registers, so that memory is read and
+/// written in whole cache lines (power-of-two strides defeat tiles kept in cache).
+void tx_transpose(const float *src, long src_col_stride, float *dst, long dst_row_stride, long rows, long cols);
+
+/// Writes the x[i] whose mask[i] is nonzero to out, in order, and returns how many
+/// (out has room for exactly those). Branch-free: each x[i] is written to the next free
+/// place, which moves on only past selected ones; the writes stop at the last selected
+/// element, so that they stay inside out.
+long tx_compress(const float *x, const float *mask, long n, float *out);
+
+/// Reductions of a segment of n > 0 floats. Sums are in double precision. max and min
+/// are NaN when any element is; argmax and argmin give the first extreme element, or
+/// the first NaN. logsumexp subtracts the maximum and sums exp in double precision.
+double tx_sum(const float *x, long n);
+double tx_sum_squared_deviations(const float *x, long n, double mean);
+float tx_max(const float *x, long n);
+float tx_min(const float *x, long n);
+long tx_argmax(const float *x, long n);
+long tx_argmin(const float *x, long n);
+float tx_logsumexp(const float *x, long n);
+
+/// The same reductions down the n columns of a [rows, n] row-major matrix (rows > 0),
+/// one result per column, computed by accumulating whole rows. argmax and argmin give
+/// row indices (as floats).
+void tx_sum_columns(const float *x, long rows, long n, double *sums);
+void tx_sum_squared_deviations_columns(const float *x, long rows, long n, const double *means, double *sums);
+void tx_max_columns(const float *x, long rows, long n, float *out);
+void tx_min_columns(const float *x, long rows, long n, float *out);
+void tx_argmax_columns(const float *x, long rows, long n, float *out);
+void tx_argmin_columns(const float *x, long rows, long n, float *out);
+void tx_logsumexp_columns(const float *x, long rows, long n, float *out);
+
+/// Softmax down the columns of a [rows, n] matrix into y (same layout, not overlapping
+/// x), with the rules of tx_softmax_rows for each column; the sums are in double.
+void tx_softmax_columns(const float *x, float *y, long rows, long n);
 
 /// In-place softmax of `rows` rows of `n` floats, `stride` floats apart:
 /// y = exp(x - max) / sum(exp(x - max)). A row that is all -inf becomes all 0;
