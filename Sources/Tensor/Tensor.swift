@@ -24,7 +24,6 @@ public final class TensorStorage: @unchecked Sendable {
             raw = TensorStorage.mapAligned(mapped)
         } else {
             raw = zeroed ? calloc(max(count, 1), MemoryLayout<Float>.stride) : malloc(bytes)
-            if let raw, bytes >= TensorStorage.hugePageThreshold { TensorStorage.adviseHugePages(raw, bytes) }
         }
         guard let raw else {
             Memory.release(bytes)
@@ -40,15 +39,12 @@ public final class TensorStorage: @unchecked Sendable {
         Memory.release(max(count, 1) * MemoryLayout<Float>.stride)
     }
 
-    /// Buffers from 4 MiB up ask for transparent huge pages, as NumPy's do: a fresh
-    /// 40 MB result then takes a few dozen page faults instead of 10,000, which were
-    /// most of the time of a simple elementwise operation on it.
-    static let hugePageThreshold = 4 << 20
-
     /// From 32 MiB on, where glibc's malloc maps every buffer afresh anyway, buffers are
-    /// mapped here, aligned to 2 MiB, so that huge pages cover them whole (a malloc'd
-    /// mapping starts mid-page and leaves its ends to small pages). Smaller buffers stay
-    /// with malloc, which reuses freed memory without any page faults.
+    /// mapped here, aligned to 2 MiB, and ask for transparent huge pages, as NumPy's do:
+    /// a fresh 40 MB result then takes a few dozen page faults instead of 10,000, which
+    /// were most of the time of a simple elementwise operation on it. Smaller buffers
+    /// stay with malloc, which reuses freed memory without any page faults (asking for
+    /// huge pages there made the encoder block 15% slower: compaction on first touch).
     static let mappingThreshold = 32 << 20
 
     static let hugePage = 2 << 20
@@ -71,14 +67,6 @@ public final class TensorStorage: @unchecked Sendable {
         let buffer = UnsafeMutableRawPointer(bitPattern: aligned)
         _ = madvise(buffer, length, MADV_HUGEPAGE)
         return buffer
-    }
-
-    /// madvise(MADV_HUGEPAGE) over the whole pages inside the buffer; a hint only.
-    private static func adviseHugePages(_ raw: UnsafeMutableRawPointer, _ bytes: Int) {
-        let page = 4096
-        let start = (Int(bitPattern: raw) + page - 1) & ~(page - 1)
-        let end = (Int(bitPattern: raw) + bytes) & ~(page - 1)
-        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
     }
 }
 
