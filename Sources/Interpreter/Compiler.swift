@@ -142,26 +142,26 @@ final class Compiler {
     }
 
     private func reader(for name: String, at span: SourceSpan) -> Code {
-        let interpreter = self.interpreter
+        // What the error needs lives in one object, so that the closures capture little
+        // and a read copies nothing but the value.
+        let missing = MissingName(interpreter: interpreter, name: name, span: span, visible: visibleNames())
         switch resolve(name) {
         case .local(let depth, let slot):
-            let visible = visibleNames()
             if depth == 0 {
                 return { frame in
                     if let v = frame.slots[slot] { return v }
-                    throw TxError(.name, "name error: '\(name)' has no value yet (it is assigned in this function, which makes it local here)", at: span)
+                    throw missing.unassignedLocal()
                 }
             }
             return { frame in
                 if let v = frame.ancestor(depth).slots[slot] { return v }
-                throw interpreter.unknownName(name, at: span, locals: visible)
+                throw missing.unknown()
             }
         case .global(let slot):
             let globals = interpreter.globals
-            let visible = visibleNames()
             return { _ in
                 if let v = globals.get(slot) { return v }
-                throw interpreter.unknownName(name, at: span, locals: visible)
+                throw missing.unknown()
             }
         }
     }
@@ -473,4 +473,27 @@ func operatorSpan(_ op: BinaryOperator, between left: SourceSpan, and right: Sou
         i += 1
     }
     return left.through(right)
+}
+
+/// A name read before it has a value, and what its error says.
+private final class MissingName {
+    let interpreter: Interpreter
+    let name: String
+    let span: SourceSpan
+    let visible: [String]
+
+    init(interpreter: Interpreter, name: String, span: SourceSpan, visible: [String]) {
+        self.interpreter = interpreter
+        self.name = name
+        self.span = span
+        self.visible = visible
+    }
+
+    func unknown() -> TxError {
+        interpreter.unknownName(name, at: span, locals: visible)
+    }
+
+    func unassignedLocal() -> TxError {
+        TxError(.name, "name error: '\(name)' has no value yet (it is assigned in this function, which makes it local here)", at: span)
+    }
 }
