@@ -71,24 +71,16 @@ extension Tensor {
         }
         let batchCount = batch.reduce(1, *)
         let stridesA = batchStrides(l, batch), stridesB = batchStrides(r, batch)
-        var index = [Int](repeating: 0, count: batch.count)
-        var offsetA = l.offset, offsetB = r.offset
+        // One matrix per step of an odometer over the batch axes (a trailing axis of 1
+        // makes RowWalker step over all of them).
+        var walker = RowWalker(shape: batch + [1], operandStrides: [stridesA + [0], stridesB + [0]],
+                               baseOffsets: [l.offset, r.offset])
         for item in 0..<batchCount {
             if item & 63 == 63 { try Interrupt.check() }
             BLAS.gemm(transposeA: ll.transposed, transposeB: rl.transposed, m: m, n: n, k: k, alpha: 1,
-                      a: l.storage.pointer + offsetA, lda: ll.leading,
-                      b: r.storage.pointer + offsetB, ldb: rl.leading, beta: 0, c: out + item * m * n, ldc: n)
-            var axis = batch.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                offsetA += stridesA[axis]
-                offsetB += stridesB[axis]
-                if index[axis] < batch[axis] { break }
-                offsetA -= stridesA[axis] * batch[axis]
-                offsetB -= stridesB[axis] * batch[axis]
-                index[axis] = 0
-                axis -= 1
-            }
+                      a: l.storage.pointer + walker.offsets[0], lda: ll.leading,
+                      b: r.storage.pointer + walker.offsets[1], ldb: rl.leading, beta: 0, c: out + item * m * n, ldc: n)
+            walker.next()
         }
         return try finish()
     }

@@ -203,25 +203,14 @@ public final class Tensor: @unchecked Sendable {
         let last = rank - 1
         let targetStrides = Tensor.contiguousStrides(shape)
         let others = shape.indices.filter { $0 != axis && $0 != last }
-        var index = [Int](repeating: 0, count: others.count)
-        var sourceOffset = 0, targetOffset = 0
-        let planes = count / (shape[axis] * shape[last])
-        for _ in 0..<planes {
-            tx_transpose(source + sourceOffset, strides[last], destination + targetOffset, targetStrides[axis],
+        // The planes, one per step of an odometer over the other axes.
+        var walker = RowWalker(shape: others.map { shape[$0] } + [1],
+                               operandStrides: [others.map { strides[$0] } + [0], others.map { targetStrides[$0] } + [0]],
+                               baseOffsets: [0, 0])
+        for _ in 0..<walker.rowCount {
+            tx_transpose(source + walker.offsets[0], strides[last], destination + walker.offsets[1], targetStrides[axis],
                          shape[axis], shape[last])
-            // The next plane: an odometer over the other axes, last fastest.
-            var k = others.count - 1
-            while k >= 0 {
-                let a = others[k]
-                index[k] += 1
-                sourceOffset += strides[a]
-                targetOffset += targetStrides[a]
-                if index[k] < shape[a] { break }
-                sourceOffset -= strides[a] * shape[a]
-                targetOffset -= targetStrides[a] * shape[a]
-                index[k] = 0
-                k -= 1
-            }
+            walker.next()
         }
     }
 
