@@ -191,11 +191,9 @@ TX_INLINE double sum_exp_shifted(const float *x, long n, float shift) {
  * stays, later NaNs are skipped); with a finite shift any NaN makes the sum NaN. */
 TX_CLONES
 float tx_logsumexp(const float *x, long n) {
+    /* NaN anywhere gives NaN (the maximum propagates it); an infinite maximum is the
+     * result itself. */
     float m = segment_extreme(x, n, 1);
-    if (m != m) {
-        m = x[0];
-        for (long i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
-    }
     if (!isfinite(m)) return m;
     return m + (float)log(sum_exp_shifted(x, n, m));
 }
@@ -313,7 +311,8 @@ static void logsumexp_column_block(const float *x, long rows, long stride, long 
     }
     for (long r = 1; r < rows; r++) {
         const float *row = x + r * stride;
-        for (long j = 0; j < width; j++) shift[j] = row[j] > shift[j] ? row[j] : shift[j];
+        /* The maximum propagates NaN, as in tx_logsumexp. */
+        for (long j = 0; j < width; j++) shift[j] = extreme(shift[j], row[j], 1);
     }
     for (long r = 0; r < rows; r++) {
         const float *row = x + r * stride;

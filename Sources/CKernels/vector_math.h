@@ -24,9 +24,10 @@
 #define TX_INLINE static inline __attribute__((always_inline))
 #pragma clang diagnostic ignored "-Wpsabi"
 
-/* Below this exp_one is 0 (the subnormal results are flushed); above EXP_HI it is inf. */
+/* Below this exp_one is 0 (the subnormal results are flushed); above EXP_HI, the float
+ * just above ln(FLT_MAX), it is inf. */
 #define EXP_LO (-87.3365447505531f)
-#define EXP_HI 88.3762626647949f
+#define EXP_HI 88.72283935546875f
 
 /* exp(x) = 2^k * exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2];
  * exp(r) by a degree-6 polynomial (Cephes' expf coefficients). */
@@ -43,10 +44,13 @@ TX_INLINE float exp_one(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)k + 127) << 23;
-    float scale;
+    /* 2^k in two halves, so that k = 128 (x near ln(FLT_MAX)) stays representable. */
+    int32_t whole = (int32_t)k, half = whole >> 1;
+    int32_t bits = (half + 127) << 23, rest = (whole - half + 127) << 23;
+    float scale, scale2;
     memcpy(&scale, &bits, sizeof scale);
-    float y = p * scale;
+    memcpy(&scale2, &rest, sizeof scale2);
+    float y = p * scale * scale2;
     y = x < EXP_LO ? 0.0f : y;
     y = x > EXP_HI ? INFINITY : y;
     return x != x ? x : y;

@@ -23,12 +23,14 @@ extension Tensor {
             var sum: Double = 0
             for j in 0..<d { sum += Double(x[j]) }
             let mean = Float(sum / Double(d))
+            // Squares and variance in double: rows of 1e20 or of 1e-23 neither overflow
+            // nor vanish before the square root.
             var squares: Double = 0
             for j in 0..<d {
-                let c = x[j] - mean
-                squares += Double(c * c)
+                let c = Double(x[j] - mean)
+                squares += c * c
             }
-            let inverse = 1 / (Float(squares / Double(d)) + eps).squareRoot()
+            let inverse = Float(1 / (squares / Double(d) + Double(eps)).squareRoot())
             for j in 0..<d { y[j] = (x[j] - mean) * inverse * gp[j] + bp[j] }
         }
         return result
