@@ -54,7 +54,8 @@ public enum NPY {
         }
         let tensor = try Tensor(uninitializedShape: shape)
         type.decode(bytes, from: dataStart, count: count, into: tensor.storage.pointer, bigEndian: bigEndian)
-        return tensor
+        // NumPy's bool arrays come back as masks, as they went out.
+        return type == .bool ? tensor.markedAsMask() : tensor
     }
 
     private static func elementType(_ descr: String) throws -> (ElementType, Bool) {
@@ -135,17 +136,23 @@ public enum NPY {
         return (descr, fortran, shape)
     }
 
-    /// Version 1.0, `<f4`, C order, header padded to 64 bytes as NumPy writes it.
+    /// Version 1.0, `<f4` (`|b1` for a mask, NumPy's bool), C order, header padded to 64
+    /// bytes as NumPy writes it.
     public static func encode(_ tensor: Tensor) throws -> [UInt8] {
         let shapeText = tensor.shape.isEmpty ? "()" : tensor.shape.count == 1 ? "(\(tensor.shape[0]),)"
             : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+        var header = "{'descr': '\(tensor.isMask ? "|b1" : "<f4")', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         let length = header.utf8.count
         var bytes = magic + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
         bytes += Array(header.utf8)
-        bytes += try littleEndianBytes(tensor)
+        if tensor.isMask {
+            let values = try tensor.contiguous()
+            bytes += UnsafeBufferPointer(start: values.storage.pointer + values.offset, count: values.count).map { $0 != 0 ? 1 : 0 }
+        } else {
+            bytes += try littleEndianBytes(tensor)
+        }
         return bytes
     }
 }

@@ -8,7 +8,8 @@ extension Library {
                     "Reads a .npy file as a tensor, or a .safetensors file as a record.",
                     example: "save(\"/tmp/tx-example.safetensors\", {W: eye(2)}); p = load(\"/tmp/tx-example.safetensors\")",
                     details: """
-                        .npy: float32, float64, int32 and int64 arrays in C order, converted to float32.
+                        .npy: float32, float64, int32 and int64 arrays in C order, converted to float32;
+                        bool arrays load as masks (x[m] selects), and save writes masks as bool.
                         .safetensors: a record; dotted names nest, and numeric parts become lists, so
                         "layers.0.attn.Wq" is p.layers[0].attn.Wq. p["layers.0.attn.Wq"] reads the same
                         tensor, and p["layers.0.attn.Wq"] = W replaces it (creating records on the way).
