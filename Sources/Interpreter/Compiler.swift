@@ -289,12 +289,12 @@ final class Compiler {
             return { frame in
                 let a = try lhs(frame)
                 if case .tensor(let t) = a, t.count != 1 {
-                    do { return try Operators.elementwiseLogic(and: isAnd, a, try rhs(frame)) ?? .bool(false) } catch { throw located(error, at: span) }
+                    do { return try Operators.elementwiseLogic(and: isAnd, a, try rhs(frame)) } catch { throw located(error, at: span) }
                 }
                 if try Convert.truth(a, context: context, at: leftSpan) != isAnd { return .bool(!isAnd) }
                 let b = try rhs(frame)
                 if case .tensor(let t) = b, t.count != 1 {
-                    do { return try Operators.elementwiseLogic(and: isAnd, a, b) ?? .bool(false) } catch { throw located(error, at: span) }
+                    do { return try Operators.elementwiseLogic(and: isAnd, a, b) } catch { throw located(error, at: span) }
                 }
                 return .bool(try Convert.truth(b, context: context, at: rightSpan))
             }

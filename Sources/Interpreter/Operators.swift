@@ -157,20 +157,18 @@ enum Operators {
         }
     }
 
-    /// `a && b` / `a || b` when an operand has more than one element: elementwise, a
-    /// mask (`x[(x > 1) && (x < 3)]`); nil when both are single values (then they
-    /// short-circuit as bools).
-    static func elementwiseLogic(and: Bool, _ a: Value, _ b: Value) throws -> Value? {
-        func many(_ v: Value) -> Bool {
-            if case .tensor(let t) = v { return t.count != 1 }
-            return false
+    /// `a && b` / `a || b` when an operand is a tensor of several elements: elementwise,
+    /// a mask (`x[(x > 1) && (x < 3)]`). Nonzero (NaN included) is true, as in NumPy.
+    static func elementwiseLogic(and: Bool, _ a: Value, _ b: Value) throws -> Value {
+        func truth(_ v: Value) throws -> Tensor {
+            if case .bool(let p) = v { return try Tensor(scalar: p ? 1 : 0) }
+            guard let t = try Convert.tensor(v, at: nil) else {
+                throw TxError(.type, "type error: \(and ? "&&" : "||") needs bools or tensors, got \(article(v.typeDescription))")
+            }
+            return try Tensor.binary(.notEqual, t, scalar: 0)
         }
-        guard many(a) || many(b) else { return nil }
-        guard let x = try Convert.tensor(a, at: nil), let y = try Convert.tensor(b, at: nil) else { return nil }
-        let nx = try x.map(.not), ny = try y.map(.not)                 // 1 where false
-        // and: neither is false; or: not both are false.
-        let both = try Tensor.binary(and ? .maximum : .minimum, nx, ny)
-        return .tensor(try both.map(.not).markedAsMask())
+        let x = try truth(a), y = try truth(b)
+        return .tensor(try Tensor.binary(and ? .minimum : .maximum, x, y).markedAsMask())
     }
 
     /// `!x`: a bool for bools and numbers, an elementwise mask for tensors (`x[!(x > 0)]`).

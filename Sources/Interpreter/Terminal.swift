@@ -99,6 +99,7 @@ final class PlainLineReader {
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
 
     init(descriptor: Int32) { self.descriptor = descriptor }
 
@@ -121,7 +122,6 @@ final class PlainLineReader {
                 start = buffer.count
                 return .line(line)
             }
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count > 0 {
                 buffer.append(contentsOf: chunk[0..<count])
