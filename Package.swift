@@ -12,9 +12,11 @@ let package = Package(
     targets: [
         // OpenBLAS, opened with dlopen after choosing the CPU core (see tx_blas.h).
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
-        // Vectorised elementwise functions, reductions, softmax and attention, one clone per
-        // instruction set. No errno from the math functions: sqrt is then one instruction.
-        .target(name: "CKernels", dependencies: ["COpenBLAS"], cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
+        // Vectorised elementwise functions, reductions, softmax and attention, compiled once per
+        // instruction set: isa_*.c include the kernel sources, which are excluded here (see
+        // isa.h). No errno from the math functions: sqrt is then one instruction.
+        .target(name: "CKernels", dependencies: ["COpenBLAS"], exclude: ["elementwise.c", "reductions.c", "kernels.c"],
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
         // GNU readline, linked as a system library.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
 

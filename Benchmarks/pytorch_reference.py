@@ -6,6 +6,7 @@ Prints one line per measurement in txbench's format:
 Peak memory is the growth of the process's maximum resident set during the run.
 """
 import math
+import os
 import resource
 import sys
 import time
@@ -19,6 +20,8 @@ except ImportError:
 
 torch.manual_seed(0)
 torch.set_grad_enabled(False)
+# As many threads as tx's OpenBLAS: one per core this process may run on.
+torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS") or len(os.sched_getaffinity(0))))
 
 
 def rss_mib():
@@ -38,16 +41,32 @@ def best_of(fn, repeats):
     return best
 
 
-def report(name, seconds, flops, peak):
-    print(f"pytorch {name} {seconds:.4f} s {flops / seconds / 1e9:.1f} GFLOP/s peak {peak:.0f} MiB", flush=True)
+def report(name, seconds, flops, peak, cost=None):
+    line = f"pytorch {name} {seconds:.4f} s {flops / seconds / 1e9:.1f} GFLOP/s peak {peak:.0f} MiB"
+    if cost:
+        line += f" faults {cost[0]:.0f} sys {cost[1] * 1000:.1f} ms"
+    print(line, flush=True)
+
+
+def cost(fn, runs=3):
+    """Page faults and system time per run, after a warm-up (as txbench's cost)."""
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    for _ in range(runs):
+        fn()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    faults = (after.ru_minflt + after.ru_majflt) - (before.ru_minflt + before.ru_majflt)
+    return faults / runs, (after.ru_stime - before.ru_stime) / runs
 
 
 def attention(b, n, d, causal, repeats=3):
     q, k, v = (torch.randn(b, n, d) for _ in range(3))
     before = rss_mib()
-    seconds = best_of(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal), repeats)
+    run = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    seconds = best_of(run, repeats)
     flops = 4 * b * n * n * d / (2 if causal else 1)
-    report(f"attention b={b} n={n} d={d}{' causal' if causal else ''}", seconds, flops, rss_mib() - before)
+    report(f"attention b={b} n={n} d={d}{' causal' if causal else ''}", seconds, flops, rss_mib() - before,
+           cost(run) if n == 4096 else None)
 
 
 def encoder_layer(n=512, d=512, h=8, dff=2048):
@@ -56,7 +75,28 @@ def encoder_layer(n=512, d=512, h=8, dff=2048):
     before = rss_mib()
     seconds = best_of(lambda: layer(x), 10)
     flops = 2 * n * d * d * 4 + 4 * n * n * d + 2 * 2 * n * d * dff
-    report(f"encoder_block n={n} d={d} heads={h} d_ff={dff}", seconds, flops, rss_mib() - before)
+    report(f"encoder_block n={n} d={d} heads={h} d_ff={dff}", seconds, flops, rss_mib() - before,
+           cost(lambda: layer(x), 10))
+
+
+def padded_encoder(b=32, n=256, d=384, h=12, dff=1536, layers=6):
+    """A BERT-sized encoder (all-MiniLM-L6-v2's shape) over a padded batch of 32
+    sequences of 5 to 256 tokens with their key padding mask. PyTorch's default
+    TransformerEncoder takes its fast path here: the padded batch becomes a nested
+    tensor, so the padding costs it nothing in the linear layers either; the second
+    line keeps the padding (enable_nested_tensor=False), as tx and BERT models do."""
+    layer = torch.nn.TransformerEncoderLayer(d, h, dff, dropout=0.0, activation="gelu", batch_first=True)
+    x = torch.randn(b, n, d)
+    lengths = [5 + i * (n - 5) // (b - 1) for i in range(b)]
+    padding = torch.arange(n)[None, :] >= torch.tensor(lengths)[:, None]
+    perLayer = 2 * b * n * d * d * 4 + 4 * b * n * n * d + 2 * 2 * b * n * d * dff
+    for nested, suffix in ((True, ""), (False, " unnested")):
+        encoder = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=nested).eval()
+        run = lambda: encoder(x, src_key_padding_mask=padding)
+        before = rss_mib()
+        seconds = best_of(run, 3)
+        report(f"encoder padded b={b} n={n} d={d} heads={h} d_ff={dff} layers={layers} gelu{suffix}", seconds,
+               perLayer * layers, rss_mib() - before, cost(run))
 
 
 if __name__ == "__main__":
@@ -65,5 +105,6 @@ if __name__ == "__main__":
         for causal in (False, True):
             attention(8, n, 64, causal)
     encoder_layer()
+    padded_encoder()
     if "--long" in sys.argv:
         attention(1, 50000, 64, False, repeats=1)

@@ -54,11 +54,33 @@ func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     return fastest
 }
 
-func report(_ name: String, seconds: Double, flops: Double, peakMiB: Double? = nil) {
+func report(_ name: String, seconds: Double, flops: Double, peakMiB: Double? = nil, cost: Cost? = nil) {
     var line = "tx \(name) " + format(seconds, 4) + " s " + format(flops / seconds / 1e9, 1) + " GFLOP/s"
     if let peakMiB { line += " peak " + format(peakMiB, 0) + " MiB" }
+    if let cost { line += " faults " + format(cost.faults, 0) + " sys " + format(cost.systemSeconds * 1000, 1) + " ms" }
     print(line)
     fflush(stdout)
+}
+
+/// Page faults and system (kernel) time of one run, from getrusage.
+struct Cost {
+    var faults: Double
+    var systemSeconds: Double
+}
+
+func usage() -> (faults: Double, system: Double) {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return (Double(u.ru_minflt + u.ru_majflt), Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) * 1e-6)
+}
+
+/// The page faults and system time of `body`, per run over `runs` runs after a warm-up.
+func cost(runs: Int = 3, _ body: () throws -> Void) rethrows -> Cost {
+    try body()
+    let before = usage()
+    for _ in 0..<runs { try body() }
+    let after = usage()
+    return Cost(faults: (after.faults - before.faults) / Double(runs), systemSeconds: (after.system - before.system) / Double(runs))
 }
 
 func format(_ x: Double, _ decimals: Int) -> String {
@@ -77,7 +99,7 @@ func peakGrowth(_ body: () throws -> Void) rethrows -> Double {
 
 var random = RandomGenerator(seed: 0)
 BLAS.load()
-print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) threads")
+print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) threads; tx kernels \(BLAS.kernels)")
 
 // 1. sgemm 2048 x 2048 through `a @ b`, against the same OpenBLAS call made directly.
 do {
@@ -137,10 +159,12 @@ for n in [512, 1024, 2048, 4096] {
     for causal in [false, true] {
         let q = try Tensor.randn([8, n, 64], using: &random), k = try Tensor.randn([8, n, 64], using: &random)
         let v = try Tensor.randn([8, n, 64], using: &random)
-        let seconds = try best(3) { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) }
-        let peak = try peakGrowth { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) }
+        let run = { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) }
+        let seconds = try best(3, run)
+        let peak = try peakGrowth(run)
         let flops = 4 * 8 * Double(n) * Double(n) * 64 / (causal ? 2 : 1)
-        report("attention b=8 n=\(n) d=64\(causal ? " causal" : "")", seconds: seconds, flops: flops, peakMiB: peak)
+        report("attention b=8 n=\(n) d=64\(causal ? " causal" : "")", seconds: seconds, flops: flops, peakMiB: peak,
+               cost: n == 4096 ? try cost(run) : nil)
     }
 }
 
@@ -150,13 +174,32 @@ do {
     let block = try Initializers.encoderBlock(d: d, dFF: dff, &random)
     let x = try Tensor.randn([1, n, d], using: &random)
     let options = BlockOptions(heads: h)
-    let seconds = try best(10) { _ = try block(x, options: options) }
-    let peak = try peakGrowth { _ = try block(x, options: options) }
+    let run = { _ = try block(x, options: options) }
+    let seconds = try best(10, run)
+    let peak = try peakGrowth(run)
     let flops = 2 * Double(n * d * d) * 4 + 4 * Double(n * n * d) + 2 * 2 * Double(n * d * dff)
-    report("encoder_block n=\(n) d=\(d) heads=\(h) d_ff=\(dff)", seconds: seconds, flops: flops, peakMiB: peak)
+    report("encoder_block n=\(n) d=\(d) heads=\(h) d_ff=\(dff)", seconds: seconds, flops: flops, peakMiB: peak,
+           cost: try cost(runs: 10, run))
 }
 
-// 6. The lecture's n = 50,000: one head, d = 64, whose full score matrix would take 10 GB.
+// 6. A BERT-sized encoder (all-MiniLM-L6-v2's shape: 6 layers, d 384, 12 heads, d_ff 1536,
+// GELU) over a padded batch of 32 sequences of 5 to 256 tokens, with their padding mask.
+do {
+    let (b, n, d, h, dff, layers) = (32, 256, 384, 12, 1536, 6)
+    let encoder = Encoder(layers: try (0..<layers).map { _ in try Initializers.encoderBlock(d: d, dFF: dff, &random) }, norm: nil)
+    let x = try Tensor.randn([b, n, d], using: &random)
+    let lengths = (0..<b).map { 5 + $0 * (n - 5) / (b - 1) }
+    let mask = try Masks.padding(lengths: lengths, n: n)
+    let options = BlockOptions(heads: h, activation: .gelu)
+    let run = { _ = try encoder(x, options: options, mask: mask) }
+    let seconds = try best(3, run)
+    let peak = try peakGrowth(run)
+    let perLayer = 2 * Double(b * n * d * d) * 4 + 4 * Double(b * n * n * d) + 2 * 2 * Double(b * n * d * dff)
+    report("encoder padded b=\(b) n=\(n) d=\(d) heads=\(h) d_ff=\(dff) layers=\(layers) gelu", seconds: seconds,
+           flops: perLayer * Double(layers), peakMiB: peak, cost: try cost(runs: 3, run))
+}
+
+// 7. The lecture's n = 50,000: one head, d = 64, whose full score matrix would take 10 GB.
 do {
     let n = 50_000
     let q = try Tensor.randn([n, 64], using: &random), k = try Tensor.randn([n, 64], using: &random)

@@ -1,11 +1,11 @@
 /* Elementwise functions over float32 arrays, the transpose behind contiguous copies of
- * transposed views, and the compression behind boolean masks. */
-#include "tx_kernels.h"
+ * transposed views, and the compression behind boolean masks (compiled once per
+ * instruction set, see isa.h). */
+#include "isa.h"
 
 #include "vector_math.h"
 
-TX_CLONES
-void tx_exp(const float *x, float *y, long n) {
+void TX_KERNEL(tx_exp)(const float *x, float *y, long n) {
     /* In place, one pointer: with two equal pointers the vectorised loop's overlap
      * check would fail and the scalar loop run instead. */
     if (x == y) {
@@ -15,23 +15,19 @@ void tx_exp(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = exp_one(x[i]);
 }
 
-TX_CLONES
-void tx_sqrt(const float *x, float *y, long n) {
+void TX_KERNEL(tx_sqrt)(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = __builtin_sqrtf(x[i]);
 }
 
-TX_CLONES
-void tx_log(const float *x, float *y, long n) {
+void TX_KERNEL(tx_log)(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = log_one(x[i]);
 }
 
-TX_CLONES
-void tx_tanh(const float *x, float *y, long n) {
+void TX_KERNEL(tx_tanh)(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = tanh_one(x[i]);
 }
 
-TX_CLONES
-void tx_sigmoid(const float *x, float *y, long n) {
+void TX_KERNEL(tx_sigmoid)(const float *x, float *y, long n) {
     /* e = exp(-|v|) never overflows; the sign picks the matching form. */
     int tiny = 0;
     for (long i = 0; i < n; i++) {
@@ -47,8 +43,14 @@ void tx_sigmoid(const float *x, float *y, long n) {
             if (x[i] < EXP_LO) y[i] = expf(x[i]);
 }
 
-TX_CLONES
-void tx_gelu(const float *x, float *y, long n) {
+void TX_KERNEL(tx_gelu)(const float *x, float *y, long n) {
+    if (x == y) {   /* in place (the feed-forward network's activation), as tx_exp */
+        for (long i = 0; i < n; i++) {
+            float v = y[i];
+            y[i] = 0.5f * v * (1.0f + erf_one(v * 0.70710678118654752f));
+        }
+        return;
+    }
     for (long i = 0; i < n; i++) {
         float v = x[i];
         y[i] = 0.5f * v * (1.0f + erf_one(v * 0.70710678118654752f));
@@ -95,8 +97,7 @@ TX_INLINE void transpose16(v16 *r) {
 }
 
 /* In blocks of 16 x 16, with a plain loop for the edges. */
-TX_CLONES
-void tx_transpose(const float *src, long src_col_stride, float *dst, long dst_row_stride, long rows, long cols) {
+void TX_KERNEL(tx_transpose)(const float *src, long src_col_stride, float *dst, long dst_row_stride, long rows, long cols) {
     long full_rows = rows & ~15L, full_cols = cols & ~15L;
     for (long i0 = 0; i0 < full_rows; i0 += 16) {
         for (long j0 = 0; j0 < full_cols; j0 += 16) {
@@ -112,7 +113,7 @@ void tx_transpose(const float *src, long src_col_stride, float *dst, long dst_ro
         for (long j = 0; j < cols; j++) dst[i * dst_row_stride + j] = src[i + j * src_col_stride];
 }
 
-long tx_compress(const float *x, const float *mask, long n, float *out) {
+long TX_KERNEL(tx_compress)(const float *x, const float *mask, long n, float *out) {
     long last = n - 1;
     while (last >= 0 && mask[last] == 0) last--;
     long k = 0;

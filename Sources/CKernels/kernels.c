@@ -1,4 +1,5 @@
-#include "tx_kernels.h"
+/* Softmax rows and attention (compiled once per instruction set, see isa.h). */
+#include "isa.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include <stdint.h>
 #include <string.h>
 
-TX_CLONES
 static float row_max(const float *x, long n) {
     v16 m = -INFINITY;
     long i = 0;
@@ -26,7 +26,6 @@ static float row_max(const float *x, long n) {
     return result;
 }
 
-TX_CLONES
 static float exp_shift_sum(float *x, long n, float shift) {
     for (long i = 0; i < n; i++) x[i] = exp_one(x[i] - shift);
     v16 s = 0;
@@ -42,21 +41,8 @@ static float exp_shift_sum(float *x, long n, float shift) {
     return sum;
 }
 
-TX_CLONES
 static void scale_row(float *x, long n, float factor) {
     for (long i = 0; i < n; i++) x[i] *= factor;
-}
-
-TX_CLONES
-static void add_row(float *x, const float *mask, long n, long stride) {
-    if (stride == 1) {
-        for (long i = 0; i < n; i++) x[i] += mask[i];
-    } else if (stride == 0) {
-        float m = mask[0];
-        for (long i = 0; i < n; i++) x[i] += m;
-    } else {
-        for (long i = 0; i < n; i++) x[i] += mask[i * stride];
-    }
 }
 
 /* How many of n keys a row sees: all, or with the causal cut keys j <= last. */
@@ -66,10 +52,37 @@ static long visible_keys(int causal, long n, long last) {
     return visible < 0 ? 0 : visible;
 }
 
-/* Zeroes the entries past `visible` and adds the mask (NULL for none) to the rest. */
-static void mask_row(float *row, long n, long visible, const float *mask, long mask_stride) {
+/* Zeroes the entries of a row past `visible`, adds the mask (NULL for none; key i at
+ * mask[i * stride]) to the others and returns their maximum: one pass for the mask and
+ * the maximum, which the exponentiation then follows. */
+static float mask_row_max(float *row, long n, long visible, const float *mask, long stride) {
     if (visible < n) memset(row + visible, 0, (size_t)(n - visible) * sizeof(float));
-    if (mask && visible > 0) add_row(row, mask, visible, mask_stride);
+    if (!mask || visible <= 0) return row_max(row, visible);
+    if (stride != 1) {
+        float first = mask[0];
+        if (stride == 0)
+            for (long i = 0; i < visible; i++) row[i] += first;
+        else
+            for (long i = 0; i < visible; i++) row[i] += mask[i * stride];
+        return row_max(row, visible);
+    }
+    v16 m = -INFINITY;
+    long i = 0;
+    for (; i + 16 <= visible; i += 16) {
+        v16 v, a;
+        memcpy(&v, row + i, sizeof v);
+        memcpy(&a, mask + i, sizeof a);
+        v += a;
+        memcpy(row + i, &v, sizeof v);
+        m = v > m ? v : m;
+    }
+    float result = -INFINITY;
+    for (int j = 0; j < 16; j++) result = m[j] > result ? m[j] : result;
+    for (; i < visible; i++) {
+        row[i] += mask[i];
+        result = row[i] > result ? row[i] : result;
+    }
+    return result;
 }
 
 static void fill_row(float *x, long n, float value) {
@@ -83,15 +96,14 @@ static int has_nan(const float *x, long n) {
     return 0;
 }
 
-/* The shared step of softmax and attention: the first `visible` entries become
- * exp(x - row max), and their sum is returned. A row with NaN or +inf (inf - inf)
- * has a NaN sum: it becomes all NaN and returns NaN (as in PyTorch). A row whose
- * entries are all -inf becomes 0 and returns 0. The NaN check is one comparison per
- * row (row_max skips NaN, so a NaN shows up in the sum), plus a scan of the rare rows
- * whose maximum is -inf. */
-static float exp_row(float *row, long visible) {
+/* The shared step of softmax and attention: the first `visible` entries, whose
+ * maximum (NaN aside) is m, become exp(x - m), and their sum is returned. A row with
+ * NaN or +inf (inf - inf) has a NaN sum: it becomes all NaN and returns NaN (as in
+ * PyTorch). A row whose entries are all -inf becomes 0 and returns 0. The NaN check is
+ * one comparison per row (row_max skips NaN, so a NaN shows up in the sum), plus a
+ * scan of the rare rows whose maximum is -inf. */
+static float exp_row(float *row, long visible, float m) {
     if (visible <= 0) return 0;
-    float m = row_max(row, visible);
     if (m == -INFINITY) {
         if (has_nan(row, visible)) {
             fill_row(row, visible, NAN);
@@ -105,21 +117,14 @@ static float exp_row(float *row, long visible) {
     return sum;
 }
 
-void tx_softmax_rows(float *x, long rows, long n, long stride) {
-    for (long r = 0; r < rows; r++) {
+/* Rows begin..<end of tx_softmax_rows. */
+void TX_KERNEL(tx_softmax_rows_range)(float *x, long n, long stride, long begin, long end) {
+    for (long r = begin; r < end; r++) {
         float *row = x + r * stride;
-        float sum = exp_row(row, n);
+        float sum = exp_row(row, n, row_max(row, n));
         if (sum > 0) scale_row(row, n, 1.0f / sum);
     }
 }
-
-/* Ctrl-C */
-
-static atomic_int interrupt_flag;
-
-void tx_interrupt_request(void) { atomic_store_explicit(&interrupt_flag, 1, memory_order_relaxed); }
-void tx_interrupt_clear(void) { atomic_store_explicit(&interrupt_flag, 0, memory_order_relaxed); }
-int tx_interrupt_requested(void) { return atomic_load_explicit(&interrupt_flag, memory_order_relaxed); }
 
 /* Attention */
 
@@ -130,15 +135,45 @@ struct attention_shared {
     atomic_int status;
 };
 
+/* The keys [*lo, *hi) that rows row0..<row0 + rows of a batch item's block may see:
+ * with the causal cut none after the last row's position; with a mask (the block's
+ * first row at `mask`), none before the first or after the last key that the mask
+ * leaves open (not -inf) in some row of the block. Every key outside gets weight 0 in
+ * every row of the block, so its scores are never computed: a padding mask's blocked
+ * keys and the keys above the diagonal cost nothing. */
+static void key_window(const tx_attention_job *j, const float *mask, long row0, long rows, long *lo, long *hi) {
+    long end = j->causal ? (j->nk < row0 + rows ? j->nk : row0 + rows) : j->nk;
+    *lo = 0;
+    *hi = end > 0 ? end : 0;
+    if (!mask || end <= 0) return;
+    long first = end, last = 0, stride = j->mask_col_stride;
+    long mask_rows = j->mask_row_stride == 0 ? 1 : rows;
+    for (long r = 0; r < mask_rows && (first > 0 || last < end); r++) {
+        const float *m = mask + r * j->mask_row_stride;
+        long row_end = mask_rows > 1 ? visible_keys(j->causal, end, row0 + r) : end;
+        long limit = first < row_end ? first : row_end, a = 0;
+        while (a < limit && m[a * stride] == -INFINITY) a++;
+        if (a < limit) first = a;
+        long z = row_end;
+        while (z > last && m[(z - 1) * stride] == -INFINITY) z--;
+        if (z > last) last = z;
+    }
+    *lo = first < last ? first : 0;
+    *hi = first < last ? last : 0;
+}
+
 static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums) {
     long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
-    long keys = j->causal ? (j->nk < row0 + rows ? j->nk : row0 + rows) : j->nk;
+    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
+    long lo, hi;
+    key_window(j, mask, row0, rows, &lo, &hi);
+    long keys = hi - lo;
     const float *q = j->q + j->q_offsets[b] + row0 * j->ldq;
-    const float *k = j->k + j->k_offsets[b];
+    const float *k = j->k + j->k_offsets[b] + lo * j->ldk;
     float *s = scores;
     long ld = keys > 0 ? keys : 1;
     if (j->weights) {
-        s = j->weights + (b * j->nq + row0) * j->nk;
+        s = j->weights + (b * j->nq + row0) * j->nk + lo;
         ld = j->nk;
     }
     if (keys > 0) {
@@ -148,28 +183,29 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
         else
             for (long r = 0; r < rows; r++) memset(s + r * ld, 0, (size_t)keys * sizeof(float));
     }
-    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
     for (long r = 0; r < rows; r++) {
         float *row = s + r * ld;
-        long visible = visible_keys(j->causal, keys, row0 + r);
-        mask_row(row, keys, visible, mask ? mask + r * j->mask_row_stride : NULL, j->mask_col_stride);
-        sums[r] = exp_row(row, visible);
+        long visible = visible_keys(j->causal, keys, row0 + r - lo);   /* keys lo + i, i <= row0 + r - lo */
+        float m = mask_row_max(row, keys, visible, mask ? mask + r * j->mask_row_stride + lo * j->mask_col_stride : NULL,
+                               j->mask_col_stride);
+        sums[r] = exp_row(row, visible, m);
     }
     if (j->weights) {
         for (long r = 0; r < rows; r++) {
-            float *row = s + r * ld;
+            float *row = j->weights + (b * j->nq + row0 + r) * j->nk;
             if (sums[r] != sums[r]) {
                 fill_row(row, j->nk, NAN);   /* a NaN row is NaN at the blocked keys too */
                 continue;
             }
-            if (keys < j->nk) memset(row + keys, 0, (size_t)(j->nk - keys) * sizeof(float));
-            if (sums[r] > 0) scale_row(row, keys, 1.0f / sums[r]);
+            memset(row, 0, (size_t)lo * sizeof(float));
+            memset(row + hi, 0, (size_t)(j->nk - hi) * sizeof(float));
+            if (sums[r] > 0) scale_row(row + lo, keys, 1.0f / sums[r]);
         }
         return;
     }
     float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
     if (keys > 0 && j->dv > 0)
-        tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, s, (int)ld, j->v + j->v_offsets[b],
+        tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, s, (int)ld, j->v + j->v_offsets[b] + lo * j->ldv,
                  (int)(j->ldv > 0 ? j->ldv : 1), 0, out, (int)(j->ldout > 0 ? j->ldout : 1));
     for (long r = 0; r < rows; r++) {
         float *row = out + r * j->ldout;
@@ -183,15 +219,6 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
  * softmax (a running row maximum m and sum l; the output rows are rescaled by
  * exp(m_old - m_new) when the maximum grows), so that a block's scores stay in the
  * cache instead of streaming n_k floats per row through memory three times. */
-long tx_attention_key_block(void) {
-    static long cached;
-    if (!cached) {
-        const char *text = getenv("TX_ATTENTION_KEYS");
-        long n = text ? atol(text) : 0;
-        cached = n > 0 ? n : 512;
-    }
-    return cached;
-}
 
 static void attention_block_tiled(const tx_attention_job *j, long b, long row0, float *scores, float *sums,
                                   float *maxima) {
@@ -205,8 +232,9 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
         sums[r] = 0;
         memset(out + r * j->ldout, 0, (size_t)j->dv * sizeof(float));
     }
-    long key_end = j->causal ? (j->nk < row0 + rows ? j->nk : row0 + rows) : j->nk;
-    for (long k0 = 0; k0 < key_end; k0 += kb_size) {
+    long lo, key_end;
+    key_window(j, mask_base, row0, rows, &lo, &key_end);
+    for (long k0 = lo; k0 < key_end; k0 += kb_size) {
         long keys = key_end - k0 < kb_size ? key_end - k0 : kb_size;
         float *s = scores;
         long ld = keys;
@@ -219,10 +247,10 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
         for (long r = 0; r < rows; r++) {
             float *row = s + r * ld;
             long visible = visible_keys(j->causal, keys, row0 + r - k0);   /* keys k0 + j, j <= row0 + r - k0 */
-            mask_row(row, keys, visible, mask_base ? mask_base + r * j->mask_row_stride + k0 * j->mask_col_stride : NULL,
-                     j->mask_col_stride);
+            float m = mask_row_max(row, keys, visible,
+                                   mask_base ? mask_base + r * j->mask_row_stride + k0 * j->mask_col_stride : NULL,
+                                   j->mask_col_stride);
             if (visible == 0) continue;
-            float m = row_max(row, visible);
             if (m == -INFINITY) {
                 /* NaN among -inf: the row's sum becomes NaN for good (NaN + x, NaN * x). */
                 if (has_nan(row, visible)) sums[r] = NAN;
@@ -276,7 +304,11 @@ static void *attention_worker(void *arg) {
         }
         long item = atomic_fetch_add(&shared->next, 1);
         if (item >= total) break;
-        long b = item / shared->blocks, row0 = (item % shared->blocks) * j->block_rows;
+        /* Causal blocks lower down see more keys: they are taken first, so that no thread
+         * is left with a long block at the end. */
+        long block = item % shared->blocks;
+        if (j->causal) block = shared->blocks - 1 - block;
+        long b = item / shared->blocks, row0 = block * j->block_rows;
         if (tiled)
             attention_block_tiled(j, b, row0, scores, sums, maxima);
         else
@@ -288,7 +320,7 @@ static void *attention_worker(void *arg) {
     return NULL;
 }
 
-int tx_attention(const tx_attention_job *job) {
+int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
     if (job->nq <= 0 || job->batches <= 0) return 0;
     struct attention_shared shared;
     shared.job = job;

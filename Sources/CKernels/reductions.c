@@ -1,7 +1,8 @@
 /* Reductions over float32 data: along contiguous segments (the last axis), and down
  * the columns of a row-major matrix (any other axis), which is done by accumulating
- * whole rows so that memory is read in order. Sums accumulate in double precision. */
-#include "tx_kernels.h"
+ * whole rows so that memory is read in order. Sums accumulate in double precision.
+ * Compiled once per instruction set, see isa.h. */
+#include "isa.h"
 
 #include "vector_math.h"
 
@@ -11,8 +12,7 @@ enum { COLUMN_BLOCK = 1024 };
 
 /* Segments */
 
-TX_CLONES
-double tx_sum(const float *x, long n) {
+double TX_KERNEL(tx_sum)(const float *x, long n) {
     v8d a = 0, b = 0;
     long i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -29,8 +29,7 @@ double tx_sum(const float *x, long n) {
     return sum;
 }
 
-TX_CLONES
-double tx_sum_squared_deviations(const float *x, long n, double mean) {
+double TX_KERNEL(tx_sum_squared_deviations)(const float *x, long n, double mean) {
     v8d a = 0, b = 0;
     long i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -82,11 +81,9 @@ TX_INLINE float segment_extreme(const float *x, long n, int largest) {
     return result;
 }
 
-TX_CLONES
-float tx_max(const float *x, long n) { return segment_extreme(x, n, 1); }
+float TX_KERNEL(tx_max)(const float *x, long n) { return segment_extreme(x, n, 1); }
 
-TX_CLONES
-float tx_min(const float *x, long n) { return segment_extreme(x, n, 0); }
+float TX_KERNEL(tx_min)(const float *x, long n) { return segment_extreme(x, n, 0); }
 
 typedef int v16i __attribute__((ext_vector_type(16)));
 
@@ -161,11 +158,9 @@ TX_INLINE long segment_arg_extreme(const float *x, long n, int largest) {
     return at;
 }
 
-TX_CLONES
-long tx_argmax(const float *x, long n) { return segment_arg_extreme(x, n, 1); }
+long TX_KERNEL(tx_argmax)(const float *x, long n) { return segment_arg_extreme(x, n, 1); }
 
-TX_CLONES
-long tx_argmin(const float *x, long n) { return segment_arg_extreme(x, n, 0); }
+long TX_KERNEL(tx_argmin)(const float *x, long n) { return segment_arg_extreme(x, n, 0); }
 
 /* The sum of exp(x[i] - shift), each term and the sum in double precision. */
 TX_INLINE double sum_exp_shifted(const float *x, long n, float shift) {
@@ -189,8 +184,7 @@ TX_INLINE double sum_exp_shifted(const float *x, long n, float shift) {
 
 /* The shift is the maximum as a running comparison from x[0] finds it (a NaN at x[0]
  * stays, later NaNs are skipped); with a finite shift any NaN makes the sum NaN. */
-TX_CLONES
-float tx_logsumexp(const float *x, long n) {
+float TX_KERNEL(tx_logsumexp)(const float *x, long n) {
     /* NaN anywhere gives NaN (the maximum propagates it); an infinite maximum is the
      * result itself. */
     float m = segment_extreme(x, n, 1);
@@ -200,7 +194,6 @@ float tx_logsumexp(const float *x, long n) {
 
 /* Columns */
 
-TX_CLONES
 static void sum_column_block(const float *x, long rows, long stride, long width, double *sums) {
     for (long j = 0; j < width; j++) sums[j] = 0;
     for (long r = 0; r < rows; r++) {
@@ -209,12 +202,11 @@ static void sum_column_block(const float *x, long rows, long stride, long width,
     }
 }
 
-void tx_sum_columns(const float *x, long rows, long n, double *sums) {
+void TX_KERNEL(tx_sum_columns)(const float *x, long rows, long n, double *sums) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         sum_column_block(x + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK, sums + j0);
 }
 
-TX_CLONES
 static void squared_deviation_block(const float *x, long rows, long stride, long width, const double *means,
                                     double *sums) {
     for (long j = 0; j < width; j++) sums[j] = 0;
@@ -227,7 +219,7 @@ static void squared_deviation_block(const float *x, long rows, long stride, long
     }
 }
 
-void tx_sum_squared_deviations_columns(const float *x, long rows, long n, const double *means, double *sums) {
+void TX_KERNEL(tx_sum_squared_deviations_columns)(const float *x, long rows, long n, const double *means, double *sums) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         squared_deviation_block(x + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK, means + j0, sums + j0);
 }
@@ -240,22 +232,20 @@ TX_INLINE void extreme_column_block(const float *x, long rows, long stride, long
     }
 }
 
-TX_CLONES
 static void max_column_block(const float *x, long rows, long stride, long width, float *out) {
     extreme_column_block(x, rows, stride, width, out, 1);
 }
 
-TX_CLONES
 static void min_column_block(const float *x, long rows, long stride, long width, float *out) {
     extreme_column_block(x, rows, stride, width, out, 0);
 }
 
-void tx_max_columns(const float *x, long rows, long n, float *out) {
+void TX_KERNEL(tx_max_columns)(const float *x, long rows, long n, float *out) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         max_column_block(x + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK, out + j0);
 }
 
-void tx_min_columns(const float *x, long rows, long n, float *out) {
+void TX_KERNEL(tx_min_columns)(const float *x, long rows, long n, float *out) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         min_column_block(x + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK, out + j0);
 }
@@ -280,28 +270,25 @@ TX_INLINE void arg_column_block(const float *x, long rows, long stride, long wid
     }
 }
 
-TX_CLONES
 static void argmax_column_block(const float *x, long rows, long stride, long width, float *out) {
     arg_column_block(x, rows, stride, width, out, 1);
 }
 
-TX_CLONES
 static void argmin_column_block(const float *x, long rows, long stride, long width, float *out) {
     arg_column_block(x, rows, stride, width, out, 0);
 }
 
-void tx_argmax_columns(const float *x, long rows, long n, float *out) {
+void TX_KERNEL(tx_argmax_columns)(const float *x, long rows, long n, float *out) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         argmax_column_block(x + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK, out + j0);
 }
 
-void tx_argmin_columns(const float *x, long rows, long n, float *out) {
+void TX_KERNEL(tx_argmin_columns)(const float *x, long rows, long n, float *out) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         argmin_column_block(x + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK, out + j0);
 }
 
 /* logsumexp down the columns, with the shift found as in tx_logsumexp. */
-TX_CLONES
 static void logsumexp_column_block(const float *x, long rows, long stride, long width, float *out) {
     float shift[COLUMN_BLOCK];
     double sums[COLUMN_BLOCK];
@@ -324,7 +311,7 @@ static void logsumexp_column_block(const float *x, long rows, long stride, long 
     }
 }
 
-void tx_logsumexp_columns(const float *x, long rows, long n, float *out) {
+void TX_KERNEL(tx_logsumexp_columns)(const float *x, long rows, long n, float *out) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         logsumexp_column_block(x + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK, out + j0);
 }
@@ -333,7 +320,6 @@ void tx_logsumexp_columns(const float *x, long rows, long n, float *out) {
  * a column whose maximum is -inf is shifted by 0, so that its -inf entries give 0 and a
  * NaN among them makes the sum NaN; a NaN sum makes the whole column NaN (through the
  * factor), a zero sum leaves zeros. */
-TX_CLONES
 static void softmax_column_block(const float *x, float *y, long rows, long stride, long width) {
     float shift[COLUMN_BLOCK], factor[COLUMN_BLOCK];
     double sums[COLUMN_BLOCK];
@@ -365,7 +351,22 @@ static void softmax_column_block(const float *x, float *y, long rows, long strid
     }
 }
 
-void tx_softmax_columns(const float *x, float *y, long rows, long n) {
+void TX_KERNEL(tx_softmax_columns)(const float *x, float *y, long rows, long n) {
     for (long j0 = 0; j0 < n; j0 += COLUMN_BLOCK)
         softmax_column_block(x + j0, y + j0, rows, n, n - j0 < COLUMN_BLOCK ? n - j0 : COLUMN_BLOCK);
+}
+
+/* Layer normalisation */
+
+/* Rows begin..<end of tx_layernorm_rows. */
+void TX_KERNEL(tx_layernorm_rows_range)(const float *x, float *y, long n, const float *gamma, const float *beta,
+                                        float eps, long begin, long end) {
+    for (long r = begin; r < end; r++) {
+        const float *row = x + r * n;
+        float *out = y + r * n;
+        double mean = TX_KERNEL(tx_sum)(row, n) / (double)n;
+        double variance = TX_KERNEL(tx_sum_squared_deviations)(row, n, mean) / (double)n;
+        float inverse = (float)(1 / sqrt(variance + (double)eps)), m = (float)mean;
+        for (long i = 0; i < n; i++) out[i] = (row[i] - m) * inverse * gamma[i] + beta[i];
+    }
 }

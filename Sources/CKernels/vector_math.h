@@ -8,16 +8,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/* One clone per instruction set, chosen at load time. A test build may define
- * TX_CLONES empty to compile a single instruction set of its choice. */
-#ifndef TX_CLONES
-#if defined(__x86_64__) && defined(__clang__)
-#define TX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TX_CLONES
-#endif
-#endif
-
 /* Helpers of cloned functions must be inlined into each clone to get its instruction
  * set. Being inlined, the vectors they take and return never cross a call, whose ABI
  * would differ between the clones. */

@@ -64,6 +64,10 @@ public enum Help {
           instead of copies for views such as K'. tx chooses the core from the CPU's
           features unless OPENBLAS_CORETYPE is set; set it before starting tx to
           choose another core (an empty value counts as unset).
+          tx's own kernels (elementwise functions, reductions, softmax, attention) run
+          \(BLAS.kernels) instructions, the newest this CPU has; TX_KERNELS=avx2 or
+          TX_KERNELS=generic runs an older set's (with OPENBLAS_CORETYPE=Haswell, an
+          AVX2 machine's whole path is measured on an AVX-512 one).
 
         """
     }
@@ -71,7 +75,9 @@ public enum Help {
     public static func memory() -> String {
         """
         Memory: tensors now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
-          the limit is \(Memory.format(bytes: Memory.limit)).
+          the limit is \(Memory.format(bytes: Memory.limit)); \(Memory.format(bytes: Memory.cachedBytes)) of freed buffers are
+          kept for reuse (they count against the limit, and are given back when an
+          allocation needs the room and on :reset).
           The peak counts attention's score blocks while it runs; memory() gives the same
           figures to a script, and memory(reset_peak=true) starts a new peak.
           An operation whose result would pass the limit stops with a memory error

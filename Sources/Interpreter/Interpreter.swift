@@ -37,6 +37,7 @@ public final class Interpreter {
     deinit {
         // Releasing deeply nested values recurses: do it on the large stack.
         _ = try? LargeStack.run { globals.removeAll() }
+        Memory.trimCache()
     }
 
     private func defineBuiltins() {
@@ -51,6 +52,7 @@ public final class Interpreter {
     public func reset() {
         // Releasing deeply nested values recurses: do it on the large stack.
         _ = try? LargeStack.run { globals.removeAll() }
+        Memory.trimCache()
         defineBuiltins()
         random = RandomGenerator(seed: 0)
     }

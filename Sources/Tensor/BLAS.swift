@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 
 /// The BLAS library behind `@` (see tx_blas.h for how its core is chosen).
@@ -13,6 +14,9 @@ public enum BLAS {
     /// The library file, or "" when tx's fallback kernel is in use.
     public static var library: String { String(cString: tx_blas_library()) }
     public static var threads: Int { Int(tx_blas_threads()) }
+    /// The instruction set of tx's own kernels (elementwise, reductions, softmax,
+    /// attention): "avx512", "avx2" or "generic" (TX_KERNELS asks for an older one).
+    public static var kernels: String { String(cString: tx_kernels_name()) }
 
     /// Row-major C = alpha op(A) op(B) + beta C.
     @inline(__always)

@@ -24,6 +24,12 @@ public enum Memory {
     }
     /// Bytes held by live tensors now.
     public static var liveBytes: Int { live.load(ordering: .relaxed) }
+    /// Bytes of freed tensor buffers kept for reuse (see BufferCache).
+    public static var cachedBytes: Int { BufferCache.cachedBytes }
+
+    /// Gives the freed buffers kept for reuse back to the system (`:reset` does).
+    public static func trimCache() { BufferCache.trim() }
+
     /// The largest `liveBytes` seen so far.
     public static var peakBytes: Int { peak.load(ordering: .relaxed) }
 
@@ -46,6 +52,9 @@ public enum Memory {
 
     static func reserve(_ bytes: Int, _ what: @autoclosure () -> String) throws {
         let now = live.add(bytes, ordering: .relaxed).newValue
+        // Freed buffers kept for reuse count against the limit too, and are given back
+        // first: they never make an allocation fail.
+        if now + BufferCache.cachedBytes > limit { BufferCache.trim() }
         if now > limit {
             live.subtract(bytes, ordering: .relaxed)
             throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")

@@ -174,13 +174,13 @@ extension Tensor {
         if rank == 0 {
             // One row of one element: 1, nan for nan and inf, 0 for -inf.
             let result = try copy()
-            tx_softmax_rows(result.storage.pointer, 1, 1, 1)
+            _ = tx_softmax_rows(result.storage.pointer, 1, 1, 1)
             return result
         }
         if a == last {
             let result = try copy()
             let n = shape[last]
-            if n > 0 { tx_softmax_rows(result.storage.pointer, result.count / n, n, n) }
+            if n > 0 && tx_softmax_rows(result.storage.pointer, result.count / n, n, n) != 0 { try Interrupt.check() }
             return result
         }
         // Along another axis the tensor is a stack of [length, inner] matrices, each

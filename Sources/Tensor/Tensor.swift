@@ -10,63 +10,25 @@ public final class TensorStorage: @unchecked Sendable {
     /// (`x[x > 0]`), as NumPy's boolean arrays do.
     public internal(set) var isMask = false
 
-    /// The length of the mapping that holds a buffer mapped on its own, else 0.
-    private let mappedBytes: Int
+    /// The size class the buffer came from (see BufferCache).
+    private let size: Int
 
     /// A buffer of `count` floats, zeroed when `zeroed`, else uninitialised.
     init(count: Int, zeroed: Bool, shape: [Int]) throws {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         try Memory.reserve(bytes, shape: shape)
-        var mapped = 0
-        let raw: UnsafeMutableRawPointer?
-        if bytes >= TensorStorage.mappingThreshold {
-            mapped = TensorStorage.roundedToHugePages(bytes)
-            raw = TensorStorage.mapAligned(mapped)
-        } else {
-            raw = zeroed ? calloc(max(count, 1), MemoryLayout<Float>.stride) : malloc(bytes)
-        }
-        guard let raw else {
+        guard let (raw, size) = BufferCache.allocate(bytes, zeroed: zeroed) else {
             Memory.release(bytes)
             throw TensorError(.memory, "out of memory: a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
         }
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
-        self.mappedBytes = mapped
+        self.size = size
     }
 
     deinit {
-        if mappedBytes > 0 { munmap(pointer, mappedBytes) } else { free(pointer) }
+        BufferCache.recycle(UnsafeMutableRawPointer(pointer), size: size)
         Memory.release(max(count, 1) * MemoryLayout<Float>.stride)
-    }
-
-    /// From 32 MiB on, where glibc's malloc maps every buffer afresh anyway, buffers are
-    /// mapped here, aligned to 2 MiB, and ask for transparent huge pages, as NumPy's do:
-    /// a fresh 40 MB result then takes a few dozen page faults instead of 10,000, which
-    /// were most of the time of a simple elementwise operation on it. Smaller buffers
-    /// stay with malloc, which reuses freed memory without any page faults (asking for
-    /// huge pages there made the encoder block 15% slower: compaction on first touch).
-    static let mappingThreshold = 32 << 20
-
-    static let hugePage = 2 << 20
-
-    static func roundedToHugePages(_ bytes: Int) -> Int {
-        (bytes + hugePage - 1) / hugePage * hugePage
-    }
-
-    /// `length` bytes (a multiple of 2 MiB) of fresh zeroed memory starting on a 2 MiB
-    /// boundary: one more huge page is mapped, and the ends outside the boundary trimmed.
-    private static func mapAligned(_ length: Int) -> UnsafeMutableRawPointer? {
-        let total = length + hugePage
-        guard let start = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              start != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
-        let address = Int(bitPattern: start)
-        let aligned = (address + hugePage - 1) & ~(hugePage - 1)
-        if aligned > address { munmap(start, aligned - address) }
-        let tail = address + total - (aligned + length)
-        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), tail) }
-        let buffer = UnsafeMutableRawPointer(bitPattern: aligned)
-        _ = madvise(buffer, length, MADV_HUGEPAGE)
-        return buffer
     }
 }
 

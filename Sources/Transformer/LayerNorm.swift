@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 extension Tensor {
@@ -15,23 +16,11 @@ extension Tensor {
         let result = try Tensor(uninitializedShape: shape)
         let rows = d == 0 ? 0 : count / d
         let source = input.storage.pointer + input.offset
-        let target = result.storage.pointer
         let gp = g.storage.pointer + g.offset, bp = b.storage.pointer + b.offset
-        for row in 0..<rows {
-            if row & 1023 == 0 { try Interrupt.check() }
-            let x = source + row * d, y = target + row * d
-            var sum: Double = 0
-            for j in 0..<d { sum += Double(x[j]) }
-            let mean = Float(sum / Double(d))
-            // Squares and variance in double: rows of 1e20 or of 1e-23 neither overflow
-            // nor vanish before the square root.
-            var squares: Double = 0
-            for j in 0..<d {
-                let c = Double(x[j] - mean)
-                squares += c * c
-            }
-            let inverse = Float(1 / (squares / Double(d) + Double(eps)).squareRoot())
-            for j in 0..<d { y[j] = (x[j] - mean) * inverse * gp[j] + bp[j] }
+        // Mean and variance in double: rows of 1e20 or of 1e-23 neither overflow nor
+        // vanish before the square root.
+        if rows > 0 && tx_layernorm_rows(source, result.storage.pointer, rows, d, gp, bp, eps) != 0 {
+            try Interrupt.check()
         }
         return result
     }

@@ -1,5 +1,5 @@
+import CKernels
 import COpenBLAS
-import Glibc
 import Tensor
 
 /// x @ W + b in one sgemm: the output starts as copies of b and BLAS adds the product
@@ -55,10 +55,7 @@ public enum Activation: String, Sendable {
         case .relu:
             for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
         case .gelu:
-            for i in 0..<n {
-                let v = p[i]
-                p[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
-            }
+            tx_gelu(p, p, n)
         }
     }
 }

@@ -27,7 +27,7 @@ struct TX: ParsableCommand {
     @Option(help: ArgumentHelp("Most memory tensors may use, e.g. 4G, 512M or 50% (default: 75% of RAM; also TX_MAX_MEMORY).", valueName: "SIZE"))
     var maxMemory: String?
 
-    @Flag(help: "Print tx's version and the BLAS core and threads it uses.")
+    @Flag(help: "Print tx's version, the BLAS core and threads it uses, and its kernels' instruction set.")
     var version = false
 
     mutating func run() throws {
@@ -90,6 +90,7 @@ func versionText() -> String {
         tx \(txVersion)
         BLAS: \(library)
           core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")
+        kernels: \(BLAS.kernels)
         """
 }
 

@@ -151,7 +151,7 @@ func expectedCore() -> String? {
 
 @Test func memoryReportsLivePeakAndLimit() throws {
     var run = try tx(["--max-memory", "1M", "-e", "b = memory(reset_peak=true); x = zeros(1000); m = memory(); [m.live - b.live, m.peak == m.live, m.limit, keys(m)]"])
-    #expect(run.out == "[4000, true, 1048576, [\"live\", \"peak\", \"limit\"]]\n")
+    #expect(run.out == "[4000, true, 1048576, [\"live\", \"peak\", \"limit\", \"cached\"]]\n")
     // Attention's score blocks count in the peak while it runs, and against the limit.
     run = try tx(["-e", "Q = randn(3000, 64); b = memory(reset_peak=true); o = attention(Q, Q, Q); m = memory(); [m.peak - b.live > 3000 * 64 * 4, m.live - b.live]"])
     #expect(run.out == "[true, 768000]\n")
@@ -167,6 +167,38 @@ func expectedCore() -> String? {
     #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB"))
     run = try tx(["--max-memory", "10M", "-e", "l = [\"a\", 1]; for i in range(40) { l = l + l }"])
     #expect(run.err.hasPrefix("error: memory limit: building a list needs"))
+}
+
+@Test func freedBuffersAreReusedCountedAndGivenBack() throws {
+    // 100,000 floats take the 416 KiB class (400,000 bytes rounded up to a multiple of
+    // 32 KiB, an eighth of 256 KiB): freed, they are kept; the next tensor of the class
+    // takes them (zeroed when asked to be).
+    var run = try tx(["-e", "x = randn(100000); c = memory().cached; x = 0; d = memory().cached; y = zeros(100000); print(d - c, memory().cached - c, item(sum(abs(y))))"])
+    #expect(run.out == "425984 0 0\n")
+    // Kept buffers count against the limit (the cache holds at most a quarter of it),
+    // and are given back when a tensor needs the room.
+    run = try tx(["--max-memory", "1M", "-e", "x = zeros(50000); x = 0; a = memory().cached; y = zeros(220000); print(a, memory().cached, memory().live)"])
+    #expect(run.out == "212992 0 880000\n")
+    // :reset gives them back too.
+    run = try tx([], input: "x = zeros(100000)\nx = 0\nmemory().cached > 0\n:reset\nmemory().cached\n")
+    #expect(run.out == "true\nsession reset\n0\n")
+}
+
+@Test func kernelsInstructionSetCanBeChosen() throws {
+    // TX_KERNELS=generic runs the baseline kernels; their results agree with the default's.
+    let script = "seed(1); x = randn(300000); print(item(sum(gelu(x))), item(sum(softmax(x))) * 1000, item(sum(layernorm(x, ones(300000), zeros(300000)) ^ 2)), item(sum(tanh(x))))"
+    func numbers(_ run: Run) -> [Double] {
+        run.out.split(whereSeparator: { " \n".contains($0) }).compactMap { Double($0) }
+    }
+    let generic = numbers(try tx(["-e", script], environment: ["TX_KERNELS": "generic"]))
+    let best = numbers(try tx(["-e", script]))
+    #expect(generic.count == 4 && best.count == 4)
+    for (a, b) in zip(generic, best) { #expect(abs(a - b) <= 1e-5 * max(abs(a), 1)) }
+    #expect(try tx(["-e", "blas().kernels"], environment: ["TX_KERNELS": "generic"]).out == "\"generic\"\n")
+    // An unknown name, or a set the CPU lacks, leaves the choice to the CPU's features.
+    let chosen = try tx(["-e", "blas().kernels"]).out
+    #expect(["\"avx512\"\n", "\"avx2\"\n", "\"generic\"\n"].contains(chosen))
+    #expect(try tx(["-e", "blas().kernels"], environment: ["TX_KERNELS": "nonsense"]).out == chosen)
 }
 
 @Test func memoryLimitTurnsHugeAllocationsIntoErrors() throws {

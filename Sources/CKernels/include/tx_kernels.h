@@ -3,8 +3,12 @@
 // the compression behind boolean masks.
 //
 // They are written as plain C loops that clang vectorises, compiled once per
-// instruction set (AVX-512, AVX2, baseline) and chosen at load time by the CPU's
-// features (target_clones), so one binary runs fast on every x86-64 machine.
+// instruction set (AVX-512; AVX2 with FMA; x86-64's baseline) and chosen on first use
+// by the CPU's features, so one binary runs fast on every x86-64 machine. The
+// environment variable TX_KERNELS=avx2 (or generic) asks for an older set than the CPU
+// has, to measure a slower machine's path; a set the CPU lacks is never chosen.
+// Elementwise functions of at least 2^18 floats, and softmax and layer normalisation of
+// at least 2^17 floats, run on as many threads as OpenBLAS uses.
 #ifndef TX_KERNELS_H
 #define TX_KERNELS_H
 
@@ -12,11 +16,14 @@
 extern "C" {
 #endif
 
+/// The instruction set the kernels run: "avx512", "avx2" or "generic".
+const char *tx_kernels_name(void);
+
 /// y[i] = exp(x[i]) for n floats (x and y may be the same array). Accurate to a few
 /// ulp; exp(x) is exactly 0 for x < -87.3 (so exp(-inf) = 0) and inf past 88.7.
 void tx_exp(const float *x, float *y, long n);
 
-/// y[i] = f(x[i]) for n floats; x and y must not overlap. log is within 0.5 ulp (the C
+/// y[i] = f(x[i]) for n floats; x and y must not overlap (gelu may also run in place, x == y). log is within 0.5 ulp (the C
 /// library's logf within 0.82); tanh within 1.4 ulp (tanhf within 2.2); the erf in
 /// gelu = x/2 (1 + erf(x / sqrt 2)), the exact form, within 1.1 ulp (1.4 without FMA;
 /// erff within 1); sigmoid keeps its subnormal tail below -87.3 exact.
@@ -66,7 +73,14 @@ void tx_softmax_columns(const float *x, float *y, long rows, long n);
 /// In-place softmax of `rows` rows of `n` floats, `stride` floats apart:
 /// y = exp(x - max) / sum(exp(x - max)). A row that is all -inf becomes all 0;
 /// entries of -inf become exactly 0; a row holding NaN or +inf becomes all NaN.
-void tx_softmax_rows(float *x, long rows, long n, long stride);
+/// Returns 1 when Ctrl-C stopped it (some rows are then left as they were), else 0.
+int tx_softmax_rows(float *x, long rows, long n, long stride);
+
+/// Layer normalisation of `rows` rows of n > 0 floats x into y (not overlapping):
+/// y = (x - mean) / sqrt(variance + eps) * gamma + beta, the mean and the biased
+/// variance of each row computed in double precision. Returns 1 when Ctrl-C stopped
+/// it, else 0.
+int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps);
 
 /// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
 void tx_interrupt_request(void);

@@ -26,6 +26,9 @@ extension Library {
                         and more than 1024 keys 512 at a time with an online softmax, so the extra memory is
                         a few MiB of scores per thread whatever n is, plus the [..., n_q, d_v] result
                         (n = 50,000, one head: about 12 MiB instead of the 10 GB of the full score matrix).
+                        Keys that the mask blocks (-inf) in every row of a block of queries, such as a padding
+                        mask's, and with causal=true the keys after a block's last query, are skipped: their
+                        scores are never computed, so padding and the causal cut cost no time.
                         A NaN among a row's scores makes that output row NaN, as in PyTorch. A NaN or inf in K
                         or V can also reach rows of the same block that mask it out (0 x NaN in the product
                         with V), as in PyTorch's math path; clean such inputs first (where(x == x, x, 0)).

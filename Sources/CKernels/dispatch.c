@@ -1,0 +1,185 @@
+/* The public entry points of tx_kernels.h: each calls the chosen instruction set's
+ * kernel (see isa.h); elementwise functions, softmax rows and layer normalisation of
+ * large tensors are spread over threads. Also the Ctrl-C flag and the attention's key
+ * block, which are the same for every instruction set. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "isa.h"
+#include "tx_blas.h"
+
+/* Instruction sets */
+
+static int supports(const struct tx_kernel_table *table) {
+#if defined(__x86_64__) && defined(__clang__)
+    __builtin_cpu_init();
+    if (table == &tx_kernel_table_avx512) return __builtin_cpu_supports("avx512f");
+    if (table == &tx_kernel_table_avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    if (table != &tx_kernel_table_generic) return 0;
+#endif
+    return 1;
+}
+
+static const struct tx_kernel_table *choose(void) {
+    static const struct tx_kernel_table *const ordered[] = {&tx_kernel_table_avx512, &tx_kernel_table_avx2,
+                                                            &tx_kernel_table_generic};
+    const char *wanted = getenv("TX_KERNELS");
+    int first = 0;
+    if (wanted && *wanted)
+        for (int i = 0; i < 3; i++)
+            if (strcasecmp(wanted, ordered[i]->name) == 0) first = i;
+    for (int i = first; i < 3; i++)
+        if (supports(ordered[i])) return ordered[i];
+    return &tx_kernel_table_generic;
+}
+
+static _Atomic(const struct tx_kernel_table *) chosen;
+
+static const struct tx_kernel_table *kernels(void) {
+    const struct tx_kernel_table *table = atomic_load_explicit(&chosen, memory_order_acquire);
+    if (!table) {
+        table = choose();
+        atomic_store_explicit(&chosen, table, memory_order_release);
+    }
+    return table;
+}
+
+const char *tx_kernels_name(void) { return kernels()->name; }
+
+#define TX_OTHER_WRAPPER(result, name, parameters, arguments) \
+    result name parameters { return kernels()->name arguments; }
+TX_OTHER_KERNELS(TX_OTHER_WRAPPER)
+#undef TX_OTHER_WRAPPER
+
+/* Threads */
+
+/* A range job: body(context, begin, end) over [0, n) in pieces of `piece`, taken in
+ * turn by the threads; when `interruptible`, no piece is started once Ctrl-C was
+ * pressed. */
+struct range_job {
+    void (*body)(void *context, long begin, long end);
+    void *context;
+    long n, piece;
+    int interruptible;
+    atomic_long next;
+};
+
+static void *range_worker(void *argument) {
+    struct range_job *job = argument;
+    for (;;) {
+        if (job->interruptible && tx_interrupt_requested()) break;
+        long begin = atomic_fetch_add(&job->next, job->piece);
+        if (begin >= job->n) break;
+        long end = job->n - begin < job->piece ? job->n : begin + job->piece;
+        job->body(job->context, begin, end);
+    }
+    return NULL;
+}
+
+/* Runs body over [0, n) on as many threads as OpenBLAS uses (at most 8), with at least
+ * `grain` items per thread. Work below two grains stays on the calling thread, in
+ * pieces of `grain`. When `interruptible`, Ctrl-C is polled between pieces and 1
+ * returned when it stopped the work; else all of it is done and 0 returned. */
+static int parallel_range(long n, long grain, int interruptible, void (*body)(void *, long, long), void *context) {
+    long threads = n / grain;
+    if (threads > 1) {
+        long available = tx_blas_threads();
+        if (threads > available) threads = available;
+        if (threads > 8) threads = 8;
+    }
+    if (threads < 1) threads = 1;
+    struct range_job job = {.body = body, .context = context, .n = n, .interruptible = interruptible};
+    /* Four pieces per thread, so that a thread slowed by another process does not hold
+     * up the others for long. */
+    job.piece = threads > 1 ? (n + 4 * threads - 1) / (4 * threads) : grain;
+    if (job.piece < 1) job.piece = 1;
+    atomic_init(&job.next, 0);
+    pthread_t ids[8];
+    int started[8] = {0};
+    for (long t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, range_worker, &job) == 0;
+    range_worker(&job);
+    for (long t = 1; t < threads; t++)
+        if (started[t]) pthread_join(ids[t], NULL);
+    return interruptible && tx_interrupt_requested();
+}
+
+/* Elements per thread at least for the elementwise functions (about 100 us of exp),
+ * and floats per thread at least for the row kernels. */
+enum { ELEMENT_GRAIN = 1 << 17, ROW_GRAIN = 1 << 16 };
+
+struct unary_context {
+    void (*kernel)(const float *x, float *y, long n);
+    const float *x;
+    float *y;
+};
+
+static void unary_range(void *context, long begin, long end) {
+    struct unary_context *c = context;
+    c->kernel(c->x + begin, c->y + begin, end - begin);
+}
+
+#define TX_UNARY_WRAPPER(name)                                                 \
+    void name(const float *x, float *y, long n) {                              \
+        struct unary_context c = {kernels()->name, x, y};                      \
+        if (n < 2 * ELEMENT_GRAIN) c.kernel(x, y, n);                          \
+        else parallel_range(n, ELEMENT_GRAIN, 0, unary_range, &c);                \
+    }
+TX_UNARY_KERNELS(TX_UNARY_WRAPPER)
+#undef TX_UNARY_WRAPPER
+
+struct softmax_context {
+    float *x;
+    long n, stride;
+};
+
+static void softmax_range(void *context, long begin, long end) {
+    struct softmax_context *c = context;
+    kernels()->tx_softmax_rows_range(c->x, c->n, c->stride, begin, end);
+}
+
+int tx_softmax_rows(float *x, long rows, long n, long stride) {
+    struct softmax_context c = {x, n, stride};
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, 1, softmax_range, &c);
+}
+
+struct layernorm_context {
+    const float *x;
+    float *y;
+    long n;
+    const float *gamma, *beta;
+    float eps;
+};
+
+static void layernorm_range(void *context, long begin, long end) {
+    struct layernorm_context *c = context;
+    kernels()->tx_layernorm_rows_range(c->x, c->y, c->n, c->gamma, c->beta, c->eps, begin, end);
+}
+
+int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps) {
+    struct layernorm_context c = {x, y, n, gamma, beta, eps};
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, 1, layernorm_range, &c);
+}
+
+/* Ctrl-C */
+
+static atomic_int interrupt_flag;
+
+void tx_interrupt_request(void) { atomic_store_explicit(&interrupt_flag, 1, memory_order_relaxed); }
+void tx_interrupt_clear(void) { atomic_store_explicit(&interrupt_flag, 0, memory_order_relaxed); }
+int tx_interrupt_requested(void) { return atomic_load_explicit(&interrupt_flag, memory_order_relaxed); }
+
+/* Attention */
+
+long tx_attention_key_block(void) {
+    static long cached;
+    if (!cached) {
+        const char *text = getenv("TX_ATTENTION_KEYS");
+        long n = text ? atol(text) : 0;
+        cached = n > 0 ? n : 512;
+    }
+    return cached;
+}
