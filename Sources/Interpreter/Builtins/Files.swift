@@ -14,7 +14,7 @@ extension Library {
                         "layers.0.attn.Wq" is p.layers[0].attn.Wq. p["layers.0.attn.Wq"] reads the same
                         tensor, and p["layers.0.attn.Wq"] = W replaces it (creating records on the way).
                         """) { args in
-                let path = try args.string("path")
+                let path = try args.path("path")
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
                 if path.hasSuffix(".safetensors") { return try nest(try SafeTensors.load(path: path), at: args.span) }
                 throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
@@ -22,7 +22,7 @@ extension Library {
             builtin("save", [.required("path"), .required("value")], "files",
                     "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
                     example: "save(\"/tmp/tx-example.npy\", eye(3))") { args in
-                let path = try args.string("path")
+                let path = try args.path("path")
                 let value = args.value("value")
                 if path.hasSuffix(".npy") {
                     try NPY.save(try args.tensor("value"), path: path)
