@@ -125,3 +125,13 @@ func aFailedSaveLeavesThePreviousFileAndNoTemporaryFile(_ statement: String) thr
     #expect(run.err.hasPrefix("error: io error: the path \"\(folder)/notes.txt\\0.npy\" contains a NUL byte\n  --> \(script):1:6\n"))
     #expect(try String(contentsOfFile: folder + "/notes.txt", encoding: .utf8) == "my notes\n")
 }
+
+@Test func aDeepChainIsFreedWithoutLosingTheOutputBeforeIt() throws {
+    let folder = try temporaryFolder()
+    // Standard output is a file: a crash while freeing would lose the buffered "before".
+    let run = try shell("""
+        "$TX" -e 'fn chain(n) { node = none; for i in range(n) { node = {val: i, next: node} }; node }; print("before"); chain(50000);' > '\(folder)/out.txt'
+        """)
+    #expect(run.status == 0)
+    #expect(try String(contentsOfFile: folder + "/out.txt", encoding: .utf8) == "before\n")
+}

@@ -46,6 +46,13 @@ extension Library {
     static func nest(_ entries: [(name: String, tensor: Tensor)], at span: SourceSpan) throws -> Value {
         let root = RecordValue()
         for (name, tensor) in entries {
+            // As deep as save writes: a name of millions of parts would build (and free)
+            // a chain of millions of records.
+            let depth = name.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count + 1
+            guard depth <= Display.maxDepth else {
+                let shown = name.count > 60 ? name.prefix(60) + "…" : Substring(name)
+                throw TxError(.io, "io error: the name '\(shown)' has \(depth) dotted parts; records nest at most \(Display.maxDepth) deep", at: span)
+            }
             let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             var record = root
             for (i, part) in parts.enumerated() {
