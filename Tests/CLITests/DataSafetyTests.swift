@@ -4,27 +4,7 @@ import Testing
 /// `tx` run by /bin/sh, for what needs a shell: limits (`ulimit`), redirections and
 /// signal dispositions. `$TX` names the executable.
 func shell(_ script: String) throws -> Run {
-    try tx([], shell: script)
-}
-
-func tx(_ arguments: [String], shell script: String) throws -> Run {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", script]
-    var env = ProcessInfo.processInfo.environment
-    env["TX"] = txPath
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus,
-               out: String(decoding: outData, as: UTF8.self),
-               err: String(decoding: errData, as: UTF8.self))
+    try run("/bin/sh", ["-c", script], environment: ["TX": txPath])
 }
 
 /// A fresh folder for one test's files.

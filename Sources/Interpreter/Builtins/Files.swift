@@ -21,7 +21,14 @@ extension Library {
             },
             builtin("save", [.required("path"), .required("value")], "files",
                     "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
-                    example: "save(\"/tmp/tx-example.npy\", eye(3))") { args in
+                    example: "save(\"/tmp/tx-example.npy\", eye(3))",
+                    details: """
+                        The file is written whole or not at all: into a temporary file in the same folder,
+                        flushed to disk, then renamed over path; after any failure (a full disk, a file-size
+                        limit, Ctrl-C) the previous file is as it was. Through a symbolic link, the file it
+                        names is replaced, keeping its permissions. .npy: format 1.0, or 2.0 when the header
+                        is longer than 65,535 bytes, as NumPy writes it.
+                        """) { args in
                 let path = try args.path("path")
                 let value = args.value("value")
                 if path.hasSuffix(".npy") {
