@@ -13,8 +13,8 @@ public final class Interpreter {
     var random = RandomGenerator(seed: 0)
     /// Where `print` and echoed values go.
     public var output: (String) -> Void
-    /// Whether heatmap may use terminal colours.
-    public var useColor = false
+    /// The colours of `output`: tensor headers, and heatmap's cells.
+    public var style = Style.plain
     /// Told of every assert, assert_close and expect_error as it passes or fails (the
     /// stepper shows them as check marks).
     var checkObserver: ((Check) -> Void)?
@@ -111,7 +111,7 @@ public final class Interpreter {
             var last = Value.none
             try run(program) { result in
                 last = result.value
-                if echo, result.shouldEcho { output(Display.show(result.value) + "\n") }
+                if echo, result.shouldEcho { output(Display.show(result.value, style: style) + "\n") }
             }
             return last
         }

@@ -8,6 +8,7 @@ public final class REPL {
     public let interpreter: Interpreter
     let readLine: (String) -> LineInput
     private let errors: (String) -> Void
+    private let errorStyle: Style
     /// Whether any input failed: a piped session then exits with status 1.
     public private(set) var hadErrors = false
 
@@ -18,18 +19,23 @@ public final class REPL {
         case endOfInput
     }
 
-    /// A REPL reading through `readLine(prompt)`; errors go to `errors`.
+    public static let prompt = "tx> "
+    public static let continuationPrompt = "...> "
+
+    /// A REPL reading through `readLine(prompt)`; errors go to `errors`, coloured by
+    /// `errorStyle`.
     public init(interpreter: Interpreter, readLine: @escaping (String) -> LineInput,
-                errors: @escaping (String) -> Void = writeStandardError) {
+                errors: @escaping (String) -> Void = writeStandardError, errorStyle: Style = .plain) {
         self.interpreter = interpreter
         self.readLine = readLine
         self.errors = errors
+        self.errorStyle = errorStyle
     }
 
     /// Reads, evaluates and prints until `:quit` or end of input.
     public func run() {
         while true {
-            switch readEntry(prompt: "tx> ") {
+            switch readEntry(prompt: REPL.prompt) {
             case .endOfInput: return
             case .cancelled: continue
             case .line(let text): if !handle(text) { return }
@@ -42,7 +48,7 @@ public final class REPL {
     func readEntry(prompt: String) -> LineInput {
         var pending = ""
         while true {
-            switch readLine(pending.isEmpty ? prompt : "...> ") {
+            switch readLine(pending.isEmpty ? prompt : REPL.continuationPrompt) {
             case .endOfInput:
                 return pending.trimmingSpaces.isEmpty ? .endOfInput : .line(pending)
             case .cancelled:
@@ -75,6 +81,11 @@ public final class REPL {
         errors(text)
     }
 
+    /// Reports an error of the REPL itself (a bad `:command`).
+    private func fail(_ kind: TxError.Kind, _ message: String) {
+        fail(errorStyle.error(TxError(kind, message)) + "\n")
+    }
+
     /// Runs `text`, printing its values or its error; false after an error.
     @discardableResult
     private func evaluate(_ text: String, name: String) -> Bool {
@@ -84,7 +95,7 @@ public final class REPL {
         } catch {
             // The terminal has echoed ^C on the current line.
             if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
-            Runner.reportError(error, to: fail)
+            Runner.reportError(error, to: fail, style: errorStyle)
             return false
         }
     }
@@ -99,7 +110,7 @@ public final class REPL {
             ? String(argument.dropFirst().dropLast()) : argument
         let out = interpreter.output
         if [":quit", ":q", ":exit", ":vars", ":reset"].contains(name) && !argument.isEmpty {
-            fail("error: \(name) takes no argument\n")
+            fail(.arity, "\(name) takes no argument")
             return true
         }
         switch name {
@@ -111,11 +122,11 @@ public final class REPL {
             } else if let text = Help.topic(argument, interpreter) {
                 out(text)
             } else {
-                var message = "error: no help for '\(argument)'"
+                var message = "no help for '\(argument)'"
                 if let near = nearestName(to: argument, among: interpreter.builtinList.map(\.name) + ["blas", "syntax", "memory"]) {
                     message += " (did you mean '\(near)'?)"
                 }
-                fail(message + "\n")
+                fail(.name, message)
             }
         case ":vars":
             let variables = interpreter.userVariables
@@ -126,7 +137,7 @@ public final class REPL {
             }
         case ":time":
             if argument.isEmpty {
-                fail("error: :time needs an expression, e.g. :time a @ b\n")
+                fail(.arity, ":time needs an expression, e.g. :time a @ b")
                 return true
             }
             var start = timespec(), end = timespec()
@@ -137,25 +148,25 @@ public final class REPL {
             out("time: \(formatDuration(seconds))\n")
         case ":load", ":step":
             if path.isEmpty {
-                fail("error: \(name) needs a file, e.g. \(name) examples/03_self_attention.tx\n")
+                fail(.arity, "\(name) needs a file, e.g. \(name) examples/03_self_attention.tx")
             } else if name == ":load" {
                 do {
                     try interpreter.run(try Runner.readSource(path: path), name: path, echo: true)
                 } catch {
-                    Runner.reportError(error, to: fail)
+                    Runner.reportError(error, to: fail, style: errorStyle)
                 }
             } else {
-                let stepper = Stepper(interpreter: interpreter, readLine: isatty(0) != 0 ? readLine : nil)
+                let stepper = Stepper(interpreter: interpreter, readLine: isatty(0) != 0 ? readLine : nil, errorStyle: errorStyle)
                 if stepper.run(path) != 0 { hadErrors = true }
             }
         case ":reset":
             interpreter.reset()
             out("session reset\n")
         default:
-            var message = "error: unknown command \(name)"
+            var message = "unknown command \(name)"
             let commands = [":help", ":vars", ":time", ":load", ":step", ":reset", ":quit"]
             if let near = nearestName(to: name, among: commands) { message += " (did you mean \(near)?)" }
-            fail(message + "; :help lists the commands\n")
+            fail(.name, message + "; :help lists the commands")
         }
         return true
     }

@@ -5,16 +5,17 @@ import Tensor
 /// The ways to run tx code from the command line: a script, `-e`, `--step`. Each prints
 /// an error the one way `TxError.rendered()` formats it and returns an exit status.
 public enum Runner {
-    /// Writes to standard error.
-    public static func reportError(_ error: Error, to sink: (String) -> Void = writeStandardError) {
+    /// Writes to standard error (in colour when it is a terminal).
+    public static func reportError(_ error: Error, to sink: (String) -> Void = writeStandardError,
+                                   style: Style = .standardError) {
         // Leaving from a breakpoint's prompt is not an error.
         if error is StepperQuit { return }
         if let error = error as? TxError {
-            sink(error.rendered() + "\n")
+            sink(style.error(error) + "\n")
         } else if let error = error as? TensorError {
-            sink(TxError(error, at: nil).rendered() + "\n")
+            sink(style.error(TxError(error, at: nil)) + "\n")
         } else {
-            sink("error: \(error)\n")
+            sink(style.error(TxError(.value, "\(error)")) + "\n")
         }
     }
 

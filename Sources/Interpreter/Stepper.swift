@@ -33,7 +33,7 @@ public final class Stepper {
     let interpreter: Interpreter
     /// Reads a line at the prompt; nil runs straight through.
     private let readLine: ((String) -> REPL.LineInput)?
-    private let paint: Paint
+    let style: Style
     /// The REPL that evaluates what is typed at the prompt.
     private let repl: REPL?
     private var steps: [Step] = []
@@ -49,11 +49,11 @@ public final class Stepper {
     /// `--html`: everything shown also goes there.
     public var transcript: Transcript?
 
-    public init(interpreter: Interpreter, readLine: ((String) -> REPL.LineInput)?) {
+    public init(interpreter: Interpreter, readLine: ((String) -> REPL.LineInput)?, errorStyle: Style = .plain) {
         self.interpreter = interpreter
         self.readLine = readLine
-        paint = Paint(color: interpreter.useColor)
-        repl = readLine.map { REPL(interpreter: interpreter, readLine: $0) }
+        style = interpreter.style
+        repl = readLine.map { REPL(interpreter: interpreter, readLine: $0, errorStyle: errorStyle) }
         terminal = interpreter.output
     }
 
@@ -140,16 +140,16 @@ public final class Stepper {
         }
         if let transcript {
             interpreter.figureObserver = { [unowned self] map in
-                terminal(map.terminal(color: paint.color))
+                terminal(map.terminal(color: style.isEnabled))
                 transcript.figure(map.svg())
             }
         }
         if let repl {
             interpreter.breakpointHandler = { [unowned self] span in
-                try Self.breakpointPrompt(at: span, repl: repl, paint: paint)
+                try Self.breakpointPrompt(at: span, repl: repl, style: style)
                 continuing = false
             }
-            out(paint.dim("Enter runs a step; anything else is tx in the script's variables; ? lists the commands.") + "\n")
+            out(style.paint("Enter runs a step; anything else is tx in the script's variables; ? lists the commands.", .comment) + "\n")
         } else {
             interpreter.breakpointHandler = nil
         }
@@ -182,7 +182,7 @@ public final class Stepper {
             guard let repl else { return }
             let label = position < steps.count
                 ? "[\(position + 1)/\(steps.count)] \(steps[position].heading)" : "[end of \(steps.count)]"
-            switch repl.readEntry(prompt: paint.prompt(label + "> ")) {
+            switch repl.readEntry(prompt: label + "> ") {
             case .endOfInput:
                 out("\n")
                 return
@@ -201,7 +201,7 @@ public final class Stepper {
                 }
                 let word = String(input.split(separator: " ").first ?? "")
                 if interpreter.userVariables.contains(where: { $0.name == word }) {
-                    out(paint.dim("(\(word) is a command here; the variable is (\(word)))") + "\n")
+                    out(style.paint("(\(word) is a command here; the variable is (\(word)))", .comment) + "\n")
                 }
                 switch command {
                 case .help:
@@ -268,7 +268,7 @@ public final class Stepper {
                 throw error
             } catch {
                 interpreter.output = output
-                out(paint.cross("step \(at + 1) failed") + "\n")
+                out(cross("step \(at + 1) failed") + "\n")
                 Runner.reportError(error)
                 return at
             }
@@ -276,7 +276,7 @@ public final class Stepper {
         }
         interpreter.output = output
         if target > first {
-            out(paint.dim(first + 1 == target ? "(ran step \(target))" : "(ran steps \(first + 1) to \(target))") + "\n")
+            out(style.paint(first + 1 == target ? "(ran step \(target))" : "(ran steps \(first + 1) to \(target))", .comment) + "\n")
         }
         return at
     }
@@ -292,11 +292,11 @@ public final class Stepper {
         if index == steps.count && narration.isEmpty { return }
         if index > 0 || repl != nil { out("\n") }
         for line in narration {
-            out((line.map { paint.narration($0.isEmpty ? "#" : "# " + $0) } ?? "") + "\n")
+            out((line.map { style.paint($0.isEmpty ? "#" : "# " + $0, .narration) } ?? "") + "\n")
         }
         transcript?.narration(narration)
         guard index < steps.count else { return }
-        out(paint.code(steps[index].code) + "\n")
+        out(style.paint(steps[index].code, .code) + "\n")
         transcript?.code(steps[index].code)
     }
 
@@ -359,8 +359,8 @@ public final class Stepper {
     private func show(_ checks: [Check]) {
         if checks.count <= 3 {
             for check in checks {
-                let mark = check.passed ? paint.tick(check.text) : paint.cross(check.text)
-                say(check.detail.isEmpty || !check.passed ? mark : mark + "  " + paint.dim(check.detail), check: check)
+                let mark = check.passed ? tick(check.text) : cross(check.text)
+                say(check.detail.isEmpty || !check.passed ? mark : mark + "  " + style.paint(check.detail, .comment), check: check)
             }
             return
         }
@@ -376,7 +376,7 @@ public final class Stepper {
             let count = counts[text] ?? (0, 0)
             let check = Check(passed: count.failed == 0, text: text,
                               detail: count.failed == 0 ? "\(count.passed) times" : "failed after \(count.passed) passes")
-            say((check.passed ? paint.tick(text) : paint.cross(text)) + "  " + paint.dim(check.detail), check: check)
+            say((check.passed ? tick(text) : cross(text)) + "  " + style.paint(check.detail, .comment), check: check)
         }
     }
 
@@ -385,9 +385,9 @@ public final class Stepper {
         switch result.statement.kind {
         case .expression:
             if result.shouldEcho {
-                say(Display.show(result.value))
+                say(Display.show(result.value, style: style), plain: Display.show(result.value))
             } else if !quiet && !result.statement.silenced {
-                say(paint.dim("ok"), plain: "ok")
+                say(style.paint("ok", .comment), plain: "ok")
             }
         case .assign(let target, _), .compoundAssign(_, let target, _):
             if let name = Self.rootName(target), let value = interpreter.value(named: name) {
@@ -395,7 +395,7 @@ public final class Stepper {
             }
         case .function(let declaration):
             let signature = "fn \(declaration.name ?? "")(" + declaration.parameters.map(\.name).joined(separator: ", ") + ")"
-            say(paint.dim("defined ") + signature, plain: "defined " + signature)
+            say(style.paint("defined ", .comment) + signature, plain: "defined " + signature)
         case .forLoop, .whileLoop:
             guard !quiet else { return }
             let changed = interpreter.userVariables.filter { variable in
@@ -403,17 +403,17 @@ public final class Stepper {
                       let old = before.globals[slot] else { return true }
                 return !Self.same(old, variable.value)
             }
-            if changed.isEmpty { say(paint.dim("ok (no variable changed)"), plain: "ok (no variable changed)") }
+            if changed.isEmpty { say(style.paint("ok (no variable changed)", .comment), plain: "ok (no variable changed)") }
             for variable in changed.prefix(6) { assignment(variable.name, variable.value) }
-            if changed.count > 6 { say(paint.dim("… and \(changed.count - 6) more"), plain: "… and \(changed.count - 6) more") }
+            if changed.count > 6 { say(style.paint("… and \(changed.count - 6) more", .comment), plain: "… and \(changed.count - 6) more") }
         case .breakLoop, .continueLoop, .returnValue:
-            if !quiet { say(paint.dim("ok"), plain: "ok") }
+            if !quiet { say(style.paint("ok", .comment), plain: "ok") }
         }
     }
 
     private func assignment(_ name: String, _ value: Value) {
         let summary = Summary.line(value)
-        say(paint.name(name) + " = " + summary, plain: name + " = " + summary)
+        say(style.paint(name, .code) + " = " + summary, plain: name + " = " + summary)
     }
 
     /// The variable an assignment target starts from: `x` of `x`, `x[1:]`, `x.a.b`.
@@ -488,12 +488,12 @@ public final class Stepper {
 
     /// The prompt `breakpoint()` opens: tx in the script's variables until Enter or `c`;
     /// `q` leaves the script.
-    static func breakpointPrompt(at span: SourceSpan, repl: REPL, paint: Paint) throws {
+    static func breakpointPrompt(at span: SourceSpan, repl: REPL, style: Style) throws {
         let out = repl.interpreter.output
         let place = "\(span.source.name):\(span.line)"
-        out(paint.dim("breakpoint at \(place): Enter or c goes on, q leaves, anything else is tx") + "\n")
+        out(style.paint("breakpoint at \(place): Enter or c goes on, q leaves, anything else is tx", .comment) + "\n")
         while true {
-            switch repl.readEntry(prompt: paint.prompt("[breakpoint \(place)]> ")) {
+            switch repl.readEntry(prompt: "[breakpoint \(place)]> ") {
             case .endOfInput: throw StepperQuit()
             case .cancelled: continue
             case .line(let text):
@@ -509,9 +509,9 @@ public final class Stepper {
 
     /// Makes `breakpoint()` open its prompt in scripts run with `tx FILE` from a terminal.
     public static func installBreakpoints(in interpreter: Interpreter, readLine: @escaping (String) -> REPL.LineInput) {
-        let repl = REPL(interpreter: interpreter, readLine: readLine)
-        let paint = Paint(color: interpreter.useColor)
-        interpreter.breakpointHandler = { span in try breakpointPrompt(at: span, repl: repl, paint: paint) }
+        let repl = REPL(interpreter: interpreter, readLine: readLine, errorStyle: .standardError)
+        let style = interpreter.style
+        interpreter.breakpointHandler = { span in try breakpointPrompt(at: span, repl: repl, style: style) }
     }
 }
 
@@ -564,24 +564,7 @@ enum Summary {
     }
 }
 
-/// Terminal colours for the stepper, or none.
-struct Paint {
-    let color: Bool
-
-    private func wrap(_ code: String, _ text: String) -> String {
-        color ? "\u{1B}[\(code)m" + text + "\u{1B}[0m" : text
-    }
-
-    func narration(_ text: String) -> String { wrap("36", text) }
-    func code(_ text: String) -> String { wrap("1", text) }
-    func name(_ text: String) -> String { wrap("1", text) }
-    func dim(_ text: String) -> String { wrap("2", text) }
-    func tick(_ text: String) -> String { wrap("32", "✓") + " " + text }
-    func cross(_ text: String) -> String { wrap("31", "✗") + " " + text }
-
-    /// A readline prompt: the colour codes between \u{1} and \u{2}, so that readline
-    /// does not count them as columns.
-    func prompt(_ text: String) -> String {
-        color ? "\u{1}\u{1B}[33m\u{2}" + text + "\u{1}\u{1B}[0m\u{2}" : text
-    }
+extension Stepper {
+    func tick(_ text: String) -> String { style.paint("✓", .checkMark) + " " + text }
+    func cross(_ text: String) -> String { style.paint("✗", .cross) + " " + text }
 }

@@ -46,7 +46,7 @@ struct TX: ParsableCommand {
         }
         if html != nil && !step { throw ValidationError("--html goes with --step: tx --step FILE --html OUT.html") }
         let interpreter = Interpreter()
-        interpreter.useColor = isatty(1) != 0 && environment("NO_COLOR") == nil && environment("TERM") != "dumb"
+        interpreter.style = .standardOutput
         var status: Int32 = 0
         if let expression {
             status = Runner.runExpression(expression, interpreter: interpreter)
@@ -56,11 +56,11 @@ struct TX: ParsableCommand {
             var reader: ((String) -> REPL.LineInput)? = nil
             if isatty(0) != 0 {
                 Terminal.installInterruptHandler()
-                reader = Terminal.readlineReader(historyPath: historyPath())
+                reader = Terminal.readlineReader(historyPath: historyPath(), style: .standardOutput)
                 Completion.install(for: interpreter)
             }
             if step {
-                let stepper = Stepper(interpreter: interpreter, readLine: reader)
+                let stepper = Stepper(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
                 let transcript = html.map { _ in Transcript(title: file) }
                 stepper.transcript = transcript
                 status = stepper.run(file)
@@ -92,12 +92,12 @@ struct TX: ParsableCommand {
         if interactive {
             let history = historyPath()
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
-            reader = Terminal.readlineReader(historyPath: history)
+            reader = Terminal.readlineReader(historyPath: history, style: .standardOutput)
             Completion.install(for: interpreter)
         } else {
             reader = Terminal.plainReader()
         }
-        let repl = REPL(interpreter: interpreter, readLine: reader)
+        let repl = REPL(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
         repl.run()
         if interactive { print("") }
         // Piped input that failed somewhere fails as a whole, as a script would.

@@ -15,7 +15,7 @@ extension Library {
                 if let figures = args.interpreter.figureObserver {
                     figures(map)
                 } else {
-                    args.interpreter.output(map.terminal(color: args.interpreter.useColor))
+                    args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled))
                 }
                 return .none
             },
