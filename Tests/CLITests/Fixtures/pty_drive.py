@@ -6,7 +6,6 @@ usage: pty_drive.py ACTIONS_JSON COMMAND [ARG...]
 ACTIONS_JSON is a list of [verb, text] pairs, done in order:
   ["expect", REGEX]  wait (up to 30 s) until the output since the last match matches
   ["send", TEXT]     type TEXT (\x03 is Ctrl-C, \x04 Ctrl-D)
-  ["sleep", SECONDS] wait
 After the last action the command gets 30 s to exit. The whole output, with terminal
 escapes and carriage returns removed, goes to standard output, then a line
 "exit: STATUS". A timed-out expect prints "timeout: REGEX" to standard error and
@@ -61,8 +60,6 @@ def main():
     for verb, text in actions:
         if verb == "send":
             os.write(master, text.encode())
-        elif verb == "sleep":
-            time.sleep(float(text))
         elif verb == "expect":
             pattern = re.compile(text)
             deadline = time.time() + 30
