@@ -93,6 +93,12 @@ func littleEndianBytes(_ tensor: Tensor) throws -> [UInt8] {
     return [UInt8](UnsafeRawBufferPointer(start: c.storage.pointer + c.offset, count: c.count * 4))
 }
 
+/// A mask's elements as bytes 1 and 0, in row-major order (NumPy's bool, safetensors' BOOL).
+func maskBytes(_ tensor: Tensor) throws -> [UInt8] {
+    let c = try tensor.contiguous()
+    return UnsafeBufferPointer(start: c.storage.pointer + c.offset, count: c.count).map { $0 != 0 ? 1 : 0 }
+}
+
 /// The element count of a shape from a file, by the rule every tensor shape follows
 /// (`Tensor.elementCount`); nil when the shape breaks it.
 func checkedCount(_ shape: [Int]) -> Int? {

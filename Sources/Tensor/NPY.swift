@@ -147,12 +147,7 @@ public enum NPY {
         let length = header.utf8.count
         var bytes = magic + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
         bytes += Array(header.utf8)
-        if tensor.isMask {
-            let values = try tensor.contiguous()
-            bytes += UnsafeBufferPointer(start: values.storage.pointer + values.offset, count: values.count).map { $0 != 0 ? 1 : 0 }
-        } else {
-            bytes += try littleEndianBytes(tensor)
-        }
+        bytes += tensor.isMask ? try maskBytes(tensor) : try littleEndianBytes(tensor)
         return bytes
     }
 }

@@ -59,7 +59,8 @@ public enum SafeTensors {
             ranges.append((Int(begin), Int(end), name))
             let tensor = try Tensor(uninitializedShape: shape)
             type.decode(bytes, from: headerEnd + Int(begin), count: count, into: tensor.storage.pointer)
-            result.append((name, tensor))
+            // BOOL tensors come back as masks, as they went out.
+            result.append((name, type == .bool ? tensor.markedAsMask() : tensor))
         }
         ranges.sort { $0.0 < $1.0 }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
@@ -68,14 +69,15 @@ public enum SafeTensors {
         return result
     }
 
-    /// F32 entries in the given order; the header padded with spaces to a multiple of 8.
+    /// F32 entries (BOOL for masks) in the given order; the header padded with spaces to a
+    /// multiple of 8.
     public static func encode(_ entries: [(name: String, tensor: Tensor)]) throws -> [UInt8] {
         var members: [(String, JSON)] = [("__metadata__", .object([("format", .string("pt"))]))]
         var data: [UInt8] = []
         for (name, tensor) in entries {
-            let bytes = try littleEndianBytes(tensor)
+            let bytes = tensor.isMask ? try maskBytes(tensor) : try littleEndianBytes(tensor)
             members.append((name, .object([
-                ("dtype", .string("F32")),
+                ("dtype", .string(tensor.isMask ? "BOOL" : "F32")),
                 ("shape", .array(tensor.shape.map { .number(Double($0)) })),
                 ("data_offsets", .array([.number(Double(data.count)), .number(Double(data.count + bytes.count))])),
             ])))
