@@ -1,5 +1,5 @@
 /* Branch-free float32 functions for loops that clang vectorises (one clone per
- * instruction set, see TX_CLONES). Each handles inf and NaN as the C library does.
+ * instruction set, see isa.h). Each handles inf and NaN as the C library does.
  * Internal to CKernels. */
 #ifndef TX_VECTOR_MATH_H
 #define TX_VECTOR_MATH_H

@@ -74,10 +74,11 @@ public enum Help {
 
     public static func memory() -> String {
         """
-        Memory: tensors now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
-          the limit is \(Memory.format(bytes: Memory.limit)); \(Memory.format(bytes: Memory.cachedBytes)) of freed buffers are
-          kept for reuse (they count against the limit, and are given back when an
-          allocation needs the room and on :reset).
+        Memory: tensors, lists and records now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
+          the limit is \(Memory.format(bytes: Memory.limit)) (by default three quarters of RAM, or of the container's limit
+          or what ulimit -v leaves). Each tensor counts 256 bytes besides its payload.
+          \(Memory.format(bytes: Memory.cachedBytes)) of freed tensor buffers are kept for reuse (they count against
+          the limit, and are given back when an allocation needs the room and on :reset).
           The peak counts attention's score blocks while it runs; memory() gives the same
           figures to a script, and memory(reset_peak=true) starts a new peak.
           An operation whose result would pass the limit stops with a memory error

@@ -18,7 +18,7 @@ public final class TensorStorage: @unchecked Sendable {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         try Memory.reserve(bytes, shape: shape)
         guard let (raw, size) = BufferCache.allocate(bytes, zeroed: zeroed) else {
-            Memory.release(bytes)
+            Memory.release(tensorBytes: bytes)
             throw TensorError(.memory, "out of memory: a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
         }
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
@@ -28,7 +28,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit {
         BufferCache.recycle(UnsafeMutableRawPointer(pointer), size: size)
-        Memory.release(max(count, 1) * MemoryLayout<Float>.stride)
+        Memory.release(tensorBytes: max(count, 1) * MemoryLayout<Float>.stride)
     }
 }
 
