@@ -61,21 +61,20 @@ struct TX: ParsableCommand {
     /// The REPL; returns the exit status.
     private func runREPL(_ interpreter: Interpreter) -> Int32 {
         let interactive = isatty(0) != 0
+        let history = History(path: interactive ? environment("TX_HISTORY") ?? environment("HOME").map { $0 + "/.tx_history" } : nil)
         let reader: (String) -> REPL.LineInput
         // Ctrl-C (SIGINT) stops a computation, not the session, piped or not.
         Terminal.installInterruptHandler()
         if interactive {
-            var history: String? = environment("TX_HISTORY")
-            if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
-            if let history { Terminal.prepareHistory(at: history) }
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
-            reader = Terminal.readlineReader(historyPath: history, style: .standardOutput)
+            reader = Terminal.readlineReader(history: history, style: .standardOutput)
             Completion.install(for: interpreter)
         } else {
             reader = Terminal.plainReader()
         }
         let repl = REPL(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
         repl.run()
+        history.close()
         if interactive { print("") }
         // Piped input that failed somewhere fails as a whole, as a script would.
         return !interactive && repl.hadErrors ? 1 : 0
