@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-// The REPL on a pseudo-terminal, driven by typed keys.
+// The REPL on a pseudo-terminal, driven by typed keys. Ctrl-D is typed only once the
+// prompt shows: before that the terminal is in line mode, where it would be taken as
+// the end of a line rather than passed to tx.
 
 /// A history file of its own for each session, so tests do not share one.
 func temporaryHistory() throws -> String {
@@ -59,7 +61,9 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     first.type("}\r")
     first.type("f(4)\r")
     #expect(first.wait(for: "8\ntx> "))
-    first.type("f(4)\r\u{4}")
+    first.type("f(4)\r")
+    #expect(first.wait(for: "8\ntx> f(4)\n8\ntx> "))
+    first.type("\u{4}")
     #expect(first.exitStatus() == 0)
 
     let second = try PseudoTerminal(environment: ["TX_HISTORY": history, "NO_COLOR": "1"])
@@ -84,7 +88,7 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(terminal.wait(for: "tx> "))
     terminal.type("x\r")
     // The second Up skipped y = 2 and y = 4 and found x = 1.
-    #expect(terminal.wait(for: "tx> x\n1\n"))
+    #expect(terminal.wait(for: "tx> x\n1\ntx> "))
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
