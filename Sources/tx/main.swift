@@ -21,8 +21,11 @@ struct TX: ParsableCommand {
             help: ArgumentHelp("Evaluate EXPR and print its value (it may start with -, as in -e '-1').", valueName: "EXPR"))
     var expression: String?
 
-    @Flag(help: "Run FILE one statement at a time: narration, statement, result; Enter for the next.")
+    @Flag(help: "Run FILE one statement at a time: narration, statement, result; at the step prompt Enter runs the next, ? lists the commands.")
     var step = false
+
+    @Option(help: ArgumentHelp("With --step: also write the whole transcript (narration, code, results, heatmaps as SVG) as one self-contained HTML page.", valueName: "OUT.html"))
+    var html: String?
 
     @Option(help: ArgumentHelp("Most memory tensors, lists and records may use, e.g. 4G, 512M or 50% (default: 75% of what tx may use: RAM, or the container's limit or ulimit -v when lower; also TX_MAX_MEMORY).", valueName: "SIZE"))
     var maxMemory: String?
@@ -46,6 +49,7 @@ struct TX: ParsableCommand {
             if !flushStandardOutput() { throw ExitCode(1) }
             return
         }
+        if html != nil && !step { throw ValidationError("--html goes with --step: tx --step FILE --html OUT.html") }
         let interpreter = Interpreter()
         interpreter.style = .standardOutput
         var status: Int32 = 0
@@ -53,9 +57,32 @@ struct TX: ParsableCommand {
             status = Runner.runExpression(expression, interpreter: interpreter)
         } else if let file {
             interpreter.scriptArguments = scriptArguments
-            status = step
-                ? Runner.step(file, interpreter: interpreter, wait: isatty(0) != 0)
-                : Runner.runFile(file, interpreter: interpreter)
+            // From a terminal, --step prompts after each step and breakpoint() opens a prompt.
+            var reader: ((String) -> REPL.LineInput)? = nil
+            let history = replHistory()
+            if isatty(0) != 0 {
+                Terminal.installInterruptHandler()
+                reader = Terminal.readlineReader(history: history, style: .standardOutput)
+                Completion.install(for: interpreter)
+            }
+            defer { if reader != nil { history.close() } }
+            if step {
+                let stepper = Stepper(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
+                let transcript = html.map { _ in Transcript(title: file) }
+                stepper.transcript = transcript
+                status = stepper.run(file)
+                if let html, let transcript {
+                    do {
+                        try writeFile(path: html, bytes: Array(transcript.html().utf8))
+                    } catch {
+                        fputs("error: cannot write \(html): \(error)\n", stderr)
+                        status = 1
+                    }
+                }
+            } else {
+                if let reader { Stepper.installBreakpoints(in: interpreter, readLine: reader) }
+                status = Runner.runFile(file, interpreter: interpreter)
+            }
         } else {
             status = runREPL(interpreter)
         }
@@ -66,7 +93,7 @@ struct TX: ParsableCommand {
     /// The REPL; returns the exit status.
     private func runREPL(_ interpreter: Interpreter) -> Int32 {
         let interactive = isatty(0) != 0
-        let history = History(path: interactive ? environment("TX_HISTORY") ?? environment("HOME").map { $0 + "/.tx_history" } : nil)
+        let history = interactive ? replHistory() : History(path: nil)
         let reader: (String) -> REPL.LineInput
         // Ctrl-C (SIGINT) stops a computation, not the session, piped or not.
         Terminal.installInterruptHandler()
@@ -95,6 +122,11 @@ func versionText() -> String {
         BLAS: \(library)
           core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")
         """
+}
+
+/// The history in `TX_HISTORY`, or `~/.tx_history`.
+func replHistory() -> History {
+    History(path: environment("TX_HISTORY") ?? environment("HOME").map { $0 + "/.tx_history" })
 }
 
 /// Makes writes that cannot reach their place fail instead of killing tx or going
