@@ -8,6 +8,7 @@ public final class REPL {
     public let interpreter: Interpreter
     private let readLine: (String) -> LineInput
     private let errors: (String) -> Void
+    private let errorStyle: Style
     /// Whether any input failed: a piped session then exits with status 1.
     public private(set) var hadErrors = false
 
@@ -18,19 +19,24 @@ public final class REPL {
         case endOfInput
     }
 
-    /// A REPL reading through `readLine(prompt)`; errors go to `errors`.
+    public static let prompt = "tx> "
+    public static let continuationPrompt = "...> "
+
+    /// A REPL reading through `readLine(prompt)`; errors go to `errors`, coloured by
+    /// `errorStyle`.
     public init(interpreter: Interpreter, readLine: @escaping (String) -> LineInput,
-                errors: @escaping (String) -> Void = writeStandardError) {
+                errors: @escaping (String) -> Void = writeStandardError, errorStyle: Style = .plain) {
         self.interpreter = interpreter
         self.readLine = readLine
         self.errors = errors
+        self.errorStyle = errorStyle
     }
 
     /// Reads, evaluates and prints until `:quit` or end of input.
     public func run() {
         var pending = ""
         while true {
-            switch readLine(pending.isEmpty ? "tx> " : "...> ") {
+            switch readLine(pending.isEmpty ? REPL.prompt : REPL.continuationPrompt) {
             case .endOfInput:
                 // An unfinished statement at the end is an error worth seeing.
                 if !pending.trimmingSpaces.isEmpty { evaluate(pending, name: "<repl>") }
@@ -64,6 +70,11 @@ public final class REPL {
         errors(text)
     }
 
+    /// Reports an error of the REPL itself (a bad `:command`).
+    private func fail(_ kind: TxError.Kind, _ message: String) {
+        fail(errorStyle.error(TxError(kind, message)) + "\n")
+    }
+
     /// Runs `text`, printing its values or its error; false after an error.
     @discardableResult
     private func evaluate(_ text: String, name: String) -> Bool {
@@ -73,7 +84,7 @@ public final class REPL {
         } catch {
             // The terminal has echoed ^C on the current line.
             if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
-            Runner.reportError(error, to: fail)
+            Runner.reportError(error, to: fail, style: errorStyle)
             return false
         }
     }
@@ -88,7 +99,7 @@ public final class REPL {
             ? String(argument.dropFirst().dropLast()) : argument
         let out = interpreter.output
         if [":quit", ":q", ":exit", ":vars", ":reset"].contains(name) && !argument.isEmpty {
-            fail("error: \(name) takes no argument\n")
+            fail(.arity, "\(name) takes no argument")
             return true
         }
         switch name {
@@ -100,11 +111,11 @@ public final class REPL {
             } else if let text = Help.topic(argument, interpreter) {
                 out(text)
             } else {
-                var message = "error: no help for '\(argument)'"
+                var message = "no help for '\(argument)'"
                 if let near = nearestName(to: argument, among: interpreter.builtinList.map(\.name) + ["blas", "syntax", "memory"]) {
                     message += " (did you mean '\(near)'?)"
                 }
-                fail(message + "\n")
+                fail(.name, message)
             }
         case ":vars":
             let variables = interpreter.userVariables
@@ -115,7 +126,7 @@ public final class REPL {
             }
         case ":time":
             if argument.isEmpty {
-                fail("error: :time needs an expression, e.g. :time a @ b\n")
+                fail(.arity, ":time needs an expression, e.g. :time a @ b")
                 return true
             }
             var start = timespec(), end = timespec()
@@ -126,12 +137,12 @@ public final class REPL {
             out("time: \(formatDuration(seconds))\n")
         case ":load", ":step":
             if path.isEmpty {
-                fail("error: \(name) needs a file, e.g. \(name) examples/03_self_attention.tx\n")
+                fail(.arity, "\(name) needs a file, e.g. \(name) examples/03_self_attention.tx")
             } else if name == ":load" {
                 do {
                     try interpreter.run(try Runner.readSource(path: path), name: path, echo: true)
                 } catch {
-                    Runner.reportError(error, to: fail)
+                    Runner.reportError(error, to: fail, style: errorStyle)
                 }
             } else {
                 if Runner.step(path, interpreter: interpreter, wait: isatty(0) != 0) != 0 { hadErrors = true }
@@ -140,10 +151,10 @@ public final class REPL {
             interpreter.reset()
             out("session reset\n")
         default:
-            var message = "error: unknown command \(name)"
+            var message = "unknown command \(name)"
             let commands = [":help", ":vars", ":time", ":load", ":step", ":reset", ":quit"]
             if let near = nearestName(to: name, among: commands) { message += " (did you mean \(near)?)" }
-            fail(message + "; :help lists the commands\n")
+            fail(.name, message + "; :help lists the commands")
         }
         return true
     }

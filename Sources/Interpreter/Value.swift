@@ -1,7 +1,7 @@
 import Lang
 import Tensor
 
-/// A tx value (LANGUAGE.md §3).
+/// A tx value (docs/LANGUAGE.md §3).
 ///
 /// Lists and records are shared references, as in Python: `p.layers[0].attn.Wq = w`
 /// updates the record every alias sees. Tensors share their storage too; `x[i, :] = v`

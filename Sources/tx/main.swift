@@ -42,7 +42,7 @@ struct TX: ParsableCommand {
             return
         }
         let interpreter = Interpreter()
-        interpreter.useColor = isatty(1) != 0 && environment("NO_COLOR") == nil && environment("TERM") != "dumb"
+        interpreter.style = .standardOutput
         var status: Int32 = 0
         if let expression {
             status = Runner.runExpression(expression, interpreter: interpreter)
@@ -69,12 +69,12 @@ struct TX: ParsableCommand {
             if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
             if let history { Terminal.prepareHistory(at: history) }
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
-            reader = Terminal.readlineReader(historyPath: history)
+            reader = Terminal.readlineReader(historyPath: history, style: .standardOutput)
             Completion.install(for: interpreter)
         } else {
             reader = Terminal.plainReader()
         }
-        let repl = REPL(interpreter: interpreter, readLine: reader)
+        let repl = REPL(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
         repl.run()
         if interactive { print("") }
         // Piped input that failed somewhere fails as a whole, as a script would.
