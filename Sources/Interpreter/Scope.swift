@@ -11,6 +11,13 @@ final class Frame {
         self.parent = parent
     }
 
+    deinit {
+        guard slots.contains(where: { $0?.holdsValues == true }) else { return }
+        var values = slots.compactMap { $0 }
+        slots = []
+        Release.later(&values)
+    }
+
     @inline(__always)
     func ancestor(_ depth: Int) -> Frame {
         var frame = self

@@ -3,16 +3,18 @@
 /// against the file before anything is allocated.
 public enum SafeTensors {
     public static func load(path: String) throws -> [(name: String, tensor: Tensor)] {
-        let bytes = try readFile(path: path)
-        do {
-            return try decode(bytes)
-        } catch let error as TensorError where error.kind == .io {
-            throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+        try readFile(path: path) { bytes in
+            do {
+                return try decode(bytes)
+            } catch let error as TensorError where error.kind == .io {
+                throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+            }
         }
     }
 
+    /// Writes the file as `encode` would, each tensor streamed from its buffer.
     public static func save(_ entries: [(name: String, tensor: Tensor)], path: String) throws {
-        try writeFile(path: path, bytes: try encode(entries))
+        try writeFile(path: path) { file in try write(entries, to: file.write) }
     }
 
     static let dtypes: [String: ElementType] = [
@@ -59,7 +61,8 @@ public enum SafeTensors {
             ranges.append((Int(begin), Int(end), name))
             let tensor = try Tensor(uninitializedShape: shape)
             type.decode(bytes, from: headerEnd + Int(begin), count: count, into: tensor.storage.pointer)
-            result.append((name, tensor))
+            // BOOL tensors come back as masks, as they went out.
+            result.append((name, type == .bool ? tensor.markedAsMask() : tensor))
         }
         ranges.sort { $0.0 < $1.0 }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
@@ -68,22 +71,32 @@ public enum SafeTensors {
         return result
     }
 
-    /// F32 entries in the given order; the header padded with spaces to a multiple of 8.
+    /// F32 entries (BOOL for masks) in the given order; the header padded with spaces to a
+    /// multiple of 8.
     public static func encode(_ entries: [(name: String, tensor: Tensor)]) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try write(entries) { bytes += $0 }
+        return bytes
+    }
+
+    /// The file's bytes in order, a piece at a time: the header, then each tensor's data
+    /// as `writeData` gives it.
+    static func write(_ entries: [(name: String, tensor: Tensor)], to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var members: [(String, JSON)] = [("__metadata__", .object([("format", .string("pt"))]))]
-        var data: [UInt8] = []
+        var end = 0
         for (name, tensor) in entries {
-            let bytes = try littleEndianBytes(tensor)
+            let size = tensor.count * (tensor.isMask ? 1 : MemoryLayout<Float>.stride)
             members.append((name, .object([
-                ("dtype", .string("F32")),
+                ("dtype", .string(tensor.isMask ? "BOOL" : "F32")),
                 ("shape", .array(tensor.shape.map { .number(Double($0)) })),
-                ("data_offsets", .array([.number(Double(data.count)), .number(Double(data.count + bytes.count))])),
+                ("data_offsets", .array([.number(Double(end)), .number(Double(end + size))])),
             ])))
-            data += bytes
+            end += size
         }
         var header = Array(JSON.object(members).text.utf8)
         header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
         let n = UInt64(header.count)
-        return (0..<8).map { UInt8((n >> (8 * UInt64($0))) & 0xFF) } + header + data
+        try ((0..<8).map { UInt8((n >> (8 * UInt64($0))) & 0xFF) } + header).withUnsafeBytes(emit)
+        for (_, tensor) in entries { try writeData(of: tensor, to: emit) }
     }
 }

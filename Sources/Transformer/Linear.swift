@@ -1,4 +1,3 @@
-import COpenBLAS
 import Glibc
 import Tensor
 
@@ -35,30 +34,22 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linea
         let copy = try W.contiguous()
         (weights, transposed, ldw) = (copy, false, dOut)
     }
-    tx_sgemm(0, transposed ? 1 : 0, Int32(rows), Int32(dOut), Int32(dIn), 1,
-             input.storage.pointer + input.offset, Int32(dIn),
-             weights.storage.pointer + weights.offset, Int32(ldw), 1, out, Int32(dOut))
+    try BLAS.gemm(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn, alpha: 1,
+                  a: input.storage.pointer + input.offset, lda: dIn,
+                  b: weights.storage.pointer + weights.offset, ldb: ldw, beta: 1, c: out, ldc: dOut,
+                  for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
     return result
 }
 
-/// The activations of the feed-forward network.
+/// The activations of the feed-forward network: the elementwise builtins of the same
+/// names, applied by the same kernels.
 public enum Activation: String, Sendable {
     case relu
     /// The exact GELU, x * Phi(x), as PyTorch's default.
     case gelu
 
     /// Applies the activation in place to a tensor tx owns (a fresh result).
-    func apply(inPlace t: Tensor) {
-        let p = t.storage.pointer + t.offset
-        let n = t.count
-        switch self {
-        case .relu:
-            for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
-        case .gelu:
-            for i in 0..<n {
-                let v = p[i]
-                p[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
-            }
-        }
+    func apply(inPlace t: Tensor) throws {
+        try t.mapInPlace(self == .relu ? .relu : .gelu)
     }
 }

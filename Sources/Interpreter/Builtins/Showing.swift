@@ -18,7 +18,7 @@ extension Library {
             builtin("savefig", [.required("path"), .required("m")] + labelled, "showing",
                     "Writes a 2-D tensor as an SVG heatmap, with the labels and title of heatmap.",
                     example: "savefig(\"/tmp/tx-attention.svg\", softmax(randn(4, 4)))") { args in
-                let path = try args.string("path")
+                let path = try args.path("path")
                 let map = try HeatmapData(args)
                 do {
                     try writeFile(path: path, bytes: Array(map.svg().utf8))
