@@ -5,9 +5,8 @@ import Testing
 @Test func everyHelpExampleRuns() {
     let builtins = Interpreter(output: { _ in }).builtinList
     #expect(builtins.count > 80)
-    // The pretrained-model examples load all-MiniLM-L6-v2 (see ModelTests).
-    let withModel = MiniLM.available("the pretrained-model help examples")
-    for (name, example) in builtins.filter({ withModel || $0.category != "models" }).map({ ($0.name, $0.example) }) {
+    // The pretrained-model examples load all-MiniLM-L6-v2: OneAtATime.modelHelpExamplesRun runs them.
+    for (name, example) in builtins.filter({ $0.category != "models" }).map({ ($0.name, $0.example) }) {
         let (_, error) = runScript(example, name: "example of \(name)")
         #expect(error == nil, "\(name): \(example): \(error?.rendered() ?? "")")
     }

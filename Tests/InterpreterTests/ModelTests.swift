@@ -45,46 +45,62 @@ enum MiniLM {
     }
 }
 
-@Test func miniLMTokenIdsAreExactlyTheModelTokenizers() {
-    guard MiniLM.available("token ids") else { return }
-    let (output, error) = MiniLM.run("""
-        assert(len(r.sentences) >= 30, "the fixtures hold at least 30 sentences")
-        for i in range(len(r.sentences)) {
-            ids = tokenize(m, r.sentences[i])
-            if ids != r.ids[i] { print(format("sentence {}: {}\\n  tx: {}\\n  hf: {}", i, r.sentences[i], ids, r.ids[i])) }
-        }
-        len(r.ids[len(r.ids) - 1])
-        """)
-    #expect(error == nil, "\(error?.rendered() ?? "")")
-    // Only the length of the over-length sentence is printed: it is cut to 256 tokens.
-    #expect(output == "256\n")
-}
+/// Tests that hold the model (hundreds of MB of tensors) and the examples, one of which
+/// measures memory().peak over the whole process, run one at a time.
+@Suite(.serialized) struct OneAtATime {}
 
-@Test func miniLMEmbeddingsMatchSentenceTransformers() {
-    guard MiniLM.available("embeddings") else { return }
-    let (output, error) = MiniLM.run("""
-        e = embed(m, r.sentences)
-        shape(e)
-        assert_close(e, load(fixtures + "/embeddings.npy"), atol=1e-4, rtol=0)
-        assert_close(norm(e, axis=-1), ones(len(r.sentences)), atol=1e-5)
-        assert_close(embed(m, r.sentences[2]), e[2:3], atol=1e-5, rtol=0)
-        """)
-    #expect(error == nil, "\(error?.rendered() ?? "")")
-    #expect(output == "[33, 384]\n")
-}
+extension OneAtATime {
+    @Test func miniLMTokenIdsAreExactlyTheModelTokenizers() {
+        guard MiniLM.available("token ids") else { return }
+        let (output, error) = MiniLM.run("""
+            assert(len(r.sentences) >= 30, "the fixtures hold at least 30 sentences")
+            for i in range(len(r.sentences)) {
+                ids = tokenize(m, r.sentences[i])
+                if ids != r.ids[i] { print(format("sentence {}: {}\\n  tx: {}\\n  hf: {}", i, r.sentences[i], ids, r.ids[i])) }
+            }
+            len(r.ids[len(r.ids) - 1])
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        // Only the length of the over-length sentence is printed: it is cut to 256 tokens.
+        #expect(output == "256\n")
+    }
 
-@Test func miniLMFirstLayerAttentionMatchesHuggingFacePerHead() {
-    guard MiniLM.available("attention") else { return }
-    let (output, error) = MiniLM.run("""
-        for k in range(len(r.attention_sentences)) {
-            maps = attention_maps(m, r.attention_sentences[k])
-            print(shape(maps))
-            assert_close(maps[0], load(format("{}/attention_{}.npy", fixtures, k)), atol=1e-5, rtol=0)
-            assert_close(sum(maps, axis=-1), ones(6, 12, size(maps, 2)), atol=1e-5)
+    @Test func miniLMEmbeddingsMatchSentenceTransformers() {
+        guard MiniLM.available("embeddings") else { return }
+        let (output, error) = MiniLM.run("""
+            e = embed(m, r.sentences)
+            shape(e)
+            assert_close(e, load(fixtures + "/embeddings.npy"), atol=1e-4, rtol=0)
+            assert_close(norm(e, axis=-1), ones(len(r.sentences)), atol=1e-5)
+            assert_close(embed(m, r.sentences[2]), e[2:3], atol=1e-5, rtol=0)
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        #expect(output == "[33, 384]\n")
+    }
+
+    @Test func miniLMFirstLayerAttentionMatchesHuggingFacePerHead() {
+        guard MiniLM.available("attention") else { return }
+        let (output, error) = MiniLM.run("""
+            for k in range(len(r.attention_sentences)) {
+                maps = attention_maps(m, r.attention_sentences[k])
+                print(shape(maps))
+                assert_close(maps[0], load(format("{}/attention_{}.npy", fixtures, k)), atol=1e-5, rtol=0)
+                assert_close(sum(maps, axis=-1), ones(6, 12, size(maps, 2)), atol=1e-5)
+            }
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        #expect(output == "[6, 12, 11, 11]\n[6, 12, 11, 11]\n")
+    }
+
+    @Test func modelHelpExamplesRun() {
+        guard MiniLM.available("the pretrained-model help examples") else { return }
+        let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == "models" }
+        #expect(builtins.map(\.name) == ["load_model", "tokenize", "tokens", "embed", "attention_maps"])
+        for builtin in builtins {
+            let (_, error) = runScript(builtin.example, name: "example of \(builtin.name)")
+            #expect(error == nil, "\(builtin.name): \(builtin.example): \(error?.rendered() ?? "")")
         }
-        """)
-    #expect(error == nil, "\(error?.rendered() ?? "")")
-    #expect(output == "[6, 12, 11, 11]\n[6, 12, 11, 11]\n")
+    }
 }
 
 @Test func aMissingModelSaysHowToGetIt() {

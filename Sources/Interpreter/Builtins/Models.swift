@@ -18,8 +18,10 @@ extension Library {
             },
             builtin("exists", [.required("path")], "files", "Whether a file or folder exists at path.",
                     example: "exists(\"/tmp\")") { args in
+                let path = try args.string("path")
+                try checkPath(path)
                 var info = stat()
-                return .bool(stat(try args.string("path"), &info) == 0)
+                return .bool(stat(path, &info) == 0)
             },
             builtin("read_json", [.required("path")], "files",
                     "A JSON file as tx values: objects become records, arrays lists, null none.",
@@ -40,6 +42,7 @@ extension Library {
                         left out. The file runs every time it is included.
                         """) { args in
                 let name = try args.string("path")
+                try checkPath(name)
                 guard let path = includePath(name, from: args.span.source.name) else {
                     if name.hasPrefix("/") { throw TxError(.io, "io error: include: no such file: \(name)", at: args.span("path")) }
                     var places: [String] = []
@@ -136,7 +139,9 @@ extension Library {
                         (lib/bert.tx does the mapping: Hugging Face stores Linear weights as [d_out, d_in], so
                         the blocks hold their transposed views W', as x @ W wants [d_in, d_out]).
                         """) { args in
-                let folder = try modelFolder(try args.string("name"), at: args.span("name"))
+                let name = try args.string("name")
+                try checkPath(name)
+                let folder = try modelFolder(name, at: args.span("name"))
                 return try callModelLibrary("load_model", [.string(folder)], args)
             },
             builtin("tokenize", [.required("m"), .required("text")], "models",
