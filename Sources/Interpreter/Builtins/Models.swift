@@ -89,7 +89,10 @@ extension Library {
                     }
                 case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
                 }
-                let words = WordPiece.basicTokens(try args.string("text"), lower: try args.bool("lower"), keep: keep)
+                let text = try args.string("text")
+                // At most one word per character.
+                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + 32), "the list of words")
+                let words = WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
                 return .list(ListValue(words.map { .string($0) }))
             },
             builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),

@@ -90,7 +90,7 @@ extension Library {
                     details: "[x] of a tensor or a number is a tensor literal, so rows + [x] would add; push(rows, x) adds an item.") { args in
                 let v = args.value("list")
                 guard case .list(let list) = v else { throw args.typeError("list", expected: "a list", got: v) }
-                try Operators.checkGrowth(bytes: 16 * (list.items.count + args.rest.count), of: "a list")
+                try Memory.checkRoom(for: (list.items.count + args.rest.count) * MemoryLayout<Value>.stride, "building a list")
                 list.items.append(contentsOf: args.rest)
                 return v
             },
