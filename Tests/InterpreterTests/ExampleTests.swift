@@ -12,9 +12,9 @@ extension OneAtATime {
     /// One at a time with the model tests: 14_costs.tx measures memory().peak, which
     /// counts every tensor of the process.
     @Test(arguments: listDirectory(examplesDirectory).filter { $0.hasSuffix(".tx") })
-    func example(_ file: String) {
+    func example(_ file: String) throws {
         let path = examplesDirectory + "/" + file
-        let source = readText(path)
+        let source = try Runner.readSource(path: path)
         // The pretrained-model examples need all-MiniLM-L6-v2 (see ModelTests).
         if source.contains("load_model("), !MiniLM.available(file) { return }
         let (_, error) = runScript(source, name: path)
