@@ -121,6 +121,12 @@ extension OneAtATime {
                                     name: folder + "/main.tx")
     #expect(error == nil, "\(error?.rendered() ?? "")")
     #expect(output == "2\n\"function\"\n")
+    // A file that includes itself stops with an error at its include, inside the file.
+    let loop = folder + "/loop.tx"
+    defer { unlink(loop) }
+    let (_, loopError) = runScript("write_text(\"\(loop)\", \"include(\\\"\(loop)\\\")\")\ninclude(\"\(loop)\")")
+    #expect(loopError?.message == "recursion limit: include nested more than 32 files deep (does \(loop) include itself?)")
+    #expect(loopError?.span?.source.name == loop && loopError?.span?.column == 1)
     let (_, missing) = runScript("include(\"helper\")", name: "<expr>")
     #expect(missing?.message.hasPrefix("io error: include: no file helper in ., ") == true, "\(missing?.message ?? "")")
 }
