@@ -67,6 +67,35 @@ public enum Terminal {
     }
 
     nonisolated(unsafe) private static var completed: REPL.LineInput? = nil
+    nonisolated(unsafe) private static var stopRequested: Int32 = 0
+
+    /// Ctrl-Z at the prompt (SIGTSTP) sets a flag that the wait for a key sees.
+    private static func catchStops() {
+        stopRequested = 0
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in Terminal.stopRequested = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGTSTP, &action, nil)
+        // As for SIGINT: a parent may have started tx with it blocked.
+        var stop = sigset_t()
+        sigemptyset(&stop)
+        sigaddset(&stop, SIGTSTP)
+        pthread_sigmask(SIG_UNBLOCK, &stop, nil)
+    }
+
+    /// After Ctrl-Z: gives the terminal back in its normal mode and stops; on `fg`, takes
+    /// it again and redraws the prompt and the line being typed.
+    private static func stopIfRequested() {
+        guard stopRequested != 0 else { return }
+        rl_deprep_terminal()
+        signal(SIGTSTP, SIG_DFL)
+        raise(SIGTSTP)
+        catchStops()
+        rl_prep_terminal(1)
+        rl_forced_update_display()
+        Highlight.colourLine()
+    }
 
     /// readline's callback interface, so that a Ctrl-C at the prompt (which interrupts
     /// poll) can abandon the line cleanly.
@@ -82,9 +111,12 @@ public enum Terminal {
             }
             rl_callback_handler_remove()
         }
+        catchStops()
+        defer { signal(SIGTSTP, SIG_DFL) }
         while completed == nil {
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, -1)
+            stopIfRequested()
             if Interrupt.isRequested {
                 Interrupt.clear()
                 // Show ^C after what was typed, then drop the line.
@@ -100,6 +132,7 @@ public enum Terminal {
             }
             if ready < 0 { continue }
             rl_callback_read_char()
+            if completed == nil { Highlight.colourLine() }
         }
         return completed ?? .endOfInput
     }
