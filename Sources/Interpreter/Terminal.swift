@@ -16,18 +16,23 @@ public enum Terminal {
     /// Makes Ctrl-C set the interrupt flag that running code polls, instead of killing
     /// tx. Not restarting system calls lets the prompt's poll() see it at once.
     public static func installInterruptHandler() {
+        handle(SIGINT) { _ in Interrupt.request() }
+    }
+
+    /// Runs `handler` on `signal`, without restarting system calls. A parent may have
+    /// started tx with the signal blocked (threads of test runners and language servers
+    /// often block SIGINT): it is unblocked, for this thread and the ones started
+    /// later, which inherit the mask.
+    private static func handle(_ signal: Int32, with handler: @convention(c) (Int32) -> Void) {
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in Interrupt.request() }
+        action.__sigaction_handler.sa_handler = handler
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(SIGINT, &action, nil)
-        // A parent may have started tx with SIGINT blocked (threads of test runners and
-        // language servers often block it): unblock it, for this thread and the ones
-        // started later, which inherit the mask.
-        var interrupt = sigset_t()
-        sigemptyset(&interrupt)
-        sigaddset(&interrupt, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
+        sigaction(signal, &action, nil)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, signal)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Lines from a pipe or file: no prompts. Read with read(2) rather than stdio, so
@@ -72,16 +77,7 @@ public enum Terminal {
     /// Ctrl-Z at the prompt (SIGTSTP) sets a flag that the wait for a key sees.
     private static func catchStops() {
         stopRequested = 0
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in Terminal.stopRequested = 1 }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        sigaction(SIGTSTP, &action, nil)
-        // As for SIGINT: a parent may have started tx with it blocked.
-        var stop = sigset_t()
-        sigemptyset(&stop)
-        sigaddset(&stop, SIGTSTP)
-        pthread_sigmask(SIG_UNBLOCK, &stop, nil)
+        handle(SIGTSTP) { _ in Terminal.stopRequested = 1 }
     }
 
     /// After Ctrl-Z: gives the terminal back in its normal mode and stops; on `fg`, takes
