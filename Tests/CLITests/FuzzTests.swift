@@ -20,9 +20,22 @@ func fuzzSession(_ session: [String], in folder: String) throws -> Run {
     return Run(status: run.status, out: run.out, err: try String(contentsOfFile: errors, encoding: .utf8))
 }
 
-func expectSurvived(_ run: Run, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(run.status == 0 || run.status == 1, "\(what): status \(run.status)", sourceLocation: sourceLocation)
-    #expect(run.out.hasSuffix("fuzz: survived\n"), "\(what): \(run.err.suffix(2000))", sourceLocation: sourceLocation)
+/// Runs `fuzzCount` inputs, 1,000 to a session: `input(n)` writes input n (to a file
+/// named by `n % 1000`) and gives the session line that runs it. Every session must live
+/// to print its last line, and its errors must include `expectedError`.
+func fuzz(_ what: String, in folder: String, expectedError: String, _ input: (Int) throws -> String) throws {
+    var session: [String] = []
+    for n in 0..<fuzzCount {
+        session.append(try input(n))
+        if session.count == 1000 || n == fuzzCount - 1 {
+            let run = try fuzzSession(session, in: folder)
+            let which = "\(what) \(n + 1 - session.count)..<\(n + 1)"
+            #expect(run.status == 0 || run.status == 1, "\(which): status \(run.status)")
+            #expect(run.out.hasSuffix("fuzz: survived\n"), "\(which): \(run.err.suffix(2000))")
+            #expect(run.err.contains(expectedError), "\(which)")
+            session = []
+        }
+    }
 }
 
 /// Mutated .npy and .safetensors files, seeded from NumPy-written fixtures and files tx
@@ -41,17 +54,10 @@ func mutatedFilesThroughTX(_ suffix: String) throws {
         ? [fixtures + "version3.npy", fixtures + "arange_i8.npy", folder + "/a.npy", folder + "/m.npy"]
         : [fixtures + "model.safetensors", folder + "/r.safetensors"]).map { Array(try Data(contentsOf: URL(fileURLWithPath: $0))) }
     var random = Seeded(state: suffix == "npy" ? 31 : 32)
-    var session: [String] = []
-    for n in 0..<fuzzCount {
+    try fuzz("mutated .\(suffix) files", in: folder, expectedError: "io error") { n in
         let path = "\(folder)/f\(n % 1000).\(suffix)"
         try Data(random.mutated(seeds[n % seeds.count])).write(to: URL(fileURLWithPath: path))
-        session.append("x = load(\"\(path)\"); x = none")
-        if n % 1000 == 999 || n == fuzzCount - 1 {
-            let run = try fuzzSession(session, in: folder)
-            expectSurvived(run, "mutated .\(suffix) files \(n + 1 - session.count)..<\(n + 1)")
-            #expect(run.err.contains("io error"))
-            session = []
-        }
+        return "x = load(\"\(path)\"); x = none"
     }
 }
 
@@ -60,23 +66,11 @@ func mutatedFilesThroughTX(_ suffix: String) throws {
 @Test func programsThroughTX() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let prelude = """
-        x = [[1, 2], [3, 4]]; Q = randn(2, 2); K = eye(2); s = 0; i = 1; j = 0; r = {f: 1, Wq: eye(2), name: "n", layers: [1]}
-        fn f(v, axis=-1) = v
-
-        """
     var generator = ProgramGenerator(random: Seeded(state: 33))
-    var session: [String] = []
-    for n in 0..<fuzzCount {
+    try fuzz("programs", in: folder, expectedError: "error") { n in
         let path = "\(folder)/p\(n % 1000).tx"
         let program = generator.program()
-        try (prelude + (n % 2 == 0 ? program : generator.mutate(program))).write(toFile: path, atomically: false, encoding: .utf8)
-        session.append(":load \(path)")
-        if n % 1000 == 999 || n == fuzzCount - 1 {
-            let run = try fuzzSession(session, in: folder)
-            expectSurvived(run, "programs \(n + 1 - session.count)..<\(n + 1)")
-            #expect(run.err.contains("error"))
-            session = []
-        }
+        try (ProgramGenerator.prelude + (n % 2 == 0 ? program : generator.mutate(program))).write(toFile: path, atomically: false, encoding: .utf8)
+        return ":load \(path)"
     }
 }
