@@ -1,4 +1,3 @@
-import COpenBLAS
 import Glibc
 import Tensor
 
@@ -35,9 +34,9 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linea
         let copy = try W.contiguous()
         (weights, transposed, ldw) = (copy, false, dOut)
     }
-    tx_sgemm(0, transposed ? 1 : 0, Int32(rows), Int32(dOut), Int32(dIn), 1,
-             input.storage.pointer + input.offset, Int32(dIn),
-             weights.storage.pointer + weights.offset, Int32(ldw), 1, out, Int32(dOut))
+    try BLAS.product(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn,
+                     a: input.storage.pointer + input.offset, lda: dIn,
+                     b: weights.storage.pointer + weights.offset, ldb: ldw, accumulate: true, c: out, ldc: dOut)
     return result
 }
 
