@@ -15,11 +15,13 @@ public enum Help {
               x = randn(4, 8); W = randn(8, 8)
               a = softmax(x @ W @ x' / sqrt(8), axis=-1)
 
-            :help NAME   help for a builtin        :vars        your variables
-            :help syntax the language in brief     :time EXPR   evaluate and time
+            :help NAME   help for a builtin        :vars        your variables and their bytes
+            :help syntax the language in brief     :time EXPR   best and median time, GFLOP/s
             :help blas   the BLAS library in use   :load FILE   run a script here
             :help memory tensor memory and limit   :step FILE   step through a script
             :reset       forget everything         :quit        leave (or Ctrl-D)
+            Ctrl-C stops a running computation (a product of any size too) within a
+            fraction of a second; the statement's assignment is then not made.
 
             """
         for (category, title) in categories {

@@ -8,6 +8,8 @@ public final class REPL {
     public let interpreter: Interpreter
     private let readLine: (String) -> LineInput
     private let errors: (String) -> Void
+    /// What errors call the input: `<repl>` on a terminal, `<stdin>` for a pipe or file.
+    private let sourceName: String
     /// Whether any input failed: a piped session then exits with status 1.
     public private(set) var hadErrors = false
 
@@ -18,45 +20,55 @@ public final class REPL {
         case endOfInput
     }
 
-    /// A REPL reading through `readLine(prompt)`; errors go to `errors`.
+    /// A REPL reading through `readLine(prompt)`; errors go to `errors` and call the
+    /// input `sourceName`.
     public init(interpreter: Interpreter, readLine: @escaping (String) -> LineInput,
-                errors: @escaping (String) -> Void = writeStandardError) {
+                errors: @escaping (String) -> Void = writeStandardError, sourceName: String = "<repl>") {
         self.interpreter = interpreter
         self.readLine = readLine
         self.errors = errors
+        self.sourceName = sourceName
     }
 
     /// Reads, evaluates and prints until `:quit` or end of input.
     public func run() {
-        var pending = ""
+        var pending = PendingStatement()
         while true {
             switch readLine(pending.isEmpty ? "tx> " : "...> ") {
             case .endOfInput:
                 // An unfinished statement at the end is an error worth seeing.
-                if !pending.trimmingSpaces.isEmpty { evaluate(pending, name: "<repl>") }
+                if !pending.text.trimmingSpaces.isEmpty { evaluate(pending.take()) }
                 return
             case .cancelled:
-                pending = ""
+                pending.clear()
             case .line(let line):
-                pending += pending.isEmpty ? line : "\n" + line
-                if pending.trimmingSpaces.hasPrefix(":") {
-                    let command = pending
-                    pending = ""
-                    if !perform(command.trimmingSpaces) { return }
+                pending.append(line)
+                if pending.text.trimmingSpaces.hasPrefix(":") {
+                    if !perform(pending.take()) { return }
                     Interrupt.clear()
                     continue
                 }
-                // Parsing builds (and frees) a tree as deep as the input: large stack.
-                let text = pending
-                if (try? LargeStack.run { Parser.isIncomplete(text) }) == true { continue }
-                pending = ""
-                if text.trimmingSpaces.isEmpty { continue }
-                evaluate(text, name: "<repl>")
+                if pending.isIncomplete() { continue }
+                let statement = pending.take()
+                if statement.text.trimmingSpaces.isEmpty { continue }
+                evaluate(statement)
                 // An interrupt that came during this input (say, in a long product that
                 // does not poll for it) belongs to it, not to the next one.
                 Interrupt.clear()
             }
         }
+    }
+
+    /// Runs a statement read from the input, whose errors give its lines in the input
+    /// when it is a pipe or file, or count from the statement's first line on a terminal.
+    @discardableResult
+    private func evaluate(_ statement: (text: String, firstLine: Int)) -> Bool {
+        evaluate(statement.text, name: sourceName, firstLine: lineNumber(statement.firstLine))
+    }
+
+    /// The number errors give an input's line: its own in a pipe or file, 1 on a terminal.
+    private func lineNumber(_ line: Int) -> Int {
+        sourceName == "<repl>" ? 1 : line
     }
 
     private func fail(_ text: String) {
@@ -66,20 +78,25 @@ public final class REPL {
 
     /// Runs `text`, printing its values or its error; false after an error.
     @discardableResult
-    private func evaluate(_ text: String, name: String) -> Bool {
+    private func evaluate(_ text: String, name: String, firstLine: Int = 1) -> Bool {
         do {
-            try interpreter.run(text, name: name, echo: true)
+            try interpreter.run(text, name: name, firstLine: firstLine, echo: true)
             return true
         } catch {
-            // The terminal has echoed ^C on the current line.
-            if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
-            Runner.reportError(error, to: fail)
+            report(error)
             return false
         }
     }
 
-    /// Runs a `:command`; false means quit.
-    private func perform(_ command: String) -> Bool {
+    private func report(_ error: Error) {
+        // The terminal has echoed ^C on the current line.
+        if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
+        Runner.reportError(error, to: fail)
+    }
+
+    /// Runs a `:command` (its line as read, and its line number); false means quit.
+    private func perform(_ input: (text: String, firstLine: Int)) -> Bool {
+        let command = input.text.trimmingSpaces
         let parts = command.split(separator: " ", maxSplits: 1).map(String.init)
         let name = parts.first ?? ""
         let argument = parts.count > 1 ? parts[1].trimmingSpaces : ""
@@ -107,23 +124,19 @@ public final class REPL {
                 fail(message + "\n")
             }
         case ":vars":
-            let variables = interpreter.userVariables
-            if variables.isEmpty { out("no variables yet\n") }
-            let width = variables.map(\.name.count).max() ?? 0
-            for (name, value) in variables {
-                out(name + String(repeating: " ", count: width - name.count) + "  " + Display.short(value).prefix(100) + "\n")
-            }
+            out(interpreter.variablesTable(width: 100))
         case ":time":
             if argument.isEmpty {
                 fail("error: :time needs an expression, e.g. :time a @ b\n")
                 return true
             }
-            var start = timespec(), end = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &start)
-            guard evaluate(argument, name: "<repl>") else { return true }
-            clock_gettime(CLOCK_MONOTONIC, &end)
-            let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
-            out("time: \(formatDuration(seconds))\n")
+            // Errors point into the line as typed: the command's word becomes blanks.
+            let text = input.text.replacing(/^\s*:\S+/) { String(repeating: " ", count: $0.output.count) }
+            do {
+                out(try interpreter.time(text, name: sourceName, firstLine: lineNumber(input.firstLine)).summary + "\n")
+            } catch {
+                report(error)
+            }
         case ":load", ":step":
             if path.isEmpty {
                 fail("error: \(name) needs a file, e.g. \(name) examples/03_self_attention.tx\n")
@@ -147,15 +160,4 @@ public final class REPL {
         }
         return true
     }
-}
-
-/// `12.3 ms`, `1.25 s`, `850 µs`.
-func formatDuration(_ seconds: Double) -> String {
-    func rounded(_ x: Double) -> String {
-        let r = (x * 100).rounded() / 100
-        return TensorFormatter.formatNumber(r >= 100 ? r.rounded() : r)
-    }
-    if seconds >= 1 { return rounded(seconds) + " s" }
-    if seconds >= 1e-3 { return rounded(seconds * 1e3) + " ms" }
-    return rounded(seconds * 1e6) + " µs"
 }

@@ -85,7 +85,7 @@ public enum Runner {
             for statement in step {
                 do {
                     let result = try interpreter.run(statement: statement)
-                    if result.shouldEcho { out(Display.show(result.value) + "\n") }
+                    if result.shouldEcho { try interpreter.write(Display.show(result.value) + "\n", at: statement.span) }
                 } catch {
                     reportError(error)
                     return 1
@@ -104,8 +104,10 @@ public enum Runner {
     }
 }
 
-/// Writes text to standard error.
+/// Writes text to standard error, after what is waiting in standard output's buffer,
+/// so that errors and results come out in order when both go to one file or pipe.
 public func writeStandardError(_ text: String) {
+    fflush(stdout)
     fputs(text, stderr)
 }
 

@@ -32,6 +32,25 @@ public enum Memory {
         peak.store(liveBytes, ordering: .relaxed)
     }
 
+    /// Runs `body` and gives the most tensor memory it held at once beyond what was
+    /// live when it started. `peakBytes` afterwards is what it would have been anyway.
+    public static func peakGrowth<T>(during body: () throws -> T) rethrows -> (result: T, bytes: Int) {
+        let earlier = peakBytes, start = liveBytes
+        peak.store(start, ordering: .relaxed)
+        defer { raisePeak(to: earlier) }
+        let result = try body()
+        return (result, peakBytes - start)
+    }
+
+    private static func raisePeak(to bytes: Int) {
+        var seen = peak.load(ordering: .relaxed)
+        while bytes > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: bytes, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
     /// Counts `bytes` of a kernel's scratch buffers (`what` names them in a memory
     /// error) while `body` runs, so that they count against the limit and in the peak.
     public static func withScratch<T>(bytes: Int, _ what: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
@@ -50,12 +69,7 @@ public enum Memory {
             live.subtract(bytes, ordering: .relaxed)
             throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")
         }
-        var seen = peak.load(ordering: .relaxed)
-        while now > seen {
-            let (exchanged, original) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
-            if exchanged { break }
-            seen = original
-        }
+        raisePeak(to: now)
     }
 
     static func release(_ bytes: Int) {

@@ -74,7 +74,7 @@ struct TX: ParsableCommand {
         } else {
             reader = Terminal.plainReader()
         }
-        let repl = REPL(interpreter: interpreter, readLine: reader)
+        let repl = REPL(interpreter: interpreter, readLine: reader, sourceName: interactive ? "<repl>" : "<stdin>")
         repl.run()
         if interactive { print("") }
         // Piped input that failed somewhere fails as a whole, as a script would.
