@@ -86,9 +86,9 @@ do {
     let flops = 2 * Double(n * n * n)
     let viaTx = try best(5) { _ = try Tensor.matmul(a, b) }
     let c = try Tensor(uninitializedShape: [n, n])
-    let direct = best(5) {
-        BLAS.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.storage.pointer, lda: n,
-                  b: b.storage.pointer, ldb: n, beta: 0, c: c.storage.pointer, ldc: n)
+    let direct = try best(5) {
+        try BLAS.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.storage.pointer, lda: n,
+                      b: b.storage.pointer, ldb: n, beta: 0, c: c.storage.pointer, ldc: n, for: "a direct sgemm")
     }
     let transposed = try best(5) { _ = try Tensor.matmul(a, b.swappingLastAxes()) }
     report("matmul a@b n=2048", seconds: viaTx, flops: flops)

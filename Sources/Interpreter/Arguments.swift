@@ -125,6 +125,17 @@ public struct Arguments {
         return s
     }
 
+    /// A file path: a string without NUL bytes (see `checkPath`).
+    public func path(_ name: String) throws -> String {
+        let path = try string(name)
+        do {
+            try checkPath(path)
+        } catch let error as TensorError {
+            throw TxError(error, at: span(name))
+        }
+        return path
+    }
+
     public func record(_ name: String) throws -> RecordValue {
         let v = value(name)
         guard case .record(let r) = v else { throw typeError(name, expected: "a record", got: v) }

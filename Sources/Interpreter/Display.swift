@@ -9,9 +9,10 @@ enum Display {
         return show(value)
     }
 
-    static func show(_ value: Value) -> String {
+    /// The printed form; `style` colours a tensor's header line.
+    static func show(_ value: Value, style: Style = .plain) -> String {
         switch value {
-        case .tensor(let t): return TensorFormatter.format(t)
+        case .tensor(let t): return style.tensor(TensorFormatter.format(t))
         case .list, .record:
             var out = Output(limit: maxLength)
             nested(value, indent: 0, out: &out)

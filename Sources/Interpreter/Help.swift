@@ -104,6 +104,7 @@ public enum Help {
           Names may use letters of any script: α = softmax(e), x₁, θ̂.
         Scripts and the REPL print the value of each top-level expression statement;
           a trailing ; silences it.  # starts a comment.
+        The full reference: docs/LANGUAGE.md in tx's repository.
 
         """
 

@@ -13,8 +13,8 @@ public final class Interpreter {
     var random = RandomGenerator(seed: 0)
     /// Where `print` and echoed values go.
     public var output: (String) -> Void
-    /// Whether heatmap may use terminal colours.
-    public var useColor = false
+    /// The colours of `output`: tensor headers, and heatmap's cells.
+    public var style = Style.plain
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0
@@ -91,7 +91,7 @@ public final class Interpreter {
             var last = Value.none
             try run(program) { result in
                 last = result.value
-                if echo, result.shouldEcho { try write(Display.show(result.value) + "\n", at: result.statement.span) }
+                if echo, result.shouldEcho { try write(Display.show(result.value, style: style) + "\n", at: result.statement.span) }
             }
             return last
         }

@@ -143,7 +143,9 @@ enum Operators {
             return s.shape == t.shape && s.values == t.values
         case (.function(let f), .function(let g)): return f === g
         case (.builtin(let f), .builtin(let g)): return f === g
-        case (.range(let r), .range(let s)): return r.start == s.start && r.stop == s.stop && r.step == s.step
+        // Ranges are equal when they hold the same numbers, as in Python.
+        case (.range(let r), .range(let s)):
+            return r.count == s.count && (r.count == 0 || r.start == s.start && (r.count == 1 || r.step == s.step))
         default: return false
         }
     }

@@ -10,6 +10,7 @@ public final class REPL {
     private let errors: (String) -> Void
     /// What errors call the input: `<repl>` on a terminal, `<stdin>` for a pipe or file.
     private let sourceName: String
+    private let errorStyle: Style
     /// Whether any input failed: a piped session then exits with status 1.
     public private(set) var hadErrors = false
 
@@ -20,13 +21,18 @@ public final class REPL {
         case endOfInput
     }
 
-    /// A REPL reading through `readLine(prompt)`; errors go to `errors` and call the
-    /// input `sourceName`.
+    public static let prompt = "tx> "
+    public static let continuationPrompt = "...> "
+
+    /// A REPL reading through `readLine(prompt)`; errors go to `errors`, coloured by
+    /// `errorStyle`, and call the input `sourceName`.
     public init(interpreter: Interpreter, readLine: @escaping (String) -> LineInput,
-                errors: @escaping (String) -> Void = writeStandardError, sourceName: String = "<repl>") {
+                errors: @escaping (String) -> Void = writeStandardError, errorStyle: Style = .plain,
+                sourceName: String = "<repl>") {
         self.interpreter = interpreter
         self.readLine = readLine
         self.errors = errors
+        self.errorStyle = errorStyle
         self.sourceName = sourceName
     }
 
@@ -34,7 +40,7 @@ public final class REPL {
     public func run() {
         var pending = PendingStatement()
         while true {
-            switch readLine(pending.isEmpty ? "tx> " : "...> ") {
+            switch readLine(pending.isEmpty ? REPL.prompt : REPL.continuationPrompt) {
             case .endOfInput:
                 // An unfinished statement at the end is an error worth seeing.
                 if !pending.text.trimmingSpaces.isEmpty { evaluate(pending.take()) }
@@ -76,6 +82,11 @@ public final class REPL {
         errors(text)
     }
 
+    /// Reports an error of the REPL itself (a bad `:command`).
+    private func fail(_ kind: TxError.Kind, _ message: String) {
+        fail(errorStyle.error(TxError(kind, message)) + "\n")
+    }
+
     /// Runs `text`, printing its values or its error; false after an error.
     @discardableResult
     private func evaluate(_ text: String, name: String, firstLine: Int = 1) -> Bool {
@@ -91,7 +102,7 @@ public final class REPL {
     private func report(_ error: Error) {
         // The terminal has echoed ^C on the current line.
         if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
-        Runner.reportError(error, to: fail)
+        Runner.reportError(error, to: fail, style: errorStyle)
     }
 
     /// Runs a `:command` (its line as read, and its line number); false means quit.
@@ -105,7 +116,7 @@ public final class REPL {
             ? String(argument.dropFirst().dropLast()) : argument
         let out = interpreter.output
         if [":quit", ":q", ":exit", ":vars", ":reset"].contains(name) && !argument.isEmpty {
-            fail("error: \(name) takes no argument\n")
+            fail(.arity, "\(name) takes no argument")
             return true
         }
         switch name {
@@ -117,17 +128,17 @@ public final class REPL {
             } else if let text = Help.topic(argument, interpreter) {
                 out(text)
             } else {
-                var message = "error: no help for '\(argument)'"
+                var message = "no help for '\(argument)'"
                 if let near = nearestName(to: argument, among: interpreter.builtinList.map(\.name) + ["blas", "syntax", "memory"]) {
                     message += " (did you mean '\(near)'?)"
                 }
-                fail(message + "\n")
+                fail(.name, message)
             }
         case ":vars":
             out(interpreter.variablesTable(width: 100))
         case ":time":
             if argument.isEmpty {
-                fail("error: :time needs an expression, e.g. :time a @ b\n")
+                fail(.arity, ":time needs an expression, e.g. :time a @ b")
                 return true
             }
             // Errors point into the line as typed: the command's word becomes blanks.
@@ -139,12 +150,12 @@ public final class REPL {
             }
         case ":load", ":step":
             if path.isEmpty {
-                fail("error: \(name) needs a file, e.g. \(name) examples/03_self_attention.tx\n")
+                fail(.arity, "\(name) needs a file, e.g. \(name) examples/03_self_attention.tx")
             } else if name == ":load" {
                 do {
                     try interpreter.run(try Runner.readSource(path: path), name: path, echo: true)
                 } catch {
-                    Runner.reportError(error, to: fail)
+                    Runner.reportError(error, to: fail, style: errorStyle)
                 }
             } else {
                 if Runner.step(path, interpreter: interpreter, wait: isatty(0) != 0) != 0 { hadErrors = true }
@@ -153,10 +164,10 @@ public final class REPL {
             interpreter.reset()
             out("session reset\n")
         default:
-            var message = "error: unknown command \(name)"
+            var message = "unknown command \(name)"
             let commands = [":help", ":vars", ":time", ":load", ":step", ":reset", ":quit"]
             if let near = nearestName(to: name, among: commands) { message += " (did you mean \(near)?)" }
-            fail(message + "; :help lists the commands\n")
+            fail(.name, message + "; :help lists the commands")
         }
         return true
     }

@@ -5,14 +5,15 @@ import Tensor
 /// The ways to run tx code from the command line: a script, `-e`, `--step`. Each prints
 /// an error the one way `TxError.rendered()` formats it and returns an exit status.
 public enum Runner {
-    /// Writes to standard error.
-    public static func reportError(_ error: Error, to sink: (String) -> Void = writeStandardError) {
+    /// Writes to standard error (in colour when it is a terminal).
+    public static func reportError(_ error: Error, to sink: (String) -> Void = writeStandardError,
+                                   style: Style = .standardError) {
         if let error = error as? TxError {
-            sink(error.rendered() + "\n")
+            sink(style.error(error) + "\n")
         } else if let error = error as? TensorError {
-            sink(TxError(error, at: nil).rendered() + "\n")
+            sink(style.error(TxError(error, at: nil)) + "\n")
         } else {
-            sink("error: \(error)\n")
+            sink(style.error(TxError(.value, "\(error)")) + "\n")
         }
     }
 
@@ -85,7 +86,7 @@ public enum Runner {
             for statement in step {
                 do {
                     let result = try interpreter.run(statement: statement)
-                    if result.shouldEcho { try interpreter.write(Display.show(result.value) + "\n", at: statement.span) }
+                    if result.shouldEcho { try interpreter.write(Display.show(result.value, style: interpreter.style) + "\n", at: statement.span) }
                 } catch {
                     reportError(error)
                     return 1

@@ -11,6 +11,13 @@ final class Frame {
         self.parent = parent
     }
 
+    deinit {
+        guard slots.contains(where: { $0?.holdsValues == true }) else { return }
+        var values = slots.compactMap { $0 }
+        slots = []
+        Release.later(&values)
+    }
+
     @inline(__always)
     func ancestor(_ depth: Int) -> Frame {
         var frame = self
@@ -84,7 +91,7 @@ enum Location {
 }
 
 /// The names a function body binds: assignment targets, loop variables and named inner
-/// functions. They are its locals (LANGUAGE.md §5: assignment inside a function binds a
+/// functions. They are its locals (docs/LANGUAGE.md §5: assignment inside a function binds a
 /// local name). Bodies of inner functions are their own scopes and are not entered.
 enum AssignedNames {
     static func collect(in block: Block, into names: inout [String]) {

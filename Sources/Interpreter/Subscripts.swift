@@ -54,7 +54,9 @@ enum Subscripts {
             case .single(let v, let s):
                 return .number(r[try position(v, count: r.count, at: s)])
             case .slice(let a, let b, let c, let s):
-                return .list(ListValue(try slicePositions(a, b, c, count: r.count, at: s).map { .number(r[$0]) }))
+                // A range's slice is a range: range(1e12)[:] holds three numbers, not 10^12.
+                let (first, n, step) = try sliceBounds(a, b, c, count: r.count, at: s)
+                return .range(RangeValue(start: r[first], step: r.step * Double(step), count: n))
             }
         default:
             throw TxError(.type, "type error: cannot index \(article(target.typeDescription))", at: span)
@@ -181,6 +183,14 @@ enum Subscripts {
 
     /// The positions a Python-style slice picks from `count` items.
     static func slicePositions(_ start: Value, _ stop: Value, _ step: Value, count: Int, at span: SourceSpan) throws -> [Int] {
+        let (first, n, s) = try sliceBounds(start, stop, step, count: count, at: span)
+        return (0..<n).map { first + $0 * s }
+    }
+
+    /// The first position, the number of positions and the step of a Python-style slice
+    /// of `count` items.
+    static func sliceBounds(_ start: Value, _ stop: Value, _ step: Value, count: Int,
+                            at span: SourceSpan) throws -> (first: Int, count: Int, step: Int) {
         func bound(_ v: Value, _ what: String) throws -> Int? {
             v.isNone ? nil : try Convert.sliceBound(v, what: what, at: span)
         }
@@ -188,7 +198,7 @@ enum Subscripts {
         do {
             let (first, n) = try sliceExtent(start: try bound(start, "a slice bound"), stop: try bound(stop, "a slice bound"),
                                              step: s, size: count)
-            return (0..<n).map { first + $0 * s }
+            return (first, n, s)
         } catch let error as TensorError {
             throw TxError(error, at: span)
         }

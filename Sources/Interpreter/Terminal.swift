@@ -30,13 +30,14 @@ public enum Terminal {
         return { _ in reader.next() }
     }
 
-    /// Lines from GNU readline, with history kept in `historyPath`.
-    public static func readlineReader(historyPath: String?) -> (String) -> REPL.LineInput {
+    /// Lines from GNU readline, with history kept in `historyPath` and prompts in
+    /// `style`'s colours.
+    public static func readlineReader(historyPath: String?, style: Style) -> (String) -> REPL.LineInput {
         rl_catch_signals = 0
         using_history()
         if let historyPath { read_history(historyPath) }
         return { prompt in
-            let input = readWithInterrupts(prompt: prompt)
+            let input = readWithInterrupts(prompt: style.prompt(prompt, continuation: prompt == REPL.continuationPrompt))
             if case .line(let line) = input, !line.trimmingSpaces.isEmpty {
                 add_history(line)
                 if let historyPath {

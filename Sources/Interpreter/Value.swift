@@ -1,7 +1,8 @@
+import Glibc
 import Lang
 import Tensor
 
-/// A tx value (LANGUAGE.md §3).
+/// A tx value (docs/LANGUAGE.md §3).
 ///
 /// Lists and records are shared references, as in Python: `p.layers[0].attn.Wq = w`
 /// updates the record every alias sees. Tensors share their storage too; `x[i, :] = v`
@@ -44,12 +45,55 @@ public enum Value {
         if case .none = self { return true }
         return false
     }
+
+    /// Whether freeing this value may free other values (see `Release`).
+    var holdsValues: Bool {
+        switch self {
+        case .list, .record, .function: return true
+        default: return false
+        }
+    }
+}
+
+/// Frees values without recursion. A list, record or closure releases what it holds
+/// when it is freed; left to nested deinits, a chain built in a loop (`node = {val: i,
+/// next: node}` 50,000 times, or a closure wrapping the previous one) would be freed one
+/// stack frame per link and overflow the stack. Instead a dying container moves its
+/// values out with `later`: the outermost call on a thread frees them one at a time, and
+/// containers freed meanwhile move theirs onto its queue rather than recursing.
+enum Release {
+    /// The queue of the loop running on this thread, if any.
+    private static let queue: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Takes `values` (leaving it empty) and frees them, and all that only they hold.
+    static func later(_ values: inout [Value]) {
+        guard values.contains(where: \.holdsValues) else { return }
+        if let active = pthread_getspecific(queue) {
+            active.assumingMemoryBound(to: [Value].self).pointee.append(contentsOf: values)
+            values = []
+            return
+        }
+        var pending: [Value] = []
+        swap(&pending, &values)
+        withUnsafeMutablePointer(to: &pending) { pending in
+            pthread_setspecific(queue, pending)
+            defer { pthread_setspecific(queue, nil) }
+            // Each value is dropped at the end of its turn; a container it held the last
+            // reference to moves its own values onto `pending` from its deinit.
+            while let value = pending.pointee.popLast() { _ = value }
+        }
+    }
 }
 
 /// A mutable, shared list.
 public final class ListValue {
     public var items: [Value]
     public init(_ items: [Value]) { self.items = items }
+    deinit { Release.later(&items) }
 }
 
 /// A mutable, shared record: names to values, in insertion order.
@@ -60,6 +104,13 @@ public final class RecordValue {
     public init() {}
     public init(_ entries: [(String, Value)]) {
         for (key, value) in entries { self[key] = value }
+    }
+
+    deinit {
+        guard storage.values.contains(where: \.holdsValues) else { return }
+        var values = Array(storage.values)
+        storage = [:]
+        Release.later(&values)
     }
 
     public subscript(key: String) -> Value? {
@@ -96,6 +147,15 @@ public final class RangeValue {
         self.step = step
         let n = RangeValue.length(start: start, stop: stop, step: step)
         count = n.isFinite && n > 0 ? Int(min(n, 0x1p53)) : 0
+    }
+
+    /// The `count` numbers start, start+step, ...: what a slice of a range is (as in
+    /// Python, `range(0, 10, 3)[:]` is `range(0, 12, 3)`).
+    public init(start: Double, step: Double, count: Int) {
+        self.start = start
+        self.stop = start + Double(count) * step
+        self.step = step
+        self.count = count
     }
 
     /// ceil((stop - start) / step): the number of values, before any limit.

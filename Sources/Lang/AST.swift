@@ -1,4 +1,4 @@
-/// The syntax tree of LANGUAGE.md §2–§5. Every node carries the span it was parsed from.
+/// The syntax tree of docs/LANGUAGE.md §2–§5. Every node carries the span it was parsed from.
 
 public enum UnaryOperator: String, Sendable {
     case negate = "-"

@@ -1,4 +1,4 @@
-/// Turns source bytes into tokens (LANGUAGE.md §2). Comments are dropped from the token
+/// Turns source bytes into tokens (docs/LANGUAGE.md §2). Comments are dropped from the token
 /// stream but remembered, by line, for `--step` narration.
 public struct Lexer {
     private let source: Source

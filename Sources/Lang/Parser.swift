@@ -1,4 +1,4 @@
-/// A recursive-descent parser for LANGUAGE.md §2–§5, with precedence climbing for the
+/// A recursive-descent parser for docs/LANGUAGE.md §2–§5, with precedence climbing for the
 /// binary operators. Every node gets the span of its text; errors say what was
 /// expected and where. A nesting limit turns pathological input into an error rather
 /// than a stack overflow.

@@ -33,6 +33,27 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { rendered() }
 
+    /// The parts of a rendered error that a terminal may colour.
+    public enum Part: Sendable {
+        /// `error:`
+        case label
+        /// The kind that starts the message, up to its colon: `shape mismatch in @:`.
+        case kind
+        /// The line of carets under the span.
+        case caret
+        /// The `-->` line and the gutter.
+        case location
+    }
+
+    /// The message's leading kind, up to and including the first `: `, when the
+    /// message starts with one (`name error:`); else empty.
+    private var kindPrefix: Substring {
+        guard let colon = message.firstRange(of: ": ")?.lowerBound,
+              !message[..<colon].contains(where: { "'\"([:".contains($0) })
+        else { return "" }
+        return message[...colon]
+    }
+
     /// The error as tx shows it:
     /// ```
     /// error: shape mismatch in @: [4, 8] @ [4, 8] (inner sizes 8 and 4 differ)
@@ -41,8 +62,9 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
     /// 7 | e = Q @ K / sqrt(8)
     ///   |       ^
     /// ```
-    public func rendered() -> String {
-        var out = "error: \(message)"
+    public func rendered(_ paint: (Part, String) -> String = { $1 }) -> String {
+        let kind = kindPrefix
+        var out = paint(.label, "error:") + " " + paint(.kind, String(kind)) + message.dropFirst(kind.count)
         guard let span else { return out }
         let line = span.line, column = span.column
         let text = span.source.lineText(line)
@@ -64,13 +86,13 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
             caretColumn = caretColumn - start + head.count
             carets = max(1, min(carets, end - (column - 1)))
         }
-        out += "\n\(pad) --> \(span.source.name):\(line):\(column)"
-        out += "\n\(pad) |"
-        out += "\n\(line) | \(String(displayed))"
+        out += "\n" + paint(.location, "\(pad) --> \(span.source.name):\(line):\(column)")
+        out += "\n" + paint(.location, "\(pad) |")
+        out += "\n" + paint(.location, "\(line) |") + " \(String(displayed))"
         // Wide characters (CJK, emoji) take two columns on a terminal, so the carets do too.
         let before = displayed.prefix(max(0, caretColumn)).reduce(0) { $0 + displayWidth($1) }
         let under = displayed.dropFirst(max(0, caretColumn)).prefix(carets).reduce(0) { $0 + displayWidth($1) }
-        out += "\n\(pad) | " + String(repeating: " ", count: before) + String(repeating: "^", count: max(carets, under))
+        out += "\n" + paint(.location, "\(pad) |") + " " + String(repeating: " ", count: before) + paint(.caret, String(repeating: "^", count: max(carets, under)))
         for call in trace {
             out += "\n\(pad)... called from \(call.source.name):\(call.line):\(call.column)"
         }

@@ -15,11 +15,24 @@ public enum BLAS {
     public static var library: String { String(cString: tx_blas_library()) }
     public static var threads: Int { Int(tx_blas_threads()) }
 
-    /// Row-major C = alpha op(A) op(B) + beta C.
+    /// The largest size or leading dimension sgemm takes: its integers are 32-bit.
+    public static let maxSize = Int(Int32.max)
+
+    /// Throws unless `largest`, the largest of the matrix sizes and leading dimensions
+    /// of a product, fits sgemm's 32-bit integers; `what` names the operation.
     @inline(__always)
+    public static func check(largest: Int, for what: @autoclosure () -> String) throws {
+        guard largest > maxSize else { return }
+        throw TensorError.value("value error: \(what()) is too large for BLAS (a size or row stride of \(largest); at most 2^31 - 1)")
+    }
+
+    /// Row-major C = alpha op(A) op(B) + beta C: the one way tx calls sgemm, with its
+    /// sizes checked (OpenBLAS would print a complaint and leave C as it was).
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            for what: @autoclosure () -> String) throws {
+        try check(largest: max(m, n, k, lda, ldb, ldc), for: what())
         tx_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
                  a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
     }
@@ -56,18 +69,15 @@ public enum BLAS {
 
     static func operations(_ m: Int, _ n: Int, _ k: Int) -> Double { 2 * Double(m) * Double(n) * Double(k) }
 
-    /// Row-major C = op(A) op(B), or C + op(A) op(B) when `accumulate`: every caller's
-    /// way to BLAS. Sizes are checked against BLAS's 32-bit integers, and the product is
-    /// cut into tiles (`Tiling.plan` unless `tiling` is given) with a check for Ctrl-C
-    /// before each, so that no single BLAS call runs for long. Throws `interrupted`
-    /// with C partly written, which callers discard.
+    /// Row-major C = op(A) op(B), or C + op(A) op(B) when `accumulate`, through `gemm`
+    /// (whose checks `what` names), cut into tiles (`Tiling.plan` unless `tiling` is
+    /// given) with a check for Ctrl-C before each, so that no single BLAS call runs for
+    /// long. Throws `interrupted` with C partly written, which callers discard.
     public static func product(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int,
-                               tiling: Tiling? = nil) throws {
-        guard max(m, n, k, lda, ldb, ldc) <= Int(Int32.max) else {
-            throw TensorError.value("value error: a product of [\(m), \(k)] and [\(k), \(n)] is too large for BLAS (sizes above 2^31 - 1)")
-        }
+                               tiling: Tiling? = nil, for what: @autoclosure () -> String) throws {
+        try check(largest: max(m, n, k, lda, ldb, ldc), for: what())
         try Interrupt.check()
         countOperations(operations(m, n, k))
         let tile = tiling ?? Tiling.plan(m: m, n: n, k: k)
@@ -79,11 +89,11 @@ public enum BLAS {
             for i in stride(from: 0, to: m, by: tile.rows) {
                 for j in stride(from: 0, to: n, by: tile.cols) {
                     if p + i + j > 0 { try Interrupt.check() }
-                    gemm(transposeA: transposeA, transposeB: transposeB,
-                         m: min(tile.rows, m - i), n: min(tile.cols, n - j), k: min(tile.depth, k - p), alpha: 1,
-                         a: element(a, transposeA, lda, i, p), lda: lda,
-                         b: element(b, transposeB, ldb, p, j), ldb: ldb,
-                         beta: p == 0 && !accumulate ? 0 : 1, c: c + i * ldc + j, ldc: ldc)
+                    try gemm(transposeA: transposeA, transposeB: transposeB,
+                             m: min(tile.rows, m - i), n: min(tile.cols, n - j), k: min(tile.depth, k - p), alpha: 1,
+                             a: element(a, transposeA, lda, i, p), lda: lda,
+                             b: element(b, transposeB, ldb, p, j), ldb: ldb,
+                             beta: p == 0 && !accumulate ? 0 : 1, c: c + i * ldc + j, ldc: ldc, for: what())
                 }
             }
         }

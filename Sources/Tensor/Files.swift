@@ -1,25 +1,115 @@
 import Glibc
 
-/// Reads a whole file.
-public func readFile(path: String) throws -> [UInt8] {
+/// Refuses a path with a NUL byte: the C library would read it only up to that byte, so
+/// `save("notes.txt\0.npy", x)` would write `notes.txt`.
+public func checkPath(_ path: String) throws {
+    guard path.utf8.contains(0) else { return }
+    let shown = path.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\0")
+    throw TensorError.io("io error: the path \"\(shown.count > 200 ? String(shown.prefix(200)) + "…" : shown)\" contains a NUL byte")
+}
+
+/// Reads a whole file and passes its bytes to `body`; they count against the memory
+/// limit until `body` returns.
+public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T {
+    try checkPath(path)
     guard let file = fopen(path, "rb") else { throw fileError(path) }
     defer { fclose(file) }
     var info = stat()
     guard fstat(fileno(file), &info) == 0 else { throw fileError(path) }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
     let size = Int(info.st_size)
-    var bytes = [UInt8](repeating: 0, count: size)
-    let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
-    guard read == size else { throw TensorError.io("io error: \(path): could only read \(read) of \(size) bytes") }
-    return bytes
+    return try Memory.withScratch(bytes: size, "reading \(path)") {
+        var bytes = [UInt8](repeating: 0, count: size)
+        let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
+        guard read == size else { throw TensorError.io("io error: \(path): could only read \(read) of \(size) bytes") }
+        return try body(bytes)
+    }
 }
 
-/// Writes (replaces) a whole file.
+/// Reads a whole file.
+public func readFile(path: String) throws -> [UInt8] {
+    try readFile(path: path) { $0 }
+}
+
+/// Where `writeFile` sends a file's bytes.
+public struct FileWriter {
+    fileprivate let descriptor: Int32
+    fileprivate let path: String
+
+    /// Writes all of `bytes`, a piece at a time (Ctrl-C stops between pieces).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var next = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            try Interrupt.check()
+            let written = Glibc.write(descriptor, next, min(left, 1 << 24))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw fileError(path)
+            }
+            next += written
+            left -= written
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+}
+
+/// Writes a file whole or not at all: `body` writes into a new file beside `path`, which
+/// is flushed to the disk and renamed over `path` only when every byte is there. On any
+/// failure (a full disk, a file-size limit, Ctrl-C) the new file is removed and the old
+/// one is untouched; a kill during the write leaves the old one and a hidden
+/// `.NAME.tx-…` file.
+public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws {
+    try checkPath(path)
+    // Through a symbolic link, the file it names is the one replaced.
+    let target = symbolicLinkTarget(path) ?? path
+    let slash = target.lastIndex(of: "/")
+    let folder = slash.map { String(target[...$0]) } ?? ""
+    let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+    var temporary = "", descriptor: Int32 = -1
+    while descriptor < 0 {
+        temporary = "\(folder).\(name).tx-\(UInt32.random(in: 0...UInt32.max))"
+        // The kernel applies the umask to 0o666, as for any new file.
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        if descriptor < 0 && errno != EEXIST { throw fileError(path) }
+    }
+    var renamed = false
+    defer {
+        if !renamed {
+            if descriptor >= 0 { close(descriptor) }
+            unlink(temporary)
+        }
+    }
+    var old = stat()
+    if stat(target, &old) == 0 {
+        if (old.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
+        _ = fchmod(descriptor, old.st_mode & 0o7777)
+    }
+    try body(FileWriter(descriptor: descriptor, path: path))
+    guard fsync(descriptor) == 0 else { throw fileError(path) }
+    let closed = close(descriptor)
+    descriptor = -1
+    guard closed == 0 else { throw fileError(path) }
+    guard rename(temporary, target) == 0 else { throw fileError(path) }
+    renamed = true
+}
+
+/// Writes (replaces) a whole file, as `writeFile(path:_:)` does.
 public func writeFile(path: String, bytes: [UInt8]) throws {
-    guard let file = fopen(path, "wb") else { throw fileError(path) }
-    let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, file) }
-    let closed = fclose(file)
-    guard written == bytes.count, closed == 0 else { throw TensorError.io("io error: \(path): could not write the whole file") }
+    try writeFile(path: path) { try $0.write(bytes) }
+}
+
+/// The file a symbolic link names, relative links resolved against the link's folder;
+/// nil when `path` is not a link.
+private func symbolicLinkTarget(_ path: String) -> String? {
+    var info = stat()
+    guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK else { return nil }
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
 
 private func fileError(_ path: String) -> TensorError {
@@ -85,12 +175,6 @@ enum ElementType: Sendable {
             }
         }
     }
-}
-
-/// Bytes of a float32 tensor in row-major, little-endian order.
-func littleEndianBytes(_ tensor: Tensor) throws -> [UInt8] {
-    let c = try tensor.contiguous()
-    return [UInt8](UnsafeRawBufferPointer(start: c.storage.pointer + c.offset, count: c.count * 4))
 }
 
 /// The element count of a shape from a file, by the rule every tensor shape follows

@@ -16,12 +16,9 @@ extension Tensor {
         } else if (rowStride == 1 || rows == 1) && (colStride >= max(rows, 1) || cols == 1) {
             layout = MatrixLayout(transposed: true, leading: cols == 1 ? max(rows, 1) : colStride)
         }
-        guard let layout, layout.leading <= Tensor.blasLimit else { return nil }
+        guard let layout, layout.leading <= BLAS.maxSize else { return nil }
         return layout
     }
-
-    /// The largest size or leading dimension sgemm takes (its integers are 32-bit).
-    static let blasLimit = Int(Int32.max)
 
     /// The matrix product `a @ b` (NumPy's matmul): 1-D operands are promoted to a row
     /// (left) or a column (right) and the added axis is removed again; leading axes are
@@ -54,21 +51,20 @@ extension Tensor {
             out.update(repeating: 0, count: result.count)
             return try finish()
         }
-        guard m <= blasLimit, n <= blasLimit, k <= blasLimit else {
-            throw TensorError.value("value error: @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) is too large for BLAS (matrix sizes above 2^31 - 1)")
-        }
+        let what = { "@: \(describe(shape: a.shape)) @ \(describe(shape: b.shape))" }
+        try BLAS.check(largest: max(m, n, k), for: what())
         // One sgemm for [..., m, k] @ [k, n] when a's rows are evenly spaced.
-        if batchB.isEmpty, !batch.isEmpty, left.isContiguous, left.count / k <= blasLimit, let rl = right.matrixLayout() {
+        if batchB.isEmpty, !batch.isEmpty, left.isContiguous, left.count / k <= BLAS.maxSize, let rl = right.matrixLayout() {
             let rows = left.count / k
             try BLAS.product(transposeA: false, transposeB: rl.transposed, m: rows, n: n, k: k,
                              a: left.storage.pointer + left.offset, lda: k,
-                             b: right.storage.pointer + right.offset, ldb: rl.leading, c: out, ldc: n)
+                             b: right.storage.pointer + right.offset, ldb: rl.leading, c: out, ldc: n, for: what())
             return try finish()
         }
         let l = left.matrixLayout() == nil ? try left.contiguous() : left
         let r = right.matrixLayout() == nil ? try right.contiguous() : right
         guard let ll = l.matrixLayout(), let rl = r.matrixLayout() else {
-            throw TensorError.value("value error: @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) is too large for BLAS (matrix sizes above 2^31 - 1)")
+            throw TensorError.value("value error: \(what()) is too large for BLAS (a row stride above 2^31 - 1)")
         }
         let batchCount = batch.reduce(1, *)
         let stridesA = batchStrides(l, batch), stridesB = batchStrides(r, batch)
@@ -79,7 +75,7 @@ extension Tensor {
         for item in 0..<batchCount {
             try BLAS.product(transposeA: ll.transposed, transposeB: rl.transposed, m: m, n: n, k: k,
                              a: l.storage.pointer + walker.offsets[0], lda: ll.leading,
-                             b: r.storage.pointer + walker.offsets[1], ldb: rl.leading, c: out + item * m * n, ldc: n)
+                             b: r.storage.pointer + walker.offsets[1], ldb: rl.leading, c: out + item * m * n, ldc: n, for: what())
             walker.next()
         }
         return try finish()

@@ -1,16 +1,18 @@
 /// NumPy's .npy format: versions 1.0–3.0, C order, numeric dtypes converted to float32.
 public enum NPY {
     public static func load(path: String) throws -> Tensor {
-        let bytes = try readFile(path: path)
-        do {
-            return try decode(bytes)
-        } catch let error as TensorError where error.kind == .io {
-            throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+        try readFile(path: path) { bytes in
+            do {
+                return try decode(bytes)
+            } catch let error as TensorError where error.kind == .io {
+                throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+            }
         }
     }
 
+    /// Writes the file as `encode` would, streamed from the tensor's buffer.
     public static func save(_ tensor: Tensor, path: String) throws {
-        try writeFile(path: path, bytes: try encode(tensor))
+        try writeFile(path: path) { file in try write(tensor, to: file.write) }
     }
 
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
@@ -137,23 +139,42 @@ public enum NPY {
     }
 
     /// Version 1.0, `<f4` (`|b1` for a mask, NumPy's bool), C order, header padded to 64
-    /// bytes as NumPy writes it.
+    /// bytes as NumPy writes it; version 2.0 when the header is too long for 1.0's 16-bit
+    /// length (a tensor of rank 22,000), as NumPy does.
     public static func encode(_ tensor: Tensor) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try write(tensor) { bytes += $0 }
+        return bytes
+    }
+
+    /// The file's bytes in order, a piece at a time: the header, then the data straight
+    /// from the tensor's buffer (a mask's bytes a megabyte at a time).
+    static func write(_ tensor: Tensor, to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let shapeText = tensor.shape.isEmpty ? "()" : tensor.shape.count == 1 ? "(\(tensor.shape[0]),)"
             : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(tensor.isMask ? "|b1" : "<f4")', 'fortran_order': False, 'shape': \(shapeText), }"
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        // The header ends in a newline, padded with spaces so that the data starts on a
+        // multiple of 64 bytes after the magic, version and length.
+        func padding(after preamble: Int) -> Int { (64 - (preamble + header.utf8.count + 1) % 64) % 64 }
+        let version: UInt8 = header.utf8.count + 1 + padding(after: 10) <= 0xFFFF ? 1 : 2
+        header += String(repeating: " ", count: padding(after: version == 1 ? 10 : 12)) + "\n"
         let length = header.utf8.count
-        var bytes = magic + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
-        bytes += Array(header.utf8)
-        if tensor.isMask {
-            let values = try tensor.contiguous()
-            bytes += UnsafeBufferPointer(start: values.storage.pointer + values.offset, count: values.count).map { $0 != 0 ? 1 : 0 }
-        } else {
-            bytes += try littleEndianBytes(tensor)
+        let lengthBytes = (0..<(version == 1 ? 2 : 4)).map { UInt8((length >> (8 * $0)) & 0xFF) }
+        try (magic + [version, 0] + lengthBytes + Array(header.utf8)).withUnsafeBytes(emit)
+        let values = try tensor.contiguous()
+        let start = values.storage.pointer + values.offset, count = values.count
+        guard tensor.isMask else {
+            try emit(UnsafeRawBufferPointer(start: start, count: count * MemoryLayout<Float>.stride))
+            return
         }
-        return bytes
+        var piece = [UInt8](repeating: 0, count: min(count, 1 << 20))
+        var done = 0
+        while done < count {
+            let n = min(piece.count, count - done)
+            for i in 0..<n { piece[i] = start[done + i] != 0 ? 1 : 0 }
+            try piece.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            done += n
+        }
     }
 }
 

@@ -3,16 +3,18 @@
 /// against the file before anything is allocated.
 public enum SafeTensors {
     public static func load(path: String) throws -> [(name: String, tensor: Tensor)] {
-        let bytes = try readFile(path: path)
-        do {
-            return try decode(bytes)
-        } catch let error as TensorError where error.kind == .io {
-            throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+        try readFile(path: path) { bytes in
+            do {
+                return try decode(bytes)
+            } catch let error as TensorError where error.kind == .io {
+                throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+            }
         }
     }
 
+    /// Writes the file as `encode` would, each tensor streamed from its buffer.
     public static func save(_ entries: [(name: String, tensor: Tensor)], path: String) throws {
-        try writeFile(path: path, bytes: try encode(entries))
+        try writeFile(path: path) { file in try write(entries, to: file.write) }
     }
 
     static let dtypes: [String: ElementType] = [
@@ -70,20 +72,32 @@ public enum SafeTensors {
 
     /// F32 entries in the given order; the header padded with spaces to a multiple of 8.
     public static func encode(_ entries: [(name: String, tensor: Tensor)]) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try write(entries) { bytes += $0 }
+        return bytes
+    }
+
+    /// The file's bytes in order, a piece at a time: the header, then each tensor's data
+    /// straight from its buffer (a strided view is copied first, one tensor at a time).
+    static func write(_ entries: [(name: String, tensor: Tensor)], to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var members: [(String, JSON)] = [("__metadata__", .object([("format", .string("pt"))]))]
-        var data: [UInt8] = []
+        var end = 0
         for (name, tensor) in entries {
-            let bytes = try littleEndianBytes(tensor)
+            let size = tensor.count * MemoryLayout<Float>.stride
             members.append((name, .object([
                 ("dtype", .string("F32")),
                 ("shape", .array(tensor.shape.map { .number(Double($0)) })),
-                ("data_offsets", .array([.number(Double(data.count)), .number(Double(data.count + bytes.count))])),
+                ("data_offsets", .array([.number(Double(end)), .number(Double(end + size))])),
             ])))
-            data += bytes
+            end += size
         }
         var header = Array(JSON.object(members).text.utf8)
         header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
         let n = UInt64(header.count)
-        return (0..<8).map { UInt8((n >> (8 * UInt64($0))) & 0xFF) } + header + data
+        try ((0..<8).map { UInt8((n >> (8 * UInt64($0))) & 0xFF) } + header).withUnsafeBytes(emit)
+        for (_, tensor) in entries {
+            let values = try tensor.contiguous()
+            try emit(UnsafeRawBufferPointer(start: values.storage.pointer + values.offset, count: values.count * MemoryLayout<Float>.stride))
+        }
     }
 }

@@ -31,6 +31,7 @@ public enum Attention {
         guard output.shape == plan.batchShape + [plan.nq, plan.dv], output.strides.last == 1 || plan.dv <= 1 else {
             throw TensorError.shape("shape mismatch in attention: output must be \(describe(shape: plan.batchShape + [plan.nq, plan.dv]))")
         }
+        try BLAS.check(largest: output.strides[output.rank - 2], for: "attention: the output's row stride")
         try run(plan, causal: causal, scale: scale, output: output, weights: nil)
     }
 
@@ -100,6 +101,11 @@ public enum Attention {
                     return own < 0 || t.shape[own] == 1 ? 0 : t.strides[own]
                 }
             }
+            // The kernel's sgemm calls take these as 32-bit integers (the weights' rows are
+            // n_k long).
+            try BLAS.check(largest: max(nq, nk, dk, dv, q.strides[q.rank - 2], k.strides[k.rank - 2],
+                                        v.map { $0.strides[$0.rank - 2] } ?? 0),
+                           for: "\(name): Q \(describe(shape: q.shape)), K \(describe(shape: k.shape))\(v.map { ", V " + describe(shape: $0.shape) } ?? "")")
             qBatch = batchStrides(q)
             kBatch = batchStrides(k)
             vBatch = v.map(batchStrides) ?? []

@@ -36,7 +36,8 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linea
     }
     try BLAS.product(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn,
                      a: input.storage.pointer + input.offset, lda: dIn,
-                     b: weights.storage.pointer + weights.offset, ldb: ldw, accumulate: true, c: out, ldc: dOut)
+                     b: weights.storage.pointer + weights.offset, ldb: ldw, accumulate: true, c: out, ldc: dOut,
+                     for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
     return result
 }
 

@@ -1,7 +1,7 @@
 import Glibc
 import Tensor
 
-/// Positions and masks (LANGUAGE.md §6). Masks are additive float tensors: 0 where
+/// Positions and masks (docs/LANGUAGE.md §6). Masks are additive float tensors: 0 where
 /// attention is allowed, -inf where it is not, as PyTorch's float masks.
 public enum Masks {
     /// `[n, n]`, -inf above the diagonal: query i sees keys j <= i.

@@ -31,6 +31,7 @@ struct TX: ParsableCommand {
     var version = false
 
     mutating func run() throws {
+        prepareStandardStreams()
         if let limit = maxMemory ?? environment("TX_MAX_MEMORY") {
             guard let bytes = parseSize(limit) else {
                 throw ValidationError("cannot read the memory size '\(limit)'; use e.g. 4G, 512M or 50%")
@@ -39,10 +40,11 @@ struct TX: ParsableCommand {
         }
         if version {
             print(versionText())
+            if !flushStandardOutput() { throw ExitCode(1) }
             return
         }
         let interpreter = Interpreter()
-        interpreter.useColor = isatty(1) != 0 && environment("NO_COLOR") == nil && environment("TERM") != "dumb"
+        interpreter.style = .standardOutput
         var status: Int32 = 0
         if let expression {
             status = Runner.runExpression(expression, interpreter: interpreter)
@@ -54,7 +56,7 @@ struct TX: ParsableCommand {
         } else {
             status = runREPL(interpreter)
         }
-        fflush(stdout)
+        if !flushStandardOutput() { status = 1 }
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -69,12 +71,13 @@ struct TX: ParsableCommand {
             if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
             if let history { Terminal.prepareHistory(at: history) }
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
-            reader = Terminal.readlineReader(historyPath: history)
+            reader = Terminal.readlineReader(historyPath: history, style: .standardOutput)
             Completion.install(for: interpreter)
         } else {
             reader = Terminal.plainReader()
         }
-        let repl = REPL(interpreter: interpreter, readLine: reader, sourceName: interactive ? "<repl>" : "<stdin>")
+        let repl = REPL(interpreter: interpreter, readLine: reader, errorStyle: .standardError,
+                        sourceName: interactive ? "<repl>" : "<stdin>")
         repl.run()
         if interactive { print("") }
         // Piped input that failed somewhere fails as a whole, as a script would.
@@ -91,6 +94,30 @@ func versionText() -> String {
         BLAS: \(library)
           core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")
         """
+}
+
+/// Makes writes that cannot reach their place fail instead of killing tx or going
+/// astray: past a file-size limit (`ulimit -f`) a write fails with EFBIG rather than
+/// raising SIGXFSZ, and a standard stream the caller closed (`>&-`) is opened on
+/// /dev/null for reading, so that writes to it fail (and are reported) rather than
+/// landing in the first file tx opens, which would take its descriptor.
+func prepareStandardStreams() {
+    signal(SIGXFSZ, SIG_IGN)
+    for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+        _ = open("/dev/null", descriptor == 2 ? O_WRONLY : O_RDONLY)
+    }
+}
+
+/// Flushes standard output; when any write to it failed (a full disk, a closed
+/// descriptor, a closed pipe with SIGPIPE ignored) says so on standard error and
+/// returns false, so that the exit status is 1: results were lost.
+func flushStandardOutput() -> Bool {
+    let flushed = fflush(stdout) == 0
+    let code = errno
+    guard !flushed || ferror(stdout) != 0 else { return true }
+    let reason = flushed ? "an earlier write failed" : String(cString: strerror(code))
+    fputs("error: cannot write to standard output: \(reason)\n", stderr)
+    return false
 }
 
 func environment(_ name: String) -> String? {

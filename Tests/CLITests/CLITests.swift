@@ -21,8 +21,13 @@ let repositoryRoot: String = {
 }()
 
 func tx(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
+    try run(txPath, arguments, input: input, environment: environment)
+}
+
+/// Runs `executable` with standard input from `input` and the environment plus `environment`.
+func run(_ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: txPath)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }

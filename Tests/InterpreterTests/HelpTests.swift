@@ -11,8 +11,8 @@ import Testing
     }
 }
 
-/// Every builtin has a help entry with its signature first, and names LANGUAGE.md
-/// promises are all there.
+/// Every builtin has a help entry with its signature first, and the core builtins
+/// are all there.
 @Test func helpCoversTheBuiltins() {
     let interpreter = Interpreter(output: { _ in })
     for builtin in interpreter.builtinList {
@@ -45,5 +45,19 @@ import Testing
         let example = text.split(separator: "example: ").last.map { String($0.filter { $0 != "\n" }) } ?? ""
         let (_, error) = runScript(example, name: "example of \(name)")
         #expect(!example.isEmpty && error == nil, "\(name): \(example)")
+    }
+}
+
+/// The language reference in the repository names every builtin and constant, so a new
+/// builtin cannot be added without documenting it there.
+@Test func referenceNamesEveryBuiltin() throws {
+    let folder = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+    let reference = try Runner.readSource(path: folder + "/docs/LANGUAGE.md")
+    let words = Set(reference.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init))
+    let interpreter = Interpreter(output: { _ in })
+    #expect(words.count > 500)
+    #expect(Help.topic("syntax", interpreter)?.contains("docs/LANGUAGE.md") == true)
+    for name in interpreter.builtinList.map(\.name) + ["pi", "inf", "nan", "args"] {
+        #expect(words.contains(name), "docs/LANGUAGE.md does not name \(name)")
     }
 }

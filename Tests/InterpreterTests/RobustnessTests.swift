@@ -2,6 +2,7 @@ import Glibc
 import Interpreter
 import Lang
 import Tensor
+import TestSupport
 import Testing
 
 /// Pathological input through the whole interpreter: an error with a place, never a crash.
@@ -48,4 +49,41 @@ func deepNestingThroughTheInterpreter(_ text: String) {
     }
     try interpreter.run("x + 1", name: "b", echo: true)
     #expect(output == "42\n")
+}
+
+/// Chains of 100,000 records, lists and closures are freed one link at a time: nested
+/// deinits would need far more than the 4 MiB stack they are dropped on here (the CLI
+/// test does the same on the main thread).
+@Test func deepChainsAreFreedWithoutRecursion() {
+    onSmallStack {
+        let interpreter = Interpreter(output: { _ in })
+        var chains = try? interpreter.run("""
+            fn wrap(g) { fn() { g() + 1 } }
+            fn make(n) {
+                f = fn() { 0 }; node = none; items = none
+                for i in range(n) { f = wrap(f); node = {val: i, next: node}; items = [i, items] }
+                [f, node, items]
+            }
+            make(100000)
+            """, name: "chains.tx", echo: false)
+        guard case .list(let list)? = chains, list.items.count == 3, case .record(let node) = list.items[1],
+              case .number(let last)? = node["val"] else {
+            Issue.record("no chains")
+            return
+        }
+        #expect(last == 99999)
+        chains = nil
+    }
+}
+
+/// A name of a million dotted parts would nest a million records: refused, as save
+/// refuses them, with the name shortened.
+@Test func aSafetensorsNameOfAMillionPartsIsAnError() throws {
+    let name = Array(repeating: "a", count: 1_000_000).joined(separator: ".")
+    let path = "/tmp/tx-deep-name-\(getpid()).safetensors"
+    try writeFile(path: path, bytes: try SafeTensors.encode([(name, try Tensor.zeros([1]))]))
+    defer { unlink(path) }
+    let (_, error) = runScript("p = load(\"\(path)\")")
+    #expect(error?.message == "io error: the name '\(name.prefix(60))…' has 1000000 dotted parts; records nest at most 32 deep")
+    #expect(error?.span?.column == 5)
 }

@@ -122,3 +122,25 @@ func npyHeaderVersions(_ version: Int) throws {
     let deep = String(repeating: "[", count: 10_000)
     #expect(ioMessage { try SafeTensors.decode(file(deep, data: 0)) }?.contains("nested too deeply") == true)
 }
+
+@Test func npyHeadersTooLongForVersion1AreWrittenAsVersion2() throws {
+    // A rank-22,000 shape needs a header of about 66,000 bytes: past 1.0's 16-bit length.
+    let x = try Tensor.full(2.5, Array(repeating: 1, count: 22_000))
+    let bytes = try NPY.encode(x)
+    #expect(Array(bytes[6..<8]) == [2, 0])
+    let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+    #expect((12 + length) % 64 == 0 && bytes[12 + length - 1] == 0x0A)
+    #expect(bytes.count == 12 + length + 4)
+    let back = try NPY.decode(bytes)
+    #expect(back.shape == x.shape && back.values == [2.5])
+    // Just below the limit stays 1.0, as NumPy writes it.
+    #expect(try NPY.encode(try Tensor.zeros(Array(repeating: 1, count: 21_000)))[6] == 1)
+}
+
+@Test func pathsWithANulByteAreRefused() throws {
+    let message = "io error: the path \"/tmp/tx-notes.txt\\0.npy\" contains a NUL byte"
+    #expect(ioMessage { try NPY.save(try Tensor.zeros([2]), path: "/tmp/tx-notes.txt\0.npy") } == message)
+    #expect(ioMessage { try NPY.load(path: "/tmp/tx-notes.txt\0.npy") } == message)
+    #expect(ioMessage { try SafeTensors.save([], path: "/tmp/tx-notes.txt\0.npy") } == message)
+    #expect(ioMessage { try writeFile(path: "/tmp/tx-notes.txt\0.npy", bytes: []) } == message)
+}

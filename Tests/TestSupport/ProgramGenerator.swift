@@ -1,4 +1,4 @@
-/// Random programs from the grammar of LANGUAGE.md §2–§5 (conditions are
+/// Random programs from the grammar of docs/LANGUAGE.md §2–§5 (conditions are
 /// parenthesised, since a bare `{` after `if` opens the body, not a record).
 public struct ProgramGenerator {
     public init(random: Seeded) { self.random = random }

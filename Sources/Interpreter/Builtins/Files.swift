@@ -14,15 +14,22 @@ extension Library {
                         "layers.0.attn.Wq" is p.layers[0].attn.Wq. p["layers.0.attn.Wq"] reads the same
                         tensor, and p["layers.0.attn.Wq"] = W replaces it (creating records on the way).
                         """) { args in
-                let path = try args.string("path")
+                let path = try args.path("path")
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
                 if path.hasSuffix(".safetensors") { return try nest(try SafeTensors.load(path: path), at: args.span) }
                 throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
             },
             builtin("save", [.required("path"), .required("value")], "files",
                     "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
-                    example: "save(\"/tmp/tx-example.npy\", eye(3))") { args in
-                let path = try args.string("path")
+                    example: "save(\"/tmp/tx-example.npy\", eye(3))",
+                    details: """
+                        The file is written whole or not at all: into a temporary file in the same folder,
+                        flushed to disk, then renamed over path; after any failure (a full disk, a file-size
+                        limit, Ctrl-C) the previous file is as it was. Through a symbolic link, the file it
+                        names is replaced, keeping its permissions. .npy: format 1.0, or 2.0 when the header
+                        is longer than 65,535 bytes, as NumPy writes it.
+                        """) { args in
+                let path = try args.path("path")
                 let value = args.value("value")
                 if path.hasSuffix(".npy") {
                     try NPY.save(try args.tensor("value"), path: path)
@@ -46,6 +53,13 @@ extension Library {
     static func nest(_ entries: [(name: String, tensor: Tensor)], at span: SourceSpan) throws -> Value {
         let root = RecordValue()
         for (name, tensor) in entries {
+            // As deep as save writes: a name of millions of parts would build (and free)
+            // a chain of millions of records.
+            let depth = name.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count + 1
+            guard depth <= Display.maxDepth else {
+                let shown = name.count > 60 ? name.prefix(60) + "…" : Substring(name)
+                throw TxError(.io, "io error: the name '\(shown)' has \(depth) dotted parts; records nest at most \(Display.maxDepth) deep", at: span)
+            }
             let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             var record = root
             for (i, part) in parts.enumerated() {

@@ -1,7 +1,7 @@
 import Lang
 import Tensor
 
-/// The builtin table (LANGUAGE.md §6). Each group lives in its own file; `:help`,
+/// The builtin table (docs/LANGUAGE.md §6). Each group lives in its own file; `:help`,
 /// completion, argument checking and suggestions all read this one list.
 enum Library {
     static func all() -> [Builtin] {

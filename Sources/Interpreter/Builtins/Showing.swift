@@ -12,13 +12,13 @@ extension Library {
                     example: "heatmap(softmax(randn(4, 4)), rows=[\"a\", \"b\", \"c\", \"d\"])",
                     details: "rows and cols label the rows and columns (lists of strings or numbers); title goes on top. Colours (or shades ' ░▒▓█') run from the smallest finite value (dark) to the largest (bright); inf and -inf take the ends, nan cells show '?' (grey in savefig). The line below gives the finite min and max and counts nan and infinite cells.") { args in
                 let map = try HeatmapData(args)
-                args.interpreter.output(map.terminal(color: args.interpreter.useColor))
+                args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled))
                 return .none
             },
             builtin("savefig", [.required("path"), .required("m")] + labelled, "showing",
                     "Writes a 2-D tensor as an SVG heatmap, with the labels and title of heatmap.",
                     example: "savefig(\"/tmp/tx-attention.svg\", softmax(randn(4, 4)))") { args in
-                let path = try args.string("path")
+                let path = try args.path("path")
                 let map = try HeatmapData(args)
                 do {
                     try writeFile(path: path, bytes: Array(map.svg().utf8))
