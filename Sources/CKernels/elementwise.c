@@ -47,12 +47,16 @@ void tx_sigmoid(const float *x, float *y, long n) {
             if (x[i] < EXP_LO) y[i] = expf(x[i]);
 }
 
+TX_INLINE float gelu_one(float v) { return 0.5f * v * (1.0f + erf_one(v * 0.70710678118654752f)); }
+
 TX_CLONES
 void tx_gelu(const float *x, float *y, long n) {
-    for (long i = 0; i < n; i++) {
-        float v = x[i];
-        y[i] = 0.5f * v * (1.0f + erf_one(v * 0.70710678118654752f));
+    /* In place (the feed-forward network's hidden layer), one pointer, as in tx_exp. */
+    if (x == y) {
+        for (long i = 0; i < n; i++) y[i] = gelu_one(y[i]);
+        return;
     }
+    for (long i = 0; i < n; i++) y[i] = gelu_one(x[i]);
 }
 
 /* Sixteen rows of sixteen floats, transposed in registers: the off-diagonal blocks of

@@ -29,13 +29,7 @@ final class Compiler {
             }
 
         case .compoundAssign(let op, let target, let value):
-            let current = try expression(target)
-            let valueCode = try binary(op, lhs: current, rhs: try expression(value), left: target.span, right: value.span)
-            let store = try storer(for: target)
-            return { frame in
-                try store(frame, try valueCode(frame))
-                return .none
-            }
+            return try compoundAssignment(op, target, value)
 
         case .function(let decl):
             let make = try function(decl)
@@ -201,13 +195,7 @@ final class Compiler {
         case .field(let object, let name):
             let objectCode = try expression(object)
             let span = target.span
-            return { frame, value in
-                let holder = try objectCode(frame)
-                guard case .record(let record) = holder else {
-                    throw TxError(.type, "type error: cannot set field '\(name)' on \(article(holder.typeDescription))", at: span)
-                }
-                record[name] = value
-            }
+            return { frame, value in try Compiler.setField(name, of: try objectCode(frame), to: value, at: span) }
         case .index(let object, let items):
             let objectCode = try expression(object)
             let itemCodes = try indexItems(items)
@@ -219,6 +207,64 @@ final class Compiler {
         default:
             throw TxError(.syntax, "syntax error: cannot assign to this expression", at: target.span)
         }
+    }
+
+    /// `t op= v`: the parts of t (the record of a field, the list and indices of `x[i]`)
+    /// are evaluated once, as in Python, so `x[f()] += 1` calls f once; then t is read,
+    /// v evaluated, and the result stored where t was read.
+    private func compoundAssignment(_ op: BinaryOperator, _ target: Expr, _ value: Expr) throws -> Code {
+        let valueCode = try expression(value)
+        let span = target.span, opSpan = operatorSpan(op, between: target.span, and: value.span)
+        switch target.kind {
+        case .name(let name):
+            let read = reader(for: name, at: span), store = setter(for: name)
+            return { frame in
+                store(frame, try Compiler.apply(op, try read(frame), try valueCode(frame), at: opSpan))
+                return .none
+            }
+        case .field(let object, let name):
+            let objectCode = try expression(object)
+            return { frame in
+                let holder = try objectCode(frame)
+                let current = try Compiler.field(name, of: holder, at: span)
+                try Compiler.setField(name, of: holder, to: try Compiler.apply(op, current, try valueCode(frame), at: opSpan), at: span)
+                return .none
+            }
+        case .index(let object, let items):
+            let objectCode = try expression(object)
+            let itemCodes = try indexItems(items)
+            return { frame in
+                let holder = try objectCode(frame), indices = try itemCodes(frame)
+                let current = try Subscripts.get(holder, indices, at: span)
+                try Subscripts.set(holder, indices, try Compiler.apply(op, current, try valueCode(frame), at: opSpan), at: span)
+                return .none
+            }
+        default:
+            throw TxError(.syntax, "syntax error: cannot assign to this expression", at: span)
+        }
+    }
+
+    /// `holder.name`, with the errors (and NumPy hints) of a field read.
+    private static func field(_ name: String, of holder: Value, at span: SourceSpan) throws -> Value {
+        guard case .record(let record) = holder else {
+            var message = "type error: cannot read field '\(name)' of \(article(holder.typeDescription))"
+            // NumPy and PyTorch habits.
+            let hints = ["shape": "shape(x)", "T": "x'", "ndim": "rank(x)", "size": "size(x)", "mT": "x'"]
+            if case .tensor = holder, let hint = hints[name] { message += "; tx writes \(hint)" }
+            throw TxError(.type, message, at: span)
+        }
+        if let v = record[name] { return v }
+        var message = "name error: record has no field '\(name)'"
+        if let near = nearestName(to: name, among: record.keys) { message += " (did you mean '\(near)'?)" }
+        throw TxError(.name, message, at: span)
+    }
+
+    /// `holder.name = value`.
+    private static func setField(_ name: String, of holder: Value, to value: Value, at span: SourceSpan) throws {
+        guard case .record(let record) = holder else {
+            throw TxError(.type, "type error: cannot set field '\(name)' on \(article(holder.typeDescription))", at: span)
+        }
+        record[name] = value
     }
 
     // MARK: Expressions
@@ -312,20 +358,7 @@ final class Compiler {
 
         case .field(let object, let name):
             let objectCode = try expression(object)
-            return { frame in
-                let holder = try objectCode(frame)
-                guard case .record(let record) = holder else {
-                    var message = "type error: cannot read field '\(name)' of \(article(holder.typeDescription))"
-                    // NumPy and PyTorch habits.
-                    let hints = ["shape": "shape(x)", "T": "x'", "ndim": "rank(x)", "size": "size(x)", "mT": "x'"]
-                    if case .tensor = holder, let hint = hints[name] { message += "; tx writes \(hint)" }
-                    throw TxError(.type, message, at: span)
-                }
-                if let v = record[name] { return v }
-                var message = "name error: record has no field '\(name)'"
-                if let near = nearestName(to: name, among: record.keys) { message += " (did you mean '\(near)'?)" }
-                throw TxError(.name, message, at: span)
-            }
+            return { frame in try Compiler.field(name, of: try objectCode(frame), at: span) }
 
         case .transpose(let operand):
             let code = try expression(operand)
@@ -372,15 +405,16 @@ final class Compiler {
 
     private func binary(_ op: BinaryOperator, lhs: @escaping Code, rhs: @escaping Code,
                         left: SourceSpan, right: SourceSpan) throws -> Code {
-        let fail: (Error) -> Error = { error in
-            located(error, at: operatorSpan(op, between: left, and: right))
-        }
-        // Numbers take the short way; everything else goes through Operators.
-        return { frame in
-            let a = try lhs(frame), b = try rhs(frame)
-            if case .number(let x) = a, case .number(let y) = b, let v = Operators.numbers(op, x, y) { return v }
-            do { return try Operators.binary(op, a, b) } catch { throw fail(error) }
-        }
+        let span = operatorSpan(op, between: left, and: right)
+        return { frame in try Compiler.apply(op, try lhs(frame), try rhs(frame), at: span) }
+    }
+
+    /// `a op b`: numbers take the short way; everything else goes through Operators. An
+    /// error points at the operator's span.
+    @inline(__always)
+    private static func apply(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSpan) throws -> Value {
+        if case .number(let x) = a, case .number(let y) = b, let v = Operators.numbers(op, x, y) { return v }
+        do { return try Operators.binary(op, a, b) } catch { throw located(error, at: span) }
     }
 
     private func call(_ callee: Expr, _ arguments: [Argument], span: SourceSpan) throws -> Code {

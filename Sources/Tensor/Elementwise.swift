@@ -31,6 +31,18 @@ public enum UnaryOp: Sendable {
     case negate, not, exp, log, sqrt, abs, tanh, sin, cos, sigmoid, relu, gelu
 }
 
+/// NumPy's `maximum` and `minimum`: NaN on either side gives NaN. The one rule behind
+/// tensors and numbers alike.
+@inlinable
+public func propagatingMaximum<T: FloatingPoint>(_ x: T, _ y: T) -> T {
+    x.isNaN || y.isNaN ? .nan : (x > y ? x : y)
+}
+
+@inlinable
+public func propagatingMinimum<T: FloatingPoint>(_ x: T, _ y: T) -> T {
+    x.isNaN || y.isNaN ? .nan : (x < y ? x : y)
+}
+
 @inline(__always)
 private func floorMod(_ x: Float, _ y: Float) -> Float {
     let r = fmodf(x, y)
@@ -97,7 +109,9 @@ extension Tensor {
         return result
     }
 
-    /// out[i] = x[i * sx] op y for a scalar y; x^2 and x^0.5 are a product and a square root.
+    /// out[i] = x[i * sx] op y for a scalar y; x^2 and x^0.5 are a product and a square
+    /// root, with powf's answers where the square root's differ (-0 and -inf), so that
+    /// `x ^ 0.5`, `x ^ [0.5]` and a number's `^` agree.
     static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int, scalar y: Float,
                       _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         if op == .power && y == 2 {
@@ -109,10 +123,11 @@ extension Tensor {
             return
         }
         if op == .power && y == 0.5 {
+            @inline(__always) func root(_ v: Float) -> Float { v == -.infinity ? .infinity : v.squareRoot() + 0 }
             if sx == 1 {
-                tx_sqrt(x, out, n)
+                for i in 0..<n { out[i] = root(x[i]) }
             } else {
-                for i in 0..<n { out[i] = x[i * sx].squareRoot() }
+                for i in 0..<n { out[i] = root(x[i * sx]) }
             }
             return
         }
@@ -129,8 +144,8 @@ extension Tensor {
         case .divide: return x / y
         case .power: return powf(x, y)
         case .modulo: return floorMod(x, y)
-        case .maximum: return x.isNaN || y.isNaN ? .nan : Swift.max(x, y)
-        case .minimum: return x.isNaN || y.isNaN ? .nan : Swift.min(x, y)
+        case .maximum: return propagatingMaximum(x, y)
+        case .minimum: return propagatingMinimum(x, y)
         case .equal: return x == y ? 1 : 0
         case .notEqual: return x != y ? 1 : 0
         case .less: return x < y ? 1 : 0
@@ -165,8 +180,8 @@ extension Tensor {
         case .divide: run { $0 / $1 }
         case .power: run { powf($0, $1) }
         case .modulo: run { floorMod($0, $1) }
-        case .maximum: run { $0.isNaN || $1.isNaN ? .nan : ($0 > $1 ? $0 : $1) }
-        case .minimum: run { $0.isNaN || $1.isNaN ? .nan : ($0 < $1 ? $0 : $1) }
+        case .maximum: run(propagatingMaximum)
+        case .minimum: run(propagatingMinimum)
         case .equal: run { $0 == $1 ? 1 : 0 }
         case .notEqual: run { $0 != $1 ? 1 : 0 }
         case .less: run { $0 < $1 ? 1 : 0 }
@@ -180,8 +195,23 @@ extension Tensor {
     public func map(_ op: UnaryOp) throws -> Tensor {
         let input = try contiguous()
         let result = try Tensor(uninitializedShape: shape)
-        let x = input.storage.pointer + input.offset, y = result.storage.pointer
-        let n = result.count
+        Tensor.apply(op, input.storage.pointer + input.offset, result.storage.pointer, result.count)
+        return result
+    }
+
+    /// f(x) elementwise, written over x: for a contiguous tensor tx has just made and
+    /// no one else sees (the hidden layer of a feed-forward network). The same kernels
+    /// as `map`, so the two agree bit for bit.
+    public func mapInPlace(_ op: UnaryOp) throws {
+        guard isContiguous, op != .sigmoid else {
+            throw TensorError.value("mapInPlace needs a contiguous tensor and an operation other than sigmoid")
+        }
+        let p = storage.pointer + offset
+        Tensor.apply(op, p, p, count)
+    }
+
+    /// y[i] = f(x[i]) for i < n; x and y are the same pointer or do not overlap.
+    private static func apply(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         switch op {
         case .negate: for i in 0..<n { y[i] = -x[i] }
         case .not: for i in 0..<n { y[i] = x[i] == 0 ? 1 : 0 }
@@ -198,7 +228,6 @@ extension Tensor {
             for i in 0..<n { let v = x[i]; y[i] = v < 0 ? 0 : v }
         case .gelu: tx_gelu(x, y, n)
         }
-        return result
     }
 
     /// The same functions on a double, for number values.

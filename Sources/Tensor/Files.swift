@@ -177,6 +177,26 @@ enum ElementType: Sendable {
     }
 }
 
+/// A tensor's data as a file holds it, a piece at a time: float32 straight from the
+/// tensor's buffer (a strided view is copied first), or for a mask one byte 1 or 0 per
+/// element (NumPy's bool, safetensors' BOOL), a megabyte at a time.
+func writeData(of tensor: Tensor, to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+    let values = try tensor.contiguous()
+    let start = values.storage.pointer + values.offset, count = values.count
+    guard tensor.isMask else {
+        try emit(UnsafeRawBufferPointer(start: start, count: count * MemoryLayout<Float>.stride))
+        return
+    }
+    var piece = [UInt8](repeating: 0, count: min(count, 1 << 20))
+    var done = 0
+    while done < count {
+        let n = min(piece.count, count - done)
+        for i in 0..<n { piece[i] = start[done + i] != 0 ? 1 : 0 }
+        try piece.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        done += n
+    }
+}
+
 /// The element count of a shape from a file, by the rule every tensor shape follows
 /// (`Tensor.elementCount`); nil when the shape breaks it.
 func checkedCount(_ shape: [Int]) -> Int? {

@@ -147,8 +147,8 @@ public enum NPY {
         return bytes
     }
 
-    /// The file's bytes in order, a piece at a time: the header, then the data straight
-    /// from the tensor's buffer (a mask's bytes a megabyte at a time).
+    /// The file's bytes in order, a piece at a time: the header, then the data as
+    /// `writeData` gives it.
     static func write(_ tensor: Tensor, to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let shapeText = tensor.shape.isEmpty ? "()" : tensor.shape.count == 1 ? "(\(tensor.shape[0]),)"
             : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
@@ -161,20 +161,7 @@ public enum NPY {
         let length = header.utf8.count
         let lengthBytes = (0..<(version == 1 ? 2 : 4)).map { UInt8((length >> (8 * $0)) & 0xFF) }
         try (magic + [version, 0] + lengthBytes + Array(header.utf8)).withUnsafeBytes(emit)
-        let values = try tensor.contiguous()
-        let start = values.storage.pointer + values.offset, count = values.count
-        guard tensor.isMask else {
-            try emit(UnsafeRawBufferPointer(start: start, count: count * MemoryLayout<Float>.stride))
-            return
-        }
-        var piece = [UInt8](repeating: 0, count: min(count, 1 << 20))
-        var done = 0
-        while done < count {
-            let n = min(piece.count, count - done)
-            for i in 0..<n { piece[i] = start[done + i] != 0 ? 1 : 0 }
-            try piece.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            done += n
-        }
+        try writeData(of: tensor, to: emit)
     }
 }
 

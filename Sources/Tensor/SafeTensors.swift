@@ -61,7 +61,8 @@ public enum SafeTensors {
             ranges.append((Int(begin), Int(end), name))
             let tensor = try Tensor(uninitializedShape: shape)
             type.decode(bytes, from: headerEnd + Int(begin), count: count, into: tensor.storage.pointer)
-            result.append((name, tensor))
+            // BOOL tensors come back as masks, as they went out.
+            result.append((name, type == .bool ? tensor.markedAsMask() : tensor))
         }
         ranges.sort { $0.0 < $1.0 }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
@@ -70,7 +71,8 @@ public enum SafeTensors {
         return result
     }
 
-    /// F32 entries in the given order; the header padded with spaces to a multiple of 8.
+    /// F32 entries (BOOL for masks) in the given order; the header padded with spaces to a
+    /// multiple of 8.
     public static func encode(_ entries: [(name: String, tensor: Tensor)]) throws -> [UInt8] {
         var bytes: [UInt8] = []
         try write(entries) { bytes += $0 }
@@ -78,14 +80,14 @@ public enum SafeTensors {
     }
 
     /// The file's bytes in order, a piece at a time: the header, then each tensor's data
-    /// straight from its buffer (a strided view is copied first, one tensor at a time).
+    /// as `writeData` gives it.
     static func write(_ entries: [(name: String, tensor: Tensor)], to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var members: [(String, JSON)] = [("__metadata__", .object([("format", .string("pt"))]))]
         var end = 0
         for (name, tensor) in entries {
-            let size = tensor.count * MemoryLayout<Float>.stride
+            let size = tensor.count * (tensor.isMask ? 1 : MemoryLayout<Float>.stride)
             members.append((name, .object([
-                ("dtype", .string("F32")),
+                ("dtype", .string(tensor.isMask ? "BOOL" : "F32")),
                 ("shape", .array(tensor.shape.map { .number(Double($0)) })),
                 ("data_offsets", .array([.number(Double(end)), .number(Double(end + size))])),
             ])))
@@ -95,9 +97,6 @@ public enum SafeTensors {
         header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
         let n = UInt64(header.count)
         try ((0..<8).map { UInt8((n >> (8 * UInt64($0))) & 0xFF) } + header).withUnsafeBytes(emit)
-        for (_, tensor) in entries {
-            let values = try tensor.contiguous()
-            try emit(UnsafeRawBufferPointer(start: values.storage.pointer + values.offset, count: values.count * MemoryLayout<Float>.stride))
-        }
+        for (_, tensor) in entries { try writeData(of: tensor, to: emit) }
     }
 }

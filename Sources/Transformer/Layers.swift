@@ -21,7 +21,7 @@ public struct FeedForward {
 
     public func callAsFunction(_ x: Tensor, activation: Activation = .relu) throws -> Tensor {
         let hidden = try affine(x, W1, b1, name: "ffn")          // [..., n, d_ff]
-        activation.apply(inPlace: hidden)
+        try activation.apply(inPlace: hidden)
         return try affine(hidden, W2, b2, name: "ffn")           // [..., n, d]
     }
 }

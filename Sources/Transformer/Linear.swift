@@ -41,24 +41,15 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linea
     return result
 }
 
-/// The activations of the feed-forward network.
+/// The activations of the feed-forward network: the elementwise builtins of the same
+/// names, applied by the same kernels.
 public enum Activation: String, Sendable {
     case relu
     /// The exact GELU, x * Phi(x), as PyTorch's default.
     case gelu
 
     /// Applies the activation in place to a tensor tx owns (a fresh result).
-    func apply(inPlace t: Tensor) {
-        let p = t.storage.pointer + t.offset
-        let n = t.count
-        switch self {
-        case .relu:
-            for i in 0..<n { let v = p[i]; p[i] = v < 0 ? 0 : v }
-        case .gelu:
-            for i in 0..<n {
-                let v = p[i]
-                p[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
-            }
-        }
+    func apply(inPlace t: Tensor) throws {
+        try t.mapInPlace(self == .relu ? .relu : .gelu)
     }
 }

@@ -13,6 +13,7 @@ extension Library {
                         .safetensors: a record; dotted names nest, and numeric parts become lists, so
                         "layers.0.attn.Wq" is p.layers[0].attn.Wq. p["layers.0.attn.Wq"] reads the same
                         tensor, and p["layers.0.attn.Wq"] = W replaces it (creating records on the way).
+                        Masks are saved as BOOL and BOOL tensors load as masks, as in .npy.
                         """) { args in
                 let path = try args.path("path")
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }

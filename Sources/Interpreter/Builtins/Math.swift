@@ -23,14 +23,14 @@ extension Library {
             }
         }
         let pairs: [(String, BinaryOp, String)] = [
-            ("maximum", .maximum, "The larger of a and b, elementwise with broadcasting."),
-            ("minimum", .minimum, "The smaller of a and b, elementwise with broadcasting."),
+            ("maximum", .maximum, "The larger of a and b, elementwise with broadcasting; NaN on either side gives NaN, as in NumPy."),
+            ("minimum", .minimum, "The smaller of a and b, elementwise with broadcasting; NaN on either side gives NaN, as in NumPy."),
         ]
         for (name, op, summary) in pairs {
             table.append(builtin(name, [.required("a"), .required("b")], "elementwise", summary,
                                  example: "\(name)([1, 5], 3)") { args in
                 if case .number(let a) = args.value("a"), case .number(let b) = args.value("b") {
-                    return .number(op == .maximum ? Swift.max(a, b) : Swift.min(a, b))
+                    return .number(op == .maximum ? propagatingMaximum(a, b) : propagatingMinimum(a, b))
                 }
                 let a = try args.tensor("a"), b = try args.tensor("b")
                 return .tensor(Convert.keepingMask(try Tensor.binary(op, a, b), of: [a, b]))

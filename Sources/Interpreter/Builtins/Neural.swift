@@ -19,10 +19,12 @@ extension Library {
             },
             builtin("linear", [.x, .required("W"), .optional("b", .none, "none")], "neural",
                     "x @ W + b with W of shape [d_in, d_out] (the row-vector convention).",
-                    example: "linear(ones(2, 3), ones(3, 4), zeros(4))") { args in
-                let product = try Tensor.matmul(try args.tensor("x"), try args.tensor("W"))
-                guard let bias = try args.optionalTensor("b") else { return .tensor(product) }
-                return .tensor(try Tensor.binary(.add, product, bias))
+                    example: "linear(ones(2, 3), ones(3, 4), zeros(4))",
+                    details: "A layer's shapes (x [..., d_in], W [d_in, d_out], b [d_out]) go through the code of ffn and mha, so the three agree bit for bit; other shapes (a batch of W, a b that broadcasts) are x @ W + b.") { args in
+                let x = try args.tensor("x"), W = try args.tensor("W"), b = try args.optionalTensor("b")
+                if x.rank >= 1, W.rank == 2, b == nil || b?.shape == [W.shape[1]] { return .tensor(try affine(x, W, b)) }
+                let product = try Tensor.matmul(x, W)
+                return .tensor(try b.map { try Tensor.binary(.add, product, $0) } ?? product)
             },
         ]
     }
