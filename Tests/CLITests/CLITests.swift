@@ -20,12 +20,16 @@ let repositoryRoot: String = {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 }()
 
-func tx(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
-    try run(txPath, arguments, input: input, environment: environment)
+func tx(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+        mergingErrors: Bool = false, killedAfter seconds: UInt32? = nil) throws -> Run {
+    try run(txPath, arguments, input: input, environment: environment, mergingErrors: mergingErrors, killedAfter: seconds)
 }
 
-/// Runs `executable` with standard input from `input` and the environment plus `environment`.
-func run(_ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
+/// Runs `executable` with standard input from `input` and the environment plus
+/// `environment`; standard error goes to standard output's pipe when `mergingErrors`
+/// (as with `2>&1`); the process is killed after `seconds` if given.
+func run(_ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+         mergingErrors: Bool = false, killedAfter seconds: UInt32? = nil) throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -34,9 +38,17 @@ func run(_ executable: String, _ arguments: [String], input: String? = nil, envi
     process.environment = env
     let out = Pipe(), err = Pipe(), inPipe = Pipe()
     process.standardOutput = out
-    process.standardError = err
+    process.standardError = mergingErrors ? out : err
     process.standardInput = inPipe
     try process.run()
+    if let seconds {
+        let pid = process.processIdentifier
+        Thread.detachNewThread {
+            sleep(seconds)
+            kill(pid, SIGKILL)
+        }
+    }
+    if mergingErrors { try err.fileHandleForWriting.close() }
     if let input { inPipe.fileHandleForWriting.write(input.data(using: .utf8) ?? Data()) }
     try inPipe.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
@@ -304,24 +316,8 @@ func expectedCore() -> String? {
     }
 }
 
-/// Runs tx with its standard output and error going to one pipe, as `2>&1` does.
-func txMerged(input: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: txPath)
-    let both = Pipe(), inPipe = Pipe()
-    process.standardOutput = both
-    process.standardError = both
-    process.standardInput = inPipe
-    try process.run()
-    inPipe.fileHandleForWriting.write(input.data(using: .utf8) ?? Data())
-    try inPipe.fileHandleForWriting.close()
-    let data = both.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
-}
-
 @Test func pipedErrorsComeInOrderWithTheResultsAndGiveTheirLine() throws {
-    let out = try txMerged(input: "1 + 1\nnope\n2 + 2\n\nx = [1,\n  2 3]\n:time 1 +\n3 + 3\n")
+    let out = try tx([], input: "1 + 1\nnope\n2 + 2\n\nx = [1,\n  2 3]\n:time 1 +\n3 + 3\n", mergingErrors: true).out
     #expect(out == """
         2
         error: name error: unknown name 'nope'
@@ -349,23 +345,9 @@ func txMerged(input: String) throws -> String {
 /// once took 48 s piped (0.01 s as a script). The watchdog makes a relapse fail.
 @Test func aLongPipedLiteralIsReadInLinearTime() throws {
     let lines = (0..<12_000).map { "  \($0)," }.joined(separator: "\n")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: txPath)
-    let input = Pipe(), output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    try process.run()
-    let pid = process.processIdentifier
-    Thread.detachNewThread {
-        sleep(20)
-        kill(pid, SIGKILL)
-    }
-    input.fileHandleForWriting.write("x = [\n\(lines)\n]\nsum(x)\n[1,\n 2 3,\n".data(using: .utf8) ?? Data())
-    try input.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    #expect(process.terminationReason == .exit)
-    #expect(String(decoding: out, as: UTF8.self) == "tensor(71994000)\n")
+    let run = try tx([], input: "x = [\n\(lines)\n]\nsum(x)\n", killedAfter: 20)
+    #expect(run.out == "tensor(71994000)\n")
+    #expect(run.status == 0)
 }
 
 @Test func timeRepeatsAndReportsSpeedAndMemory() throws {
