@@ -23,6 +23,11 @@ public final class Interpreter {
         didSet { globals.define("args", .list(ListValue(scriptArguments.map { .string($0) }))) }
     }
 
+    /// Address space a session maps besides its data: the interpreter's large stack, and
+    /// OpenBLAS's buffers and threads (about 300 MiB once attention has run). An
+    /// address-space limit (`ulimit -v`) leaves the rest for data.
+    public static let reservedAddressSpace = LargeStack.size + (320 << 20)
+
     public init(output: @escaping (String) -> Void = { text in
         fputs(text, stdout)
     }) {

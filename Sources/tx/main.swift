@@ -24,7 +24,7 @@ struct TX: ParsableCommand {
     @Flag(help: "Run FILE one statement at a time: narration, statement, result; Enter for the next.")
     var step = false
 
-    @Option(help: ArgumentHelp("Most memory tensors may use, e.g. 4G, 512M or 50% (default: 75% of RAM; also TX_MAX_MEMORY).", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("Most memory tensors, lists and records may use, e.g. 4G, 512M or 50% (default: 75% of what tx may use: RAM, or the container's limit or ulimit -v when lower; also TX_MAX_MEMORY).", valueName: "SIZE"))
     var maxMemory: String?
 
     @Flag(help: "Print tx's version and the BLAS core and threads it uses.")
@@ -32,11 +32,14 @@ struct TX: ParsableCommand {
 
     mutating func run() throws {
         prepareStandardStreams()
+        let available = Memory.available(reservingAddressSpace: Interpreter.reservedAddressSpace)
         if let limit = maxMemory ?? environment("TX_MAX_MEMORY") {
-            guard let bytes = parseSize(limit) else {
+            guard let bytes = parseSize(limit, of: available) else {
                 throw ValidationError("cannot read the memory size '\(limit)'; use e.g. 4G, 512M or 50%")
             }
             Memory.limit = bytes
+        } else {
+            Memory.limit = available / 4 * 3
         }
         if version {
             print(versionText())
@@ -124,12 +127,12 @@ func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
 }
 
-/// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of physical memory) in bytes.
-func parseSize(_ text: String) -> Int? {
+/// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of `available`) in bytes.
+func parseSize(_ text: String, of available: Int) -> Int? {
     var s = text.uppercased().filter { !$0.isWhitespace }
     if s.hasSuffix("%") {
         guard let percent = Double(s.dropLast()), percent > 0, percent <= 100 else { return nil }
-        return Int(Double(Memory.defaultLimit) / 0.75 * percent / 100)
+        return Int(Double(available) * percent / 100)
     }
     if s.hasSuffix("B") { s.removeLast() }
     if s.hasSuffix("I") { s.removeLast() }

@@ -167,11 +167,12 @@ func expectedCore() -> String? {
 }
 
 @Test func memoryReportsLivePeakAndLimit() throws {
-    var run = try tx(["--max-memory", "1M", "-e", "b = memory(reset_peak=true); x = zeros(1000); m = memory(); [m.live - b.live, m.peak == m.live, m.limit, keys(m)]"])
-    #expect(run.out == "[4000, true, 1048576, [\"live\", \"peak\", \"limit\"]]\n")
+    var run = try tx(["--max-memory", "1M", "-e", "b = memory(reset_peak=true).live; x = zeros(1000); m = memory(); [m.live - b, m.peak == m.live, m.limit, keys(m)]"])
+    // The payload and a fixed 256 bytes for the tensor's objects.
+    #expect(run.out == "[4256, true, 1048576, [\"live\", \"peak\", \"limit\"]]\n")
     // Attention's score blocks count in the peak while it runs, and against the limit.
-    run = try tx(["-e", "Q = randn(3000, 64); b = memory(reset_peak=true); o = attention(Q, Q, Q); m = memory(); [m.peak - b.live > 3000 * 64 * 4, m.live - b.live]"])
-    #expect(run.out == "[true, 768000]\n")
+    run = try tx(["-e", "Q = randn(3000, 64); b = memory(reset_peak=true).live; o = attention(Q, Q, Q); m = memory(); [m.peak - b > 3000 * 64 * 4, m.live - b]"])
+    #expect(run.out == "[true, 768256]\n")
     run = try tx(["--max-memory", "3M", "-e", "Q = randn(3000, 64); o = attention(Q, Q, Q)"])
     #expect(run.err.hasPrefix("error: memory limit: attention's score blocks"))
 }
@@ -351,17 +352,17 @@ func expectedCore() -> String? {
 }
 
 @Test func timeRepeatsAndReportsSpeedAndMemory() throws {
-    let run = try tx([], input: "a = ones(256, 512); b = ones(512, 128)\n:time a @ b\n:time 1 + 2\n:time c = a @ b\nc[0, 0]\n")
+    let run = try tx([], input: "a = ones(1024, 512); b = ones(512, 512)\n:time a @ b\n:time 1 + 2\n:time c = a @ b\nc[0, 0]\n")
     let lines = run.out.split(separator: "\n").map(String.init)
     #expect(lines.count == 4, "no result printed: \(run.out)")
-    // The result, 256 x 128 floats, is 128 KiB; the assignment holds the old value and
+    // The result, 1024 x 512 floats, is 2 MiB; the assignment holds the old value and
     // the new one at once.
     let times = #/[0-9.]+ (ns|µs|ms|s) best, [0-9.]+ (ns|µs|ms|s) median of [0-9]+ runs/#
     let product = #/; [0-9.]+ GFLOP\/s; peak tensor memory \+/#
     #expect(lines[0].firstMatch(of: times)?.range.lowerBound == lines[0].startIndex, "\(lines)")
-    #expect(lines[0].contains(product) && lines[0].hasSuffix("+128 KiB"), "\(lines)")
+    #expect(lines[0].contains(product) && lines[0].hasSuffix("+2 MiB"), "\(lines)")
     #expect(lines[1].firstMatch(of: times) != nil && lines[1].hasSuffix(" runs; peak tensor memory +0 B"), "\(lines)")
-    #expect(lines[2].contains(product) && lines[2].hasSuffix("+256 KiB"), "\(lines)")
+    #expect(lines[2].contains(product) && lines[2].hasSuffix("+4 MiB"), "\(lines)")
     #expect(lines[3] == "tensor(512)")
     #expect(run.err.isEmpty)
 }
