@@ -9,10 +9,7 @@ import Lang
 struct PendingStatement {
     /// The lines so far, joined by newlines.
     private(set) var text = ""
-    /// The input's line number of the first of them.
-    private(set) var firstLine = 1
     private var lineCount = 0
-    private var nextLine = 1
     /// Open brackets and braces at the end of the lines so far; nil when a line did
     /// not lex (the parse then says why).
     private var depth: Int? = 0
@@ -21,10 +18,8 @@ struct PendingStatement {
     var isEmpty: Bool { lineCount == 0 }
 
     mutating func append(_ line: String) {
-        if lineCount == 0 { firstLine = nextLine }
         text += lineCount == 0 ? line : "\n" + line
         lineCount += 1
-        nextLine += 1
         depth = depth.flatMap { depth in Self.bracketBalance(line).map { depth + $0 } }
     }
 
@@ -35,20 +30,6 @@ struct PendingStatement {
         let text = self.text
         // Parsing builds (and frees) a tree as deep as the input: large stack.
         return (try? LargeStack.run { Parser.isIncomplete(text) }) == true
-    }
-
-    /// Hands over the lines gathered and starts the next statement.
-    mutating func take() -> (text: String, firstLine: Int) {
-        defer { clear() }
-        return (text, firstLine)
-    }
-
-    /// Forgets the lines gathered (Ctrl-C at the prompt).
-    mutating func clear() {
-        text = ""
-        lineCount = 0
-        depth = 0
-        parsedBytes = 0
     }
 
     /// Opening minus closing brackets and braces on a line; nil if it does not lex.

@@ -6,13 +6,16 @@ import Tensor
 /// values echoed, errors shown, and the session surviving all of them.
 public final class REPL {
     public let interpreter: Interpreter
-    private let readLine: (String) -> LineInput
+    let readLine: (String) -> LineInput
     private let errors: (String) -> Void
     /// What errors call the input: `<repl>` on a terminal, `<stdin>` for a pipe or file.
     private let sourceName: String
     private let errorStyle: Style
     /// Whether any input failed: a piped session then exits with status 1.
     public private(set) var hadErrors = false
+    /// Lines read so far, and the number of the first line of the entry read last: the
+    /// places of errors in piped input.
+    private var linesRead = 0, entryLine = 1
 
     public enum LineInput {
         case line(String)
@@ -38,38 +41,47 @@ public final class REPL {
 
     /// Reads, evaluates and prints until `:quit` or end of input.
     public func run() {
-        var pending = PendingStatement()
         while true {
-            switch readLine(pending.isEmpty ? REPL.prompt : REPL.continuationPrompt) {
-            case .endOfInput:
-                // An unfinished statement at the end is an error worth seeing.
-                if !pending.text.trimmingSpaces.isEmpty { evaluate(pending.take()) }
-                return
-            case .cancelled:
-                pending.clear()
-            case .line(let line):
-                pending.append(line)
-                if pending.text.trimmingSpaces.hasPrefix(":") {
-                    if !perform(pending.take()) { return }
-                    Interrupt.clear()
-                    continue
-                }
-                if pending.isIncomplete() { continue }
-                let statement = pending.take()
-                if statement.text.trimmingSpaces.isEmpty { continue }
-                evaluate(statement)
-                // An interrupt that came during this input (say, in a long product that
-                // does not poll for it) belongs to it, not to the next one.
-                Interrupt.clear()
+            switch readEntry(prompt: REPL.prompt) {
+            case .endOfInput: return
+            case .cancelled: continue
+            case .line(let text): if !handle(text) { return }
             }
         }
     }
 
-    /// Runs a statement read from the input, whose errors give its lines in the input
-    /// when it is a pipe or file, or count from the statement's first line on a terminal.
-    @discardableResult
-    private func evaluate(_ statement: (text: String, firstLine: Int)) -> Bool {
-        evaluate(statement.text, name: sourceName, firstLine: lineNumber(statement.firstLine))
+    /// Reads one statement or `:command`, with `...> ` lines while it is unfinished. At the
+    /// end of input an unfinished statement is returned (its error is worth seeing).
+    func readEntry(prompt: String) -> LineInput {
+        var pending = PendingStatement()
+        while true {
+            switch readLine(pending.isEmpty ? prompt : REPL.continuationPrompt) {
+            case .endOfInput:
+                return pending.text.trimmingSpaces.isEmpty ? .endOfInput : .line(pending.text)
+            case .cancelled:
+                return .cancelled
+            case .line(let line):
+                linesRead += 1
+                if pending.isEmpty { entryLine = linesRead }
+                pending.append(line)
+                if !pending.text.trimmingSpaces.hasPrefix(":"), pending.isIncomplete() { continue }
+                return .line(pending.text)
+            }
+        }
+    }
+
+    /// Runs a statement or a `:command` (the entry `readEntry` returned last); false
+    /// means quit.
+    func handle(_ text: String) -> Bool {
+        if text.trimmingSpaces.hasPrefix(":") {
+            if !perform(text) { return false }
+        } else if !text.trimmingSpaces.isEmpty {
+            evaluate(text, name: sourceName, firstLine: lineNumber(entryLine))
+        }
+        // An interrupt that came during this input (say, in a long product that does not
+        // poll for it) belongs to it, not to the next one.
+        Interrupt.clear()
+        return true
     }
 
     /// The number errors give an input's line: its own in a pipe or file, 1 on a terminal.
@@ -105,9 +117,9 @@ public final class REPL {
         Runner.reportError(error, to: fail, style: errorStyle)
     }
 
-    /// Runs a `:command` (its line as read, and its line number); false means quit.
-    private func perform(_ input: (text: String, firstLine: Int)) -> Bool {
-        let command = input.text.trimmingSpaces
+    /// Runs a `:command`, as read; false means quit.
+    private func perform(_ input: String) -> Bool {
+        let command = input.trimmingSpaces
         let parts = command.split(separator: " ", maxSplits: 1).map(String.init)
         let name = parts.first ?? ""
         let argument = parts.count > 1 ? parts[1].trimmingSpaces : ""
@@ -142,9 +154,9 @@ public final class REPL {
                 return true
             }
             // Errors point into the line as typed: the command's word becomes blanks.
-            let text = input.text.replacing(/^\s*:\S+/) { String(repeating: " ", count: $0.output.count) }
+            let text = input.replacing(/^\s*:\S+/) { String(repeating: " ", count: $0.output.count) }
             do {
-                out(try interpreter.time(text, name: sourceName, firstLine: lineNumber(input.firstLine)).summary + "\n")
+                out(try interpreter.time(text, name: sourceName, firstLine: lineNumber(entryLine)).summary + "\n")
             } catch {
                 report(error)
             }
@@ -158,7 +170,8 @@ public final class REPL {
                     Runner.reportError(error, to: fail, style: errorStyle)
                 }
             } else {
-                if Runner.step(path, interpreter: interpreter, wait: isatty(0) != 0) != 0 { hadErrors = true }
+                let stepper = Stepper(interpreter: interpreter, readLine: isatty(0) != 0 ? readLine : nil, errorStyle: errorStyle)
+                if stepper.run(path) != 0 { hadErrors = true }
             }
         case ":reset":
             interpreter.reset()
