@@ -12,8 +12,11 @@ public final class Source: Sendable {
     /// longer input (a statement read from a pipe), whose errors then give its lines.
     public let firstLine: Int
 
+    /// A UTF-8 byte-order mark at the start is dropped: it is not part of the program,
+    /// and columns count from the first character the reader sees.
     public init(name: String, text: String, firstLine: Int = 1) {
         self.name = name
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.unicodeScalars.dropFirst()) : text
         self.text = text
         self.firstLine = firstLine
         let bytes = Array(text.utf8)

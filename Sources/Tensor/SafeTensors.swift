@@ -35,7 +35,9 @@ public enum SafeTensors {
         let dataSize = bytes.count - headerEnd
         var result: [(name: String, tensor: Tensor)] = []
         var ranges: [(Int, Int, String)] = []
+        var names = Set<String>()
         for (name, info) in members where name != "__metadata__" {
+            guard names.insert(name).inserted else { throw TensorError.io("io error: the name '\(name)' appears twice in the header") }
             func bad(_ why: String) -> TensorError { TensorError.io("io error: tensor '\(name)': \(why)") }
             guard case .object(let fields) = info else { throw bad("its header entry is not an object") }
             func field(_ key: String) -> JSON? { fields.first { $0.0 == key }?.1 }

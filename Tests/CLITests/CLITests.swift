@@ -588,3 +588,15 @@ let sectionedScript = """
 
         """))
 }
+
+/// A script saved with a byte-order mark runs, and one with a NUL byte names its place
+/// in full on standard error.
+@Test func scriptsWithAByteOrderMarkRunAndANulIsPlaced() throws {
+    let bom = try tx([try temporaryScript("\u{FEFF}1 + 1\n")])
+    #expect(bom.status == 0 && bom.out == "2\n", "\(bom.err)")
+    let nul = try tx([try temporaryScript("x = 1\ny = 2 \u{0} + 3\n", name: "nul.tx")])
+    #expect(nul.status == 1)
+    #expect(nul.err.hasPrefix("error: syntax error: a NUL character (byte 0) in the source\n"))
+    #expect(nul.err.contains("nul.tx:2:7\n"))
+    #expect(nul.err.contains("2 | y = 2 ␀ + 3\n"))
+}
