@@ -654,6 +654,7 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(page.contains("@media print"))
     // The terminal still gets the text picture.
     #expect(run.out.contains("  head 0     head 1\n"))
+}
 
 /// A script saved with a byte-order mark runs, and one with a NUL byte names its place
 /// in full on standard error.
