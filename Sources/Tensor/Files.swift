@@ -18,6 +18,9 @@ public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T
     guard fstat(fileno(file), &info) == 0 else { throw fileError(path) }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
     let size = Int(info.st_size)
+    // The buffer is a Swift array, whose allocation failing would abort: check the
+    // address space too.
+    try Memory.checkRoom(for: size, "reading \(path)")
     return try Memory.withScratch(bytes: size, "reading \(path)") {
         var bytes = [UInt8](repeating: 0, count: size)
         let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
