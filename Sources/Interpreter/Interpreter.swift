@@ -57,7 +57,6 @@ public final class Interpreter {
     deinit {
         // Releasing deeply nested values recurses: do it on the large stack.
         _ = try? LargeStack.run { globals.removeAll() }
-        Memory.trimCache()
     }
 
     private func defineBuiltins() {
