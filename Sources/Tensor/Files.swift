@@ -9,19 +9,36 @@ public func checkPath(_ path: String) throws {
 }
 
 /// Reads a whole file and passes its bytes to `body`; they count against the memory
-/// limit until `body` returns.
+/// limit until `body` returns. Only regular files: a FIFO or a device could block or
+/// never end. The file is read 64 MiB at a time, so Ctrl-C stops a long read.
 public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T {
     try checkPath(path)
-    guard let file = fopen(path, "rb") else { throw fileError(path) }
-    defer { fclose(file) }
+    // Without O_NONBLOCK, opening a FIFO waits for a writer, where Ctrl-C cannot reach.
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard descriptor >= 0 else { throw fileError(path) }
+    defer { close(descriptor) }
     var info = stat()
-    guard fstat(fileno(file), &info) == 0 else { throw fileError(path) }
-    if (info.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
+    guard fstat(descriptor, &info) == 0 else { throw fileError(path) }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw TensorError.io("io error: \(path) is a directory")
+    default: throw TensorError.io("io error: \(path) is not a regular file (a pipe, socket or device); load reads files")
+    }
     let size = Int(info.st_size)
     return try Memory.withScratch(bytes: size, "reading \(path)") {
         var bytes = [UInt8](repeating: 0, count: size)
-        let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
-        guard read == size else { throw TensorError.io("io error: \(path): could only read \(read) of \(size) bytes") }
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while done < size {
+                try Interrupt.check()
+                let n = read(descriptor, base + done, min(size - done, 1 << 26))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                done += n
+            }
+        }
+        guard done == size else { throw TensorError.io("io error: \(path): could only read \(done) of \(size) bytes") }
         return try body(bytes)
     }
 }
