@@ -299,8 +299,7 @@ int tx_attention(const tx_attention_job *job) {
     long items = job->batches * shared.blocks;
     if (threads > items) threads = (int)items;
     /* Each worker runs single-threaded BLAS calls on its own blocks. */
-    int blas_threads = tx_blas_threads();
-    if (threads > 1) tx_blas_set_threads(1);
+    if (threads > 1) tx_blas_serial_begin();
     pthread_t ids[8];
     int started[8] = {0};
     for (int t = 1; t < threads; t++)
@@ -308,6 +307,6 @@ int tx_attention(const tx_attention_job *job) {
     attention_worker(&shared);
     for (int t = 1; t < threads; t++)
         if (started[t]) pthread_join(ids[t], NULL);
-    if (threads > 1) tx_blas_set_threads(blas_threads);
+    if (threads > 1) tx_blas_serial_end();
     return atomic_load(&shared.status);
 }

@@ -132,12 +132,34 @@ const char *tx_blas_library(void) {
     return library;
 }
 
+/* OpenBLAS's thread count is process-wide. Serial sections (see tx_blas.h) may overlap
+   when several threads call attention at once, so they are counted under a lock: the
+   first to begin remembers the count and sets 1, the last to end restores it, and
+   tx_blas_threads answers the remembered count meanwhile. */
+static pthread_mutex_t serial_lock = PTHREAD_MUTEX_INITIALIZER;
+static int serial_sections;
+static int threads_outside;
+
 int tx_blas_threads(void) {
     tx_blas_load();
-    return get_threads ? get_threads() : 1;
+    pthread_mutex_lock(&serial_lock);
+    int n = serial_sections > 0 ? threads_outside : (get_threads ? get_threads() : 1);
+    pthread_mutex_unlock(&serial_lock);
+    return n;
 }
 
-void tx_blas_set_threads(int n) {
+void tx_blas_serial_begin(void) {
     tx_blas_load();
-    if (set_threads && n > 0) set_threads(n);
+    pthread_mutex_lock(&serial_lock);
+    if (serial_sections++ == 0) {
+        threads_outside = get_threads ? get_threads() : 1;
+        if (set_threads) set_threads(1);
+    }
+    pthread_mutex_unlock(&serial_lock);
+}
+
+void tx_blas_serial_end(void) {
+    pthread_mutex_lock(&serial_lock);
+    if (--serial_sections == 0 && set_threads) set_threads(threads_outside);
+    pthread_mutex_unlock(&serial_lock);
 }

@@ -188,3 +188,11 @@ func article(_ noun: String) -> String {
     guard let first = noun.first, noun != "none" else { return noun }
     return ("aeiou".contains(first) ? "an " : "a ") + noun
 }
+
+extension Arguments {
+    /// An assertion error for a failed check, after telling the check observer.
+    func failedCheck(_ message: String) -> TxError {
+        interpreter.checkObserver?(Check(passed: false, text: span.text, detail: message))
+        return TxError(.assertion, message, at: span)
+    }
+}

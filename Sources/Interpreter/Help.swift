@@ -70,8 +70,9 @@ public enum Help {
 
     public static func memory() -> String {
         """
-        Memory: tensors now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
-          the limit is \(Memory.format(bytes: Memory.limit)).
+        Memory: tensors, lists and records now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
+          the limit is \(Memory.format(bytes: Memory.limit)) (by default three quarters of RAM, or of the container's limit
+          or what ulimit -v leaves). Each tensor counts 256 bytes besides its payload.
           The peak counts attention's score blocks while it runs; memory() gives the same
           figures to a script, and memory(reset_peak=true) starts a new peak.
           An operation whose result would pass the limit stops with a memory error

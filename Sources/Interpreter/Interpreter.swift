@@ -15,6 +15,14 @@ public final class Interpreter {
     public var output: (String) -> Void
     /// The colours of `output`: tensor headers, and heatmap's cells.
     public var style = Style.plain
+    /// Told of every assert, assert_close and expect_error as it passes or fails (the
+    /// stepper shows them as check marks).
+    var checkObserver: ((Check) -> Void)?
+    /// What `breakpoint()` opens: a prompt in the script's scope, set when standard input
+    /// is a terminal; without one `breakpoint()` does nothing.
+    public var breakpointHandler: ((SourceSpan) throws -> Void)?
+    /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
+    var figureObserver: ((HeatmapData) -> Void)?
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0
@@ -22,6 +30,11 @@ public final class Interpreter {
     public var scriptArguments: [String] = [] {
         didSet { globals.define("args", .list(ListValue(scriptArguments.map { .string($0) }))) }
     }
+
+    /// Address space a session maps besides its data: the interpreter's large stack, and
+    /// OpenBLAS's buffers and threads (about 300 MiB once attention has run). An
+    /// address-space limit (`ulimit -v`) leaves the rest for data.
+    public static let reservedAddressSpace = LargeStack.size + (320 << 20)
 
     public init(output: @escaping (String) -> Void = { text in
         fputs(text, stdout)
@@ -69,6 +82,19 @@ public final class Interpreter {
     public var definedNames: [String] { globals.definedNames }
 
     public func value(named name: String) -> Value? { globals.value(named: name) }
+
+    /// The global variables and the random generator's state, to go back to.
+    struct Snapshot {
+        let globals: [Value?]
+        let random: RandomGenerator
+    }
+
+    func snapshot() -> Snapshot { Snapshot(globals: globals.values, random: random) }
+
+    func restore(_ snapshot: Snapshot) {
+        _ = try? LargeStack.run { globals.restore(snapshot.globals) }
+        random = snapshot.random
+    }
 
     // MARK: Running code
 

@@ -70,7 +70,7 @@ enum Operators {
             switch op {
             case .add:
                 // The operands stay alive while the result is built.
-                try checkGrowth(bytes: 2 * (s.utf8.count + t.utf8.count), of: "a string")
+                try Memory.checkRoom(for: 2 * (s.utf8.count + t.utf8.count), "building a string")
                 return .string(s + t)
             case .equal: return .bool(s == t)
             case .notEqual: return .bool(s != t)
@@ -81,7 +81,7 @@ enum Operators {
             default: break
             }
         case (.list(let l), .list(let m)) where op == .add:
-            try checkGrowth(bytes: 2 * (l.items.count + m.items.count) * MemoryLayout<Value>.stride, of: "a list")
+            try Memory.checkRoom(for: (l.items.count + m.items.count) * MemoryLayout<Value>.stride, "building a list")
             return .list(ListValue(l.items + m.items))
         case (.tensor, .bool(let p)):
             // As in NumPy, a bool meets a tensor as 1 or 0: `m == false` is elementwise.
@@ -102,16 +102,6 @@ enum Operators {
             throw TxError(.type, "type error: @ needs tensors, got two numbers; use * for numbers")
         }
         throw TxError(.type, "type error: cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
-    }
-
-    /// Strings and lists are not counted as tensors are, but building one that would not
-    /// fit (with its operands) in what the memory limit leaves is an error rather than an
-    /// abort or an out-of-memory kill (`s = s + s` in a loop).
-    static func checkGrowth(bytes: Int, of what: String) throws {
-        let available = Memory.limit - Memory.liveBytes
-        guard bytes <= available else {
-            throw TxError(.memory, "memory limit: building \(what) needs \(Memory.format(bytes: bytes)), which would not fit in the \(Memory.format(bytes: max(available, 0))) left of the \(Memory.format(bytes: Memory.limit)) limit (set it with --max-memory or TX_MAX_MEMORY)")
-        }
     }
 
     /// How deep `equal` follows nested lists and records before it stops: far past any

@@ -6,7 +6,7 @@ import Tensor
 /// values echoed, errors shown, and the session surviving all of them.
 public final class REPL {
     public let interpreter: Interpreter
-    private let readLine: (String) -> LineInput
+    let readLine: (String) -> LineInput
     private let errors: (String) -> Void
     private let errorStyle: Style
     /// Whether any input failed: a piped session then exits with status 1.
@@ -34,35 +34,46 @@ public final class REPL {
 
     /// Reads, evaluates and prints until `:quit` or end of input.
     public func run() {
-        var pending = ""
         while true {
-            switch readLine(pending.isEmpty ? REPL.prompt : REPL.continuationPrompt) {
-            case .endOfInput:
-                // An unfinished statement at the end is an error worth seeing.
-                if !pending.trimmingSpaces.isEmpty { evaluate(pending, name: "<repl>") }
-                return
-            case .cancelled:
-                pending = ""
-            case .line(let line):
-                pending += pending.isEmpty ? line : "\n" + line
-                if pending.trimmingSpaces.hasPrefix(":") {
-                    let command = pending
-                    pending = ""
-                    if !perform(command.trimmingSpaces) { return }
-                    Interrupt.clear()
-                    continue
-                }
-                // Parsing builds (and frees) a tree as deep as the input: large stack.
-                let text = pending
-                if (try? LargeStack.run { Parser.isIncomplete(text) }) == true { continue }
-                pending = ""
-                if text.trimmingSpaces.isEmpty { continue }
-                evaluate(text, name: "<repl>")
-                // An interrupt that came during this input (say, in a long product that
-                // does not poll for it) belongs to it, not to the next one.
-                Interrupt.clear()
+            switch readEntry(prompt: REPL.prompt) {
+            case .endOfInput: return
+            case .cancelled: continue
+            case .line(let text): if !handle(text) { return }
             }
         }
+    }
+
+    /// Reads one statement or `:command`, with `...> ` lines while it is unfinished. At the
+    /// end of input an unfinished statement is returned (its error is worth seeing).
+    func readEntry(prompt: String) -> LineInput {
+        var pending = ""
+        while true {
+            switch readLine(pending.isEmpty ? prompt : REPL.continuationPrompt) {
+            case .endOfInput:
+                return pending.trimmingSpaces.isEmpty ? .endOfInput : .line(pending)
+            case .cancelled:
+                return .cancelled
+            case .line(let line):
+                pending += pending.isEmpty ? line : "\n" + line
+                // Parsing builds (and frees) a tree as deep as the input: large stack.
+                let text = pending
+                if !text.trimmingSpaces.hasPrefix(":"), (try? LargeStack.run { Parser.isIncomplete(text) }) == true { continue }
+                return .line(text)
+            }
+        }
+    }
+
+    /// Runs a statement or a `:command`; false means quit.
+    func handle(_ text: String) -> Bool {
+        if text.trimmingSpaces.hasPrefix(":") {
+            if !perform(text.trimmingSpaces) { return false }
+        } else if !text.trimmingSpaces.isEmpty {
+            evaluate(text, name: "<repl>")
+        }
+        // An interrupt that came during this input (say, in a long product that does not
+        // poll for it) belongs to it, not to the next one.
+        Interrupt.clear()
+        return true
     }
 
     private func fail(_ text: String) {
@@ -145,7 +156,8 @@ public final class REPL {
                     Runner.reportError(error, to: fail, style: errorStyle)
                 }
             } else {
-                if Runner.step(path, interpreter: interpreter, wait: isatty(0) != 0) != 0 { hadErrors = true }
+                let stepper = Stepper(interpreter: interpreter, readLine: isatty(0) != 0 ? readLine : nil, errorStyle: errorStyle)
+                if stepper.run(path) != 0 { hadErrors = true }
             }
         case ":reset":
             interpreter.reset()

@@ -49,6 +49,8 @@ final class Globals {
     @inline(__always) func get(_ slot: Int) -> Value? { values[slot] }
     @inline(__always) func set(_ slot: Int, _ value: Value) { values[slot] = value }
 
+    func slotIfDefined(_ name: String) -> Int? { slotOfName[name] }
+
     func value(named name: String) -> Value? {
         slotOfName[name].flatMap { values[$0] }
     }
@@ -57,6 +59,11 @@ final class Globals {
 
     func removeAll() {
         for i in values.indices { values[i] = nil }
+    }
+
+    /// Puts back the values a snapshot of `values` held; names defined since are unset.
+    func restore(_ saved: [Value?]) {
+        for i in values.indices { values[i] = i < saved.count ? saved[i] : nil }
     }
 
     /// Names that currently hold a value.

@@ -91,9 +91,27 @@ enum Release {
 
 /// A mutable, shared list.
 public final class ListValue {
-    public var items: [Value]
-    public init(_ items: [Value]) { self.items = items }
-    deinit { Release.later(&items) }
+    public var items: [Value] { didSet { recount() } }
+    /// The bytes of `items`' buffer counted in `Memory`.
+    private var counted = 0
+
+    public init(_ items: [Value]) {
+        self.items = items
+        recount()
+    }
+
+    deinit {
+        Release.later(&items)
+        Memory.adjust(by: -counted)
+    }
+
+    private func recount() {
+        let bytes = items.capacity * MemoryLayout<Value>.stride
+        if bytes != counted {
+            Memory.adjust(by: bytes - counted)
+            counted = bytes
+        }
+    }
 }
 
 /// A mutable, shared record: names to values, in insertion order.
@@ -101,12 +119,27 @@ public final class RecordValue {
     public private(set) var keys: [String] = []
     private var storage: [String: Value] = [:]
 
-    public init() {}
+    /// Bytes counted in `Memory`: an estimate of the object and its tables, and of each
+    /// entry (its slots in both tables, and its key's text).
+    private var counted = 0
+    private static let objectBytes = 128, entryBytes = 96
+
+    public init() {
+        count(RecordValue.objectBytes)
+    }
+
     public init(_ entries: [(String, Value)]) {
+        count(RecordValue.objectBytes)
         for (key, value) in entries { self[key] = value }
     }
 
+    private func count(_ bytes: Int) {
+        Memory.adjust(by: bytes)
+        counted += bytes
+    }
+
     deinit {
+        Memory.adjust(by: -counted)
         guard storage.values.contains(where: \.holdsValues) else { return }
         var values = Array(storage.values)
         storage = [:]
@@ -117,9 +150,13 @@ public final class RecordValue {
         get { storage[key] }
         set {
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+                if storage.updateValue(newValue, forKey: key) == nil {
+                    keys.append(key)
+                    count(RecordValue.entryBytes + key.utf8.count)
+                }
             } else if storage.removeValue(forKey: key) != nil {
                 keys.removeAll { $0 == key }
+                count(-(RecordValue.entryBytes + key.utf8.count))
             }
         }
     }

@@ -30,6 +30,10 @@ public struct Lexer {
     }
 
     private mutating func run() throws {
+        // A NUL byte would cut the rendered error short wherever C strings carry it.
+        if let nul = bytes.firstIndex(of: 0) {
+            throw TxError(.syntax, "syntax error: a NUL character (byte 0) in the source", at: span(nul, nul + 1))
+        }
         // A first line starting with #! is ignored.
         if byte(0) == UInt8(ascii: "#"), byte(1) == UInt8(ascii: "!") {
             while position < bytes.count, bytes[position] != UInt8(ascii: "\n") { position += 1 }
@@ -39,7 +43,7 @@ public struct Lexer {
             let c = bytes[position]
             let start = position
             switch c {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), 0x0C:
                 position += 1
             case UInt8(ascii: "\n"):
                 tokens.append(Token(.newline, "\n", start: start, end: start + 1))

@@ -8,8 +8,11 @@ public final class Source: Sendable {
     /// Byte offset at which each line starts (line 1 at index 0).
     public let lineStarts: [Int]
 
+    /// A UTF-8 byte-order mark at the start is dropped: it is not part of the program,
+    /// and columns count from the first character the reader sees.
     public init(name: String, text: String) {
         self.name = name
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.unicodeScalars.dropFirst()) : text
         self.text = text
         let bytes = Array(text.utf8)
         self.bytes = bytes

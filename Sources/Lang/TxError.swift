@@ -75,7 +75,7 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
         let endOnLine = min(span.end, lineEnd)
         let width = max(1, span.source.column(at: max(endOnLine, span.start)) - column)
         // Long lines show a window of about 100 characters around the span.
-        var displayed = Array(text.replacingTabs())
+        var displayed = Array(text.displayable())
         var caretColumn = column - 1
         var carets = width
         let window = 100
@@ -102,9 +102,10 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    /// Tabs as single spaces, so that carets line up with the text above them.
-    fileprivate func replacingTabs() -> String {
-        String(map { $0 == "\t" ? " " : $0 })
+    /// Tabs and form feeds as single spaces, so that carets line up with the text above
+    /// them, and NUL as a visible symbol, so that the line survives C strings.
+    fileprivate func displayable() -> String {
+        String(map { $0 == "\t" || $0 == "\u{0C}" ? " " : $0 == "\u{0}" ? "␀" : $0 })
     }
 }
 

@@ -2,20 +2,83 @@ import CKernels
 import Glibc
 import Synchronization
 
-/// Accounting for tensor memory. Every tensor buffer, and the scratch buffers of the
-/// attention kernel, is counted while it lives; an allocation that would take the total
-/// over `limit` fails with an error instead of letting the kernel kill the process.
+/// Accounting for memory. Every tensor buffer (with a fixed overhead for its objects),
+/// the scratch buffers of kernels and file reads, and the lists and records of the
+/// interpreter are counted while they live; an allocation that would take the total over
+/// `limit` fails with an error instead of letting the kernel (or an address-space limit)
+/// kill the process. Strings and other large one-off buffers are checked with
+/// `checkRoom` before they are built.
 public enum Memory {
     private static let live = Atomic<Int>(0)
     private static let peak = Atomic<Int>(0)
     private static let limitBytes = Atomic<Int>(defaultLimit)
 
-    /// Three quarters of physical memory.
-    public static let defaultLimit: Int = {
+    /// Three quarters of `available()`.
+    public static let defaultLimit: Int = available() / 4 * 3
+
+    /// What this process may use: physical memory, or less when its container says so
+    /// (cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`) or when an address-space
+    /// limit (`ulimit -v`) leaves less after what is mapped now and `reserved` bytes
+    /// more (stacks and libraries the caller knows it will map).
+    public static func available(reservingAddressSpace reserved: Int = 0) -> Int {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0 else { return 8 << 30 }
-        return pages * pageSize / 4 * 3
-    }()
+        var bytes = pages > 0 && pageSize > 0 ? pages * pageSize : 8 << 30
+        if let container = containerLimit() { bytes = min(bytes, container) }
+        if let space = addressSpaceLeft() { bytes = min(bytes, max(0, space - reserved)) }
+        return bytes
+    }
+
+    /// The memory limit of this process's control group, the lowest on its path.
+    private static func containerLimit() -> Int? {
+        guard let groups = smallFile("/proc/self/cgroup") else { return nil }
+        var limits: [Int] = []
+        for line in groups.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            let (root, file): (String, String)
+            if fields[0] == "0" && fields[1].isEmpty {
+                (root, file) = ("/sys/fs/cgroup", "memory.max")
+            } else if fields[1].split(separator: ",").contains("memory") {
+                (root, file) = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes")
+            } else {
+                continue
+            }
+            var path = String(fields[2])
+            while true {
+                if let text = smallFile(root + path + (path.hasSuffix("/") ? "" : "/") + file),
+                   let value = Int(text.filter { !$0.isWhitespace }) {
+                    limits.append(value)
+                }
+                guard let slash = path.lastIndex(of: "/"), path != "/" else { break }
+                path = slash == path.startIndex ? "/" : String(path[..<slash])
+            }
+        }
+        return limits.min()
+    }
+
+    /// The address space left under `ulimit -v`, or nil when there is no such limit.
+    private static func addressSpaceLeft() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
+              let statm = smallFile("/proc/self/statm"), let pages = Int(statm.prefix { $0 != " " }) else { return nil }
+        return Int(clamping: limit.rlim_cur) - pages * sysconf(Int32(_SC_PAGESIZE))
+    }
+
+    /// The first 4 KiB of a file of the system (readFile would count its buffer, and
+    /// this runs while the limit is being set).
+    private static func smallFile(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 4096) }
+        return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : nil
+    }
+
+    /// Bytes counted for each tensor besides its payload: the storage and view objects,
+    /// shape and strides, and malloc's own overhead (a million tiny tensors hold far more
+    /// than their payloads).
+    public static let tensorOverhead = 256
 
     /// The most bytes all live tensors may hold together.
     public static var limit: Int {
@@ -40,8 +103,35 @@ public enum Memory {
         return try body()
     }
 
+    /// Counts a tensor buffer of `bytes` and its overhead.
     static func reserve(_ bytes: Int, shape: [Int]) throws {
-        try reserve(bytes, "a tensor of shape \(describe(shape: shape))")
+        try reserve(bytes + tensorOverhead, "a tensor of shape \(describe(shape: shape))")
+    }
+
+    /// Stops counting a tensor buffer of `bytes` and its overhead.
+    static func release(tensorBytes bytes: Int) {
+        release(bytes + tensorOverhead)
+    }
+
+    /// Counts (positive) or stops counting (negative) memory that is already allocated,
+    /// such as a list's storage after it grew: it counts against later allocations.
+    public static func adjust(by bytes: Int) {
+        let now = live.add(bytes, ordering: .relaxed).newValue
+        if bytes > 0 { raisePeak(to: now) }
+    }
+
+    /// Throws a memory error unless `bytes` more (a string or list about to be built, not
+    /// counted while it lives) fit in what the limit leaves, and, under an address-space
+    /// limit, in the address space left.
+    public static func checkRoom(for bytes: Int, _ what: @autoclosure () -> String) throws {
+        let left = limit - liveBytes
+        if bytes > left {
+            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), which would not fit in the \(format(bytes: max(left, 0))) left of the \(format(bytes: limit)) limit (set it with --max-memory or TX_MAX_MEMORY)")
+        }
+        // Reading the address space costs a system call: only for large requests.
+        if bytes >= 1 << 20, let space = addressSpaceLeft(), bytes > space - (64 << 20) {
+            throw TensorError(.memory, "out of memory: \(what()) needs \(format(bytes: bytes)), and only \(format(bytes: max(space, 0))) of address space is left (ulimit -v)")
+        }
     }
 
     static func reserve(_ bytes: Int, _ what: @autoclosure () -> String) throws {
@@ -50,6 +140,10 @@ public enum Memory {
             live.subtract(bytes, ordering: .relaxed)
             throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")
         }
+        raisePeak(to: now)
+    }
+
+    private static func raisePeak(to now: Int) {
         var seen = peak.load(ordering: .relaxed)
         while now > seen {
             let (exchanged, original) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)

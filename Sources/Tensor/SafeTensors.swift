@@ -36,7 +36,9 @@ public enum SafeTensors {
         // Every entry is checked, overlaps included, before any tensor is allocated: a
         // small file whose entries all name one byte range must not be read many times.
         var planned: [(name: String, type: ElementType, shape: [Int], count: Int, begin: Int, end: Int)] = []
+        var names = Set<String>()
         for (name, info) in members where name != "__metadata__" {
+            guard names.insert(name).inserted else { throw TensorError.io("io error: the name '\(name)' appears twice in the header") }
             func bad(_ why: String) -> TensorError { TensorError.io("io error: tensor '\(name)': \(why)") }
             guard case .object(let fields) = info else { throw bad("its header entry is not an object") }
             func field(_ key: String) -> JSON? { fields.first { $0.0 == key }?.1 }

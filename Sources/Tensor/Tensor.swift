@@ -26,7 +26,7 @@ public final class TensorStorage: @unchecked Sendable {
             raw = zeroed ? calloc(max(count, 1), MemoryLayout<Float>.stride) : malloc(bytes)
         }
         guard let raw else {
-            Memory.release(bytes)
+            Memory.release(tensorBytes: bytes)
             throw TensorError(.memory, "out of memory: a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
         }
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
@@ -36,7 +36,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit {
         if mappedBytes > 0 { munmap(pointer, mappedBytes) } else { free(pointer) }
-        Memory.release(max(count, 1) * MemoryLayout<Float>.stride)
+        Memory.release(tensorBytes: max(count, 1) * MemoryLayout<Float>.stride)
     }
 
     /// From 32 MiB on, where glibc's malloc maps every buffer afresh anyway, buffers are

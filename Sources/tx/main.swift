@@ -21,10 +21,13 @@ struct TX: ParsableCommand {
             help: ArgumentHelp("Evaluate EXPR and print its value (it may start with -, as in -e '-1').", valueName: "EXPR"))
     var expression: String?
 
-    @Flag(help: "Run FILE one statement at a time: narration, statement, result; Enter for the next.")
+    @Flag(help: "Run FILE one statement at a time: narration, statement, result; at the step prompt Enter runs the next, ? lists the commands.")
     var step = false
 
-    @Option(help: ArgumentHelp("Most memory tensors may use, e.g. 4G, 512M or 50% (default: 75% of RAM; also TX_MAX_MEMORY).", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("With --step: also write the whole transcript (narration, code, results, heatmaps as SVG) as one self-contained HTML page.", valueName: "OUT.html"))
+    var html: String?
+
+    @Option(help: ArgumentHelp("Most memory tensors, lists and records may use, e.g. 4G, 512M or 50% (default: 75% of what tx may use: RAM, or the container's limit or ulimit -v when lower; also TX_MAX_MEMORY).", valueName: "SIZE"))
     var maxMemory: String?
 
     @Flag(help: "Print tx's version and the BLAS core and threads it uses.")
@@ -32,17 +35,21 @@ struct TX: ParsableCommand {
 
     mutating func run() throws {
         prepareStandardStreams()
+        let available = Memory.available(reservingAddressSpace: Interpreter.reservedAddressSpace)
         if let limit = maxMemory ?? environment("TX_MAX_MEMORY") {
-            guard let bytes = parseSize(limit) else {
+            guard let bytes = parseSize(limit, of: available) else {
                 throw ValidationError("cannot read the memory size '\(limit)'; use e.g. 4G, 512M or 50%")
             }
             Memory.limit = bytes
+        } else {
+            Memory.limit = available / 4 * 3
         }
         if version {
             print(versionText())
             if !flushStandardOutput() { throw ExitCode(1) }
             return
         }
+        if html != nil && !step { throw ValidationError("--html goes with --step: tx --step FILE --html OUT.html") }
         let interpreter = Interpreter()
         interpreter.style = .standardOutput
         var status: Int32 = 0
@@ -50,9 +57,30 @@ struct TX: ParsableCommand {
             status = Runner.runExpression(expression, interpreter: interpreter)
         } else if let file {
             interpreter.scriptArguments = scriptArguments
-            status = step
-                ? Runner.step(file, interpreter: interpreter, wait: isatty(0) != 0)
-                : Runner.runFile(file, interpreter: interpreter)
+            // From a terminal, --step prompts after each step and breakpoint() opens a prompt.
+            var reader: ((String) -> REPL.LineInput)? = nil
+            if isatty(0) != 0 {
+                Terminal.installInterruptHandler()
+                reader = Terminal.readlineReader(historyPath: historyPath(), style: .standardOutput)
+                Completion.install(for: interpreter)
+            }
+            if step {
+                let stepper = Stepper(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
+                let transcript = html.map { _ in Transcript(title: file) }
+                stepper.transcript = transcript
+                status = stepper.run(file)
+                if let html, let transcript {
+                    do {
+                        try writeFile(path: html, bytes: Array(transcript.html().utf8))
+                    } catch {
+                        fputs("error: cannot write \(html): \(error)\n", stderr)
+                        status = 1
+                    }
+                }
+            } else {
+                if let reader { Stepper.installBreakpoints(in: interpreter, readLine: reader) }
+                status = Runner.runFile(file, interpreter: interpreter)
+            }
         } else {
             status = runREPL(interpreter)
         }
@@ -67,9 +95,7 @@ struct TX: ParsableCommand {
         // Ctrl-C (SIGINT) stops a computation, not the session, piped or not.
         Terminal.installInterruptHandler()
         if interactive {
-            var history: String? = environment("TX_HISTORY")
-            if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
-            if let history { Terminal.prepareHistory(at: history) }
+            let history = historyPath()
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
             reader = Terminal.readlineReader(historyPath: history, style: .standardOutput)
             Completion.install(for: interpreter)
@@ -93,6 +119,14 @@ func versionText() -> String {
         BLAS: \(library)
           core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")
         """
+}
+
+/// `TX_HISTORY`, or `~/.tx_history`; the file is created if missing.
+func historyPath() -> String? {
+    var history: String? = environment("TX_HISTORY")
+    if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
+    if let history { Terminal.prepareHistory(at: history) }
+    return history
 }
 
 /// Makes writes that cannot reach their place fail instead of killing tx or going
@@ -123,12 +157,12 @@ func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
 }
 
-/// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of physical memory) in bytes.
-func parseSize(_ text: String) -> Int? {
+/// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of `available`) in bytes.
+func parseSize(_ text: String, of available: Int) -> Int? {
     var s = text.uppercased().filter { !$0.isWhitespace }
     if s.hasSuffix("%") {
         guard let percent = Double(s.dropLast()), percent > 0, percent <= 100 else { return nil }
-        return Int(Double(Memory.defaultLimit) / 0.75 * percent / 100)
+        return Int(Double(available) * percent / 100)
     }
     if s.hasSuffix("B") { s.removeLast() }
     if s.hasSuffix("I") { s.removeLast() }

@@ -155,11 +155,12 @@ func expectedCore() -> String? {
 }
 
 @Test func memoryReportsLivePeakAndLimit() throws {
-    var run = try tx(["--max-memory", "1M", "-e", "b = memory(reset_peak=true); x = zeros(1000); m = memory(); [m.live - b.live, m.peak == m.live, m.limit, keys(m)]"])
-    #expect(run.out == "[4000, true, 1048576, [\"live\", \"peak\", \"limit\"]]\n")
+    var run = try tx(["--max-memory", "1M", "-e", "b = memory(reset_peak=true).live; x = zeros(1000); m = memory(); [m.live - b, m.peak == m.live, m.limit, keys(m)]"])
+    // The payload and a fixed 256 bytes for the tensor's objects.
+    #expect(run.out == "[4256, true, 1048576, [\"live\", \"peak\", \"limit\"]]\n")
     // Attention's score blocks count in the peak while it runs, and against the limit.
-    run = try tx(["-e", "Q = randn(3000, 64); b = memory(reset_peak=true); o = attention(Q, Q, Q); m = memory(); [m.peak - b.live > 3000 * 64 * 4, m.live - b.live]"])
-    #expect(run.out == "[true, 768000]\n")
+    run = try tx(["-e", "Q = randn(3000, 64); b = memory(reset_peak=true).live; o = attention(Q, Q, Q); m = memory(); [m.peak - b > 3000 * 64 * 4, m.live - b]"])
+    #expect(run.out == "[true, 768256]\n")
     run = try tx(["--max-memory", "3M", "-e", "Q = randn(3000, 64); o = attention(Q, Q, Q)"])
     #expect(run.err.hasPrefix("error: memory limit: attention's score blocks"))
 }
@@ -196,11 +197,14 @@ func expectedCore() -> String? {
         #
         # Two lines of narration.
         tx> s = 2 * 3
+        s = 6
 
         tx> s + 1
         7
 
         tx> a = 1; b = 2; a + b
+        a = 1
+        b = 2
         3
 
         """)
@@ -301,5 +305,212 @@ func expectedCore() -> String? {
         #expect(run.status == 0, "\(file): \(run.err)")
         #expect(run.out.hasPrefix("# Lecture"), "\(file) starts with its narration")
         #expect(run.out.contains("\ntx> "), "\(file)")
+        // Every step shows something: a value, what was assigned, a check mark, or ok.
+        let lines = run.out.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, line) in lines.enumerated() where line.hasPrefix("tx> ") {
+            let shown = lines[(i + 1)...].first { !$0.hasPrefix("...> ") } ?? ""
+            #expect(!shown.isEmpty && !shown.hasPrefix("#") && !shown.hasPrefix("tx> "), "\(file): \(line) shows nothing")
+        }
+        let asserts = lines.filter { $0.hasPrefix("tx> assert") }.count
+        #expect(lines.filter { $0.hasPrefix("✓ assert") }.count >= asserts, "\(file): a check mark for every assert")
     }
+}
+
+// MARK: The step prompt, through a real pseudo-terminal
+
+/// Runs tx in a pseudo-terminal (100 columns, no colour) through Fixtures/pty_drive.py:
+/// each action waits for output (`.expect` a regular expression) or types (`.send`).
+enum PtyAction {
+    case expect(String)
+    case send(String)
+}
+
+func ptyTX(_ arguments: [String], _ actions: [PtyAction]) throws -> Run {
+    let pairs: [[String]] = actions.map {
+        switch $0 {
+        case .expect(let pattern): return ["expect", pattern]
+        case .send(let text): return ["send", text]
+        }
+    }
+    let json = String(decoding: try JSONSerialization.data(withJSONObject: pairs), as: UTF8.self)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    let history = FileManager.default.temporaryDirectory.appendingPathComponent("tx-history-\(UUID().uuidString)").path
+    process.arguments = ["python3", repositoryRoot + "/Tests/CLITests/Fixtures/pty_drive.py", json,
+                         "env", "TERM=dumb", "NO_COLOR=1", "TX_HISTORY=\(history)", txPath] + arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus,
+               out: String(decoding: outData, as: UTF8.self),
+               err: String(decoding: errData, as: UTF8.self))
+}
+
+/// The text after the last occurrence of `marker` (what one command showed).
+func after(_ marker: String, in text: String) -> String {
+    guard let range = text.range(of: marker, options: .backwards) else { return "" }
+    return String(text[range.upperBound...])
+}
+
+let sectionedScript = """
+    # Lecture: sections to step through.
+    seed(0)
+    n = 5
+    x = randn(n, 3)
+
+    # Weights alpha_ij sum to one.
+    alpha = softmax(x @ x', axis=-1)
+    assert_close(sum(alpha, axis=-1), ones(n))
+
+    # Third section.
+    y = x * 2
+    z = y + 1
+
+    # The closing paragraph, which must be shown.
+    """
+
+@Test func stepPromptEvaluatesInTheScriptsVariablesAndStays() throws {
+    let path = try temporaryScript(sectionedScript)
+    let run = try ptyTX(["--step", path], [
+        .expect(#"\[1/7\] Lecture: sections to step through> "#), .send("\r"),
+        .expect(#"\[2/7\][^\n]*> "#), .send("\r"),
+        .expect(#"\[3/7\][^\n]*> "#), .send("n * 10\r"),
+        .expect(#"50\n\[3/7\][^\n]*> "#), .send("\r"),
+        .expect(#"\[4/7\] Weights alpha_ij sum to one> "#), .send("shape(x)\r"),
+        .expect(#"\[4/7\][^\n]*> "#), .send("(n)\r"),
+        .expect(#"\n5\n\[4/7\][^\n]*> "#), .send(":vars\r"),
+        .expect(#"\[4/7\][^\n]*> "#), .send("\u{4}"),
+    ])
+    #expect(run.status == 0, "\(run.err)\n\(run.out)")
+    #expect(run.out.contains("x = tensor [5, 3]  min "))
+    #expect(run.out.contains("[3/7] Lecture: sections to step through> n * 10\n50\n"))
+    #expect(run.out.contains("> shape(x)\n[5, 3]\n[4/7] Weights alpha_ij sum to one> "))
+    #expect(after("> :vars", in: run.out).contains("x  tensor [5, 3]"))
+}
+
+@Test func stepBackRerunJumpAndSectionsLandOnTheRightStep() throws {
+    let path = try temporaryScript(sectionedScript)
+    let run = try ptyTX(["--step", path], [
+        .expect(#"\[1/7\][^\n]*> "#), .send("j 6\r"),
+        .expect(#"\(ran steps 1 to 5\)"#), .expect(#"\[6/7\] Third section> "#), .send("y == x * 2\r"),
+        .expect(#"\[6/7\][^\n]*> "#), .send("\r"),
+        .expect(#"\[7/7\][^\n]*> "#), .send("b\r"),
+        // Back: the script runs again up to step 5, so y is not defined yet...
+        .expect(#"\[6/7\][^\n]*> "#), .send("y\r"),
+        .expect(#"\[6/7\][^\n]*> "#), .send("p\r"),
+        .expect(#"\[4/7\] Weights alpha_ij sum to one> "#), .send("alpha\r"),
+        .expect(#"\[4/7\][^\n]*> "#), .send("p\r"),
+        .expect(#"\[1/7\] Lecture[^\n]*> "#), .send("n\r"),
+        .expect(#"\[4/7\] Weights[^\n]*> "#), .send("n\r"),
+        .expect(#"\[6/7\] Third[^\n]*> "#), .send("x[0, 0] = 100\r"),
+        .expect(#"\[6/7\][^\n]*> "#), .send("\r"),
+        .expect(#"\[7/7\][^\n]*> "#), .send("y[0, 0]\r"),
+        .expect(#"\[7/7\][^\n]*> "#), .send("x[0, 0] = 1\r"),
+        .expect(#"\[7/7\][^\n]*> "#), .send("r\r"),
+        .expect(#"\[7/7\][^\n]*> "#), .send("y[0, 0]\r"),
+        .expect(#"\[7/7\][^\n]*> "#), .send("q\r"),
+    ])
+    #expect(run.status == 0, "\(run.err)\n\(run.out)")
+    // Jumping ran steps 1 to 5: y is x * 2 once step 6 runs, and x is there already.
+    #expect(run.out.contains("> y == x * 2\nerror: name error: unknown name 'y'"))
+    #expect(after("> y\n", in: run.out).hasPrefix("error: name error: unknown name 'y'"))
+    #expect(after("> alpha\n", in: run.out).hasPrefix("error: name error: unknown name 'alpha'"))
+    // The variables at the prompt are the script's: x changed there feeds step 6...
+    #expect(run.out.contains("> y[0, 0]\ntensor(200)\n"))
+    // ...and r runs step 6 again with x as it is now.
+    #expect(after("> y[0, 0]\n", in: run.out).hasPrefix("tensor(2)\n"))
+    #expect(run.out.contains("(n is a command here; the variable is (n))"))
+}
+
+@Test func ctrlCAtTheStepPromptAndDuringAStepReturnsToThePrompt() throws {
+    let path = try temporaryScript("""
+        # Spin.
+        k = 0
+        while true { k = k + 1; if k == 1 { print("spinning") } }
+        done = 1
+        """)
+    let run = try ptyTX(["--step", path], [
+        .expect(#"\[1/3\][^\n]*> "#), .send("unfinished("),
+        .send("\u{3}"),
+        .expect(#"\^C\n\[1/3\][^\n]*> "#), .send("\r"),
+        .expect(#"\[2/3\][^\n]*> "#), .send("\r"),
+        .expect("spinning"), .send("\u{3}"),
+        .expect(#"interrupted[\s\S]*\[2/3\][^\n]*> "#), .send("k > 0\r"),
+        .expect(#"true\n\[2/3\][^\n]*> "#), .send("\u{4}"),
+    ])
+    #expect(run.status == 0, "\(run.err)\n\(run.out)")
+    #expect(run.out.contains("error: interrupted"))
+}
+
+@Test func breakpointOpensThePromptAndContinuingResumes() throws {
+    let path = try temporaryScript("""
+        a = 41
+        fn f(v) {
+            breakpoint()
+            v + 1
+        }
+        b = f(a)
+        print(b * 2)
+        """)
+    let run = try ptyTX([path], [
+        .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("a + 1\r"),
+        .expect(#"42\n\[breakpoint[^\n]*> "#), .send("c\r"),
+        .expect("84"),
+    ])
+    #expect(run.status == 0, "\(run.err)\n\(run.out)")
+    #expect(run.out.hasSuffix("84\nexit: 0\n"))
+    let stepped = try ptyTX(["--step", path], [
+        .expect(#"\[1/4\][^\n]*> "#), .send("c\r"),
+        .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("\r"),
+        // After the breakpoint, stepping stops again at the next step.
+        .expect(#"b = 42\n[\s\S]*\[4/4\][^\n]*> "#), .send("q\r"),
+    ])
+    #expect(stepped.status == 0, "\(stepped.err)\n\(stepped.out)")
+    #expect(!stepped.out.contains("\n84\n"))
+}
+
+@Test func stepFromTheREPLKeepsTheScriptsVariables() throws {
+    let path = try temporaryScript(sectionedScript)
+    let run = try ptyTX([], [
+        .expect("tx> "), .send(":step \(path)\r"),
+        .expect(#"\[1/7\][^\n]*> "#), .send("c\r"),
+        .expect(#"The closing paragraph, which must be shown\.\n\[end of 7\]> "#), .send("q\r"),
+        .expect("tx> "), .send("shape(z)\r"),
+        .expect(#"\[5, 3\]\ntx> "#), .send("\u{4}"),
+    ])
+    #expect(run.status == 0, "\(run.err)\n\(run.out)")
+    #expect(run.out.contains("✓ assert_close(sum(alpha, axis=-1), ones(n))  largest difference "))
+}
+
+@Test func stepWithoutATerminalShowsEveryStepAndTheLastNarration() throws {
+    let path = try temporaryScript(sectionedScript)
+    let run = try tx(["--step", path])
+    #expect(run.status == 0)
+    #expect(run.out.hasSuffix("""
+        # Third section.
+        tx> y = x * 2
+        y = tensor [5, 3]  min -2.712  max 3.434
+
+        tx> z = y + 1
+        z = tensor [5, 3]  min -1.712  max 4.434
+
+        # The closing paragraph, which must be shown.
+
+        """))
+}
+
+/// A script saved with a byte-order mark runs, and one with a NUL byte names its place
+/// in full on standard error.
+@Test func scriptsWithAByteOrderMarkRunAndANulIsPlaced() throws {
+    let bom = try tx([try temporaryScript("\u{FEFF}1 + 1\n")])
+    #expect(bom.status == 0 && bom.out == "2\n", "\(bom.err)")
+    let nul = try tx([try temporaryScript("x = 1\ny = 2 \u{0} + 3\n", name: "nul.tx")])
+    #expect(nul.status == 1)
+    #expect(nul.err.hasPrefix("error: syntax error: a NUL character (byte 0) in the source\n"))
+    #expect(nul.err.contains("nul.tx:2:7\n"))
+    #expect(nul.err.contains("2 | y = 2 ␀ + 3\n"))
 }

@@ -9,9 +9,9 @@ let examplesDirectory: String = {
 }()
 
 @Test(arguments: listDirectory(examplesDirectory).filter { $0.hasSuffix(".tx") })
-func example(_ file: String) {
+func example(_ file: String) throws {
     let path = examplesDirectory + "/" + file
-    let (_, error) = runScript(readText(path), name: path)
+    let (_, error) = runScript(try Runner.readSource(path: path), name: path)
     #expect(error == nil, "\(file): \(error?.rendered() ?? "")")
 }
 

@@ -87,3 +87,44 @@ func deepNestingThroughTheInterpreter(_ text: String) {
     #expect(error?.message == "io error: the name '\(name.prefix(60))…' has 1000000 dotted parts; records nest at most 32 deep")
     #expect(error?.span?.column == 5)
 }
+
+/// A .safetensors file written by hand: `header` is its JSON header, each entry one F32.
+func safetensorsFile(_ names: [String]) throws -> String {
+    let header = "{" + names.enumerated().map { i, name in
+        "\"\(name)\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [\(4 * i), \(4 * i + 4)]}"
+    }.joined(separator: ", ") + "}"
+    let h = Array(header.utf8)
+    let bytes = (0..<8).map { UInt8((h.count >> (8 * $0)) & 0xFF) } + h + [UInt8](repeating: 0, count: 4 * names.count)
+    let path = "/tmp/tx-names-\(getpid())-\(names.joined(separator: "_")).safetensors"
+    try writeFile(path: path, bytes: bytes)
+    return path
+}
+
+/// Names that cannot nest are reported with the file's name and what is wrong with them.
+@Test func safetensorsNamesThatCannotNestNameTheFile() throws {
+    for (names, why) in [(["a", "a"], "the name 'a' appears twice in the header"),
+                         (["a", "a.b"], "the name 'a.b' is both a tensor and a group of tensors"),
+                         (["a.b", "a"], "the name 'a' is both a tensor and a group of tensors")] {
+        let path = try safetensorsFile(names)
+        defer { unlink(path) }
+        let (_, error) = runScript("p = load(\"\(path)\")")
+        #expect(error?.message == "io error: \(path): \(why)")
+        #expect(error?.span?.column == 5)
+    }
+}
+
+/// The root of a .safetensors file is a record even when its names are 0..n-1, so that
+/// save takes it back; only nested groups with such names become lists.
+@Test func numericTopLevelNamesLoadAsARecordThatSaves() throws {
+    let path = try safetensorsFile(["0", "1", "2.0", "2.1"])
+    defer { unlink(path) }
+    let (output, error) = runScript("""
+        p = load("\(path)")
+        type(p)
+        p["2"]
+        save("\(path)", p)
+        keys(load("\(path)"))
+        """)
+    #expect(error == nil, "\(error?.rendered() ?? "")")
+    #expect(output == "\"record\"\n[tensor [1], tensor [1]]\n[\"0\", \"1\", \"2\"]\n")
+}

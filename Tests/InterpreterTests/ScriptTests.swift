@@ -6,8 +6,8 @@ import Testing
 /// The `.tx` corpus in Tests/InterpreterTests/Scripts. Each file holds cases separated
 /// by `#--- name` lines; each case runs in a fresh session and states what it prints
 /// (`# expect: line`, one per line of output) and, when it must fail, the error message
-/// (`# error: message`) and optionally its place (`# error at: line:column`, counting
-/// lines from the case's first line).
+/// (`# error: message`) and its place (`# error at: line:column`, counting lines from
+/// the case's first line).
 struct ScriptCase: CustomTestStringConvertible, Sendable {
     let file: String
     let name: String
@@ -39,14 +39,10 @@ func listDirectory(_ path: String) -> [String] {
     return names.sorted()
 }
 
-func readText(_ path: String) -> String {
-    (try? Runner.readSource(path: path)) ?? ""
-}
-
-func loadScriptCases() -> [ScriptCase] {
+func loadScriptCases() throws -> [ScriptCase] {
     var cases: [ScriptCase] = []
     for file in listDirectory(scriptsDirectory) where file.hasSuffix(".tx") {
-        let lines = readText(scriptsDirectory + "/" + file).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = try Runner.readSource(path: scriptsDirectory + "/" + file).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var current: (name: String, start: Int, body: [String])? = nil
         func finish() {
             guard let c = current else { return }
@@ -98,7 +94,7 @@ func runScript(_ source: String, name: String = "test.tx") -> (output: String, e
     }
 }
 
-@Test(arguments: loadScriptCases())
+@Test(arguments: try loadScriptCases())
 func script(_ c: ScriptCase) {
     let (output, error) = runScript(c.source, name: c.file)
     var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -106,15 +102,15 @@ func script(_ c: ScriptCase) {
     #expect(lines == c.expected, "output of \(c.testDescription)")
     if let expectedError = c.error {
         #expect(error?.message == expectedError, "error of \(c.testDescription)")
-        if let at = c.errorAt, let span = error?.span {
-            // Lines count from the first line of the case.
-            #expect("\(span.line - c.line + 1):\(span.column)" == at, "error place of \(c.testDescription)")
-        }
+        // Lines count from the first line of the case.
+        let place = error?.span.map { "\($0.line - c.line + 1):\($0.column)" }
+        #expect(c.errorAt != nil, "\(c.testDescription) needs '# error at: line:column'")
+        #expect(place == c.errorAt, "error place of \(c.testDescription)")
     } else {
         #expect(error == nil, "\(c.testDescription) failed: \(error?.rendered() ?? "")")
     }
 }
 
-@Test func corpusIsNotEmpty() {
-    #expect(loadScriptCases().count > 100)
+@Test func corpusIsNotEmpty() throws {
+    #expect(try loadScriptCases().count > 100)
 }

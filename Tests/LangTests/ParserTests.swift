@@ -281,3 +281,26 @@ func deepNestingIsAnErrorNotACrash(_ deep: Deep) {
     let text = String(repeating: "(", count: 200) + "1" + String(repeating: ")", count: 200)
     #expect(try parse(text) == ["1"])
 }
+
+/// Editors may start a file with a UTF-8 byte-order mark, and old ones put a form feed
+/// between pages: both are white space, and columns after them are as the eye sees them.
+@Test func byteOrderMarkAndFormFeedAreWhiteSpace() throws {
+    for text in ["\u{FEFF}1 + 1", "\u{0C}1 + 1", "\u{FEFF}#!/usr/bin/env tx\n1 + 1", "1 +\u{0C} 1"] {
+        #expect(throws: Never.self, "\(Array(text.utf8))") { try Parser.parse(Source(name: "t.tx", text: text)) }
+    }
+    let error = parseError("\u{FEFF}x = $")
+    #expect(error?.span?.column == 5)
+}
+
+/// A NUL byte is refused where it stands, and the rendered error holds no NUL (a C
+/// string would end there and lose the place).
+@Test func aNulByteIsAnErrorWithItsPlace() {
+    for text in ["x = 1\ny = 2 \u{0} + 3", "x = 1\ny = \"a\u{0}b\"", "x = 1\ny = 2 # \u{0}"] {
+        let error = parseError(text)
+        #expect(error?.message == "syntax error: a NUL character (byte 0) in the source", "\(text)")
+        #expect(error?.span?.line == 2)
+        let rendered = error?.rendered() ?? "\u{0}"
+        #expect(!rendered.utf8.contains(0), "\(rendered)")
+        #expect(rendered.contains("--> t.tx:2:"))
+    }
+}

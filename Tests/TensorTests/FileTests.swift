@@ -119,6 +119,8 @@ func npyHeaderVersions(_ version: Int) throws {
             == "io error: tensors 'a' and 'b' overlap")
     #expect(ioMessage { try SafeTensors.decode(file(#"{"a": {"dtype": "F32", "shape": [1000000000000, 1000000000000], "data_offsets": [0, 4]}}"#, data: 4)) }
             == "io error: tensor 'a': shape [1000000000000, 1000000000000] is too large")
+    #expect(ioMessage { try SafeTensors.decode(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, data: 8)) }
+            == "io error: the name 'a' appears twice in the header")
     let deep = String(repeating: "[", count: 10_000)
     #expect(ioMessage { try SafeTensors.decode(file(deep, data: 0)) }?.contains("nested too deeply") == true)
 }

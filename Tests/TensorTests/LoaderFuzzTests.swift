@@ -2,7 +2,7 @@ import Tensor
 import Testing
 import TestSupport
 
-/// Flips, inserts and deletes bytes, rewrites digits and cuts files short.
+/// Flips, inserts and deletes bytes, rewrites or inserts digits and cuts files short.
 func mutate(_ file: [UInt8], _ random: inout Seeded) -> [UInt8] {
     var bytes = file
     for _ in 0..<(1 + random.below(4)) {
@@ -13,7 +13,7 @@ func mutate(_ file: [UInt8], _ random: inout Seeded) -> [UInt8] {
         case 1: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: i)
         case 2: bytes.remove(at: i)
         case 3: bytes = Array(bytes.prefix(i))
-        case 4: if (48...57).contains(bytes[i]) { bytes[i] = UInt8(48 + random.below(10)) } else { bytes[i] = UInt8(48 + random.below(10)) }
+        case 4: if (48...57).contains(bytes[i]) { bytes[i] = UInt8(48 + random.below(10)) } else { bytes.insert(UInt8(48 + random.below(10)), at: i) }
         default: bytes[i] = [0x22, 0x7B, 0x7D, 0x5B, 0x5D, 0x2C, 0x3A, 0x27, 0x28, 0x29][random.below(10)]
         }
     }

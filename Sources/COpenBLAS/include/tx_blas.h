@@ -35,8 +35,13 @@ const char *tx_blas_config(void);
 const char *tx_blas_core_source(void);
 /// The library path that was opened, or "" when the fallback is in use.
 const char *tx_blas_library(void);
+/// The threads OpenBLAS uses for a matrix product (outside serial sections).
 int tx_blas_threads(void);
-void tx_blas_set_threads(int n);
+/// A serial section: between begin and end, OpenBLAS runs each call on the calling
+/// thread, for callers that share work between their own threads. Sections may overlap
+/// across threads; the count returns when the last one ends.
+void tx_blas_serial_begin(void);
+void tx_blas_serial_end(void);
 
 /// The OpenBLAS core tx would choose for this CPU ("SkylakeX", "Haswell",
 /// "Sandybridge"), or NULL to leave the choice to OpenBLAS.

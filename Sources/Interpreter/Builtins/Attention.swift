@@ -214,9 +214,17 @@ extension Library {
                         """) { args in
                 let (d, dFF) = try sizes(args)
                 let nEnc = try sizeArgument(args, "n_enc"), nDec = try sizeArgument(args, "n_dec")
+                // The lists of blocks are made at their full length first.
+                try Memory.checkRoom(for: (nEnc + nDec) * MemoryLayout<Value>.stride, "\(nEnc + nDec) blocks")
                 return try withGenerator(args) { random in
-                    let encoderLayers = try (0..<nEnc).map { _ in try record(Initializers.encoderBlock(d: d, dFF: dFF, allXavier: true, &random)) }
-                    let decoderLayers = try (0..<nDec).map { _ in try record(Initializers.decoderBlock(d: d, dFF: dFF, allXavier: true, &random)) }
+                    let encoderLayers = try (0..<nEnc).map { _ in
+                        try Interrupt.check()
+                        return try record(Initializers.encoderBlock(d: d, dFF: dFF, allXavier: true, &random))
+                    }
+                    let decoderLayers = try (0..<nDec).map { _ in
+                        try Interrupt.check()
+                        return try record(Initializers.decoderBlock(d: d, dFF: dFF, allXavier: true, &random))
+                    }
                     return .record(RecordValue([
                         ("encoder", .record(RecordValue([("layers", .list(ListValue(encoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),
                         ("decoder", .record(RecordValue([("layers", .list(ListValue(decoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),

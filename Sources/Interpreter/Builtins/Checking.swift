@@ -9,8 +9,9 @@ extension Library {
                     example: "assert(1 + 1 == 2, \"arithmetic works\")") { args in
                 guard try Convert.truth(args.value("cond"), context: "assert", at: args.span("cond")) else {
                     let message = Display.text(args.value("message"))
-                    throw TxError(.assertion, message.hasPrefix("assertion failed") ? message : "assertion failed: \(message)", at: args.span)
+                    throw args.failedCheck(message.hasPrefix("assertion failed") ? message : "assertion failed: \(message)")
                 }
+                args.interpreter.checkObserver?(Check(passed: true, text: args.span.text, detail: ""))
                 return .none
             },
             builtin("assert_close", [.required("a"), .required("b"), .optional("atol", .number(1e-5), "1e-5"), .optional("rtol", .number(1e-4), "1e-4")],
@@ -19,32 +20,79 @@ extension Library {
                     example: "assert_close(sqrt(2)^2, 2)",
                     details: "Equal infinities are close; NaN never is. The error names the largest difference and where it is.") { args in
                 let a = try args.tensor("a"), b = try args.tensor("b")
-                try checkClose(a, b, atol: try args.number("atol"), rtol: try args.number("rtol"), at: args.span)
+                do {
+                    let largest = try checkClose(a, b, atol: try args.number("atol"), rtol: try args.number("rtol"), at: args.span)
+                    let f = { (v: Double) in Summary.significant(Float(v)) }
+                    args.interpreter.checkObserver?(Check(passed: true, text: args.span.text,
+                        detail: "largest difference \(f(largest.difference)), tolerance there \(f(largest.tolerance))"))
+                } catch let error as TxError where error.kind == .assertion {
+                    throw args.failedCheck(error.message)
+                }
+                return .none
+            },
+            builtin("expect_error", [.required("f"), .required("substring")], "checking",
+                    "Calls f() and checks that it fails with an error whose message contains substring; returns that message.",
+                    example: "expect_error(fn() = [1, 2, 3][5], \"out of range\")",
+                    details: "For showing an error on purpose and going on, as a lecture does where something breaks: the script stops with an assertion error if f() succeeds or fails with another message. Ctrl-C is never taken for the expected error.") { args in
+                let f = args.value("f")
+                let expected = try args.string("substring")
+                var caught: String? = nil
+                // Checks failing inside f are the expected error, not crosses of their own.
+                let observer = args.interpreter.checkObserver
+                args.interpreter.checkObserver = nil
+                defer { args.interpreter.checkObserver = observer }
+                do {
+                    _ = try args.interpreter.call(f, [], at: args.span("f"))
+                } catch let error as TxError where error.kind != .interrupted {
+                    caught = error.message
+                } catch let error as TensorError where error.kind != .interrupted {
+                    caught = error.message
+                }
+                args.interpreter.checkObserver = observer
+                guard let message = caught else {
+                    throw args.failedCheck("assertion failed: expected an error containing '\(expected)', but f() ran without one")
+                }
+                guard message.contains(expected) else {
+                    throw args.failedCheck("assertion failed: expected an error containing '\(expected)', got: \(message)")
+                }
+                args.interpreter.checkObserver?(Check(passed: true, text: args.span.text, detail: "error as expected: \(message)"))
+                return .string(message)
+            },
+            builtin("breakpoint", [], "checking",
+                    "Stops the script here and opens the step prompt in its variables, when standard input is a terminal; does nothing otherwise.",
+                    example: "breakpoint()",
+                    details: "At the prompt, any tx is evaluated in the script's variables; Enter or c goes on, q leaves the script. Works in tx FILE, tx --step FILE and :load alike.") { args in
+                try args.interpreter.breakpointHandler?(args.span)
                 return .none
             },
         ]
     }
 
-    static func checkClose(_ a: Tensor, _ b: Tensor, atol: Double, rtol: Double, at span: SourceSpan) throws {
+    /// Returns the largest difference and the tolerance at its place; throws when some
+    /// element is not close.
+    static func checkClose(_ a: Tensor, _ b: Tensor, atol: Double, rtol: Double,
+                           at span: SourceSpan) throws -> (difference: Double, tolerance: Double) {
         guard let shape = Tensor.broadcastShape(a.shape, b.shape) else {
             throw TxError(.shape, "shape mismatch in assert_close: \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)", at: span)
         }
         let x = try a.broadcast(to: shape).values, y = try b.broadcast(to: shape).values
         var failures = 0
         var worst: (index: Int, difference: Double)? = nil
+        var largest = (difference: 0.0, tolerance: atol)
         for i in 0..<x.count {
             let p = Double(x[i]), q = Double(y[i])
             // Equal values, equal infinities included, are close; otherwise an infinity
             // or a NaN on either side is not (atol + rtol * |b| is infinite when b is).
             if p == q { continue }
             let difference = abs(p - q)
+            if difference > largest.difference { largest = (difference, atol + rtol * abs(q)) }
             if !(p.isFinite && q.isFinite && difference <= atol + rtol * abs(q)) {
                 failures += 1
                 let rank = difference.isNaN ? Double.infinity : difference
                 if worst == nil || rank > (worst?.difference ?? 0) { worst = (i, rank) }
             }
         }
-        guard failures > 0, let worst else { return }
+        guard failures > 0, let worst else { return largest }
         var position = [Int](repeating: 0, count: shape.count)
         var rest = worst.index
         for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {

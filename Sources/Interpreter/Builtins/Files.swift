@@ -18,7 +18,7 @@ extension Library {
                         """) { args in
                 let path = try args.path("path")
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
-                if path.hasSuffix(".safetensors") { return try nest(try SafeTensors.load(path: path), at: args.span) }
+                if path.hasSuffix(".safetensors") { return try nest(try SafeTensors.load(path: path), from: path, at: args.span) }
                 throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
             },
             builtin("save", [.required("path"), .required("value")], "files",
@@ -56,8 +56,9 @@ extension Library {
         ]
     }
 
-    /// Builds nested records (and lists, for numeric parts) from dotted tensor names.
-    static func nest(_ entries: [(name: String, tensor: Tensor)], at span: SourceSpan) throws -> Value {
+    /// Builds nested records (and lists, for numeric parts) from dotted tensor names. The
+    /// root stays a record whatever its names, so that `save` takes it back.
+    static func nest(_ entries: [(name: String, tensor: Tensor)], from path: String, at span: SourceSpan) throws -> Value {
         let root = RecordValue()
         for (name, tensor) in entries {
             // As deep as save writes: a name of millions of parts would build (and free)
@@ -72,7 +73,7 @@ extension Library {
             for (i, part) in parts.enumerated() {
                 if i == parts.count - 1 {
                     guard record[part] == nil else {
-                        throw TxError(.io, "io error: the name '\(name)' is both a tensor and a group of tensors", at: span)
+                        throw TxError(.io, "io error: \(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
                     }
                     record[part] = .tensor(tensor)
                 } else {
@@ -84,12 +85,13 @@ extension Library {
                     case .record(let child)?:
                         record = child
                     default:
-                        throw TxError(.io, "io error: the name '\(name)' is both a tensor and a group of tensors", at: span)
+                        throw TxError(.io, "io error: \(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
                     }
                 }
             }
         }
-        return listsFromNumericKeys(.record(root))
+        for key in root.keys { root[key] = listsFromNumericKeys(root[key] ?? .none) }
+        return .record(root)
     }
 
     /// A record whose keys are exactly 0, 1, ..., n-1 becomes a list, recursively.

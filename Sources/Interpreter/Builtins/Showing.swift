@@ -12,7 +12,11 @@ extension Library {
                     example: "heatmap(softmax(randn(4, 4)), rows=[\"a\", \"b\", \"c\", \"d\"])",
                     details: "rows and cols label the rows and columns (lists of strings or numbers); title goes on top. Colours (or shades ' ░▒▓█') run from the smallest finite value (dark) to the largest (bright); inf and -inf take the ends, nan cells show '?' (grey in savefig). The line below gives the finite min and max and counts nan and infinite cells.") { args in
                 let map = try HeatmapData(args)
-                args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled))
+                if let figures = args.interpreter.figureObserver {
+                    figures(map)
+                } else {
+                    args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled))
+                }
                 return .none
             },
             builtin("savefig", [.required("path"), .required("m")] + labelled, "showing",

@@ -8,6 +8,19 @@ extension Library {
             builtin("words", [.required("s")], "text", "The words of s (split at white space), as a list of strings.",
                     example: "words(\"I went to Stanford CS224N and learned\")") { args in
                 let s = try args.string("s")
+                // Count first: 512 MiB of "a a a ..." would make a list of 8 GiB. At most one
+                // word per run of ASCII non-space bytes, and one per other character.
+                var count = 0, inWord = false
+                for byte in s.utf8 {
+                    if byte < 0x80 {
+                        let space = byte == 32 || (9...13).contains(byte)
+                        if !space && !inWord { count += 1 }
+                        inWord = !space
+                    } else if byte >= 0xC0 {
+                        count += 1
+                    }
+                }
+                try Memory.checkRoom(for: count * (MemoryLayout<Substring>.stride + MemoryLayout<Value>.stride), "the list of words")
                 return .list(ListValue(s.split(whereSeparator: { $0.isWhitespace }).map { .string(String($0)) }))
             },
             builtin("str", [.required("v")], "text", "v as text, as print shows it.", example: "str(3) + \" heads\"") { args in
@@ -108,7 +121,7 @@ extension Library {
             let valueSpan = next < valueSpans.count ? valueSpans[next] : span
             let piece = try spec.apply(to: values[next], label: label, at: valueSpan)
             do {
-                try Operators.checkGrowth(bytes: 2 * (out.utf8.count + piece.utf8.count), of: "a string")
+                try Memory.checkRoom(for: 2 * (out.utf8.count + piece.utf8.count), "building a string")
             } catch let error as TxError {
                 throw TxError(error.kind, error.message, at: span)
             }

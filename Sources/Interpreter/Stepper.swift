@@ -1,0 +1,570 @@
+@preconcurrency import Glibc
+import Lang
+import Tensor
+
+/// A passed or failed `assert`, `assert_close` or `expect_error`, as the stepper shows it.
+struct Check {
+    let passed: Bool
+    /// The call as written: `assert_close(o[:3], o2[:3])`.
+    let text: String
+    /// What was found: the largest difference, the expected error, the failure message.
+    let detail: String
+}
+
+/// Leaving a script from its step or breakpoint prompt (`q`, `:quit`).
+struct StepperQuit: Error {}
+
+/// `tx --step FILE` and `:step FILE`: the script one top-level statement at a time
+/// (statements sharing a line together), each with the narration above it, and after
+/// each a prompt that is a REPL in the script's variables, with commands to go back,
+/// re-run, jump and skip sections. Without a terminal it runs straight through.
+public final class Stepper {
+    /// One step: statements written on one line, with the narration above them.
+    struct Step {
+        let statements: [Stmt]
+        /// `tx> first line`, then `...> ` for the lines after.
+        let code: String
+        /// Comment lines (text after `# `); nil for a blank line between paragraphs.
+        let narration: [String?]
+        /// The first sentence of the narration of the section holding the step.
+        let heading: String
+    }
+
+    let interpreter: Interpreter
+    /// Reads a line at the prompt; nil runs straight through.
+    private let readLine: ((String) -> REPL.LineInput)?
+    let style: Style
+    /// The REPL that evaluates what is typed at the prompt.
+    private let repl: REPL?
+    private var steps: [Step] = []
+    /// Narration after the last statement.
+    private var closing: [String?] = []
+    /// Where the script started from, for going back.
+    private var start: Interpreter.Snapshot?
+    /// Running to the end without prompting (`c`, or without a terminal).
+    private var continuing = false
+    private var failed = false
+    /// Where the stepper's own lines go: the interpreter's output when the run started.
+    private var terminal: (String) -> Void
+    /// `--html`: everything shown also goes there.
+    public var transcript: Transcript?
+
+    public init(interpreter: Interpreter, readLine: ((String) -> REPL.LineInput)?, errorStyle: Style = .plain) {
+        self.interpreter = interpreter
+        self.readLine = readLine
+        style = interpreter.style
+        repl = readLine.map { REPL(interpreter: interpreter, readLine: $0, errorStyle: errorStyle) }
+        terminal = interpreter.output
+    }
+
+    private func out(_ text: String) { terminal(text) }
+
+    // MARK: Building the steps
+
+    /// Parses the script and splits it into steps; nil (after reporting) when it does not parse.
+    private func load(_ path: String) -> Bool {
+        let program: Program
+        do {
+            let text = try Runner.readSource(path: path)
+            program = try LargeStack.run { try Parser.parse(Source(name: path, text: text)) }
+        } catch {
+            Runner.reportError(error)
+            return false
+        }
+        let source = program.source
+        var groups: [[Stmt]] = []
+        for statement in program.statements {
+            if let last = groups.last?.last, statement.span.line == Self.endLine(last) {
+                groups[groups.count - 1].append(statement)
+            } else {
+                groups.append([statement])
+            }
+        }
+        var previousEnd = 0
+        var heading = String(path.split(separator: "/").last ?? "")
+        for group in groups {
+            guard let first = group.first, let last = group.last else { continue }
+            let narration = Self.narration(source, from: previousEnd + 1, to: first.span.line - 1)
+            if let sentence = Self.firstSentence(of: narration) { heading = sentence }
+            let lines = first.span.through(last.span).text.split(separator: "\n", omittingEmptySubsequences: false)
+            let code = lines.enumerated().map { ($0.offset == 0 ? "tx> " : "...> ") + $0.element }.joined(separator: "\n")
+            steps.append(Step(statements: group, code: code, narration: narration, heading: heading))
+            previousEnd = Self.endLine(last)
+        }
+        closing = Self.narration(source, from: previousEnd + 1, to: source.lineStarts.count)
+        return true
+    }
+
+    private static func endLine(_ statement: Stmt) -> Int {
+        statement.span.source.line(at: max(statement.span.end - 1, statement.span.start))
+    }
+
+    /// The comment lines of `first...last` (only comments and blank lines lie between
+    /// statements), without blank lines at either end.
+    private static func narration(_ source: Source, from first: Int, to last: Int) -> [String?] {
+        guard first <= last else { return [] }
+        var lines: [String?] = (first...last).map { number in
+            let text = source.lineText(number).trimmingSpaces
+            guard text.hasPrefix("#") else { return nil }
+            let comment = text.dropFirst()
+            return String(comment.hasPrefix(" ") ? comment.dropFirst() : comment)
+        }
+        while let line = lines.first, line == nil { lines.removeFirst() }
+        while let line = lines.last, line == nil { lines.removeLast() }
+        return lines
+    }
+
+    /// The narration's first sentence, cut to 40 characters: the prompt's heading.
+    private static func firstSentence(of narration: [String?]) -> String? {
+        guard let line = narration.lazy.compactMap({ $0 }).first(where: { !$0.isEmpty }) else { return nil }
+        let characters = Array(line)
+        let end = characters.indices.first { characters[$0] == "." && ($0 + 1 == characters.count || characters[$0 + 1] == " ") }
+        let sentence = characters[..<(end ?? characters.count)]
+        return sentence.count > 40 ? String(sentence.prefix(39)) + "…" : String(sentence)
+    }
+
+    // MARK: Running
+
+    /// Steps through the script at `path`; returns the exit status (1 when a step failed
+    /// without a terminal to stop at).
+    public func run(_ path: String) -> Int32 {
+        guard load(path) else { return 1 }
+        start = interpreter.snapshot()
+        terminal = interpreter.output
+        let savedObserver = interpreter.checkObserver, savedBreakpoint = interpreter.breakpointHandler
+        let savedFigures = interpreter.figureObserver
+        defer {
+            interpreter.checkObserver = savedObserver
+            interpreter.breakpointHandler = savedBreakpoint
+            interpreter.figureObserver = savedFigures
+        }
+        if let transcript {
+            interpreter.figureObserver = { [unowned self] map in
+                terminal(map.terminal(color: style.isEnabled))
+                transcript.figure(map.svg())
+            }
+        }
+        if let repl {
+            interpreter.breakpointHandler = { [unowned self] span in
+                try Self.breakpointPrompt(at: span, repl: repl, style: style)
+                continuing = false
+            }
+            out(style.paint("Enter runs a step; anything else is tx in the script's variables; ? lists the commands.", .comment) + "\n")
+        } else {
+            interpreter.breakpointHandler = nil
+        }
+        continuing = readLine == nil
+        do {
+            try loop()
+        } catch {
+            // StepperQuit: leave, keeping the variables.
+        }
+        return failed && readLine == nil ? 1 : 0
+    }
+
+    private func loop() throws {
+        var position = 0
+        var presented = -1
+        while true {
+            if presented != position {
+                present(position)
+                presented = position
+            }
+            if continuing {
+                if position == steps.count {
+                    if readLine == nil { return }
+                    continuing = false
+                    continue
+                }
+                if try perform(position) { position += 1 } else if readLine == nil { return } else { continuing = false }
+                continue
+            }
+            guard let repl else { return }
+            let label = position < steps.count
+                ? "[\(position + 1)/\(steps.count)] \(steps[position].heading)" : "[end of \(steps.count)]"
+            switch repl.readEntry(prompt: label + "> ") {
+            case .endOfInput:
+                out("\n")
+                return
+            case .cancelled:
+                continue
+            case .line(let text):
+                let input = text.trimmingSpaces
+                if input.isEmpty {
+                    if position == steps.count { return }
+                    if try perform(position) { position += 1 }
+                    continue
+                }
+                guard let command = Command(input, stepCount: steps.count) else {
+                    if !repl.handle(text) { return }
+                    continue
+                }
+                let word = String(input.split(separator: " ").first ?? "")
+                if interpreter.userVariables.contains(where: { $0.name == word }) {
+                    out(style.paint("(\(word) is a command here; the variable is (\(word)))", .comment) + "\n")
+                }
+                switch command {
+                case .help:
+                    out(Self.help(stepCount: steps.count))
+                case .quit:
+                    return
+                case .continueToEnd:
+                    continuing = true
+                case .rerun:
+                    guard position > 0 else {
+                        out("no step has run yet: Enter runs step 1\n")
+                        continue
+                    }
+                    present(position - 1)
+                    _ = try perform(position - 1)
+                    presented = -1
+                case .back:
+                    guard position > 0 else {
+                        out("already at the first step\n")
+                        continue
+                    }
+                    position = try go(to: position - 1, from: position)
+                case .jump(let target):
+                    guard (1...max(1, steps.count)).contains(target), !steps.isEmpty else {
+                        out("there are steps 1 to \(steps.count)\n")
+                        continue
+                    }
+                    position = try go(to: target - 1, from: position)
+                case .nextSection:
+                    guard let target = steps.indices.first(where: { $0 > position && !steps[$0].narration.isEmpty }) else {
+                        out("this is the last section\n")
+                        continue
+                    }
+                    position = try go(to: target, from: position)
+                case .previousSection:
+                    guard let target = steps.indices.last(where: { $0 < position && !steps[$0].narration.isEmpty }) else {
+                        out("this is the first section\n")
+                        continue
+                    }
+                    position = try go(to: target, from: position)
+                }
+            }
+        }
+    }
+
+    /// Makes `target` the next step to run: forward by running the steps between, back by
+    /// starting over from where the script started (seeds make that deterministic), both
+    /// without showing their output. Returns where it stopped (earlier on an error).
+    private func go(to target: Int, from position: Int) throws -> Int {
+        var at = position
+        if target < position, let start {
+            interpreter.restore(start)
+            at = 0
+        }
+        let first = at
+        let (output, breakpoint) = (interpreter.output, interpreter.breakpointHandler)
+        interpreter.output = { _ in }
+        interpreter.breakpointHandler = nil
+        defer { (interpreter.output, interpreter.breakpointHandler) = (output, breakpoint) }
+        while at < target {
+            do {
+                try runQuietly(at)
+            } catch let error as StepperQuit {
+                throw error
+            } catch {
+                interpreter.output = output
+                out(cross("step \(at + 1) failed") + "\n")
+                Runner.reportError(error)
+                return at
+            }
+            at += 1
+        }
+        interpreter.output = output
+        if target > first {
+            out(style.paint(first + 1 == target ? "(ran step \(target))" : "(ran steps \(first + 1) to \(target))", .comment) + "\n")
+        }
+        return at
+    }
+
+    private func runQuietly(_ index: Int) throws {
+        interpreter.checkObserver = nil
+        for statement in steps[index].statements { _ = try interpreter.run(statement: statement) }
+    }
+
+    /// Shows a step's narration and code (or the closing narration past the last step).
+    private func present(_ index: Int) {
+        let narration = index < steps.count ? steps[index].narration : closing
+        if index == steps.count && narration.isEmpty { return }
+        if index > 0 || repl != nil { out("\n") }
+        for line in narration {
+            out((line.map { style.paint($0.isEmpty ? "#" : "# " + $0, .narration) } ?? "") + "\n")
+        }
+        transcript?.narration(narration)
+        guard index < steps.count else { return }
+        out(style.paint(steps[index].code, .code) + "\n")
+        transcript?.code(steps[index].code)
+    }
+
+    /// Runs a step and shows what each statement did: a value, a one-line summary of
+    /// what was assigned, check marks, or at least `ok`. False when it failed.
+    private func perform(_ index: Int) throws -> Bool {
+        var checks: [Check] = []
+        var printed = false
+        let output = interpreter.output, figures = interpreter.figureObserver
+        interpreter.output = { [unowned self] text in
+            printed = true
+            terminal(text)
+            transcript?.output(text)
+        }
+        interpreter.figureObserver = figures.map { draw in { map in
+            printed = true
+            draw(map)
+        } }
+        interpreter.checkObserver = { checks.append($0) }
+        defer {
+            interpreter.output = output
+            interpreter.figureObserver = figures
+            interpreter.checkObserver = nil
+        }
+        for statement in steps[index].statements {
+            printed = false
+            checks = []
+            let before = interpreter.snapshot()
+            do {
+                let result = try interpreter.run(statement: statement)
+                show(checks)
+                show(result, before: before, quiet: printed || !checks.isEmpty)
+            } catch let error as StepperQuit {
+                throw error
+            } catch {
+                show(checks)
+                if let error = error as? TxError, error.kind == .interrupted { out("\n") }
+                Runner.reportError(error)
+                transcript?.error(Self.errorText(error))
+                failed = true
+                return false
+            }
+        }
+        return true
+    }
+
+    private static func errorText(_ error: Error) -> String {
+        var text = ""
+        Runner.reportError(error) { text += $0 }
+        return text
+    }
+
+    /// A line of the stepper's own: a value, a summary, a mark.
+    private func say(_ painted: String, plain: String? = nil, check: Check? = nil) {
+        terminal(painted + "\n")
+        if let check { transcript?.check(check) } else { transcript?.result(plain ?? painted) }
+    }
+
+    /// Check marks; a run of more than three (an assert in a loop) as counts per call.
+    private func show(_ checks: [Check]) {
+        if checks.count <= 3 {
+            for check in checks {
+                let mark = check.passed ? tick(check.text) : cross(check.text)
+                say(check.detail.isEmpty || !check.passed ? mark : mark + "  " + style.paint(check.detail, .comment), check: check)
+            }
+            return
+        }
+        var order: [String] = []
+        var counts: [String: (passed: Int, failed: Int)] = [:]
+        for check in checks {
+            if counts[check.text] == nil { order.append(check.text) }
+            var count = counts[check.text] ?? (0, 0)
+            if check.passed { count.passed += 1 } else { count.failed += 1 }
+            counts[check.text] = count
+        }
+        for text in order {
+            let count = counts[text] ?? (0, 0)
+            let check = Check(passed: count.failed == 0, text: text,
+                              detail: count.failed == 0 ? "\(count.passed) times" : "failed after \(count.passed) passes")
+            say((check.passed ? tick(text) : cross(text)) + "  " + style.paint(check.detail, .comment), check: check)
+        }
+    }
+
+    /// What a statement did, when it printed nothing itself.
+    private func show(_ result: Interpreter.StatementResult, before: Interpreter.Snapshot, quiet: Bool) {
+        switch result.statement.kind {
+        case .expression:
+            if result.shouldEcho {
+                say(Display.show(result.value, style: style), plain: Display.show(result.value))
+            } else if !quiet && !result.statement.silenced {
+                say(style.paint("ok", .comment), plain: "ok")
+            }
+        case .assign(let target, _), .compoundAssign(_, let target, _):
+            if let name = Self.rootName(target), let value = interpreter.value(named: name) {
+                assignment(name, value)
+            }
+        case .function(let declaration):
+            let signature = "fn \(declaration.name ?? "")(" + declaration.parameters.map(\.name).joined(separator: ", ") + ")"
+            say(style.paint("defined ", .comment) + signature, plain: "defined " + signature)
+        case .forLoop, .whileLoop:
+            guard !quiet else { return }
+            let changed = interpreter.userVariables.filter { variable in
+                guard let slot = interpreter.globals.slotIfDefined(variable.name), slot < before.globals.count,
+                      let old = before.globals[slot] else { return true }
+                return !Self.same(old, variable.value)
+            }
+            if changed.isEmpty { say(style.paint("ok (no variable changed)", .comment), plain: "ok (no variable changed)") }
+            for variable in changed.prefix(6) { assignment(variable.name, variable.value) }
+            if changed.count > 6 { say(style.paint("… and \(changed.count - 6) more", .comment), plain: "… and \(changed.count - 6) more") }
+        case .breakLoop, .continueLoop, .returnValue:
+            if !quiet { say(style.paint("ok", .comment), plain: "ok") }
+        }
+    }
+
+    private func assignment(_ name: String, _ value: Value) {
+        let summary = Summary.line(value)
+        say(style.paint(name, .code) + " = " + summary, plain: name + " = " + summary)
+    }
+
+    /// The variable an assignment target starts from: `x` of `x`, `x[1:]`, `x.a.b`.
+    private static func rootName(_ target: Expr) -> String? {
+        switch target.kind {
+        case .name(let name): return name
+        case .index(let base, _): return rootName(base)
+        case .field(let base, _): return rootName(base)
+        default: return nil
+        }
+    }
+
+    /// Whether a loop left a variable as it was (the same object for containers and tensors).
+    private static func same(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
+        case (.string(let x), .string(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.none, .none): return true
+        case (.tensor(let x), .tensor(let y)): return x.storage === y.storage && x.offset == y.offset && x.shape == y.shape
+        case (.list(let x), .list(let y)): return x === y
+        case (.record(let x), .record(let y)): return x === y
+        case (.function(let x), .function(let y)): return x === y
+        case (.builtin(let x), .builtin(let y)): return x.name == y.name
+        default: return false
+        }
+    }
+
+    // MARK: Commands
+
+    enum Command {
+        case help, back, rerun, jump(Int), nextSection, previousSection, continueToEnd, quit
+
+        /// The command `input` names, or nil for tx code.
+        init?(_ input: String, stepCount: Int) {
+            let words = input.split(separator: " ").map(String.init)
+            if words.count == 2, ["j", "jump"].contains(words[0]), let n = Int(words[1]) {
+                self = .jump(n)
+                return
+            }
+            guard words.count == 1 else { return nil }
+            switch words[0] {
+            case "?", "help": self = .help
+            case "b", "back": self = .back
+            case "r", "rerun": self = .rerun
+            case "n", "next": self = .nextSection
+            case "p", "prev": self = .previousSection
+            case "c", "continue": self = .continueToEnd
+            case "q", "quit": self = .quit
+            default: return nil
+            }
+        }
+    }
+
+    static func help(stepCount: Int) -> String {
+        """
+          Enter        run this step
+          b, back      back one step (the script runs again up to the step before)
+          r, rerun     run the last step again, with the variables as they are now
+          j N, jump N  go to step N (1 to \(stepCount))
+          n, next      skip to the next section (the next narration)
+          p, prev      back to the start of this section, or of the one before
+          c, continue  run to the end (stopping at breakpoint() and errors)
+          q, quit      leave (Ctrl-D too); Ctrl-C stops a step or drops the line
+          anything else is tx, run in the script's variables: alpha, shape(Q),
+          heatmap(alpha), :vars, :help mha. A variable named like a command: (n)
+
+        """
+    }
+
+    // MARK: breakpoint()
+
+    /// The prompt `breakpoint()` opens: tx in the script's variables until Enter or `c`;
+    /// `q` leaves the script.
+    static func breakpointPrompt(at span: SourceSpan, repl: REPL, style: Style) throws {
+        let out = repl.interpreter.output
+        let place = "\(span.source.name):\(span.line)"
+        out(style.paint("breakpoint at \(place): Enter or c goes on, q leaves, anything else is tx", .comment) + "\n")
+        while true {
+            switch repl.readEntry(prompt: "[breakpoint \(place)]> ") {
+            case .endOfInput: throw StepperQuit()
+            case .cancelled: continue
+            case .line(let text):
+                switch text.trimmingSpaces {
+                case "", "c", "continue": return
+                case "q", "quit": throw StepperQuit()
+                case "?", "help": out("  Enter, c   go on\n  q          leave the script\n  anything else is tx in the script's variables\n")
+                default: if !repl.handle(text) { throw StepperQuit() }
+                }
+            }
+        }
+    }
+
+    /// Makes `breakpoint()` open its prompt in scripts run with `tx FILE` from a terminal.
+    public static func installBreakpoints(in interpreter: Interpreter, readLine: @escaping (String) -> REPL.LineInput) {
+        let repl = REPL(interpreter: interpreter, readLine: readLine, errorStyle: .standardError)
+        let style = interpreter.style
+        interpreter.breakpointHandler = { span in try breakpointPrompt(at: span, repl: repl, style: style) }
+    }
+}
+
+/// One-line summaries of values, shown after assignments:
+/// `tensor [5, 5]  min 0  max 0.93  rows sum to 1`.
+enum Summary {
+    static func line(_ value: Value) -> String {
+        switch value {
+        case .tensor(let t): return tensor(t)
+        case .list(let l):
+            let text = Display.short(value)
+            return "list of \(l.items.count): " + (text.count > 60 ? text.prefix(59) + "…" : text)
+        default:
+            let text = Display.short(value)
+            return text.count > 72 ? text.prefix(71) + "…" : text
+        }
+    }
+
+    static func tensor(_ t: Tensor) -> String {
+        let head = TensorFormatter.summary(t)
+        guard t.rank > 0, t.count > 0, t.count <= 1 << 24 else { return head }
+        let values = t.values
+        if t.rank == 1 && t.count <= 8 {
+            return head + "  " + TensorFormatter.format(t).split(separator: "\n").dropFirst().joined()
+        }
+        let numbers = values.filter { !$0.isNaN }
+        var parts = [head]
+        if let low = numbers.min(), let high = numbers.max() {
+            parts.append("min \(significant(low))  max \(significant(high))")
+        }
+        let nans = values.count - numbers.count
+        if nans > 0 { parts.append("\(nans) nan") }
+        if let last = t.shape.last, last > 1, t.rank >= 2, nans == 0,
+           values.allSatisfy({ $0 >= 0 && $0 <= 1 }) {
+            let rows = stride(from: 0, to: values.count, by: last).map { start in
+                values[start..<(start + last)].reduce(0.0) { $0 + Double($1) }
+            }
+            if rows.allSatisfy({ abs($0 - 1) < 1e-3 }) { parts.append("rows sum to 1") }
+        }
+        return parts.joined(separator: "  ")
+    }
+
+    /// Four significant digits: `0.9312`, `-1.235e+04`.
+    static func significant(_ x: Float) -> String {
+        let v = Double(x)
+        if !v.isFinite || v == v.rounded() && abs(v) < 1e6 { return TensorFormatter.formatNumber(v) }
+        var buffer = [CChar](repeating: 0, count: 32)
+        _ = withVaList([v]) { vsnprintf(&buffer, buffer.count, "%.4g", $0) }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension Stepper {
+    func tick(_ text: String) -> String { style.paint("✓", .checkMark) + " " + text }
+    func cross(_ text: String) -> String { style.paint("✗", .cross) + " " + text }
+}
