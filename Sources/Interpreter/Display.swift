@@ -12,7 +12,7 @@ enum Display {
     /// The printed form; `style` colours a tensor's header line.
     static func show(_ value: Value, style: Style = .plain) -> String {
         switch value {
-        case .tensor(let t): return style.tensor(TensorFormatter.format(t))
+        case .tensor(let t): return style.tensor(TensorFormatter.format(t, width: Terminal.columns()))
         case .list, .record:
             var out = Output(limit: maxLength)
             nested(value, indent: 0, out: &out)
@@ -87,10 +87,10 @@ enum Display {
         }
     }
 
-    /// Lists and records on one line when that fits in 80 columns, else one entry a line.
+    /// Lists and records on one line when that fits the terminal's width, else one entry a line.
     private static func nested(_ value: Value, indent: Int, out: inout Output) {
         // Only as much of the one-line form as could fit is built.
-        var flat = Output(limit: max(0, 80 - indent))
+        var flat = Output(limit: max(0, Terminal.columns() - indent))
         write(value, depth: indent / 2, to: &flat)
         if !flat.isFull || indent / 2 > maxDepth {
             if flat.isFull { write(value, depth: indent / 2, to: &out) } else { out.append(flat.text) }

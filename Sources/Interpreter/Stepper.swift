@@ -140,8 +140,8 @@ public final class Stepper {
         }
         if let transcript {
             interpreter.figureObserver = { [unowned self] map in
-                terminal(map.terminal(color: style.isEnabled))
-                transcript.figure(map.svg())
+                terminal(map.terminal(color: style.isEnabled, width: Terminal.columns()))
+                transcript.figure(map.svg(standalone: false))
             }
         }
         if let repl {
@@ -558,9 +558,7 @@ enum Summary {
     static func significant(_ x: Float) -> String {
         let v = Double(x)
         if !v.isFinite || v == v.rounded() && abs(v) < 1e6 { return TensorFormatter.formatNumber(v) }
-        var buffer = [CChar](repeating: 0, count: 32)
-        _ = withVaList([v]) { vsnprintf(&buffer, buffer.count, "%.4g", $0) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return formatC(v, "%.4g")
     }
 }
 

@@ -5,6 +5,14 @@ import Tensor
 /// Reading lines for the REPL: GNU readline on a terminal (history, editing; Ctrl-C
 /// drops the line being typed), plain lines from a pipe.
 public enum Terminal {
+    /// The width printing wraps at: the terminal's columns when standard output is one,
+    /// else 80 (pipes and files print the same everywhere).
+    public static func columns() -> Int {
+        var size = winsize()
+        if isatty(1) != 0, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 { return Int(size.ws_col) }
+        return TensorFormatter.defaultWidth
+    }
+
     /// Makes Ctrl-C set the interrupt flag that running code polls, instead of killing
     /// tx. Not restarting system calls lets the prompt's poll() see it at once.
     public static func installInterruptHandler() {

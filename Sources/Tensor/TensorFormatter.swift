@@ -11,7 +11,8 @@ import Glibc
 public enum TensorFormatter {
     static let threshold = 1000
     static let edge = 3
-    static let lineWidth = 80
+    /// The width rows wrap at, when the caller does not say (a pipe or a file).
+    public static let defaultWidth = 80
 
     /// A number as tx prints it: `3`, `2.5`, `0.1`, `1e-05`, `inf`, `nan`.
     public static func formatNumber(_ x: Double) -> String {
@@ -40,7 +41,8 @@ public enum TensorFormatter {
         return "tensor \(describe(shape: t.shape))"
     }
 
-    public static func format(_ t: Tensor) -> String {
+    /// The printed form, wrapping rows at `width` columns (the terminal's width).
+    public static func format(_ t: Tensor, width lineWidth: Int = defaultWidth) -> String {
         if t.rank == 0 { return summary(t) }
         let header = "tensor \(describe(shape: t.shape))\n"
         if t.count == 0 { return header + "[]" }
@@ -54,7 +56,14 @@ public enum TensorFormatter {
         walk(t, shown) { offset in
             for i in shown[t.rank - 1] where i >= 0 { picked.append(t.storage.pointer[offset + i * t.strides[t.rank - 1]]) }
         }
-        let style = Style(picked)
+        // Rows of a distribution (each in [0, 1], summing to 1) print in fixed point,
+        // however small some weights are.
+        let last = t.shape[t.rank - 1]
+        let distribution = !summarise && last > 1 && picked.allSatisfy { $0 >= 0 && $0 <= 1 }
+            && stride(from: 0, to: picked.count, by: last).allSatisfy { start in
+                abs(picked[start..<(start + last)].reduce(0.0) { $0 + Double($1) } - 1) < 1e-3
+            }
+        let style = Style(picked, fixedPoint: distribution)
         let width = picked.map { style.text($0).count }.max() ?? 1
         var out = ""
         walk(t, shown, open: { out += "[" }, close: { out += "]" }, ellipsis: { out += "…" }, separator: { axis in
@@ -65,7 +74,7 @@ public enum TensorFormatter {
                 let s = style.text(t.storage.pointer[offset + i * t.strides[t.rank - 1]])
                 return String(repeating: " ", count: max(0, width - s.count)) + s
             }
-            out += wrap(cells, indent: t.rank)
+            out += wrap(cells, indent: t.rank, lineWidth: lineWidth)
         }
         return header + out
     }
@@ -107,7 +116,7 @@ public enum TensorFormatter {
     }
 
     /// Joins a row's cells with ", ", breaking lines past the line width.
-    private static func wrap(_ cells: [String], indent: Int) -> String {
+    private static func wrap(_ cells: [String], indent: Int, lineWidth: Int) -> String {
         var lines: [String] = []
         var line = ""
         for cell in cells {
@@ -128,7 +137,7 @@ public enum TensorFormatter {
         enum Kind { case integer, fixed(Int), scientific(Int) }
         let kind: Kind
 
-        init(_ values: [Float]) {
+        init(_ values: [Float], fixedPoint: Bool = false) {
             let finite = values.filter { $0.isFinite }.map { Double($0) }
             let magnitudes = finite.map { abs($0) }.filter { $0 > 0 }
             if finite.allSatisfy({ $0 == $0.rounded() }) && (magnitudes.max() ?? 0) < 1e16 {
@@ -136,7 +145,7 @@ public enum TensorFormatter {
                 return
             }
             let largest = magnitudes.max() ?? 0, smallest = magnitudes.min() ?? 0
-            if largest >= 1e8 || (smallest > 0 && smallest < 1e-4) || (smallest > 0 && largest / smallest > 1e3) {
+            if !fixedPoint, largest >= 1e8 || (smallest > 0 && smallest < 1e-4) || (smallest > 0 && largest / smallest > 1e3) {
                 var digits = 0
                 for d in 0...4 {
                     digits = d

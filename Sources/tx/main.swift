@@ -49,6 +49,11 @@ struct TX: ParsableCommand {
             if !flushStandardOutput() { throw ExitCode(1) }
             return
         }
+        // `tx --step FILE --html OUT.html`: after FILE, --html still belongs to tx.
+        if step, html == nil, let at = scriptArguments.firstIndex(of: "--html"), at + 1 < scriptArguments.count {
+            html = scriptArguments[at + 1]
+            scriptArguments.removeSubrange(at...(at + 1))
+        }
         if html != nil && !step { throw ValidationError("--html goes with --step: tx --step FILE --html OUT.html") }
         let interpreter = Interpreter()
         interpreter.style = .standardOutput

@@ -503,6 +503,73 @@ let sectionedScript = """
         """))
 }
 
+// MARK: Pictures: SVG and the HTML transcript
+
+/// Parses XML with python3's xml.etree and answers with the number of elements of
+/// class `panel` and the attributes that name a network resource.
+func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", """
+        import sys, xml.etree.ElementTree as E
+        root = E.parse(sys.argv[1]).getroot()
+        panels = sum(1 for e in root.iter() if e.get("class") == "panel")
+        network = [v for e in root.iter() for k, v in e.attrib.items() if k in ("src", "href") or "url(" in v]
+        network += [e.text for e in root.iter() if e.tag.endswith("style") and e.text and ("@import" in e.text or "url(" in e.text)]
+        print(panels)
+        for item in network: print(item)
+        """, path]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(path) is not well-formed XML")
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    return (Int(lines.first ?? "") ?? -1, Array(lines.dropFirst()))
+}
+
+@Test func savefigDrawsOnePanelPerHeadAsXML() throws {
+    let dir = try temporaryScript("", name: "unused")
+    let svg = URL(fileURLWithPath: dir).deletingLastPathComponent().appendingPathComponent("heads.svg").path
+    let run = try tx(["-e", "savefig(\"\(svg)\", softmax(randn(3, 4, 4) + causal_mask(4), axis=-1), range=[0, 1], values=true, title=\"a < b & c\")"])
+    #expect(run.status == 0, "\(run.err)")
+    let parsed = try parseXML(svg)
+    #expect(parsed.panels == 3)
+    #expect(parsed.network.isEmpty)
+    let text = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(text.contains("a &lt; b &amp; c"))
+    // The causal triangle: 6 masked cells per head, light grey, marked with a dot.
+    #expect(text.components(separatedBy: "fill=\"rgb(238,238,238)\"><title>").count - 1 == 18)
+}
+
+@Test func htmlTranscriptIsSelfContainedWithInlineHeatmaps() throws {
+    let path = try temporaryScript("""
+        # Two heads, causal.
+        seed(0)
+        w = softmax(randn(2, 3, 3) + causal_mask(3), axis=-1)
+        heatmap(w, range=[0, 1])
+        assert(sum(w) == 6)
+        # The end.
+        """)
+    let html = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("out.html").path
+    let run = try tx(["--step", path, "--html", html])
+    #expect(run.status == 0, "\(run.err)")
+    let parsed = try parseXML(html)
+    #expect(parsed.panels == 2)
+    #expect(parsed.network.isEmpty)
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(!page.contains("http"))
+    #expect(page.contains("<p class=\"narration\">Two heads, causal.</p>"))
+    #expect(page.contains("<pre class=\"code\">tx&gt; w = softmax(randn(2, 3, 3) + causal_mask(3), axis=-1)</pre>"))
+    #expect(page.contains("<pre class=\"result\">w = tensor [2, 3, 3]  min 0  max 1  rows sum to 1</pre>"))
+    #expect(page.contains("<pre class=\"check passed\">✓ assert(sum(w) == 6)</pre>"))
+    #expect(page.contains("<p class=\"narration\">The end.</p>"))
+    #expect(page.contains("@media print"))
+    // The terminal still gets the text picture.
+    #expect(run.out.contains("  head 0     head 1\n"))
+}
+
 /// A script saved with a byte-order mark runs, and one with a NUL byte names its place
 /// in full on standard error.
 @Test func scriptsWithAByteOrderMarkRunAndANulIsPlaced() throws {

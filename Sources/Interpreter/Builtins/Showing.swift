@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import Lang
 import Tensor
 
@@ -5,23 +6,32 @@ extension Library {
     static func showing() -> [Builtin] {
         let labelled: [BuiltinParameter] = [
             .optional("rows", .none, "none"), .optional("cols", .none, "none"), .optional("title", .none, "none"),
+            .optional("range", .none, "none"), .optional("values", .bool(false), "false"),
         ]
+        let details = """
+            m is [n_q, n_k], [h, n_q, n_k] (one panel per head, side by side, wrapping to the terminal's width), [layers, h, n_q, n_k] or a list of [h, n_q, n_k] tensors (a grid: a row of heads per layer). \
+            rows and cols label the rows and columns (lists of strings or numbers; by default the indices), once per row and column of panels; title goes on top. \
+            Every panel shares one colour scale: range=[low, high] fixes it (e.g. [0, 1] for weights), else it runs from the smallest finite value to the largest; values=true prints the values in the cells. \
+            Colours (or shades ' ░▒▓█') run dark to bright; masked cells show '·' (light grey in savefig): -inf, and exact zeros when every row is a distribution (the causal triangle of attention weights); nan cells show '?'. \
+            The legend line gives the scale and counts masked, nan and inf cells.
+            """
         return [
             builtin("heatmap", [.required("m")] + labelled, "showing",
-                    "Draws a 2-D tensor in the terminal: colour where the terminal has it, shades otherwise.",
-                    example: "heatmap(softmax(randn(4, 4)), rows=[\"a\", \"b\", \"c\", \"d\"])",
-                    details: "rows and cols label the rows and columns (lists of strings or numbers); title goes on top. Colours (or shades ' ░▒▓█') run from the smallest finite value (dark) to the largest (bright); inf and -inf take the ends, nan cells show '?' (grey in savefig). The line below gives the finite min and max and counts nan and infinite cells.") { args in
+                    "Draws a matrix, or one panel per attention head, in the terminal: colour where the terminal has it, shades otherwise.",
+                    example: "heatmap(softmax(randn(2, 4, 4) + causal_mask(4), axis=-1), range=[0, 1], values=true)",
+                    details: details) { args in
                 let map = try HeatmapData(args)
                 if let figures = args.interpreter.figureObserver {
                     figures(map)
                 } else {
-                    args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled))
+                    args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
                 }
                 return .none
             },
             builtin("savefig", [.required("path"), .required("m")] + labelled, "showing",
-                    "Writes a 2-D tensor as an SVG heatmap, with the labels and title of heatmap.",
-                    example: "savefig(\"/tmp/tx-attention.svg\", softmax(randn(4, 4)))") { args in
+                    "Writes heatmap's picture as an SVG file: the same panels, labels, scale, masked cells and values.",
+                    example: "savefig(\"/tmp/tx-attention.svg\", softmax(randn(2, 4, 4), axis=-1), range=[0, 1])",
+                    details: details) { args in
                 let path = try args.path("path")
                 let map = try HeatmapData(args)
                 do {
@@ -35,46 +45,96 @@ extension Library {
     }
 }
 
-/// A matrix with labels, ready to draw.
+/// Maps with labels, ready to draw: one matrix, a row of heads, or a grid of layers x
+/// heads, on one colour scale.
 struct HeatmapData {
-    let values: [[Float]]
+    /// grid[layer][head]: matrices of the same shape, as rows of values.
+    let grid: [[[[Float]]]]
     let rows: [String]
     let cols: [String]
     let title: String?
-    /// The smallest and largest finite values (0 when there are none).
+    /// The colour scale's ends: `range=` or the finite min and max of every panel.
     let low: Float
     let high: Float
+    let rangeGiven: Bool
+    let showValues: Bool
+    /// Whether exact zeros are masked weights: every row of every panel is a distribution.
+    let weights: Bool
+    /// The smallest and largest finite values (0 when there are none).
+    let finiteLow: Float
+    let finiteHigh: Float
     let finiteCount: Int
     let nanCount: Int
     let infinityCount: Int
-    let negativeInfinityCount: Int
+    let maskedCount: Int
 
     init(_ args: Arguments) throws {
-        var m = try args.tensor("m")
-        if m.rank == 1 { m = try m.reshaped([1, -1]) }
-        guard m.rank == 2 else {
-            throw TxError(.shape, "shape mismatch in \(args.builtin.name): m must be a 2-D tensor, got \(describe(shape: m.shape))", at: args.span("m"))
+        // Each layer: its heads' values one after another, and its shape [h, n_q, n_k].
+        var layers: [(values: [Float], shape: [Int])] = []
+        let m = args.value("m")
+        if case .list(let list) = m {
+            guard !list.items.isEmpty else {
+                throw TxError(.value, "value error: \(args.builtin.name): m is an empty list", at: args.span("m"))
+            }
+            for item in list.items {
+                guard let t = try Convert.tensor(item, at: args.span("m")), t.rank == 2 || t.rank == 3 else {
+                    throw args.typeError("m", expected: "a tensor or a list of [n_q, n_k] or [h, n_q, n_k] tensors", got: item)
+                }
+                layers.append((t.values, t.rank == 2 ? [1] + t.shape : t.shape))
+            }
+        } else {
+            let t = try args.tensor("m")
+            guard (1...4).contains(t.rank) else {
+                throw TxError(.shape, "shape mismatch in \(args.builtin.name): m must be [n_q, n_k], [h, n_q, n_k] or [layers, h, n_q, n_k], got \(describe(shape: t.shape))", at: args.span("m"))
+            }
+            let shape = Array(repeating: 1, count: 4 - t.rank) + t.shape
+            let flat = t.values
+            let size = shape[1] * shape[2] * shape[3]
+            layers = (0..<shape[0]).map { (Array(flat[($0 * size)..<($0 * size + size)]), Array(shape[1...])) }
         }
-        let flat = m.values
-        let (r, c) = (m.shape[0], m.shape[1])
-        values = (0..<r).map { i in Array(flat[(i * c)..<(i * c + c)]) }
+        let shape = Array(layers[0].shape.suffix(2))
+        guard layers.allSatisfy({ Array($0.shape.suffix(2)) == shape }) else {
+            throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
+        }
+        let (r, c) = (shape[0], shape[1])
+        grid = layers.map { layer in
+            (0..<layer.shape[0]).map { h in
+                (0..<r).map { i in Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]) }
+            }
+        }
         rows = try Self.labels(args, "rows", count: r)
         cols = try Self.labels(args, "cols", count: c)
         let t = args.value("title")
         title = t.isNone ? nil : Display.text(t)
-        let finite = flat.filter { $0.isFinite }
-        low = finite.min() ?? 0
-        high = finite.max() ?? 0
+        showValues = try args.bool("values")
+        let all = grid.joined().joined().joined()
+        let finite = all.filter { $0.isFinite }
+        finiteLow = finite.min() ?? 0
+        finiteHigh = finite.max() ?? 0
         finiteCount = finite.count
-        nanCount = flat.count { $0.isNaN }
-        infinityCount = flat.count { $0 == .infinity }
-        negativeInfinityCount = flat.count { $0 == -.infinity }
+        nanCount = all.count { $0.isNaN }
+        infinityCount = all.count { $0 == .infinity }
+        let isWeights = c > 0 && !finite.isEmpty && finite.count + all.count { $0 == -.infinity } == all.count
+            && finite.allSatisfy { $0 >= 0 && $0 <= 1 }
+            && grid.joined().joined().allSatisfy { row in abs(row.reduce(0.0) { $0 + Double($1) } - 1) < 1e-3 }
+        weights = isWeights
+        maskedCount = all.count { $0 == -.infinity || isWeights && $0 == 0 }
+        let range = args.value("range")
+        if range.isNone {
+            (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
+        } else {
+            guard let ends = try Convert.tensor(range, at: args.span("range")), ends.count == 2,
+                  ends.values[0].isFinite, ends.values[1].isFinite, ends.values[0] < ends.values[1] else {
+                throw args.typeError("range", expected: "two finite numbers [low, high] with low < high", got: range)
+            }
+            (low, high, rangeGiven) = (ends.values[0], ends.values[1], true)
+        }
     }
 
     private static func labels(_ args: Arguments, _ name: String, count: Int) throws -> [String] {
         let v = args.value(name)
         switch v {
-        case .none: return []
+        case .none: return (0..<count).map(String.init)
         case .list(let list):
             guard list.items.count == count else {
                 throw TxError(.value, "value error: \(args.builtin.name): \(name) has \(list.items.count) labels for \(count) \(name)", at: args.span(name))
@@ -87,8 +147,11 @@ struct HeatmapData {
         }
     }
 
-    /// 0...1 position of a value between the smallest and largest finite values; inf
-    /// takes the top and -inf the bottom. NaN cells are drawn apart (`?`, grey in SVG).
+    /// Cells drawn as masked: -inf scores, and exact zeros among weights.
+    func isMasked(_ v: Float) -> Bool { v == -.infinity || weights && v == 0 }
+
+    /// 0...1 position of a value on the scale; inf takes the top, values outside a given
+    /// range its ends. NaN and masked cells are drawn apart.
     func level(_ v: Float) -> Float {
         if v == .infinity { return 1 }
         if !v.isFinite { return 0 }
@@ -98,14 +161,30 @@ struct HeatmapData {
         return Float(Swift.min(Swift.max(t, 0), 1))
     }
 
-    /// The line under the map: the finite range, then how many cells are nan or infinite.
-    var legend: String {
-        let n = { (v: Float) in TensorFormatter.formatNumber(v) }
-        var parts = [finiteCount > 0 ? "min \(n(low))  max \(n(high))"
-                     : nanCount + infinityCount + negativeInfinityCount == 0 ? "no values" : "no finite values"]
+    /// The text in a cell when values are shown: two decimals for weights, else three
+    /// significant digits.
+    func cellText(_ v: Float) -> String {
+        if v.isNaN { return "?" }
+        if isMasked(v) { return "·" }
+        if !v.isFinite { return TensorFormatter.formatNumber(v) }
+        return finiteLow >= 0 && finiteHigh <= 1 ? formatC(Double(v), "%.2f") : formatC(Double(v), "%.3g")
+    }
+
+    /// What the scale's ends, masked cells, nan and inf mean.
+    func legend(bar: String) -> String {
+        if finiteCount == 0 && !rangeGiven {
+            var parts = [nanCount + infinityCount + maskedCount == 0 ? "no values" : "no finite values"]
+            if maskedCount > 0 { parts.append("\(maskedCount) masked (·)") }
+            if nanCount > 0 { parts.append("\(nanCount) nan (?)") }
+            if infinityCount > 0 { parts.append("\(infinityCount) inf") }
+            return parts.joined(separator: ", ")
+        }
+        let n = { (v: Float) in Summary.significant(v) }
+        var parts = ["scale \(n(low)) \(bar) \(n(high))"]
+        if rangeGiven && finiteCount > 0 { parts.append("values \(n(finiteLow)) to \(n(finiteHigh))") }
+        if maskedCount > 0 { parts.append(weights ? "· masked (weight 0)" : "· masked (-inf)") }
         if nanCount > 0 { parts.append("\(nanCount) nan (?)") }
         if infinityCount > 0 { parts.append("\(infinityCount) inf") }
-        if negativeInfinityCount > 0 { parts.append("\(negativeInfinityCount) -inf") }
         return parts.joined(separator: ", ")
     }
 
@@ -119,36 +198,80 @@ struct HeatmapData {
         return (Int(a.0 + (b.0 - a.0) * f), Int(a.1 + (b.1 - a.1) * f), Int(a.2 + (b.2 - a.2) * f))
     }
 
-    func terminal(color: Bool) -> String {
+    /// Titles of the panels of grid row `layer`, and of the row itself.
+    private func panelTitle(layer: Int, head: Int) -> String? {
+        grid[layer].count > 1 ? "head \(head)" : nil
+    }
+
+    private func layerTitle(_ layer: Int) -> String? {
+        grid.count > 1 ? "layer \(layer)" : nil
+    }
+
+    /// The maps in the terminal, panels side by side and wrapped at `width` columns.
+    func terminal(color: Bool, width: Int) -> String {
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-        let width = Swift.max(2, Swift.min(8, cols.map(\.count).max() ?? 2))
+        let all = grid.joined().joined().joined()
+        let valueWidth = showValues ? all.map { cellText($0).count }.max() ?? 1 : 0
+        let cell = Swift.max(2, valueWidth, Swift.min(8, cols.map(\.count).max() ?? 2))
         let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
+        let columns = cols.count
+        let cellsWidth = Swift.max(columns * (cell + 1) - 1, 0)
+        let titleWidth = grid.indices.flatMap { l in grid[l].indices.map { panelTitle(layer: l, head: $0)?.count ?? 0 } }.max() ?? 0
+        let panelWidth = Swift.max(cellsWidth, titleWidth)
+        let padding = String(repeating: " ", count: panelWidth - cellsWidth)
+        let gap = "   "
         func fit(_ s: String, _ w: Int) -> String {
             let cut = String(s.prefix(w))
             return cut + String(repeating: " ", count: w - cut.count)
         }
+        func centred(_ s: String, _ w: Int) -> String {
+            let cut = String(s.prefix(w))
+            return fit(String(repeating: " ", count: (w - cut.count) / 2) + cut, w)
+        }
+        func draw(_ v: Float) -> String {
+            if v.isNaN { return centred("?", cell) }
+            if isMasked(v) { return centred("·", cell) }
+            let t = level(v)
+            if color {
+                let (r, g, b) = Self.color(t)
+                let text = showValues ? centred(cellText(v), cell) : String(repeating: " ", count: cell)
+                let ink = t > 0.6 ? "30" : "97"
+                return "\u{1B}[\(ink);48;2;\(r);\(g);\(b)m" + text + "\u{1B}[0m"
+            }
+            if showValues { return String(repeating: " ", count: cell - cellText(v).count) + cellText(v) }
+            return String(repeating: shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))], count: cell)
+        }
+        let margin = String(repeating: " ", count: labelWidth + 1)
+        let perBand = Swift.max(1, (width - margin.count + gap.count) / Swift.max(1, panelWidth + gap.count))
+        let wraps = grid.contains { $0.count > perBand }
         var out = ""
         if let title { out += title + "\n" }
-        let margin = labelWidth > 0 ? String(repeating: " ", count: labelWidth + 1) : ""
-        if !cols.isEmpty {
-            out += trimmed(margin + cols.map { fit($0, width) }.joined(separator: " ")) + "\n"
-        }
-        for (i, row) in values.enumerated() {
-            if labelWidth > 0 { out += fit(rows[i], labelWidth) + " " }
-            let cells = row.map { v -> String in
-                if v.isNaN { return fit("?", width) }
-                let t = level(v)
-                if color {
-                    let (r, g, b) = Self.color(t)
-                    return "\u{1B}[48;2;\(r);\(g);\(b)m" + String(repeating: " ", count: width) + "\u{1B}[0m"
+        for (l, layer) in grid.enumerated() {
+            if let layerTitle = layerTitle(l) { out += layerTitle + "\n" }
+            for start in stride(from: 0, to: layer.count, by: perBand) {
+                let heads = Array(start..<Swift.min(layer.count, start + perBand))
+                if heads.contains(where: { panelTitle(layer: l, head: $0) != nil }) {
+                    out += trimmed(margin + heads.map { fit(panelTitle(layer: l, head: $0) ?? "", panelWidth) }.joined(separator: gap)) + "\n"
                 }
-                let shade = shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))]
-                return String(repeating: shade, count: width)
+                if l == 0 || wraps {
+                    let labels = cols.map { fit($0, cell) }.joined(separator: " ")
+                    out += trimmed(margin + heads.map { _ in fit(labels, panelWidth) }.joined(separator: gap)) + "\n"
+                }
+                for i in 0..<rows.count {
+                    let line = fit(rows[i], labelWidth) + " " + heads.map { h in
+                        layer[h][i].map(draw).joined(separator: " ") + padding
+                    }.joined(separator: gap)
+                    out += (color ? line : trimmed(line)) + "\n"
+                }
             }
-            out += (color ? cells.joined(separator: " ") : trimmed(cells.joined(separator: " "))) + "\n"
         }
-        out += margin + legend + "\n"
-        return out
+        let bar = color
+            ? (0..<8).map { i -> String in
+                let (r, g, b) = Self.color(Float(i) / 7)
+                return "\u{1B}[48;2;\(r);\(g);\(b)m \u{1B}[0m"
+            }.joined()
+            : "[" + String(shades) + "]"
+        return out + margin + legend(bar: bar) + "\n"
     }
 
     private func trimmed(_ line: String) -> String {
@@ -157,34 +280,93 @@ struct HeatmapData {
         return String(s)
     }
 
-    func svg() -> String {
-        let cell = Swift.max(8, Swift.min(40, 800 / Swift.max(1, Swift.max(values.count, values.first?.count ?? 1))))
-        let labelWidth = rows.isEmpty ? 0 : 8 * Swift.min(16, rows.map(\.count).max() ?? 0) + 8
-        let top = (title == nil ? 0 : 28) + (cols.isEmpty ? 0 : 8 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8)
-        let w = labelWidth + cell * (values.first?.count ?? 0) + 10
-        let h = top + cell * values.count + 10
-        func escape(_ s: String) -> String {
-            s.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;").replacingAll("\"", "&quot;")
-        }
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" font-family=\"monospace\" font-size=\"12\">\n"
+    /// The maps as SVG: panels in the grid's layout, labels once per row and column of
+    /// panels, masked cells light grey, and a colour scale. `standalone` adds the XML
+    /// namespace a file needs (inline in HTML it is not).
+    func svg(standalone: Bool = true) -> String {
+        let rowCount = rows.count, columnCount = cols.count
+        let cell = Swift.max(showValues ? 30 : 8, Swift.min(40, 480 / Swift.max(1, Swift.max(rowCount, columnCount))))
+        let labelWidth = 7 * Swift.min(16, rows.map(\.count).max() ?? 0) + 8
+        let columnLabels = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
+        let panelWidth = cell * columnCount, panelHeight = cell * rowCount
+        let gap = 16
+        let titleHeight = title == nil ? 0 : 24
+        let headTitle = grid.contains { $0.count > 1 } ? 16 : 0
+        let layerHeight = grid.count > 1 ? 16 : 0
+        let headsPerRow = grid.map(\.count).max() ?? 1
+        let bandHeight = layerHeight + headTitle + panelHeight + gap
+        let top = titleHeight + columnLabels
+        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260)
+        let h = top + grid.count * bandHeight + 40
+        var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
+        out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        if let title { out += "<text x=\"\(w / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n" }
-        for (j, label) in cols.enumerated() {
-            let x = labelWidth + j * cell + cell / 2
-            out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(escape(label))</text>\n"
-        }
-        for (i, row) in values.enumerated() {
-            let y = top + i * cell
-            if !rows.isEmpty {
-                out += "<text x=\"\(labelWidth - 4)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(escape(rows[i]))</text>\n"
+        if let title { out += "<text x=\"\(w / 2)\" y=\"17\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n" }
+        for (l, layer) in grid.enumerated() {
+            let bandTop = top + l * bandHeight
+            if let name = layerTitle(l) {
+                out += "<text x=\"2\" y=\"\(bandTop + 12)\" font-weight=\"bold\">\(escapeXML(name))</text>\n"
             }
-            for (j, v) in row.enumerated() {
-                let (r, g, b) = v.isNaN ? (190, 190, 190) : Self.color(level(v))
-                out += "<rect x=\"\(labelWidth + j * cell)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(r),\(g),\(b))\"><title>\(TensorFormatter.formatNumber(v))</title></rect>\n"
+            let y0 = bandTop + layerHeight + headTitle
+            for (hIndex, panel) in layer.enumerated() {
+                let x0 = labelWidth + hIndex * (panelWidth + gap)
+                out += "<g class=\"panel\">\n"
+                if let name = panelTitle(layer: l, head: hIndex) {
+                    out += "<text x=\"\(x0 + panelWidth / 2)\" y=\"\(y0 - 4)\" text-anchor=\"middle\">\(escapeXML(name))</text>\n"
+                }
+                if l == 0 {
+                    for (j, label) in cols.enumerated() {
+                        let x = x0 + j * cell + cell / 2 + 4
+                        out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(escapeXML(label))</text>\n"
+                    }
+                }
+                for (i, row) in panel.enumerated() {
+                    if hIndex == 0 {
+                        out += "<text x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(escapeXML(rows[i]))</text>\n"
+                    }
+                    for (j, v) in row.enumerated() {
+                        let (x, y) = (x0 + j * cell, y0 + i * cell)
+                        let fill: String
+                        if v.isNaN {
+                            fill = "rgb(150,150,150)"
+                        } else if isMasked(v) {
+                            fill = "rgb(238,238,238)"
+                        } else {
+                            let (r, g, b) = Self.color(level(v))
+                            fill = "rgb(\(r),\(g),\(b))"
+                        }
+                        out += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(escapeXML(rows[i])), \(escapeXML(cols[j])): \(TensorFormatter.formatNumber(v))</title></rect>\n"
+                        if showValues || isMasked(v) || v.isNaN {
+                            let ink = !isMasked(v) && !v.isNaN && level(v) < 0.6 ? "white" : "black"
+                            out += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(ink)\">\(escapeXML(cellText(v)))</text>\n"
+                        }
+                    }
+                }
+                out += "</g>\n"
             }
         }
-        return out + "</svg>\n"
+        // The colour scale: low to high, and what masked cells look like.
+        let legendY = top + grid.count * bandHeight
+        let n = { (v: Float) in escapeXML(Summary.significant(v)) }
+        out += "<g class=\"legend\">\n<text x=\"\(labelWidth - 4)\" y=\"\(legendY + 12)\" text-anchor=\"end\">\(n(low))</text>\n"
+        for i in 0..<20 {
+            let (r, g, b) = Self.color(Float(i) / 19)
+            out += "<rect x=\"\(labelWidth + i * 8)\" y=\"\(legendY + 2)\" width=\"8\" height=\"12\" fill=\"rgb(\(r),\(g),\(b))\"/>\n"
+        }
+        out += "<text x=\"\(labelWidth + 164)\" y=\"\(legendY + 12)\">\(n(high))</text>\n"
+        if maskedCount > 0 {
+            out += "<rect x=\"\(labelWidth)\" y=\"\(legendY + 20)\" width=\"12\" height=\"12\" fill=\"rgb(238,238,238)\"/>\n"
+            out += "<text x=\"\(labelWidth + 16)\" y=\"\(legendY + 30)\">masked (\(weights ? "weight 0" : "-inf"))</text>\n"
+        }
+        return out + "</g>\n</svg>\n"
     }
+}
+
+/// A C printf format of one number: `%.2f`, `%.3g`.
+func formatC(_ x: Double, _ format: String) -> String {
+    var buffer = [CChar](repeating: 0, count: 48)
+    _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, format, $0) }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 extension String {
