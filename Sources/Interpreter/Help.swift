@@ -15,11 +15,17 @@ public enum Help {
               x = randn(4, 8); W = randn(8, 8)
               a = softmax(x @ W @ x' / sqrt(8), axis=-1)
 
-            :help NAME   help for a builtin        :vars        your variables
-            :help syntax the language in brief     :time EXPR   evaluate and time
-            :help blas   the BLAS library in use   :load FILE   run a script here
-            :help memory tensor memory and limit   :step FILE   step through a script
-            :reset       forget everything         :quit        leave (or Ctrl-D)
+
+            """
+        for command in Command.all {
+            let usage = command.name + (command.argument.isEmpty ? "" : " " + command.argument)
+            out += "  " + usage + String(repeating: " ", count: max(1, 16 - usage.count)) + command.summary + "\n"
+        }
+        out += """
+              ?NAME and help(NAME) are :help NAME, whos is :vars, exit and quit leave.
+              ans is the last value shown. Tab completes names, keyword arguments inside
+              a call, fields (p.attn.W) and files; Up and Down find earlier inputs that
+              start with what is typed; Ctrl-D on a ...> line drops the unfinished input.
 
             """
         for (category, title) in categories {
@@ -27,23 +33,23 @@ public enum Help {
             guard !names.isEmpty else { continue }
             out += "\n\(title):\n" + wrap(names.joined(separator: " "), indent: "  ")
         }
-        out += "\nConstants:\n  pi inf nan args\n"
+        out += "\nConstants:\n  " + Interpreter.constants.map(\.name).joined(separator: " ") + "\n"
         return out
     }
 
-    static let constants: [String: String] = [
-        "pi": "pi\n  The number 3.141592653589793.\n\n  example: sin(pi / 2)\n",
-        "inf": "inf\n  Positive infinity; -inf is what masks put where attention is not allowed.\n\n  example: softmax([0, -inf])\n",
-        "nan": "nan\n  Not a number: the result of 0 / 0; it is never equal to anything, itself included.\n\n  example: nan == nan\n",
-        "args": "args\n  The extra command-line arguments of `tx FILE.tx [args]`, as a list of strings\n  (empty in the REPL and for -e).\n\n  example: len(args)\n",
-    ]
+    /// Every name `:help NAME` knows: `syntax`, the constants and the builtins.
+    public static func topics(_ interpreter: Interpreter) -> [String] {
+        ["syntax"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name)
+    }
 
     public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
         switch name {
         case "syntax": return syntax
         default: break
         }
-        if let text = constants[name] { return text }
+        if let constant = Interpreter.constants.first(where: { $0.name == name }) {
+            return "\(constant.name)\n  \(constant.help)\n"
+        }
         guard let builtin = interpreter.builtins[name] else { return nil }
         // `:help blas` and `:help memory` are the builtins and what they report.
         let suffix = name == "blas" ? "\n" + blas() : name == "memory" ? "\n" + memory() : ""

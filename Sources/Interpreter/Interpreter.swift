@@ -15,6 +15,8 @@ public final class Interpreter {
     public var output: (String) -> Void
     /// The colours of `output`: tensor headers, and heatmap's cells.
     public var style = Style.plain
+    /// Whether each echoed value becomes `ans` (in the REPL, as in Julia and MATLAB).
+    public var keepsAnswer = false
     /// Told of every assert, assert_close and expect_error as it passes or fails (the
     /// stepper shows them as check marks).
     var checkObserver: ((Check) -> Void)?
@@ -54,11 +56,20 @@ public final class Interpreter {
 
     private func defineBuiltins() {
         for builtin in builtinList { globals.define(builtin.name, .builtin(builtin)) }
-        globals.define("pi", .number(Double.pi))
-        globals.define("inf", .number(Double.infinity))
-        globals.define("nan", .number(Double.nan))
-        globals.define("args", .list(ListValue(scriptArguments.map { .string($0) })))
+        for constant in Interpreter.constants {
+            globals.define(constant.name, constant.value.map(Value.number) ?? .list(ListValue(scriptArguments.map { .string($0) })))
+        }
     }
+
+    /// The names a session starts with besides the builtins, and their help: defined
+    /// here, listed by `:help`, completed, and never shown by `:vars`. `args` (no value
+    /// here) holds the script's arguments.
+    static let constants: [(name: String, value: Double?, help: String)] = [
+        ("pi", Double.pi, "The number 3.141592653589793.\n\n  example: sin(pi / 2)"),
+        ("inf", Double.infinity, "Positive infinity; -inf is what masks put where attention is not allowed.\n\n  example: softmax([0, -inf])"),
+        ("nan", Double.nan, "Not a number: the result of 0 / 0; it is never equal to anything, itself included.\n\n  example: nan == nan"),
+        ("args", nil, "The extra command-line arguments of `tx FILE.tx [args]`, as a list of strings\n  (empty in the REPL and for -e).\n\n  example: len(args)"),
+    ]
 
     /// Forgets every variable and reseeds the generator: a fresh session.
     public func reset() {
@@ -73,7 +84,7 @@ public final class Interpreter {
         globals.definedNames.compactMap { name in
             guard let value = globals.value(named: name) else { return nil }
             if case .builtin(let b) = value, b.name == name { return nil }
-            if ["pi", "inf", "nan", "args"].contains(name) { return nil }
+            if name == "ans" || Interpreter.constants.contains(where: { $0.name == name }) { return nil }
             return (name, value)
         }
     }
@@ -116,7 +127,10 @@ public final class Interpreter {
             var last = Value.none
             try run(program) { result in
                 last = result.value
-                if echo, result.shouldEcho { output(Display.show(result.value, style: style) + "\n") }
+                if echo, result.shouldEcho {
+                    output(Display.show(result.value, style: style) + "\n")
+                    if keepsAnswer { globals.define("ans", result.value) }
+                }
             }
             return last
         }

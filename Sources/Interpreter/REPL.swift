@@ -30,6 +30,7 @@ public final class REPL {
         self.readLine = readLine
         self.errors = errors
         self.errorStyle = errorStyle
+        interpreter.keepsAnswer = true
     }
 
     /// Reads, evaluates and prints until `:quit` or end of input.
@@ -65,6 +66,9 @@ public final class REPL {
 
     /// Runs a statement or a `:command`; false means quit.
     func handle(_ text: String) -> Bool {
+        if let command = Command.habit(text, isDefined: { interpreter.value(named: $0) != nil }) {
+            return perform(command)
+        }
         if text.trimmingSpaces.hasPrefix(":") {
             if !perform(text.trimmingSpaces) { return false }
         } else if !text.trimmingSpaces.isEmpty {
@@ -109,21 +113,27 @@ public final class REPL {
         let path = argument.count >= 2 && argument.hasPrefix("\"") && argument.hasSuffix("\"")
             ? String(argument.dropFirst().dropLast()) : argument
         let out = interpreter.output
-        if [":quit", ":q", ":exit", ":vars", ":reset"].contains(name) && !argument.isEmpty {
+        guard let command = Command.named(name) else {
+            var message = "unknown command \(name)"
+            if let near = nearestName(to: name, among: Command.all.map(\.name)) { message += " (did you mean \(near)?)" }
+            fail(.name, message + "; :help lists the commands")
+            return true
+        }
+        if command.argument.isEmpty && !argument.isEmpty {
             fail(.arity, "\(name) takes no argument")
             return true
         }
-        switch name {
-        case ":quit", ":q", ":exit":
+        switch command.name {
+        case ":quit":
             return false
-        case ":help", ":h", ":?":
+        case ":help":
             if argument.isEmpty {
                 out(Help.overview(interpreter))
             } else if let text = Help.topic(argument, interpreter) {
                 out(text)
             } else {
                 var message = "no help for '\(argument)'"
-                if let near = nearestName(to: argument, among: interpreter.builtinList.map(\.name) + ["blas", "syntax", "memory"]) {
+                if let near = nearestName(to: argument, among: Help.topics(interpreter)) {
                     message += " (did you mean '\(near)'?)"
                 }
                 fail(.name, message)
@@ -163,10 +173,7 @@ public final class REPL {
             interpreter.reset()
             out("session reset\n")
         default:
-            var message = "unknown command \(name)"
-            let commands = [":help", ":vars", ":time", ":load", ":step", ":reset", ":quit"]
-            if let near = nearestName(to: name, among: commands) { message += " (did you mean \(near)?)" }
-            fail(.name, message + "; :help lists the commands")
+            break
         }
         return true
     }

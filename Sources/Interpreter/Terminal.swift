@@ -38,29 +38,32 @@ public enum Terminal {
         return { _ in reader.next() }
     }
 
-    /// Lines from GNU readline, with history kept in `historyPath` and prompts in
-    /// `style`'s colours.
-    public static func readlineReader(historyPath: String?, style: Style) -> (String) -> REPL.LineInput {
+    /// Lines from GNU readline, with `history` and prompts in `style`'s colours. Up and
+    /// Down search the history for entries that start with what is typed before the
+    /// cursor. Ctrl-D on an empty continuation line abandons the input being typed
+    /// (`.cancelled`), not the session.
+    public static func readlineReader(history: History, style: Style) -> (String) -> REPL.LineInput {
         rl_catch_signals = 0
-        using_history()
-        if let historyPath { read_history(historyPath) }
+        history.load()
+        for up in ["\\e[A", "\\eOA"] { rl_bind_keyseq(up, rl_history_search_backward) }
+        for down in ["\\e[B", "\\eOB"] { rl_bind_keyseq(down, rl_history_search_forward) }
         return { prompt in
-            let input = readWithInterrupts(prompt: style.prompt(prompt, continuation: prompt == REPL.continuationPrompt))
-            if case .line(let line) = input, !line.trimmingSpaces.isEmpty {
-                add_history(line)
-                if let historyPath {
-                    append_history(1, historyPath)
-                    history_truncate_file(historyPath, 2000)
-                }
+            let continuation = prompt == REPL.continuationPrompt
+            if !continuation { history.commit() }
+            let input = readWithInterrupts(prompt: style.prompt(prompt, continuation: continuation))
+            switch input {
+            case .line(let line):
+                history.add(line, continuation: continuation)
+            case .endOfInput where continuation:
+                // readline keeps the flag and would end every later line with a newline.
+                rl_eof_found = 0
+                history.commit()
+                return .cancelled
+            case .endOfInput, .cancelled:
+                history.commit()
             }
             return input
         }
-    }
-
-    /// Creates the history file if it does not exist, so that append_history works.
-    public static func prepareHistory(at path: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        if fd >= 0 { close(fd) }
     }
 
     nonisolated(unsafe) private static var completed: REPL.LineInput? = nil

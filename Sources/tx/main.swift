@@ -64,11 +64,13 @@ struct TX: ParsableCommand {
             interpreter.scriptArguments = scriptArguments
             // From a terminal, --step prompts after each step and breakpoint() opens a prompt.
             var reader: ((String) -> REPL.LineInput)? = nil
+            let history = replHistory()
             if isatty(0) != 0 {
                 Terminal.installInterruptHandler()
-                reader = Terminal.readlineReader(historyPath: historyPath(), style: .standardOutput)
+                reader = Terminal.readlineReader(history: history, style: .standardOutput)
                 Completion.install(for: interpreter)
             }
+            defer { if reader != nil { history.close() } }
             if step {
                 let stepper = Stepper(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
                 let transcript = html.map { _ in Transcript(title: file) }
@@ -96,19 +98,20 @@ struct TX: ParsableCommand {
     /// The REPL; returns the exit status.
     private func runREPL(_ interpreter: Interpreter) -> Int32 {
         let interactive = isatty(0) != 0
+        let history = interactive ? replHistory() : History(path: nil)
         let reader: (String) -> REPL.LineInput
         // Ctrl-C (SIGINT) stops a computation, not the session, piped or not.
         Terminal.installInterruptHandler()
         if interactive {
-            let history = historyPath()
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
-            reader = Terminal.readlineReader(historyPath: history, style: .standardOutput)
+            reader = Terminal.readlineReader(history: history, style: .standardOutput)
             Completion.install(for: interpreter)
         } else {
             reader = Terminal.plainReader()
         }
         let repl = REPL(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
         repl.run()
+        history.close()
         if interactive { print("") }
         // Piped input that failed somewhere fails as a whole, as a script would.
         return !interactive && repl.hadErrors ? 1 : 0
@@ -126,12 +129,9 @@ func versionText() -> String {
         """
 }
 
-/// `TX_HISTORY`, or `~/.tx_history`; the file is created if missing.
-func historyPath() -> String? {
-    var history: String? = environment("TX_HISTORY")
-    if history == nil, let home = environment("HOME") { history = home + "/.tx_history" }
-    if let history { Terminal.prepareHistory(at: history) }
-    return history
+/// The history in `TX_HISTORY`, or `~/.tx_history`.
+func replHistory() -> History {
+    History(path: environment("TX_HISTORY") ?? environment("HOME").map { $0 + "/.tx_history" })
 }
 
 /// Makes writes that cannot reach their place fail instead of killing tx or going

@@ -46,7 +46,9 @@ final class PseudoTerminal {
     var text: String { PseudoTerminal.plain(String(decoding: output, as: UTF8.self)) }
 
     static func plain(_ screen: String) -> String {
-        screen.replacing(/\u{1B}\[[0-9;?]*[A-Za-z]|\u{1B}[78=>]|\r/, with: "")
+        // "\r\n" is one Character to Swift: drop the "\r"s as scalars.
+        String(String.UnicodeScalarView(screen.unicodeScalars.filter { $0 != "\r" }))
+            .replacing(/\u{1B}\[[0-9;?]*[A-Za-z]|\u{1B}[78=>]/, with: "")
     }
 
     /// Types `keys` (a string: "\t" is Tab, "\u{4}" Ctrl-D, "\u{1B}[A" Up).

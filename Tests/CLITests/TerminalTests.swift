@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-// The REPL on a pseudo-terminal, driven by typed keys.
+// The REPL on a pseudo-terminal, driven by typed keys. Ctrl-D is typed only once the
+// prompt shows: before that the terminal is in line mode, where it would be taken as
+// the end of a line rather than passed to tx.
 
 /// A history file of its own for each session, so tests do not share one.
 func temporaryHistory() throws -> String {
@@ -31,4 +33,87 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(!screen.contains("\u{1B}[1;32m") && !screen.contains("\u{1B}[0m") && !screen.contains("\u{1B}[2;36m"))
     #expect(screen.contains("tensor [2, 2]\r\n[[0, 0],"))
     #expect(screen.contains("error: name error: unknown name 'nope'"))
+}
+
+@Test func ansIsTheLastValueShown() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("1 + 2\r")
+    #expect(terminal.wait(for: "3\ntx> "))
+    terminal.type("ans * 10\r")
+    #expect(terminal.wait(for: "30\ntx> "))
+    terminal.type("x = 5\r")
+    #expect(terminal.wait(for: "x = 5\ntx> "))
+    terminal.type("ans\r")
+    #expect(terminal.wait(for: "tx> ans\n30\ntx> "))
+    terminal.type("?sqrt\rexit\r")
+    #expect(terminal.exitStatus() == 0)
+    #expect(terminal.text.contains("tx> ?sqrt\nsqrt(x)\n"))
+}
+
+@Test func aBlockOfThreeLinesIsRecalledWholeAfterARestart() throws {
+    let history = try temporaryHistory()
+    let first = try PseudoTerminal(environment: ["TX_HISTORY": history, "NO_COLOR": "1"])
+    #expect(first.wait(for: "tx> "))
+    first.type("fn f(a) {\r")
+    #expect(first.wait(for: "...> "))
+    first.type("a * 2\r")
+    first.type("}\r")
+    first.type("f(4)\r")
+    #expect(first.wait(for: "8\ntx> "))
+    first.type("f(4)\r")
+    #expect(first.wait(for: "8\ntx> f(4)\n8\ntx> "))
+    first.type("\u{4}")
+    #expect(first.exitStatus() == 0)
+
+    let second = try PseudoTerminal(environment: ["TX_HISTORY": history, "NO_COLOR": "1"])
+    #expect(second.wait(for: "tx> "))
+    // The repeated f(4) was stored once: two Ups reach the block.
+    second.type("\u{1B}[A")
+    #expect(second.wait(for: "f(4)"))
+    second.type("\u{1B}[A\r")
+    #expect(second.wait(for: "}\ntx> "))
+    second.type("f(21)\r")
+    #expect(second.wait(for: "tx> f(21)\n42\ntx> "))
+    #expect(!second.text.contains("error"))
+    second.type("\u{4}")
+    #expect(second.exitStatus() == 0)
+}
+
+@Test func upSearchesTheHistoryByWhatIsTyped() throws {
+    let history = try temporaryScript("x = 1\ny = 2\nx = 3\ny = 4\n", name: "history")
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": history, "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("x\u{1B}[A\u{1B}[A\r")
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("x\r")
+    // The second Up skipped y = 2 and y = 4 and found x = 1.
+    #expect(terminal.wait(for: "tx> x\n1\ntx> "))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+@Test func ctrlDOnAContinuationLineDropsTheInputNotTheSession() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("y = 7\rfn g(a) {\r")
+    #expect(terminal.wait(for: "...> "))
+    terminal.type("\u{4}")
+    #expect(terminal.wait(for: "...> \ntx> "))
+    terminal.type("y\r")
+    #expect(terminal.wait(for: "tx> y\n7\ntx> "))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+@Test func aHistoryFileThatIsAFIFODoesNotBlock() throws {
+    let path = try temporaryHistory()
+    unlink(path)
+    #expect(mkfifo(path, 0o600) == 0)
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": path, "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("1 + 1\r")
+    #expect(terminal.wait(for: "2\ntx> "))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
 }
