@@ -25,6 +25,9 @@ public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T
     default: throw TensorError.io("io error: \(path) is not a regular file (a pipe, socket or device); load reads files")
     }
     let size = Int(info.st_size)
+    // The buffer is a Swift array, whose allocation failing would abort: check the
+    // address space too.
+    try Memory.checkRoom(for: size, "reading \(path)")
     return try Memory.withScratch(bytes: size, "reading \(path)") {
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0

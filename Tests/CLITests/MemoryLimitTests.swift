@@ -46,3 +46,13 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
     let size = try FileManager.default.attributesOfItem(atPath: folder + "/big.npy")[.size] as? Int
     #expect(size == 128 + 250_000_000)
 }
+
+@Test func loadChecksTheAddressSpaceBeforeReading() throws {
+    // A 700 MiB (sparse) file cannot be read into 1.7 GB of address space, 1 GiB of it
+    // the interpreter's stack, whatever --max-memory says.
+    let folder = try temporaryFolder()
+    let run = try shell("cd '\(folder)' && truncate -s 700M big.npy && ulimit -v 1700000 && \"$TX\" --max-memory 4G -e 'load(\"big.npy\")'")
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: out of memory: reading big.npy needs 700 MiB, and only "), "\(run.err.prefix(300))")
+    #expect(run.err.contains(" of address space is left (ulimit -v)"))
+}
