@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor", "TestSupport"],
-                    exclude: ["Scripts"]),
+                    exclude: ["Scripts", "Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["tx"], exclude: ["Fixtures"]),
     ]
 )

@@ -5,7 +5,7 @@ public enum Help {
     static let categories: [(String, String)] = [
         ("creation", "Creating tensors"), ("shape", "Shapes"), ("elementwise", "Elementwise"),
         ("reduction", "Reductions"), ("neural", "Neural"), ("attention", "Attention and Transformers"),
-        ("files", "Files"), ("text", "Text and values"), ("checking", "Checking"), ("showing", "Showing"),
+        ("files", "Files"), ("text", "Text and values"), ("models", "Pretrained models"), ("checking", "Checking"), ("showing", "Showing"),
         ("system", "System"),
     ]
 
@@ -93,7 +93,7 @@ public enum Help {
           none, lists [a, "b", x], records {Wq: w, bq: b}, functions.
           [1, 2, 3] and [[1, 2], [3, 4]] are tensors: a bracketed list of numbers, or of
           tensors of one shape, is a tensor; anything else is a list.
-        Operators (lowest first): ||  &&  == != < <= > >=  + -  * / @ %  unary - !  ^
+        Operators (lowest first): ||  &&  == != < <= > >=  + -  * / // @ %  unary - !  ^
           then postfix f(...), x[...], r.name, x' (swaps the last two axes).
           Tensors broadcast as in NumPy; @ is the (batched) matrix product.
         Indexing: x[i], x[i, j], x[1:3], x[:, -1], x[::2], E[ids] (gather), x[i, :] = v.

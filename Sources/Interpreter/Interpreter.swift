@@ -28,6 +28,11 @@ public final class Interpreter {
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0
+    /// Files being included, innermost last (include inside include).
+    private var including: [String] = []
+    /// The session that runs tx's model library for `load_model` and friends, made on
+    /// first use; its names stay out of this session's variables.
+    private var modelSession: Interpreter?
     /// Script arguments (`tx FILE.tx a b` gives args = ["a", "b"]).
     public var scriptArguments: [String] = [] {
         didSet { globals.define("args", .list(ListValue(scriptArguments.map { .string($0) }))) }
@@ -173,6 +178,40 @@ public final class Interpreter {
     private static func echoes(_ statement: Stmt, _ value: Value) -> Bool {
         guard case .expression = statement.kind, !statement.silenced else { return false }
         return !value.isNone
+    }
+
+    /// `include(path)`: runs a file's statements in this session's global scope, as if
+    /// typed here; its functions and variables stay defined.
+    func include(path: String) throws {
+        guard including.count < 32 else {
+            throw TxError(.limit, "recursion limit: include nested more than 32 files deep (does \(path) include itself?)")
+        }
+        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)))
+        including.append(path)
+        defer { including.removeLast() }
+        let compiler = Compiler(interpreter: self)
+        let codes = try program.statements.map { try compiler.statement($0) }
+        for code in codes { _ = try code(rootFrame) }
+    }
+
+    /// The tx function `name` of the model library (`lib/bert.tx`), and the session it
+    /// runs in.
+    func modelFunction(_ name: String) throws -> (Interpreter, Value) {
+        let session: Interpreter
+        if let existing = modelSession {
+            session = existing
+        } else {
+            guard let folder = LibraryFolder.path else {
+                throw TxError(.io, "io error: tx's library folder (lib/ with bert.tx) was not found beside the tx executable or its source tree; set TX_LIB to it")
+            }
+            session = Interpreter(output: { [unowned self] text in self.output(text) })
+            try session.include(path: folder + "/bert.tx")
+            modelSession = session
+        }
+        guard let function = session.value(named: name) else {
+            throw TxError(.name, "name error: the model library has no function '\(name)'")
+        }
+        return (session, function)
     }
 
     // MARK: Calls

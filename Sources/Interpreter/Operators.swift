@@ -10,6 +10,7 @@ enum Operators {
         case .subtract: return .subtract
         case .multiply: return .multiply
         case .divide: return .divide
+        case .floorDivide: return .floorDivide
         case .modulo: return .modulo
         case .power: return .power
         case .equal: return .equal
@@ -30,6 +31,7 @@ enum Operators {
         case .subtract: return .number(x - y)
         case .multiply: return .number(x * y)
         case .divide: return .number(x / y)
+        case .floorDivide: return .number((x / y).rounded(.down))
         case .modulo:
             let r = fmod(x, y)
             return .number(r != 0 && (r < 0) != (y < 0) ? r + y : r)

@@ -6,7 +6,7 @@ public enum UnaryOperator: String, Sendable {
 }
 
 public enum BinaryOperator: String, Sendable {
-    case add = "+", subtract = "-", multiply = "*", divide = "/", matmul = "@", modulo = "%"
+    case add = "+", subtract = "-", multiply = "*", divide = "/", floorDivide = "//", matmul = "@", modulo = "%"
     case power = "^"
     case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
 

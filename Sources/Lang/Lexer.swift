@@ -193,7 +193,7 @@ public struct Lexer {
         tokens.append(Token(.string, text, start: start, end: position, string: String(decoding: contents, as: UTF8.self)))
     }
 
-    private static let symbols2: Set<String> = ["==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/="]
+    private static let symbols2: Set<String> = ["==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "//"]
     private static let symbols1: Set<UInt8> = Set("+-*/@%^<>=!()[]{},;:.'".utf8)
 
     private mutating func lexSymbol() throws {

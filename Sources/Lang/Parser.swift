@@ -322,7 +322,7 @@ public struct Parser {
         case "&&": return 2
         case "==", "!=", "<", "<=", ">", ">=": return 3
         case "+", "-": return 4
-        case "*", "/", "@", "%": return 5
+        case "*", "/", "//", "@", "%": return 5
         default: return nil
         }
     }

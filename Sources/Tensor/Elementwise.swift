@@ -3,7 +3,7 @@ import Glibc
 
 /// Binary elementwise operations with NumPy broadcasting.
 public enum BinaryOp: Sendable {
-    case add, subtract, multiply, divide, power, modulo, maximum, minimum
+    case add, subtract, multiply, divide, floorDivide, power, modulo, maximum, minimum
     case equal, notEqual, less, lessEqual, greater, greaterEqual
 
     public var symbol: String {
@@ -12,6 +12,7 @@ public enum BinaryOp: Sendable {
         case .subtract: return "-"
         case .multiply: return "*"
         case .divide: return "/"
+        case .floorDivide: return "//"
         case .power: return "^"
         case .modulo: return "%"
         case .maximum: return "maximum"
@@ -28,7 +29,7 @@ public enum BinaryOp: Sendable {
 
 /// Unary elementwise functions.
 public enum UnaryOp: Sendable {
-    case negate, not, exp, log, sqrt, abs, tanh, sin, cos, sigmoid, relu, gelu
+    case negate, not, exp, log, sqrt, abs, tanh, sin, cos, sigmoid, relu, gelu, floor, ceil, round
 }
 
 /// NumPy's `maximum` and `minimum`: NaN on either side gives NaN. The one rule behind
@@ -142,6 +143,7 @@ extension Tensor {
         case .subtract: return x - y
         case .multiply: return x * y
         case .divide: return x / y
+        case .floorDivide: return (x / y).rounded(.down)
         case .power: return powf(x, y)
         case .modulo: return floorMod(x, y)
         case .maximum: return propagatingMaximum(x, y)
@@ -178,6 +180,7 @@ extension Tensor {
         case .subtract: run { $0 - $1 }
         case .multiply: run { $0 * $1 }
         case .divide: run { $0 / $1 }
+        case .floorDivide: run { ($0 / $1).rounded(.down) }
         case .power: run { powf($0, $1) }
         case .modulo: run { floorMod($0, $1) }
         case .maximum: run(propagatingMaximum)
@@ -227,6 +230,9 @@ extension Tensor {
             // Branch-free (a select), so random signs cost no mispredictions; NaN stays NaN.
             for i in 0..<n { let v = x[i]; y[i] = v < 0 ? 0 : v }
         case .gelu: tx_gelu(x, y, n)
+        case .floor: for i in 0..<n { y[i] = x[i].rounded(.down) }
+        case .ceil: for i in 0..<n { y[i] = x[i].rounded(.up) }
+        case .round: for i in 0..<n { y[i] = x[i].rounded(.toNearestOrEven) }
         }
     }
 
@@ -245,6 +251,9 @@ extension Tensor {
         case .sigmoid: return x >= 0 ? 1 / (1 + Glibc.exp(-x)) : Glibc.exp(x) / (1 + Glibc.exp(x))
         case .relu: return x < 0 ? 0 : x
         case .gelu: return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+        case .floor: return x.rounded(.down)
+        case .ceil: return x.rounded(.up)
+        case .round: return x.rounded(.toNearestOrEven)
         }
     }
 

@@ -1,6 +1,6 @@
-/// A small JSON reader and writer for safetensors headers. Malformed input is an
-/// error, never a crash; nesting is limited.
-enum JSON: Equatable {
+/// A small JSON reader and writer (safetensors headers, `read_json`). Malformed input
+/// is an error, never a crash; nesting is limited.
+public enum JSON: Equatable {
     case object([(String, JSON)])
     case array([JSON])
     case string(String)
@@ -8,7 +8,7 @@ enum JSON: Equatable {
     case bool(Bool)
     case null
 
-    static func == (a: JSON, b: JSON) -> Bool {
+    public static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
         case (.object(let x), .object(let y)): return x.map(\.0) == y.map(\.0) && zip(x, y).allSatisfy { $0.1 == $1.1 }
         case (.array(let x), .array(let y)): return x == y
@@ -22,13 +22,17 @@ enum JSON: Equatable {
 
     struct Reader {
         let bytes: [UInt8]
+        let what: String
         var i = 0
         var depth = 0
 
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        init(_ bytes: [UInt8], what: String) {
+            self.bytes = bytes
+            self.what = what
+        }
 
         func fail(_ why: String) -> TensorError {
-            TensorError.io("io error: malformed safetensors header: \(why) at byte \(i)")
+            TensorError.io("io error: malformed \(what): \(why) at byte \(i)")
         }
 
         mutating func skip() {
@@ -148,8 +152,9 @@ enum JSON: Equatable {
         }
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> JSON {
-        var reader = Reader(bytes)
+    /// Parses a whole document; errors name it as `what`.
+    public static func parse(_ bytes: [UInt8], what: String = "safetensors header") throws -> JSON {
+        var reader = Reader(bytes, what: what)
         return try reader.document()
     }
 

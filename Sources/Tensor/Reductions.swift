@@ -165,6 +165,11 @@ extension Tensor {
         return try Tensor(scalar: Float(total.squareRoot()))
     }
 
+    /// sqrt of the sum of squares along `axes`.
+    public func norm(axes: [Int], keepdims: Bool = false) throws -> Tensor {
+        try Tensor.binary(.multiply, self, self).reduce(.sum, axes: axes, keepdims: keepdims).map(.sqrt)
+    }
+
     /// Softmax along `axis`: stable (the row maximum is subtracted); a row that is all
     /// -inf gives zeros; -inf entries give exactly 0; a row holding nan or +inf gives
     /// nan everywhere (as PyTorch).

@@ -3,9 +3,10 @@ import Testing
 
 /// Every builtin's `:help` example runs, in a fresh session, without an error.
 @Test func everyHelpExampleRuns() {
-    let names = Interpreter(output: { _ in }).builtinList.map { ($0.name, $0.example) }
-    #expect(names.count > 80)
-    for (name, example) in names {
+    let builtins = Interpreter(output: { _ in }).builtinList
+    #expect(builtins.count > 80)
+    // The pretrained-model examples load all-MiniLM-L6-v2: OneAtATime.modelHelpExamplesRun runs them.
+    for (name, example) in builtins.filter({ $0.category != "models" }).map({ ($0.name, $0.example) }) {
         let (_, error) = runScript(example, name: "example of \(name)")
         #expect(error == nil, "\(name): \(example): \(error?.rendered() ?? "")")
     }

@@ -42,9 +42,23 @@ extension Library {
             },
             builtin("causal_mask", [.required("n")], "attention", "[n, n]: 0 on and below the diagonal, -inf above (query i sees keys j <= i).",
                     example: "causal_mask(3)") { args in .tensor(try Masks.causal(try sizeArgument(args, "n"))) },
-            builtin("padding_mask", [.required("lengths"), .required("n")], "attention",
+            builtin("padding_mask", [.required("lengths"), .optional("n", .none, "none")], "attention",
                     "[b, 1, n] from b lengths: -inf at key positions >= length; broadcasts against [b, n_q, n] scores.",
-                    example: "padding_mask([2, 3], 4)") { args in
+                    example: "padding_mask([2, 3], 4); padding_mask([[1, 1, 0], [1, 1, 1]])",
+                    details: """
+                        Given a [b, n] 0/1 attention mask (Hugging Face's attention_mask: 1 for a real token,
+                        0 for padding) instead of lengths, and no n, it gives the same [b, 1, n] additive mask:
+                        0 where the mask is nonzero, -inf where it is 0. ((1 - am) * -inf would be nan where
+                        am is 1, since 0 * inf is nan.)
+                        """) { args in
+                if case .none = args.value("n") {
+                    let am = try args.tensor("lengths")
+                    guard am.rank == 2 else {
+                        throw TxError(.value, "value error: padding_mask needs n after a list of lengths, or a [b, n] 0/1 attention mask (got \(args.value("lengths").typeDescription))", at: args.span("lengths"))
+                    }
+                    let additive = try Tensor.select(am, try Tensor(scalar: 0), try Tensor(scalar: -Float.infinity))
+                    return .tensor(try additive.reshaped([am.shape[0], 1, am.shape[1]]))
+                }
                 let n = try sizeArgument(args, "n")
                 let lengths: [Int]
                 switch args.value("lengths") {

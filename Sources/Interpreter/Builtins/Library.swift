@@ -6,7 +6,7 @@ import Tensor
 enum Library {
     static func all() -> [Builtin] {
         creation() + shapes() + elementwise() + reductions() + neural() + transformer()
-            + files() + text() + checking() + showing() + system()
+            + files() + text() + models() + checking() + showing() + system()
     }
 }
 

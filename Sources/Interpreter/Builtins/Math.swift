@@ -14,6 +14,9 @@ extension Library {
             ("sigmoid", .sigmoid, "1 / (1 + exp(-x)), elementwise.", "sigmoid([0, 2])"),
             ("relu", .relu, "max(0, x), elementwise.", "relu([-1, 2])"),
             ("gelu", .gelu, "The exact GELU x * Phi(x) = x/2 * (1 + erf(x / sqrt(2))), elementwise.", "gelu([-1, 0, 1])"),
+            ("floor", .floor, "The largest integer <= x, elementwise.", "floor([-1.5, 2.7])"),
+            ("ceil", .ceil, "The smallest integer >= x, elementwise.", "ceil([-1.5, 2.2])"),
+            ("round", .round, "The nearest integer, halves to even (as NumPy and Python), elementwise.", "round([0.5, 1.5, -2.5, 2.7])"),
         ]
         var table = unary.map { name, op, summary, example in
             builtin(name, [.x], "elementwise", summary + " Numbers give numbers, tensors tensors.", example: example) { args in
@@ -57,7 +60,23 @@ extension Library {
         ]
         let note = "Without axis the result is a 0-d tensor; item() turns it into a number. keepdims=true keeps reduced axes with size 1."
         var table = simple.map { name, reduction, summary, example in
-            builtin(name, [.x, .axisAll, .keepdims], "reduction", summary, example: example, details: note) { args in
+            let averages: Bool? = switch reduction {
+            case .sum: false
+            case .mean: true
+            default: nil
+            }
+            if let averages {
+                return builtin(name, [.x, .axisAll, .keepdims, .optional("where", .none, "none")], "reduction", summary,
+                               example: example + "; \(name)([[1, 2], [3, 4]], axis=1, where=[[1, 0], [1, 1]])",
+                               details: note + " where= (as NumPy's) counts only the elements where it is nonzero; it broadcasts against x, so a [b, n] 0/1 attention mask over [b, n, d] states is where=am[:, :, none] (a masked mean).") { args in
+                    let x = try args.tensor("x"), axes = try args.axes("axis"), keepdims = try args.bool("keepdims")
+                    guard let condition = try args.optionalTensor("where") else {
+                        return .tensor(try x.reduce(reduction, axes: axes, keepdims: keepdims))
+                    }
+                    return .tensor(try maskedReduction(x, where: condition, mean: averages, axes: axes, keepdims: keepdims))
+                }
+            }
+            return builtin(name, [.x, .axisAll, .keepdims], "reduction", summary, example: example, details: note) { args in
                 .tensor(try args.tensor("x").reduce(reduction, axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
             }
         }
@@ -71,8 +90,17 @@ extension Library {
                 .tensor(try args.tensor("x").reduce(reduction(try args.int("ddof")), axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
             })
         }
-        table.append(builtin("norm", [.x], "reduction", "The Euclidean (Frobenius) norm of all of x's elements.",
-                             example: "norm([3, 4])") { args in .tensor(try args.tensor("x").norm()) })
+        table.append(builtin("norm", [.x, .axisAll, .keepdims], "reduction",
+                             "The Euclidean norm sqrt(sum(x^2)): of all of x's elements (Frobenius), or along axis.",
+                             example: "norm([[3, 4], [6, 8]], axis=-1)",
+                             details: "x / norm(x, axis=-1, keepdims=true) scales each row to length 1.") { args in
+            let x = try args.tensor("x")
+            guard let axes = try args.axes("axis") else {
+                let total = try x.norm()
+                return .tensor(try args.bool("keepdims") ? total.reshaped([Int](repeating: 1, count: x.rank)) : total)
+            }
+            return .tensor(try x.norm(axes: axes, keepdims: try args.bool("keepdims")))
+        })
         table.append(builtin("item", [.x], "reduction", "The number held by a one-element tensor (or a number).",
                              example: "item(sum([1, 2]))") { args in
             let v = args.value("x")
@@ -86,4 +114,15 @@ extension Library {
         })
         return table
     }
+}
+
+/// sum or mean of x counting only the elements where `condition` (broadcast to x's shape)
+/// is nonzero, as NumPy's `where=`; a mean over no elements is nan.
+func maskedReduction(_ x: Tensor, where condition: Tensor, mean: Bool, axes: [Int]?, keepdims: Bool) throws -> Tensor {
+    let mask = try condition.broadcast(to: x.shape)
+    let zero = try Tensor(scalar: 0)
+    let total = try Tensor.select(mask, x, zero).reduce(.sum, axes: axes, keepdims: keepdims)
+    guard mean else { return total }
+    let count = try Tensor.select(mask, try Tensor(scalar: 1), zero).reduce(.sum, axes: axes, keepdims: keepdims)
+    return try Tensor.binary(.divide, total, count)
 }

@@ -26,6 +26,34 @@ extension Library {
                 let product = try Tensor.matmul(x, W)
                 return .tensor(try b.map { try Tensor.binary(.add, product, $0) } ?? product)
             },
+            builtin("cosine", [.required("a"), .required("b"), .optional("axis", .number(-1), "-1")], "neural",
+                    "The cosine similarity of a and b along axis: sum(a * b) / (norm(a) * norm(b)), with broadcasting.",
+                    example: "cosine([1, 0], [[1, 0], [1, 1], [0, 1]])",
+                    details: "As PyTorch's cosine_similarity: the product of the norms is clamped to at least 1e-8, so a zero vector gives 0.") { args in
+                let a = try args.tensor("a"), b = try args.tensor("b"), axis = try args.int("axis")
+                let dot = try Tensor.binary(.multiply, a, b).reduce(.sum, axes: [axis])
+                let norms = try Tensor.binary(.multiply, try a.norm(axes: [axis]), try b.norm(axes: [axis]))
+                return .tensor(try Tensor.binary(.divide, dot, try Tensor.binary(.maximum, norms, try Tensor(scalar: 1e-8))))
+            },
+            builtin("similarity", [.required("a"), .optional("b", .none, "none")], "neural",
+                    "The matrix of cosine similarities between the rows of a [n, d] and of b [m, d] (default: a): [n, m].",
+                    example: "similarity([[1, 0], [1, 1], [0, 1]])",
+                    details: "As sentence-transformers' cos_sim: each row is divided by its norm (at least 1e-8), then a @ b'. A 1-D a or b is one row.") { args in
+                let a = try unitRows(try args.tensor("a"))
+                let b = try args.optionalTensor("b").map(unitRows) ?? a
+                return .tensor(try Tensor.matmul(a, try b.swappingLastAxes()))
+            },
         ]
     }
+}
+
+/// The rows of a [n, d] matrix (a 1-D tensor is one row) scaled to length 1; a zero
+/// row stays zero.
+private func unitRows(_ x: Tensor) throws -> Tensor {
+    guard x.rank == 1 || x.rank == 2 else {
+        throw TensorError.shape("shape mismatch in similarity: rows of a [n, d] matrix are compared, got \(describe(shape: x.shape))")
+    }
+    let rows = x.rank == 1 ? try x.reshaped([1, x.shape[0]]) : x
+    let norms = try rows.norm(axes: [1], keepdims: true)
+    return try Tensor.binary(.divide, rows, try Tensor.binary(.maximum, norms, try Tensor(scalar: 1e-8)))
 }

@@ -66,6 +66,34 @@ extension Library {
                 .string(try formatted(try args.string("fmt"), args.rest, at: args.span,
                                        templateSpan: args.span("fmt"), valueSpans: args.restSpans))
             },
+            builtin("lines", [.required("s")], "text",
+                    "The lines of s, as a list of strings (without their \\n or \\r\\n; a final newline ends the last line).",
+                    example: "lines(\"[PAD]\\n[UNK]\\nthe\\n\")") { args in
+                var parts = try args.string("s").split(separator: "\n", omittingEmptySubsequences: false)
+                if parts.last?.isEmpty == true { parts.removeLast() }
+                return .list(ListValue(parts.map { .string(String($0.hasSuffix("\r") ? $0.dropLast() : $0)) }))
+            },
+            builtin("number", [.required("s")], "text",
+                    "The number a string spells (\"42\", \"-1.5e3\", \"inf\"), e.g. of a script's args; numbers stay numbers.",
+                    example: "number(\"256\") + 1") { args in
+                let v = args.value("s")
+                if let x = Convert.number(v) { return .number(x) }
+                guard case .string(let s) = v else { throw args.typeError("s", expected: "a string", got: v) }
+                guard let x = Double(s.trimmingSpaces) else {
+                    throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: args.span("s"))
+                }
+                return .number(x)
+            },
+            builtin("push", [.required("list"), .variadic("v")], "text",
+                    "Appends the values to the end of list (in place, as Python's append) and returns the list.",
+                    example: "rows = []; push(rows, eye(2)); push(rows, 1, \"a\"); len(rows)",
+                    details: "[x] of a tensor or a number is a tensor literal, so rows + [x] would add; push(rows, x) adds an item.") { args in
+                let v = args.value("list")
+                guard case .list(let list) = v else { throw args.typeError("list", expected: "a list", got: v) }
+                try Memory.checkRoom(for: (list.items.count + args.rest.count) * MemoryLayout<Value>.stride, "building a list")
+                list.items.append(contentsOf: args.rest)
+                return v
+            },
             builtin("type", [.required("v")], "text", "The kind of v: \"number\", \"tensor\", \"string\", ...",
                     example: "type(eye(2))") { args in
                 .string(args.value("v").typeName)

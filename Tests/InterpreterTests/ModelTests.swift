@@ -1,0 +1,132 @@
+import Glibc
+import Interpreter
+import Lang
+import Testing
+
+/// all-MiniLM-L6-v2 in tx against sentence-transformers and Hugging Face: the fixtures
+/// (Fixtures/minilm, written by make_fixtures.py there) hold the tokenizer's ids and the
+/// embeddings of 33 sentences and the first layer's per-head attention of two.
+/// The model comes from scripts/get-model (which .ci/run runs). Without it these tests
+/// print why they skip; in CI (CI=true) a missing model is a failure.
+enum MiniLM {
+    static var folder: String {
+        let cache = environment("TX_MODELS") ?? ((environment("HOME") ?? ".") + "/.cache/tx")
+        return cache + "/all-MiniLM-L6-v2"
+    }
+
+    static let fixtures: String = {
+        let path = #filePath
+        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) + "/Fixtures/minilm"
+    }()
+
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Whether the model is there; when not, says so (and fails in CI).
+    static func available(_ test: String) -> Bool {
+        if access(folder + "/model.safetensors", R_OK) == 0 { return true }
+        if environment("CI") == "true" {
+            Issue.record("\(test): all-MiniLM-L6-v2 is not in \(folder); CI must fetch it with scripts/get-model")
+        } else {
+            print("skipping \(test): all-MiniLM-L6-v2 is not in \(folder) (run scripts/get-model to fetch it)")
+        }
+        return false
+    }
+
+    /// Runs tx code with the model loaded as m and the fixtures' reference.json as r.
+    static func run(_ code: String) -> (output: String, error: TxError?) {
+        runScript("""
+            m = load_model("all-MiniLM-L6-v2")
+            r = read_json("\(fixtures)/reference.json")
+            fixtures = "\(fixtures)"
+            \(code)
+            """, name: "minilm.tx")
+    }
+}
+
+/// Tests that hold the model (hundreds of MB of tensors) and the examples, one of which
+/// measures memory().peak over the whole process, run one at a time.
+@Suite(.serialized) struct OneAtATime {}
+
+extension OneAtATime {
+    @Test func miniLMTokenIdsAreExactlyTheModelTokenizers() {
+        guard MiniLM.available("token ids") else { return }
+        let (output, error) = MiniLM.run("""
+            assert(len(r.sentences) >= 30, "the fixtures hold at least 30 sentences")
+            for i in range(len(r.sentences)) {
+                ids = tokenize(m, r.sentences[i])
+                if ids != r.ids[i] { print(format("sentence {}: {}\\n  tx: {}\\n  hf: {}", i, r.sentences[i], ids, r.ids[i])) }
+            }
+            len(r.ids[len(r.ids) - 1])
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        // Only the length of the over-length sentence is printed: it is cut to 256 tokens.
+        #expect(output == "256\n")
+    }
+
+    @Test func miniLMEmbeddingsMatchSentenceTransformers() {
+        guard MiniLM.available("embeddings") else { return }
+        let (output, error) = MiniLM.run("""
+            e = embed(m, r.sentences)
+            shape(e)
+            assert_close(e, load(fixtures + "/embeddings.npy"), atol=1e-4, rtol=0)
+            assert_close(norm(e, axis=-1), ones(len(r.sentences)), atol=1e-5)
+            assert_close(embed(m, r.sentences[2]), e[2:3], atol=1e-5, rtol=0)
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        #expect(output == "[33, 384]\n")
+    }
+
+    @Test func miniLMFirstLayerAttentionMatchesHuggingFacePerHead() {
+        guard MiniLM.available("attention") else { return }
+        let (output, error) = MiniLM.run("""
+            for k in range(len(r.attention_sentences)) {
+                maps = attention_maps(m, r.attention_sentences[k])
+                print(shape(maps))
+                assert_close(maps[0], load(format("{}/attention_{}.npy", fixtures, k)), atol=1e-5, rtol=0)
+                assert_close(sum(maps, axis=-1), ones(6, 12, size(maps, 2)), atol=1e-5)
+            }
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        #expect(output == "[6, 12, 11, 11]\n[6, 12, 11, 11]\n")
+    }
+
+    @Test func modelHelpExamplesRun() {
+        guard MiniLM.available("the pretrained-model help examples") else { return }
+        let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == "models" }
+        #expect(builtins.map(\.name) == ["load_model", "tokenize", "tokens", "embed", "attention_maps"])
+        for builtin in builtins {
+            let (_, error) = runScript(builtin.example, name: "example of \(builtin.name)")
+            #expect(error == nil, "\(builtin.name): \(builtin.example): \(error?.rendered() ?? "")")
+        }
+    }
+}
+
+@Test func aMissingModelSaysHowToGetIt() {
+    let (_, error) = runScript("load_model(\"no-such-model\")")
+    #expect(error?.message.contains("no model 'no-such-model'") == true)
+    #expect(error?.message.contains("scripts/get-model") == true)
+    #expect(error?.span?.column == 12)
+}
+
+@Test func includeLooksBesideTheScriptThenInTxsLibrary() throws {
+    let folder = "/tmp/tx-include-test-\(getpid())"
+    mkdir(folder, 0o755)
+    defer { unlink(folder + "/helper.tx"); rmdir(folder) }
+    let (_, writeError) = runScript("write_text(\"\(folder)/helper.tx\", \"fn helped(x) = x + 1\")")
+    #expect(writeError == nil)
+    // The script's name places it in the folder; the current folder is elsewhere.
+    let (output, error) = runScript("include(\"helper\")\nhelped(1)\ninclude(\"bert.tx\")\ntype(bert_block)",
+                                    name: folder + "/main.tx")
+    #expect(error == nil, "\(error?.rendered() ?? "")")
+    #expect(output == "2\n\"function\"\n")
+    // A file that includes itself stops with an error at its include, inside the file.
+    let loop = folder + "/loop.tx"
+    defer { unlink(loop) }
+    let (_, loopError) = runScript("write_text(\"\(loop)\", \"include(\\\"\(loop)\\\")\")\ninclude(\"\(loop)\")")
+    #expect(loopError?.message == "recursion limit: include nested more than 32 files deep (does \(loop) include itself?)")
+    #expect(loopError?.span?.source.name == loop && loopError?.span?.column == 1)
+    let (_, missing) = runScript("include(\"helper\")", name: "<expr>")
+    #expect(missing?.message.hasPrefix("io error: include: no file helper in ., ") == true, "\(missing?.message ?? "")")
+}
