@@ -4,7 +4,7 @@
 usage: pty_drive.py ACTIONS_JSON COMMAND [ARG...]
 
 ACTIONS_JSON is a list of [verb, text] pairs, done in order:
-  ["expect", REGEX]  wait (up to 30 s) until the output since the last match matches
+  ["expect", REGEX]  wait (up to 90 s, for a loaded machine) until the output since the last match matches
   ["send", TEXT]     type TEXT (\x03 is Ctrl-C, \x04 Ctrl-D)
 After the last action the command gets 30 s to exit. The whole output, with terminal
 escapes and carriage returns removed, goes to standard output, then a line
@@ -62,7 +62,7 @@ def main():
             os.write(master, text.encode())
         elif verb == "expect":
             pattern = re.compile(text)
-            deadline = time.time() + 30
+            deadline = time.time() + 90
             while True:
                 found = pattern.search(clean(output), matched)
                 if found:
