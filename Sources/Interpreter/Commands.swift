@@ -9,8 +9,8 @@ public struct Command: Sendable {
 
     public static let all: [Command] = [
         Command(name: ":help", aliases: [":h", ":?"], argument: "[NAME]", summary: "help: a builtin, syntax, blas, memory"),
-        Command(name: ":vars", aliases: [], argument: "", summary: "your variables"),
-        Command(name: ":time", aliases: [], argument: "EXPR", summary: "evaluate and time"),
+        Command(name: ":vars", aliases: [], argument: "", summary: "your variables: kind, shape, bytes, total"),
+        Command(name: ":time", aliases: [], argument: "EXPR", summary: "time it as %timeit: best, median, GFLOP/s, memory"),
         Command(name: ":load", aliases: [], argument: "FILE", summary: "run a script here"),
         Command(name: ":step", aliases: [], argument: "FILE", summary: "step through a script"),
         Command(name: ":reset", aliases: [], argument: "", summary: "forget everything"),

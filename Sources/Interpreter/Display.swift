@@ -28,8 +28,8 @@ enum Display {
     static let maxLength = 10_000_000
 
     /// One-line form used inside lists and records: tensors as `tensor [2, 3]`.
-    static func short(_ value: Value, depth: Int = 0) -> String {
-        var out = Output(limit: maxLength)
+    static func short(_ value: Value, depth: Int = 0, limit: Int = maxLength) -> String {
+        var out = Output(limit: limit)
         write(value, depth: depth, to: &out)
         return out.text
     }

@@ -123,22 +123,39 @@ public final class Interpreter {
         public let shouldEcho: Bool
     }
 
-    /// Parses and runs `text`; echoes the values of top-level expression statements to
-    /// `output` when `echo` is set. Returns the value of the last statement.
+    /// Parses and runs `text` (whose lines are numbered from `firstLine` in errors);
+    /// echoes the values of top-level expression statements to `output` when `echo` is
+    /// set. Returns the value of the last statement.
     @discardableResult
-    public func run(_ text: String, name: String, echo: Bool) throws -> Value {
+    public func run(_ text: String, name: String, firstLine: Int = 1, echo: Bool) throws -> Value {
         try LargeStack.run {
-            let program = try Parser.parse(Source(name: name, text: text))
+            let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine))
             var last = Value.none
             try run(program) { result in
                 last = result.value
                 if echo, result.shouldEcho {
-                    output(Display.show(result.value, style: style) + "\n")
+                    try write(Display.show(result.value, style: style) + "\n", at: result.statement.span)
                     if keepsAnswer { globals.define("ans", result.value) }
                 }
             }
             return last
         }
+    }
+
+    /// Writes `text` to `output`, a long text (a huge list) in pieces with a check for
+    /// Ctrl-C between them, so that an interrupt stops the printing too.
+    public func write(_ text: String, at span: SourceSpan?) throws {
+        let piece = 1 << 16
+        var rest = Substring(text)
+        while let cut = rest.index(rest.startIndex, offsetBy: piece, limitedBy: rest.endIndex), cut < rest.endIndex {
+            output(String(rest[..<cut]))
+            rest = rest[cut...]
+            if Interrupt.isRequested {
+                Interrupt.clear()
+                throw TxError(.interrupted, "interrupted", at: span)
+            }
+        }
+        output(String(rest))
     }
 
     /// Compiles the whole program first (so a misplaced `break` is reported before
@@ -166,7 +183,7 @@ public final class Interpreter {
 
     /// Runs a compiled statement. An interrupt that arrived since the last prompt stops
     /// it (the REPL's readers drop the ones pressed while typing).
-    private func execute(_ code: Code) throws -> Value {
+    func execute(_ code: Code) throws -> Value {
         callDepth = 0
         do {
             return try code(rootFrame)

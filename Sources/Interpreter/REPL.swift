@@ -8,9 +8,14 @@ public final class REPL {
     public let interpreter: Interpreter
     let readLine: (String) -> LineInput
     private let errors: (String) -> Void
+    /// What errors call the input: `<repl>` on a terminal, `<stdin>` for a pipe or file.
+    private let sourceName: String
     private let errorStyle: Style
     /// Whether any input failed: a piped session then exits with status 1.
     public private(set) var hadErrors = false
+    /// Lines read so far, and the number of the first line of the entry read last: the
+    /// places of errors in piped input.
+    private var linesRead = 0, entryLine = 1
 
     public enum LineInput {
         case line(String)
@@ -23,13 +28,15 @@ public final class REPL {
     public static let continuationPrompt = "...> "
 
     /// A REPL reading through `readLine(prompt)`; errors go to `errors`, coloured by
-    /// `errorStyle`.
+    /// `errorStyle`, and call the input `sourceName`.
     public init(interpreter: Interpreter, readLine: @escaping (String) -> LineInput,
-                errors: @escaping (String) -> Void = writeStandardError, errorStyle: Style = .plain) {
+                errors: @escaping (String) -> Void = writeStandardError, errorStyle: Style = .plain,
+                sourceName: String = "<repl>") {
         self.interpreter = interpreter
         self.readLine = readLine
         self.errors = errors
         self.errorStyle = errorStyle
+        self.sourceName = sourceName
         interpreter.keepsAnswer = true
     }
 
@@ -47,37 +54,43 @@ public final class REPL {
     /// Reads one statement or `:command`, with `...> ` lines while it is unfinished. At the
     /// end of input an unfinished statement is returned (its error is worth seeing).
     func readEntry(prompt: String) -> LineInput {
-        var pending = ""
+        var pending = PendingStatement()
         while true {
             switch readLine(pending.isEmpty ? prompt : REPL.continuationPrompt) {
             case .endOfInput:
-                return pending.trimmingSpaces.isEmpty ? .endOfInput : .line(pending)
+                return pending.text.trimmingSpaces.isEmpty ? .endOfInput : .line(pending.text)
             case .cancelled:
                 return .cancelled
             case .line(let line):
-                pending += pending.isEmpty ? line : "\n" + line
-                // Parsing builds (and frees) a tree as deep as the input: large stack.
-                let text = pending
-                if !text.trimmingSpaces.hasPrefix(":"), (try? LargeStack.run { Parser.isIncomplete(text) }) == true { continue }
-                return .line(text)
+                linesRead += 1
+                if pending.isEmpty { entryLine = linesRead }
+                pending.append(line)
+                if !pending.text.trimmingSpaces.hasPrefix(":"), pending.isIncomplete() { continue }
+                return .line(pending.text)
             }
         }
     }
 
-    /// Runs a statement or a `:command`; false means quit.
+    /// Runs a statement or a `:command` (the entry `readEntry` returned last); false
+    /// means quit.
     func handle(_ text: String) -> Bool {
         if let command = Command.habit(text, isDefined: { interpreter.value(named: $0) != nil }) {
             return perform(command)
         }
         if text.trimmingSpaces.hasPrefix(":") {
-            if !perform(text.trimmingSpaces) { return false }
+            if !perform(text) { return false }
         } else if !text.trimmingSpaces.isEmpty {
-            evaluate(text, name: "<repl>")
+            evaluate(text, name: sourceName, firstLine: lineNumber(entryLine))
         }
         // An interrupt that came during this input (say, in a long product that does not
         // poll for it) belongs to it, not to the next one.
         Interrupt.clear()
         return true
+    }
+
+    /// The number errors give an input's line: its own in a pipe or file, 1 on a terminal.
+    private func lineNumber(_ line: Int) -> Int {
+        sourceName == "<repl>" ? 1 : line
     }
 
     private func fail(_ text: String) {
@@ -92,20 +105,25 @@ public final class REPL {
 
     /// Runs `text`, printing its values or its error; false after an error.
     @discardableResult
-    private func evaluate(_ text: String, name: String) -> Bool {
+    private func evaluate(_ text: String, name: String, firstLine: Int = 1) -> Bool {
         do {
-            try interpreter.run(text, name: name, echo: true)
+            try interpreter.run(text, name: name, firstLine: firstLine, echo: true)
             return true
         } catch {
-            // The terminal has echoed ^C on the current line.
-            if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
-            Runner.reportError(error, to: fail, style: errorStyle)
+            report(error)
             return false
         }
     }
 
-    /// Runs a `:command`; false means quit.
-    private func perform(_ command: String) -> Bool {
+    private func report(_ error: Error) {
+        // The terminal has echoed ^C on the current line.
+        if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
+        Runner.reportError(error, to: fail, style: errorStyle)
+    }
+
+    /// Runs a `:command`, as read; false means quit.
+    private func perform(_ input: String) -> Bool {
+        let command = input.trimmingSpaces
         let parts = command.split(separator: " ", maxSplits: 1).map(String.init)
         let name = parts.first ?? ""
         let argument = parts.count > 1 ? parts[1].trimmingSpaces : ""
@@ -139,23 +157,19 @@ public final class REPL {
                 fail(.name, message)
             }
         case ":vars":
-            let variables = interpreter.userVariables
-            if variables.isEmpty { out("no variables yet\n") }
-            let width = variables.map(\.name.count).max() ?? 0
-            for (name, value) in variables {
-                out(name + String(repeating: " ", count: width - name.count) + "  " + Display.short(value).prefix(100) + "\n")
-            }
+            out(interpreter.variablesTable(width: 100))
         case ":time":
             if argument.isEmpty {
                 fail(.arity, ":time needs an expression, e.g. :time a @ b")
                 return true
             }
-            var start = timespec(), end = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &start)
-            guard evaluate(argument, name: "<repl>") else { return true }
-            clock_gettime(CLOCK_MONOTONIC, &end)
-            let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
-            out("time: \(formatDuration(seconds))\n")
+            // Errors point into the line as typed: the command's word becomes blanks.
+            let text = input.replacing(/^\s*:\S+/) { String(repeating: " ", count: $0.output.count) }
+            do {
+                out(try interpreter.time(text, name: sourceName, firstLine: lineNumber(entryLine)).summary + "\n")
+            } catch {
+                report(error)
+            }
         case ":load", ":step":
             if path.isEmpty {
                 fail(.arity, "\(name) needs a file, e.g. \(name) examples/03_self_attention.tx")
@@ -177,15 +191,4 @@ public final class REPL {
         }
         return true
     }
-}
-
-/// `12.3 ms`, `1.25 s`, `850 µs`.
-func formatDuration(_ seconds: Double) -> String {
-    func rounded(_ x: Double) -> String {
-        let r = (x * 100).rounded() / 100
-        return TensorFormatter.formatNumber(r >= 100 ? r.rounded() : r)
-    }
-    if seconds >= 1 { return rounded(seconds) + " s" }
-    if seconds >= 1e-3 { return rounded(seconds * 1e3) + " ms" }
-    return rounded(seconds * 1e6) + " µs"
 }

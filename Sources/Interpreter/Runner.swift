@@ -54,8 +54,10 @@ public enum Runner {
     }
 }
 
-/// Writes text to standard error.
+/// Writes text to standard error, after what is waiting in standard output's buffer,
+/// so that errors and results come out in order when both go to one file or pipe.
 public func writeStandardError(_ text: String) {
+    fflush(stdout)
     fputs(text, stderr)
 }
 

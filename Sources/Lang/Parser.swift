@@ -150,7 +150,7 @@ public struct Parser {
     private func comments(before offset: Int) -> [String] {
         var line = source.line(at: offset) - 1
         var lines: [String] = []
-        while line >= 1, let text = commentLines[line] {
+        while line >= source.firstLine, let text = commentLines[line] {
             lines.append(text)
             line -= 1
         }

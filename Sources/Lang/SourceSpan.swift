@@ -8,12 +8,17 @@ public final class Source: Sendable {
     /// Byte offset at which each line starts (line 1 at index 0).
     public let lineStarts: [Int]
 
+    /// The line number of the text's first line: 1, unless the text is a piece of a
+    /// longer input (a statement read from a pipe), whose errors then give its lines.
+    public let firstLine: Int
+
     /// A UTF-8 byte-order mark at the start is dropped: it is not part of the program,
     /// and columns count from the first character the reader sees.
-    public init(name: String, text: String) {
+    public init(name: String, text: String, firstLine: Int = 1) {
         self.name = name
         let text = text.hasPrefix("\u{FEFF}") ? String(text.unicodeScalars.dropFirst()) : text
         self.text = text
+        self.firstLine = firstLine
         let bytes = Array(text.utf8)
         self.bytes = bytes
         var starts = [0]
@@ -23,21 +28,33 @@ public final class Source: Sendable {
         self.lineStarts = starts
     }
 
-    /// The 1-based line holding `offset`.
-    public func line(at offset: Int) -> Int {
+    /// The index in `lineStarts` of the line holding `offset`.
+    private func lineIndex(at offset: Int) -> Int {
         var low = 0, high = lineStarts.count - 1
         while low < high {
             let mid = (low + high + 1) / 2
             if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
         }
-        return low + 1
+        return low
     }
 
-    /// The text of a 1-based line, without its newline.
+    /// The line number (counting from `firstLine`) of the line holding `offset`.
+    public func line(at offset: Int) -> Int {
+        lineIndex(at: offset) + firstLine
+    }
+
+    /// The byte offset just past the text of the line holding `offset` (before its newline).
+    public func lineEnd(at offset: Int) -> Int {
+        let next = lineIndex(at: offset) + 1
+        return next < lineStarts.count ? lineStarts[next] - 1 : bytes.count
+    }
+
+    /// The text of a line (numbered as `line(at:)` numbers them), without its newline.
     public func lineText(_ line: Int) -> String {
-        guard line >= 1, line <= lineStarts.count else { return "" }
-        let start = lineStarts[line - 1]
-        var end = line < lineStarts.count ? lineStarts[line] : bytes.count
+        let index = line - firstLine
+        guard index >= 0, index < lineStarts.count else { return "" }
+        let start = lineStarts[index]
+        var end = index + 1 < lineStarts.count ? lineStarts[index + 1] : bytes.count
         while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") {
             end -= 1
         }
@@ -46,7 +63,7 @@ public final class Source: Sendable {
 
     /// The 1-based column (in characters) of `offset` within its line.
     public func column(at offset: Int) -> Int {
-        let start = lineStarts[line(at: offset) - 1]
+        let start = lineStarts[lineIndex(at: offset)]
         let clamped = min(max(offset, start), bytes.count)
         return String(decoding: bytes[start..<clamped], as: UTF8.self).count + 1
     }

@@ -71,8 +71,7 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
         let gutter = String(line).count
         let pad = String(repeating: " ", count: gutter)
         // Underline the span on its first line; at least one caret.
-        let lineEnd = span.source.lineStarts.count > line ? span.source.lineStarts[line] - 1 : span.source.bytes.count
-        let endOnLine = min(span.end, lineEnd)
+        let endOnLine = min(span.end, span.source.lineEnd(at: span.start))
         let width = max(1, span.source.column(at: max(endOnLine, span.start)) - column)
         // Long lines show a window of about 100 characters around the span.
         var displayed = Array(text.displayable())

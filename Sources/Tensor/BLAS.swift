@@ -1,4 +1,5 @@
 import COpenBLAS
+import Synchronization
 
 /// The BLAS library behind `@` (see tx_blas.h for how its core is chosen).
 public enum BLAS {
@@ -34,5 +35,78 @@ public enum BLAS {
         try check(largest: max(m, n, k, lda, ldb, ldc), for: what())
         tx_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
                  a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
+    }
+
+    /// How `product` cuts a large product: blocks of `rows` x `cols` of C, each over
+    /// slices of `depth` of the inner size.
+    public struct Tiling: Equatable, Sendable {
+        public let rows: Int, cols: Int, depth: Int
+
+        public init(rows: Int, cols: Int, depth: Int) {
+            (self.rows, self.cols, self.depth) = (max(rows, 1), max(cols, 1), max(depth, 1))
+        }
+
+        /// A product of up to 2^35 floating-point operations (about 3200^3, some 70 ms
+        /// on two cores) is one call. A larger one is cut into blocks of C of at least
+        /// 1024 x 1024, and then, for very long inner sizes, into slices of k of at
+        /// least 2048, until a tile is about 2^33 operations: re-packing the operands
+        /// for each tile then costs under 1%.
+        public static func plan(m: Int, n: Int, k: Int) -> Tiling {
+            var (rows, cols, depth) = (m, n, k)
+            if operations(m, n, k) <= 0x1p35 { return Tiling(rows: m, cols: n, depth: k) }
+            while operations(rows, cols, depth) > 0x1p33 {
+                if max(rows, cols) >= 2048 {
+                    if rows >= cols { rows = (rows + 1) / 2 } else { cols = (cols + 1) / 2 }
+                } else if depth >= 4096 {
+                    depth = (depth + 1) / 2
+                } else {
+                    break
+                }
+            }
+            return Tiling(rows: rows, cols: cols, depth: depth)
+        }
+    }
+
+    static func operations(_ m: Int, _ n: Int, _ k: Int) -> Double { 2 * Double(m) * Double(n) * Double(k) }
+
+    /// Row-major C = op(A) op(B), or C + op(A) op(B) when `accumulate`, through `gemm`
+    /// (whose checks `what` names), cut into tiles (`Tiling.plan` unless `tiling` is
+    /// given) with a check for Ctrl-C before each, so that no single BLAS call runs for
+    /// long. Throws `interrupted` with C partly written, which callers discard.
+    public static func product(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                               accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               tiling: Tiling? = nil, for what: @autoclosure () -> String) throws {
+        try check(largest: max(m, n, k, lda, ldb, ldc), for: what())
+        try Interrupt.check()
+        countOperations(operations(m, n, k))
+        let tile = tiling ?? Tiling.plan(m: m, n: n, k: k)
+        // Element (i, j) of op(X) for a row-major X with leading dimension ld.
+        func element(_ x: UnsafePointer<Float>, _ transposed: Bool, _ ld: Int, _ i: Int, _ j: Int) -> UnsafePointer<Float> {
+            transposed ? x + j * ld + i : x + i * ld + j
+        }
+        for p in stride(from: 0, to: max(k, 1), by: tile.depth) {
+            for i in stride(from: 0, to: m, by: tile.rows) {
+                for j in stride(from: 0, to: n, by: tile.cols) {
+                    if p + i + j > 0 { try Interrupt.check() }
+                    try gemm(transposeA: transposeA, transposeB: transposeB,
+                             m: min(tile.rows, m - i), n: min(tile.cols, n - j), k: min(tile.depth, k - p), alpha: 1,
+                             a: element(a, transposeA, lda, i, p), lda: lda,
+                             b: element(b, transposeB, ldb, p, j), ldb: ldb,
+                             beta: p == 0 && !accumulate ? 0 : 1, c: c + i * ldc + j, ldc: ldc, for: what())
+                }
+            }
+        }
+    }
+
+    private static let operationTotal = Mutex<Double>(0)
+
+    /// Floating-point operations done by products and attention since tx started
+    /// (`:time` reports GFLOP/s from it).
+    public static var operationCount: Double { operationTotal.withLock { $0 } }
+
+    /// Adds `count` to `operationCount`.
+    public static func countOperations(_ count: Double) {
+        operationTotal.withLock { $0 += count }
     }
 }

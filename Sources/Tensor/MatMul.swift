@@ -22,8 +22,9 @@ extension Tensor {
 
     /// The matrix product `a @ b` (NumPy's matmul): 1-D operands are promoted to a row
     /// (left) or a column (right) and the added axis is removed again; leading axes are
-    /// batch axes and broadcast. Each 2-D product is one sgemm; transposed views (`K'`)
-    /// go in with the transpose flag, not as copies.
+    /// batch axes and broadcast. Each 2-D product is one sgemm (large ones are tiled so
+    /// that Ctrl-C stops them, see `BLAS.product`); transposed views (`K'`) go in with
+    /// the transpose flag, not as copies.
     public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         guard a.rank >= 1, b.rank >= 1 else {
             throw TensorError.shape("shape mismatch in @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (@ needs tensors of rank 1 or more)")
@@ -55,9 +56,9 @@ extension Tensor {
         // One sgemm for [..., m, k] @ [k, n] when a's rows are evenly spaced.
         if batchB.isEmpty, !batch.isEmpty, left.isContiguous, left.count / k <= BLAS.maxSize, let rl = right.matrixLayout() {
             let rows = left.count / k
-            try BLAS.gemm(transposeA: false, transposeB: rl.transposed, m: rows, n: n, k: k, alpha: 1,
-                      a: left.storage.pointer + left.offset, lda: k,
-                      b: right.storage.pointer + right.offset, ldb: rl.leading, beta: 0, c: out, ldc: n, for: what())
+            try BLAS.product(transposeA: false, transposeB: rl.transposed, m: rows, n: n, k: k,
+                             a: left.storage.pointer + left.offset, lda: k,
+                             b: right.storage.pointer + right.offset, ldb: rl.leading, c: out, ldc: n, for: what())
             return try finish()
         }
         let l = left.matrixLayout() == nil ? try left.contiguous() : left
@@ -72,10 +73,9 @@ extension Tensor {
         var walker = RowWalker(shape: batch + [1], operandStrides: [stridesA + [0], stridesB + [0]],
                                baseOffsets: [l.offset, r.offset])
         for item in 0..<batchCount {
-            if item & 63 == 63 { try Interrupt.check() }
-            try BLAS.gemm(transposeA: ll.transposed, transposeB: rl.transposed, m: m, n: n, k: k, alpha: 1,
-                      a: l.storage.pointer + walker.offsets[0], lda: ll.leading,
-                      b: r.storage.pointer + walker.offsets[1], ldb: rl.leading, beta: 0, c: out + item * m * n, ldc: n, for: what())
+            try BLAS.product(transposeA: ll.transposed, transposeB: rl.transposed, m: m, n: n, k: k,
+                             a: l.storage.pointer + walker.offsets[0], lda: ll.leading,
+                             b: r.storage.pointer + walker.offsets[1], ldb: rl.leading, c: out + item * m * n, ldc: n, for: what())
             walker.next()
         }
         return try finish()

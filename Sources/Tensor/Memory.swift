@@ -95,6 +95,16 @@ public enum Memory {
         peak.store(liveBytes, ordering: .relaxed)
     }
 
+    /// Runs `body` and gives the most tensor memory it held at once beyond what was
+    /// live when it started. `peakBytes` afterwards is what it would have been anyway.
+    public static func peakGrowth<T>(during body: () throws -> T) rethrows -> (result: T, bytes: Int) {
+        let earlier = peakBytes, start = liveBytes
+        peak.store(start, ordering: .relaxed)
+        defer { raisePeak(to: earlier) }
+        let result = try body()
+        return (result, peakBytes - start)
+    }
+
     /// Counts `bytes` of a kernel's scratch buffers (`what` names them in a memory
     /// error) while `body` runs, so that they count against the limit and in the peak.
     public static func withScratch<T>(bytes: Int, _ what: @autoclosure () -> String, _ body: () throws -> T) throws -> T {

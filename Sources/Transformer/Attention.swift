@@ -143,6 +143,9 @@ public enum Attention {
         let rowLimit = max(1, (tiled ? 2 * maxBlockRows : maxBlockRows) / (causal ? 2 : 1))
         let blockRows = max(1, min(nq, rowLimit))
         let batches = plan.batchCount
+        // For `:time`: the scores and the weighted sum of values; causal skips half.
+        let products = 2 * Double(nq) * Double(nk) * Double(plan.dk + (plan.v == nil ? 0 : plan.dv))
+        BLAS.countOperations(Double(batches) * products / (causal ? 2 : 1))
         func offsets(_ base: Int, _ strides: [Int]) -> [Int] {
             (0..<batches).map { base + plan.offsets($0, strides) }
         }

@@ -34,10 +34,10 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linea
         let copy = try W.contiguous()
         (weights, transposed, ldw) = (copy, false, dOut)
     }
-    try BLAS.gemm(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn, alpha: 1,
-                  a: input.storage.pointer + input.offset, lda: dIn,
-                  b: weights.storage.pointer + weights.offset, ldb: ldw, beta: 1, c: out, ldc: dOut,
-                  for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
+    try BLAS.product(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn,
+                     a: input.storage.pointer + input.offset, lda: dIn,
+                     b: weights.storage.pointer + weights.offset, ldb: ldw, accumulate: true, c: out, ldc: dOut,
+                     for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
     return result
 }
 

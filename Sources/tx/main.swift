@@ -111,7 +111,8 @@ struct TX: ParsableCommand {
         } else {
             reader = Terminal.plainReader()
         }
-        let repl = REPL(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
+        let repl = REPL(interpreter: interpreter, readLine: reader, errorStyle: .standardError,
+                        sourceName: interactive ? "<repl>" : "<stdin>")
         repl.run()
         history.close()
         if interactive { print("") }

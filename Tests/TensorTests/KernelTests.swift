@@ -215,6 +215,39 @@ func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4) -> Bool {
     }
 }
 
+/// Large products are cut into tiles that check for Ctrl-C between them; small ones
+/// stay one call.
+@Test func productTilingPlans() {
+    #expect(BLAS.Tiling.plan(m: 2048, n: 2048, k: 2048) == BLAS.Tiling(rows: 2048, cols: 2048, depth: 2048))
+    #expect(BLAS.Tiling.plan(m: 8192, n: 8192, k: 8192) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 4096))
+    #expect(BLAS.Tiling.plan(m: 100_000, n: 64, k: 8192) == BLAS.Tiling(rows: 6250, cols: 64, depth: 8192))
+    // A long inner size is cut too, once the blocks of C are down to 1024 x 1024.
+    #expect(BLAS.Tiling.plan(m: 1024, n: 1024, k: 1 << 20) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 4096))
+}
+
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func tiledProductsMatchTheDefinition(transposeA: Bool, transposeB: Bool) throws {
+    var random = RandomGenerator(seed: 5)
+    let (m, k, n) = (13, 11, 9)
+    // Stored as op(X) needs: [k, m] for a transposed A, [n, k] for a transposed B.
+    let a = try Tensor.randn(transposeA ? [k, m] : [m, k], using: &random)
+    let b = try Tensor.randn(transposeB ? [n, k] : [k, n], using: &random)
+    let opA = transposeA ? try a.swappingLastAxes().copy() : a, opB = transposeB ? try b.swappingLastAxes().copy() : b
+    let expected = naiveMatmul(opA.values, opB.values, m: m, k: k, n: n)
+    for tiling in [BLAS.Tiling(rows: 4, cols: 3, depth: 2), BLAS.Tiling(rows: 5, cols: 100, depth: 4), BLAS.Tiling(rows: 13, cols: 9, depth: 11)] {
+        let c = try Tensor.zeros([m, n])
+        try BLAS.product(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                         a: a.storage.pointer, lda: transposeA ? m : k, b: b.storage.pointer, ldb: transposeB ? k : n,
+                         c: c.storage.pointer, ldc: n, tiling: tiling, for: "a test product")
+        #expect(close(c.values, expected), "\(tiling)")
+        // accumulate adds the product to what C holds.
+        try BLAS.product(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                         a: a.storage.pointer, lda: transposeA ? m : k, b: b.storage.pointer, ldb: transposeB ? k : n,
+                         accumulate: true, c: c.storage.pointer, ldc: n, tiling: tiling, for: "a test product")
+        #expect(close(c.values, expected.map { 2 * $0 }), "\(tiling)")
+    }
+}
+
 @Test func theGeneratorIsPinned() throws {
     var random = RandomGenerator(seed: 0)
     // xoshiro256** seeded by SplitMix64(0): these values must never change.

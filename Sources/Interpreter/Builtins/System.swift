@@ -7,9 +7,7 @@ extension Library {
         [
             builtin("clock", [], "system", "Seconds from a fixed point, for timing: t = clock(); ...; clock() - t.",
                     example: "t = clock()") { _ in
-                var now = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &now)
-                return .number(Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9)
+                .number(monotonicSeconds())
             },
             builtin("blas", [], "system", "The BLAS library tx uses: its core (kernel family), threads and how the core was chosen.",
                     example: "blas().core") { _ in

@@ -45,7 +45,7 @@ extension Library {
             },
             builtin("print", [.variadic("v")], "text", "Prints the values separated by spaces, then a newline.",
                     example: "print(\"d =\", 8)") { args in
-                args.interpreter.output(args.rest.map(Display.text).joined(separator: " ") + "\n")
+                try args.interpreter.write(args.rest.map(Display.text).joined(separator: " ") + "\n", at: args.span)
                 return .none
             },
             builtin("format", [.required("fmt"), .variadic("v")], "text",
