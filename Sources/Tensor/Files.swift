@@ -81,11 +81,23 @@ public struct FileWriter {
 /// is flushed to the disk and renamed over `path` only when every byte is there. On any
 /// failure (a full disk, a file-size limit, Ctrl-C) the new file is removed and the old
 /// one is untouched; a kill during the write leaves the old one and a hidden
-/// `.NAME.tx-…` file.
+/// `.NAME.tx-…` file. A device or pipe is written in place.
 public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws {
     try checkPath(path)
     // Through a symbolic link, the file it names is the one replaced.
     let target = symbolicLinkTarget(path) ?? path
+    var old = stat()
+    let exists = stat(target, &old) == 0
+    if exists && (old.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
+    // A device or a pipe (/dev/null, /dev/stdout) is written in place: renaming over it
+    // would replace the device with a file.
+    if exists && (old.st_mode & S_IFMT) != S_IFREG {
+        let descriptor = open(target, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fileError(path) }
+        defer { close(descriptor) }
+        try body(FileWriter(descriptor: descriptor, path: path))
+        return
+    }
     let slash = target.lastIndex(of: "/")
     let folder = slash.map { String(target[...$0]) } ?? ""
     let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
@@ -103,11 +115,7 @@ public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws 
             unlink(temporary)
         }
     }
-    var old = stat()
-    if stat(target, &old) == 0 {
-        if (old.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
-        _ = fchmod(descriptor, old.st_mode & 0o7777)
-    }
+    if exists { _ = fchmod(descriptor, old.st_mode & 0o7777) }
     try body(FileWriter(descriptor: descriptor, path: path))
     guard fsync(descriptor) == 0 else { throw fileError(path) }
     let closed = close(descriptor)
