@@ -1,63 +1,223 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
+import Lang
 
-/// Tab completion in the REPL: builtins, variables and keywords; record fields after
-/// `name.` (`p.layers[0].at` is not followed, `p.la` is); file paths inside a string
-/// (a unique file match also closes the string) and after `:load` and `:step`.
+/// Tab completion in the REPL, knowing where the cursor is: at the start of a statement
+/// (names, every keyword, and `:commands` at the start of the line), inside brackets
+/// (names and the keywords that start a value; inside a call, `axis=` and the other
+/// parameter names of the builtin or function called), after `name.` and
+/// `p.layers[0].` (record fields, at any depth), after `:help` (help topics), and file
+/// paths inside a string and after `:load` and `:step`. When one builtin matches, its
+/// signature is shown under the line.
 public enum Completion {
-    /// Candidates for `word`, given what comes before it on the line.
-    public static func candidates(for word: String, in interpreter: Interpreter) -> [String] {
-        let parts = word.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if parts.count > 1, let last = parts.last {
-            // Walk the record fields named before the last dot.
-            guard var value = interpreter.value(named: parts[0]) else { return [] }
-            for part in parts.dropFirst().dropLast() {
-                guard case .record(let r) = value, let next = r[part] else { return [] }
-                value = next
-            }
-            guard case .record(let record) = value else { return [] }
-            let prefix = parts.dropLast().joined(separator: ".") + "."
-            return record.keys.filter { $0.hasPrefix(last) }.map { prefix + $0 }.sorted()
-        }
-        let keywords = ["fn", "if", "else", "for", "in", "while", "break", "continue", "return", "true", "false", "none"]
-        let commands = [":help", ":vars", ":time", ":load", ":step", ":reset", ":quit"]
-        let names = Set(interpreter.definedNames + keywords + commands)
-        return names.filter { $0.hasPrefix(word) }.sorted()
+    /// What may stand where the word being completed starts.
+    public enum Place: Equatable {
+        /// The start of a statement.
+        case statement
+        /// Inside brackets or after an operator: a value. `call` names the builtin or
+        /// function whose argument list the word starts (after `(` or `,`).
+        case expression(call: String?)
+        /// After `:help`.
+        case helpTopic
+        /// A file name: inside a string, or after `:load` and `:step`.
+        case file
     }
 
-    /// Whether the word after `before` is a file name: inside a string, or the argument
-    /// of `:load` or `:step`.
-    public static func completesFileNames(before: String, insideString: Bool) -> Bool {
-        let command = before.drop(while: { $0 == " " })
-        return insideString || command.hasPrefix(":load ") || command.hasPrefix(":step ")
+    /// Where the word after `before` (the line up to the word) stands.
+    public static func place(before: String) -> Place {
+        let line = before.drop { $0 == " " || $0 == "\t" }
+        if line.hasPrefix(":") {
+            guard let space = line.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return .statement }
+            let command = Command.named(String(line[..<space]))
+            if command?.takesFile == true { return .file }
+            if command?.name == ":help" { return .helpTopic }
+            return place(before: String(line[space...]))
+        }
+        // The brackets still open before the word: for `(`, the name called; for `[`
+        // and `{`, the character before them.
+        var open: [(bracket: Character, before: String)] = []
+        var inString = false, escaped = false
+        var previous: Character = " "
+        var name = ""
+        func isNamePart(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+        for c in line {
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                continue
+            }
+            if c == "#" { break }
+            if isNamePart(c) {
+                name = isNamePart(previous) ? name + String(c) : String(c)
+            } else if c != " " && c != "\t" {
+                switch c {
+                case "\"": inString = true
+                case "(": open.append((c, name))
+                case "[", "{": open.append((c, String(previous)))
+                case ")", "]", "}": if !open.isEmpty { open.removeLast() }
+                default: break
+                }
+                name = ""
+            }
+            if c != " " && c != "\t" { previous = c }
+        }
+        if inString { return .file }
+        let tail = line.last { $0 != " " && $0 != "\t" }
+        guard let innermost = open.last else {
+            // After `=`, an operator or a keyword such as `in` or `if`: a value.
+            if let tail, "=+-*/@%^<>!&|,".contains(tail) { return .expression(call: nil) }
+            if let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last, word != "else",
+               Token.keywords.contains(String(word)) {
+                return .expression(call: nil)
+            }
+            return .statement
+        }
+        // A `{` after `)`, a name or a keyword opens a block (statements); after `=`,
+        // `(`, `[`, `,` or `:` a record (values).
+        if innermost.bracket == "{", !"=([,:".contains(innermost.before) {
+            if tail == "{" || tail == ";" || tail == "}" { return .statement }
+            return .expression(call: nil)
+        }
+        if innermost.bracket == "(", !innermost.before.isEmpty, tail == "(" || tail == "," {
+            return .expression(call: innermost.before)
+        }
+        return .expression(call: nil)
+    }
+
+    /// Candidates for `word`, given the line before it.
+    public static func candidates(for word: String, before: String = "", in interpreter: Interpreter) -> [String] {
+        let place = place(before: before)
+        if let dot = word.lastIndex(of: ".") {
+            return fields(of: String(word[..<dot]), before: before, in: interpreter)
+                .filter { $0.hasPrefix(word[word.index(after: dot)...]) }
+                .map { String(word[...dot]) + $0 }
+                .sorted()
+        }
+        if word.hasPrefix(":") {
+            // `:commands` only as the first word of the line.
+            guard before.allSatisfy({ $0 == " " || $0 == "\t" }) else { return [] }
+            return Command.all.map(\.name).filter { $0.hasPrefix(word) }
+        }
+        var names: [String]
+        switch place {
+        case .file:
+            return []
+        case .helpTopic:
+            names = Help.topics(interpreter)
+        case .statement:
+            names = interpreter.definedNames + Token.keywordTable.map(\.name)
+        case .expression(let call):
+            names = interpreter.definedNames + Token.keywordTable.filter { $0.place != .statement }.map(\.name)
+            if let call { names += parameters(of: call, in: interpreter).map { $0 + "=" } }
+        }
+        return Set(names).filter { $0.hasPrefix(word) }.sorted()
+    }
+
+    /// The parameter names of the builtin or function called `name`.
+    static func parameters(of name: String, in interpreter: Interpreter) -> [String] {
+        switch interpreter.value(named: name) {
+        case .builtin(let builtin): return builtin.parameters.filter { !$0.isVariadic }.map(\.name)
+        case .function(let function): return function.template.parameters
+        default: return []
+        }
+    }
+
+    /// The field names of the record that `path` names: `p`, `p.attn`, or (with `before`
+    /// ending in `p.layers[0]` and `path` empty) an indexed element.
+    static func fields(of path: String, before: String, in interpreter: Interpreter) -> [String] {
+        let base = path.isEmpty ? trailingPath(of: before) : path
+        guard !base.isEmpty, case .record(let record)? = value(at: base, in: interpreter) else { return [] }
+        return Array(record.keys)
+    }
+
+    /// The `name.field[0]...` path that ends `text` (empty if it does not end in one).
+    static func trailingPath(of text: String) -> String {
+        var depth = 0
+        var start = text.endIndex
+        for i in text.indices.reversed() {
+            let c = text[i]
+            if c == "]" { depth += 1 } else if c == "[" { depth -= 1 }
+            else if depth == 0, !(c.isLetter || c.isNumber || c == "_" || c == ".") { break }
+            if depth < 0 { break }
+            start = i
+        }
+        return String(text[start...])
+    }
+
+    /// The value a path of names, fields and integer indices leads to; nil for anything
+    /// else (completion never runs code).
+    static func value(at path: String, in interpreter: Interpreter) -> Value? {
+        var rest = Substring(path)
+        let first = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        guard !first.isEmpty, var value = interpreter.value(named: String(first)) else { return nil }
+        rest = rest.dropFirst(first.count)
+        while let c = rest.first {
+            if c == "." {
+                let field = rest.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                guard case .record(let record) = value, let next = record[String(field)] else { return nil }
+                value = next
+                rest = rest.dropFirst(1 + field.count)
+            } else if c == "[" {
+                guard let close = rest.firstIndex(of: "]"), let index = Int(rest[rest.index(after: rest.startIndex)..<close].filter { $0 != " " }),
+                      case .list(let list) = value else { return nil }
+                let items = list.items
+                let i = index < 0 ? items.count + index : index
+                guard items.indices.contains(i) else { return nil }
+                value = items[i]
+                rest = rest[rest.index(after: close)...]
+            } else {
+                return nil
+            }
+        }
+        return value
+    }
+
+    /// The signature to show when `matches` is one builtin.
+    public static func signature(for matches: [String], in interpreter: Interpreter) -> String? {
+        guard matches.count == 1, let name = matches.first, case .builtin(let builtin)? = interpreter.value(named: name),
+              builtin.name == name else { return nil }
+        return builtin.signature
     }
 
     nonisolated(unsafe) private static var interpreter: Interpreter?
     nonisolated(unsafe) private static var matches: [String] = []
     nonisolated(unsafe) private static var next = 0
+    /// Word breaks: operators and brackets; '.' and ':' stay inside words, so that
+    /// fields and commands complete. After :load and :step only spaces break, so that
+    /// a path's '/' does not.
+    nonisolated(unsafe) private static let expressionBreaks = strdup(" \t\n\"\\'`@$><=;|&{(,+-*/^%![]")
+    nonisolated(unsafe) private static let pathBreaks = strdup(" \t\n\"")
 
     /// Installs completion for `interpreter` in GNU readline.
     public static func install(for interpreter: Interpreter) {
         Completion.interpreter = interpreter
-        // '.' and ':' stay inside words, so that fields and commands complete.
-        rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"\\'`@$><=;|&{(,+-*/^%![]"))
+        rl_completer_word_break_characters = UnsafePointer(expressionBreaks)
+        rl_completion_word_break_hook = {
+            let line = (rl_line_buffer.map { String(cString: $0) } ?? "").drop { $0 == " " || $0 == "\t" }
+            guard let space = line.firstIndex(where: { $0 == " " || $0 == "\t" }),
+                  Command.named(String(line[..<space]))?.takesFile == true else { return Completion.expressionBreaks }
+            return Completion.pathBreaks
+        }
         // Readline then knows when the word is inside a string, and closes the string
         // after a unique file match.
         rl_completer_quote_characters = UnsafePointer(strdup("\""))
         rl_attempted_completion_function = { text, start, _ in
             guard let text else { return nil }
-            // Inside a string, or the argument of :load and :step: file names
-            // (readline's own completion; directories get a '/').
             let line = rl_line_buffer.map { String(cString: $0) } ?? ""
             let before = String(decoding: line.utf8.prefix(Int(start)), as: UTF8.self)
-            if Completion.completesFileNames(before: before, insideString: rl_completion_quote_character != 0) {
+            // A file name: readline's own completion (directories get a '/').
+            if rl_completion_quote_character != 0 || Completion.place(before: before) == .file {
                 rl_completion_append_character = rl_completion_quote_character != 0 ? 0 : 32
                 return nil
             }
             rl_attempted_completion_over = 1
             rl_completion_append_character = 0
             guard let interpreter = Completion.interpreter else { return nil }
-            Completion.matches = Completion.candidates(for: String(cString: text), in: interpreter)
+            let matches = Completion.candidates(for: String(cString: text), before: before, in: interpreter)
+            if let signature = Completion.signature(for: matches, in: interpreter) {
+                fputs("\n" + signature + "\n", rl_outstream)
+                rl_on_new_line()
+            }
+            Completion.matches = matches
             Completion.next = 0
             return rl_completion_matches(text) { _, _ in
                 guard Completion.next < Completion.matches.count else { return nil }

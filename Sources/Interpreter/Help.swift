@@ -23,9 +23,10 @@ public enum Help {
         }
         out += """
               ?NAME and help(NAME) are :help NAME, whos is :vars, exit and quit leave.
-              ans is the last value shown. Tab completes names, keyword arguments inside
-              a call, fields (p.attn.W) and files; Up and Down find earlier inputs that
-              start with what is typed; Ctrl-D on a ...> line drops the unfinished input.
+              ans is the last value shown. Tab completes what may stand there: names,
+              axis= inside softmax(...), fields (p.attn.W), files after :load and :step.
+              Up and Down find earlier inputs that start with what is typed; Ctrl-D on
+              a ...> line drops the unfinished input. NO_COLOR=1 turns colour off.
 
             """
         for (category, title) in categories {

@@ -16,18 +16,23 @@ public enum Terminal {
     /// Makes Ctrl-C set the interrupt flag that running code polls, instead of killing
     /// tx. Not restarting system calls lets the prompt's poll() see it at once.
     public static func installInterruptHandler() {
+        handle(SIGINT) { _ in Interrupt.request() }
+    }
+
+    /// Runs `handler` on `signal`, without restarting system calls. A parent may have
+    /// started tx with the signal blocked (threads of test runners and language servers
+    /// often block SIGINT): it is unblocked, for this thread and the ones started
+    /// later, which inherit the mask.
+    private static func handle(_ signal: Int32, with handler: @convention(c) (Int32) -> Void) {
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in Interrupt.request() }
+        action.__sigaction_handler.sa_handler = handler
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(SIGINT, &action, nil)
-        // A parent may have started tx with SIGINT blocked (threads of test runners and
-        // language servers often block it): unblock it, for this thread and the ones
-        // started later, which inherit the mask.
-        var interrupt = sigset_t()
-        sigemptyset(&interrupt)
-        sigaddset(&interrupt, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
+        sigaction(signal, &action, nil)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, signal)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Lines from a pipe or file: no prompts. Read with read(2) rather than stdio, so
@@ -67,6 +72,26 @@ public enum Terminal {
     }
 
     nonisolated(unsafe) private static var completed: REPL.LineInput? = nil
+    nonisolated(unsafe) private static var stopRequested: Int32 = 0
+
+    /// Ctrl-Z at the prompt (SIGTSTP) sets a flag that the wait for a key sees.
+    private static func catchStops() {
+        stopRequested = 0
+        handle(SIGTSTP) { _ in Terminal.stopRequested = 1 }
+    }
+
+    /// After Ctrl-Z: gives the terminal back in its normal mode and stops; on `fg`, takes
+    /// it again and redraws the prompt and the line being typed.
+    private static func stopIfRequested() {
+        guard stopRequested != 0 else { return }
+        rl_deprep_terminal()
+        signal(SIGTSTP, SIG_DFL)
+        raise(SIGTSTP)
+        catchStops()
+        rl_prep_terminal(1)
+        rl_forced_update_display()
+        Highlight.colourLine()
+    }
 
     /// readline's callback interface, so that a Ctrl-C at the prompt (which interrupts
     /// poll) can abandon the line cleanly.
@@ -82,9 +107,12 @@ public enum Terminal {
             }
             rl_callback_handler_remove()
         }
+        catchStops()
+        defer { signal(SIGTSTP, SIG_DFL) }
         while completed == nil {
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, -1)
+            stopIfRequested()
             if Interrupt.isRequested {
                 Interrupt.clear()
                 // Show ^C after what was typed, then drop the line.
@@ -100,6 +128,7 @@ public enum Terminal {
             }
             if ready < 0 { continue }
             rl_callback_read_char()
+            if completed == nil { Highlight.colourLine() }
         }
         return completed ?? .endOfInput
     }

@@ -43,7 +43,23 @@ public struct Token: Sendable {
         }
     }
 
-    static let keywords: Set<String> = [
-        "fn", "if", "else", "for", "in", "while", "break", "continue", "return", "true", "false", "none",
+    /// Where a keyword may stand.
+    public enum KeywordPlace: Sendable {
+        /// Starts an expression, so anywhere a value may stand: `true`, `fn`, `if`.
+        case expression
+        /// Starts a statement only: `for`, `break`.
+        case statement
+        /// Continues a construct begun by another keyword: `else`, `in`.
+        case continuation
+    }
+
+    /// The keywords, in one table read by the lexer, REPL completion and the REPL's
+    /// highlighting of typed input.
+    public static let keywordTable: [(name: String, place: KeywordPlace)] = [
+        ("fn", .expression), ("if", .expression), ("else", .continuation), ("for", .statement),
+        ("in", .continuation), ("while", .statement), ("break", .statement), ("continue", .statement),
+        ("return", .statement), ("true", .expression), ("false", .expression), ("none", .expression),
     ]
+
+    public static let keywords: Set<String> = Set(keywordTable.map(\.name))
 }

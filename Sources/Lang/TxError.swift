@@ -111,7 +111,7 @@ extension String {
 
 /// The columns a character takes on a terminal: 2 for East Asian wide and full-width
 /// characters and emoji, 1 otherwise.
-func displayWidth(_ character: Character) -> Int {
+public func displayWidth(_ character: Character) -> Int {
     guard let scalar = character.unicodeScalars.first, scalar.value >= 0x1100 else { return 1 }
     if scalar.properties.isEmojiPresentation { return 2 }
     switch scalar.value {

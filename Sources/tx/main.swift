@@ -69,6 +69,7 @@ struct TX: ParsableCommand {
                 Terminal.installInterruptHandler()
                 reader = Terminal.readlineReader(history: history, style: .standardOutput)
                 Completion.install(for: interpreter)
+                Highlight.install(for: interpreter, style: .standardOutput)
             }
             defer { if reader != nil { history.close() } }
             if step {
@@ -106,6 +107,7 @@ struct TX: ParsableCommand {
             print("tx \(txVersion): tensors and Transformers. :help for help, :quit or Ctrl-D to leave.")
             reader = Terminal.readlineReader(history: history, style: .standardOutput)
             Completion.install(for: interpreter)
+            Highlight.install(for: interpreter, style: .standardOutput)
         } else {
             reader = Terminal.plainReader()
         }

@@ -42,6 +42,8 @@ final class PseudoTerminal {
         close(master)
     }
 
+    var processIdentifier: Int32 { process.processIdentifier }
+
     /// The output with escape sequences and readline's \r removed.
     var text: String { PseudoTerminal.plain(String(decoding: output, as: UTF8.self)) }
 

@@ -13,9 +13,21 @@ func temporaryHistory() throws -> String {
 @Test func colourOnATerminal() throws {
     let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory()])
     #expect(terminal.wait(for: "tx> "))
-    terminal.type("zeros(2, 2)\rnope\r:quit\r")
+    terminal.type("zeros(2, 2)\rnope\r")
+    #expect(terminal.wait(for: "^^^^\ntx> "))
+    // The input as it is typed: builtins, numbers, strings, keywords, comments, and a
+    // bracket that closes nothing.
+    terminal.type("if true { softmax([1, 2.5]) } # \"s\"")
+    #expect(terminal.wait(for: "# \"s\""))
+    terminal.type("\r")
+    #expect(terminal.wait(for: "0.8176]\ntx> "))
+    terminal.type("1)")
+    #expect(terminal.wait(for: "tx> 1)"))
+    terminal.type("\r:quit\r")
     #expect(terminal.exitStatus() == 0)
     let screen = String(decoding: terminal.output, as: UTF8.self)
+    #expect(screen.contains("\u{1B}[35mif\u{1B}[0m \u{1B}[35mtrue\u{1B}[0m { \u{1B}[34msoftmax\u{1B}[0m([\u{1B}[36m1\u{1B}[0m, \u{1B}[36m2.5\u{1B}[0m]) } \u{1B}[2m# \"s\"\u{1B}[0m"))
+    #expect(screen.contains("\u{1B}[36m1\u{1B}[0m\u{1B}[1;41m)\u{1B}[0m"))
     // The prompt, the tensor's header, the error's label and its caret.
     #expect(screen.contains("\u{1B}[1;32mtx> \u{1B}[0m"))
     #expect(screen.contains("\u{1B}[2;36mtensor [2, 2]\u{1B}[0m\r\n[[0, 0],"))
@@ -27,10 +39,11 @@ func temporaryHistory() throws -> String {
 func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     let terminal = try PseudoTerminal(environment: environment.merging(["TX_HISTORY": try temporaryHistory()]) { a, _ in a })
     #expect(terminal.wait(for: "tx> "))
-    terminal.type("zeros(2, 2)\rnope\r:quit\r")
+    terminal.type("zeros(2, 2)\rnope\rsoftmax([1])\r:quit\r")
     #expect(terminal.exitStatus() == 0)
     let screen = String(decoding: terminal.output, as: UTF8.self)
     #expect(!screen.contains("\u{1B}[1;32m") && !screen.contains("\u{1B}[0m") && !screen.contains("\u{1B}[2;36m"))
+    #expect(!screen.contains("\u{1B}7") && !screen.contains("\u{1B}[34m"))
     #expect(screen.contains("tensor [2, 2]\r\n[[0, 0],"))
     #expect(screen.contains("error: name error: unknown name 'nope'"))
 }
@@ -114,6 +127,52 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(terminal.wait(for: "tx> "))
     terminal.type("1 + 1\r")
     #expect(terminal.wait(for: "2\ntx> "))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+@Test func tabCompletesKeywordNamesInsideACallAndShowsASignature() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("x = ones(1, 2)\r")
+    #expect(terminal.wait(for: "tx> x = ones(1, 2)\ntx> "))
+    terminal.type("softm\t")
+    #expect(terminal.wait(for: "softmax(x, axis=-1)\ntx> softmax"))
+    terminal.type("(x, ax\t")
+    #expect(terminal.wait(for: "softmax(x, axis="))
+    terminal.type("1)\r")
+    #expect(terminal.wait(for: "tx> softmax(x, axis=1)\ntensor [1, 2]\n[[0.5, 0.5]]\ntx> "))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+@Test func tabCompletesPathsAfterStep() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"],
+                                      directory: repositoryRoot)
+    #expect(terminal.wait(for: "tx> "))
+    // The first Tab finds several files; the second lists them.
+    terminal.type(":step examples/0\t\t")
+    #expect(terminal.wait(for: "03_self_attention.tx"))
+    #expect(terminal.wait(for: "09_scaled_dot_product.tx"))
+    terminal.type("3\t")
+    #expect(terminal.wait(for: "tx> :step examples/03_self_attention.tx "))
+    terminal.type("\u{15}\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+@Test func afterASuspendTheLineIsRedrawn() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("1 + ")
+    #expect(terminal.wait(for: "tx> 1 + "))
+    let typed = terminal.text.count
+    // What Ctrl-Z and then `fg` send.
+    kill(terminal.processIdentifier, SIGTSTP)
+    usleep(200_000)
+    kill(terminal.processIdentifier, SIGCONT)
+    #expect(terminal.wait(for: "tx> 1 + ", after: typed), "\(terminal.text.debugDescription)")
+    terminal.type("2\r")
+    #expect(terminal.wait(for: "3\ntx> "))
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
