@@ -44,6 +44,13 @@ final class PseudoTerminal {
 
     var processIdentifier: Int32 { process.processIdentifier }
 
+    /// Whether tx is stopped (by SIGTSTP), as /proc says.
+    var isStopped: Bool {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // The state follows the command name in parentheses: "123 (tx) T ...".
+        return stat.split(separator: ")").last?.split(separator: " ").first == "T"
+    }
+
     /// The output with escape sequences and readline's \r removed.
     var text: String { PseudoTerminal.plain(String(decoding: output, as: UTF8.self)) }
 

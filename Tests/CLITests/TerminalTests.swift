@@ -168,9 +168,13 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     let typed = terminal.text.count
     // What Ctrl-Z and then `fg` send.
     kill(terminal.processIdentifier, SIGTSTP)
-    usleep(200_000)
+    // Continue only once tx has stopped (a continue sent earlier would be lost), or has
+    // redrawn already (where stops are ignored, in a process group without a shell).
+    for _ in 0..<200 where !terminal.isStopped && !String(terminal.text.dropFirst(typed)).contains("tx> 1 + ") {
+        terminal.readAvailable(milliseconds: 50)
+    }
     kill(terminal.processIdentifier, SIGCONT)
-    #expect(terminal.wait(for: "tx> 1 + ", after: typed), "\(terminal.text.debugDescription)")
+    #expect(terminal.wait(for: "tx> 1 + ", after: typed))
     terminal.type("2\r")
     #expect(terminal.wait(for: "3\ntx> "))
     terminal.type("\u{4}")
