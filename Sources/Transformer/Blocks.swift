@@ -31,11 +31,11 @@ public struct EncoderBlock {
     public func callAsFunction(_ x: Tensor, options o: BlockOptions, mask: Tensor? = nil) throws -> Tensor {
         if o.normFirst {
             let h = try ln1(x, eps: o.eps)
-            let x1 = try Tensor.binary(.add, x, try attn(h, h, heads: o.heads, mask: mask))
-            return try Tensor.binary(.add, x1, try ffn(try ln2(x1, eps: o.eps), activation: o.activation))
+            let x1 = try x + attn(h, h, heads: o.heads, mask: mask)
+            return try x1 + ffn(ln2(x1, eps: o.eps), activation: o.activation)
         }
-        let x1 = try ln1(try Tensor.binary(.add, x, try attn(x, x, heads: o.heads, mask: mask)), eps: o.eps)
-        return try ln2(try Tensor.binary(.add, x1, try ffn(x1, activation: o.activation)), eps: o.eps)
+        let x1 = try ln1(x + attn(x, x, heads: o.heads, mask: mask), eps: o.eps)      // Add & Norm
+        return try ln2(x1 + ffn(x1, activation: o.activation), eps: o.eps)           // Add & Norm
     }
 }
 
@@ -60,13 +60,13 @@ public struct DecoderBlock {
                                mask: Tensor? = nil, memoryMask: Tensor? = nil) throws -> Tensor {
         if o.normFirst {
             let h1 = try ln1(y, eps: o.eps)
-            let y1 = try Tensor.binary(.add, y, try selfAttn(h1, h1, heads: o.heads, mask: mask, causal: causal))
-            let y2 = try Tensor.binary(.add, y1, try crossAttn(try ln2(y1, eps: o.eps), memory, heads: o.heads, mask: memoryMask))
-            return try Tensor.binary(.add, y2, try ffn(try ln3(y2, eps: o.eps), activation: o.activation))
+            let y1 = try y + selfAttn(h1, h1, heads: o.heads, mask: mask, causal: causal)
+            let y2 = try y1 + crossAttn(ln2(y1, eps: o.eps), memory, heads: o.heads, mask: memoryMask)
+            return try y2 + ffn(ln3(y2, eps: o.eps), activation: o.activation)
         }
-        let y1 = try ln1(try Tensor.binary(.add, y, try selfAttn(y, y, heads: o.heads, mask: mask, causal: causal)), eps: o.eps)
-        let y2 = try ln2(try Tensor.binary(.add, y1, try crossAttn(y1, memory, heads: o.heads, mask: memoryMask)), eps: o.eps)
-        return try ln3(try Tensor.binary(.add, y2, try ffn(y2, activation: o.activation)), eps: o.eps)
+        let y1 = try ln1(y + selfAttn(y, y, heads: o.heads, mask: mask, causal: causal), eps: o.eps)   // masked self-attention
+        let y2 = try ln2(y1 + crossAttn(y1, memory, heads: o.heads, mask: memoryMask), eps: o.eps)    // cross-attention
+        return try ln3(y2 + ffn(y2, activation: o.activation), eps: o.eps)
     }
 }
 

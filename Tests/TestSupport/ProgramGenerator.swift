@@ -5,6 +5,13 @@ public struct ProgramGenerator {
 
     public var random: Seeded
 
+    /// The variables and function the programs use, to put before each one.
+    public static let prelude = """
+        x = [[1, 2], [3, 4]]; Q = randn(2, 2); K = eye(2); s = 0; i = 1; j = 0; r = {f: 1, Wq: eye(2), name: "n", layers: [1]}
+        fn f(v, axis=-1) = v
+
+        """
+
     mutating func expression(_ depth: Int) -> String {
         if depth <= 0 { return atom() }
         switch random.below(12) {
