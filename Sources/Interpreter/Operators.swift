@@ -98,39 +98,65 @@ enum Operators {
         default:
             break
         }
-        if op == .equal { return .bool(equal(a, b)) }
-        if op == .notEqual { return .bool(!equal(a, b)) }
+        if op == .equal { return .bool(try equal(a, b)) }
+        if op == .notEqual { return .bool(try !equal(a, b)) }
         if op == .matmul, case .number = a, case .number = b {
             throw TxError(.type, "type error: @ needs tensors, got two numbers; use * for numbers")
         }
         throw TxError(.type, "type error: cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
     }
 
-    /// How deep `equal` follows nested lists and records before comparing them by
-    /// identity: far past any real nesting, and a stop for containers holding themselves.
-    /// (Interpreted code runs on a 1 GiB stack.)
+    /// How deep `equal` follows nested lists and records before it stops: far past any
+    /// real nesting. (Interpreted code runs on a 1 GiB stack.)
     static let maxCompareDepth = 10_000
 
     /// Structural equality for non-tensor values (`==` between different kinds is false).
-    /// Containers nested past `maxCompareDepth` (or holding themselves) compare by
-    /// identity there.
-    static func equal(_ a: Value, _ b: Value, depth: Int = 0) -> Bool {
-        if depth > maxCompareDepth {
-            switch (a, b) {
-            case (.list(let l), .list(let m)): return l === m
-            case (.record(let r), .record(let s)): return r === s
-            default: break
-            }
+    /// Each pair of containers is compared once: shared sub-lists (`a = [a, a]` forty
+    /// times) cost one comparison each, not 2^40, and a pair met again while it is being
+    /// compared (a list holding itself) counts as equal, as its other parts decide.
+    /// Containers nested past `maxCompareDepth` are equal only when they are the same.
+    static func equal(_ a: Value, _ b: Value) throws -> Bool {
+        var comparison = Comparison()
+        return try equal(a, b, depth: 0, &comparison)
+    }
+
+    /// The pairs of containers `equal` has met, and how many values it has looked at
+    /// (Ctrl-C is checked every 4096).
+    private struct Comparison {
+        struct Pair: Hashable {
+            let a: ObjectIdentifier, b: ObjectIdentifier
         }
+        var met = Set<Pair>()
+        var steps = 0
+
+        /// False when the pair was met before.
+        mutating func first(_ a: AnyObject, _ b: AnyObject) -> Bool {
+            met.insert(Pair(a: ObjectIdentifier(a), b: ObjectIdentifier(b))).inserted
+        }
+    }
+
+    private static func equal(_ a: Value, _ b: Value, depth: Int, _ comparison: inout Comparison) throws -> Bool {
+        comparison.steps += 1
+        if comparison.steps & 4095 == 0 { try Interrupt.check() }
         switch (a, b) {
         case (.number(let x), .number(let y)): return x == y
         case (.string(let s), .string(let t)): return s == t
         case (.bool(let p), .bool(let q)): return p == q
         case (.none, .none): return true
         case (.list(let l), .list(let m)):
-            return l === m || (l.items.count == m.items.count && zip(l.items, m.items).allSatisfy { equal($0, $1, depth: depth + 1) })
+            if l === m { return true }
+            guard depth < maxCompareDepth, l.items.count == m.items.count else { return false }
+            guard comparison.first(l, m) else { return true }
+            for (x, y) in zip(l.items, m.items) where try !equal(x, y, depth: depth + 1, &comparison) { return false }
+            return true
         case (.record(let r), .record(let s)):
-            return r === s || (r.keys == s.keys && r.entries.allSatisfy { entry in s[entry.key].map { equal(entry.value, $0, depth: depth + 1) } ?? false })
+            if r === s { return true }
+            guard depth < maxCompareDepth, r.keys == s.keys else { return false }
+            guard comparison.first(r, s) else { return true }
+            for (key, value) in r.entries {
+                guard let other = s[key], try equal(value, other, depth: depth + 1, &comparison) else { return false }
+            }
+            return true
         case (.tensor(let s), .tensor(let t)):
             return s.shape == t.shape && s.values == t.values
         case (.function(let f), .function(let g)): return f === g

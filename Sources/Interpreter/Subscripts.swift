@@ -34,13 +34,22 @@ enum Subscripts {
                 return .list(ListValue(picked.map { list.items[$0] }))
             }
         case .string(let text):
-            let characters = Array(text)
             let item = try single(items, of: "a string", at: span)
+            let count = CharacterPositions.count(of: text)
             switch item {
             case .single(let v, let s):
-                return .string(String(characters[try position(v, count: characters.count, at: s)]))
+                return .string(String(text[CharacterPositions.index(try position(v, count: count, at: s), in: text)]))
             case .slice(let a, let b, let c, let s):
-                return .string(String(try slicePositions(a, b, c, count: characters.count, at: s).map { characters[$0] }))
+                let (first, n, step) = try sliceBounds(a, b, c, count: count, at: s)
+                guard n > 0 else { return .string("") }
+                var i = CharacterPositions.index(first, in: text)
+                if step == 1 { return .string(String(text[i..<CharacterPositions.index(first + n, in: text)])) }
+                var picked = String(text[i])
+                for _ in 1..<n {
+                    i = text.index(i, offsetBy: step)
+                    picked.append(text[i])
+                }
+                return .string(picked)
             }
         case .record(let record):
             let item = try single(items, of: "a record", at: span)

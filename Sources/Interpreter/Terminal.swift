@@ -111,7 +111,10 @@ public enum Terminal {
         defer { signal(SIGTSTP, SIG_DFL) }
         while completed == nil {
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, -1)
+            // A bounded wait: SIGINT may be handled on another thread (the interpreter's
+            // or OpenBLAS's), which leaves this poll uninterrupted; the flag is then seen
+            // within a tenth of a second.
+            let ready = poll(&descriptor, 1, 100)
             stopIfRequested()
             if Interrupt.isRequested {
                 Interrupt.clear()
@@ -126,7 +129,7 @@ public enum Terminal {
                 rl_callback_handler_remove()
                 return .cancelled
             }
-            if ready < 0 { continue }
+            if ready <= 0 { continue }
             rl_callback_read_char()
             if completed == nil { Highlight.colourLine() }
         }

@@ -9,22 +9,39 @@ public func checkPath(_ path: String) throws {
 }
 
 /// Reads a whole file and passes its bytes to `body`; they count against the memory
-/// limit until `body` returns.
+/// limit until `body` returns. Only regular files: a FIFO or a device could block or
+/// never end. The file is read 64 MiB at a time, so Ctrl-C stops a long read.
 public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T {
     try checkPath(path)
-    guard let file = fopen(path, "rb") else { throw fileError(path) }
-    defer { fclose(file) }
+    // Without O_NONBLOCK, opening a FIFO waits for a writer, where Ctrl-C cannot reach.
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard descriptor >= 0 else { throw fileError(path) }
+    defer { close(descriptor) }
     var info = stat()
-    guard fstat(fileno(file), &info) == 0 else { throw fileError(path) }
-    if (info.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
+    guard fstat(descriptor, &info) == 0 else { throw fileError(path) }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw TensorError.io("io error: \(path) is a directory")
+    default: throw TensorError.io("io error: \(path) is not a regular file (a pipe, socket or device); load reads files")
+    }
     let size = Int(info.st_size)
     // The buffer is a Swift array, whose allocation failing would abort: check the
     // address space too.
     try Memory.checkRoom(for: size, "reading \(path)")
     return try Memory.withScratch(bytes: size, "reading \(path)") {
         var bytes = [UInt8](repeating: 0, count: size)
-        let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
-        guard read == size else { throw TensorError.io("io error: \(path): could only read \(read) of \(size) bytes") }
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while done < size {
+                try Interrupt.check()
+                let n = read(descriptor, base + done, min(size - done, 1 << 26))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                done += n
+            }
+        }
+        guard done == size else { throw TensorError.io("io error: \(path): could only read \(done) of \(size) bytes") }
         return try body(bytes)
     }
 }
@@ -64,11 +81,23 @@ public struct FileWriter {
 /// is flushed to the disk and renamed over `path` only when every byte is there. On any
 /// failure (a full disk, a file-size limit, Ctrl-C) the new file is removed and the old
 /// one is untouched; a kill during the write leaves the old one and a hidden
-/// `.NAME.tx-…` file.
+/// `.NAME.tx-…` file. A device or pipe is written in place.
 public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws {
     try checkPath(path)
     // Through a symbolic link, the file it names is the one replaced.
     let target = symbolicLinkTarget(path) ?? path
+    var old = stat()
+    let exists = stat(target, &old) == 0
+    if exists && (old.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
+    // A device or a pipe (/dev/null, /dev/stdout) is written in place: renaming over it
+    // would replace the device with a file.
+    if exists && (old.st_mode & S_IFMT) != S_IFREG {
+        let descriptor = open(target, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fileError(path) }
+        defer { close(descriptor) }
+        try body(FileWriter(descriptor: descriptor, path: path))
+        return
+    }
     let slash = target.lastIndex(of: "/")
     let folder = slash.map { String(target[...$0]) } ?? ""
     let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
@@ -86,11 +115,7 @@ public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws 
             unlink(temporary)
         }
     }
-    var old = stat()
-    if stat(target, &old) == 0 {
-        if (old.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
-        _ = fchmod(descriptor, old.st_mode & 0o7777)
-    }
+    if exists { _ = fchmod(descriptor, old.st_mode & 0o7777) }
     try body(FileWriter(descriptor: descriptor, path: path))
     guard fsync(descriptor) == 0 else { throw fileError(path) }
     let closed = close(descriptor)

@@ -98,6 +98,14 @@ public enum NPY {
             i += 1
             return s
         }
+        /// Steps over `w` if it comes next, looking no further than its length (a header
+        /// repeating a key stays linear).
+        func word(_ w: String) -> Bool {
+            let scalars = Array(w.unicodeScalars)
+            guard chars.count - i >= scalars.count, chars[i..<(i + scalars.count)].elementsEqual(scalars) else { return false }
+            i += scalars.count
+            return true
+        }
         var descr: String? = nil, fortran: Bool? = nil, shape: [Int]? = nil
         try expect("{")
         while true {
@@ -109,8 +117,7 @@ public enum NPY {
             switch key {
             case "descr": descr = try quoted()
             case "fortran_order":
-                let rest = String(String.UnicodeScalarView(chars[i...]))
-                if rest.hasPrefix("True") { fortran = true; i += 4 } else if rest.hasPrefix("False") { fortran = false; i += 5 } else { throw bad("fortran_order must be True or False") }
+                if word("True") { fortran = true } else if word("False") { fortran = false } else { throw bad("fortran_order must be True or False") }
             case "shape":
                 try expect("(")
                 var dims: [Int] = []

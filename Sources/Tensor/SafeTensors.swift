@@ -33,8 +33,9 @@ public enum SafeTensors {
             throw TensorError.io("io error: malformed safetensors header: not a JSON object")
         }
         let dataSize = bytes.count - headerEnd
-        var result: [(name: String, tensor: Tensor)] = []
-        var ranges: [(Int, Int, String)] = []
+        // Every entry is checked, overlaps included, before any tensor is allocated: a
+        // small file whose entries all name one byte range must not be read many times.
+        var planned: [(name: String, type: ElementType, shape: [Int], count: Int, begin: Int, end: Int)] = []
         var names = Set<String>()
         for (name, info) in members where name != "__metadata__" {
             guard names.insert(name).inserted else { throw TensorError.io("io error: the name '\(name)' appears twice in the header") }
@@ -60,17 +61,20 @@ public enum SafeTensors {
             guard count * type.size == Int(end) - Int(begin) else {
                 throw bad("shape \(describe(shape: shape)) of \(dtype) does not match its \(Int(end) - Int(begin)) bytes")
             }
-            ranges.append((Int(begin), Int(end), name))
-            let tensor = try Tensor(uninitializedShape: shape)
-            type.decode(bytes, from: headerEnd + Int(begin), count: count, into: tensor.storage.pointer)
+            planned.append((name, type, shape, count, Int(begin), Int(end)))
+        }
+        // By start, then file order, so that the pair named is always the same.
+        let ranges = planned.indices.sorted { (planned[$0].begin, $0) < (planned[$1].begin, $1) }.map { planned[$0] }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end {
+            throw TensorError.io("io error: tensors '\(a.name)' and '\(b.name)' overlap")
+        }
+        return try planned.map { entry in
+            try Interrupt.check()
+            let tensor = try Tensor(uninitializedShape: entry.shape)
+            entry.type.decode(bytes, from: headerEnd + entry.begin, count: entry.count, into: tensor.storage.pointer)
             // BOOL tensors come back as masks, as they went out.
-            result.append((name, type == .bool ? tensor.markedAsMask() : tensor))
+            return (entry.name, entry.type == .bool ? tensor.markedAsMask() : tensor)
         }
-        ranges.sort { $0.0 < $1.0 }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
-            throw TensorError.io("io error: tensors '\(a.2)' and '\(b.2)' overlap")
-        }
-        return result
     }
 
     /// F32 entries (BOOL for masks) in the given order; the header padded with spaces to a

@@ -53,7 +53,9 @@ public enum TensorFormatter {
             summarise && size > 2 * edge ? Array(0..<edge) + [-1] + Array((size - edge)..<size) : Array(0..<size)
         }
         var picked: [Float] = []
-        collect(t, shown, axis: 0, offset: t.offset, into: &picked)
+        walk(t, shown) { offset in
+            for i in shown[t.rank - 1] where i >= 0 { picked.append(t.storage.pointer[offset + i * t.strides[t.rank - 1]]) }
+        }
         // Rows of a distribution (each in [0, 1], summing to 1) print in fixed point,
         // however small some weights are.
         let last = t.shape[t.rank - 1]
@@ -64,42 +66,53 @@ public enum TensorFormatter {
         let style = Style(picked, fixedPoint: distribution)
         let width = picked.map { style.text($0).count }.max() ?? 1
         var out = ""
-        render(t, shown, axis: 0, offset: t.offset, style: style, width: width, indent: 1, lineWidth: lineWidth, into: &out)
+        walk(t, shown, open: { out += "[" }, close: { out += "]" }, ellipsis: { out += "…" }, separator: { axis in
+            out += "," + String(repeating: "\n", count: t.rank - axis - 1) + String(repeating: " ", count: axis + 1)
+        }) { offset in
+            let cells = shown[t.rank - 1].map { i -> String in
+                guard i >= 0 else { return "…" }
+                let s = style.text(t.storage.pointer[offset + i * t.strides[t.rank - 1]])
+                return String(repeating: " ", count: max(0, width - s.count)) + s
+            }
+            out += wrap(cells, indent: t.rank, lineWidth: lineWidth)
+        }
         return header + out
     }
 
-    private static func collect(_ t: Tensor, _ shown: [[Int]], axis: Int, offset: Int, into out: inout [Float]) {
-        for i in shown[axis] where i >= 0 {
-            let at = offset + i * t.strides[axis]
-            if axis == t.rank - 1 { out.append(t.storage.pointer[at]) } else {
-                collect(t, shown, axis: axis + 1, offset: at, into: &out)
+    /// Visits the shown part of t in printing order, with a loop rather than recursion
+    /// (a tensor may have millions of axes): `open` and `close` around each axis's
+    /// entries, `separator(axis)` between them, `ellipsis` for a `…` entry, and `row` with
+    /// the offset of each last-axis row shown.
+    private static func walk(_ t: Tensor, _ shown: [[Int]], open: () -> Void = {}, close: () -> Void = {},
+                             ellipsis: () -> Void = {}, separator: (Int) -> Void = { _ in },
+                             row: (Int) -> Void) {
+        let last = t.rank - 1
+        var position = [Int](repeating: 0, count: t.rank)   // the next entry of each open axis
+        var base = [Int](repeating: t.offset, count: t.rank) // the offset of each open axis's block
+        var axis = 0
+        open()
+        while axis >= 0 {
+            if axis == last {
+                row(base[axis])
+                close()
+                axis -= 1
+            } else if position[axis] < shown[axis].count {
+                if position[axis] > 0 { separator(axis) }
+                let i = shown[axis][position[axis]]
+                position[axis] += 1
+                if i < 0 {
+                    ellipsis()
+                    continue
+                }
+                axis += 1
+                base[axis] = base[axis - 1] + i * t.strides[axis - 1]
+                position[axis] = 0
+                open()
+            } else {
+                close()
+                axis -= 1
             }
         }
-    }
-
-    private static func render(_ t: Tensor, _ shown: [[Int]], axis: Int, offset: Int,
-                               style: Style, width: Int, indent: Int, lineWidth: Int, into out: inout String) {
-        if axis == t.rank - 1 {
-            let cells = shown[axis].map { i -> String in
-                guard i >= 0 else { return "…" }
-                let s = style.text(t.storage.pointer[offset + i * t.strides[axis]])
-                return String(repeating: " ", count: max(0, width - s.count)) + s
-            }
-            out += "[" + wrap(cells, indent: indent, lineWidth: lineWidth) + "]"
-            return
-        }
-        out += "["
-        let separator = "," + String(repeating: "\n", count: t.rank - axis - 1) + String(repeating: " ", count: indent)
-        for (n, i) in shown[axis].enumerated() {
-            if n > 0 { out += separator }
-            if i < 0 {
-                out += "…"
-                continue
-            }
-            render(t, shown, axis: axis + 1, offset: offset + i * t.strides[axis], style: style, width: width,
-                   indent: indent + 1, lineWidth: lineWidth, into: &out)
-        }
-        out += "]"
     }
 
     /// Joins a row's cells with ", ", breaking lines past the line width.
@@ -116,7 +129,7 @@ public enum TensorFormatter {
             }
         }
         lines.append(line)
-        return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
+        return lines.count == 1 ? line : lines.joined(separator: "\n" + String(repeating: " ", count: indent))
     }
 
     /// The one number format for a tensor's shown elements.

@@ -117,3 +117,17 @@ func aFailedSaveLeavesThePreviousFileAndNoTemporaryFile(_ statement: String) thr
     #expect(run.status == 0)
     #expect(try String(contentsOfFile: folder + "/out.txt", encoding: .utf8) == "before\n")
 }
+
+@Test func devicesAreWrittenInPlaceNotReplaced() throws {
+    // Renaming a temporary file over /dev/null would replace the device (as root).
+    var run = try tx(["-e", "savefig(\"/dev/null\", ones(2, 2)); 1"])
+    #expect(run.status == 0 && run.out == "1\n")
+    run = try tx(["-e", "savefig(\"/dev/full\", ones(2, 2))"])
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: io error: /dev/full: No space left on device\n"))
+    for device in ["/dev/null", "/dev/full"] {
+        let type = try FileManager.default.attributesOfItem(atPath: device)[.type] as? FileAttributeType
+        #expect(type == .typeCharacterSpecial, "\(device)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: "/dev").filter { $0.contains(".tx-") } == [])
+}

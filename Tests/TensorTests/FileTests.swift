@@ -146,3 +146,17 @@ func npyHeaderVersions(_ version: Int) throws {
     #expect(ioMessage { try SafeTensors.save([], path: "/tmp/tx-notes.txt\0.npy") } == message)
     #expect(ioMessage { try writeFile(path: "/tmp/tx-notes.txt\0.npy", bytes: []) } == message)
 }
+
+@Test func anNPYHeaderRepeatingAKeyParsesInLinearTime() throws {
+    // 96 KB of one key repeated took 47 s: each repeat copied the rest of the header.
+    var header = "{" + String(repeating: "'fortran_order': False, ", count: 4000) + "'descr': '<f4', 'shape': (1,), }"
+    header += String(repeating: " ", count: (64 - (12 + header.utf8.count + 1) % 64) % 64) + "\n"
+    let length = header.utf8.count
+    let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [2, 0] + (0..<4).map { UInt8((length >> (8 * $0)) & 0xFF) }
+        + Array(header.utf8) + [0, 0, 0x80, 0x3F]
+    let clock = ContinuousClock()
+    var values: [Float] = []
+    let duration = try clock.measure { values = try NPY.decode(bytes).values }
+    #expect(values == [1])
+    #expect(duration < .seconds(5))
+}

@@ -14,6 +14,7 @@ extension Library {
                         "layers.0.attn.Wq" is p.layers[0].attn.Wq. p["layers.0.attn.Wq"] reads the same
                         tensor, and p["layers.0.attn.Wq"] = W replaces it (creating records on the way).
                         Masks are saved as BOOL and BOOL tensors load as masks, as in .npy.
+                        Only regular files load: a pipe or a device is an error rather than a wait.
                         """) { args in
                 let path = try args.path("path")
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
@@ -28,7 +29,8 @@ extension Library {
                         flushed to disk, then renamed over path; after any failure (a full disk, a file-size
                         limit, Ctrl-C) the previous file is as it was. Through a symbolic link, the file it
                         names is replaced, keeping its permissions. .npy: format 1.0, or 2.0 when the header
-                        is longer than 65,535 bytes, as NumPy writes it.
+                        is longer than 65,535 bytes, as NumPy writes it. .safetensors: a sub-record reached by
+                        several paths is saved once per path, up to 1,000,000 tensors in all.
                         """) { args in
                 let path = try args.path("path")
                 let value = args.value("value")
@@ -37,6 +39,10 @@ extension Library {
                 } else if path.hasSuffix(".safetensors") {
                     guard case .record(let record) = value else {
                         throw args.typeError("value", expected: "a record of tensors (for .safetensors)", got: value)
+                    }
+                    var counted: [ObjectIdentifier: Int] = [:]
+                    guard tensorCount(.record(record), counted: &counted) <= maxSavedTensors else {
+                        throw TxError(.value, "value error: save: the record holds more than \(maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: args.span("value"))
                     }
                     var entries: [(name: String, tensor: Tensor)] = []
                     try flatten(.record(record), prefix: "", into: &entries, at: args.span("value"))
@@ -124,6 +130,31 @@ extension Library {
                 }
             }
         }
+    }
+
+    /// The most tensors `save` writes to one .safetensors file.
+    static let maxSavedTensors = 1_000_000
+
+    /// How many tensors `flatten` would name, counted without naming them: a sub-record
+    /// reached by several paths counts once per path (a record reusing its sub-records
+    /// over 30 levels names 2^30 tensors), but is visited once, so `save` refuses such a
+    /// record at once. Counts stop past `maxSavedTensors`; cycles and nesting past the
+    /// depth limit count 0, for `flatten` to report.
+    static func tensorCount(_ value: Value, depth: Int = 0, counted: inout [ObjectIdentifier: Int]) -> Int {
+        guard depth <= Display.maxDepth else { return 0 }
+        let items: [Value], container: ObjectIdentifier
+        switch value {
+        case .record(let record): (items, container) = (record.entries.map(\.value), ObjectIdentifier(record))
+        case .list(let list): (items, container) = (list.items, ObjectIdentifier(list))
+        case .none: return 0
+        default: return 1
+        }
+        if let n = counted[container] { return n }
+        counted[container] = 0
+        var n = 0
+        for item in items { n = min(n + tensorCount(item, depth: depth + 1, counted: &counted), maxSavedTensors + 1) }
+        counted[container] = n
+        return n
     }
 
     /// Dotted names for every tensor in nested records and lists; none is skipped.

@@ -32,7 +32,7 @@ extension Library {
                 let v = args.value("v")
                 switch v {
                 case .list(let l): return .number(Double(l.items.count))
-                case .string(let s): return .number(Double(s.count))
+                case .string(let s): return .number(Double(CharacterPositions.count(of: s)))
                 case .record(let r): return .number(Double(r.count))
                 case .range(let r): return .number(Double(r.count))
                 case .tensor(let t) where t.rank > 0: return .number(Double(t.shape[0]))
