@@ -30,7 +30,7 @@ def table(title, tx, torch):
     print("| workload | tx ms | PyTorch ms | tx / PyTorch | tx faults, sys ms per run | PyTorch faults, sys ms per run |")
     print("|---|---|---|---|---|---|")
     for name, (seconds, faults, system) in tx.items():
-        matches = [(other, value) for other, value in torch.items() if other == name or other.startswith(name + " ")]
+        matches = [(other, torch[other]) for other in (name, name + " unnested") if other in torch]
         for other, (torch_seconds, torch_faults, torch_system) in matches or [(name, (None, None, None))]:
             label = name + other[len(name):].replace(" unnested", " (PyTorch without nested tensors)")
             mine = f"{faults}, {system}" if faults else ""
