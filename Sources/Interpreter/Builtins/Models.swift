@@ -57,7 +57,7 @@ extension Library {
             builtin("index_map", [.required("list")], "text",
                     "A record from each string of list to its position (the first, if repeated): a vocabulary's token -> id.",
                     example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { args in
-                let v = args.value("list")
+                let v = try args.value("list")
                 guard case .list(let list) = v else { throw args.typeError("list", expected: "a list of strings", got: v) }
                 let record = RecordValue()
                 for (i, item) in list.items.enumerated() {
@@ -80,7 +80,7 @@ extension Library {
                         (a list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written.
                         """) { args in
                 var keep: [String] = []
-                switch args.value("keep") {
+                switch try args.value("keep") {
                 case .none: break
                 case .list(let list):
                     keep = try list.items.map { item in
@@ -107,7 +107,7 @@ extension Library {
                         """) { args in
                 let vocab = try args.record("vocab")
                 var words: [String] = []
-                switch args.value("words") {
+                switch try args.value("words") {
                 case .string(let s): words = [s]
                 case .list(let list):
                     words = try list.items.map { item in
@@ -151,12 +151,12 @@ extension Library {
                     "The token ids of text for model m, [CLS] and [SEP] included, as a list of numbers.",
                     example: "tokenize(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
                     details: "basic_tokenize, then wordpiece with m's vocabulary, cut to m.max_length tokens (256 for all-MiniLM-L6-v2).") { args in
-                try callModelLibrary("tokenize", [args.value("m"), args.value("text")], args)
+                try callModelLibrary("tokenize", [try args.value("m"), try args.value("text")], args)
             },
             builtin("tokens", [.required("m"), .required("text")], "models",
                     "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
                     example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")") { args in
-                try callModelLibrary("tokens", [args.value("m"), args.value("text")], args)
+                try callModelLibrary("tokens", [try args.value("m"), try args.value("text")], args)
             },
             builtin("embed", [.required("m"), .required("sentences")], "models",
                     "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
@@ -168,13 +168,13 @@ extension Library {
                         tokens (mean with where=) and each row is divided by its norm. similarity(e) is then
                         the matrix of cosine similarities.
                         """) { args in
-                try callModelLibrary("embed", [args.value("m"), args.value("sentences")], args)
+                try callModelLibrary("embed", [try args.value("m"), try args.value("sentences")], args)
             },
             builtin("attention_maps", [.required("m"), .required("text")], "models",
                     "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); shape(attention_maps(m, \"The chef was tired.\"))",
                     details: "maps[l, h] is layer l's head h (from 0): row i says how much token i attends to each token (tokens(m, text) labels them).") { args in
-                try callModelLibrary("attention_maps", [args.value("m"), args.value("text")], args)
+                try callModelLibrary("attention_maps", [try args.value("m"), try args.value("text")], args)
             },
         ]
     }
