@@ -51,7 +51,7 @@ extension Library {
 
     /// The limit `memory(limit=)` asks for, in bytes, or nil when none is given.
     private static func memoryLimit(_ args: Arguments) throws -> Int? {
-        let value = args.value("limit")
+        let value = try args.value("limit")
         let bytes: Int?
         switch value {
         case .none: return nil
