@@ -92,7 +92,8 @@ public enum Help {
           figures to a script, and memory(reset_peak=true) starts a new peak.
           An operation whose result would pass the limit stops with a memory error
           instead of exhausting the machine. Start tx with --max-memory SIZE (e.g. 4G)
-          or set TX_MAX_MEMORY to change it.
+          or set TX_MAX_MEMORY to change it, or set it for the rest of the session
+          with memory(limit="4G"), which returns the old figures (old.limit).
 
         """
     }

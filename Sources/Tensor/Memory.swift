@@ -144,7 +144,7 @@ public enum Memory {
         let left = limit - liveBytes
         if bytes > left - BufferCache.cachedBytes { BufferCache.trim() }
         if bytes > left {
-            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), which would not fit in the \(format(bytes: max(left, 0))) left of the \(format(bytes: limit)) limit (set it with --max-memory or TX_MAX_MEMORY)")
+            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), which would not fit in the \(format(bytes: max(left, 0))) left of the \(format(bytes: limit)) limit (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
         }
         // Reading the address space costs a system call: only for large requests.
         if bytes >= 1 << 20, let space = addressSpaceLeft(), bytes > space - (64 << 20) {
@@ -159,7 +159,7 @@ public enum Memory {
         if now + BufferCache.cachedBytes > limit { BufferCache.trim() }
         if now > limit {
             live.subtract(bytes, ordering: .relaxed)
-            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")
+            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
         }
         raisePeak(to: now)
     }
@@ -175,6 +175,26 @@ public enum Memory {
 
     static func release(_ bytes: Int) {
         live.subtract(bytes, ordering: .relaxed)
+    }
+
+    /// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of `available`) in bytes; nil for
+    /// anything else, for sizes that are not positive and for percentages over 100.
+    public static func size(_ text: String, of available: Int) -> Int? {
+        var s = text.uppercased().filter { !$0.isWhitespace }
+        if s.hasSuffix("%") {
+            guard let percent = Double(s.dropLast()), percent > 0, percent <= 100 else { return nil }
+            return Int(Double(available) * percent / 100)
+        }
+        if s.hasSuffix("B") { s.removeLast() }
+        if s.hasSuffix("I") { s.removeLast() }
+        let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
+        var multiplier = 1.0
+        if let last = s.last, let unit = units[last] {
+            multiplier = unit
+            s.removeLast()
+        }
+        guard let value = Double(s), value > 0, value * multiplier < 1e18 else { return nil }
+        return Int(value * multiplier)
     }
 
     /// `1.5 GB`, `12 MB`, `300 B`.

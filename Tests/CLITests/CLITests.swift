@@ -360,6 +360,18 @@ func expectedCore() -> String? {
     }
 }
 
+/// Run in their own process: the limit they set would hold for every test of this one.
+@Test func examplesThatSetTheMemoryLimitRunPlain() throws {
+    let folder = repositoryRoot + "/examples"
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tx") }.sorted()
+    let limiting = try files.filter { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8).contains("memory(limit=") }
+    #expect(limiting == ["14_costs.tx"], "add the new ones' checks here")
+    let run = try tx([folder + "/14_costs.tx"])
+    #expect(run.status == 0, "\(run.err)")
+    // The n = 50,000 score matrix fails under the limit the script sets.
+    #expect(run.out.contains("\n\"memory limit: a tensor of shape [50000, 50000] needs 9.3 GiB, and "), "\(run.out)")
+}
+
 @Test func pipedErrorsComeInOrderWithTheResultsAndGiveTheirLine() throws {
     let out = try tx([], input: "1 + 1\nnope\n2 + 2\n\nx = [1,\n  2 3]\n:time 1 +\n3 + 3\n", mergingErrors: true).out
     #expect(out == """

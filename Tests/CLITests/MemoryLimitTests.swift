@@ -86,3 +86,57 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
     #expect(run.err == "")
     #expect(run.out == "tensor [2]\n[33554480,        0]\n")
 }
+
+/// memory(limit=) sets the limit for the rest of the session, as --max-memory does, and
+/// gives the old one back in its record: a script can show an operation failing under
+/// a small limit and put the old limit back.
+@Test func memoryLimitSetsTheLimitAndGivesTheOldOneBack() throws {
+    let run = try tx(["--max-memory", "64M"], input: """
+        old = memory(limit="1M")
+        old.limit
+        memory().limit
+        x = zeros(1000000)
+        memory(limit=old.limit).limit
+        memory().limit
+        sum(zeros(1000000))
+        memory(limit=1.5e6); memory().limit
+        memory(limit="50%"); memory().limit > 1e6
+        memory(limit="32 MiB"); memory().limit
+
+        """, mergingErrors: true)
+    #expect(run.out == """
+        67108864
+        1048576
+        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 531 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
+          --> <stdin>:4:5
+          |
+        4 | x = zeros(1000000)
+          |     ^^^^^^^^^^^^^^
+        1048576
+        67108864
+        tensor(0)
+        1500000
+        true
+        33554432
+
+        """)
+}
+
+/// A size that cannot be read, or below what is held, is an error with its place, and
+/// the limit stays as it was.
+@Test(arguments: [
+    ("memory(limit=\"abc\")", "error: value error: memory: cannot read the size 'abc' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=-5)", "error: value error: memory: cannot read the size '-5' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=0)", "error: value error: memory: cannot read the size '0' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=nan)", "error: value error: memory: cannot read the size 'nan' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=inf)", "error: value error: memory: cannot read the size 'inf' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=\"150%\")", "error: value error: memory: cannot read the size '150%' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit={})", "error: type error: memory expects a number of bytes or a size such as \"512M\" for 'limit', got a record"),
+    ("y = ones(1000000); memory(limit=\"3M\")", "error: value error: memory: a limit of 3 MiB is below the 3.8 MiB held now"),
+])
+func memoryLimitRefusesBadSizes(_ call: String, _ message: String) throws {
+    let run = try tx(["--max-memory", "64M"], input: call + "\nmemory().limit\n")
+    #expect(run.err.split(separator: "\n").first.map(String.init) == message, "\(run.err)")
+    #expect(run.err.contains(" --> <stdin>:1:"))
+    #expect(run.out == "67108864\n")
+}

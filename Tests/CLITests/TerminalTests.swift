@@ -180,3 +180,69 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+@Test func ctrlCStopsAHugeProductWithinASecondAndKeepsTheOldValue() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("a = ones(8192, 8192); c = 42\r")
+    #expect(terminal.wait(for: "c = 42\ntx> "))
+    let typed = terminal.text.count
+    terminal.type("c = a @ a\r")
+    #expect(terminal.wait(for: "c = a @ a\n", after: typed))
+    // The product (1.1 TFLOP, seconds even on an idle machine) is under way.
+    terminal.readAvailable(milliseconds: 500)
+    let pressed = Date(), before = terminal.text.count
+    terminal.type("\u{3}")
+    #expect(terminal.wait(for: "interrupted", after: before))
+    #expect(terminal.wait(for: "tx> ", after: before))
+    // What is left after Ctrl-C is the tile under way: at most 2^33 multiply-adds, about
+    // 0.1 s on this test's two cores when idle. The bound is three times the one
+    // promised, as builds and other tests share the machine and can slow it that much;
+    // the product itself would take seconds more.
+    let stopped = Date().timeIntervalSince(pressed)
+    #expect(stopped < 3, "the prompt came back \(stopped) s after Ctrl-C")
+    let back = terminal.text.count
+    terminal.type("c\r")
+    #expect(terminal.wait(for: "tx> c\n42\ntx> ", after: back - 4))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+    #expect(terminal.text.contains("c = a @ a\n^C\nerror: interrupted"), "\(terminal.text)")
+}
+
+@Test func timeShowsBestMedianRunsSpeedAndMemoryOnATerminal() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("a = ones(256, 128); b = ones(128, 64)\r")
+    #expect(terminal.wait(for: "tx> a = ones(256, 128); b = ones(128, 64)\ntx> "))
+    terminal.type(":time a @ b\r")
+    #expect(terminal.wait(for: "tx> :time a @ b\n"))
+    let shown = terminal.text.count
+    #expect(terminal.wait(for: "\ntx> ", after: shown))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+    // One line and no result.
+    let line = after("tx> :time a @ b\n", in: terminal.text).split(separator: "\n").first.map(String.init) ?? ""
+    let shape = #/[0-9.]+ (ns|µs|ms|s) best, [0-9.]+ (ns|µs|ms|s) median of [0-9]+ runs; [0-9.]+ GFLOP\/s; peak tensor memory \+[0-9.]+ (B|KiB|MiB)/#
+    #expect(line.wholeMatch(of: shape) != nil, "\(line)")
+}
+
+@Test func varsShowsAlignedColumnsOnATerminal() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("w = zeros(64, 32); n = 3; name = \"enc\"; l = [\"a\", \"b\"]\r")
+    #expect(terminal.wait(for: "l = [\"a\", \"b\"]\ntx> "))
+    terminal.type(":vars\r")
+    #expect(terminal.wait(for: "total: 8 KiB in 4 variables\ntx> "))
+    let shown = after("tx> :vars\n", in: terminal.text)
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+    #expect(shown == """
+        name  kind    shape     bytes  value
+        w     tensor  [64, 32]  8 KiB
+        n     number                   3
+        name  string  3 chars     3 B  "enc"
+        l     list    2 items     2 B  ["a", "b"]
+        total: 8 KiB in 4 variables
+        tx> 
+        """)
+}
