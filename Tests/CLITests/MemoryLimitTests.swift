@@ -68,10 +68,9 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
         """.write(toFile: script, atomically: true, encoding: .utf8)
     let run = try tx(["--max-memory", "64M", script])
     #expect(run.status == 1)
-    #expect(run.err.hasPrefix("""
-        error: memory limit: building a string needs 16 MiB, which would not fit in the 16 MiB left of the 64 MiB limit (set it with --max-memory or TX_MAX_MEMORY)
-          --> \(script):3:33
-        """), "\(run.err.prefix(400))")
+    #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB, which would not fit in the 16 MiB left of the 64 MiB limit"),
+            "\(run.err.prefix(400))")
+    #expect(run.err.contains("\n  --> \(script):3:33\n"))
 }
 
 @Test func freeingAStringGivesItsRoomBack() throws {
@@ -107,7 +106,7 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
     #expect(run.out == """
         67108864
         1048576
-        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 531 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
+        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 752 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
           --> <stdin>:4:5
           |
         4 | x = zeros(1000000)
