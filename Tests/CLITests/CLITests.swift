@@ -451,38 +451,6 @@ func expectedCore() -> String? {
 
 // MARK: The step prompt, through a real pseudo-terminal
 
-/// Runs tx in a pseudo-terminal (100 columns, no colour) through Fixtures/pty_drive.py:
-/// each action waits for output (`.expect` a regular expression) or types (`.send`).
-enum PtyAction {
-    case expect(String)
-    case send(String)
-}
-
-func ptyTX(_ arguments: [String], _ actions: [PtyAction]) throws -> Run {
-    let pairs: [[String]] = actions.map {
-        switch $0 {
-        case .expect(let pattern): return ["expect", pattern]
-        case .send(let text): return ["send", text]
-        }
-    }
-    let json = String(decoding: try JSONSerialization.data(withJSONObject: pairs), as: UTF8.self)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    let history = FileManager.default.temporaryDirectory.appendingPathComponent("tx-history-\(UUID().uuidString)").path
-    process.arguments = ["python3", repositoryRoot + "/Tests/CLITests/Fixtures/pty_drive.py", json,
-                         "env", "TERM=dumb", "NO_COLOR=1", "TX_HISTORY=\(history)", txPath] + arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus,
-               out: String(decoding: outData, as: UTF8.self),
-               err: String(decoding: errData, as: UTF8.self))
-}
-
 /// The text after the last occurrence of `marker` (what one command showed).
 func after(_ marker: String, in text: String) -> String {
     guard let range = text.range(of: marker, options: .backwards) else { return "" }
@@ -508,7 +476,7 @@ let sectionedScript = """
 
 @Test func stepPromptEvaluatesInTheScriptsVariablesAndStays() throws {
     let path = try temporaryScript(sectionedScript)
-    let run = try ptyTX(["--step", path], [
+    let run = try terminalSession(["--step", path], [
         .expect(#"\[1/7\] Lecture: sections to step through> "#), .send("\r"),
         .expect(#"\[2/7\][^\n]*> "#), .send("\r"),
         .expect(#"\[3/7\][^\n]*> "#), .send("n * 10\r"),
@@ -527,7 +495,7 @@ let sectionedScript = """
 
 @Test func stepBackRerunJumpAndSectionsLandOnTheRightStep() throws {
     let path = try temporaryScript(sectionedScript)
-    let run = try ptyTX(["--step", path], [
+    let run = try terminalSession(["--step", path], [
         .expect(#"\[1/7\][^\n]*> "#), .send("j 6\r"),
         .expect(#"\(ran steps 1 to 5\)"#), .expect(#"\[6/7\] Third section> "#), .send("y == x * 2\r"),
         .expect(#"\[6/7\][^\n]*> "#), .send("\r"),
@@ -566,7 +534,7 @@ let sectionedScript = """
         while true { k = k + 1; if k == 1 { print("spinning") } }
         done = 1
         """)
-    let run = try ptyTX(["--step", path], [
+    let run = try terminalSession(["--step", path], [
         .expect(#"\[1/3\][^\n]*> "#), .send("unfinished("),
         // Ctrl-C once readline has the line (it has echoed it).
         .expect(#"unfinished\("#), .send("\u{3}"),
@@ -590,14 +558,14 @@ let sectionedScript = """
         b = f(a)
         print(b * 2)
         """)
-    let run = try ptyTX([path], [
+    let run = try terminalSession([path], [
         .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("a + 1\r"),
         .expect(#"42\n\[breakpoint[^\n]*> "#), .send("c\r"),
         .expect("84"),
     ])
     #expect(run.status == 0, "\(run.err)\n\(run.out)")
-    #expect(run.out.hasSuffix("84\nexit: 0\n"))
-    let stepped = try ptyTX(["--step", path], [
+    #expect(run.out.hasSuffix("84\n"))
+    let stepped = try terminalSession(["--step", path], [
         .expect(#"\[1/4\][^\n]*> "#), .send("c\r"),
         .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("\r"),
         // After the breakpoint, stepping stops again at the next step.
@@ -609,7 +577,7 @@ let sectionedScript = """
 
 @Test func stepFromTheREPLKeepsTheScriptsVariables() throws {
     let path = try temporaryScript(sectionedScript)
-    let run = try ptyTX([], [
+    let run = try terminalSession([], [
         .expect("tx> "), .send(":step \(path)\r"),
         .expect(#"\[1/7\][^\n]*> "#), .send("c\r"),
         .expect(#"The closing paragraph, which must be shown\.\n\[end of 7\]> "#), .send("q\r"),
