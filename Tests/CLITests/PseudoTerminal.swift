@@ -3,6 +3,8 @@ import Foundation
 /// `tx` running on a pseudo-terminal, typed at as a person would: keys go in, and the
 /// screen's bytes (escapes included) come out. tx leads a session of its own whose
 /// controlling terminal this is, as under a shell, so that typed Ctrl-C sends it SIGINT.
+/// Waits are generous (a loaded machine can be slow) and end as soon as the text shows;
+/// a tx still running after two minutes is killed, so a test that goes wrong fails.
 final class PseudoTerminal {
     private let master: Int32
     let processIdentifier: pid_t
@@ -57,7 +59,7 @@ final class PseudoTerminal {
         processIdentifier = pid
         // A test that goes wrong fails instead of hanging.
         Thread.detachNewThread {
-            sleep(60)
+            sleep(120)
             kill(pid, SIGKILL)
         }
     }
@@ -94,12 +96,13 @@ final class PseudoTerminal {
         return stat.split(separator: ")").last?.split(separator: " ").first == "T"
     }
 
-    /// The output with escape sequences and readline's \r removed.
+    /// The output with escape sequences, readline's \r, its markers around invisible
+    /// prompt characters (\u{1}, \u{2}) and bells removed.
     var text: String { PseudoTerminal.plain(String(decoding: output, as: UTF8.self)) }
 
     static func plain(_ screen: String) -> String {
         // "\r\n" is one Character to Swift: drop the "\r"s as scalars.
-        String(String.UnicodeScalarView(screen.unicodeScalars.filter { $0 != "\r" }))
+        String(String.UnicodeScalarView(screen.unicodeScalars.filter { !["\r", "\u{1}", "\u{2}", "\u{7}"].contains($0) }))
             .replacing(/\u{1B}\[[0-9;?]*[A-Za-z]|\u{1B}[78=>]/, with: "")
     }
 
@@ -109,16 +112,33 @@ final class PseudoTerminal {
         _ = write(master, &bytes, bytes.count)
     }
 
-    /// Reads until the plain text after `offset` contains `expected` (true), or 10 seconds
+    /// Reads until the plain text after `offset` contains `expected` (true), or 90 seconds
     /// pass or tx exits (false).
     @discardableResult
     func wait(for expected: String, after offset: Int = 0) -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if String(text.dropFirst(offset)).contains(expected) { return true }
-            guard readAvailable(milliseconds: 50) else { return String(text.dropFirst(offset)).contains(expected) }
+        waitUntil { String($0.dropFirst(offset)).contains(expected) ? () : nil } != nil
+    }
+
+    /// Reads until the plain text after `offset` (in characters) has a match of the
+    /// regular expression `pattern`, and gives the offset of the match's end; nil when
+    /// 90 seconds pass or tx exits first.
+    func wait(matching pattern: String, after offset: Int = 0) throws -> Int? {
+        let regex = try Regex(pattern)
+        return waitUntil { text in
+            let rest = text.dropFirst(offset)
+            return (try? regex.firstMatch(in: rest)).flatMap { $0 }.map { offset + rest.distance(from: rest.startIndex, to: $0.range.upperBound) }
         }
-        return false
+    }
+
+    /// Reads until `found` gives a value for the plain text, or 90 seconds pass or tx
+    /// exits (nil).
+    private func waitUntil<T>(_ found: (String) -> T?) -> T? {
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            if let result = found(text) { return result }
+            guard readAvailable(milliseconds: 50) else { return found(text) }
+        }
+        return nil
     }
 
     /// Reads whatever comes within `milliseconds`; false at end of output.
@@ -146,4 +166,33 @@ final class PseudoTerminal {
         var ready = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
         return poll(&ready, 1, 0) > 0 && ready.revents & Int16(POLLIN) != 0
     }
+}
+
+/// One thing to do at a terminal: wait for output matching a regular expression (after
+/// the previous match), or type keys.
+enum TerminalAction {
+    case expect(String)
+    case send(String)
+}
+
+/// Runs `tx arguments` on a pseudo-terminal of 100 columns, without colour (TERM=dumb)
+/// and with a history file of its own, doing `actions` in order, then waits for tx to
+/// exit. `status` is tx's exit status, or -1 when an expected text never came (`err`
+/// then names it); `out` is the plain text of the screen.
+func terminalSession(_ arguments: [String], _ actions: [TerminalAction]) throws -> Run {
+    let terminal = try PseudoTerminal(arguments, environment: ["TERM": "dumb", "NO_COLOR": "1", "TX_HISTORY": try temporaryHistory()])
+    var matched = 0
+    for action in actions {
+        switch action {
+        case .send(let keys):
+            terminal.type(keys)
+        case .expect(let pattern):
+            guard let end = try terminal.wait(matching: pattern, after: matched) else {
+                return Run(status: -1, out: terminal.text, err: "never came: \(pattern)")
+            }
+            matched = end
+        }
+    }
+    let status = terminal.exitStatus()
+    return Run(status: status, out: terminal.text, err: "")
 }
