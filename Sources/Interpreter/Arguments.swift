@@ -129,7 +129,7 @@ public struct Arguments {
     public func string(_ name: String) throws -> String {
         let v = try value(name)
         guard case .string(let s) = v else { throw typeError(name, expected: "a string", got: v) }
-        return s
+        return s.text
     }
 
     /// A file path: a string without NUL bytes (see `checkPath`).

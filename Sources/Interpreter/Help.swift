@@ -83,7 +83,7 @@ public enum Help {
 
     public static func memory() -> String {
         """
-        Memory: tensors, lists and records now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
+        Memory: tensors, strings, lists and records now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
           the limit is \(Memory.format(bytes: Memory.limit)) (by default three quarters of RAM, or of the container's limit
           or what ulimit -v leaves). Each tensor counts 256 bytes besides its payload.
           \(Memory.format(bytes: Memory.cachedBytes)) of freed tensor buffers are kept for reuse (they count against

@@ -3,10 +3,10 @@ import Glibc
 import Synchronization
 
 /// Accounting for memory. Every tensor buffer (with a fixed overhead for its objects),
-/// the scratch buffers of kernels and file reads, and the lists and records of the
-/// interpreter are counted while they live; an allocation that would take the total over
+/// the scratch buffers of kernels and file reads, and the strings, lists and records of
+/// the interpreter are counted while they live; an allocation that would take the total over
 /// `limit` fails with an error instead of letting the kernel (or an address-space limit)
-/// kill the process. Strings and other large one-off buffers are checked with
+/// kill the process. Strings, lists and other large buffers are also checked with
 /// `checkRoom` before they are built.
 public enum Memory {
     private static let live = Atomic<Int>(0)
@@ -138,7 +138,7 @@ public enum Memory {
     }
 
     /// Throws a memory error unless `bytes` more (a string or list about to be built, not
-    /// counted while it lives) fit in what the limit leaves, and, under an address-space
+    /// counted before it exists) fit in what the limit leaves, and, under an address-space
     /// limit, in the address space left.
     public static func checkRoom(for bytes: Int, _ what: @autoclosure () -> String) throws {
         let left = limit - liveBytes

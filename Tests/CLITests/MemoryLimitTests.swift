@@ -7,7 +7,7 @@ import Testing
 /// the interpreter's 1 GiB stack).
 @Test(arguments: [
     // A list of 10^9 blocks, each a record of small tensors.
-    ("p = init_transformer(8, 2, 16, 1e9, 1, seed=0)", "error: memory limit: 1000000001 blocks needs 22.4 GiB"),
+    ("p = init_transformer(8, 2, 16, 1e9, 1, seed=0)", "error: memory limit: 1000000001 blocks needs 14.9 GiB"),
     ("s = \"ab\"; for i in range(40) { s = s + s }", "error: memory limit: building a string needs"),
     ("l = [\"a\", 1]; for i in range(40) { l = l + l }", "error: memory limit: building a list needs"),
 ])
@@ -31,10 +31,10 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
 }
 
 @Test func wordsCountsItsListBeforeMakingIt() throws {
-    // 2^21 words of one letter: 4 MiB of text, but over 100 MiB as a list.
+    // 2^21 words of one letter: 4 MiB of text, but nearly 200 MiB as a list of strings.
     let run = try tx(["--max-memory", "64M", "-e", "s = \"a \"; for i in range(21) { s = s + s }; w = words(s)"])
     #expect(run.status == 1)
-    #expect(run.err.hasPrefix("error: memory limit: the list of words needs 112 MiB"))
+    #expect(run.err.hasPrefix("error: memory limit: the list of words needs 196 MiB"))
 }
 
 @Test func saveStreamsTheTensorInsteadOfCopyingIt() throws {
@@ -57,6 +57,35 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
     #expect(run.err.contains(" of address space is left (ulimit -v)"))
 }
 
+@Test func stringsHeldAtOnceCountAgainstTheLimit() throws {
+    // Each string of 16 MiB fits on its own; four held at once do not fit in 64 MiB.
+    let folder = try temporaryFolder()
+    let script = folder + "/strings.tx"
+    try """
+        s = "ab"; for i in range(23) { s = s + s }
+        l = []
+        for i in range(10) { l = l + [s + str(i)] }
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+    let run = try tx(["--max-memory", "64M", script])
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB, which would not fit in the 16 MiB left of the 64 MiB limit"),
+            "\(run.err.prefix(400))")
+    #expect(run.err.contains("\n  --> \(script):3:33\n"))
+}
+
+@Test func freeingAStringGivesItsRoomBack() throws {
+    // 32 MiB counted while t lives, all of it back when it is freed; then two more
+    // strings of 16 MiB fit beside s where, with t's room kept, they would not.
+    let run = try tx(["--max-memory", "64M", "-e", """
+        s = "ab"; for i in range(23) { s = s + s }; before = memory().live; t = s + s; grown = memory().live - before
+        t = none; back = memory().live - before
+        a = s + "1"; b = s + "2"
+        [grown, back]
+        """])
+    #expect(run.err == "")
+    #expect(run.out == "tensor [2]\n[33554480,        0]\n")
+}
+
 /// memory(limit=) sets the limit for the rest of the session, as --max-memory does, and
 /// gives the old one back in its record: a script can show an operation failing under
 /// a small limit and put the old limit back.
@@ -77,7 +106,7 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
     #expect(run.out == """
         67108864
         1048576
-        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 531 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
+        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 752 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
           --> <stdin>:4:5
           |
         4 | x = zeros(1000000)

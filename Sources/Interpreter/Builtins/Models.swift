@@ -64,7 +64,7 @@ extension Library {
                     guard case .string(let s) = item else {
                         throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: args.span("list"))
                     }
-                    if record[s] == nil { record[s] = .number(Double(i)) }
+                    if record[s.text] == nil { record[s.text] = .number(Double(i)) }
                 }
                 return .record(record)
             },
@@ -85,13 +85,14 @@ extension Library {
                 case .list(let list):
                     keep = try list.items.map { item in
                         guard case .string(let s) = item else { throw args.typeError("keep", expected: "a list of strings", got: item) }
-                        return s
+                        return s.text
                     }
                 case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
                 }
                 let text = try args.string("text")
-                // At most one word per character.
-                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + 32), "the list of words")
+                // At most one word per character, each a string value.
+                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
+                                     "the list of words")
                 let words = WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
                 return .list(ListValue(words.map { .string($0) }))
             },
@@ -108,11 +109,11 @@ extension Library {
                 let vocab = try args.record("vocab")
                 var words: [String] = []
                 switch try args.value("words") {
-                case .string(let s): words = [s]
+                case .string(let s): words = [s.text]
                 case .list(let list):
                     words = try list.items.map { item in
                         guard case .string(let s) = item else { throw args.typeError("words", expected: "a list of strings", got: item) }
-                        return s
+                        return s.text
                     }
                 case let other: throw args.typeError("words", expected: "a list of strings", got: other)
                 }

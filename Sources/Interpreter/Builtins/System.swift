@@ -20,10 +20,10 @@ extension Library {
                 ]))
             },
             builtin("memory", [.optional("reset_peak", .bool(false), "false"), .optional("limit", .none, "none")], "system",
-                    "Memory in bytes (tensors, lists, records): {live, peak, limit, cached}; reset_peak=true then starts a new peak from now, limit= sets the limit.",
+                    "Memory in bytes (tensors, strings, lists, records): {live, peak, limit, cached}; reset_peak=true then starts a new peak from now, limit= sets the limit.",
                     example: "memory(reset_peak=true); o = attention(randn(2000, 64), randn(2000, 64), randn(2000, 64)); memory().peak",
                     details: """
-                        live: bytes held now by tensors (payload and 256 bytes each), lists and records;
+                        live: bytes held now by tensors (payload and 256 bytes each), strings, lists and records;
                         peak: the most held at once since start-up (or the last reset_peak=true), counting
                         attention's score blocks while it runs; limit: the most allowed (--max-memory,
                         TX_MAX_MEMORY); cached: freed tensor buffers kept for reuse, which count against the
@@ -55,7 +55,7 @@ extension Library {
         let bytes: Int?
         switch value {
         case .none: return nil
-        case .string(let text): bytes = Memory.size(text, of: Memory.available())
+        case .string(let text): bytes = Memory.size(text.text, of: Memory.available())
         default:
             guard let number = Convert.number(value) else {
                 throw args.typeError("limit", expected: "a number of bytes or a size such as \"512M\"", got: value)

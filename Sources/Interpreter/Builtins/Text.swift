@@ -20,7 +20,8 @@ extension Library {
                         count += 1
                     }
                 }
-                try Memory.checkRoom(for: count * (MemoryLayout<Substring>.stride + MemoryLayout<Value>.stride), "the list of words")
+                try Memory.checkRoom(for: count * (MemoryLayout<Substring>.stride + MemoryLayout<Value>.stride + StringValue.objectBytes) + s.utf8.count,
+                                     "the list of words")
                 return .list(ListValue(s.split(whereSeparator: { $0.isWhitespace }).map { .string(String($0)) }))
             },
             builtin("str", [.required("v")], "text", "v as text, as print shows it.", example: "str(3) + \" heads\"") { args in
@@ -32,7 +33,7 @@ extension Library {
                 let v = try args.value("v")
                 switch v {
                 case .list(let l): return .number(Double(l.items.count))
-                case .string(let s): return .number(Double(CharacterPositions.count(of: s)))
+                case .string(let s): return .number(Double(CharacterPositions.count(of: s.text)))
                 case .record(let r): return .number(Double(r.count))
                 case .range(let r): return .number(Double(r.count))
                 case .tensor(let t) where t.rank > 0: return .number(Double(t.shape[0]))
@@ -79,7 +80,7 @@ extension Library {
                 let v = try args.value("s")
                 if let x = Convert.number(v) { return .number(x) }
                 guard case .string(let s) = v else { throw args.typeError("s", expected: "a string", got: v) }
-                guard let x = Double(s.trimmingSpaces) else {
+                guard let x = Double(s.text.trimmingSpaces) else {
                     throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: args.span("s"))
                 }
                 return .number(x)
