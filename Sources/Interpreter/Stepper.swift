@@ -386,7 +386,7 @@ public final class Stepper {
     private func show(_ result: Interpreter.StatementResult, before: Interpreter.Snapshot, quiet: Bool, checks: [Check]) {
         switch result.statement.kind {
         case .expression:
-            if case .string(let text) = result.value, checks.contains(where: { $0.detail.contains(text) }) { return }
+            if case .string(let string) = result.value, checks.contains(where: { $0.detail.contains(string.text) }) { return }
             if result.shouldEcho {
                 say(Display.show(result.value, style: style), plain: Display.show(result.value))
             } else if !quiet && !result.statement.silenced {
