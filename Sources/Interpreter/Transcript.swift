@@ -43,6 +43,7 @@ public final class Transcript {
         @media print {
           body { max-width: none; margin: 0; }
           pre, div.figure { break-inside: avoid; }
+          div.figure svg { max-width: 100%; height: auto; }
           * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
         }
         """

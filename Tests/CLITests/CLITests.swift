@@ -606,6 +606,41 @@ let sectionedScript = """
         """))
 }
 
+/// A loop that changes a tensor or record in place shows it (it stays the same object),
+/// and expect_error's message is shown once, in its check line, not echoed again.
+@Test func stepShowsInPlaceChangesAndExpectedErrorsOnce() throws {
+    let path = try temporaryScript("""
+        # In place.
+        ids = zeros(3)
+        for i in range(3) { if i > 0 { ids[i] = 10 * i } }
+        p = {W: zeros(2)}
+        k = 0
+        while k < 2 { p.W[k] += 1; k += 1 }
+        expect_error(fn() = [1, 2][5], "out of range")
+        """)
+    let run = try tx(["--step", path])
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.hasSuffix("""
+        tx> for i in range(3) { if i > 0 { ids[i] = 10 * i } }
+        ids = tensor [3]  [ 0, 10, 20]
+        i = 2
+
+        tx> p = {W: zeros(2)}
+        p = {W: tensor [2]}
+
+        tx> k = 0
+        k = 0
+
+        tx> while k < 2 { p.W[k] += 1; k += 1 }
+        p = {W: tensor [2]}
+        k = 2
+
+        tx> expect_error(fn() = [1, 2][5], "out of range")
+        ✓ expect_error(fn() = [1, 2][5], "out of range")  error as expected: index error: index 5 is out of range for axis 0 of size 2
+
+        """), "\(run.out)")
+}
+
 // MARK: Pictures: SVG and the HTML transcript
 
 /// Parses XML with python3's xml.etree and answers with the number of elements of
@@ -642,6 +677,15 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(parsed.network.isEmpty)
     let text = try String(contentsOfFile: svg, encoding: .utf8)
     #expect(text.contains("a &lt; b &amp; c"))
+    // A title wider than the panels widens the picture (14 px monospace) instead of
+    // being cut at both ends.
+    let long = String(repeating: "padded keys get weight 0 ", count: 3)
+    let titled = URL(fileURLWithPath: svg).deletingLastPathComponent().appendingPathComponent("titled.svg").path
+    #expect(try tx(["-e", "savefig(\"\(titled)\", eye(3), title=\"\(long)\")"]).status == 0)
+    let picture = try String(contentsOfFile: titled, encoding: .utf8)
+    let width = picture.firstMatch(of: #/<svg[^>]* width="([0-9]+)"/#).flatMap { Int($0.1) } ?? 0
+    #expect(Double(width) >= 0.6 * 14 * Double(long.count) + 10, "width \(width) for \(long.count) characters")
+    #expect(picture.contains("<text x=\"\(width / 2)\" y=\"17\" text-anchor=\"middle\" font-size=\"14\">\(long)</text>"))
     // The causal triangle: 6 masked cells per head, light grey, marked with a dot.
     #expect(text.components(separatedBy: "fill=\"rgb(238,238,238)\"><title>").count - 1 == 18)
 }
@@ -669,6 +713,8 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(page.contains("<pre class=\"check passed\">✓ assert(sum(w) == 6)</pre>"))
     #expect(page.contains("<p class=\"narration\">The end.</p>"))
     #expect(page.contains("@media print"))
+    // Printed, a figure wider than the page is scaled to fit rather than cut off.
+    #expect(page.contains("div.figure svg { max-width: 100%; height: auto; }"))
     // The terminal still gets the text picture.
     #expect(run.out.contains("  head 0     head 1\n"))
 }
