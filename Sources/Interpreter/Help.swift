@@ -27,8 +27,9 @@ public enum Help {
               axis= inside softmax(...), fields (p.attn.W), files after :load and :step.
               Up and Down find earlier inputs that start with what is typed; Ctrl-D on
               a ...> line drops the unfinished input. NO_COLOR=1 turns colour off.
-              Ctrl-C stops a running computation (a product of any size too) within a
-              fraction of a second; the interrupted statement assigns nothing.
+              Ctrl-C stops a running computation (a product, elementwise function or
+              reduction of any size too) within a fraction of a second; the
+              interrupted statement assigns nothing.
 
             """
         for (category, title) in categories {

@@ -226,4 +226,34 @@ public enum Interrupt {
             throw TensorError(.interrupted, "interrupted")
         }
     }
+
+    /// Elements a long loop does between two checks (a few milliseconds of work), in
+    /// Swift as in the C kernels.
+    public static let chunk = Int(TX_CHUNK)
+
+    /// Paces a long loop made of many short or a few long pieces of work: `run` cuts
+    /// each piece into chunks and checks for Ctrl-C whenever a chunk's worth of
+    /// elements was done since the last check, so that a loop over a billion elements
+    /// stops soon and one over short rows checks rarely.
+    public struct Poll {
+        private var done = 0
+
+        public init() {}
+
+        /// body(start, count) over 0..<n, in pieces that each end at a check or at n.
+        @inline(__always)
+        public mutating func run(_ n: Int, _ body: (_ start: Int, _ count: Int) -> Void) throws {
+            var start = 0
+            while start < n {
+                let count = Swift.min(n - start, Interrupt.chunk - done)
+                body(start, count)
+                start += count
+                done += count
+                if done == Interrupt.chunk {
+                    done = 0
+                    try Interrupt.check()
+                }
+            }
+        }
+    }
 }

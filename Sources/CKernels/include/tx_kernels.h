@@ -84,6 +84,11 @@ int tx_softmax_rows(float *x, long rows, long n, long stride);
 int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps);
 
 /// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
+/// Every kernel here polls it at least every TX_CHUNK elements (a few milliseconds of
+/// work) and, once it is set, stops early with its output partly written: callers check
+/// tx_interrupt_requested() after a kernel and discard what it wrote. A row of
+/// tx_softmax_rows or tx_layernorm_rows is not cut.
+enum { TX_CHUNK = 1 << 22 };
 void tx_interrupt_request(void);
 void tx_interrupt_clear(void);
 int tx_interrupt_requested(void);
