@@ -153,15 +153,21 @@ public enum Memory {
     }
 
     static func reserve(_ bytes: Int, _ what: @autoclosure () -> String) throws {
-        let now = live.add(bytes, ordering: .relaxed).newValue
-        // Freed buffers kept for reuse count against the limit too, and are given back
-        // first: they never make an allocation fail.
-        if now + BufferCache.cachedBytes > limit { BufferCache.trim() }
-        if now > limit {
-            live.subtract(bytes, ordering: .relaxed)
-            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
+        // Counted only when it fits: a request refused on one thread never shows in
+        // `live`, where it would make a small one on another thread fail meanwhile.
+        var before = live.load(ordering: .relaxed)
+        while true {
+            // Freed buffers kept for reuse count against the limit too, and are given
+            // back first: they never make an allocation fail.
+            if before + bytes + BufferCache.cachedBytes > limit { BufferCache.trim() }
+            guard before + bytes <= limit else {
+                throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: before)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
+            }
+            let (exchanged, original) = live.compareExchange(expected: before, desired: before + bytes, ordering: .relaxed)
+            if exchanged { break }
+            before = original
         }
-        raisePeak(to: now)
+        raisePeak(to: before + bytes)
     }
 
     private static func raisePeak(to now: Int) {

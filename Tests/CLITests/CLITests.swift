@@ -425,6 +425,7 @@ func expectedCore() -> String? {
     #expect(run.err.isEmpty)
 }
 
+/// Through a pipe, values are cut to fit 80 columns, as printed tensors are.
 @Test func varsShowsKindShapeBytesAndValueInColumns() throws {
     let run = try tx([], input: """
         weights = zeros(512, 1024); n = 3; mask = weights > 0; name = "encoder"
@@ -440,10 +441,10 @@ func expectedCore() -> String? {
         n        number                        3
         mask     mask      [512, 1024]  2 MiB
         name     string    7 chars        7 B  "encoder"
-        params   record    3 fields     2 MiB  {W: tensor [512, 1024], b: tensor [1024], layers: …
+        params   record    3 fields     2 MiB  {W: tensor [512, 1024], b: tensor …
         view     tensor    [1024]       4 KiB
         f        function                      <fn fn(a, b)>
-        greek    list      16 items      68 B  ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", …
+        greek    list      16 items      68 B  ["alpha", "beta", "gamma", "delta", …
         total: 4 MiB in 8 variables
 
         """)
@@ -488,6 +489,9 @@ let sectionedScript = """
     ])
     #expect(run.status == 0, "\(run.err)\n\(run.out)")
     #expect(run.out.contains("x = tensor [5, 3]  min "))
+    // The one line of help at the start fits an 80-column terminal.
+    let intro = "Enter: run a step.  ?: commands.  Anything else: tx in the script's variables."
+    #expect(run.out.hasPrefix(intro + "\n") && intro.count <= 80, "\(run.out.prefix(200))")
     #expect(run.out.contains("[3/7] Lecture: sections to step through> n * 10\n50\n"))
     #expect(run.out.contains("> shape(x)\n[5, 3]\n[4/7] Weights alpha_ij sum to one> "))
     #expect(after("> :vars", in: run.out).contains("\nx     tensor  [5, 3]   60 B\n"))
@@ -605,6 +609,41 @@ let sectionedScript = """
         """))
 }
 
+/// A loop that changes a tensor or record in place shows it (it stays the same object),
+/// and expect_error's message is shown once, in its check line, not echoed again.
+@Test func stepShowsInPlaceChangesAndExpectedErrorsOnce() throws {
+    let path = try temporaryScript("""
+        # In place.
+        ids = zeros(3)
+        for i in range(3) { if i > 0 { ids[i] = 10 * i } }
+        p = {W: zeros(2)}
+        k = 0
+        while k < 2 { p.W[k] += 1; k += 1 }
+        expect_error(fn() = [1, 2][5], "out of range")
+        """)
+    let run = try tx(["--step", path])
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.hasSuffix("""
+        tx> for i in range(3) { if i > 0 { ids[i] = 10 * i } }
+        ids = tensor [3]  [ 0, 10, 20]
+        i = 2
+
+        tx> p = {W: zeros(2)}
+        p = {W: tensor [2]}
+
+        tx> k = 0
+        k = 0
+
+        tx> while k < 2 { p.W[k] += 1; k += 1 }
+        p = {W: tensor [2]}
+        k = 2
+
+        tx> expect_error(fn() = [1, 2][5], "out of range")
+        ✓ expect_error(fn() = [1, 2][5], "out of range")  error as expected: index error: index 5 is out of range for axis 0 of size 2
+
+        """), "\(run.out)")
+}
+
 // MARK: Pictures: SVG and the HTML transcript
 
 /// Parses XML with python3's xml.etree and answers with the number of elements of
@@ -641,6 +680,15 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(parsed.network.isEmpty)
     let text = try String(contentsOfFile: svg, encoding: .utf8)
     #expect(text.contains("a &lt; b &amp; c"))
+    // A title wider than the panels widens the picture (14 px monospace) instead of
+    // being cut at both ends.
+    let long = String(repeating: "padded keys get weight 0 ", count: 3)
+    let titled = URL(fileURLWithPath: svg).deletingLastPathComponent().appendingPathComponent("titled.svg").path
+    #expect(try tx(["-e", "savefig(\"\(titled)\", eye(3), title=\"\(long)\")"]).status == 0)
+    let picture = try String(contentsOfFile: titled, encoding: .utf8)
+    let width = picture.firstMatch(of: #/<svg[^>]* width="([0-9]+)"/#).flatMap { Int($0.1) } ?? 0
+    #expect(Double(width) >= 0.6 * 14 * Double(long.count) + 10, "width \(width) for \(long.count) characters")
+    #expect(picture.contains("<text x=\"\(width / 2)\" y=\"17\" text-anchor=\"middle\" font-size=\"14\">\(long)</text>"))
     // The causal triangle: 6 masked cells per head, light grey, marked with a dot.
     #expect(text.components(separatedBy: "fill=\"rgb(238,238,238)\"><title>").count - 1 == 18)
 }
@@ -668,8 +716,28 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(page.contains("<pre class=\"check passed\">✓ assert(sum(w) == 6)</pre>"))
     #expect(page.contains("<p class=\"narration\">The end.</p>"))
     #expect(page.contains("@media print"))
+    // Printed, a figure wider than the page is scaled to fit rather than cut off.
+    #expect(page.contains("div.figure svg { max-width: 100%; height: auto; }"))
     // The terminal still gets the text picture.
     #expect(run.out.contains("  head 0     head 1\n"))
+}
+
+/// A failing check stops the transcript at its step: the cross, then the error with its
+/// place, the message once.
+@Test func htmlTranscriptShowsAFailedCheckOnce() throws {
+    let path = try temporaryScript("# A check that fails.\nx = 1\nassert_close(x, 2)\ny = 3\n")
+    let html = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("failed.html").path
+    let run = try tx(["--step", path, "--html", html])
+    #expect(run.status == 1)
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.contains("""
+        <pre class="code">tx&gt; assert_close(x, 2)</pre>
+        <pre class="check failed">✗ assert_close(x, 2)</pre>
+        <pre class="error">error: assertion failed: not close: largest difference 1 (a = 1, b = 2); 1 of 1 element differ by more than atol + rtol * |b| (atol = 1e-05, rtol = 0.0001)
+          --&gt; \(path):3:1
+        """), "\(page)")
+    #expect(page.components(separatedBy: "not close").count == 2)
+    #expect(!page.contains("y = 3"))
 }
 
 /// A script saved with a byte-order mark runs, and one with a NUL byte names its place

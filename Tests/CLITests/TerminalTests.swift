@@ -213,22 +213,40 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(line.wholeMatch(of: shape) != nil, "\(line)")
 }
 
-@Test func varsShowsAlignedColumnsOnATerminal() throws {
-    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+/// What `:vars` shows for a few variables on a terminal of `columns` columns.
+private func variablesShown(columns: UInt16) throws -> String {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"],
+                                      columns: columns)
     #expect(terminal.wait(for: "tx> "))
-    terminal.type("w = zeros(64, 32); n = 3; name = \"enc\"; l = [\"a\", \"b\"]\r")
-    #expect(terminal.wait(for: "l = [\"a\", \"b\"]\ntx> "))
+    terminal.type("w = zeros(64, 32); n = 3; name = \"enc\"\r")
+    #expect(terminal.wait(for: "\"enc\"\ntx> "))
+    terminal.type("greek = [\"alpha\", \"beta\", \"gamma\", \"delta\", \"epsilon\", \"zeta\"]\r")
+    #expect(terminal.wait(for: "\"zeta\"]\ntx> "))
     terminal.type(":vars\r")
     #expect(terminal.wait(for: "total: 8 KiB in 4 variables\ntx> "))
     let shown = after("tx> :vars\n", in: terminal.text)
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
-    #expect(shown == """
-        name  kind    shape     bytes  value
-        w     tensor  [64, 32]  8 KiB
-        n     number                   3
-        name  string  3 chars     3 B  "enc"
-        l     list    2 items     2 B  ["a", "b"]
+    return shown
+}
+
+@Test func varsShowsAlignedColumnsThatFitTheTerminal() throws {
+    #expect(try variablesShown(columns: 100) == """
+        name   kind    shape     bytes  value
+        w      tensor  [64, 32]  8 KiB
+        n      number                   3
+        name   string  3 chars     3 B  "enc"
+        greek  list    6 items    30 B  ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+        total: 8 KiB in 4 variables
+        tx> 
+        """)
+    // The value is cut between items to fit 60 columns.
+    #expect(try variablesShown(columns: 60) == """
+        name   kind    shape     bytes  value
+        w      tensor  [64, 32]  8 KiB
+        n      number                   3
+        name   string  3 chars     3 B  "enc"
+        greek  list    6 items    30 B  ["alpha", "beta", "gamma", …
         total: 8 KiB in 4 variables
         tx> 
         """)

@@ -296,7 +296,8 @@ struct HeatmapData {
         let headsPerRow = grid.map(\.count).max() ?? 1
         let bandHeight = layerHeight + headTitle + panelHeight + gap
         let top = titleHeight + columnLabels
-        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260)
+        // Wide enough for the title too (14 px monospace: under 9 px a character).
+        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20)
         let h = top + grid.count * bandHeight + 40
         var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
         out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"
