@@ -149,7 +149,7 @@ public final class Stepper {
                 try Self.breakpointPrompt(at: span, repl: repl, style: style)
                 continuing = false
             }
-            out(style.paint("Enter runs a step; anything else is tx in the script's variables; ? lists the commands.", .comment) + "\n")
+            out(style.paint("Enter: run a step.  ?: commands.  Anything else: tx in the script's variables.", .comment) + "\n")
         } else {
             interpreter.breakpointHandler = nil
         }

@@ -74,7 +74,8 @@ public final class Transcript {
             case .result(let text):
                 out += "<pre class=\"result\">\(escapeXML(text))</pre>\n"
             case .check(let check):
-                let detail = check.detail.isEmpty ? "" : "  " + check.detail
+                // A failed check's message comes next, with its place, in the error.
+                let detail = check.detail.isEmpty || !check.passed ? "" : "  " + check.detail
                 out += "<pre class=\"check \(check.passed ? "passed" : "failed")\">\(check.passed ? "✓" : "✗") \(escapeXML(check.text + detail))</pre>\n"
             case .error(let text):
                 out += "<pre class=\"error\">\(escapeXML(text.hasSuffix("\n") ? String(text.dropLast()) : text))</pre>\n"

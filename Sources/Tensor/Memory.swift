@@ -218,7 +218,24 @@ public enum Memory {
 
 /// Ctrl-C. The REPL's signal handler sets the flag (an atomic in CKernels, so that C
 /// kernels see it too); long loops in kernels and in the interpreter poll it and stop
-/// with an `interrupted` error.
+/// with an `interrupted` error. Where it is polled (each at most a fraction of a second
+/// apart on large input):
+/// - the interpreter: every loop iteration and every call (Compiler, Interpreter), and
+///   output while it is written in pieces (Interpreter.run);
+/// - products: between BLAS tiles of about 3200^3 (BLAS); C kernels (elementwise,
+///   reductions, softmax, layer norm, attention) between the pieces they are cut into
+///   (dispatch.c, kernels.c); Swift kernel loops every 4096 rows (Elementwise) or per
+///   matrix (Reductions, tril and triu), gathers every 1024 outer slabs (Indexing),
+///   concatenation per tensor (ShapeOps), random fills every 2^20 values (Random);
+/// - Transformer stacks between blocks and layers (Blocks), init_transformer per block;
+/// - files: reads and writes every 64 MiB and 16 MiB (Files), safetensors per entry;
+/// - JSON every 65,536 values and every MiB of a string (JSON), WordPiece's basic
+///   tokenizer every 2^20 characters and `wordpiece` every 65,536 words;
+/// - list and record equality every 4096 pairs (Operators).
+/// Not polled, on purpose: lexing and parsing (linear, about a second for 10^6 lines;
+/// Lang knows nothing of the flag), printing (only what is shown is formatted), copies
+/// of strided views (one pass over at most the memory limit), and single Swift string
+/// operations (`split`, `replace`, `+`: one pass each, bounded by the memory limit).
 public enum Interrupt {
     public static func request() { tx_interrupt_request() }
     public static func clear() { tx_interrupt_clear() }

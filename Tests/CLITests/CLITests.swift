@@ -489,6 +489,9 @@ let sectionedScript = """
     ])
     #expect(run.status == 0, "\(run.err)\n\(run.out)")
     #expect(run.out.contains("x = tensor [5, 3]  min "))
+    // The one line of help at the start fits an 80-column terminal.
+    let intro = "Enter: run a step.  ?: commands.  Anything else: tx in the script's variables."
+    #expect(run.out.hasPrefix(intro + "\n") && intro.count <= 80, "\(run.out.prefix(200))")
     #expect(run.out.contains("[3/7] Lecture: sections to step through> n * 10\n50\n"))
     #expect(run.out.contains("> shape(x)\n[5, 3]\n[4/7] Weights alpha_ij sum to one> "))
     #expect(after("> :vars", in: run.out).contains("\nx     tensor  [5, 3]   60 B\n"))
@@ -717,6 +720,24 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(page.contains("div.figure svg { max-width: 100%; height: auto; }"))
     // The terminal still gets the text picture.
     #expect(run.out.contains("  head 0     head 1\n"))
+}
+
+/// A failing check stops the transcript at its step: the cross, then the error with its
+/// place, the message once.
+@Test func htmlTranscriptShowsAFailedCheckOnce() throws {
+    let path = try temporaryScript("# A check that fails.\nx = 1\nassert_close(x, 2)\ny = 3\n")
+    let html = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("failed.html").path
+    let run = try tx(["--step", path, "--html", html])
+    #expect(run.status == 1)
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.contains("""
+        <pre class="code">tx&gt; assert_close(x, 2)</pre>
+        <pre class="check failed">✗ assert_close(x, 2)</pre>
+        <pre class="error">error: assertion failed: not close: largest difference 1 (a = 1, b = 2); 1 of 1 element differ by more than atol + rtol * |b| (atol = 1e-05, rtol = 0.0001)
+          --&gt; \(path):3:1
+        """), "\(page)")
+    #expect(page.components(separatedBy: "not close").count == 2)
+    #expect(!page.contains("y = 3"))
 }
 
 /// A script saved with a byte-order mark runs, and one with a NUL byte names its place

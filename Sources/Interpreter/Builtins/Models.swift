@@ -93,7 +93,7 @@ extension Library {
                 // At most one word per character, each a string value.
                 try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
                                      "the list of words")
-                let words = WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
+                let words = try WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
                 return .list(ListValue(words.map { .string($0) }))
             },
             builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
@@ -127,7 +127,8 @@ extension Library {
                 }
                 let maxCharacters = try args.int("max_chars")
                 var ids: [Value] = []
-                for word in words {
+                for (i, word) in words.enumerated() {
+                    if i & 0xFFFF == 0xFFFF { try Interrupt.check() }
                     ids += WordPiece.pieces(of: word, vocabulary: id, unknown: unknown, maxCharacters: maxCharacters).map { .number(Double($0)) }
                 }
                 return .list(ListValue(ids))
