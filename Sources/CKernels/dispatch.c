@@ -81,10 +81,12 @@ static void *range_worker(void *argument) {
 }
 
 /* Runs body over [0, n) on as many threads as OpenBLAS uses (at most 8), with at least
- * `grain` items per thread. Work below two grains stays on the calling thread, in
- * pieces of `grain`. When `interruptible`, Ctrl-C is polled between pieces and 1
- * returned when it stopped the work; else all of it is done and 0 returned. */
-static int parallel_range(long n, long grain, int interruptible, void (*body)(void *, long, long), void *context) {
+ * `grain` items per thread, in `pieces` pieces per thread. Work below two grains stays
+ * on the calling thread, in pieces of `grain`. When `interruptible`, Ctrl-C is polled
+ * between pieces and 1 returned when it stopped the work; else all of it is done and 0
+ * returned. */
+static int parallel_range(long n, long grain, long pieces, int interruptible, void (*body)(void *, long, long),
+                          void *context) {
     long threads = n / grain;
     if (threads > 1) {
         long available = tx_blas_threads();
@@ -93,9 +95,7 @@ static int parallel_range(long n, long grain, int interruptible, void (*body)(vo
     }
     if (threads < 1) threads = 1;
     struct range_job job = {.body = body, .context = context, .n = n, .interruptible = interruptible};
-    /* Four pieces per thread, so that a thread slowed by another process does not hold
-     * up the others for long. */
-    job.piece = threads > 1 ? (n + 4 * threads - 1) / (4 * threads) : grain;
+    job.piece = threads > 1 ? (n + pieces * threads - 1) / (pieces * threads) : grain;
     if (job.piece < 1) job.piece = 1;
     atomic_init(&job.next, 0);
     pthread_t ids[8];
@@ -108,8 +108,9 @@ static int parallel_range(long n, long grain, int interruptible, void (*body)(vo
 }
 
 /* Elements per thread at least for the elementwise functions (about 100 us of exp),
- * and floats per thread at least for the row kernels. */
-enum { ELEMENT_GRAIN = 1 << 17, ROW_GRAIN = 1 << 16 };
+ * and floats per thread at least for the row kernels. Four pieces per thread, so that
+ * a thread slowed by another process does not hold up the others for long. */
+enum { ELEMENT_GRAIN = 1 << 17, ROW_GRAIN = 1 << 16, PIECES = 4 };
 
 struct unary_context {
     void (*kernel)(const float *x, float *y, long n);
@@ -126,7 +127,7 @@ static void unary_range(void *context, long begin, long end) {
     void name(const float *x, float *y, long n) {                              \
         struct unary_context c = {kernels()->name, x, y};                      \
         if (n < 2 * ELEMENT_GRAIN) c.kernel(x, y, n);                          \
-        else parallel_range(n, ELEMENT_GRAIN, 0, unary_range, &c);                \
+        else parallel_range(n, ELEMENT_GRAIN, PIECES, 0, unary_range, &c);             \
     }
 TX_UNARY_KERNELS(TX_UNARY_WRAPPER)
 #undef TX_UNARY_WRAPPER
@@ -143,7 +144,7 @@ static void softmax_range(void *context, long begin, long end) {
 
 int tx_softmax_rows(float *x, long rows, long n, long stride) {
     struct softmax_context c = {x, n, stride};
-    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, 1, softmax_range, &c);
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, PIECES, 1, softmax_range, &c);
 }
 
 struct layernorm_context {
@@ -161,7 +162,25 @@ static void layernorm_range(void *context, long begin, long end) {
 
 int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps) {
     struct layernorm_context c = {x, y, n, gamma, beta, eps};
-    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, 1, layernorm_range, &c);
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, PIECES, 1, layernorm_range, &c);
+}
+
+struct bias_activation_context {
+    float *c;
+    const float *bias;
+    long ldc, n;
+    int activation;
+};
+
+static void bias_activation_range(void *context, long begin, long end) {
+    struct bias_activation_context *c = context;
+    kernels()->tx_bias_activation_rows_range(c->c, c->ldc, c->n, c->bias, c->activation, begin, end);
+}
+
+void tx_bias_activation(float *c, long rows, long n, long ldc, const float *bias, int activation) {
+    if (!bias && activation == TX_ACTIVATION_NONE) return;
+    struct bias_activation_context context = {c, bias, ldc, n, activation};
+    parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, PIECES, 0, bias_activation_range, &context);
 }
 
 /* Ctrl-C */
