@@ -41,6 +41,6 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor", "TestSupport"],
                     exclude: ["Scripts", "Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["tx", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["tx", "TestSupport"]),
     ]
 )

@@ -58,20 +58,18 @@ TX_OTHER_KERNELS(TX_OTHER_WRAPPER)
 /* Threads */
 
 /* A range job: body(context, begin, end) over [0, n) in pieces of `piece`, taken in
- * turn by the threads; when `interruptible`, no piece is started once Ctrl-C was
- * pressed. */
+ * turn by the threads, which start no piece once Ctrl-C was pressed. */
 struct range_job {
     void (*body)(void *context, long begin, long end);
     void *context;
     long n, piece;
-    int interruptible;
     atomic_long next;
 };
 
 static void *range_worker(void *argument) {
     struct range_job *job = argument;
     for (;;) {
-        if (job->interruptible && tx_interrupt_requested()) break;
+        if (tx_interrupt_requested()) break;
         long begin = atomic_fetch_add(&job->next, job->piece);
         if (begin >= job->n) break;
         long end = job->n - begin < job->piece ? job->n : begin + job->piece;
@@ -81,12 +79,11 @@ static void *range_worker(void *argument) {
 }
 
 /* Runs body over [0, n) on as many threads as OpenBLAS uses (at most 8), with at least
- * `grain` items per thread, in `pieces` pieces per thread. Work below two grains stays
- * on the calling thread, in pieces of `grain`. When `interruptible`, Ctrl-C is polled
- * between pieces and 1 returned when it stopped the work; else all of it is done and 0
- * returned. */
-static int parallel_range(long n, long grain, long pieces, int interruptible, void (*body)(void *, long, long),
-                          void *context) {
+ * `grain` items per thread, in pieces of at most `most` items (a few milliseconds of
+ * work), so that Ctrl-C, polled between pieces, stops it soon. Work below two grains
+ * stays on the calling thread, in pieces of `grain`. Returns 1 when Ctrl-C stopped the
+ * work, else 0. */
+static int parallel_range(long n, long grain, long most, void (*body)(void *, long, long), void *context) {
     long threads = n / grain;
     if (threads > 1) {
         long available = tx_blas_threads();
@@ -94,8 +91,11 @@ static int parallel_range(long n, long grain, long pieces, int interruptible, vo
         if (threads > 8) threads = 8;
     }
     if (threads < 1) threads = 1;
-    struct range_job job = {.body = body, .context = context, .n = n, .interruptible = interruptible};
-    job.piece = threads > 1 ? (n + pieces * threads - 1) / (pieces * threads) : grain;
+    struct range_job job = {.body = body, .context = context, .n = n};
+    /* Four pieces per thread, so that a thread slowed by another process does not hold
+     * up the others for long. */
+    job.piece = threads > 1 ? (n + 4 * threads - 1) / (4 * threads) : grain;
+    if (job.piece > most) job.piece = most;
     if (job.piece < 1) job.piece = 1;
     atomic_init(&job.next, 0);
     pthread_t ids[8];
@@ -104,13 +104,12 @@ static int parallel_range(long n, long grain, long pieces, int interruptible, vo
     range_worker(&job);
     for (long t = 1; t < threads; t++)
         if (started[t]) pthread_join(ids[t], NULL);
-    return interruptible && tx_interrupt_requested();
+    return tx_interrupt_requested();
 }
 
 /* Elements per thread at least for the elementwise functions (about 100 us of exp),
- * and floats per thread at least for the row kernels. Four pieces per thread, so that
- * a thread slowed by another process does not hold up the others for long. */
-enum { ELEMENT_GRAIN = 1 << 17, ROW_GRAIN = 1 << 16, PIECES = 4 };
+ * and floats per thread at least for the row kernels. */
+enum { ELEMENT_GRAIN = 1 << 17, ROW_GRAIN = 1 << 16 };
 
 struct unary_context {
     void (*kernel)(const float *x, float *y, long n);
@@ -127,10 +126,13 @@ static void unary_range(void *context, long begin, long end) {
     void name(const float *x, float *y, long n) {                              \
         struct unary_context c = {kernels()->name, x, y};                      \
         if (n < 2 * ELEMENT_GRAIN) c.kernel(x, y, n);                          \
-        else parallel_range(n, ELEMENT_GRAIN, PIECES, 0, unary_range, &c);             \
+        else parallel_range(n, ELEMENT_GRAIN, TX_CHUNK, unary_range, &c);      \
     }
 TX_UNARY_KERNELS(TX_UNARY_WRAPPER)
 #undef TX_UNARY_WRAPPER
+
+/* Rows of n floats per piece of a row kernel: TX_CHUNK floats, or one longer row. */
+static long rows_per_piece(long n) { return n > 0 && n < TX_CHUNK ? TX_CHUNK / n : 1; }
 
 struct softmax_context {
     float *x;
@@ -144,7 +146,7 @@ static void softmax_range(void *context, long begin, long end) {
 
 int tx_softmax_rows(float *x, long rows, long n, long stride) {
     struct softmax_context c = {x, n, stride};
-    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, PIECES, 1, softmax_range, &c);
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), softmax_range, &c);
 }
 
 struct layernorm_context {
@@ -162,7 +164,7 @@ static void layernorm_range(void *context, long begin, long end) {
 
 int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps) {
     struct layernorm_context c = {x, y, n, gamma, beta, eps};
-    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, PIECES, 1, layernorm_range, &c);
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), layernorm_range, &c);
 }
 
 struct bias_activation_context {
@@ -177,10 +179,10 @@ static void bias_activation_range(void *context, long begin, long end) {
     kernels()->tx_bias_activation_rows_range(c->c, c->ldc, c->n, c->bias, c->activation, begin, end);
 }
 
-void tx_bias_activation(float *c, long rows, long n, long ldc, const float *bias, int activation) {
-    if (!bias && activation == TX_ACTIVATION_NONE) return;
+int tx_bias_activation(float *c, long rows, long n, long ldc, const float *bias, int activation) {
+    if (!bias && activation == TX_ACTIVATION_NONE) return 0;
     struct bias_activation_context context = {c, bias, ldc, n, activation};
-    parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, PIECES, 0, bias_activation_range, &context);
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), bias_activation_range, &context);
 }
 
 /* Ctrl-C */

@@ -10,17 +10,29 @@
  * the L1 cache while the rows stream past. */
 enum { COLUMN_BLOCK = 1024 };
 
+/* Whether to stop at row r of a column block: Ctrl-C, polled every 4096 rows (at most
+ * TX_CHUNK floats). */
+TX_INLINE int stop_at_row(long r) { return (r & 4095) == 0 && tx_interrupt_requested(); }
+
+/* The end of the chunk of a segment of n floats that begins at `start`. Segments are
+ * read in chunks of TX_CHUNK (a multiple of every loop's step, so that the arithmetic
+ * is the same as in one pass), with a check for Ctrl-C before each. */
+TX_INLINE long chunk_end(long start, long n) { return n - start < TX_CHUNK ? n : start + TX_CHUNK; }
+
 /* Segments */
 
 double TX_KERNEL(tx_sum)(const float *x, long n) {
     v8d a = 0, b = 0;
     long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v8 u, v;
-        memcpy(&u, x + i, sizeof u);
-        memcpy(&v, x + i + 8, sizeof v);
-        a += __builtin_convertvector(u, v8d);
-        b += __builtin_convertvector(v, v8d);
+    for (long start = 0; start + 16 <= n; start += TX_CHUNK) {
+        if (tx_interrupt_requested()) return 0;
+        for (long end = chunk_end(start, n); i + 16 <= end; i += 16) {
+            v8 u, v;
+            memcpy(&u, x + i, sizeof u);
+            memcpy(&v, x + i + 8, sizeof v);
+            a += __builtin_convertvector(u, v8d);
+            b += __builtin_convertvector(v, v8d);
+        }
     }
     a += b;
     double sum = 0;
@@ -32,13 +44,16 @@ double TX_KERNEL(tx_sum)(const float *x, long n) {
 double TX_KERNEL(tx_sum_squared_deviations)(const float *x, long n, double mean) {
     v8d a = 0, b = 0;
     long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v8 u, v;
-        memcpy(&u, x + i, sizeof u);
-        memcpy(&v, x + i + 8, sizeof v);
-        v8d du = __builtin_convertvector(u, v8d) - mean, dv = __builtin_convertvector(v, v8d) - mean;
-        a += du * du;
-        b += dv * dv;
+    for (long start = 0; start + 16 <= n; start += TX_CHUNK) {
+        if (tx_interrupt_requested()) return 0;
+        for (long end = chunk_end(start, n); i + 16 <= end; i += 16) {
+            v8 u, v;
+            memcpy(&u, x + i, sizeof u);
+            memcpy(&v, x + i + 8, sizeof v);
+            v8d du = __builtin_convertvector(u, v8d) - mean, dv = __builtin_convertvector(v, v8d) - mean;
+            a += du * du;
+            b += dv * dv;
+        }
     }
     a += b;
     double sum = 0;
@@ -65,11 +80,14 @@ TX_INLINE v16 extreme16(v16 m, v16 v, int largest) {
 TX_INLINE float segment_extreme(const float *x, long n, int largest) {
     v16 m[4] = {x[0], x[0], x[0], x[0]};
     long i = 0;
-    for (; i + 64 <= n; i += 64) {
-        for (int k = 0; k < 4; k++) {
-            v16 v;
-            memcpy(&v, x + i + 16 * k, sizeof v);
-            m[k] = extreme16(m[k], v, largest);
+    for (long start = 0; start + 64 <= n; start += TX_CHUNK) {
+        if (tx_interrupt_requested()) return x[0];
+        for (long end = chunk_end(start, n); i + 64 <= end; i += 64) {
+            for (int k = 0; k < 4; k++) {
+                v16 v;
+                memcpy(&v, x + i + 16 * k, sizeof v);
+                m[k] = extreme16(m[k], v, largest);
+            }
         }
     }
     v16 a = extreme16(extreme16(m[0], m[1], largest), extreme16(m[2], m[3], largest), largest);
@@ -108,8 +126,9 @@ TX_INLINE int beats(float v, long i, float best, long at, int largest) {
     return better | (same & (i < at));
 }
 
-/* Index blocks of 2^30, so that lane indices fit an int. */
-enum { ARG_BLOCK = 1 << 30 };
+/* Index blocks of TX_CHUNK: lane indices fit an int, and Ctrl-C is polled between
+ * blocks. */
+enum { ARG_BLOCK = TX_CHUNK };
 
 /* One pass: each of 2 x 16 lanes keeps its best value and where it was (a later element
  * wins only when strictly better, or as the first NaN); then the lanes are compared,
@@ -118,6 +137,7 @@ TX_INLINE long segment_arg_extreme(const float *x, long n, int largest) {
     float best = x[0];
     long at = 0;
     for (long b0 = 0; b0 < n; b0 += ARG_BLOCK) {
+        if (tx_interrupt_requested()) return at;
         const float *p = x + b0;
         long length = n - b0 < ARG_BLOCK ? n - b0 : ARG_BLOCK;
         v16 value[2] = {p[0], p[0]};
@@ -166,14 +186,17 @@ long TX_KERNEL(tx_argmin)(const float *x, long n) { return segment_arg_extreme(x
 TX_INLINE double sum_exp_shifted(const float *x, long n, float shift) {
     v8d a = 0, b = 0;
     long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        double e[16];
-        for (int j = 0; j < 16; j++) e[j] = exp_double_one((double)(x[i + j] - shift));
-        v8d u, v;
-        memcpy(&u, e, sizeof u);
-        memcpy(&v, e + 8, sizeof v);
-        a += u;
-        b += v;
+    for (long start = 0; start + 16 <= n; start += TX_CHUNK) {
+        if (tx_interrupt_requested()) return 0;
+        for (long end = chunk_end(start, n); i + 16 <= end; i += 16) {
+            double e[16];
+            for (int j = 0; j < 16; j++) e[j] = exp_double_one((double)(x[i + j] - shift));
+            v8d u, v;
+            memcpy(&u, e, sizeof u);
+            memcpy(&v, e + 8, sizeof v);
+            a += u;
+            b += v;
+        }
     }
     a += b;
     double sum = 0;
@@ -197,6 +220,7 @@ float TX_KERNEL(tx_logsumexp)(const float *x, long n) {
 static void sum_column_block(const float *x, long rows, long stride, long width, double *sums) {
     for (long j = 0; j < width; j++) sums[j] = 0;
     for (long r = 0; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         for (long j = 0; j < width; j++) sums[j] += row[j];
     }
@@ -211,6 +235,7 @@ static void squared_deviation_block(const float *x, long rows, long stride, long
                                     double *sums) {
     for (long j = 0; j < width; j++) sums[j] = 0;
     for (long r = 0; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         for (long j = 0; j < width; j++) {
             double d = row[j] - means[j];
@@ -227,6 +252,7 @@ void TX_KERNEL(tx_sum_squared_deviations_columns)(const float *x, long rows, lon
 TX_INLINE void extreme_column_block(const float *x, long rows, long stride, long width, float *out, int largest) {
     for (long j = 0; j < width; j++) out[j] = x[j];
     for (long r = 1; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         for (long j = 0; j < width; j++) out[j] = extreme(out[j], row[j], largest);
     }
@@ -259,6 +285,7 @@ TX_INLINE void arg_column_block(const float *x, long rows, long stride, long wid
         out[j] = 0;
     }
     for (long r = 1; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         float index = (float)r;
         for (long j = 0; j < width; j++) {
@@ -297,11 +324,13 @@ static void logsumexp_column_block(const float *x, long rows, long stride, long 
         sums[j] = 0;
     }
     for (long r = 1; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         /* The maximum propagates NaN, as in tx_logsumexp. */
         for (long j = 0; j < width; j++) shift[j] = extreme(shift[j], row[j], 1);
     }
     for (long r = 0; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         for (long j = 0; j < width; j++) sums[j] += exp_double_one((double)(row[j] - shift[j]));
     }
@@ -328,11 +357,13 @@ static void softmax_column_block(const float *x, float *y, long rows, long strid
         sums[j] = 0;
     }
     for (long r = 0; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         for (long j = 0; j < width; j++) shift[j] = row[j] > shift[j] ? row[j] : shift[j];
     }
     for (long j = 0; j < width; j++) shift[j] = shift[j] == -INFINITY ? 0 : shift[j];
     for (long r = 0; r < rows; r++) {
+        if (stop_at_row(r)) return;
         const float *row = x + r * stride;
         float *out = y + r * stride;
         for (long j = 0; j < width; j++) {
@@ -346,6 +377,7 @@ static void softmax_column_block(const float *x, float *y, long rows, long strid
         factor[j] = s > 0 ? (float)(1.0 / s) : (s == 0 ? 1.0f : NAN);
     }
     for (long r = 0; r < rows; r++) {
+        if (stop_at_row(r)) return;
         float *out = y + r * stride;
         for (long j = 0; j < width; j++) out[j] *= factor[j];
     }

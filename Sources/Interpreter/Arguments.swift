@@ -63,18 +63,25 @@ public struct Arguments {
         }
     }
 
-    private func index(_ name: String) -> Int {
-        builtin.parameters.firstIndex { $0.name == name } ?? 0
+    /// The position of the parameter `name`. A name the builtin does not declare is a
+    /// mistake in its body: an error, never a read of another argument (the test
+    /// `builtinBodiesReadOnlyTheirParameters` finds such names before they ship).
+    private func index(_ name: String) throws -> Int {
+        guard let i = builtin.parameters.firstIndex(where: { $0.name == name }) else {
+            throw TxError(.name, "internal error: \(builtin.name) reads a parameter '\(name)' it does not have; please report this", at: span)
+        }
+        return i
     }
 
     /// The argument for `name` (its default when not given).
-    public func value(_ name: String) -> Value {
-        bound[index(name)] ?? .none
+    public func value(_ name: String) throws -> Value {
+        bound[try index(name)] ?? .none
     }
 
-    /// Where the argument for `name` was written, or the call when it was not.
+    /// Where the argument for `name` was written, or the call when it was not (or when
+    /// `name` is not a parameter, so that the error being reported still shows).
     public func span(_ name: String) -> SourceSpan {
-        boundSpans[index(name)] ?? span
+        (try? index(name)).flatMap { boundSpans[$0] } ?? span
     }
 
     func typeError(_ name: String, expected: String, got value: Value) -> TxError {
@@ -82,19 +89,19 @@ public struct Arguments {
     }
 
     public func tensor(_ name: String) throws -> Tensor {
-        let v = value(name)
+        let v = try value(name)
         guard let t = try Convert.tensor(v, at: span(name)) else { throw typeError(name, expected: "a tensor", got: v) }
         return t
     }
 
     public func optionalTensor(_ name: String) throws -> Tensor? {
-        let v = value(name)
+        let v = try value(name)
         if v.isNone { return nil }
         return try tensor(name)
     }
 
     public func number(_ name: String) throws -> Double {
-        let v = value(name)
+        let v = try value(name)
         guard let x = Convert.number(v) else { throw typeError(name, expected: "a number", got: v) }
         return x
     }
@@ -104,13 +111,13 @@ public struct Arguments {
     }
 
     public func optionalInt(_ name: String) throws -> Int? {
-        let v = value(name)
+        let v = try value(name)
         if v.isNone { return nil }
         return try int(name)
     }
 
     public func bool(_ name: String) throws -> Bool {
-        let v = value(name)
+        let v = try value(name)
         switch v {
         case .bool(let b): return b
         default:
@@ -120,9 +127,9 @@ public struct Arguments {
     }
 
     public func string(_ name: String) throws -> String {
-        let v = value(name)
+        let v = try value(name)
         guard case .string(let s) = v else { throw typeError(name, expected: "a string", got: v) }
-        return s
+        return s.text
     }
 
     /// A file path: a string without NUL bytes (see `checkPath`).
@@ -137,14 +144,14 @@ public struct Arguments {
     }
 
     public func record(_ name: String) throws -> RecordValue {
-        let v = value(name)
+        let v = try value(name)
         guard case .record(let r) = v else { throw typeError(name, expected: "a record", got: v) }
         return r
     }
 
     /// Axes given as a number, a list or tensor of numbers, or none (nil).
     public func axes(_ name: String) throws -> [Int]? {
-        let v = value(name)
+        let v = try value(name)
         switch v {
         case .none: return nil
         case .list(let list): return try list.items.map { try Convert.integer($0, what: "\(builtin.name): '\(name)'", at: span(name)) }

@@ -5,7 +5,7 @@ import Tensor
 /// `print` and `str` give (strings as they are).
 enum Display {
     static func text(_ value: Value) -> String {
-        if case .string(let s) = value { return s }
+        if case .string(let s) = value { return s.text }
         return show(value)
     }
 
@@ -61,7 +61,7 @@ enum Display {
         switch value {
         case .number(let x): out.append(TensorFormatter.formatNumber(x))
         case .tensor(let t): out.append(TensorFormatter.summary(t))
-        case .string(let s): out.append(quoted(s))
+        case .string(let s): out.append(quoted(s.text))
         case .bool(let b): out.append(b ? "true" : "false")
         case .none: out.append("none")
         case .list(let l):

@@ -27,8 +27,9 @@ public enum Help {
               axis= inside softmax(...), fields (p.attn.W), files after :load and :step.
               Up and Down find earlier inputs that start with what is typed; Ctrl-D on
               a ...> line drops the unfinished input. NO_COLOR=1 turns colour off.
-              Ctrl-C stops a running computation (a product of any size too) within a
-              fraction of a second; the interrupted statement assigns nothing.
+              Ctrl-C stops a running computation (a product, elementwise function or
+              reduction of any size too) within a fraction of a second; the
+              interrupted statement assigns nothing.
 
             """
         for (category, title) in categories {
@@ -83,7 +84,7 @@ public enum Help {
 
     public static func memory() -> String {
         """
-        Memory: tensors, lists and records now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
+        Memory: tensors, strings, lists and records now hold \(Memory.format(bytes: Memory.liveBytes)), at most \(Memory.format(bytes: Memory.peakBytes)) so far;
           the limit is \(Memory.format(bytes: Memory.limit)) (by default three quarters of RAM, or of the container's limit
           or what ulimit -v leaves). Each tensor counts 256 bytes besides its payload.
           \(Memory.format(bytes: Memory.cachedBytes)) of freed tensor buffers are kept for reuse (they count against
@@ -92,7 +93,8 @@ public enum Help {
           figures to a script, and memory(reset_peak=true) starts a new peak.
           An operation whose result would pass the limit stops with a memory error
           instead of exhausting the machine. Start tx with --max-memory SIZE (e.g. 4G)
-          or set TX_MAX_MEMORY to change it.
+          or set TX_MAX_MEMORY to change it, or set it for the rest of the session
+          with memory(limit="4G"), which returns the old figures (old.limit).
 
         """
     }

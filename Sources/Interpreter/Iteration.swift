@@ -27,7 +27,7 @@ enum Iteration {
                 if try !body(.tensor(row)) { return }
             }
         case .string(let s):
-            for c in s where try !body(.string(String(c))) { return }
+            for c in s.text where try !body(.string(String(c))) { return }
         case .record(let r):
             for key in r.keys where try !body(.string(key)) { return }
         default:

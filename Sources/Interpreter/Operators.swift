@@ -68,11 +68,12 @@ enum Operators {
         case (.tensor(let s), .tensor(let t)):
             if op == .matmul { return .tensor(try Tensor.matmul(s, t)) }
             if let top = tensorOp(op) { return result(top, try Tensor.binary(top, s, t)) }
-        case (.string(let s), .string(let t)):
+        case (.string(let a), .string(let b)):
+            let (s, t) = (a.text, b.text)
             switch op {
             case .add:
-                // The operands stay alive while the result is built.
-                try Memory.checkRoom(for: 2 * (s.utf8.count + t.utf8.count), "building a string")
+                // The operands are counted while they live; the result is not yet.
+                try Memory.checkRoom(for: StringValue.objectBytes + s.utf8.count + t.utf8.count, "building a string")
                 return .string(s + t)
             case .equal: return .bool(s == t)
             case .notEqual: return .bool(s != t)
@@ -140,7 +141,7 @@ enum Operators {
         if comparison.steps & 4095 == 0 { try Interrupt.check() }
         switch (a, b) {
         case (.number(let x), .number(let y)): return x == y
-        case (.string(let s), .string(let t)): return s == t
+        case (.string(let s), .string(let t)): return s.text == t.text
         case (.bool(let p), .bool(let q)): return p == q
         case (.none, .none): return true
         case (.list(let l), .list(let m)):

@@ -157,7 +157,7 @@ public final class REPL {
                 fail(.name, message)
             }
         case ":vars":
-            out(interpreter.variablesTable(width: 100))
+            out(interpreter.variablesTable(width: Terminal.columns()))
         case ":time":
             if argument.isEmpty {
                 fail(.arity, ":time needs an expression, e.g. :time a @ b")

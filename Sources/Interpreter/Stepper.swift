@@ -149,7 +149,7 @@ public final class Stepper {
                 try Self.breakpointPrompt(at: span, repl: repl, style: style)
                 continuing = false
             }
-            out(style.paint("Enter runs a step; anything else is tx in the script's variables; ? lists the commands.", .comment) + "\n")
+            out(style.paint("Enter: run a step.  ?: commands.  Anything else: tx in the script's variables.", .comment) + "\n")
         } else {
             interpreter.breakpointHandler = nil
         }
@@ -328,7 +328,7 @@ public final class Stepper {
             do {
                 let result = try interpreter.run(statement: statement)
                 show(checks)
-                show(result, before: before, quiet: printed || !checks.isEmpty)
+                show(result, before: before, quiet: printed || !checks.isEmpty, checks: checks)
             } catch let error as StepperQuit {
                 throw error
             } catch {
@@ -381,9 +381,12 @@ public final class Stepper {
     }
 
     /// What a statement did, when it printed nothing itself.
-    private func show(_ result: Interpreter.StatementResult, before: Interpreter.Snapshot, quiet: Bool) {
+    /// What a statement did, after its `checks` were shown: its value (unless a check
+    /// showed it already, as `expect_error`'s message), what it assigned, or `ok`.
+    private func show(_ result: Interpreter.StatementResult, before: Interpreter.Snapshot, quiet: Bool, checks: [Check]) {
         switch result.statement.kind {
         case .expression:
+            if case .string(let string) = result.value, checks.contains(where: { $0.detail.contains(string.text) }) { return }
             if result.shouldEcho {
                 say(Display.show(result.value, style: style), plain: Display.show(result.value))
             } else if !quiet && !result.statement.silenced {
@@ -396,12 +399,13 @@ public final class Stepper {
         case .function(let declaration):
             let signature = "fn \(declaration.name ?? "")(" + declaration.parameters.map(\.name).joined(separator: ", ") + ")"
             say(style.paint("defined ", .comment) + signature, plain: "defined " + signature)
-        case .forLoop, .whileLoop:
+        case .forLoop(_, _, _, let body), .whileLoop(_, let body):
             guard !quiet else { return }
+            let inPlace = Self.changedInPlace(body.statements)
             let changed = interpreter.userVariables.filter { variable in
                 guard let slot = interpreter.globals.slotIfDefined(variable.name), slot < before.globals.count,
                       let old = before.globals[slot] else { return true }
-                return !Self.same(old, variable.value)
+                return !Self.same(old, variable.value) || inPlace.contains(variable.name)
             }
             if changed.isEmpty { say(style.paint("ok (no variable changed)", .comment), plain: "ok (no variable changed)") }
             for variable in changed.prefix(6) { assignment(variable.name, variable.value) }
@@ -426,11 +430,40 @@ public final class Stepper {
         }
     }
 
+    /// The variables whose contents `statements` change in place (`ids[i] = v`,
+    /// `p.W += d`), in nested loops and `if` blocks too: such a variable stays the same
+    /// object, with new contents. Functions defined there are not looked into.
+    private static func changedInPlace(_ statements: [Stmt]) -> Set<String> {
+        var names = Set<String>()
+        func visit(_ statements: [Stmt]) {
+            for statement in statements {
+                switch statement.kind {
+                case .assign(let target, let value), .compoundAssign(_, let target, let value):
+                    if case .name = target.kind {} else if let name = rootName(target) { names.insert(name) }
+                    visit(value)
+                case .expression(let expression):
+                    visit(expression)
+                case .forLoop(_, _, _, let body), .whileLoop(_, let body):
+                    visit(body.statements)
+                case .function, .breakLoop, .continueLoop, .returnValue:
+                    break
+                }
+            }
+        }
+        func visit(_ expression: Expr) {
+            guard case .ifElse(_, let then, let otherwise) = expression.kind else { return }
+            visit(then.statements)
+            if let otherwise { visit(otherwise.statements) }
+        }
+        visit(statements)
+        return names
+    }
+
     /// Whether a loop left a variable as it was (the same object for containers and tensors).
     private static func same(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
         case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
-        case (.string(let x), .string(let y)): return x == y
+        case (.string(let x), .string(let y)): return x.text == y.text
         case (.bool(let x), .bool(let y)): return x == y
         case (.none, .none): return true
         case (.tensor(let x), .tensor(let y)): return x.storage === y.storage && x.offset == y.offset && x.shape == y.shape

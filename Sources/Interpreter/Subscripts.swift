@@ -33,7 +33,8 @@ enum Subscripts {
                 let picked = try slicePositions(a, b, c, count: list.items.count, at: s)
                 return .list(ListValue(picked.map { list.items[$0] }))
             }
-        case .string(let text):
+        case .string(let string):
+            let text = string.text
             let item = try single(items, of: "a string", at: span)
             let count = CharacterPositions.count(of: text)
             switch item {
@@ -56,7 +57,7 @@ enum Subscripts {
             guard case .single(let v, let s) = item, case .string(let key) = v else {
                 throw TxError(.type, "type error: a record is indexed by a string, as in r[\"name\"]", at: item.span)
             }
-            return try lookup(record, path: key, at: s)
+            return try lookup(record, path: key.text, at: s)
         case .range(let r):
             let item = try single(items, of: "a range", at: span)
             switch item {
@@ -99,7 +100,7 @@ enum Subscripts {
             guard case .single(let v, let s) = item, case .string(let key) = v else {
                 throw TxError(.type, "type error: a record is indexed by a string, as in r[\"name\"]", at: item.span)
             }
-            try store(value, in: record, path: key, at: s)
+            try store(value, in: record, path: key.text, at: s)
         default:
             throw TxError(.type, "type error: cannot assign into \(article(target.typeDescription))", at: span)
         }

@@ -43,6 +43,7 @@ public final class Transcript {
         @media print {
           body { max-width: none; margin: 0; }
           pre, div.figure { break-inside: avoid; }
+          div.figure svg { max-width: 100%; height: auto; }
           * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
         }
         """
@@ -73,7 +74,8 @@ public final class Transcript {
             case .result(let text):
                 out += "<pre class=\"result\">\(escapeXML(text))</pre>\n"
             case .check(let check):
-                let detail = check.detail.isEmpty ? "" : "  " + check.detail
+                // A failed check's message comes next, with its place, in the error.
+                let detail = check.detail.isEmpty || !check.passed ? "" : "  " + check.detail
                 out += "<pre class=\"check \(check.passed ? "passed" : "failed")\">\(check.passed ? "✓" : "✗") \(escapeXML(check.text + detail))</pre>\n"
             case .error(let text):
                 out += "<pre class=\"error\">\(escapeXML(text.hasSuffix("\n") ? String(text.dropLast()) : text))</pre>\n"

@@ -10,7 +10,8 @@ import Tensor
 public enum Value {
     case number(Double)
     case tensor(Tensor)
-    case string(String)
+    /// Made with `.string(text)`; `StringValue` counts the text while it lives.
+    case string(StringValue)
     case bool(Bool)
     case none
     case list(ListValue)
@@ -40,6 +41,9 @@ public enum Value {
         if case .tensor(let t) = self { return "tensor \(describe(shape: t.shape))" }
         return typeName
     }
+
+    /// A string value (counted in `Memory` while any value holds it).
+    public static func string(_ text: String) -> Value { .string(StringValue(text)) }
 
     public var isNone: Bool {
         if case .none = self { return true }
@@ -86,6 +90,25 @@ enum Release {
             // reference to moves its own values onto `pending` from its deinit.
             while let value = pending.pointee.popLast() { _ = value }
         }
+    }
+}
+
+/// The text of a string value. Like a list's storage, its bytes count against the
+/// memory limit while it lives (the text and its object), so that many large strings
+/// held at once give a memory error; building one is checked with `Memory.checkRoom`.
+public final class StringValue {
+    public let text: String
+    private let counted: Int
+    static let objectBytes = 48
+
+    init(_ text: String) {
+        self.text = text
+        counted = StringValue.objectBytes + text.utf8.count
+        Memory.adjust(by: counted)
+    }
+
+    deinit {
+        Memory.adjust(by: -counted)
     }
 }
 

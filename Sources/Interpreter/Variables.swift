@@ -57,7 +57,7 @@ extension Interpreter {
         case .tensor(let t): return describe(shape: t.shape)
         case .list(let l): return count(l.items.count, "item")
         case .record(let r): return count(r.keys.count, "field")
-        case .string(let s): return count(s.count, "char")
+        case .string(let s): return count(s.text.count, "char")
         default: return ""
         }
     }
@@ -81,7 +81,7 @@ extension Interpreter {
     private static func payload(_ value: Value) -> Int {
         switch value {
         case .tensor(let t): return t.count * MemoryLayout<Float>.size
-        case .string(let s): return s.utf8.count
+        case .string(let s): return s.text.utf8.count
         default: return 0
         }
     }

@@ -1,3 +1,5 @@
+import Tensor
+
 /// BERT's tokenizer, as Hugging Face's `BertNormalizer`, `BertPreTokenizer` and
 /// `WordPiece` model do it (the fast tokenizer sentence-transformers uses):
 /// special tokens are cut out of the raw text first; each other stretch is cleaned
@@ -8,43 +10,48 @@
 /// each word greedily into the longest pieces the vocabulary has, later pieces with `##`.
 enum WordPiece {
     /// The words of `text`; each of `keep` found in the text is one word, untouched.
-    static func basicTokens(_ text: String, lower: Bool, keep: [String]) -> [String] {
+    /// Linear in the text: each special token's next occurrence is remembered and
+    /// searched for again only once the text before it has been cut off.
+    static func basicTokens(_ text: String, lower: Bool, keep: [String]) throws -> [String] {
         var words: [String] = []
         var rest = Substring(text)
+        let tokens = keep.filter { !$0.isEmpty }
+        var next = tokens.map { rest.unicodeScalars.firstRange(of: $0.unicodeScalars) }
         while !rest.isEmpty {
-            guard let (range, token) = firstSpecial(in: rest, keep) else {
-                split(rest, lower: lower, into: &words)
+            var best: Int?
+            for i in tokens.indices {
+                if let range = next[i], range.lowerBound < rest.startIndex {
+                    next[i] = rest.unicodeScalars.firstRange(of: tokens[i].unicodeScalars)
+                }
+                guard let range = next[i] else { continue }
+                if let b = best, let current = next[b] {
+                    let earlier = range.lowerBound < current.lowerBound
+                    let longer = range.lowerBound == current.lowerBound && tokens[i].unicodeScalars.count > tokens[b].unicodeScalars.count
+                    if !(earlier || longer) { continue }
+                }
+                best = i
+            }
+            guard let b = best, let range = next[b] else {
+                try split(rest, lower: lower, into: &words)
                 break
             }
-            split(rest[..<range.lowerBound], lower: lower, into: &words)
-            words.append(token)
+            try split(rest[..<range.lowerBound], lower: lower, into: &words)
+            words.append(tokens[b])
             rest = rest[range.upperBound...]
         }
         return words
     }
 
-    /// The leftmost occurrence of any of `tokens` (the longest where several start there).
-    private static func firstSpecial(in text: Substring, _ tokens: [String]) -> (Range<Substring.Index>, String)? {
-        var best: (Range<Substring.Index>, String)?
-        for token in tokens where !token.isEmpty {
-            guard let range = text.unicodeScalars.firstRange(of: token.unicodeScalars) else { continue }
-            if let current = best {
-                let earlier = range.lowerBound < current.0.lowerBound
-                let longer = range.lowerBound == current.0.lowerBound && token.unicodeScalars.count > current.1.unicodeScalars.count
-                if !(earlier || longer) { continue }
-            }
-            best = (range, token)
-        }
-        return best
-    }
-
-    private static func split(_ text: Substring, lower: Bool, into words: inout [String]) {
+    private static func split(_ text: Substring, lower: Bool, into words: inout [String]) throws {
         var word = String.UnicodeScalarView()
         func finish() {
             if !word.isEmpty { words.append(String(word)) }
             word = String.UnicodeScalarView()
         }
+        var count = 0
         for scalar in text.unicodeScalars {
+            count += 1
+            if count & 0xFFFFF == 0 { try Interrupt.check() }
             if scalar.value == 0 || scalar.value == 0xFFFD || isControl(scalar) { continue }
             if isWhitespace(scalar) { finish(); continue }
             if isChinese(scalar) {

@@ -26,9 +26,31 @@ public enum LogicalOperator: String, Sendable {
 public final class Expr: Sendable {
     public let kind: ExprKind
     public let span: SourceSpan
+    /// How deep the tree below this node goes (1 for a leaf), through blocks and function
+    /// bodies too: compiling, evaluating and freeing it recurse this deep, so the parser
+    /// refuses deeper expressions (`Parser.maxDepth`).
+    public let depth: Int
     public init(_ kind: ExprKind, _ span: SourceSpan) {
         self.kind = kind
         self.span = span
+        depth = 1 + kind.childDepth
+    }
+}
+
+extension ExprKind {
+    /// The depth of the deepest child.
+    var childDepth: Int {
+        switch self {
+        case .number, .string, .bool, .none, .name: return 0
+        case .list(let items): return items.reduce(0) { max($0, $1.depth) }
+        case .record(let entries): return entries.reduce(0) { max($0, $1.value.depth) }
+        case .unary(_, let e), .field(let e, _), .transpose(let e): return e.depth
+        case .binary(_, let a, let b), .logical(_, let a, let b): return max(a.depth, b.depth)
+        case .call(let callee, let arguments): return arguments.reduce(callee.depth) { max($0, $1.value.depth) }
+        case .index(let target, let items): return items.reduce(target.depth) { max($0, $1.depth) }
+        case .ifElse(let condition, let then, let otherwise): return max(condition.depth, then.depth, otherwise?.depth ?? 0)
+        case .function(let decl): return decl.depth
+        }
     }
 }
 
@@ -84,14 +106,24 @@ public enum IndexItem: Sendable {
     case single(Expr)
     /// `x[a:b:c]`, any part may be missing.
     case slice(start: Expr?, stop: Expr?, step: Expr?, span: SourceSpan)
+
+    var depth: Int {
+        switch self {
+        case .single(let e): return e.depth
+        case .slice(let start, let stop, let step, _): return max(start?.depth ?? 0, stop?.depth ?? 0, step?.depth ?? 0)
+        }
+    }
 }
 
 public struct Block: Sendable {
     public let statements: [Stmt]
     public let span: SourceSpan
+    /// As `Expr.depth`: one more than its deepest statement.
+    public let depth: Int
     public init(statements: [Stmt], span: SourceSpan) {
         self.statements = statements
         self.span = span
+        depth = 1 + statements.reduce(0) { max($0, $1.depth) }
     }
 }
 
@@ -119,11 +151,18 @@ public final class FunctionDecl: Sendable {
     public let parameters: [Parameter]
     public let body: FunctionBody
     public let span: SourceSpan
+    /// As `Expr.depth`: one more than its body or deepest default value.
+    public let depth: Int
     public init(name: String?, parameters: [Parameter], body: FunctionBody, span: SourceSpan) {
         self.name = name
         self.parameters = parameters
         self.body = body
         self.span = span
+        let bodyDepth = switch body {
+        case .expression(let e): e.depth
+        case .block(let b): b.depth
+        }
+        depth = 1 + parameters.reduce(bodyDepth) { max($0, $1.defaultValue?.depth ?? 0) }
     }
 }
 
@@ -135,11 +174,14 @@ public struct Stmt: Sendable {
     /// The `#` comment lines directly above the statement (text after `#`, trimmed of one
     /// leading space), used as narration by `--step`. Empty when there are none.
     public let comments: [String]
+    /// As `Expr.depth`: one more than its deepest expression or block.
+    public let depth: Int
     public init(kind: StmtKind, span: SourceSpan, silenced: Bool = false, comments: [String] = []) {
         self.kind = kind
         self.span = span
         self.silenced = silenced
         self.comments = comments
+        depth = 1 + kind.childDepth
     }
 }
 
@@ -156,6 +198,18 @@ public enum StmtKind: Sendable {
     case breakLoop
     case continueLoop
     case returnValue(Expr?)
+
+    var childDepth: Int {
+        switch self {
+        case .expression(let e): return e.depth
+        case .assign(let target, let value), .compoundAssign(_, let target, let value): return max(target.depth, value.depth)
+        case .function(let decl): return decl.depth
+        case .forLoop(_, _, let iterable, let body): return max(iterable.depth, body.depth)
+        case .whileLoop(let condition, let body): return max(condition.depth, body.depth)
+        case .breakLoop, .continueLoop: return 0
+        case .returnValue(let e): return e?.depth ?? 0
+        }
+    }
 }
 
 /// A parsed source: its statements in order.

@@ -108,6 +108,22 @@ public struct Parser {
 
     private mutating func leave() { nesting -= 1 }
 
+    /// The deepest expression tree allowed (`Expr.depth`). A chain of operators, calls,
+    /// fields or indexes (`1 + 1 + ... + 1`, a transpose repeated) is built by a loop
+    /// rather than by nesting, but compiling, evaluating and freeing it recurse once per link.
+    public static let maxDepth = 10_000
+
+    /// A node of the tree, unless it is deeper than `maxDepth` (the error points at the
+    /// node's last character: where the chain went too deep).
+    private func node(_ kind: ExprKind, _ whole: SourceSpan) throws -> Expr {
+        let expr = Expr(kind, whole)
+        guard expr.depth <= Parser.maxDepth else {
+            throw TxError(.limit, "nesting limit: an expression more than \(Parser.maxDepth) operations deep",
+                          at: span(max(whole.start, whole.end - 1), whole.end))
+        }
+        return expr
+    }
+
     // MARK: Statements
 
     /// Statements up to `}` (not consumed) or the end of input.
@@ -343,11 +359,11 @@ public struct Parser {
             let right = try binary(minimum: precedence + 1)
             let whole = left.span.through(right.span)
             switch token.text {
-            case "||": left = Expr(.logical(.or, left, right), whole)
-            case "&&": left = Expr(.logical(.and, left, right), whole)
+            case "||": left = try node(.logical(.or, left, right), whole)
+            case "&&": left = try node(.logical(.and, left, right), whole)
             default:
                 guard let op = BinaryOperator(rawValue: token.text) else { return left }
-                left = Expr(.binary(op, left, right), whole)
+                left = try node(.binary(op, left, right), whole)
                 if op.isComparison, let next = Parser.precedence(peek()), next == 3 {
                     throw error("comparisons do not chain; write a < b && b < c", at: peek())
                 }
@@ -363,7 +379,7 @@ public struct Parser {
             advance()
             let operand = try unary()
             let op: UnaryOperator = token.text == "-" ? .negate : .not
-            return Expr(.unary(op, operand), span(token.start, operand.span.end))
+            return try node(.unary(op, operand), span(token.start, operand.span.end))
         }
         return try power()
     }
@@ -378,7 +394,7 @@ public struct Parser {
         advance()
         skipNewlines()
         let exponent = try unary()
-        return Expr(.binary(.power, base, exponent), base.span.through(exponent.span))
+        return try node(.binary(.power, base, exponent), base.span.through(exponent.span))
     }
 
     private mutating func postfix() throws -> Expr {
@@ -396,10 +412,10 @@ public struct Parser {
                 guard name.kind == .identifier || name.kind == .keyword else {
                     throw error("expected a field name after '.', found \(name.described)", at: name)
                 }
-                expr = Expr(.field(expr, name: name.text), span(expr.span.start, name.end))
+                expr = try node(.field(expr, name: name.text), span(expr.span.start, name.end))
             } else if token.isSymbol("'") {
                 advance()
-                expr = Expr(.transpose(expr), span(expr.span.start, token.end))
+                expr = try node(.transpose(expr), span(expr.span.start, token.end))
             } else {
                 return expr
             }
@@ -450,7 +466,7 @@ public struct Parser {
             if !match(symbol: ",") { break }
         }
         try close(")", opening: open)
-        return Expr(.call(callee: callee, arguments: arguments), span(callee.span.start, previousEnd))
+        return try node(.call(callee: callee, arguments: arguments), span(callee.span.start, previousEnd))
     }
 
     private mutating func index(_ target: Expr) throws -> Expr {
@@ -462,7 +478,7 @@ public struct Parser {
             items.append(try indexItem())
         } while match(symbol: ",")
         try close("]", opening: open)
-        return Expr(.index(target, items), span(target.span.start, previousEnd))
+        return try node(.index(target, items), span(target.span.start, previousEnd))
     }
 
     private mutating func indexItem() throws -> IndexItem {
@@ -509,7 +525,7 @@ public struct Parser {
                 return try ifExpression()
             case "fn":
                 let decl = try functionDeclaration()
-                return Expr(.function(decl), decl.span)
+                return try node(.function(decl), decl.span)
             default:
                 throw error("expected an expression, found '\(token.text)'", at: token)
             }
@@ -520,7 +536,7 @@ public struct Parser {
                 defer { leaveBracket(saved) }
                 let inner = try expression()
                 try close(")", opening: token)
-                return Expr(inner.kind, span(token.start, previousEnd))
+                return try node(inner.kind, span(token.start, previousEnd))
             }
             if token.isSymbol("[") {
                 advance()
@@ -533,7 +549,7 @@ public struct Parser {
                     if !match(symbol: ",") { break }
                 }
                 try close("]", opening: token)
-                return Expr(.list(items), span(token.start, previousEnd))
+                return try node(.list(items), span(token.start, previousEnd))
             }
             if token.isSymbol("{") && recordsAllowed {
                 advance()
@@ -570,7 +586,7 @@ public struct Parser {
             if !match(symbol: ",") { break }
         }
         try close("}", opening: open)
-        return Expr(.record(entries), span(open.start, previousEnd))
+        return try node(.record(entries), span(open.start, previousEnd))
     }
 
     /// `if c { a } else if d { b } else { c }`.
@@ -595,6 +611,6 @@ public struct Parser {
             }
             _ = elseToken
         }
-        return Expr(.ifElse(condition: test, then: then, otherwise: otherwise), span(keyword.start, previousEnd))
+        return try node(.ifElse(condition: test, then: then, otherwise: otherwise), span(keyword.start, previousEnd))
     }
 }

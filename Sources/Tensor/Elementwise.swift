@@ -63,8 +63,11 @@ extension Tensor {
         let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
         let out = result.storage.pointer
         let px = x.storage.pointer, py = y.storage.pointer
+        var poll = Interrupt.Poll()
         if x.isContiguous && y.isContiguous && a.shape == b.shape {
-            apply(op, px + x.offset, 1, py + y.offset, 1, out, result.count)
+            try poll.run(result.count) { start, count in
+                apply(op, px + x.offset + start, 1, py + y.offset + start, 1, out + start, count)
+            }
             return result
         }
         guard let inner = shape.last, inner > 0 else {
@@ -74,8 +77,10 @@ extension Tensor {
         var walker = RowWalker(shape: shape, operandStrides: [x.strides, y.strides], baseOffsets: [x.offset, y.offset])
         let sx = x.strides[shape.count - 1], sy = y.strides[shape.count - 1]
         for row in 0..<walker.rowCount {
-            if row & 4095 == 4095 { try Interrupt.check() }
-            apply(op, px + walker.offsets[0], sx, py + walker.offsets[1], sy, out + row * inner, inner)
+            let ox = walker.offsets[0], oy = walker.offsets[1]
+            try poll.run(inner) { start, count in
+                apply(op, px + ox + start * sx, sx, py + oy + start * sy, sy, out + row * inner + start, count)
+            }
             walker.next()
         }
         return result
@@ -86,10 +91,15 @@ extension Tensor {
         let x = try a.withContiguousRows()
         let result = try Tensor(uninitializedShape: a.shape)
         let source = x.storage.pointer + x.offset, out = result.storage.pointer
+        var poll = Interrupt.Poll()
         if x.isContiguous {
-            apply(op, source, 1, scalar: y, out, x.count)
+            try poll.run(x.count) { start, count in apply(op, source + start, 1, scalar: y, out + start, count) }
         } else {
-            x.forEachRow { row, base, length, step in apply(op, source + base, step, scalar: y, out + row * length, length) }
+            try x.forEachRow { row, base, length, step in
+                try poll.run(length) { start, count in
+                    apply(op, source + base + start * step, step, scalar: y, out + row * length + start, count)
+                }
+            }
         }
         return result
     }
@@ -99,12 +109,16 @@ extension Tensor {
         let y = try b.withContiguousRows()
         let result = try Tensor(uninitializedShape: b.shape)
         let source = y.storage.pointer + y.offset, out = result.storage.pointer
-        var scalar = x
-        withUnsafeMutablePointer(to: &scalar) { s in
+        var scalar = x, poll = Interrupt.Poll()
+        try withUnsafeMutablePointer(to: &scalar) { s in
             if y.isContiguous {
-                apply(op, s, 0, source, 1, out, y.count)
+                try poll.run(y.count) { start, count in apply(op, s, 0, source + start, 1, out + start, count) }
             } else {
-                y.forEachRow { row, base, length, step in apply(op, s, 0, source + base, step, out + row * length, length) }
+                try y.forEachRow { row, base, length, step in
+                    try poll.run(length) { start, count in
+                        apply(op, s, 0, source + base + start * step, step, out + row * length + start, count)
+                    }
+                }
             }
         }
         return result
@@ -198,12 +212,26 @@ extension Tensor {
     public func map(_ op: UnaryOp) throws -> Tensor {
         let input = try contiguous()
         let result = try Tensor(uninitializedShape: shape)
-        Tensor.apply(op, input.storage.pointer + input.offset, result.storage.pointer, result.count)
+        try Tensor.apply(op, input.storage.pointer + input.offset, result.storage.pointer, result.count)
         return result
     }
 
-    /// y[i] = f(x[i]) for i < n; x and y are the same pointer or do not overlap.
-    private static func apply(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    /// y[i] = f(x[i]) for i < n; x and y are the same pointer or do not overlap. Throws
+    /// `interrupted` when Ctrl-C stopped it, with y partly written.
+    private static func apply(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) throws {
+        switch op {
+        case .exp, .log, .sqrt, .tanh, .sigmoid, .gelu:
+            // The C kernels poll for Ctrl-C themselves.
+            kernel(op, x, y, n)
+            try Interrupt.check()
+        default:
+            var poll = Interrupt.Poll()
+            try poll.run(n) { start, count in kernel(op, x + start, y + start, count) }
+        }
+    }
+
+    @inline(__always)
+    private static func kernel(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         switch op {
         case .negate: for i in 0..<n { y[i] = -x[i] }
         case .not: for i in 0..<n { y[i] = x[i] == 0 ? 1 : 0 }
@@ -262,10 +290,13 @@ extension Tensor {
         let (sc, sx, sy) = shape.isEmpty ? (0, 0, 0) : (c.strides[last], x.strides[last], y.strides[last])
         var walker = RowWalker(shape: shape, operandStrides: [c.strides, x.strides, y.strides],
                                baseOffsets: [c.offset, x.offset, y.offset])
+        var poll = Interrupt.Poll()
         for row in 0..<walker.rowCount {
-            if row & 4095 == 4095 { try Interrupt.check() }
             let o = walker.offsets
-            select(pc + o[0], sc, px + o[1], sx, py + o[2], sy, out + row * inner, inner)
+            try poll.run(inner) { start, count in
+                select(pc + o[0] + start * sc, sc, px + o[1] + start * sx, sx, py + o[2] + start * sy, sy,
+                       out + row * inner + start, count)
+            }
             walker.next()
         }
         return result

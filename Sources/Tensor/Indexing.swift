@@ -125,6 +125,7 @@ extension Tensor {
         let source = outerView.storage.pointer + outerView.offset
         var target = result.storage.pointer
         for o in 0..<outerCount {
+            if o & 1023 == 1023 { try Interrupt.check() }
             let slab = source + o * size * innerCount
             if innerCount == 1 {
                 for (k, p) in picked.enumerated() { target[k] = slab[p] }

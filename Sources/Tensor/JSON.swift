@@ -25,6 +25,8 @@ public enum JSON: Equatable {
         let what: String
         var i = 0
         var depth = 0
+        /// Values read so far: Ctrl-C is polled every 65,536 of them.
+        var values = 0
 
         init(_ bytes: [UInt8], what: String) {
             self.bytes = bytes
@@ -52,6 +54,8 @@ public enum JSON: Equatable {
             depth += 1
             defer { depth -= 1 }
             guard depth < 64 else { throw fail("nested too deeply") }
+            values += 1
+            if values & 0xFFFF == 0 { try Interrupt.check() }
             switch bytes[i] {
             case UInt8(ascii: "{"):
                 i += 1
@@ -124,6 +128,7 @@ public enum JSON: Equatable {
                 let c = bytes[i]
                 i += 1
                 if c == UInt8(ascii: "\"") { break }
+                if out.count & 0xFFFFF == 0xFFFFF { try Interrupt.check() }
                 if c != UInt8(ascii: "\\") { out.append(c); continue }
                 guard i < bytes.count else { throw fail("unterminated string") }
                 let e = bytes[i]

@@ -3,10 +3,10 @@ import Glibc
 import Synchronization
 
 /// Accounting for memory. Every tensor buffer (with a fixed overhead for its objects),
-/// the scratch buffers of kernels and file reads, and the lists and records of the
-/// interpreter are counted while they live; an allocation that would take the total over
+/// the scratch buffers of kernels and file reads, and the strings, lists and records of
+/// the interpreter are counted while they live; an allocation that would take the total over
 /// `limit` fails with an error instead of letting the kernel (or an address-space limit)
-/// kill the process. Strings and other large one-off buffers are checked with
+/// kill the process. Strings, lists and other large buffers are also checked with
 /// `checkRoom` before they are built.
 public enum Memory {
     private static let live = Atomic<Int>(0)
@@ -138,13 +138,13 @@ public enum Memory {
     }
 
     /// Throws a memory error unless `bytes` more (a string or list about to be built, not
-    /// counted while it lives) fit in what the limit leaves, and, under an address-space
+    /// counted before it exists) fit in what the limit leaves, and, under an address-space
     /// limit, in the address space left.
     public static func checkRoom(for bytes: Int, _ what: @autoclosure () -> String) throws {
         let left = limit - liveBytes
         if bytes > left - BufferCache.cachedBytes { BufferCache.trim() }
         if bytes > left {
-            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), which would not fit in the \(format(bytes: max(left, 0))) left of the \(format(bytes: limit)) limit (set it with --max-memory or TX_MAX_MEMORY)")
+            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), which would not fit in the \(format(bytes: max(left, 0))) left of the \(format(bytes: limit)) limit (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
         }
         // Reading the address space costs a system call: only for large requests.
         if bytes >= 1 << 20, let space = addressSpaceLeft(), bytes > space - (64 << 20) {
@@ -153,15 +153,21 @@ public enum Memory {
     }
 
     static func reserve(_ bytes: Int, _ what: @autoclosure () -> String) throws {
-        let now = live.add(bytes, ordering: .relaxed).newValue
-        // Freed buffers kept for reuse count against the limit too, and are given back
-        // first: they never make an allocation fail.
-        if now + BufferCache.cachedBytes > limit { BufferCache.trim() }
-        if now > limit {
-            live.subtract(bytes, ordering: .relaxed)
-            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: now - bytes)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory or TX_MAX_MEMORY)")
+        // Counted only when it fits: a request refused on one thread never shows in
+        // `live`, where it would make a small one on another thread fail meanwhile.
+        var before = live.load(ordering: .relaxed)
+        while true {
+            // Freed buffers kept for reuse count against the limit too, and are given
+            // back first: they never make an allocation fail.
+            if before + bytes + BufferCache.cachedBytes > limit { BufferCache.trim() }
+            guard before + bytes <= limit else {
+                throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: before)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
+            }
+            let (exchanged, original) = live.compareExchange(expected: before, desired: before + bytes, ordering: .relaxed)
+            if exchanged { break }
+            before = original
         }
-        raisePeak(to: now)
+        raisePeak(to: before + bytes)
     }
 
     private static func raisePeak(to now: Int) {
@@ -175,6 +181,26 @@ public enum Memory {
 
     static func release(_ bytes: Int) {
         live.subtract(bytes, ordering: .relaxed)
+    }
+
+    /// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of `available`) in bytes; nil for
+    /// anything else, for sizes that are not positive and for percentages over 100.
+    public static func size(_ text: String, of available: Int) -> Int? {
+        var s = text.uppercased().filter { !$0.isWhitespace }
+        if s.hasSuffix("%") {
+            guard let percent = Double(s.dropLast()), percent > 0, percent <= 100 else { return nil }
+            return Int(Double(available) * percent / 100)
+        }
+        if s.hasSuffix("B") { s.removeLast() }
+        if s.hasSuffix("I") { s.removeLast() }
+        let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
+        var multiplier = 1.0
+        if let last = s.last, let unit = units[last] {
+            multiplier = unit
+            s.removeLast()
+        }
+        guard let value = Double(s), value > 0, value * multiplier < 1e18 else { return nil }
+        return Int(value * multiplier)
     }
 
     /// `1.5 GB`, `12 MB`, `300 B`.
@@ -192,7 +218,24 @@ public enum Memory {
 
 /// Ctrl-C. The REPL's signal handler sets the flag (an atomic in CKernels, so that C
 /// kernels see it too); long loops in kernels and in the interpreter poll it and stop
-/// with an `interrupted` error.
+/// with an `interrupted` error. Where it is polled (each at most a fraction of a second
+/// apart on large input):
+/// - the interpreter: every loop iteration and every call (Compiler, Interpreter), and
+///   output while it is written in pieces (Interpreter.run);
+/// - products: between BLAS tiles of about 3200^3 (BLAS); C kernels (elementwise,
+///   reductions, softmax, layer norm, attention) between the pieces they are cut into
+///   (dispatch.c, kernels.c); Swift kernel loops every 4096 rows (Elementwise) or per
+///   matrix (Reductions, tril and triu), gathers every 1024 outer slabs (Indexing),
+///   concatenation per tensor (ShapeOps), random fills every 2^20 values (Random);
+/// - Transformer stacks between blocks and layers (Blocks), init_transformer per block;
+/// - files: reads and writes every 64 MiB and 16 MiB (Files), safetensors per entry;
+/// - JSON every 65,536 values and every MiB of a string (JSON), WordPiece's basic
+///   tokenizer every 2^20 characters and `wordpiece` every 65,536 words;
+/// - list and record equality every 4096 pairs (Operators).
+/// Not polled, on purpose: lexing and parsing (linear, about a second for 10^6 lines;
+/// Lang knows nothing of the flag), printing (only what is shown is formatted), copies
+/// of strided views (one pass over at most the memory limit), and single Swift string
+/// operations (`split`, `replace`, `+`: one pass each, bounded by the memory limit).
 public enum Interrupt {
     public static func request() { tx_interrupt_request() }
     public static func clear() { tx_interrupt_clear() }
@@ -204,6 +247,36 @@ public enum Interrupt {
         if tx_interrupt_requested() != 0 {
             tx_interrupt_clear()
             throw TensorError(.interrupted, "interrupted")
+        }
+    }
+
+    /// Elements a long loop does between two checks (a few milliseconds of work), in
+    /// Swift as in the C kernels.
+    public static let chunk = Int(TX_CHUNK)
+
+    /// Paces a long loop made of many short or a few long pieces of work: `run` cuts
+    /// each piece into chunks and checks for Ctrl-C whenever a chunk's worth of
+    /// elements was done since the last check, so that a loop over a billion elements
+    /// stops soon and one over short rows checks rarely.
+    public struct Poll {
+        private var done = 0
+
+        public init() {}
+
+        /// body(start, count) over 0..<n, in pieces that each end at a check or at n.
+        @inline(__always)
+        public mutating func run(_ n: Int, _ body: (_ start: Int, _ count: Int) -> Void) throws {
+            var start = 0
+            while start < n {
+                let count = Swift.min(n - start, Interrupt.chunk - done)
+                body(start, count)
+                start += count
+                done += count
+                if done == Interrupt.chunk {
+                    done = 0
+                    try Interrupt.check()
+                }
+            }
         }
     }
 }

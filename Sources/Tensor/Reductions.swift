@@ -85,6 +85,7 @@ extension Tensor {
                 Tensor.reduceColumns(reduction, p + m * length * inner, rows: length, columns: inner, out + m * inner,
                                      scratch: sums)
             }
+            try Interrupt.check()
         }
         return result
     }
@@ -101,10 +102,12 @@ extension Tensor {
     /// out[s] reduces the segment of `length` floats at p + s * length, for `count` segments.
     static func reduceSegments(_ reduction: Reduction, _ p: UnsafeMutablePointer<Float>, _ length: Int,
                                _ out: UnsafeMutablePointer<Float>, _ count: Int) throws {
+        // The kernels stop early on Ctrl-C; a check after the last one finds that too.
         for s in 0..<count {
             if s & 1023 == 1023 { try Interrupt.check() }
             out[s] = reduceSegment(reduction, p + s * length, length)
         }
+        try Interrupt.check()
     }
 
     static func reduceSegment(_ reduction: Reduction, _ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
@@ -162,6 +165,7 @@ extension Tensor {
     public func norm() throws -> Tensor {
         let c = try contiguous()
         let total = c.count == 0 ? 0 : tx_sum_squared_deviations(c.storage.pointer + c.offset, c.count, 0)
+        try Interrupt.check()
         return try Tensor(scalar: Float(total.squareRoot()))
     }
 
@@ -199,6 +203,7 @@ extension Tensor {
             try Interrupt.check()
             tx_softmax_columns(x + m * length * inner, y + m * length * inner, length, inner)
         }
+        try Interrupt.check()
         return result
     }
 

@@ -106,6 +106,7 @@ extension Tensor {
         let innerOut = shape[a...].reduce(1, *)
         var column = 0
         for t in tensors {
+            try Interrupt.check()
             let c = try t.contiguous()
             let chunk = c.shape[a...].reduce(1, *)
             let source = c.storage.pointer + c.offset, target = result.storage.pointer + column
@@ -166,6 +167,7 @@ extension Tensor {
         let p = result.storage.pointer
         let matrices = rows * cols == 0 ? 0 : count / (rows * cols)
         for m in 0..<matrices {
+            try Interrupt.check()
             for i in 0..<rows {
                 let row = p + m * rows * cols + i * cols
                 for j in 0..<cols where lower ? j > i + k : j < i + k { row[j] = 0 }

@@ -184,8 +184,8 @@ public final class Tensor: @unchecked Sendable {
 
     /// Visits the tensor's innermost rows in row-major order: `body(rowIndex,
     /// elementOffset, rowLength, rowStride)`, offsets relative to `offset`.
-    public func forEachRow(_ body: (Int, Int, Int, Int) -> Void) {
-        if shape.isEmpty { body(0, 0, 1, 1); return }
+    public func forEachRow(_ body: (Int, Int, Int, Int) throws -> Void) rethrows {
+        if shape.isEmpty { try body(0, 0, 1, 1); return }
         let last = shape.count - 1
         let length = shape[last], step = strides[last]
         let rows = length == 0 ? 0 : count / length
@@ -193,7 +193,7 @@ public final class Tensor: @unchecked Sendable {
         var index = [Int](repeating: 0, count: last)
         var base = 0
         for row in 0..<rows {
-            body(row, base, length, step)
+            try body(row, base, length, step)
             var axis = last - 1
             while axis >= 0 {
                 index[axis] += 1

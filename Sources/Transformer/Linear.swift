@@ -25,7 +25,7 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activatio
     let act = activation?.kernelCode ?? Int32(TX_ACTIVATION_NONE)
     guard dIn > 0 else {
         out.update(repeating: 0, count: rows * dOut)
-        tx_bias_activation(out, rows, dOut, dOut, biasPointer, act)
+        if tx_bias_activation(out, rows, dOut, dOut, biasPointer, act) != 0 { try Interrupt.check() }
         return result
     }
     // W may be a transposed view: pass the transpose flag instead of copying.
@@ -42,7 +42,7 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activatio
                      a: input.storage.pointer + input.offset, lda: dIn,
                      b: weights.storage.pointer + weights.offset, ldb: ldw, c: out, ldc: dOut,
                      for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
-    tx_bias_activation(out, rows, dOut, dOut, biasPointer, act)
+    if tx_bias_activation(out, rows, dOut, dOut, biasPointer, act) != 0 { try Interrupt.check() }
     return result
 }
 

@@ -37,7 +37,7 @@ struct TX: ParsableCommand {
         prepareStandardStreams()
         let available = Memory.available(reservingAddressSpace: Interpreter.reservedAddressSpace)
         if let limit = maxMemory ?? environment("TX_MAX_MEMORY") {
-            guard let bytes = parseSize(limit, of: available) else {
+            guard let bytes = Memory.size(limit, of: available) else {
                 throw ValidationError("cannot read the memory size '\(limit)'; use e.g. 4G, 512M or 50%")
             }
             Memory.limit = bytes
@@ -164,23 +164,4 @@ func flushStandardOutput() -> Bool {
 
 func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
-}
-
-/// `4G`, `512M`, `1.5GB`, `100000`, `50%` (of `available`) in bytes.
-func parseSize(_ text: String, of available: Int) -> Int? {
-    var s = text.uppercased().filter { !$0.isWhitespace }
-    if s.hasSuffix("%") {
-        guard let percent = Double(s.dropLast()), percent > 0, percent <= 100 else { return nil }
-        return Int(Double(available) * percent / 100)
-    }
-    if s.hasSuffix("B") { s.removeLast() }
-    if s.hasSuffix("I") { s.removeLast() }
-    let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
-    var multiplier = 1.0
-    if let last = s.last, let unit = units[last] {
-        multiplier = unit
-        s.removeLast()
-    }
-    guard let value = Double(s), value > 0, value * multiplier < 1e18 else { return nil }
-    return Int(value * multiplier)
 }

@@ -180,9 +180,10 @@ func expectedCore() -> String? {
 @Test func stringsAndListsThatOutgrowTheLimitAreErrors() throws {
     var run = try tx(["--max-memory", "10M", "-e", "s = \"ab\"; for i in range(40) { s = s + s }"])
     #expect(run.status == 1)
-    #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB, which would not fit in the 10 MiB left"))
+    // s (4 MiB) is counted while it lives: s + s needs 8 MiB more.
+    #expect(run.err.hasPrefix("error: memory limit: building a string needs 8 MiB, which would not fit in the 6 MiB left"))
     run = try tx(["--max-memory", "10M", "-e", "s = \"ab\"; for i in range(40) { s = format(\"{}{}\", s, s) }"])
-    #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB"))
+    #expect(run.err.hasPrefix("error: memory limit: building a string needs 8 MiB"))
     run = try tx(["--max-memory", "10M", "-e", "l = [\"a\", 1]; for i in range(40) { l = l + l }"])
     #expect(run.err.hasPrefix("error: memory limit: building a list needs"))
 }
@@ -196,7 +197,9 @@ func expectedCore() -> String? {
     // Kept buffers count against the limit (the cache holds at most a quarter of it),
     // and are given back when a tensor needs the room.
     run = try tx(["--max-memory", "1M", "-e", "x = zeros(50000); x = 0; a = memory().cached; y = zeros(220000); print(a, memory().cached, memory().live)"])
-    #expect(run.out == "212992 0 880256\n")   // y: its payload and 256 bytes for its objects
+    // y: its payload and 256 bytes for its objects; and the builtin table's default
+    // strings ("relu" twice, "[UNK]", "assertion failed"), 48 bytes each and their text.
+    #expect(run.out == "212992 0 880477\n")
     // :reset gives them back too.
     run = try tx([], input: "x = zeros(100000)\nx = 0\nmemory().cached > 0\n:reset\nmemory().cached\n")
     #expect(run.out == "true\nsession reset\n0\n")
@@ -360,6 +363,18 @@ func expectedCore() -> String? {
     }
 }
 
+/// Run in their own process: the limit they set would hold for every test of this one.
+@Test func examplesThatSetTheMemoryLimitRunPlain() throws {
+    let folder = repositoryRoot + "/examples"
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tx") }.sorted()
+    let limiting = try files.filter { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8).contains("memory(limit=") }
+    #expect(limiting == ["14_costs.tx"], "add the new ones' checks here")
+    let run = try tx([folder + "/14_costs.tx"])
+    #expect(run.status == 0, "\(run.err)")
+    // The n = 50,000 score matrix fails under the limit the script sets.
+    #expect(run.out.contains("\n\"memory limit: a tensor of shape [50000, 50000] needs 9.3 GiB, and "), "\(run.out)")
+}
+
 @Test func pipedErrorsComeInOrderWithTheResultsAndGiveTheirLine() throws {
     let out = try tx([], input: "1 + 1\nnope\n2 + 2\n\nx = [1,\n  2 3]\n:time 1 +\n3 + 3\n", mergingErrors: true).out
     #expect(out == """
@@ -410,6 +425,7 @@ func expectedCore() -> String? {
     #expect(run.err.isEmpty)
 }
 
+/// Through a pipe, values are cut to fit 80 columns, as printed tensors are.
 @Test func varsShowsKindShapeBytesAndValueInColumns() throws {
     let run = try tx([], input: """
         weights = zeros(512, 1024); n = 3; mask = weights > 0; name = "encoder"
@@ -425,48 +441,16 @@ func expectedCore() -> String? {
         n        number                        3
         mask     mask      [512, 1024]  2 MiB
         name     string    7 chars        7 B  "encoder"
-        params   record    3 fields     2 MiB  {W: tensor [512, 1024], b: tensor [1024], layers: …
+        params   record    3 fields     2 MiB  {W: tensor [512, 1024], b: tensor …
         view     tensor    [1024]       4 KiB
         f        function                      <fn fn(a, b)>
-        greek    list      16 items      68 B  ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", …
+        greek    list      16 items      68 B  ["alpha", "beta", "gamma", "delta", …
         total: 4 MiB in 8 variables
 
         """)
 }
 
 // MARK: The step prompt, through a real pseudo-terminal
-
-/// Runs tx in a pseudo-terminal (100 columns, no colour) through Fixtures/pty_drive.py:
-/// each action waits for output (`.expect` a regular expression) or types (`.send`).
-enum PtyAction {
-    case expect(String)
-    case send(String)
-}
-
-func ptyTX(_ arguments: [String], _ actions: [PtyAction]) throws -> Run {
-    let pairs: [[String]] = actions.map {
-        switch $0 {
-        case .expect(let pattern): return ["expect", pattern]
-        case .send(let text): return ["send", text]
-        }
-    }
-    let json = String(decoding: try JSONSerialization.data(withJSONObject: pairs), as: UTF8.self)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    let history = FileManager.default.temporaryDirectory.appendingPathComponent("tx-history-\(UUID().uuidString)").path
-    process.arguments = ["python3", repositoryRoot + "/Tests/CLITests/Fixtures/pty_drive.py", json,
-                         "env", "TERM=dumb", "NO_COLOR=1", "TX_HISTORY=\(history)", txPath] + arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus,
-               out: String(decoding: outData, as: UTF8.self),
-               err: String(decoding: errData, as: UTF8.self))
-}
 
 /// The text after the last occurrence of `marker` (what one command showed).
 func after(_ marker: String, in text: String) -> String {
@@ -493,7 +477,7 @@ let sectionedScript = """
 
 @Test func stepPromptEvaluatesInTheScriptsVariablesAndStays() throws {
     let path = try temporaryScript(sectionedScript)
-    let run = try ptyTX(["--step", path], [
+    let run = try terminalSession(["--step", path], [
         .expect(#"\[1/7\] Lecture: sections to step through> "#), .send("\r"),
         .expect(#"\[2/7\][^\n]*> "#), .send("\r"),
         .expect(#"\[3/7\][^\n]*> "#), .send("n * 10\r"),
@@ -505,6 +489,9 @@ let sectionedScript = """
     ])
     #expect(run.status == 0, "\(run.err)\n\(run.out)")
     #expect(run.out.contains("x = tensor [5, 3]  min "))
+    // The one line of help at the start fits an 80-column terminal.
+    let intro = "Enter: run a step.  ?: commands.  Anything else: tx in the script's variables."
+    #expect(run.out.hasPrefix(intro + "\n") && intro.count <= 80, "\(run.out.prefix(200))")
     #expect(run.out.contains("[3/7] Lecture: sections to step through> n * 10\n50\n"))
     #expect(run.out.contains("> shape(x)\n[5, 3]\n[4/7] Weights alpha_ij sum to one> "))
     #expect(after("> :vars", in: run.out).contains("\nx     tensor  [5, 3]   60 B\n"))
@@ -512,7 +499,7 @@ let sectionedScript = """
 
 @Test func stepBackRerunJumpAndSectionsLandOnTheRightStep() throws {
     let path = try temporaryScript(sectionedScript)
-    let run = try ptyTX(["--step", path], [
+    let run = try terminalSession(["--step", path], [
         .expect(#"\[1/7\][^\n]*> "#), .send("j 6\r"),
         .expect(#"\(ran steps 1 to 5\)"#), .expect(#"\[6/7\] Third section> "#), .send("y == x * 2\r"),
         .expect(#"\[6/7\][^\n]*> "#), .send("\r"),
@@ -551,7 +538,7 @@ let sectionedScript = """
         while true { k = k + 1; if k == 1 { print("spinning") } }
         done = 1
         """)
-    let run = try ptyTX(["--step", path], [
+    let run = try terminalSession(["--step", path], [
         .expect(#"\[1/3\][^\n]*> "#), .send("unfinished("),
         // Ctrl-C once readline has the line (it has echoed it).
         .expect(#"unfinished\("#), .send("\u{3}"),
@@ -575,14 +562,14 @@ let sectionedScript = """
         b = f(a)
         print(b * 2)
         """)
-    let run = try ptyTX([path], [
+    let run = try terminalSession([path], [
         .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("a + 1\r"),
         .expect(#"42\n\[breakpoint[^\n]*> "#), .send("c\r"),
         .expect("84"),
     ])
     #expect(run.status == 0, "\(run.err)\n\(run.out)")
-    #expect(run.out.hasSuffix("84\nexit: 0\n"))
-    let stepped = try ptyTX(["--step", path], [
+    #expect(run.out.hasSuffix("84\n"))
+    let stepped = try terminalSession(["--step", path], [
         .expect(#"\[1/4\][^\n]*> "#), .send("c\r"),
         .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("\r"),
         // After the breakpoint, stepping stops again at the next step.
@@ -594,7 +581,7 @@ let sectionedScript = """
 
 @Test func stepFromTheREPLKeepsTheScriptsVariables() throws {
     let path = try temporaryScript(sectionedScript)
-    let run = try ptyTX([], [
+    let run = try terminalSession([], [
         .expect("tx> "), .send(":step \(path)\r"),
         .expect(#"\[1/7\][^\n]*> "#), .send("c\r"),
         .expect(#"The closing paragraph, which must be shown\.\n\[end of 7\]> "#), .send("q\r"),
@@ -620,6 +607,41 @@ let sectionedScript = """
         # The closing paragraph, which must be shown.
 
         """))
+}
+
+/// A loop that changes a tensor or record in place shows it (it stays the same object),
+/// and expect_error's message is shown once, in its check line, not echoed again.
+@Test func stepShowsInPlaceChangesAndExpectedErrorsOnce() throws {
+    let path = try temporaryScript("""
+        # In place.
+        ids = zeros(3)
+        for i in range(3) { if i > 0 { ids[i] = 10 * i } }
+        p = {W: zeros(2)}
+        k = 0
+        while k < 2 { p.W[k] += 1; k += 1 }
+        expect_error(fn() = [1, 2][5], "out of range")
+        """)
+    let run = try tx(["--step", path])
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.hasSuffix("""
+        tx> for i in range(3) { if i > 0 { ids[i] = 10 * i } }
+        ids = tensor [3]  [ 0, 10, 20]
+        i = 2
+
+        tx> p = {W: zeros(2)}
+        p = {W: tensor [2]}
+
+        tx> k = 0
+        k = 0
+
+        tx> while k < 2 { p.W[k] += 1; k += 1 }
+        p = {W: tensor [2]}
+        k = 2
+
+        tx> expect_error(fn() = [1, 2][5], "out of range")
+        ✓ expect_error(fn() = [1, 2][5], "out of range")  error as expected: index error: index 5 is out of range for axis 0 of size 2
+
+        """), "\(run.out)")
 }
 
 // MARK: Pictures: SVG and the HTML transcript
@@ -658,6 +680,15 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(parsed.network.isEmpty)
     let text = try String(contentsOfFile: svg, encoding: .utf8)
     #expect(text.contains("a &lt; b &amp; c"))
+    // A title wider than the panels widens the picture (14 px monospace) instead of
+    // being cut at both ends.
+    let long = String(repeating: "padded keys get weight 0 ", count: 3)
+    let titled = URL(fileURLWithPath: svg).deletingLastPathComponent().appendingPathComponent("titled.svg").path
+    #expect(try tx(["-e", "savefig(\"\(titled)\", eye(3), title=\"\(long)\")"]).status == 0)
+    let picture = try String(contentsOfFile: titled, encoding: .utf8)
+    let width = picture.firstMatch(of: #/<svg[^>]* width="([0-9]+)"/#).flatMap { Int($0.1) } ?? 0
+    #expect(Double(width) >= 0.6 * 14 * Double(long.count) + 10, "width \(width) for \(long.count) characters")
+    #expect(picture.contains("<text x=\"\(width / 2)\" y=\"17\" text-anchor=\"middle\" font-size=\"14\">\(long)</text>"))
     // The causal triangle: 6 masked cells per head, light grey, marked with a dot.
     #expect(text.components(separatedBy: "fill=\"rgb(238,238,238)\"><title>").count - 1 == 18)
 }
@@ -685,8 +716,28 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(page.contains("<pre class=\"check passed\">✓ assert(sum(w) == 6)</pre>"))
     #expect(page.contains("<p class=\"narration\">The end.</p>"))
     #expect(page.contains("@media print"))
+    // Printed, a figure wider than the page is scaled to fit rather than cut off.
+    #expect(page.contains("div.figure svg { max-width: 100%; height: auto; }"))
     // The terminal still gets the text picture.
     #expect(run.out.contains("  head 0     head 1\n"))
+}
+
+/// A failing check stops the transcript at its step: the cross, then the error with its
+/// place, the message once.
+@Test func htmlTranscriptShowsAFailedCheckOnce() throws {
+    let path = try temporaryScript("# A check that fails.\nx = 1\nassert_close(x, 2)\ny = 3\n")
+    let html = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("failed.html").path
+    let run = try tx(["--step", path, "--html", html])
+    #expect(run.status == 1)
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.contains("""
+        <pre class="code">tx&gt; assert_close(x, 2)</pre>
+        <pre class="check failed">✗ assert_close(x, 2)</pre>
+        <pre class="error">error: assertion failed: not close: largest difference 1 (a = 1, b = 2); 1 of 1 element differ by more than atol + rtol * |b| (atol = 1e-05, rtol = 0.0001)
+          --&gt; \(path):3:1
+        """), "\(page)")
+    #expect(page.components(separatedBy: "not close").count == 2)
+    #expect(!page.contains("y = 3"))
 }
 
 /// A script saved with a byte-order mark runs, and one with a NUL byte names its place

@@ -7,7 +7,7 @@ import Testing
 /// the interpreter's 1 GiB stack).
 @Test(arguments: [
     // A list of 10^9 blocks, each a record of small tensors.
-    ("p = init_transformer(8, 2, 16, 1e9, 1, seed=0)", "error: memory limit: 1000000001 blocks needs 22.4 GiB"),
+    ("p = init_transformer(8, 2, 16, 1e9, 1, seed=0)", "error: memory limit: 1000000001 blocks needs 14.9 GiB"),
     ("s = \"ab\"; for i in range(40) { s = s + s }", "error: memory limit: building a string needs"),
     ("l = [\"a\", 1]; for i in range(40) { l = l + l }", "error: memory limit: building a list needs"),
 ])
@@ -31,10 +31,10 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
 }
 
 @Test func wordsCountsItsListBeforeMakingIt() throws {
-    // 2^21 words of one letter: 4 MiB of text, but over 100 MiB as a list.
+    // 2^21 words of one letter: 4 MiB of text, but nearly 200 MiB as a list of strings.
     let run = try tx(["--max-memory", "64M", "-e", "s = \"a \"; for i in range(21) { s = s + s }; w = words(s)"])
     #expect(run.status == 1)
-    #expect(run.err.hasPrefix("error: memory limit: the list of words needs 112 MiB"))
+    #expect(run.err.hasPrefix("error: memory limit: the list of words needs 196 MiB"))
 }
 
 @Test func saveStreamsTheTensorInsteadOfCopyingIt() throws {
@@ -55,4 +55,87 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
     #expect(run.status == 1)
     #expect(run.err.hasPrefix("error: out of memory: reading big.npy needs 700 MiB, and only "), "\(run.err.prefix(300))")
     #expect(run.err.contains(" of address space is left (ulimit -v)"))
+}
+
+@Test func stringsHeldAtOnceCountAgainstTheLimit() throws {
+    // Each string of 16 MiB fits on its own; four held at once do not fit in 64 MiB.
+    let folder = try temporaryFolder()
+    let script = folder + "/strings.tx"
+    try """
+        s = "ab"; for i in range(23) { s = s + s }
+        l = []
+        for i in range(10) { l = l + [s + str(i)] }
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+    let run = try tx(["--max-memory", "64M", script])
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: memory limit: building a string needs 16 MiB, which would not fit in the 16 MiB left of the 64 MiB limit"),
+            "\(run.err.prefix(400))")
+    #expect(run.err.contains("\n  --> \(script):3:33\n"))
+}
+
+@Test func freeingAStringGivesItsRoomBack() throws {
+    // 32 MiB counted while t lives, all of it back when it is freed; then two more
+    // strings of 16 MiB fit beside s where, with t's room kept, they would not.
+    let run = try tx(["--max-memory", "64M", "-e", """
+        s = "ab"; for i in range(23) { s = s + s }; before = memory().live; t = s + s; grown = memory().live - before
+        t = none; back = memory().live - before
+        a = s + "1"; b = s + "2"
+        [grown, back]
+        """])
+    #expect(run.err == "")
+    #expect(run.out == "tensor [2]\n[33554480,        0]\n")
+}
+
+/// memory(limit=) sets the limit for the rest of the session, as --max-memory does, and
+/// gives the old one back in its record: a script can show an operation failing under
+/// a small limit and put the old limit back.
+@Test func memoryLimitSetsTheLimitAndGivesTheOldOneBack() throws {
+    let run = try tx(["--max-memory", "64M"], input: """
+        old = memory(limit="1M")
+        old.limit
+        memory().limit
+        x = zeros(1000000)
+        memory(limit=old.limit).limit
+        memory().limit
+        sum(zeros(1000000))
+        memory(limit=1.5e6); memory().limit
+        memory(limit="50%"); memory().limit > 1e6
+        memory(limit="32 MiB"); memory().limit
+
+        """, mergingErrors: true)
+    #expect(run.out == """
+        67108864
+        1048576
+        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 752 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
+          --> <stdin>:4:5
+          |
+        4 | x = zeros(1000000)
+          |     ^^^^^^^^^^^^^^
+        1048576
+        67108864
+        tensor(0)
+        1500000
+        true
+        33554432
+
+        """)
+}
+
+/// A size that cannot be read, or below what is held, is an error with its place, and
+/// the limit stays as it was.
+@Test(arguments: [
+    ("memory(limit=\"abc\")", "error: value error: memory: cannot read the size 'abc' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=-5)", "error: value error: memory: cannot read the size '-5' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=0)", "error: value error: memory: cannot read the size '0' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=nan)", "error: value error: memory: cannot read the size 'nan' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=inf)", "error: value error: memory: cannot read the size 'inf' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit=\"150%\")", "error: value error: memory: cannot read the size '150%' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\""),
+    ("memory(limit={})", "error: type error: memory expects a number of bytes or a size such as \"512M\" for 'limit', got a record"),
+    ("y = ones(1000000); memory(limit=\"3M\")", "error: value error: memory: a limit of 3 MiB is below the 3.8 MiB held now"),
+])
+func memoryLimitRefusesBadSizes(_ call: String, _ message: String) throws {
+    let run = try tx(["--max-memory", "64M"], input: call + "\nmemory().limit\n")
+    #expect(run.err.split(separator: "\n").first.map(String.init) == message, "\(run.err)")
+    #expect(run.err.contains(" --> <stdin>:1:"))
+    #expect(run.out == "67108864\n")
 }

@@ -180,3 +180,118 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+@Test func ctrlCStopsAHugeProductWithinASecondAndKeepsTheOldValue() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("a = ones(8192, 8192); c = 42\r")
+    #expect(terminal.wait(for: "c = 42\ntx> "))
+    // The product is 1.1 TFLOP, seconds even on an idle machine. What is left after
+    // Ctrl-C is the tile under way: at most 2^33 multiply-adds, about 0.1 s on this
+    // test's two cores when idle. The bound is three times the one promised, as builds
+    // and other tests share the machine and can slow it that much.
+    let stopped = interrupt(terminal, "c = a @ a", check: "c", expect: "42")
+    #expect(stopped < 3, "the prompt came back \(stopped) s after Ctrl-C")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+@Test func timeShowsBestMedianRunsSpeedAndMemoryOnATerminal() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("a = ones(256, 128); b = ones(128, 64)\r")
+    #expect(terminal.wait(for: "tx> a = ones(256, 128); b = ones(128, 64)\ntx> "))
+    terminal.type(":time a @ b\r")
+    #expect(terminal.wait(for: "tx> :time a @ b\n"))
+    let shown = terminal.text.count
+    #expect(terminal.wait(for: "\ntx> ", after: shown))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+    // One line and no result.
+    let line = after("tx> :time a @ b\n", in: terminal.text).split(separator: "\n").first.map(String.init) ?? ""
+    let shape = #/[0-9.]+ (ns|µs|ms|s) best, [0-9.]+ (ns|µs|ms|s) median of [0-9]+ runs; [0-9.]+ GFLOP\/s; peak tensor memory \+[0-9.]+ (B|KiB|MiB)/#
+    #expect(line.wholeMatch(of: shape) != nil, "\(line)")
+}
+
+/// What `:vars` shows for a few variables on a terminal of `columns` columns.
+private func variablesShown(columns: UInt16) throws -> String {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"],
+                                      columns: columns)
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("w = zeros(64, 32); n = 3; name = \"enc\"\r")
+    #expect(terminal.wait(for: "\"enc\"\ntx> "))
+    terminal.type("greek = [\"alpha\", \"beta\", \"gamma\", \"delta\", \"epsilon\", \"zeta\"]\r")
+    #expect(terminal.wait(for: "\"zeta\"]\ntx> "))
+    terminal.type(":vars\r")
+    #expect(terminal.wait(for: "total: 8 KiB in 4 variables\ntx> "))
+    let shown = after("tx> :vars\n", in: terminal.text)
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+    return shown
+}
+
+@Test func varsShowsAlignedColumnsThatFitTheTerminal() throws {
+    #expect(try variablesShown(columns: 100) == """
+        name   kind    shape     bytes  value
+        w      tensor  [64, 32]  8 KiB
+        n      number                   3
+        name   string  3 chars     3 B  "enc"
+        greek  list    6 items    30 B  ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+        total: 8 KiB in 4 variables
+        tx> 
+        """)
+    // The value is cut between items to fit 60 columns.
+    #expect(try variablesShown(columns: 60) == """
+        name   kind    shape     bytes  value
+        w      tensor  [64, 32]  8 KiB
+        n      number                   3
+        name   string  3 chars     3 B  "enc"
+        greek  list    6 items    30 B  ["alpha", "beta", "gamma", …
+        total: 8 KiB in 4 variables
+        tx> 
+        """)
+}
+
+/// Types `statement` (which runs for seconds), presses Ctrl-C 0.2 s into it, and gives
+/// the seconds until the prompt is back; then `check` is typed and its output (the old
+/// value) expected.
+private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: String, expect: String) -> Double {
+    let typed = terminal.text.count
+    terminal.type(statement + "\r")
+    #expect(terminal.wait(for: "\n", after: typed + statement.count))
+    terminal.readAvailable(milliseconds: 200)
+    let pressed = Date(), before = terminal.text.count
+    terminal.type("\u{3}")
+    #expect(terminal.wait(for: "error: interrupted", after: before))
+    #expect(terminal.wait(for: "tx> ", after: before))
+    let stopped = Date().timeIntervalSince(pressed)
+    let back = terminal.text.count
+    terminal.type(check + "\r")
+    #expect(terminal.wait(for: "tx> \(check)\n\(expect)\ntx> ", after: back - 4))
+    return stopped
+}
+
+@Test func ctrlCStopsElementwiseFunctionsAndReductionsAndAssignsNothing() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    // 2^26 floats: each kernel below takes tens of milliseconds, and each statement is
+    // a hundred or more of them (seconds), with no loop or call of a user function to
+    // check for Ctrl-C between them: only the kernels can stop it.
+    terminal.type("x = ones(67108864); m = reshape(x, [8192, 8192]); y = 1; s = 2; z = 3\r")
+    #expect(terminal.wait(for: "z = 3\ntx> "))
+    let nested = { (f: String, count: Int, inner: String) in
+        String(repeating: "\(f)(", count: count) + inner + String(repeating: ")", count: count)
+    }
+    var stops = [Double]()
+    stops.append(interrupt(terminal, "y = " + nested("exp", 100, "x"), check: "y", expect: "1"))
+    stops.append(interrupt(terminal, "y = " + nested("tanh", 50, nested("sin", 50, "x")), check: "y", expect: "1"))
+    stops.append(interrupt(terminal, "y = " + nested("abs", 100, "x * 2 + x"), check: "y", expect: "1"))
+    let reductions = Array(repeating: "logsumexp(x), sum(m, axis=0), max(x), argmax(m, axis=0)", count: 25)
+    stops.append(interrupt(terminal, "s = [" + reductions.joined(separator: ", ") + "]", check: "s", expect: "2"))
+    stops.append(interrupt(terminal, "z = " + nested("softmax", 100, "m"), check: "z", expect: "3"))
+    // The same generous bound as for the product (the machine may be shared): what
+    // runs after Ctrl-C is at most a chunk of 2^22 elements per thread, milliseconds.
+    #expect(stops.allSatisfy { $0 < 3 }, "the prompt came back \(stops) s after Ctrl-C")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}

@@ -17,6 +17,9 @@ extension OneAtATime {
         let source = try Runner.readSource(path: path)
         // The pretrained-model examples need all-MiniLM-L6-v2 (see ModelTests).
         if source.contains("load_model("), !MiniLM.available(file) { return }
+        // memory(limit=) sets the limit of the whole process, which every test shares:
+        // CLITests runs such examples through tx (examplesThatSetTheMemoryLimitRunPlain).
+        if source.contains("memory(limit=") { return }
         let (_, error) = runScript(source, name: path)
         #expect(error == nil, "\(file): \(error?.rendered() ?? "")")
     }

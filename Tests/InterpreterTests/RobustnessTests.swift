@@ -128,3 +128,45 @@ func safetensorsFile(_ names: [String]) throws -> String {
     #expect(error == nil, "\(error?.rendered() ?? "")")
     #expect(output == "\"record\"\n[tensor [1], tensor [1]]\n[\"0\", \"1\", \"2\"]\n")
 }
+
+/// A chain of operators, transposes, calls, fields or indexes is parsed by a loop, but
+/// compiling, evaluating and freeing it recurse once per link: 10^5 links overflowed the
+/// interpreter's stack (SIGSEGV). Past `Parser.maxDepth` links it is a nesting error at
+/// the link that went too deep; up to it, it runs.
+private let longChains: [(program: String, column: Int)] = {
+    let links = 100_000
+    let sum: String = "x = " + Array(repeating: "1", count: links).joined(separator: " + ")
+    let transposes: String = "x = ones(2, 2)" + String(repeating: "'", count: links)
+    let calls: String = "fn f() = f\nf" + String(repeating: "()", count: links)
+    let fields: String = "r = {a: 1}\nr" + String(repeating: ".a", count: links)
+    let indexes: String = "l = [1]\nl" + String(repeating: "[0]", count: links)
+    let negations: String = "x = " + String(repeating: "-", count: links) + "1"
+    // The column of the character that takes the tree past 10,000 levels (ones(2, 2) is
+    // two levels itself; 0: the nesting limit of brackets and unary operators).
+    return [(sum, 40_005), (transposes, 10_013), (calls, 20_001), (fields, 20_001), (indexes, 30_001), (negations, 0)]
+}()
+
+@Test(arguments: longChains)
+func longChainsAreANestingErrorNotACrash(_ program: String, _ column: Int) {
+    let (_, error) = runScript(program)
+    #expect(error?.kind == .limit)
+    if column > 0 {
+        #expect(error?.message == "nesting limit: an expression more than 10000 operations deep")
+        #expect(error?.span?.column == column)
+    } else {
+        #expect(error?.message == "nesting limit: more than 256 levels of nesting")
+    }
+}
+
+@Test func chainsUpToTheLimitRun() {
+    let (output, error) = runScript("""
+        x = \(Array(repeating: "1", count: 10_000).joined(separator: " + "))
+        x
+        y = [[1, 2]]\(String(repeating: "'", count: 9_991))
+        y
+        fn f() = f
+        f\(String(repeating: "()", count: 9_998))
+        """)
+    #expect(error == nil)
+    #expect(output == "10000\ntensor [2, 1]\n[[1],\n [2]]\n<fn f()>\n")
+}

@@ -54,17 +54,17 @@ extension Library {
                         0 where the mask is nonzero, -inf where it is 0. ((1 - am) * -inf would be nan where
                         am is 1, since 0 * inf is nan.)
                         """) { args in
-                if case .none = args.value("n") {
+                if case .none = try args.value("n") {
                     let am = try args.tensor("lengths")
                     guard am.rank == 2 else {
-                        throw TxError(.value, "value error: padding_mask needs n after a list of lengths, or a [b, n] 0/1 attention mask (got \(args.value("lengths").typeDescription))", at: args.span("lengths"))
+                        throw TxError(.value, "value error: padding_mask needs n after a list of lengths, or a [b, n] 0/1 attention mask (got \(try args.value("lengths").typeDescription))", at: args.span("lengths"))
                     }
                     let additive = try Tensor.select(am, try Tensor(scalar: 0), try Tensor(scalar: -Float.infinity))
                     return .tensor(try additive.reshaped([am.shape[0], 1, am.shape[1]]))
                 }
                 let n = try sizeArgument(args, "n")
                 let lengths: [Int]
-                switch args.value("lengths") {
+                switch try args.value("lengths") {
                 case .list(let list): lengths = try list.items.map { try Convert.integer($0, what: "a length", at: args.span("lengths")) }
                 default:
                     let t = try args.tensor("lengths")
@@ -282,7 +282,7 @@ extension Library {
 
     /// Runs `body` with the generator of `seed=`, or the session's when no seed is given.
     private static func withGenerator(_ args: Arguments, _ body: (inout RandomGenerator) throws -> Value) throws -> Value {
-        if args.value("seed").isNone { return try body(&args.interpreter.random) }
+        if try args.value("seed").isNone { return try body(&args.interpreter.random) }
         var random = RandomGenerator(seed: UInt64(bitPattern: Int64(try args.int("seed"))))
         return try body(&random)
     }

@@ -7,8 +7,8 @@ extension Library {
             builtin("assert", [.required("cond"), .optional("message", .string("assertion failed"), "\"assertion failed\"")], "checking",
                     "Stops with an error carrying message unless cond is true (a bool or a nonzero one-element tensor).",
                     example: "assert(1 + 1 == 2, \"arithmetic works\")") { args in
-                guard try Convert.truth(args.value("cond"), context: "assert", at: args.span("cond")) else {
-                    let message = Display.text(args.value("message"))
+                guard try Convert.truth(try args.value("cond"), context: "assert", at: args.span("cond")) else {
+                    let message = Display.text(try args.value("message"))
                     throw args.failedCheck(message.hasPrefix("assertion failed") ? message : "assertion failed: \(message)")
                 }
                 args.interpreter.checkObserver?(Check(passed: true, text: args.span.text, detail: ""))
@@ -34,7 +34,7 @@ extension Library {
                     "Calls f() and checks that it fails with an error whose message contains substring; returns that message.",
                     example: "expect_error(fn() = [1, 2, 3][5], \"out of range\")",
                     details: "For showing an error on purpose and going on, as a lecture does where something breaks: the script stops with an assertion error if f() succeeds or fails with another message. Ctrl-C is never taken for the expected error.") { args in
-                let f = args.value("f")
+                let f = try args.value("f")
                 let expected = try args.string("substring")
                 var caught: String? = nil
                 // Checks failing inside f are the expected error, not crosses of their own.

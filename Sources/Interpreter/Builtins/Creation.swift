@@ -80,7 +80,7 @@ extension Library {
 /// `f(n)` means 0..<n, `f(a, b)` means a..<b.
 private func bounds(_ args: Arguments) throws -> (Double, Double) {
     let a = try args.number("a")
-    return args.value("b").isNone ? (0, a) : (a, try args.number("b"))
+    return try args.value("b").isNone ? (0, a) : (a, try args.number("b"))
 }
 
 func sizeArgument(_ args: Arguments, _ name: String) throws -> Int {

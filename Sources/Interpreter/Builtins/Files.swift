@@ -33,7 +33,7 @@ extension Library {
                         several paths is saved once per path, up to 1,000,000 tensors in all.
                         """) { args in
                 let path = try args.path("path")
-                let value = args.value("value")
+                let value = try args.value("value")
                 if path.hasSuffix(".npy") {
                     try NPY.save(try args.tensor("value"), path: path)
                 } else if path.hasSuffix(".safetensors") {

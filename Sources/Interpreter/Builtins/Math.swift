@@ -20,7 +20,7 @@ extension Library {
         ]
         var table = unary.map { name, op, summary, example in
             builtin(name, [.x], "elementwise", summary + " Numbers give numbers, tensors tensors.", example: example) { args in
-                let v = args.value("x")
+                let v = try args.value("x")
                 if case .number(let n) = v { return .number(Tensor.apply(op, to: n)) }
                 return .tensor(try args.tensor("x").map(op))
             }
@@ -32,7 +32,7 @@ extension Library {
         for (name, op, summary) in pairs {
             table.append(builtin(name, [.required("a"), .required("b")], "elementwise", summary,
                                  example: "\(name)([1, 5], 3)") { args in
-                if case .number(let a) = args.value("a"), case .number(let b) = args.value("b") {
+                if case .number(let a) = try args.value("a"), case .number(let b) = try args.value("b") {
                     return .number(op == .maximum ? propagatingMaximum(a, b) : propagatingMinimum(a, b))
                 }
                 let a = try args.tensor("a"), b = try args.tensor("b")
@@ -103,7 +103,7 @@ extension Library {
         })
         table.append(builtin("item", [.x], "reduction", "The number held by a one-element tensor (or a number).",
                              example: "item(sum([1, 2]))") { args in
-            let v = args.value("x")
+            let v = try args.value("x")
             guard let n = Convert.number(v) else {
                 if case .tensor(let t) = v {
                     throw TxError(.value, "value error: item needs a one-element tensor, got a tensor \(describe(shape: t.shape))", at: args.span("x"))

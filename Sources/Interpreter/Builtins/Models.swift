@@ -57,14 +57,14 @@ extension Library {
             builtin("index_map", [.required("list")], "text",
                     "A record from each string of list to its position (the first, if repeated): a vocabulary's token -> id.",
                     example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { args in
-                let v = args.value("list")
+                let v = try args.value("list")
                 guard case .list(let list) = v else { throw args.typeError("list", expected: "a list of strings", got: v) }
                 let record = RecordValue()
                 for (i, item) in list.items.enumerated() {
                     guard case .string(let s) = item else {
                         throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: args.span("list"))
                     }
-                    if record[s] == nil { record[s] = .number(Double(i)) }
+                    if record[s.text] == nil { record[s.text] = .number(Double(i)) }
                 }
                 return .record(record)
             },
@@ -80,19 +80,20 @@ extension Library {
                         (a list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written.
                         """) { args in
                 var keep: [String] = []
-                switch args.value("keep") {
+                switch try args.value("keep") {
                 case .none: break
                 case .list(let list):
                     keep = try list.items.map { item in
                         guard case .string(let s) = item else { throw args.typeError("keep", expected: "a list of strings", got: item) }
-                        return s
+                        return s.text
                     }
                 case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
                 }
                 let text = try args.string("text")
-                // At most one word per character.
-                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + 32), "the list of words")
-                let words = WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
+                // At most one word per character, each a string value.
+                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
+                                     "the list of words")
+                let words = try WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
                 return .list(ListValue(words.map { .string($0) }))
             },
             builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
@@ -107,12 +108,12 @@ extension Library {
                         """) { args in
                 let vocab = try args.record("vocab")
                 var words: [String] = []
-                switch args.value("words") {
-                case .string(let s): words = [s]
+                switch try args.value("words") {
+                case .string(let s): words = [s.text]
                 case .list(let list):
                     words = try list.items.map { item in
                         guard case .string(let s) = item else { throw args.typeError("words", expected: "a list of strings", got: item) }
-                        return s
+                        return s.text
                     }
                 case let other: throw args.typeError("words", expected: "a list of strings", got: other)
                 }
@@ -126,7 +127,8 @@ extension Library {
                 }
                 let maxCharacters = try args.int("max_chars")
                 var ids: [Value] = []
-                for word in words {
+                for (i, word) in words.enumerated() {
+                    if i & 0xFFFF == 0xFFFF { try Interrupt.check() }
                     ids += WordPiece.pieces(of: word, vocabulary: id, unknown: unknown, maxCharacters: maxCharacters).map { .number(Double($0)) }
                 }
                 return .list(ListValue(ids))
@@ -151,12 +153,12 @@ extension Library {
                     "The token ids of text for model m, [CLS] and [SEP] included, as a list of numbers.",
                     example: "tokenize(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
                     details: "basic_tokenize, then wordpiece with m's vocabulary, cut to m.max_length tokens (256 for all-MiniLM-L6-v2).") { args in
-                try callModelLibrary("tokenize", [args.value("m"), args.value("text")], args)
+                try callModelLibrary("tokenize", [try args.value("m"), try args.value("text")], args)
             },
             builtin("tokens", [.required("m"), .required("text")], "models",
                     "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
                     example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")") { args in
-                try callModelLibrary("tokens", [args.value("m"), args.value("text")], args)
+                try callModelLibrary("tokens", [try args.value("m"), try args.value("text")], args)
             },
             builtin("embed", [.required("m"), .required("sentences")], "models",
                     "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
@@ -168,13 +170,13 @@ extension Library {
                         tokens (mean with where=) and each row is divided by its norm. similarity(e) is then
                         the matrix of cosine similarities.
                         """) { args in
-                try callModelLibrary("embed", [args.value("m"), args.value("sentences")], args)
+                try callModelLibrary("embed", [try args.value("m"), try args.value("sentences")], args)
             },
             builtin("attention_maps", [.required("m"), .required("text")], "models",
                     "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); shape(attention_maps(m, \"The chef was tired.\"))",
                     details: "maps[l, h] is layer l's head h (from 0): row i says how much token i attends to each token (tokens(m, text) labels them).") { args in
-                try callModelLibrary("attention_maps", [args.value("m"), args.value("text")], args)
+                try callModelLibrary("attention_maps", [try args.value("m"), try args.value("text")], args)
             },
         ]
     }

@@ -81,7 +81,7 @@ extension Library {
 
 /// A list argument of tensors; a stacked tensor literal counts as the list of its rows.
 func tensorList(_ args: Arguments, _ name: String) throws -> [Tensor] {
-    let v = args.value(name)
+    let v = try args.value(name)
     switch v {
     case .list(let list):
         return try list.items.enumerated().map { i, item in

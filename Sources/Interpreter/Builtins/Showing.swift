@@ -71,7 +71,7 @@ struct HeatmapData {
     init(_ args: Arguments) throws {
         // Each layer: its heads' values one after another, and its shape [h, n_q, n_k].
         var layers: [(values: [Float], shape: [Int])] = []
-        let m = args.value("m")
+        let m = try args.value("m")
         if case .list(let list) = m {
             guard !list.items.isEmpty else {
                 throw TxError(.value, "value error: \(args.builtin.name): m is an empty list", at: args.span("m"))
@@ -104,7 +104,7 @@ struct HeatmapData {
         }
         rows = try Self.labels(args, "rows", count: r)
         cols = try Self.labels(args, "cols", count: c)
-        let t = args.value("title")
+        let t = try args.value("title")
         title = t.isNone ? nil : Display.text(t)
         showValues = try args.bool("values")
         let all = grid.joined().joined().joined()
@@ -119,7 +119,7 @@ struct HeatmapData {
             && grid.joined().joined().allSatisfy { row in abs(row.reduce(0.0) { $0 + Double($1) } - 1) < 1e-3 }
         weights = isWeights
         maskedCount = all.count { $0 == -.infinity || isWeights && $0 == 0 }
-        let range = args.value("range")
+        let range = try args.value("range")
         if range.isNone {
             (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
         } else {
@@ -132,7 +132,7 @@ struct HeatmapData {
     }
 
     private static func labels(_ args: Arguments, _ name: String, count: Int) throws -> [String] {
-        let v = args.value(name)
+        let v = try args.value(name)
         switch v {
         case .none: return (0..<count).map(String.init)
         case .list(let list):
@@ -296,7 +296,8 @@ struct HeatmapData {
         let headsPerRow = grid.map(\.count).max() ?? 1
         let bandHeight = layerHeight + headTitle + panelHeight + gap
         let top = titleHeight + columnLabels
-        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260)
+        // Wide enough for the title too (14 px monospace: under 9 px a character).
+        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20)
         let h = top + grid.count * bandHeight + 40
         var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
         out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"

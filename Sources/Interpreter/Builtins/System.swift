@@ -19,16 +19,21 @@ extension Library {
                     ("kernels", .string(BLAS.kernels)),
                 ]))
             },
-            builtin("memory", [.optional("reset_peak", .bool(false), "false")], "system",
-                    "Memory in bytes (tensors, lists, records): {live, peak, limit, cached}; reset_peak=true then starts a new peak from now.",
+            builtin("memory", [.optional("reset_peak", .bool(false), "false"), .optional("limit", .none, "none")], "system",
+                    "Memory in bytes (tensors, strings, lists, records): {live, peak, limit, cached}; reset_peak=true then starts a new peak from now, limit= sets the limit.",
                     example: "memory(reset_peak=true); o = attention(randn(2000, 64), randn(2000, 64), randn(2000, 64)); memory().peak",
                     details: """
-                        live: bytes held now by tensors (payload and 256 bytes each), lists and records;
+                        live: bytes held now by tensors (payload and 256 bytes each), strings, lists and records;
                         peak: the most held at once since start-up (or the last reset_peak=true), counting
                         attention's score blocks while it runs; limit: the most allowed (--max-memory,
                         TX_MAX_MEMORY); cached: freed tensor buffers kept for reuse, which count against the
                         limit and are given back when an allocation needs the room (and on :reset). The
-                        record is read before the reset.
+                        record is read before the reset and before the new limit.
+
+                        limit= sets the limit for the rest of the session, as --max-memory does at start-up:
+                        bytes (1e9) or a size ("512M", "4G", "50%" of what tx may use), at least what is
+                        live now. Past it an operation stops with a memory limit error. The record gives
+                        the old limit back: old = memory(limit="256M"); ...; memory(limit=old.limit).
                         """) { args in
                 let stats = Value.record(RecordValue([
                     ("live", .number(Double(Memory.liveBytes))),
@@ -36,9 +41,33 @@ extension Library {
                     ("limit", .number(Double(Memory.limit))),
                     ("cached", .number(Double(Memory.cachedBytes))),
                 ]))
+                let limit = try memoryLimit(args)
                 if try args.bool("reset_peak") { Memory.resetPeak() }
+                if let limit { Memory.limit = limit }
                 return stats
             },
         ]
+    }
+
+    /// The limit `memory(limit=)` asks for, in bytes, or nil when none is given.
+    private static func memoryLimit(_ args: Arguments) throws -> Int? {
+        let value = try args.value("limit")
+        let bytes: Int?
+        switch value {
+        case .none: return nil
+        case .string(let text): bytes = Memory.size(text.text, of: Memory.available())
+        default:
+            guard let number = Convert.number(value) else {
+                throw args.typeError("limit", expected: "a number of bytes or a size such as \"512M\"", got: value)
+            }
+            bytes = number >= 1 && number < 1e18 ? Int(number) : nil
+        }
+        guard let bytes else {
+            throw TxError(.value, "value error: memory: cannot read the size '\(Display.text(value))' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\"", at: args.span("limit"))
+        }
+        guard bytes >= Memory.liveBytes else {
+            throw TxError(.value, "value error: memory: a limit of \(Memory.format(bytes: bytes)) is below the \(Memory.format(bytes: Memory.liveBytes)) held now", at: args.span("limit"))
+        }
+        return bytes
     }
 }

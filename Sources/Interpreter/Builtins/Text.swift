@@ -20,19 +20,20 @@ extension Library {
                         count += 1
                     }
                 }
-                try Memory.checkRoom(for: count * (MemoryLayout<Substring>.stride + MemoryLayout<Value>.stride), "the list of words")
+                try Memory.checkRoom(for: count * (MemoryLayout<Substring>.stride + MemoryLayout<Value>.stride + StringValue.objectBytes) + s.utf8.count,
+                                     "the list of words")
                 return .list(ListValue(s.split(whereSeparator: { $0.isWhitespace }).map { .string(String($0)) }))
             },
             builtin("str", [.required("v")], "text", "v as text, as print shows it.", example: "str(3) + \" heads\"") { args in
-                .string(Display.text(args.value("v")))
+                .string(Display.text(try args.value("v")))
             },
             builtin("len", [.required("v")], "text",
                     "The length of a list, string, record or range, or the size of a tensor's first axis.",
                     example: "len([1, \"a\", none])") { args in
-                let v = args.value("v")
+                let v = try args.value("v")
                 switch v {
                 case .list(let l): return .number(Double(l.items.count))
-                case .string(let s): return .number(Double(CharacterPositions.count(of: s)))
+                case .string(let s): return .number(Double(CharacterPositions.count(of: s.text)))
                 case .record(let r): return .number(Double(r.count))
                 case .range(let r): return .number(Double(r.count))
                 case .tensor(let t) where t.rank > 0: return .number(Double(t.shape[0]))
@@ -76,10 +77,10 @@ extension Library {
             builtin("number", [.required("s")], "text",
                     "The number a string spells (\"42\", \"-1.5e3\", \"inf\"), e.g. of a script's args; numbers stay numbers.",
                     example: "number(\"256\") + 1") { args in
-                let v = args.value("s")
+                let v = try args.value("s")
                 if let x = Convert.number(v) { return .number(x) }
                 guard case .string(let s) = v else { throw args.typeError("s", expected: "a string", got: v) }
-                guard let x = Double(s.trimmingSpaces) else {
+                guard let x = Double(s.text.trimmingSpaces) else {
                     throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: args.span("s"))
                 }
                 return .number(x)
@@ -88,7 +89,7 @@ extension Library {
                     "Appends the values to the end of list (in place, as Python's append) and returns the list.",
                     example: "rows = []; push(rows, eye(2)); push(rows, 1, \"a\"); len(rows)",
                     details: "[x] of a tensor or a number is a tensor literal, so rows + [x] would add; push(rows, x) adds an item.") { args in
-                let v = args.value("list")
+                let v = try args.value("list")
                 guard case .list(let list) = v else { throw args.typeError("list", expected: "a list", got: v) }
                 try Memory.checkRoom(for: (list.items.count + args.rest.count) * MemoryLayout<Value>.stride, "building a list")
                 list.items.append(contentsOf: args.rest)
@@ -96,7 +97,7 @@ extension Library {
             },
             builtin("type", [.required("v")], "text", "The kind of v: \"number\", \"tensor\", \"string\", ...",
                     example: "type(eye(2))") { args in
-                .string(args.value("v").typeName)
+                .string(try args.value("v").typeName)
             },
         ]
     }
