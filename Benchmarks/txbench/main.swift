@@ -54,6 +54,21 @@ func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     return fastest
 }
 
+/// The fastest run of each body over `rounds` rounds after a warm-up round, the bodies
+/// taking turns within each round.
+func bestInterleaved(rounds: Int, _ bodies: [() throws -> Void]) throws -> [Double] {
+    for body in bodies { try body() }
+    var fastest = [Double](repeating: .infinity, count: bodies.count)
+    for _ in 0..<rounds {
+        for (i, body) in bodies.enumerated() {
+            let start = now()
+            try body()
+            fastest[i] = min(fastest[i], now() - start)
+        }
+    }
+    return fastest
+}
+
 func report(_ name: String, seconds: Double, flops: Double, peakMiB: Double? = nil, cost: Cost? = nil) {
     var line = "tx \(name) " + format(seconds, 4) + " s " + format(flops / seconds / 1e9, 1) + " GFLOP/s"
     if let peakMiB { line += " peak " + format(peakMiB, 0) + " MiB" }
@@ -101,18 +116,23 @@ var random = RandomGenerator(seed: 0)
 BLAS.load()
 print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) threads; tx kernels \(BLAS.kernels)")
 
-// 1. sgemm 2048 x 2048 through `a @ b`, against the same OpenBLAS call made directly.
+// 1. sgemm 2048 x 2048 through `a @ b`, against the same OpenBLAS call made directly. The
+// three are timed in turn, round after round, so that a change in the machine's load
+// or clock during the measurement falls on all of them alike.
 do {
     let n = 2048
     let a = try Tensor.randn([n, n], using: &random), b = try Tensor.randn([n, n], using: &random)
     let flops = 2 * Double(n * n * n)
-    let viaTx = try best(5) { _ = try Tensor.matmul(a, b) }
     let c = try Tensor(uninitializedShape: [n, n])
-    let direct = try best(5) {
-        try BLAS.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.storage.pointer, lda: n,
-                      b: b.storage.pointer, ldb: n, beta: 0, c: c.storage.pointer, ldc: n, for: "a direct sgemm")
-    }
-    let transposed = try best(5) { _ = try Tensor.matmul(a, b.swappingLastAxes()) }
+    let times = try bestInterleaved(rounds: 10, [
+        { _ = try Tensor.matmul(a, b) },
+        { _ = try Tensor.matmul(a, b.swappingLastAxes()) },
+        {
+            try BLAS.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.storage.pointer, lda: n,
+                          b: b.storage.pointer, ldb: n, beta: 0, c: c.storage.pointer, ldc: n, for: "a direct sgemm")
+        },
+    ])
+    let (viaTx, transposed, direct) = (times[0], times[1], times[2])
     report("matmul a@b n=2048", seconds: viaTx, flops: flops)
     report("matmul a@b' n=2048 (transpose flag)", seconds: transposed, flops: flops)
     report("sgemm direct n=2048", seconds: direct, flops: flops)

@@ -167,6 +167,24 @@ int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *
     return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), layernorm_range, &c);
 }
 
+struct bias_activation_context {
+    float *c;
+    const float *bias;
+    long ldc, n;
+    int activation;
+};
+
+static void bias_activation_range(void *context, long begin, long end) {
+    struct bias_activation_context *c = context;
+    kernels()->tx_bias_activation_rows_range(c->c, c->ldc, c->n, c->bias, c->activation, begin, end);
+}
+
+int tx_bias_activation(float *c, long rows, long n, long ldc, const float *bias, int activation) {
+    if (!bias && activation == TX_ACTIVATION_NONE) return 0;
+    struct bias_activation_context context = {c, bias, ldc, n, activation};
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), bias_activation_range, &context);
+}
+
 /* Ctrl-C */
 
 static atomic_int interrupt_flag;

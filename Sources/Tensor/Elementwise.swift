@@ -216,17 +216,6 @@ extension Tensor {
         return result
     }
 
-    /// f(x) elementwise, written over x: for a contiguous tensor tx has just made and
-    /// no one else sees (the hidden layer of a feed-forward network). The same kernels
-    /// as `map`, so the two agree bit for bit.
-    public func mapInPlace(_ op: UnaryOp) throws {
-        guard isContiguous, op != .sigmoid else {
-            throw TensorError.value("mapInPlace needs a contiguous tensor and an operation other than sigmoid")
-        }
-        let p = storage.pointer + offset
-        try Tensor.apply(op, p, p, count)
-    }
-
     /// y[i] = f(x[i]) for i < n; x and y are the same pointer or do not overlap. Throws
     /// `interrupted` when Ctrl-C stopped it, with y partly written.
     private static func apply(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) throws {

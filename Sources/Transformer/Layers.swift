@@ -20,9 +20,8 @@ public struct FeedForward {
     }
 
     public func callAsFunction(_ x: Tensor, activation: Activation = .relu) throws -> Tensor {
-        let hidden = try affine(x, W1, b1, name: "ffn")          // [..., n, d_ff]
-        try activation.apply(inPlace: hidden)
-        return try affine(hidden, W2, b2, name: "ffn")           // [..., n, d]
+        let hidden = try affine(x, W1, b1, activation: activation, name: "ffn")   // [..., n, d_ff]
+        return try affine(hidden, W2, b2, name: "ffn")                            // [..., n, d]
     }
 }
 

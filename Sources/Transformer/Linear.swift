@@ -1,10 +1,13 @@
+import CKernels
 import Glibc
 import Tensor
 
-/// x @ W + b in one sgemm: the output starts as copies of b and BLAS adds the product
-/// (beta = 1), so the bias costs no extra pass. x is `[..., d_in]`, W `[d_in, d_out]`,
-/// b `[d_out]` or nil.
-public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linear") throws -> Tensor {
+/// act(x @ W + b): x is `[..., d_in]`, W `[d_in, d_out]`, b `[d_out]` or nil, act an
+/// activation or nil. One sgemm (tiled when large, see `BLAS.product`), then one pass
+/// that adds the bias and applies the activation, on all threads for large outputs
+/// (tx_bias_activation).
+public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activation? = nil,
+                   name: String = "linear") throws -> Tensor {
     guard x.rank >= 1, W.rank == 2, let dIn = x.shape.last, W.shape[0] == dIn else {
         throw TensorError.shape("shape mismatch in \(name): x is \(describe(shape: x.shape)) and W is \(describe(shape: W.shape)) (W must be [d_in, d_out] with d_in the last size of x)")
     }
@@ -15,15 +18,16 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linea
     let input = try x.contiguous()
     let result = try Tensor(uninitializedShape: Array(x.shape.dropLast()) + [dOut])
     let rows = dIn == 0 ? result.count / max(dOut, 1) : input.count / dIn
+    guard rows > 0, dOut > 0 else { return result }
     let out = result.storage.pointer
-    if let b {
-        let bias = try b.contiguous()
-        let source = bias.storage.pointer + bias.offset
-        for r in 0..<rows { (out + r * dOut).update(from: source, count: dOut) }
-    } else {
+    let bias = try b.map { try $0.contiguous() }
+    let biasPointer = bias.map { UnsafePointer($0.storage.pointer + $0.offset) }
+    let act = activation?.kernelCode ?? Int32(TX_ACTIVATION_NONE)
+    guard dIn > 0 else {
         out.update(repeating: 0, count: rows * dOut)
+        if tx_bias_activation(out, rows, dOut, dOut, biasPointer, act) != 0 { try Interrupt.check() }
+        return result
     }
-    guard rows > 0, dOut > 0, dIn > 0 else { return result }
     // W may be a transposed view: pass the transpose flag instead of copying.
     let (weights, transposed, ldw): (Tensor, Bool, Int)
     if W.strides[1] == 1 && W.strides[0] >= dOut {
@@ -36,8 +40,9 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, name: String = "linea
     }
     try BLAS.product(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn,
                      a: input.storage.pointer + input.offset, lda: dIn,
-                     b: weights.storage.pointer + weights.offset, ldb: ldw, accumulate: true, c: out, ldc: dOut,
+                     b: weights.storage.pointer + weights.offset, ldb: ldw, c: out, ldc: dOut,
                      for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
+    if tx_bias_activation(out, rows, dOut, dOut, biasPointer, act) != 0 { try Interrupt.check() }
     return result
 }
 
@@ -48,8 +53,6 @@ public enum Activation: String, Sendable {
     /// The exact GELU, x * Phi(x), as PyTorch's default.
     case gelu
 
-    /// Applies the activation in place to a tensor tx owns (a fresh result).
-    func apply(inPlace t: Tensor) throws {
-        try t.mapInPlace(self == .relu ? .relu : .gelu)
-    }
+    /// The activation's code for the kernels (TX_ACTIVATION_*).
+    var kernelCode: Int32 { Int32(self == .relu ? TX_ACTIVATION_RELU : TX_ACTIVATION_GELU) }
 }

@@ -96,3 +96,17 @@ func paddedBatchesSkipBlockedKeysAndEqualTheFormula(causal: Bool) throws {
     let plain = try Tensor.binary(.add, try Tensor.binary(.multiply, try Tensor.binary(.divide, centred, scale), gamma), beta)
     #expect(try maxDifference(x.layerNormalized(gamma: gamma, beta: beta), plain) < 1e-5)
 }
+
+@Test func affineAddsTheBiasAndAppliesTheActivationAsSeparateOperations() throws {
+    // Large enough for the bias and activation pass to be split between threads; a NaN
+    // input makes its row NaN, which relu keeps.
+    let x = try randn([600, 256], seed: 17), W = try randn([256, 512], seed: 18), b = try randn([512], seed: 19)
+    try x.assign([.single(7), .single(3)], scalar: .nan)
+    let linear = try Tensor.binary(.add, try Tensor.matmul(x, W), b)
+    let bits = { (t: Tensor) in t.values.map(\.bitPattern) }
+    #expect(bits(try affine(x, W, b)) == bits(linear))
+    #expect(bits(try affine(x, W, b, activation: .relu)) == bits(try linear.map(.relu)))
+    #expect(bits(try affine(x, W, b, activation: .gelu)) == bits(try linear.map(.gelu)))
+    #expect(bits(try affine(x, W, nil, activation: .relu)) == bits(try Tensor.matmul(x, W).map(.relu)))
+}
+

@@ -83,6 +83,16 @@ int tx_softmax_rows(float *x, long rows, long n, long stride);
 /// it, else 0.
 int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps);
 
+/// The activations of tx_bias_activation.
+enum { TX_ACTIVATION_NONE = 0, TX_ACTIVATION_RELU = 1, TX_ACTIVATION_GELU = 2 };
+
+/// The epilogue of an affine layer whose product is in c: each of `rows` rows of c (n
+/// floats, ldc apart) gets `bias` added (when not NULL), then the activation, a
+/// TX_ACTIVATION_* (relu keeps NaN, gelu is tx_gelu's). Large matrices are spread over
+/// threads. Returns 1 when Ctrl-C stopped it (some rows are then left as they were),
+/// else 0.
+int tx_bias_activation(float *c, long rows, long n, long ldc, const float *bias, int activation);
+
 /// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
 /// Every kernel here polls it at least every TX_CHUNK elements (a few milliseconds of
 /// work) and, once it is set, stops early with its output partly written: callers check
