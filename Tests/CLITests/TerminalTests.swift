@@ -295,3 +295,59 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+/// Two REPLs append to one history file that is already at its cap (2000 entries),
+/// taking turns, and one of them types on after the other has left (and cut the file):
+/// every line of both is kept, each session's in its order, and the file ends at the
+/// cap, the oldest entries dropped.
+@Test func twoSessionsShareAFullHistoryFileAndLoseNothing() throws {
+    let capacity = 2000
+    let old = (0..<capacity).map { "old_\($0) = \($0)" }
+    let history = try temporaryScript(old.map { "#1700000000\n\($0)\n" }.joined(), name: "history")
+    let environment = ["TX_HISTORY": history, "NO_COLOR": "1"]
+    let first = try PseudoTerminal(environment: environment), second = try PseudoTerminal(environment: environment)
+    #expect(first.wait(for: "tx> ") && second.wait(for: "tx> "))
+    var typedFirst: [String] = [], typedSecond: [String] = []
+    func enter(_ terminal: PseudoTerminal, _ line: String, _ value: Int) {
+        let before = terminal.text.count
+        terminal.type(line + "\r")
+        #expect(terminal.wait(for: "\(value)\ntx> ", after: before), "\(terminal.text.suffix(300))")
+    }
+    for k in 0..<6 {
+        enter(first, "a_\(k) = \(k); a_\(k)", k)
+        typedFirst.append("a_\(k) = \(k); a_\(k)")
+        enter(second, "b_\(k) = \(k); b_\(k)", k)
+        typedSecond.append("b_\(k) = \(k); b_\(k)")
+    }
+    // A block of three lines is one entry.
+    let before = first.text.count
+    first.type("if true {\r1 + 41\r}\r")
+    #expect(first.wait(for: "42\ntx> ", after: before))
+    typedFirst.append("if true {\n1 + 41\n}")
+    first.type("\u{4}")
+    #expect(first.exitStatus() == 0)
+    for k in 6..<9 {
+        enter(second, "b_\(k) = \(k); b_\(k)", k)
+        typedSecond.append("b_\(k) = \(k); b_\(k)")
+    }
+    second.type("\u{4}")
+    #expect(second.exitStatus() == 0)
+
+    // The file's entries: the lines after each "#<seconds>" line.
+    let text = try String(contentsOfFile: history, encoding: .utf8)
+    var entries: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("#"), line.dropFirst().allSatisfy(\.isNumber) {
+            entries.append("")
+        } else if !line.isEmpty, let last = entries.popLast() {
+            entries.append(last.isEmpty ? String(line) : last + "\n" + line)
+        }
+    }
+    let typed = typedFirst.count + typedSecond.count
+    #expect(entries.count == capacity)
+    #expect(Array(entries.prefix(capacity - typed)) == Array(old.suffix(capacity - typed)))
+    let newest = Array(entries.suffix(typed))
+    #expect(newest.filter { typedFirst.contains($0) } == typedFirst)
+    #expect(newest.filter { typedSecond.contains($0) } == typedSecond)
+    #expect(newest.count == typed)
+}
