@@ -219,10 +219,10 @@ func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4) -> Bool {
 /// stay one call.
 @Test func productTilingPlans() {
     #expect(BLAS.Tiling.plan(m: 2048, n: 2048, k: 2048) == BLAS.Tiling(rows: 2048, cols: 2048, depth: 2048))
-    #expect(BLAS.Tiling.plan(m: 8192, n: 8192, k: 8192) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 4096))
-    #expect(BLAS.Tiling.plan(m: 100_000, n: 64, k: 8192) == BLAS.Tiling(rows: 6250, cols: 64, depth: 8192))
+    #expect(BLAS.Tiling.plan(m: 8192, n: 8192, k: 8192) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 8192))
+    #expect(BLAS.Tiling.plan(m: 100_000, n: 64, k: 8192) == BLAS.Tiling(rows: 12500, cols: 64, depth: 8192))
     // A long inner size is cut too, once the blocks of C are down to 1024 x 1024.
-    #expect(BLAS.Tiling.plan(m: 1024, n: 1024, k: 1 << 20) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 4096))
+    #expect(BLAS.Tiling.plan(m: 1024, n: 1024, k: 1 << 20) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 8192))
 }
 
 @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
