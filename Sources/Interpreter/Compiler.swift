@@ -431,7 +431,7 @@ final class Compiler {
         }
         let interpreter = self.interpreter
         let calleeSpan = callee.span
-        return { frame in
+        let code: Code = { frame in
             let function = try calleeCode(frame)
             var positionalValues: [(Value, SourceSpan)] = []
             positionalValues.reserveCapacity(positional.count)
@@ -441,6 +441,30 @@ final class Compiler {
             return try interpreter.call(function, positional: positionalValues, keywords: keywordValues,
                                         span: span, calleeSpan: calleeSpan)
         }
+        // breakpoint() in a function: its prompt sees the function's variables.
+        guard case .name("breakpoint") = callee.kind, case .global = resolve("breakpoint"), scope != nil else { return code }
+        let locals = visibleLocals()
+        return { frame in
+            interpreter.breakpointLocals = locals.map { ($0.name, frame.ancestor($0.depth), $0.slot) }
+            defer { interpreter.breakpointLocals = [] }
+            return try code(frame)
+        }
+    }
+
+    /// The locals the code being compiled sees, innermost first, each name once.
+    private func visibleLocals() -> [(name: String, depth: Int, slot: Int)] {
+        var locals: [(name: String, depth: Int, slot: Int)] = []
+        var seen = Set<String>()
+        var depth = 0
+        var current = scope
+        while let s = current {
+            for (name, slot) in s.slotOfName.sorted(by: { $0.value < $1.value }) where seen.insert(name).inserted {
+                locals.append((name, depth, slot))
+            }
+            depth += 1
+            current = s.parent
+        }
+        return locals
     }
 
     /// Compiles `fn ...` into code that makes a closure over the current frame.

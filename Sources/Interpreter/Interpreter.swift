@@ -23,6 +23,9 @@ public final class Interpreter {
     /// What `breakpoint()` opens: a prompt in the script's scope, set when standard input
     /// is a terminal; without one `breakpoint()` does nothing.
     public var breakpointHandler: ((SourceSpan) throws -> Void)?
+    /// The variables of the function a `breakpoint()` call stands in, set by that call
+    /// while it runs: the prompt sees and may change them.
+    var breakpointLocals: [(name: String, frame: Frame, slot: Int)] = []
     /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
     var figureObserver: ((HeatmapData) -> Void)?
     /// Nested user-function calls allowed before a recursion error.
@@ -107,6 +110,22 @@ public final class Interpreter {
     }
 
     func snapshot() -> Snapshot { Snapshot(globals: globals.values, random: random) }
+
+    /// Runs `body` with the locals of the function `breakpoint()` was called in as
+    /// top-level names, shadowing globals of the same name; afterwards each local takes
+    /// the value its name then has, and the globals are as they were.
+    func withBreakpointLocals(_ body: () throws -> Void) rethrows {
+        let locals = breakpointLocals.filter { $0.frame.slots[$0.slot] != nil }
+        let shadowed = locals.map { globals.value(named: $0.name) }
+        for local in locals { if let value = local.frame.slots[local.slot] { globals.define(local.name, value) } }
+        defer {
+            for (local, old) in zip(locals, shadowed) {
+                if let value = globals.value(named: local.name) { local.frame.slots[local.slot] = value }
+                globals.put(globals.slot(for: local.name), old)
+            }
+        }
+        try body()
+    }
 
     func restore(_ snapshot: Snapshot) {
         _ = try? LargeStack.run { globals.restore(snapshot.globals) }

@@ -48,6 +48,8 @@ final class Globals {
 
     @inline(__always) func get(_ slot: Int) -> Value? { values[slot] }
     @inline(__always) func set(_ slot: Int, _ value: Value) { values[slot] = value }
+    /// Sets a slot or, with nil, unsets it.
+    func put(_ slot: Int, _ value: Value?) { values[slot] = value }
 
     func slotIfDefined(_ name: String) -> Int? { slotOfName[name] }
 

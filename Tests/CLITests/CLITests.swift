@@ -562,13 +562,17 @@ let sectionedScript = """
         b = f(a)
         print(b * 2)
         """)
+    // Inside f the prompt sees f's variables too, and assigning one changes it: with
+    // v = 100, f returns 101.
     let run = try terminalSession([path], [
         .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("a + 1\r"),
-        .expect(#"42\n\[breakpoint[^\n]*> "#), .send("c\r"),
-        .expect("84"),
+        .expect(#"42\n\[breakpoint[^\n]*> "#), .send("v * 10\r"),
+        .expect(#"410\n\[breakpoint[^\n]*> "#), .send("v = 100\r"),
+        .expect(#"\[breakpoint[^\n]*> "#), .send("c\r"),
+        .expect("202"),
     ])
     #expect(run.status == 0, "\(run.err)\n\(run.out)")
-    #expect(run.out.hasSuffix("84\n"))
+    #expect(run.out.hasSuffix("202\n"))
     let stepped = try terminalSession(["--step", path], [
         .expect(#"\[1/4\][^\n]*> "#), .send("c\r"),
         .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("\r"),
