@@ -1,4 +1,5 @@
 import Lang
+import TestSupport
 import Testing
 
 /// Lexing and parsing look at each byte and token a bounded number of times, whatever
@@ -28,10 +29,7 @@ private func steps(_ text: String) throws -> Int {
 @Test(arguments: pathological.indices)
 func parsingIsLinear(_ index: Int) throws {
     let (name, make) = pathological[index]
-    let small = make(3_000), large = make(30_000)
-    let largeSteps = try steps(large)
-    let ratio = Double(largeSteps) / Double(try steps(small))
+    let (ratio, perByte) = try stepGrowth(make, steps)
     #expect(ratio > 8 && ratio < 12, "\(name): \(ratio) times the steps for 10 times the input")
-    // A bounded number of looks per byte of input.
-    #expect(largeSteps < 16 * large.utf8.count, "\(name)")
+    #expect(perByte < 16, "\(name): \(perByte) steps a byte")
 }

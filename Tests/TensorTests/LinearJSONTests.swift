@@ -1,4 +1,5 @@
 import Tensor
+import TestSupport
 import Testing
 
 /// The JSON reader looks at each byte a bounded number of times: inputs of size n and
@@ -21,9 +22,7 @@ private func steps(_ text: String) throws -> Int {
 @Test(arguments: pathological.indices)
 func jsonReadingIsLinear(_ index: Int) throws {
     let (name, make) = pathological[index]
-    let small = make(3_000), large = make(30_000)
-    let largeSteps = try steps(large)
-    let ratio = Double(largeSteps) / Double(try steps(small))
+    let (ratio, perByte) = try stepGrowth(make, steps)
     #expect(ratio > 8 && ratio < 12, "\(name): \(ratio) times the steps for 10 times the input")
-    #expect(largeSteps < 4 * large.utf8.count, "\(name)")
+    #expect(perByte < 4, "\(name): \(perByte) steps a byte")
 }
