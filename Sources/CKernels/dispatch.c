@@ -167,22 +167,32 @@ int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *
     return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), layernorm_range, &c);
 }
 
-struct bias_activation_context {
+struct rows_context {
     float *c;
-    const float *bias;
+    const float *row;
     long ldc, n;
     int activation;
 };
 
-static void bias_activation_range(void *context, long begin, long end) {
-    struct bias_activation_context *c = context;
-    kernels()->tx_bias_activation_rows_range(c->c, c->ldc, c->n, c->bias, c->activation, begin, end);
+static void fill_range(void *context, long begin, long end) {
+    struct rows_context *c = context;
+    for (long r = begin; r < end; r++) memcpy(c->c + r * c->ldc, c->row, (size_t)c->n * sizeof(float));
 }
 
-int tx_bias_activation(float *c, long rows, long n, long ldc, const float *bias, int activation) {
-    if (!bias && activation == TX_ACTIVATION_NONE) return 0;
-    struct bias_activation_context context = {c, bias, ldc, n, activation};
-    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), bias_activation_range, &context);
+int tx_fill_rows(float *c, long rows, long n, long ldc, const float *row) {
+    struct rows_context context = {.c = c, .row = row, .ldc = ldc, .n = n};
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), fill_range, &context);
+}
+
+static void activation_range(void *context, long begin, long end) {
+    struct rows_context *c = context;
+    kernels()->tx_activation_rows_range(c->c, c->ldc, c->n, c->activation, begin, end);
+}
+
+int tx_activation_rows(float *c, long rows, long n, long ldc, int activation) {
+    if (activation == TX_ACTIVATION_NONE) return 0;
+    struct rows_context context = {.c = c, .ldc = ldc, .n = n, .activation = activation};
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), activation_range, &context);
 }
 
 /* Ctrl-C */

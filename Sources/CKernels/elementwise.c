@@ -54,14 +54,10 @@ void TX_KERNEL(tx_gelu)(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = gelu_one(x[i]);
 }
 
-/* Rows [begin, end) of tx_bias_activation: the bias, then the activation, each a plain
- * loop over a row that is still in cache. */
-void TX_KERNEL(tx_bias_activation_rows_range)(float *c, long ldc, long n, const float *bias, int activation, long begin,
-                                              long end) {
+/* Rows [begin, end) of tx_activation_rows. */
+void TX_KERNEL(tx_activation_rows_range)(float *c, long ldc, long n, int activation, long begin, long end) {
     for (long r = begin; r < end; r++) {
         float *y = c + r * ldc;
-        if (bias)
-            for (long j = 0; j < n; j++) y[j] += bias[j];
         if (activation == TX_ACTIVATION_RELU)
             /* A select, as the relu builtin: NaN stays NaN. */
             for (long j = 0; j < n; j++) y[j] = y[j] < 0 ? 0 : y[j];

@@ -45,8 +45,7 @@
     X(tx_softmax_rows_range, (float *x, long n, long stride, long begin, long end))                             \
     X(tx_layernorm_rows_range, (const float *x, float *y, long n, const float *gamma, const float *beta,         \
                                 float eps, long begin, long end))                                           \
-    X(tx_bias_activation_rows_range, (float *c, long ldc, long n, const float *bias, int activation, long begin, \
-                                      long end))
+    X(tx_activation_rows_range, (float *c, long ldc, long n, int activation, long begin, long end))
 
 struct tx_kernel_table {
     const char *name;

@@ -73,12 +73,13 @@ public enum BLAS {
 
     static func operations(_ m: Int, _ n: Int, _ k: Int) -> Double { 2 * Double(m) * Double(n) * Double(k) }
 
-    /// Row-major C = op(A) op(B) through `gemm` (whose checks `what` names), cut into
-    /// tiles (`Tiling.plan` unless `tiling` is given) with a check for Ctrl-C before each,
-    /// so that no single BLAS call runs for long. Throws `interrupted` with C partly written, which callers discard.
+    /// Row-major C = op(A) op(B), or C + op(A) op(B) when `accumulate`, through `gemm`
+    /// (whose checks `what` names), cut into tiles (`Tiling.plan` unless `tiling` is
+    /// given) with a check for Ctrl-C before each, so that no single BLAS call runs for
+    /// long. Throws `interrupted` with C partly written, which callers discard.
     public static func product(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                               c: UnsafeMutablePointer<Float>, ldc: Int,
+                               accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int,
                                tiling: Tiling? = nil, for what: @autoclosure () -> String) throws {
         try check(largest: max(m, n, k, lda, ldb, ldc), for: what())
         try Interrupt.check()
@@ -96,7 +97,7 @@ public enum BLAS {
                              m: min(tile.rows, m - i), n: min(tile.cols, n - j), k: min(tile.depth, k - p), alpha: 1,
                              a: element(a, transposeA, lda, i, p), lda: lda,
                              b: element(b, transposeB, ldb, p, j), ldb: ldb,
-                             beta: p == 0 ? 0 : 1, c: c + i * ldc + j, ldc: ldc, for: what())
+                             beta: p == 0 && !accumulate ? 0 : 1, c: c + i * ldc + j, ldc: ldc, for: what())
                 }
             }
         }

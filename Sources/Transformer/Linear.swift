@@ -2,10 +2,11 @@ import CKernels
 import Glibc
 import Tensor
 
-/// act(x @ W + b): x is `[..., d_in]`, W `[d_in, d_out]`, b `[d_out]` or nil, act an
-/// activation or nil. One sgemm (tiled when large, see `BLAS.product`), then one pass
-/// that adds the bias and applies the activation, on all threads for large outputs
-/// (tx_bias_activation).
+/// act(x @ W + b) in one sgemm and at most one more pass: the output starts as copies
+/// of b and BLAS adds the product (beta = 1), so the bias costs no pass of its own (nor
+/// does zeroing the output); then the activation, if any, in place. Both passes run on
+/// all threads for large outputs. x is `[..., d_in]`, W `[d_in, d_out]`, b `[d_out]` or
+/// nil, act an activation or nil.
 public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activation? = nil,
                    name: String = "linear") throws -> Tensor {
     guard x.rank >= 1, W.rank == 2, let dIn = x.shape.last, W.shape[0] == dIn else {
@@ -20,29 +21,29 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activatio
     let rows = dIn == 0 ? result.count / max(dOut, 1) : input.count / dIn
     guard rows > 0, dOut > 0 else { return result }
     let out = result.storage.pointer
-    let bias = try b.map { try $0.contiguous() }
-    let biasPointer = bias.map { UnsafePointer($0.storage.pointer + $0.offset) }
-    let act = activation?.kernelCode ?? Int32(TX_ACTIVATION_NONE)
-    guard dIn > 0 else {
+    if let b {
+        let bias = try b.contiguous()
+        if tx_fill_rows(out, rows, dOut, dOut, bias.storage.pointer + bias.offset) != 0 { try Interrupt.check() }
+    } else if dIn == 0 {
         out.update(repeating: 0, count: rows * dOut)
-        if tx_bias_activation(out, rows, dOut, dOut, biasPointer, act) != 0 { try Interrupt.check() }
-        return result
     }
-    // W may be a transposed view: pass the transpose flag instead of copying.
-    let (weights, transposed, ldw): (Tensor, Bool, Int)
-    if W.strides[1] == 1 && W.strides[0] >= dOut {
-        (weights, transposed, ldw) = (W, false, W.strides[0])
-    } else if W.strides[0] == 1 && W.strides[1] >= dIn {
-        (weights, transposed, ldw) = (W, true, W.strides[1])
-    } else {
-        let copy = try W.contiguous()
-        (weights, transposed, ldw) = (copy, false, dOut)
+    if dIn > 0 {
+        // W may be a transposed view: pass the transpose flag instead of copying.
+        let (weights, transposed, ldw): (Tensor, Bool, Int)
+        if W.strides[1] == 1 && W.strides[0] >= dOut {
+            (weights, transposed, ldw) = (W, false, W.strides[0])
+        } else if W.strides[0] == 1 && W.strides[1] >= dIn {
+            (weights, transposed, ldw) = (W, true, W.strides[1])
+        } else {
+            let copy = try W.contiguous()
+            (weights, transposed, ldw) = (copy, false, dOut)
+        }
+        try BLAS.product(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn,
+                         a: input.storage.pointer + input.offset, lda: dIn,
+                         b: weights.storage.pointer + weights.offset, ldb: ldw, accumulate: b != nil, c: out, ldc: dOut,
+                         for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
     }
-    try BLAS.product(transposeA: false, transposeB: transposed, m: rows, n: dOut, k: dIn,
-                     a: input.storage.pointer + input.offset, lda: dIn,
-                     b: weights.storage.pointer + weights.offset, ldb: ldw, c: out, ldc: dOut,
-                     for: "\(name): x \(describe(shape: x.shape)) @ W \(describe(shape: W.shape))")
-    if tx_bias_activation(out, rows, dOut, dOut, biasPointer, act) != 0 { try Interrupt.check() }
+    if let activation, tx_activation_rows(out, rows, dOut, dOut, activation.kernelCode) != 0 { try Interrupt.check() }
     return result
 }
 

@@ -240,6 +240,11 @@ func tiledProductsMatchTheDefinition(transposeA: Bool, transposeB: Bool) throws 
                          a: a.storage.pointer, lda: transposeA ? m : k, b: b.storage.pointer, ldb: transposeB ? k : n,
                          c: c.storage.pointer, ldc: n, tiling: tiling, for: "a test product")
         #expect(close(c.values, expected), "\(tiling)")
+        // accumulate adds the product to what C holds.
+        try BLAS.product(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                         a: a.storage.pointer, lda: transposeA ? m : k, b: b.storage.pointer, ldb: transposeB ? k : n,
+                         accumulate: true, c: c.storage.pointer, ldc: n, tiling: tiling, for: "a test product")
+        #expect(close(c.values, expected.map { 2 * $0 }), "\(tiling)")
     }
 }
 

@@ -83,15 +83,17 @@ int tx_softmax_rows(float *x, long rows, long n, long stride);
 /// it, else 0.
 int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps);
 
-/// The activations of tx_bias_activation.
+/// The activations of tx_activation_rows.
 enum { TX_ACTIVATION_NONE = 0, TX_ACTIVATION_RELU = 1, TX_ACTIVATION_GELU = 2 };
 
-/// The epilogue of an affine layer whose product is in c: each of `rows` rows of c (n
-/// floats, ldc apart) gets `bias` added (when not NULL), then the activation, a
-/// TX_ACTIVATION_* (relu keeps NaN, gelu is tx_gelu's). Large matrices are spread over
-/// threads. Returns 1 when Ctrl-C stopped it (some rows are then left as they were),
-/// else 0.
-int tx_bias_activation(float *c, long rows, long n, long ldc, const float *bias, int activation);
+/// Copies `row` (n floats) into each of `rows` rows of c (n floats, ldc apart): an
+/// affine layer's output starts as copies of its bias, to which sgemm adds the product
+/// (beta = 1, with no pass of its own to zero the output first). Applies the
+/// activation, a TX_ACTIVATION_* (relu keeps NaN, gelu is tx_gelu's), in place to rows
+/// of c. Both spread large matrices over threads and return 1 when Ctrl-C stopped them
+/// (some rows are then left as they were), else 0.
+int tx_fill_rows(float *c, long rows, long n, long ldc, const float *row);
+int tx_activation_rows(float *c, long rows, long n, long ldc, int activation);
 
 /// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
 /// Every kernel here polls it at least every TX_CHUNK elements (a few milliseconds of
