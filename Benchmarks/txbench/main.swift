@@ -139,6 +139,29 @@ do {
     print("tx matmul reaches " + format(100 * direct / viaTx, 1) + "% of the direct sgemm")
 }
 
+// 1b. Products large enough to be cut into tiles that check for Ctrl-C (BLAS.Tiling.plan:
+// over 2^35 operations), through `a @ b`, against one direct sgemm of the whole product,
+// timed in turn as above.
+do {
+    for (n, rounds) in [(4096, 5), (8192, 3)] {
+        let a = try Tensor.randn([n, n], using: &random), b = try Tensor.randn([n, n], using: &random)
+        let c = try Tensor(uninitializedShape: [n, n])
+        let flops = 2 * Double(n) * Double(n) * Double(n)
+        let tiles = BLAS.Tiling.plan(m: n, n: n, k: n)
+        let times = try bestInterleaved(rounds: rounds, [
+            { _ = try Tensor.matmul(a, b) },
+            {
+                try BLAS.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.storage.pointer,
+                              lda: n, b: b.storage.pointer, ldb: n, beta: 0, c: c.storage.pointer, ldc: n,
+                              for: "a direct sgemm")
+            },
+        ])
+        report("matmul a@b n=\(n) (tiles \(tiles.rows) x \(tiles.cols) x \(tiles.depth))", seconds: times[0], flops: flops)
+        report("sgemm direct n=\(n)", seconds: times[1], flops: flops)
+        print("tiled tx matmul n=\(n) reaches " + format(100 * times[1] / times[0], 1) + "% of one direct sgemm")
+    }
+}
+
 // 2. Start-up: `tx -e '1 + 1'`, the tx binary next to this one.
 do {
     var path = [CChar](repeating: 0, count: 4096)

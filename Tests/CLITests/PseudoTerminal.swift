@@ -25,6 +25,8 @@ final class PseudoTerminal {
         // only when tx and its children are gone.
         defer { close(slave) }
         self.master = master
+        // Writes take what fits (see `type`).
+        _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
         var env = ProcessInfo.processInfo.environment
         env["TERM"] = "xterm"
         env["NO_COLOR"] = nil
@@ -106,10 +108,20 @@ final class PseudoTerminal {
             .replacing(/\u{1B}\[[0-9;?]*[A-Za-z]|\u{1B}[78=>]/, with: "")
     }
 
-    /// Types `keys` (a string: "\t" is Tab, "\u{4}" Ctrl-D, "\u{1B}[A" Up).
+    /// Types `keys` (a string: "\t" is Tab, "\u{4}" Ctrl-D, "\u{1B}[A" Up). Long input
+    /// (a paste) goes in as tx takes it, with its echo read meanwhile, so that neither
+    /// side waits for the other.
     func type(_ keys: String) {
-        var bytes = Array(keys.utf8)
-        _ = write(master, &bytes, bytes.count)
+        let bytes = Array(keys.utf8)
+        var written = 0
+        while written < bytes.count {
+            var ready = pollfd(fd: master, events: Int16(POLLOUT), revents: 0)
+            if poll(&ready, 1, 10) > 0 {
+                let count = bytes[written...].withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count) }
+                if count > 0 { written += count }
+            }
+            if written < bytes.count && !readAvailable(milliseconds: 0) { return }
+        }
     }
 
     /// Reads until the plain text after `offset` contains `expected` (true), or 90 seconds

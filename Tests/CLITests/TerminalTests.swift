@@ -296,6 +296,21 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     #expect(terminal.exitStatus() == 0)
 }
 
+/// A literal of 12,000 lines pasted at the prompt (bracketed paste: one entry) is read in
+/// linear time, as through a pipe (aLongPipedLiteralIsReadInLinearTime): about a second
+/// in a debug build, where quadratic reading would take minutes and miss the wait.
+@Test func aLongPastedLiteralIsReadInLinearTime() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    let lines = (0..<12_000).map { "  \($0)," }.joined(separator: "\n")
+    terminal.type("\u{1B}[200~x = [\n\(lines)\n]\u{1B}[201~\r")
+    terminal.type("sum(x)\r")
+    #expect(terminal.wait(for: "tx> sum(x)\ntensor(71994000)\ntx> "))
+    #expect(!terminal.text.contains("...> "))
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
 /// Two REPLs append to one history file that is already at its cap (2000 entries),
 /// taking turns, and one of them types on after the other has left (and cut the file):
 /// every line of both is kept, each session's in its order, and the file ends at the
