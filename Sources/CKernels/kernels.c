@@ -26,8 +26,10 @@ static float row_max(const float *x, long n) {
     return result;
 }
 
+/* x[i] = exp(x[i] - shift) and their sum; shift is at least every x[i] (the row's
+ * maximum), so the arguments are <= 0 or NaN. */
 static float exp_shift_sum(float *x, long n, float shift) {
-    for (long i = 0; i < n; i++) x[i] = exp_one(x[i] - shift);
+    for (long i = 0; i < n; i++) x[i] = exp_nonpositive(x[i] - shift);
     v16 s = 0;
     long i = 0;
     for (; i + 16 <= n; i += 16) {

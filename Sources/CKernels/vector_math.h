@@ -46,6 +46,29 @@ TX_INLINE float exp_one(float x) {
     return x != x ? x : y;
 }
 
+/* exp_one for x <= 0 or NaN (softmax's x - max), with the same result bit for bit and
+ * fewer steps: 2^k for k in [-126, 0] is one normal float, so neither the upper clamp
+ * nor the split of 2^k into halves is needed (p 2^k rounds once, into the subnormals,
+ * exactly as p 2^h 2^(k-h) does). */
+TX_INLINE float exp_nonpositive(float x) {
+    float clamped = x < EXP_LO ? EXP_LO : x;
+    float k = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = clamped - k * 0.693359375f;
+    r = r - k * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    float y = x < EXP_LO ? 0.0f : p * scale;
+    return x != x ? x : y;
+}
+
 /* tanh(x) = sign(x) tanh(|x|): below |x| = 0.625 the odd series a + a^3 P(a^2) (P fitted
  * to the relative error, 4e-9 before rounding); above it 1 - 2 / (exp(2a) + 1). */
 TX_INLINE float tanh_one(float x) {

@@ -9,20 +9,30 @@ public struct Lexer {
     /// Lines that hold only a comment: line number → text after `#` (one space trimmed).
     public private(set) var commentLines: [Int: String] = [:]
 
-    public init(_ source: Source) {
+    /// Counts every byte looked at.
+    private let steps: ReadingSteps
+
+    public init(_ source: Source, steps: ReadingSteps = ReadingSteps()) {
         self.source = source
         self.bytes = source.bytes
+        self.steps = steps
     }
 
-    /// Lexes the whole source.
-    public static func tokenize(_ source: Source) throws -> Lexer {
-        var lexer = Lexer(source)
+    /// Lexes the whole source; `steps` counts the bytes looked at.
+    public static func tokenize(_ source: Source, steps: ReadingSteps = ReadingSteps()) throws -> Lexer {
+        var lexer = Lexer(source, steps: steps)
         try lexer.run()
         return lexer
     }
 
     private func byte(_ offset: Int) -> UInt8 {
-        offset < bytes.count ? bytes[offset] : 0
+        offset < bytes.count ? at(offset) : 0
+    }
+
+    /// The byte at `offset`, counted.
+    private func at(_ offset: Int) -> UInt8 {
+        steps.count += 1
+        return bytes[offset]
     }
 
     private func span(_ start: Int, _ end: Int) -> SourceSpan {
@@ -36,11 +46,11 @@ public struct Lexer {
         }
         // A first line starting with #! is ignored.
         if byte(0) == UInt8(ascii: "#"), byte(1) == UInt8(ascii: "!") {
-            while position < bytes.count, bytes[position] != UInt8(ascii: "\n") { position += 1 }
+            while position < bytes.count, at(position) != UInt8(ascii: "\n") { position += 1 }
         }
         var lineHasCode = false
         while position < bytes.count {
-            let c = bytes[position]
+            let c = at(position)
             let start = position
             switch c {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), 0x0C:
@@ -50,7 +60,7 @@ public struct Lexer {
                 position += 1
                 lineHasCode = false
             case UInt8(ascii: "#"):
-                while position < bytes.count, bytes[position] != UInt8(ascii: "\n") { position += 1 }
+                while position < bytes.count, at(position) != UInt8(ascii: "\n") { position += 1 }
                 if !lineHasCode {
                     var text = String(decoding: bytes[(start + 1)..<position], as: UTF8.self)
                     if text.hasPrefix(" ") { text.removeFirst() }
@@ -73,9 +83,9 @@ public struct Lexer {
                 lineHasCode = true
             case _ where Lexer.isIdentifierStart(c) || (c >= 0x80 && unicodeLetter(at: position, start: true) > 0):
                 while position < bytes.count {
-                    if Lexer.isIdentifierPart(bytes[position]) {
+                    if Lexer.isIdentifierPart(at(position)) {
                         position += 1
-                    } else if bytes[position] >= 0x80, case let length = unicodeLetter(at: position, start: false), length > 0 {
+                    } else if at(position) >= 0x80, case let length = unicodeLetter(at: position, start: false), length > 0 {
                         position += length
                     } else {
                         break
@@ -119,7 +129,7 @@ public struct Lexer {
         guard length > 0, offset + length <= bytes.count else { return 0 }
         var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
         for i in 1..<length {
-            let next = bytes[offset + i]
+            let next = at(offset + i)
             guard next & 0xC0 == 0x80 else { return 0 }
             value = value << 6 | UInt32(next & 0x3F)
         }
@@ -167,10 +177,10 @@ public struct Lexer {
         position += 1
         var contents: [UInt8] = []
         while true {
-            guard position < bytes.count, bytes[position] != UInt8(ascii: "\n") else {
+            guard position < bytes.count, at(position) != UInt8(ascii: "\n") else {
                 throw TxError(.syntax, "syntax error: unterminated string", at: span(start, start + 1))
             }
-            let c = bytes[position]
+            let c = at(position)
             if c == UInt8(ascii: "\"") { position += 1; break }
             if c == UInt8(ascii: "\\") {
                 let escape = byte(position + 1)
@@ -206,7 +216,7 @@ public struct Lexer {
                 return
             }
         }
-        let c = bytes[position]
+        let c = at(position)
         if Lexer.symbols1.contains(c) {
             position += 1
             tokens.append(Token(.symbol, String(decoding: [c], as: UTF8.self), start: start, end: position))
@@ -214,11 +224,19 @@ public struct Lexer {
         }
         // One whole (possibly multi-byte) character for the message.
         var end = position + 1
-        while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+        while end < bytes.count, at(end) & 0xC0 == 0x80 { end += 1 }
         let shown = String(decoding: bytes[position..<end], as: UTF8.self)
         if c == UInt8(ascii: "&") || c == UInt8(ascii: "|") {
             throw TxError(.syntax, "syntax error: unexpected character '\(shown)' (logical and/or are && and ||)", at: span(start, end))
         }
         throw TxError(.syntax, "syntax error: unexpected character '\(shown)'", at: span(start, end))
     }
+}
+
+/// The steps a reader took over its input: each byte the lexer and each token the parser
+/// looked at. Tests check that it grows in proportion to the input (reading is linear);
+/// it costs one addition a look.
+public final class ReadingSteps {
+    public internal(set) var count = 0
+    public init() {}
 }

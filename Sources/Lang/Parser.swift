@@ -5,6 +5,8 @@
 public struct Parser {
     private let source: Source
     private let tokens: [Token]
+    /// Counts every token looked at (the lexer's bytes too).
+    private let steps: ReadingSteps
     private let commentLines: [Int: String]
     private var position = 0
     private let maxNesting: Int
@@ -18,9 +20,10 @@ public struct Parser {
     /// Open brackets, for "expected ')' to close '(' from line 3".
     private var openBrackets: [Token] = []
 
-    public static func parse(_ source: Source, maxNesting: Int = 256) throws -> Program {
-        let lexer = try Lexer.tokenize(source)
-        var parser = Parser(source: source, tokens: lexer.tokens, commentLines: lexer.commentLines, maxNesting: maxNesting)
+    /// Parses the whole source; `steps` counts the bytes and tokens looked at.
+    public static func parse(_ source: Source, maxNesting: Int = 256, steps: ReadingSteps = ReadingSteps()) throws -> Program {
+        let lexer = try Lexer.tokenize(source, steps: steps)
+        var parser = Parser(source: source, tokens: lexer.tokens, commentLines: lexer.commentLines, maxNesting: maxNesting, steps: steps)
         let statements = try parser.statements(until: nil)
         return Program(statements: statements, source: source)
     }
@@ -41,20 +44,27 @@ public struct Parser {
         }
     }
 
-    private init(source: Source, tokens: [Token], commentLines: [Int: String], maxNesting: Int) {
+    private init(source: Source, tokens: [Token], commentLines: [Int: String], maxNesting: Int, steps: ReadingSteps) {
         self.source = source
         self.tokens = tokens
+        self.steps = steps
         self.commentLines = commentLines
         self.maxNesting = maxNesting
     }
 
     // MARK: Tokens
 
+    /// The token at `index`, counted.
+    private func look(_ index: Int) -> Token {
+        steps.count += 1
+        return tokens[index]
+    }
+
     private mutating func peek() -> Token {
         if newlineInsensitive.last == true {
-            while tokens[position].kind == .newline { position += 1 }
+            while look(position).kind == .newline { position += 1 }
         }
-        return tokens[position]
+        return look(position)
     }
 
     @discardableResult
@@ -65,10 +75,10 @@ public struct Parser {
     }
 
     private mutating func skipNewlines() {
-        while tokens[position].kind == .newline { position += 1 }
+        while look(position).kind == .newline { position += 1 }
     }
 
-    private var previousEnd: Int { position > 0 ? tokens[position - 1].end : 0 }
+    private var previousEnd: Int { position > 0 ? look(position - 1).end : 0 }
 
     private func span(_ start: Int, _ end: Int) -> SourceSpan {
         SourceSpan(source: source, start: start, end: end)
@@ -157,7 +167,7 @@ public struct Parser {
 
     private mutating func skipSeparators() {
         while true {
-            let token = tokens[position]
+            let token = look(position)
             if token.kind == .newline || token.isSymbol(";") { position += 1 } else { return }
         }
     }
@@ -179,7 +189,7 @@ public struct Parser {
         func make(_ kind: StmtKind) -> Stmt {
             Stmt(kind: kind, span: span(token.start, previousEnd), comments: notes)
         }
-        if token.isKeyword("fn"), position + 1 < tokens.count, tokens[position + 1].kind == .identifier {
+        if token.isKeyword("fn"), position + 1 < tokens.count, look(position + 1).kind == .identifier {
             return make(.function(try functionDeclaration()))
         }
         if token.isKeyword("for") {
@@ -250,10 +260,10 @@ public struct Parser {
     private mutating func looksLikeRecord() -> Bool {
         guard peek().isSymbol("{") else { return false }
         var i = position + 1
-        while i < tokens.count, tokens[i].kind == .newline { i += 1 }
+        while i < tokens.count, look(i).kind == .newline { i += 1 }
         guard i + 1 < tokens.count else { return false }
-        if tokens[i].isSymbol("}") { return true }
-        return (tokens[i].kind == .identifier || tokens[i].kind == .string) && tokens[i + 1].isSymbol(":")
+        if look(i).isSymbol("}") { return true }
+        return (look(i).kind == .identifier || look(i).kind == .string) && look(i + 1).isSymbol(":")
     }
 
     private mutating func block(after what: String) throws -> Block {
@@ -451,9 +461,9 @@ public struct Parser {
             let token = peek()
             if token.kind == .endOfInput { break }
             var label: String? = nil
-            var look = position + 1
-            while look < tokens.count, tokens[look].kind == .newline { look += 1 }
-            if token.kind == .identifier, look < tokens.count, tokens[look].isSymbol("=") {
+            var ahead = position + 1
+            while ahead < tokens.count, look(ahead).kind == .newline { ahead += 1 }
+            if token.kind == .identifier, ahead < tokens.count, look(ahead).isSymbol("=") {
                 label = token.text
                 advance()
                 advance()
@@ -597,11 +607,11 @@ public struct Parser {
         let test = try condition()
         let then = try block(after: "if")
         // `else` may start the next line after the closing brace.
-        var look = position
-        while tokens[look].kind == .newline { look += 1 }
+        var ahead = position
+        while look(ahead).kind == .newline { ahead += 1 }
         var otherwise: Block? = nil
-        if tokens[look].isKeyword("else") {
-            position = look
+        if look(ahead).isKeyword("else") {
+            position = ahead
             let elseToken = advance()
             if peek().isKeyword("if") {
                 let nested = try ifExpression()

@@ -27,10 +27,18 @@ public enum JSON: Equatable {
         var depth = 0
         /// Values read so far: Ctrl-C is polled every 65,536 of them.
         var values = 0
+        /// Bytes looked at (see `parse(_:what:steps:)`).
+        var steps = 0
 
         init(_ bytes: [UInt8], what: String) {
             self.bytes = bytes
             self.what = what
+        }
+
+        /// The byte at `offset`, counted.
+        mutating func at(_ offset: Int) -> UInt8 {
+            steps += 1
+            return bytes[offset]
         }
 
         func fail(_ why: String) -> TensorError {
@@ -38,7 +46,7 @@ public enum JSON: Equatable {
         }
 
         mutating func skip() {
-            while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
+            while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(at(i)) { i += 1 }
         }
 
         mutating func document() throws -> JSON {
@@ -56,36 +64,36 @@ public enum JSON: Equatable {
             guard depth < 64 else { throw fail("nested too deeply") }
             values += 1
             if values & 0xFFFF == 0 { try Interrupt.check() }
-            switch bytes[i] {
+            switch at(i) {
             case UInt8(ascii: "{"):
                 i += 1
                 var members: [(String, JSON)] = []
                 skip()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                if i < bytes.count, at(i) == UInt8(ascii: "}") { i += 1; return .object(members) }
                 while true {
                     skip()
                     let key = try string()
                     skip()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    guard i < bytes.count, at(i) == UInt8(ascii: ":") else { throw fail("expected ':'") }
                     i += 1
                     members.append((key, try value()))
                     skip()
                     guard i < bytes.count else { throw fail("unexpected end") }
-                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                    if at(i) == UInt8(ascii: ",") { i += 1; continue }
+                    if at(i) == UInt8(ascii: "}") { i += 1; return .object(members) }
                     throw fail("expected ',' or '}'")
                 }
             case UInt8(ascii: "["):
                 i += 1
                 var items: [JSON] = []
                 skip()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                if i < bytes.count, at(i) == UInt8(ascii: "]") { i += 1; return .array(items) }
                 while true {
                     items.append(try value())
                     skip()
                     guard i < bytes.count else { throw fail("unexpected end") }
-                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                    if at(i) == UInt8(ascii: ",") { i += 1; continue }
+                    if at(i) == UInt8(ascii: "]") { i += 1; return .array(items) }
                     throw fail("expected ',' or ']'")
                 }
             case UInt8(ascii: "\""):
@@ -106,7 +114,7 @@ public enum JSON: Equatable {
 
         mutating func number() throws -> Double {
             let start = i
-            while i < bytes.count, "+-0123456789.eE".utf8.contains(bytes[i]) { i += 1 }
+            while i < bytes.count, "+-0123456789.eE".utf8.contains(at(i)) { i += 1 }
             guard i > start, let v = Double(String(decoding: bytes[start..<i], as: UTF8.self)) else { throw fail("expected a value") }
             return v
         }
@@ -120,18 +128,18 @@ public enum JSON: Equatable {
         }
 
         mutating func string() throws -> String {
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+            guard i < bytes.count, at(i) == UInt8(ascii: "\"") else { throw fail("expected a string") }
             i += 1
             var out: [UInt8] = []
             while true {
                 guard i < bytes.count else { throw fail("unterminated string") }
-                let c = bytes[i]
+                let c = at(i)
                 i += 1
                 if c == UInt8(ascii: "\"") { break }
                 if out.count & 0xFFFFF == 0xFFFFF { try Interrupt.check() }
                 if c != UInt8(ascii: "\\") { out.append(c); continue }
                 guard i < bytes.count else { throw fail("unterminated string") }
-                let e = bytes[i]
+                let e = at(i)
                 i += 1
                 switch e {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
@@ -142,7 +150,7 @@ public enum JSON: Equatable {
                 case UInt8(ascii: "f"): out.append(12)
                 case UInt8(ascii: "u"):
                     var code = try hex4()
-                    if (0xD800...0xDBFF).contains(code), i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                    if (0xD800...0xDBFF).contains(code), i + 6 <= bytes.count, at(i) == UInt8(ascii: "\\"), at(i + 1) == UInt8(ascii: "u") {
                         i += 2
                         let low = try hex4()
                         guard (0xDC00...0xDFFF).contains(low) else { throw fail("bad surrogate pair") }
@@ -159,7 +167,15 @@ public enum JSON: Equatable {
 
     /// Parses a whole document; errors name it as `what`.
     public static func parse(_ bytes: [UInt8], what: String = "safetensors header") throws -> JSON {
+        var steps = 0
+        return try parse(bytes, what: what, steps: &steps)
+    }
+
+    /// Parses a whole document and adds the bytes it looked at to `steps` (tests check
+    /// that this grows in proportion to the input: reading is linear).
+    public static func parse(_ bytes: [UInt8], what: String, steps: inout Int) throws -> JSON {
         var reader = Reader(bytes, what: what)
+        defer { steps += reader.steps }
         return try reader.document()
     }
 
