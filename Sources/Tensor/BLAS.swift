@@ -51,20 +51,23 @@ public enum BLAS {
         }
 
         /// A product of up to 2^35 floating-point operations (about 3200^3, some 70 ms
-        /// on two cores) is one call. A larger one is cut into blocks of C of at least
-        /// 1024 x 1024, and then, for very long inner sizes, into slices of k of at
-        /// least 4096, until a tile is about 2^34 operations: re-packing the operands
-        /// for each tile then costs under 1%. (Tiles of 2^33, which cut k = 8192 in two,
-        /// made an 8192 product 20% slower than one sgemm on a Sapphire Rapids Xeon;
-        /// 1024 x 1024 x 8192 tiles were as fast.)
+        /// on two cores) is one call. A larger one is cut into tiles of at most about
+        /// 2^36 operations (a quarter of a second at 250 GFLOP/s), first along the inner
+        /// size, in slices of at least 512 that add into C, then, when the inner size is
+        /// short, into blocks of C of at least 1024 x 1024. Slices of the inner size cost
+        /// nothing measurable: OpenBLAS packs each element of A and B once either way and
+        /// already updates C once per slice of a few hundred. Blocks of C make OpenBLAS
+        /// pack A and B again for every block: 1024 x 1024 x 8192 tiles made an 8192
+        /// product 20-25% slower than one sgemm, 8192 x 8192 x 512 slices none (Intel
+        /// Xeon, Sapphire Rapids).
         public static func plan(m: Int, n: Int, k: Int) -> Tiling {
             var (rows, cols, depth) = (m, n, k)
             if operations(m, n, k) <= 0x1p35 { return Tiling(rows: m, cols: n, depth: k) }
-            while operations(rows, cols, depth) > 0x1p34 {
-                if max(rows, cols) >= 2048 {
-                    if rows >= cols { rows = (rows + 1) / 2 } else { cols = (cols + 1) / 2 }
-                } else if depth >= 8192 {
+            while operations(rows, cols, depth) > 0x1p36 {
+                if depth >= 1024 {
                     depth = (depth + 1) / 2
+                } else if max(rows, cols) >= 2048 {
+                    if rows >= cols { rows = (rows + 1) / 2 } else { cols = (cols + 1) / 2 }
                 } else {
                     break
                 }

@@ -187,7 +187,7 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     terminal.type("a = ones(8192, 8192); c = 42\r")
     #expect(terminal.wait(for: "c = 42\ntx> "))
     // The product is 1.1 TFLOP, seconds even on an idle machine. What is left after
-    // Ctrl-C is the tile under way: at most 2^34 operations, about 0.1 s on this test's
+    // Ctrl-C is the tile under way: at most 2^36 operations, about 0.3 s on this test's
     // two cores when idle. The bound is three times the one promised, as builds
     // and other tests share the machine and can slow it that much.
     let stopped = interrupt(terminal, "c = a @ a", check: "c", expect: "42")

@@ -219,10 +219,13 @@ func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4) -> Bool {
 /// stay one call.
 @Test func productTilingPlans() {
     #expect(BLAS.Tiling.plan(m: 2048, n: 2048, k: 2048) == BLAS.Tiling(rows: 2048, cols: 2048, depth: 2048))
-    #expect(BLAS.Tiling.plan(m: 8192, n: 8192, k: 8192) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 8192))
-    #expect(BLAS.Tiling.plan(m: 100_000, n: 64, k: 8192) == BLAS.Tiling(rows: 12500, cols: 64, depth: 8192))
-    // A long inner size is cut too, once the blocks of C are down to 1024 x 1024.
-    #expect(BLAS.Tiling.plan(m: 1024, n: 1024, k: 1 << 20) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 8192))
+    // The inner size is cut first, in slices that add into C: no operand is packed again.
+    #expect(BLAS.Tiling.plan(m: 8192, n: 8192, k: 8192) == BLAS.Tiling(rows: 8192, cols: 8192, depth: 512))
+    #expect(BLAS.Tiling.plan(m: 4096, n: 4096, k: 4096) == BLAS.Tiling(rows: 4096, cols: 4096, depth: 2048))
+    #expect(BLAS.Tiling.plan(m: 100_000, n: 64, k: 8192) == BLAS.Tiling(rows: 100_000, cols: 64, depth: 4096))
+    #expect(BLAS.Tiling.plan(m: 1024, n: 1024, k: 1 << 20) == BLAS.Tiling(rows: 1024, cols: 1024, depth: 32768))
+    // A short inner size leaves only C to cut, into blocks.
+    #expect(BLAS.Tiling.plan(m: 65536, n: 65536, k: 64) == BLAS.Tiling(rows: 16384, cols: 32768, depth: 64))
 }
 
 @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
