@@ -20,9 +20,9 @@
 #define EXP_HI 88.72283935546875f
 
 /* exp(x) = 2^k * exp(r), k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2];
- * exp(r) by a degree-6 polynomial (Cephes' expf coefficients). */
-TX_INLINE float exp_one(float x) {
-    float clamped = x > EXP_HI ? EXP_HI : (x < EXP_LO ? EXP_LO : x);
+ * exp(r) by a degree-6 polynomial (Cephes' expf coefficients). For x already clamped
+ * to [EXP_LO, EXP_HI]: k into *k_out, and exp(r) returned; the callers make 2^k. */
+TX_INLINE float exp_reduced(float clamped, float *k_out) {
     /* Round to nearest by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22). */
     float k = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = clamped - k * 0.693359375f;
@@ -33,7 +33,13 @@ TX_INLINE float exp_one(float x) {
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
+    *k_out = k;
+    return p * r * r + r + 1.0f;
+}
+
+TX_INLINE float exp_one(float x) {
+    float clamped = x > EXP_HI ? EXP_HI : (x < EXP_LO ? EXP_LO : x);
+    float k, p = exp_reduced(clamped, &k);
     /* 2^k in two halves, so that k = 128 (x near ln(FLT_MAX)) stays representable. */
     int32_t whole = (int32_t)k, half = whole >> 1;
     int32_t bits = (half + 127) << 23, rest = (whole - half + 127) << 23;
@@ -52,16 +58,7 @@ TX_INLINE float exp_one(float x) {
  * exactly as p 2^h 2^(k-h) does). */
 TX_INLINE float exp_nonpositive(float x) {
     float clamped = x < EXP_LO ? EXP_LO : x;
-    float k = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = clamped - k * 0.693359375f;
-    r = r - k * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
+    float k, p = exp_reduced(clamped, &k);
     int32_t bits = ((int32_t)k + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
