@@ -131,6 +131,10 @@ static void unary_range(void *context, long begin, long end) {
 TX_UNARY_KERNELS(TX_UNARY_WRAPPER)
 #undef TX_UNARY_WRAPPER
 
+int tx_parallel_elements(long n, void (*body)(void *, long, long), void *context) {
+    return parallel_range(n, ELEMENT_GRAIN, TX_CHUNK, body, context);
+}
+
 /* Rows of n floats per piece of a row kernel: TX_CHUNK floats, or one longer row. */
 static long rows_per_piece(long n) { return n > 0 && n < TX_CHUNK ? TX_CHUNK / n : 1; }
 

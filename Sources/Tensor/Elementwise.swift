@@ -63,13 +63,11 @@ extension Tensor {
         let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
         let out = result.storage.pointer
         let px = x.storage.pointer, py = y.storage.pointer
-        var poll = Interrupt.Poll()
         if x.isContiguous && y.isContiguous && a.shape == b.shape {
-            try poll.run(result.count) { start, count in
-                apply(op, px + x.offset + start, 1, py + y.offset + start, 1, out + start, count)
-            }
+            try applyOnAllThreads(op, px + x.offset, 1, py + y.offset, 1, out, result.count)
             return result
         }
+        var poll = Interrupt.Poll()
         guard let inner = shape.last, inner > 0 else {
             if shape.isEmpty { out[0] = value(op, px[x.offset], py[y.offset]) }
             return result
@@ -92,7 +90,10 @@ extension Tensor {
         let result = try Tensor(uninitializedShape: a.shape)
         let source = x.storage.pointer + x.offset, out = result.storage.pointer
         var poll = Interrupt.Poll()
-        if x.isContiguous {
+        if x.isContiguous, !(op == .power && (y == 2 || y == 0.5)) {
+            var scalar = y
+            try withUnsafeMutablePointer(to: &scalar) { s in try applyOnAllThreads(op, source, 1, s, 0, out, x.count) }
+        } else if x.isContiguous {
             try poll.run(x.count) { start, count in apply(op, source + start, 1, scalar: y, out + start, count) }
         } else {
             try x.forEachRow { row, base, length, step in
@@ -112,7 +113,7 @@ extension Tensor {
         var scalar = x, poll = Interrupt.Poll()
         try withUnsafeMutablePointer(to: &scalar) { s in
             if y.isContiguous {
-                try poll.run(y.count) { start, count in apply(op, s, 0, source + start, 1, out + start, count) }
+                try applyOnAllThreads(op, s, 0, source, 1, out, y.count)
             } else {
                 try y.forEachRow { row, base, length, step in
                     try poll.run(length) { start, count in
@@ -122,6 +123,29 @@ extension Tensor {
             }
         }
         return result
+    }
+
+    /// The operands and result of `applyOnAllThreads`, for the C threads.
+    private struct ElementJob {
+        let op: BinaryOp
+        let x: UnsafeMutablePointer<Float>, sx: Int
+        let y: UnsafeMutablePointer<Float>, sy: Int
+        let out: UnsafeMutablePointer<Float>
+    }
+
+    /// `apply` over n elements, on all threads from 2^18 elements on (as the elementwise
+    /// functions), polling Ctrl-C between pieces; throws `interrupted` when it stopped.
+    static func applyOnAllThreads(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
+                                  _ y: UnsafeMutablePointer<Float>, _ sy: Int,
+                                  _ out: UnsafeMutablePointer<Float>, _ n: Int) throws {
+        var job = ElementJob(op: op, x: x, sx: sx, y: y, sy: sy, out: out)
+        let stopped = withUnsafeMutablePointer(to: &job) { pointer in
+            tx_parallel_elements(n, { context, begin, end in
+                guard let job = context?.assumingMemoryBound(to: ElementJob.self).pointee else { return }
+                Tensor.apply(job.op, job.x + begin * job.sx, job.sx, job.y + begin * job.sy, job.sy, job.out + begin, end - begin)
+            }, pointer)
+        }
+        if stopped != 0 { try Interrupt.check() }
     }
 
     /// out[i] = x[i * sx] op y for a scalar y; x^2 and x^0.5 are a product and a square

@@ -275,3 +275,21 @@ func tiledProductsMatchTheDefinition(transposeA: Bool, transposeB: Bool) throws 
     #expect(throws: TensorError.self) { try Tensor.zeros([Memory.limit / 4 + 1]) }
     #expect(Memory.liveBytes < Memory.limit)
 }
+
+/// Operators on large contiguous tensors (and against a scalar) run on all threads, in
+/// pieces; they must give exactly what the single-threaded strided path gives, element by
+/// element, for every operator.
+@Test func largeOperatorsOnAllThreadsMatchTheStridedPath() throws {
+    var random = RandomGenerator(seed: 11)
+    // 2^19 elements: past the 2^18 from which the elementwise work is shared out.
+    let a = try Tensor.randn([1024, 512], using: &random), b = try Tensor.randn([1024, 512], using: &random)
+    let aT = try a.swappingLastAxes().contiguous(), bT = try b.swappingLastAxes().contiguous()
+    for op in [BinaryOp.add, .subtract, .multiply, .divide, .maximum, .greater] {
+        let threaded = try Tensor.binary(op, a, b)
+        let strided = try Tensor.binary(op, aT.swappingLastAxes(), bT.swappingLastAxes())
+        #expect(threaded.values == strided.values, "\(op)")
+        let withScalar = try Tensor.binary(op, a, scalar: 0.25), scalarFirst = try Tensor.binary(op, scalar: 0.25, b)
+        #expect(withScalar.values == (try Tensor.binary(op, aT.swappingLastAxes(), scalar: 0.25)).values, "\(op)")
+        #expect(scalarFirst.values == (try Tensor.binary(op, scalar: 0.25, bT.swappingLastAxes())).values, "\(op)")
+    }
+}

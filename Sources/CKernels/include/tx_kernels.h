@@ -93,6 +93,12 @@ enum { TX_ACTIVATION_NONE = 0, TX_ACTIVATION_RELU = 1, TX_ACTIVATION_GELU = 2 };
 /// of c. Both spread large matrices over threads and return 1 when Ctrl-C stopped them
 /// (some rows are then left as they were), else 0.
 int tx_fill_rows(float *c, long rows, long n, long ldc, const float *row);
+
+/// body(context, begin, end) over [0, n), on the threads the elementwise functions use
+/// (from 2^18 elements on), in pieces between which Ctrl-C is polled: for elementwise
+/// work written outside C, such as the arithmetic operators. Returns 1 when Ctrl-C
+/// stopped it, else 0.
+int tx_parallel_elements(long n, void (*body)(void *context, long begin, long end), void *context);
 int tx_activation_rows(float *c, long rows, long n, long ldc, int activation);
 
 /// Ctrl-C: set from the signal handler, polled by long loops. Async-signal-safe.
