@@ -89,16 +89,15 @@ extension Tensor {
         let x = try a.withContiguousRows()
         let result = try Tensor(uninitializedShape: a.shape)
         let source = x.storage.pointer + x.offset, out = result.storage.pointer
-        var poll = Interrupt.Poll()
-        if x.isContiguous, !(op == .power && (y == 2 || y == 0.5)) {
-            var scalar = y
-            try withUnsafeMutablePointer(to: &scalar) { s in try applyOnAllThreads(op, source, 1, s, 0, out, x.count) }
-        } else if x.isContiguous {
-            try poll.run(x.count) { start, count in apply(op, source + start, 1, scalar: y, out + start, count) }
-        } else {
-            try x.forEachRow { row, base, length, step in
-                try poll.run(length) { start, count in
-                    apply(op, source + base + start * step, step, scalar: y, out + row * length + start, count)
+        var scalar = y, poll = Interrupt.Poll()
+        try withUnsafeMutablePointer(to: &scalar) { s in
+            if x.isContiguous {
+                try applyOnAllThreads(op, source, 1, s, 0, out, x.count)
+            } else {
+                try x.forEachRow { row, base, length, step in
+                    try poll.run(length) { start, count in
+                        apply(op, source + base + start * step, step, s, 0, out + row * length + start, count)
+                    }
                 }
             }
         }
@@ -148,32 +147,6 @@ extension Tensor {
         if stopped != 0 { try Interrupt.check() }
     }
 
-    /// out[i] = x[i * sx] op y for a scalar y; x^2 and x^0.5 are a product and a square
-    /// root, with powf's answers where the square root's differ (-0 and -inf), so that
-    /// `x ^ 0.5`, `x ^ [0.5]` and a number's `^` agree.
-    static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int, scalar y: Float,
-                      _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-        if op == .power && y == 2 {
-            if sx == 1 {
-                for i in 0..<n { out[i] = x[i] * x[i] }
-            } else {
-                for i in 0..<n { let v = x[i * sx]; out[i] = v * v }
-            }
-            return
-        }
-        if op == .power && y == 0.5 {
-            @inline(__always) func root(_ v: Float) -> Float { v == -.infinity ? .infinity : v.squareRoot() + 0 }
-            if sx == 1 {
-                for i in 0..<n { out[i] = root(x[i]) }
-            } else {
-                for i in 0..<n { out[i] = root(x[i * sx]) }
-            }
-            return
-        }
-        var scalar = y
-        withUnsafeMutablePointer(to: &scalar) { s in apply(op, x, sx, s, 0, out, n) }
-    }
-
     @inline(__always)
     static func value(_ op: BinaryOp, _ x: Float, _ y: Float) -> Float {
         switch op {
@@ -196,7 +169,10 @@ extension Tensor {
     }
 
     /// out[i] = x[i * sx] op y[i * sy]; the switch is outside the loops so that each
-    /// loop is a plain, vectorisable loop over one operation.
+    /// loop is a plain, vectorisable loop over one operation. A power whose exponent is
+    /// one number (sy = 0) of 2 or 0.5 is a product or a square root, with powf's answers
+    /// where the square root's differ (-0 and -inf), so that `x ^ 0.5`, `x ^ [0.5]` and a
+    /// number's `^` agree.
     static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
                       _ y: UnsafeMutablePointer<Float>, _ sy: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         @inline(__always)
@@ -212,6 +188,10 @@ extension Tensor {
             } else {
                 for i in 0..<n { out[i] = f(x[i * sx], y[i * sy]) }
             }
+        }
+        if op == .power && sy == 0 && y[0] == 2 { return run { a, _ in a * a } }
+        if op == .power && sy == 0 && y[0] == 0.5 {
+            return run { a, _ in a == -.infinity ? .infinity : a.squareRoot() + 0 }
         }
         switch op {
         case .add: run { $0 + $1 }
