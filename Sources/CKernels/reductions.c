@@ -21,7 +21,9 @@ TX_INLINE long chunk_end(long start, long n) { return n - start < TX_CHUNK ? n :
 
 /* Segments */
 
-double TX_KERNEL(tx_sum)(const float *x, long n) {
+/* The sum of x[i] or, when `squared`, of (x[i] - mean)^2, in double precision in two
+ * vectors of lanes; 0 once Ctrl-C stops it (polled every TX_CHUNK floats). */
+TX_INLINE double sum_in_double(const float *x, long n, double mean, int squared) {
     v8d a = 0, b = 0;
     long i = 0;
     for (long start = 0; start + 16 <= n; start += TX_CHUNK) {
@@ -30,39 +32,36 @@ double TX_KERNEL(tx_sum)(const float *x, long n) {
             v8 u, v;
             memcpy(&u, x + i, sizeof u);
             memcpy(&v, x + i + 8, sizeof v);
-            a += __builtin_convertvector(u, v8d);
-            b += __builtin_convertvector(v, v8d);
-        }
-    }
-    a += b;
-    double sum = 0;
-    for (int j = 0; j < 8; j++) sum += a[j];
-    for (; i < n; i++) sum += x[i];
-    return sum;
-}
-
-double TX_KERNEL(tx_sum_squared_deviations)(const float *x, long n, double mean) {
-    v8d a = 0, b = 0;
-    long i = 0;
-    for (long start = 0; start + 16 <= n; start += TX_CHUNK) {
-        if (tx_interrupt_requested()) return 0;
-        for (long end = chunk_end(start, n); i + 16 <= end; i += 16) {
-            v8 u, v;
-            memcpy(&u, x + i, sizeof u);
-            memcpy(&v, x + i + 8, sizeof v);
-            v8d du = __builtin_convertvector(u, v8d) - mean, dv = __builtin_convertvector(v, v8d) - mean;
-            a += du * du;
-            b += dv * dv;
+            v8d du = __builtin_convertvector(u, v8d), dv = __builtin_convertvector(v, v8d);
+            if (squared) {
+                du -= mean;
+                dv -= mean;
+                a += du * du;
+                b += dv * dv;
+            } else {
+                a += du;
+                b += dv;
+            }
         }
     }
     a += b;
     double sum = 0;
     for (int j = 0; j < 8; j++) sum += a[j];
     for (; i < n; i++) {
-        double d = x[i] - mean;
-        sum += d * d;
+        double d = x[i];
+        if (squared) {
+            d -= mean;
+            d *= d;
+        }
+        sum += d;
     }
     return sum;
+}
+
+double TX_KERNEL(tx_sum)(const float *x, long n) { return sum_in_double(x, n, 0, 0); }
+
+double TX_KERNEL(tx_sum_squared_deviations)(const float *x, long n, double mean) {
+    return sum_in_double(x, n, mean, 1);
 }
 
 /* The larger (or smaller) of m and v, NaN once either is NaN. */
