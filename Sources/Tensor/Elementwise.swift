@@ -86,37 +86,33 @@ extension Tensor {
 
     /// `a op y` for a scalar y.
     public static func binary(_ op: BinaryOp, _ a: Tensor, scalar y: Float) throws -> Tensor {
-        let x = try a.withContiguousRows()
-        let result = try Tensor(uninitializedShape: a.shape)
-        let source = x.storage.pointer + x.offset, out = result.storage.pointer
-        var scalar = y, poll = Interrupt.Poll()
-        try withUnsafeMutablePointer(to: &scalar) { s in
-            if x.isContiguous {
-                try applyOnAllThreads(op, source, 1, s, 0, out, x.count)
-            } else {
-                try x.forEachRow { row, base, length, step in
-                    try poll.run(length) { start, count in
-                        apply(op, source + base + start * step, step, s, 0, out + row * length + start, count)
-                    }
-                }
-            }
-        }
-        return result
+        try binary(op, a, number: y, numberFirst: false)
     }
 
     /// `x op b` for a scalar x.
     public static func binary(_ op: BinaryOp, scalar x: Float, _ b: Tensor) throws -> Tensor {
-        let y = try b.withContiguousRows()
-        let result = try Tensor(uninitializedShape: b.shape)
-        let source = y.storage.pointer + y.offset, out = result.storage.pointer
-        var scalar = x, poll = Interrupt.Poll()
+        try binary(op, b, number: x, numberFirst: true)
+    }
+
+    /// `t op number`, or `number op t` when `numberFirst`.
+    private static func binary(_ op: BinaryOp, _ t: Tensor, number: Float, numberFirst: Bool) throws -> Tensor {
+        let x = try t.withContiguousRows()
+        let result = try Tensor(uninitializedShape: t.shape)
+        let source = x.storage.pointer + x.offset, out = result.storage.pointer
+        var scalar = number, poll = Interrupt.Poll()
         try withUnsafeMutablePointer(to: &scalar) { s in
-            if y.isContiguous {
-                try applyOnAllThreads(op, s, 0, source, 1, out, y.count)
+            // The operands in their order: the number has stride 0.
+            func operands(_ p: UnsafeMutablePointer<Float>, _ step: Int) -> (UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>, Int) {
+                numberFirst ? (s, 0, p, step) : (p, step, s, 0)
+            }
+            if x.isContiguous {
+                let (l, ls, r, rs) = operands(source, 1)
+                try applyOnAllThreads(op, l, ls, r, rs, out, x.count)
             } else {
-                try y.forEachRow { row, base, length, step in
+                try x.forEachRow { row, base, length, step in
                     try poll.run(length) { start, count in
-                        apply(op, s, 0, source + base + start * step, step, out + row * length + start, count)
+                        let (l, ls, r, rs) = operands(source + base + start * step, step)
+                        apply(op, l, ls, r, rs, out + row * length + start, count)
                     }
                 }
             }
