@@ -63,9 +63,11 @@ extension Tensor {
         let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
         let px = x.storage.pointer + x.offset, py = y.storage.pointer + y.offset
         if x.isContiguous && y.isContiguous && a.shape == b.shape {
-            try apply(op, px, [1], py, [1], shape: [result.count], into: result.storage.pointer)
+            try apply(op, px, py, shape: shape, strides: { let p = rowMajorStride(shape, $0); return SIMD4(p, p, 0, 0) },
+                      into: result.storage.pointer)
         } else {
-            try apply(op, px, x.strides, py, y.strides, shape: shape, into: result.storage.pointer)
+            try apply(op, px, py, shape: shape, strides: { SIMD4(x.strides[$0], y.strides[$0], 0, 0) },
+                      into: result.storage.pointer)
         }
         return result
     }
@@ -84,29 +86,34 @@ extension Tensor {
     private static func binary(_ op: BinaryOp, _ t: Tensor, number: Float, numberFirst: Bool) throws -> Tensor {
         let x = try t.withContiguousRows()
         let result = try Tensor(uninitializedShape: t.shape)
-        // A contiguous tensor is one run; the number is an operand with stride 0.
-        let shape = x.isContiguous ? [x.count] : x.shape, strides = x.isContiguous ? [1] : x.strides
-        let source = x.storage.pointer + x.offset, zeros = [Int](repeating: 0, count: shape.count)
+        // The number is an operand with stride 0.
+        let shape = x.rank == 0 ? [1] : x.shape, source = x.storage.pointer + x.offset
+        let along = { (axis: Int) in x.isContiguous ? rowMajorStride(shape, axis) : x.strides[axis] }
         var scalar = number
         try withUnsafeMutablePointer(to: &scalar) { s in
             if numberFirst {
-                try apply(op, s, zeros, source, strides, shape: shape, into: result.storage.pointer)
+                try apply(op, s, source, shape: shape, strides: { SIMD4(0, along($0), 0, 0) }, into: result.storage.pointer)
             } else {
-                try apply(op, source, strides, s, zeros, shape: shape, into: result.storage.pointer)
+                try apply(op, source, s, shape: shape, strides: { SIMD4(along($0), 0, 0, 0) }, into: result.storage.pointer)
             }
         }
         return result
     }
 
+    /// The stride of `axis` in a contiguous tensor of `shape`: a contiguous operand is
+    /// then one run (stride 1), as it was before broadcasting shared its walk.
+    private static func rowMajorStride(_ shape: [Int], _ axis: Int) -> Int {
+        shape[(axis + 1)...].reduce(1, *)
+    }
+
     /// out = x op y over `shape`, the operands' elements at `x` and `y` with their strides
-    /// along its axes (0 where broadcast), in runs along the last axis on all threads for
-    /// large results (`forEachRun`).
-    private static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ xStrides: [Int],
-                              _ y: UnsafeMutablePointer<Float>, _ yStrides: [Int],
-                              shape: [Int], into out: UnsafeMutablePointer<Float>) throws {
-        let sx = xStrides.last ?? 0, sy = yStrides.last ?? 0
-        try forEachRun(shape: shape, operandStrides: [xStrides, yStrides]) { offsets, start, count in
-            apply(op, x + offsets[0], sx, y + offsets[1], sy, out + start, count)
+    /// along an axis `strides(axis)[0]` and `[1]` (0 where broadcast), in runs along the
+    /// last axis on all threads for large results (`forEachRun`).
+    private static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                              shape: [Int], strides: (Int) -> SIMD4<Int>, into out: UnsafeMutablePointer<Float>) throws {
+        let inner = shape.isEmpty ? .zero : strides(shape.count - 1)
+        try forEachRun(shape: shape, strides: strides) { offsets, start, count in
+            apply(op, x + offsets[0], inner[0], y + offsets[1], inner[1], out + start, count)
         }
     }
 
@@ -231,7 +238,7 @@ extension Tensor {
         let pc = c.storage.pointer + c.offset, px = x.storage.pointer + x.offset, py = y.storage.pointer + y.offset
         let out = result.storage.pointer
         let (sc, sx, sy) = (c.strides.last ?? 0, x.strides.last ?? 0, y.strides.last ?? 0)
-        try forEachRun(shape: shape, operandStrides: [c.strides, x.strides, y.strides]) { o, start, count in
+        try forEachRun(shape: shape, strides: { SIMD4(c.strides[$0], x.strides[$0], y.strides[$0], 0) }) { o, start, count in
             select(pc + o[0], sc, px + o[1], sx, py + o[2], sy, out + start, count)
         }
         return result
