@@ -222,6 +222,42 @@ func expectedCore() -> String? {
     #expect(try tx(["-e", "blas().kernels"], environment: ["TX_KERNELS": "nonsense"]).out == chosen)
 }
 
+/// Attention through each instruction set's kernels (the AVX-512 and AVX2 ones multiply
+/// with tx's own micro-kernel, the generic one and large d with sgemm) equals the formula,
+/// on shapes that leave every part of a tile, a packed panel and a key block ragged:
+/// query counts that are no multiple of the tile's 6 or 12 rows, key counts and d_v no
+/// multiple of its 16 or 32 columns, d no multiple of 8, rows of Q, K and V further
+/// apart than d (head views), d or d_v over 512, more than 1024 keys (blocks of 512
+/// keys with a ragged last one), masks, the causal cut and the weights themselves.
+@Test(arguments: ["avx512", "avx2", "generic"])
+func attentionOfEveryInstructionSetEqualsTheFormula(kernels: String) throws {
+    let script = """
+    seed(3)
+    fn check(nq, nk, d, dv, short) {
+      q = transpose(randn(nq, 2, d + 3), 0, 1)[:, :, 0:d]
+      k = transpose(randn(nk, 2, d), 0, 1)
+      v = randn(2, nk, dv + 2)[:, :, 1:dv + 1]
+      scale = 1 / sqrt(d)
+      cut = where(arange(nk) <= reshape(arange(nq), nq, 1), 0, -inf)
+      pad = padding_mask([short, nk], nk)
+      assert_close(attention(q, k, v), softmax(q @ k' * scale) @ v, atol=2e-5)
+      assert_close(attention(q, k, v, causal=true), softmax(q @ k' * scale + cut) @ v, atol=2e-5)
+      assert_close(attention(q, k, v, mask=pad), softmax(q @ k' * scale + pad) @ v, atol=2e-5)
+      assert_close(attention_weights(q, k, mask=pad), softmax(q @ k' * scale + pad), atol=2e-6)
+    }
+    for s in [[1, 1, 1, 1, 1], [7, 9, 7, 5, 4], [13, 33, 64, 64, 30], [25, 17, 100, 70, 1], [300, 1030, 64, 64, 700],
+              [40, 1100, 9, 33, 1099], [6, 40, 520, 8, 20], [12, 40, 16, 530, 39]] {
+      check(s[0], s[1], s[2], s[3], s[4])
+    }
+    print(blas().kernels)
+    """
+    let run = try tx(["-e", script], environment: ["TX_KERNELS": kernels])
+    #expect(run.err == "")
+    #expect(run.status == 0)
+    // A CPU without the set runs an older one (the test then checks that one again).
+    #expect(["avx512\n", "avx2\n", "generic\n"].contains(run.out))
+}
+
 @Test func memoryLimitTurnsHugeAllocationsIntoErrors() throws {
     let run = try tx(["--max-memory", "1M", "-e", "x = zeros(1000, 1000)"])
     #expect(run.status == 1)
