@@ -38,7 +38,9 @@
     X(void, tx_argmin_columns, (const float *x, long rows, long n, float *out), (x, rows, n, out))               \
     X(void, tx_logsumexp_columns, (const float *x, long rows, long n, float *out), (x, rows, n, out))            \
     X(void, tx_softmax_columns, (const float *x, float *y, long rows, long n), (x, y, rows, n))                  \
-    X(int, tx_attention, (const tx_attention_job *job), (job))
+    X(int, tx_attention, (const tx_attention_job *job), (job))                                                  \
+    X(long, tx_attention_scratch, (long nk, long dk, long dv, long block_rows, int weights),                     \
+      (nk, dk, dv, block_rows, weights))
 
 /* Row kernels that dispatch.c spreads over threads, a range of rows per call. */
 #define TX_ROW_KERNELS(X)                                                                                        \

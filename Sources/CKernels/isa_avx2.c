@@ -14,6 +14,9 @@
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #endif
+/* The attention's micro-kernel: vectors of 8 floats, tiles of 6 rows (see kernels.c). */
+#define TX_GEMM_WIDTH 8
+#define TX_GEMM_ROWS 6
 #include "vector_math.h"
 #include "elementwise.c"
 #include "reductions.c"

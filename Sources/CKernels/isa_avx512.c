@@ -14,6 +14,9 @@
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 #endif
+/* The attention's micro-kernel: vectors of 16 floats, tiles of 12 rows (see kernels.c). */
+#define TX_GEMM_WIDTH 16
+#define TX_GEMM_ROWS 12
 #include "vector_math.h"
 #include "elementwise.c"
 #include "reductions.c"

@@ -128,6 +128,193 @@ void TX_KERNEL(tx_softmax_rows_range)(float *x, long n, long stride, long begin,
     }
 }
 
+/* The attention's two products, S = scale Q K^T and O = P V (+ O), whose inner size
+ * (d) or output width (d_v) is small: with TX_GEMM_WIDTH set (floats per vector; the
+ * AVX2 and AVX-512 clones), tx's own micro-kernel in place of sgemm. A tile of
+ * TX_GEMM_ROWS x (2 TX_GEMM_WIDTH) outputs stays in registers while the inner index
+ * runs: each step broadcasts one element of each of the tile's rows of A (read in
+ * place) and loads two vectors of a panel of B packed for the purpose (2 TX_GEMM_WIDTH
+ * columns, one row of the panel per inner index, zero past the last column), so a
+ * panel is read from the L1 cache by every tile of rows. OpenBLAS reaches 70-90% of
+ * it on these shapes (its driver zeroes C, packs A as well, and splits the small inner
+ * size). Larger sizes, and the generic clone, go to sgemm. */
+#ifdef TX_GEMM_WIDTH
+#define GEMM_COLUMNS (2 * TX_GEMM_WIDTH)
+typedef float gemm_vec __attribute__((vector_size(TX_GEMM_WIDTH * sizeof(float))));
+typedef float gemm_vec_unaligned __attribute__((vector_size(TX_GEMM_WIDTH * sizeof(float)), aligned(4)));
+typedef float gemm_v8 __attribute__((vector_size(8 * sizeof(float)), aligned(4)));
+enum { GEMM_LARGEST = 512 };
+
+/* Floats a packed B of `inner` x `n` takes. */
+static long packed_floats(long inner, long n) {
+    return (n + GEMM_COLUMNS - 1) / GEMM_COLUMNS * GEMM_COLUMNS * inner;
+}
+
+/* The 8 x 8 block at src (rows src_stride apart), transposed into dst (rows dst_stride
+ * apart): eight loads, 24 shuffles, eight stores. */
+TX_INLINE void transpose8(const float *src, long src_stride, float *dst, long dst_stride) {
+    gemm_v8 r[8];
+    for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * src_stride, sizeof r[i]);
+    gemm_v8 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int i = 0; i < 4; i++) {
+        gemm_v8 low = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        gemm_v8 high = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+        memcpy(dst + i * dst_stride, &low, sizeof low);
+        memcpy(dst + (i + 4) * dst_stride, &high, sizeof high);
+    }
+}
+
+/* Packs B = X^T for X = n rows of `inner` floats (row c at x + c * ldx): the keys. */
+static void pack_transposed(const float *x, long ldx, long n, long inner, float *packed) {
+    for (long c0 = 0; c0 < n; c0 += GEMM_COLUMNS) {
+        float *panel = packed + c0 * inner;
+        long cols = n - c0 < GEMM_COLUMNS ? n - c0 : GEMM_COLUMNS;
+        long c = 0;
+        for (; c + 8 <= cols; c += 8) {
+            long i = 0;
+            for (; i + 8 <= inner; i += 8) transpose8(x + (c0 + c) * ldx + i, ldx, panel + i * GEMM_COLUMNS + c, GEMM_COLUMNS);
+            for (; i < inner; i++)
+                for (long cc = c; cc < c + 8; cc++) panel[i * GEMM_COLUMNS + cc] = x[(c0 + cc) * ldx + i];
+        }
+        for (; c < cols; c++)
+            for (long i = 0; i < inner; i++) panel[i * GEMM_COLUMNS + c] = x[(c0 + c) * ldx + i];
+        for (; c < GEMM_COLUMNS; c++)
+            for (long i = 0; i < inner; i++) panel[i * GEMM_COLUMNS + c] = 0;
+    }
+}
+
+/* Packs B = X for X = `inner` rows of n floats (row i at x + i * ldx): the values. */
+static void pack_rows(const float *x, long ldx, long inner, long n, float *packed) {
+    for (long c0 = 0; c0 < n; c0 += GEMM_COLUMNS) {
+        float *panel = packed + c0 * inner;
+        long cols = n - c0 < GEMM_COLUMNS ? n - c0 : GEMM_COLUMNS;
+        for (long i = 0; i < inner; i++) {
+            memcpy(panel + i * GEMM_COLUMNS, x + i * ldx + c0, (size_t)cols * sizeof(float));
+            memset(panel + i * GEMM_COLUMNS + cols, 0, (size_t)(GEMM_COLUMNS - cols) * sizeof(float));
+        }
+    }
+}
+
+/* C (m x n, row stride ldc) = alpha A B (+ C when accumulate), A m x inner (row stride
+ * lda), B packed by pack_transposed or pack_rows. */
+static void gemm_packed(long m, long n, long inner, float alpha, const float *a, long lda, const float *packed,
+                        float *c, long ldc, int accumulate) {
+    for (long c0 = 0; c0 < n; c0 += GEMM_COLUMNS) {
+        const float *panel = packed + c0 * inner;
+        long cols = n - c0 < GEMM_COLUMNS ? n - c0 : GEMM_COLUMNS;
+        for (long r0 = 0; r0 < m; r0 += TX_GEMM_ROWS) {
+            long rows = m - r0 < TX_GEMM_ROWS ? m - r0 : TX_GEMM_ROWS;
+            /* A short last tile repeats its last row; the repeats are not stored. */
+            const float *row[TX_GEMM_ROWS];
+            for (int i = 0; i < TX_GEMM_ROWS; i++) row[i] = a + (r0 + (i < rows ? i : rows - 1)) * lda;
+            gemm_vec acc[TX_GEMM_ROWS][2];
+            for (int i = 0; i < TX_GEMM_ROWS; i++) acc[i][0] = acc[i][1] = (gemm_vec){0};
+            for (long k = 0; k < inner; k++) {
+                gemm_vec b0, b1;
+                memcpy(&b0, panel + k * GEMM_COLUMNS, sizeof b0);
+                memcpy(&b1, panel + k * GEMM_COLUMNS + TX_GEMM_WIDTH, sizeof b1);
+#pragma clang loop unroll(full)
+                for (int i = 0; i < TX_GEMM_ROWS; i++) {
+                    float x = row[i][k];
+                    acc[i][0] += b0 * x;
+                    acc[i][1] += b1 * x;
+                }
+            }
+            float *out = c + r0 * ldc + c0;
+            if (cols == GEMM_COLUMNS) {
+                for (long i = 0; i < rows; i++) {
+                    gemm_vec_unaligned *o = (gemm_vec_unaligned *)(out + i * ldc);
+                    gemm_vec v0 = acc[i][0] * alpha, v1 = acc[i][1] * alpha;
+                    if (accumulate) {
+                        v0 += o[0];
+                        v1 += o[1];
+                    }
+                    o[0] = v0;
+                    o[1] = v1;
+                }
+            } else {
+                for (long i = 0; i < rows; i++) {
+                    float tile[GEMM_COLUMNS];
+                    memcpy(tile, &acc[i][0], sizeof acc[i][0]);
+                    memcpy(tile + TX_GEMM_WIDTH, &acc[i][1], sizeof acc[i][1]);
+                    for (long j = 0; j < cols; j++)
+                        out[i * ldc + j] = alpha * tile[j] + (accumulate ? out[i * ldc + j] : 0);
+                }
+            }
+        }
+    }
+}
+#endif
+
+/* Whether the products of a job with these sizes use gemm_packed. */
+static int own_products(long dk, long dv) {
+#ifdef TX_GEMM_WIDTH
+    return dk <= GEMM_LARGEST && dv <= GEMM_LARGEST;
+#else
+    (void)dk;
+    (void)dv;
+    return 0;
+#endif
+}
+
+/* Floats of packing space one thread needs for blocks of up to `keys` keys. */
+static long pack_floats(long keys, long dk, long dv) {
+#ifdef TX_GEMM_WIDTH
+    if (!own_products(dk, dv)) return 0;
+    long for_keys = packed_floats(dk, keys), for_values = packed_floats(keys, dv);
+    return for_keys > for_values ? for_keys : for_values;
+#else
+    (void)keys;
+    (void)dk;
+    (void)dv;
+    return 0;
+#endif
+}
+
+/* S (rows x keys, row stride lds) = scale Q K^T for `rows` rows of Q and `keys` rows of K. */
+static void scores_product(const tx_attention_job *j, long rows, long keys, const float *q, const float *k, float *s,
+                           long lds, float *pack) {
+    if (j->dk == 0) {
+        for (long r = 0; r < rows; r++) memset(s + r * lds, 0, (size_t)keys * sizeof(float));
+        return;
+    }
+#ifdef TX_GEMM_WIDTH
+    if (own_products(j->dk, j->dv)) {
+        pack_transposed(k, j->ldk, keys, j->dk, pack);
+        gemm_packed(rows, keys, j->dk, j->scale, q, j->ldq, pack, s, lds, 0);
+        return;
+    }
+#endif
+    (void)pack;
+    tx_sgemm(0, 1, (int)rows, (int)keys, (int)j->dk, j->scale, q, (int)(j->ldq > 0 ? j->ldq : 1), k,
+             (int)(j->ldk > 0 ? j->ldk : 1), 0, s, (int)lds);
+}
+
+/* O (rows x dv, row stride ldout) = P V (+ O when accumulate) for `keys` rows of V. */
+static void values_product(const tx_attention_job *j, long rows, long keys, const float *p, long ldp, const float *v,
+                           float *out, int accumulate, float *pack) {
+#ifdef TX_GEMM_WIDTH
+    if (own_products(j->dk, j->dv)) {
+        pack_rows(v, j->ldv, keys, j->dv, pack);
+        gemm_packed(rows, j->dv, keys, 1, p, ldp, pack, out, j->ldout, accumulate);
+        return;
+    }
+#endif
+    (void)pack;
+    tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, p, (int)ldp, v, (int)(j->ldv > 0 ? j->ldv : 1),
+             accumulate ? 1 : 0, out, (int)(j->ldout > 0 ? j->ldout : 1));
+}
+
 /* Attention */
 
 struct attention_shared {
@@ -164,7 +351,7 @@ static void key_window(const tx_attention_job *j, const float *mask, long row0, 
     *hi = first < last ? last : 0;
 }
 
-static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums) {
+static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums, float *pack) {
     long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
     const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
     long lo, hi;
@@ -178,13 +365,7 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
         s = j->weights + (b * j->nq + row0) * j->nk + lo;
         ld = j->nk;
     }
-    if (keys > 0) {
-        if (j->dk > 0)
-            tx_sgemm(0, 1, (int)rows, (int)keys, (int)j->dk, j->scale, q, (int)(j->ldq > 0 ? j->ldq : 1),
-                     k, (int)(j->ldk > 0 ? j->ldk : 1), 0, s, (int)ld);
-        else
-            for (long r = 0; r < rows; r++) memset(s + r * ld, 0, (size_t)keys * sizeof(float));
-    }
+    if (keys > 0) scores_product(j, rows, keys, q, k, s, ld, pack);
     for (long r = 0; r < rows; r++) {
         float *row = s + r * ld;
         long visible = visible_keys(j->causal, keys, row0 + r - lo);   /* keys lo + i, i <= row0 + r - lo */
@@ -206,9 +387,7 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
         return;
     }
     float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
-    if (keys > 0 && j->dv > 0)
-        tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, s, (int)ld, j->v + j->v_offsets[b] + lo * j->ldv,
-                 (int)(j->ldv > 0 ? j->ldv : 1), 0, out, (int)(j->ldout > 0 ? j->ldout : 1));
+    if (keys > 0 && j->dv > 0) values_product(j, rows, keys, s, ld, j->v + j->v_offsets[b] + lo * j->ldv, out, 0, pack);
     for (long r = 0; r < rows; r++) {
         float *row = out + r * j->ldout;
         if (sums[r] != sums[r]) fill_row(row, j->dv, NAN);
@@ -223,7 +402,7 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
  * cache instead of streaming n_k floats per row through memory three times. */
 
 static void attention_block_tiled(const tx_attention_job *j, long b, long row0, float *scores, float *sums,
-                                  float *maxima) {
+                                  float *maxima, float *pack) {
     long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
     long kb_size = tx_attention_key_block();
     const float *q = j->q + j->q_offsets[b] + row0 * j->ldq;
@@ -240,11 +419,7 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
         long keys = key_end - k0 < kb_size ? key_end - k0 : kb_size;
         float *s = scores;
         long ld = keys;
-        if (j->dk > 0)
-            tx_sgemm(0, 1, (int)rows, (int)keys, (int)j->dk, j->scale, q, (int)(j->ldq > 0 ? j->ldq : 1),
-                     j->k + j->k_offsets[b] + k0 * j->ldk, (int)(j->ldk > 0 ? j->ldk : 1), 0, s, (int)ld);
-        else
-            memset(s, 0, (size_t)(rows * keys) * sizeof(float));
+        scores_product(j, rows, keys, q, j->k + j->k_offsets[b] + k0 * j->ldk, s, ld, pack);
         int any = 0;
         for (long r = 0; r < rows; r++) {
             float *row = s + r * ld;
@@ -270,9 +445,7 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
             sums[r] += exp_shift_sum(row, visible, next);
             any = 1;
         }
-        if (any && j->dv > 0)
-            tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, s, (int)ld, j->v + j->v_offsets[b] + k0 * j->ldv,
-                     (int)(j->ldv > 0 ? j->ldv : 1), 1, out, (int)(j->ldout > 0 ? j->ldout : 1));
+        if (any && j->dv > 0) values_product(j, rows, keys, s, ld, j->v + j->v_offsets[b] + k0 * j->ldv, out, 1, pack);
     }
     for (long r = 0; r < rows; r++) {
         float *row = out + r * j->ldout;
@@ -282,19 +455,29 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
     }
 }
 
+/* The most keys a block of a job takes at once: all of them, or with long key sequences
+ * (when the weights are not the output) a key block of tx_attention_key_block(). */
+static long block_keys(long nk, int weights) {
+    if (!weights && nk > 2 * tx_attention_key_block()) return tx_attention_key_block();
+    return nk > 0 ? nk : 1;
+}
+
 static void *attention_worker(void *arg) {
     struct attention_shared *shared = arg;
     const tx_attention_job *j = shared->job;
     int tiled = !j->weights && j->nk > 2 * tx_attention_key_block();
-    long width = tiled ? tx_attention_key_block() : (j->nk > 0 ? j->nk : 1);
+    long width = block_keys(j->nk, j->weights != NULL);
     float *scores = j->weights ? NULL : malloc((size_t)(j->block_rows * width) * sizeof(float));
     float *sums = malloc((size_t)j->block_rows * sizeof(float));
     float *maxima = malloc((size_t)j->block_rows * sizeof(float));
-    if ((!j->weights && !scores) || !sums || !maxima) {
+    long pack_size = pack_floats(width, j->dk, j->dv);
+    float *pack = pack_size > 0 ? malloc((size_t)pack_size * sizeof(float)) : NULL;
+    if ((!j->weights && !scores) || !sums || !maxima || (pack_size > 0 && !pack)) {
         atomic_store(&shared->status, -1);
         free(scores);
         free(sums);
         free(maxima);
+        free(pack);
         return NULL;
     }
     long total = j->batches * shared->blocks;
@@ -312,14 +495,20 @@ static void *attention_worker(void *arg) {
         if (j->causal) block = shared->blocks - 1 - block;
         long b = item / shared->blocks, row0 = block * j->block_rows;
         if (tiled)
-            attention_block_tiled(j, b, row0, scores, sums, maxima);
+            attention_block_tiled(j, b, row0, scores, sums, maxima, pack);
         else
-            attention_block(j, b, row0, scores, sums);
+            attention_block(j, b, row0, scores, sums, pack);
     }
     free(scores);
     free(sums);
     free(maxima);
+    free(pack);
     return NULL;
+}
+
+long TX_KERNEL(tx_attention_scratch)(long nk, long dk, long dv, long block_rows, int weights) {
+    long keys = block_keys(nk, weights);
+    return (block_rows * ((weights ? 0 : keys) + 2) + pack_floats(keys, dk, dv)) * (long)sizeof(float);
 }
 
 int TX_KERNEL(tx_attention)(const tx_attention_job *job) {

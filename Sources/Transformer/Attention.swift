@@ -156,10 +156,11 @@ public enum Attention {
         let outOffsets = output.map { o in offsets(0, Array(o.strides.dropLast(2))) } ?? [Int](repeating: 0, count: batches)
         let mask = plan.mask
         // The kernel's scratch per thread: a block of scores (none when the weights are
-        // the output), and a row sum and maximum per row.
+        // the output), a row sum and maximum per row, and a block of K or V packed for
+        // its micro-kernel.
         let threads = max(1, min(BLAS.threads, 8, batches * ((nq + blockRows - 1) / blockRows)))
         let width = weights != nil ? 0 : tiled ? tx_attention_key_block() : max(nk, 1)
-        let scratch = threads * blockRows * (width + 2) * MemoryLayout<Float>.size
+        let scratch = threads * tx_attention_scratch(nk, plan.dk, plan.dv, blockRows, weights != nil ? 1 : 0)
         let status: Int32 = try Memory.withScratch(bytes: scratch, "attention's score blocks (\(threads) x [\(blockRows), \(width)])") {
             qOffsets.withUnsafeBufferPointer { qo in
                 kOffsets.withUnsafeBufferPointer { ko in

@@ -143,6 +143,9 @@ long tx_attention_key_block(void);
 /// 0 on success, 1 when interrupted (tx_interrupt_requested), -1 when a buffer could
 /// not be allocated.
 int tx_attention(const tx_attention_job *job);
+/// The bytes of scratch each thread of tx_attention allocates for a job of these sizes
+/// whose blocks have `block_rows` rows (`weights`: 1 when the weights are the output).
+long tx_attention_scratch(long nk, long dk, long dv, long block_rows, int weights);
 
 #ifdef __cplusplus
 }
