@@ -309,8 +309,8 @@ private func operand(_ shape: [Int], using random: inout RandomGenerator) throws
 }
 
 /// For each element of a tensor of `output` shape, the index into the row-major values
-/// of an operand of `shape` broadcast to it (NumPy's rule, written out): an odometer
-/// over the output's indices, in which an operand's axis of size 1 does not move.
+/// of an operand of `shape` broadcast to it (NumPy's rule, written out): the element's
+/// index along each axis, 0 where the operand has size 1 there.
 private func broadcastIndices(_ shape: [Int], to output: [Int]) -> [Int] {
     let padded = [Int](repeating: 1, count: output.count - shape.count) + shape
     var strides = [Int](repeating: 0, count: output.count), step = 1
@@ -319,19 +319,15 @@ private func broadcastIndices(_ shape: [Int], to output: [Int]) -> [Int] {
         step *= padded[axis]
     }
     var indices = [Int](repeating: 0, count: output.reduce(1, *))
-    var counter = [Int](repeating: 0, count: output.count), index = 0
     indices.withUnsafeMutableBufferPointer { indices in
         for flat in indices.indices {
-            indices[flat] = index
-            var axis = output.count - 1
+            var rest = flat, index = 0, axis = output.count - 1
             while axis >= 0 {
-                counter[axis] += 1
-                index += strides[axis]
-                if counter[axis] < output[axis] { break }
-                index -= strides[axis] * output[axis]
-                counter[axis] = 0
+                index += rest % output[axis] * strides[axis]
+                rest /= output[axis]
                 axis -= 1
             }
+            indices[flat] = index
         }
     }
     return indices
