@@ -25,6 +25,11 @@ def rows(path):
     return found
 
 
+def milliseconds(seconds):
+    """Tenths of a millisecond, or thousandths below one (the attention products)."""
+    return f"{seconds * 1000:.{1 if seconds >= 1e-3 else 3}f}"
+
+
 def table(title, tx, torch):
     print(f"\n{title}\n")
     print("| workload | tx ms | PyTorch ms | tx / PyTorch | tx faults, sys ms per run | PyTorch faults, sys ms per run |")
@@ -36,8 +41,8 @@ def table(title, tx, torch):
             mine = f"{faults}, {system}" if faults else ""
             theirs = f"{torch_faults}, {torch_system}" if torch_faults else ""
             ratio = f"{seconds / torch_seconds:.2f}" if torch_seconds else "n/a"
-            torch_ms = f"{torch_seconds * 1000:.1f}" if torch_seconds else "n/a"
-            print(f"| {label} | {seconds * 1000:.1f} | {torch_ms} | {ratio} | {mine} | {theirs} |")
+            torch_ms = milliseconds(torch_seconds) if torch_seconds else "n/a"
+            print(f"| {label} | {milliseconds(seconds)} | {torch_ms} | {ratio} | {mine} | {theirs} |")
 
 
 if __name__ == "__main__":

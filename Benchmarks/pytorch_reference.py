@@ -42,7 +42,7 @@ def best_of(fn, repeats):
 
 
 def report(name, seconds, flops, peak, cost=None):
-    line = f"pytorch {name} {seconds:.4f} s {flops / seconds / 1e9:.1f} GFLOP/s peak {peak:.0f} MiB"
+    line = f"pytorch {name} {seconds:.6f} s {flops / seconds / 1e9:.1f} GFLOP/s peak {peak:.0f} MiB"
     if cost:
         line += f" faults {cost[0]:.0f} sys {cost[1] * 1000:.1f} ms"
     print(line, flush=True)
@@ -99,6 +99,32 @@ def padded_encoder(b=32, n=256, d=384, h=12, dff=1536, layers=6):
                perLayer * layers, rss_mib() - before, cost(run))
 
 
+
+def products():
+    """The products the encoder rows are made of, each on its own, named as txbench
+    names them: a linear layer is F.linear(x, W, b) (nn.Linear's call, W [d_out, d_in]),
+    one head's attention products are torch.matmul, with txbench's repetitions."""
+    for who, rows, d_in, d_out, role in (("encoder_block", 512, 512, 512, "Wq Wk Wv Wo"),
+                                         ("encoder_block", 512, 512, 2048, "FFN up"),
+                                         ("encoder_block", 512, 2048, 512, "FFN down"),
+                                         ("encoder padded", 8192, 384, 384, "Wq Wk Wv Wo"),
+                                         ("encoder padded", 8192, 384, 1536, "FFN up"),
+                                         ("encoder padded", 8192, 1536, 384, "FFN down")):
+        x, W, b = torch.randn(rows, d_in), torch.randn(d_out, d_in), torch.randn(d_out)
+        before = rss_mib()
+        seconds = best_of(lambda: F.linear(x, W, b), 3 if rows > 512 else 10)
+        report(f"{who} product x[{rows},{d_in}] @ W[{d_out},{d_in}]' + b ({role})", seconds, 2 * rows * d_in * d_out,
+               rss_mib() - before)
+    n, dk = 512, 64
+    q, k, p, v = torch.randn(n, dk), torch.randn(n, dk), torch.randn(n, n), torch.randn(n, dk)
+    before = rss_mib()
+    seconds = best_of(lambda: torch.matmul(q, k.t()), 10)
+    report(f"encoder_block product q[{n},{dk}] @ k[{n},{dk}]' (one head's scores)", seconds, 2 * n * n * dk,
+           rss_mib() - before)
+    seconds = best_of(lambda: torch.matmul(p, v), 10)
+    report(f"encoder_block product p[{n},{n}] @ v[{n},{dk}] (one head's weights times V)", seconds, 2 * n * n * dk,
+           rss_mib() - before)
+
 if __name__ == "__main__":
     print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads")
     for n in (512, 1024, 2048, 4096):
@@ -106,5 +132,6 @@ if __name__ == "__main__":
             attention(8, n, 64, causal)
     encoder_layer()
     padded_encoder()
+    products()
     if "--long" in sys.argv:
         attention(1, 50000, 64, False, repeats=1)

@@ -70,7 +70,7 @@ func bestInterleaved(rounds: Int, _ bodies: [() throws -> Void]) throws -> [Doub
 }
 
 func report(_ name: String, seconds: Double, flops: Double, peakMiB: Double? = nil, cost: Cost? = nil) {
-    var line = "tx \(name) " + format(seconds, 4) + " s " + format(flops / seconds / 1e9, 1) + " GFLOP/s"
+    var line = "tx \(name) " + format(seconds, 6) + " s " + format(flops / seconds / 1e9, 1) + " GFLOP/s"
     if let peakMiB { line += " peak " + format(peakMiB, 0) + " MiB" }
     if let cost { line += " faults " + format(cost.faults, 0) + " sys " + format(cost.systemSeconds * 1000, 1) + " ms" }
     print(line)
@@ -240,6 +240,34 @@ do {
     let perLayer = 2 * Double(b * n * d * d) * 4 + 4 * Double(b * n * n * d) + 2 * 2 * Double(b * n * d * dff)
     report("encoder padded b=\(b) n=\(n) d=\(d) heads=\(h) d_ff=\(dff) layers=\(layers) gelu", seconds: seconds,
            flops: perLayer * Double(layers), peakMiB: peak, cost: try cost(runs: 3, run))
+}
+
+// 6b. The products the encoder rows are made of, each on its own, through the encoder's
+// own path: a linear layer is `affine` (x @ W' + b, W stored [d_out, d_in] as PyTorch's
+// nn.Linear and a loaded model's weights, passed with the transpose flag), one head's
+// attention products are `@`. Each is named the same in pytorch_reference.py, which
+// times F.linear and torch.matmul on the same shapes with the same repetitions.
+do {
+    let linears: [(who: String, rows: Int, dIn: Int, dOut: Int, role: String)] = [
+        ("encoder_block", 512, 512, 512, "Wq Wk Wv Wo"), ("encoder_block", 512, 512, 2048, "FFN up"),
+        ("encoder_block", 512, 2048, 512, "FFN down"), ("encoder padded", 8192, 384, 384, "Wq Wk Wv Wo"),
+        ("encoder padded", 8192, 384, 1536, "FFN up"), ("encoder padded", 8192, 1536, 384, "FFN down"),
+    ]
+    for (who, rows, dIn, dOut, role) in linears {
+        let x = try Tensor.randn([rows, dIn], using: &random), W = try Tensor.randn([dOut, dIn], using: &random)
+        let b = try Tensor.randn([dOut], using: &random)
+        let seconds = try best(rows > 512 ? 3 : 10) { _ = try affine(x, W.swappingLastAxes(), b) }
+        report("\(who) product x[\(rows),\(dIn)] @ W[\(dOut),\(dIn)]' + b (\(role))", seconds: seconds,
+               flops: 2 * Double(rows * dIn * dOut))
+    }
+    let (n, dk) = (512, 64)
+    let q = try Tensor.randn([n, dk], using: &random), k = try Tensor.randn([n, dk], using: &random)
+    let p = try Tensor.randn([n, n], using: &random), v = try Tensor.randn([n, dk], using: &random)
+    let flops = 2 * Double(n * n * dk)
+    report("encoder_block product q[\(n),\(dk)] @ k[\(n),\(dk)]' (one head's scores)",
+           seconds: try best(10) { _ = try Tensor.matmul(q, k.swappingLastAxes()) }, flops: flops)
+    report("encoder_block product p[\(n),\(n)] @ v[\(n),\(dk)] (one head's weights times V)",
+           seconds: try best(10) { _ = try Tensor.matmul(p, v) }, flops: flops)
 }
 
 // 7. The lecture's n = 50,000: one head, d = 64, whose full score matrix would take 10 GB.
