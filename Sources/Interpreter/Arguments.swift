@@ -14,6 +14,8 @@ public struct Arguments {
     /// The whole call, for errors about the call as such.
     let span: SourceSpan
     let interpreter: Interpreter
+    /// The integers the body has read (axes, counts), with where each was written.
+    private let integersRead = IntegersRead()
 
     init(builtin: Builtin, positional: [(Value, SourceSpan)], keywords: [(String, Value, SourceSpan)],
          span: SourceSpan, interpreter: Interpreter) throws {
@@ -107,7 +109,7 @@ public struct Arguments {
     }
 
     public func int(_ name: String) throws -> Int {
-        try Convert.integer(value(name), what: "\(builtin.name): '\(name)'", at: span(name))
+        integersRead.note(try Convert.integer(value(name), what: "\(builtin.name): '\(name)'", at: span(name)), for: name, at: span(name))
     }
 
     public func optionalInt(_ name: String) throws -> Int? {
@@ -154,8 +156,8 @@ public struct Arguments {
         let v = try value(name)
         switch v {
         case .none: return nil
-        case .list(let list): return try list.items.map { try Convert.integer($0, what: "\(builtin.name): '\(name)'", at: span(name)) }
-        case .tensor(let t) where t.rank == 1: return try t.values.map { try Convert.integer(.number(Double($0)), what: "\(builtin.name): '\(name)'", at: span(name)) }
+        case .list(let list): return try list.items.map { integersRead.note(try Convert.integer($0, what: "\(builtin.name): '\(name)'", at: span(name)), for: name, at: span(name)) }
+        case .tensor(let t) where t.rank == 1: return try t.values.map { integersRead.note(try Convert.integer(.number(Double($0)), what: "\(builtin.name): '\(name)'", at: span(name)), for: name, at: span(name)) }
         default: return [try int(name)]
         }
     }
@@ -177,16 +179,42 @@ public struct Arguments {
     /// Integers from the variadic arguments, given one by one or as one list or 1-D
     /// tensor: `reshape(x, 2, 3)`, `reshape(x, [2, 3])`, `permute(x, shape_list)`.
     public func restIntegers(what: String) throws -> [Int] {
+        let name = builtin.parameters.last(where: \.isVariadic)?.name ?? ""
+        func read(_ value: Value, at span: SourceSpan) throws -> Int {
+            integersRead.note(try Convert.integer(value, what: what, at: span), for: name, at: span)
+        }
         if rest.count == 1 {
             switch rest[0] {
             case .list(let list):
-                return try list.items.map { try Convert.integer($0, what: what, at: restSpans[0]) }
+                return try list.items.map { try read($0, at: restSpans[0]) }
             case .tensor(let t) where t.rank == 1:
-                return try t.values.map { try Convert.integer(.number(Double($0)), what: what, at: restSpans[0]) }
+                return try t.values.map { try read(.number(Double($0)), at: restSpans[0]) }
             default: break
             }
         }
-        return try zip(rest, restSpans).map { try Convert.integer($0, what: what, at: $1) }
+        return try zip(rest, restSpans).map { try read($0, at: $1) }
+    }
+
+    /// Where an error from the body belongs: at the argument that gave the integer a
+    /// tensor error blames (`axis=3` for an axis out of range, `n` for parts that do not
+    /// divide), positional or keyword; else at the whole call. The integers read are
+    /// matched by value, first among the parameters named as the culprit's role (so
+    /// that `split(x, 2, axis=2)` tells n from axis).
+    func place(of error: Error) -> SourceSpan {
+        guard let culprit = (error as? TensorError)?.culprit else { return span }
+        let candidates = integersRead.entries.filter { $0.value == culprit.value }
+        return (candidates.first { $0.parameter == culprit.role } ?? candidates.first)?.span ?? span
+    }
+}
+
+/// The integers a builtin's body has read from its arguments, in order, each with its
+/// parameter and the span it was written at (a class, so that the accessors can note).
+private final class IntegersRead {
+    private(set) var entries: [(value: Int, parameter: String, span: SourceSpan)] = []
+
+    func note(_ value: Int, for parameter: String, at span: SourceSpan) -> Int {
+        entries.append((value, parameter, span))
+        return value
     }
 }
 

@@ -262,7 +262,7 @@ public final class Interpreter {
             do {
                 return try builtin.body(&arguments)
             } catch {
-                throw located(error, at: span)
+                throw located(error, at: arguments.place(of: error))
             }
         case .function(let function):
             return try callUser(function, positional: positional, keywords: keywords, span: span)

@@ -35,7 +35,7 @@ extension Tensor {
         for axis in axes ?? Array(0..<rank) {
             let a = try Tensor.normalize(axis: axis, rank: rank)
             guard reduced.insert(a).inserted else {
-                throw TensorError.index("index error: axis \(axis) appears twice in \(reduction.name)")
+                throw TensorError.index("index error: axis \(axis) appears twice in \(reduction.name)").blaming("axis", axis)
             }
         }
         switch reduction {

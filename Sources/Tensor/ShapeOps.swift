@@ -62,7 +62,7 @@ extension Tensor {
         }
         let a = try Tensor.normalize(axis: axis, rank: rank)
         guard shape[a] == 1 else {
-            throw TensorError.value("value error: squeeze: axis \(axis) has size \(shape[a]), not 1")
+            throw TensorError.value("value error: squeeze: axis \(axis) has size \(shape[a]), not 1").blaming("axis", axis)
         }
         var newShape = shape, newStrides = strides
         newShape.remove(at: a)
@@ -139,10 +139,10 @@ extension Tensor {
     public func split(_ parts: Int, axis: Int) throws -> [Tensor] {
         let a = try Tensor.normalize(axis: axis, rank: rank)
         guard parts > 0, shape[a] % parts == 0 else {
-            throw TensorError.value("value error: split: axis \(axis) has size \(shape[a]), which does not divide into \(parts) equal parts")
+            throw TensorError.value("value error: split: axis \(axis) has size \(shape[a]), which does not divide into \(parts) equal parts").blaming("parts", parts)
         }
         guard parts <= Tensor.maxSplitParts else {
-            throw TensorError.value("value error: split: \(parts) parts are too many (at most 2^20 = \(Tensor.maxSplitParts))")
+            throw TensorError.value("value error: split: \(parts) parts are too many (at most 2^20 = \(Tensor.maxSplitParts))").blaming("parts", parts)
         }
         let size = shape[a] / parts
         var newShape = shape

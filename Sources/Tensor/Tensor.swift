@@ -283,7 +283,7 @@ public final class Tensor: @unchecked Sendable {
     public static func normalize(axis: Int, rank: Int) throws -> Int {
         let resolved = axis < 0 ? axis + rank : axis
         guard resolved >= 0, resolved < rank else {
-            throw TensorError.index("index error: axis \(axis) is out of range for a tensor of rank \(rank)")
+            throw TensorError.index("index error: axis \(axis) is out of range for a tensor of rank \(rank)").blaming("axis", axis)
         }
         return resolved
     }

@@ -6,6 +6,15 @@ public struct TensorError: Error, Sendable, CustomStringConvertible {
     }
     public let kind: Kind
     public let message: String
+    /// The integer argument at fault (an axis, a number of parts), when one is: the
+    /// interpreter underlines the argument that gave it rather than the whole call.
+    public private(set) var culprit: Culprit?
+
+    /// An integer argument by its role (`axis`, `parts`, `heads`) and value.
+    public struct Culprit: Sendable {
+        public let role: String
+        public let value: Int
+    }
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
@@ -13,6 +22,13 @@ public struct TensorError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// This error, blaming the argument `value` given for `role` (see `culprit`).
+    public func blaming(_ role: String, _ value: Int) -> TensorError {
+        var error = self
+        error.culprit = Culprit(role: role, value: value)
+        return error
+    }
 
     public static func shape(_ message: String) -> TensorError { TensorError(.shape, message) }
     public static func index(_ message: String) -> TensorError { TensorError(.index, message) }

@@ -56,7 +56,7 @@ public struct MultiHeadAttention {
             throw TensorError.shape("shape mismatch in \(name): queries \(describe(shape: xq.shape)) and keys/values \(describe(shape: xkv.shape)) must be [..., n, d] with the same d")
         }
         guard heads > 0, d % heads == 0 else {
-            throw TensorError.value("value error: \(name): d = \(d) is not divisible by heads = \(heads)")
+            throw TensorError.value("value error: \(name): d = \(d) is not divisible by heads = \(heads)").blaming("heads", heads)
         }
         for (label, W) in [("Wq", Wq), ("Wk", Wk), ("Wv", Wv), ("Wo", Wo)] where W.shape != [d, d] {
             throw TensorError.shape("shape mismatch in \(name): \(label) must be [\(d), \(d)], got \(describe(shape: W.shape))")

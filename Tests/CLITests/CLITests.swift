@@ -93,6 +93,79 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
         """)
 }
 
+/// An error about one argument's value (an axis out of range, parts that do not divide)
+/// underlines that argument, positional or keyword, not the whole call.
+@Test(arguments: [
+    ("softmax(randn(2, 3), axis=3)", "index error: axis 3 is out of range for a tensor of rank 2",
+     "  |                      ^^^^^^"),
+    ("sum(ones(2, 3), 2)", "index error: axis 2 is out of range for a tensor of rank 2",
+     "  |                 ^"),
+    ("mean(ones(2, 3), axis=[0, 5])", "index error: axis 5 is out of range for a tensor of rank 2",
+     "  |                  ^^^^^^^^^^^"),
+    ("sum(ones(2, 2), axis=[1, 1])", "index error: axis 1 appears twice in sum",
+     "  |                 ^^^^^^^^^^^"),
+    ("var(ones(2, 2), axis=2, ddof=1)", "index error: axis 2 is out of range for a tensor of rank 2",
+     "  |                 ^^^^^^"),
+    ("logsumexp(ones(2), axis=-2)", "index error: axis -2 is out of range for a tensor of rank 1",
+     "  |                    ^^^^^^^"),
+    ("argmax(ones(3), 1)", "index error: axis 1 is out of range for a tensor of rank 1",
+     "  |                 ^"),
+    ("squeeze(ones(2, 3), 0)", "value error: squeeze: axis 0 has size 2, not 1",
+     "  |                     ^"),
+    ("concat([ones(2), ones(2)], axis=1)", "index error: axis 1 is out of range for a tensor of rank 1",
+     "  |                            ^^^^^^"),
+    ("stack([ones(2), ones(2)], 3)", "index error: axis 3 is out of range for a tensor of rank 2",
+     "  |                           ^"),
+    ("transpose(ones(2, 3), 0, 4)", "index error: axis 4 is out of range for a tensor of rank 2",
+     "  |                          ^"),
+    ("permute(ones(2, 3), 1, 5)", "index error: axis 5 is out of range for a tensor of rank 2",
+     "  |                        ^"),
+    ("size(ones(2), 3)", "index error: axis 3 is out of range for a tensor of rank 1",
+     "  |               ^"),
+    ("split(ones(6), 4)", "value error: split: axis -1 has size 6, which does not divide into 4 equal parts",
+     "  |                ^"),
+    ("split(ones(2, 3, 5), 2, axis=2)", "value error: split: axis 2 has size 5, which does not divide into 2 equal parts",
+     "  |                      ^"),
+    ("split(ones(6), 4, axis=4)", "index error: axis 4 is out of range for a tensor of rank 1",
+     "  |                   ^^^^^^"),
+    ("cosine(ones(3), ones(3), axis=1)", "index error: axis 1 is out of range for a tensor of rank 1",
+     "  |                          ^^^^^^"),
+])
+func anErrorAboutOneArgumentUnderlinesIt(expression: String, message: String, carets: String) throws {
+    let run = try tx(["-e", expression])
+    let column = (carets.firstIndex(of: "^").map { carets.distance(from: carets.startIndex, to: $0) } ?? 0) - 3
+    #expect(run.err == """
+        error: \(message)
+          --> <expr>:1:\(column)
+          |
+        1 | \(expression)
+        \(carets)
+
+        """)
+}
+
+/// max(1, 2) reads 2 as an axis (as NumPy does); the error points at it and says what
+/// was likely meant.
+@Test func maxOfTwoNumbersPointsToMaximum() throws {
+    #expect(try tx(["-e", "max(1, 2)"]).err == """
+        error: index error: axis 2 is out of range for a tensor of rank 0 (for the larger of two values use maximum(a, b))
+          --> <expr>:1:8
+          |
+        1 | max(1, 2)
+          |        ^
+
+        """)
+    #expect(try tx(["-e", "a = 3; min(a, axis=1)"]).err == """
+        error: index error: axis 1 is out of range for a tensor of rank 0 (for the smaller of two values use minimum(a, b))
+          --> <expr>:1:15
+          |
+        1 | a = 3; min(a, axis=1)
+          |               ^^^^^^
+
+        """)
+    #expect(try tx(["-e", "max(ones(2), 2)"]).err.hasPrefix("error: index error: axis 2 is out of range for a tensor of rank 1\n"))
+}
+
 @Test func scriptRunsAndStopsAtTheFirstError() throws {
     let path = try temporaryScript("""
         x = 2

@@ -52,12 +52,13 @@ extension Library {
         let simple: [(String, Reduction, String, String)] = [
             ("sum", .sum, "The sum of x's elements, over axis or all axes.", "sum([[1, 2], [3, 4]], axis=0)"),
             ("mean", .mean, "The mean of x's elements, over axis or all axes.", "mean([1, 2, 3, 4])"),
-            ("max", .max, "The largest element, over axis or all axes.", "max([[1, 5], [3, 2]], axis=1)"),
-            ("min", .min, "The smallest element, over axis or all axes.", "min([3, 1, 2])"),
+            ("max", .max, "The largest element, over axis or all axes (of two values: maximum(a, b)).", "max([[1, 5], [3, 2]], axis=1)"),
+            ("min", .min, "The smallest element, over axis or all axes (of two values: minimum(a, b)).", "min([3, 1, 2])"),
             ("argmax", .argmax, "The index of the largest element (the first on ties); over all axes, a flat index.", "argmax([3, 7, 2])"),
             ("argmin", .argmin, "The index of the smallest element (the first on ties); over all axes, a flat index.", "argmin([3, 7, 2])"),
             ("logsumexp", .logsumexp, "log(sum(exp(x))), computed stably.", "logsumexp([0, 0])"),
         ]
+        let pairwise = ["max": "the larger of two values use maximum(a, b)", "min": "the smaller of two values use minimum(a, b)"]
         let note = "Without axis the result is a 0-d tensor; item() turns it into a number. keepdims=true keeps reduced axes with size 1."
         var table = simple.map { name, reduction, summary, example in
             let averages: Bool? = switch reduction {
@@ -77,7 +78,14 @@ extension Library {
                 }
             }
             return builtin(name, [.x, .axisAll, .keepdims], "reduction", summary, example: example, details: note) { args in
-                .tensor(try args.tensor("x").reduce(reduction, axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
+                let x = try args.tensor("x")
+                do {
+                    return .tensor(try x.reduce(reduction, axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
+                } catch let error as TensorError {
+                    // max(1, 2) reads 2 as an axis, as NumPy does; say what was likely meant.
+                    guard x.rank == 0, error.kind == .index, let axis = error.culprit, let meant = pairwise[name] else { throw error }
+                    throw TensorError(error.kind, error.message + " (for \(meant))").blaming(axis.role, axis.value)
+                }
             }
         }
         let spread: [(String, (Int) -> Reduction, String, String)] = [
