@@ -197,7 +197,7 @@ func anErrorAboutOneArgumentUnderlinesIt(expression: String, message: String, ca
 
 @Test func replCommands() throws {
     let run = try tx([], input: "w = eye(2)\n:vars\n:help softmax\n:help nosuchthing\n:reset\n:vars\n")
-    #expect(run.out.contains("w     tensor  [2, 2]   16 B\n"))
+    #expect(run.out.contains("w     tensor  [2, 2]   16 B  [[1, 0], [0, 1]]\n"))
     #expect(run.out.contains("softmax(x, axis=-1)\n"))
     #expect(run.out.contains("session reset\nno variables yet\n"))
     #expect(run.err.contains("error: no help for 'nosuchthing'"))
