@@ -198,6 +198,15 @@ static void pack_rows(const float *x, long ldx, long inner, long n, float *packe
     for (long c0 = 0; c0 < n; c0 += GEMM_COLUMNS) {
         float *panel = packed + c0 * inner;
         long cols = n - c0 < GEMM_COLUMNS ? n - c0 : GEMM_COLUMNS;
+        if (cols == GEMM_COLUMNS) {
+            for (long i = 0; i < inner; i++) {
+                const gemm_vec_unaligned *row = (const gemm_vec_unaligned *)(x + i * ldx + c0);
+                gemm_vec_unaligned *to = (gemm_vec_unaligned *)(panel + i * GEMM_COLUMNS);
+                to[0] = row[0];
+                to[1] = row[1];
+            }
+            continue;
+        }
         for (long i = 0; i < inner; i++) {
             memcpy(panel + i * GEMM_COLUMNS, x + i * ldx + c0, (size_t)cols * sizeof(float));
             memset(panel + i * GEMM_COLUMNS + cols, 0, (size_t)(GEMM_COLUMNS - cols) * sizeof(float));
@@ -471,7 +480,8 @@ static void *attention_worker(void *arg) {
     float *sums = malloc((size_t)j->block_rows * sizeof(float));
     float *maxima = malloc((size_t)j->block_rows * sizeof(float));
     long pack_size = pack_floats(width, j->dk, j->dv);
-    float *pack = pack_size > 0 ? malloc((size_t)pack_size * sizeof(float)) : NULL;
+    /* The panels start on cache lines (pack_size is a multiple of 16 floats). */
+    float *pack = pack_size > 0 ? aligned_alloc(64, (size_t)pack_size * sizeof(float)) : NULL;
     if ((!j->weights && !scores) || !sums || !maxima || (pack_size > 0 && !pack)) {
         atomic_store(&shared->status, -1);
         free(scores);

@@ -71,10 +71,12 @@ public enum Help {
         BLAS: OpenBLAS\(BLAS.library.isEmpty ? " (not found: using tx's plain C kernel)" : " at \(BLAS.library)")
           core:    \(BLAS.core) (\(BLAS.coreSource))
           threads: \(BLAS.threads) (set OPENBLAS_NUM_THREADS to change)
-          Matrix products (@, linear, attention) go to cblas_sgemm, with transpose flags
-          instead of copies for views such as K'. tx chooses the core from the CPU's
-          features unless OPENBLAS_CORETYPE is set; set it before starting tx to
-          choose another core (an empty value counts as unset).
+          Matrix products (@, linear) go to cblas_sgemm, with transpose flags instead of
+          copies for views such as K'; attention's products with d and d_v up to 512
+          use tx's own AVX2 or AVX-512 micro-kernel (sgemm otherwise, and with the
+          generic kernels). tx chooses the core from the CPU's features unless
+          OPENBLAS_CORETYPE is set; set it before starting tx to choose another
+          core (an empty value counts as unset).
           tx's own kernels (elementwise functions, reductions, softmax, attention) run
           \(BLAS.kernels) instructions, the newest this CPU has; TX_KERNELS=avx2 or
           TX_KERNELS=generic runs an older set's (with OPENBLAS_CORETYPE=Haswell, an
