@@ -63,8 +63,7 @@ extension Tensor {
         let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
         let px = x.storage.pointer + x.offset, py = y.storage.pointer + y.offset
         if x.isContiguous && y.isContiguous && a.shape == b.shape {
-            try apply(op, px, py, shape: shape, strides: { let p = rowMajorStride(shape, $0); return SIMD4(p, p, 0, 0) },
-                      into: result.storage.pointer)
+            try applyOnAllThreads(op, px, 1, py, 1, result.storage.pointer, result.count)
         } else {
             try apply(op, px, py, shape: shape, strides: { SIMD4(x.strides[$0], y.strides[$0], 0, 0) },
                       into: result.storage.pointer)
@@ -87,23 +86,43 @@ extension Tensor {
         let x = try t.withContiguousRows()
         let result = try Tensor(uninitializedShape: t.shape)
         // The number is an operand with stride 0.
-        let shape = x.rank == 0 ? [1] : x.shape, source = x.storage.pointer + x.offset
-        let along = { (axis: Int) in x.isContiguous ? rowMajorStride(shape, axis) : x.strides[axis] }
+        let source = x.storage.pointer + x.offset, out = result.storage.pointer, strides = x.strides
         var scalar = number
         try withUnsafeMutablePointer(to: &scalar) { s in
-            if numberFirst {
-                try apply(op, s, source, shape: shape, strides: { SIMD4(0, along($0), 0, 0) }, into: result.storage.pointer)
+            let (l, r) = numberFirst ? (s, source) : (source, s)
+            if x.isContiguous {
+                try applyOnAllThreads(op, l, numberFirst ? 0 : 1, r, numberFirst ? 1 : 0, out, x.count)
             } else {
-                try apply(op, source, s, shape: shape, strides: { SIMD4(along($0), 0, 0, 0) }, into: result.storage.pointer)
+                let tensor = numberFirst ? SIMD4(0, 1, 0, 0) : SIMD4(1, 0, 0, 0)
+                try apply(op, l, r, shape: x.shape, strides: { tensor &* strides[$0] }, into: out)
             }
         }
         return result
     }
 
-    /// The stride of `axis` in a contiguous tensor of `shape`: a contiguous operand is
-    /// then one run (stride 1), as it was before broadcasting shared its walk.
-    private static func rowMajorStride(_ shape: [Int], _ axis: Int) -> Int {
-        shape[(axis + 1)...].reduce(1, *)
+    /// The operands and result of `applyOnAllThreads`, for the C threads.
+    private struct ElementJob {
+        let op: BinaryOp
+        let x: UnsafeMutablePointer<Float>, sx: Int
+        let y: UnsafeMutablePointer<Float>, sy: Int
+        let out: UnsafeMutablePointer<Float>
+    }
+
+    /// `apply` over n elements that are one run (operands of one shape, or with a number),
+    /// on all threads from 2^18 elements on, polling Ctrl-C between pieces; throws
+    /// `interrupted` when it stopped. Without the walk of `forEachRun`, so that a small
+    /// tensor's operator costs no more than the operation.
+    private static func applyOnAllThreads(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
+                                          _ y: UnsafeMutablePointer<Float>, _ sy: Int,
+                                          _ out: UnsafeMutablePointer<Float>, _ n: Int) throws {
+        var job = ElementJob(op: op, x: x, sx: sx, y: y, sy: sy, out: out)
+        let stopped = withUnsafeMutablePointer(to: &job) { pointer in
+            tx_parallel_elements(n, { context, begin, end in
+                guard let job = context?.assumingMemoryBound(to: ElementJob.self).pointee else { return }
+                Tensor.apply(job.op, job.x + begin * job.sx, job.sx, job.y + begin * job.sy, job.sy, job.out + begin, end - begin)
+            }, pointer)
+        }
+        if stopped != 0 { try Interrupt.check() }
     }
 
     /// out = x op y over `shape`, the operands' elements at `x` and `y` with their strides
