@@ -43,12 +43,13 @@ public enum Help {
 
     /// Every name `:help NAME` knows: `syntax`, the constants and the builtins.
     public static func topics(_ interpreter: Interpreter) -> [String] {
-        ["syntax"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name)
+        ["syntax", "vars"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name)
     }
 
     public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
         switch name {
         case "syntax": return syntax
+        case "vars": return vars
         default: break
         }
         if let constant = Interpreter.constants.first(where: { $0.name == name }) {
@@ -100,6 +101,20 @@ public enum Help {
 
         """
     }
+
+    static let vars = """
+        :vars (also whos) lists your variables in the order they were defined: name,
+          kind (tensor, mask, number, string, list, record, function), shape (or how
+          many items, fields or characters), the bytes held, and the value on one line.
+          Numbers, strings, lists and records are cut between items with … to fit the
+          terminal's width (80 columns through a pipe). A tensor shows its elements as
+          printing formats them when they fit: [-0.0190, -1.3559, -0.4037] or
+          [[1, 2], [3, 4]]; a longer vector its first elements, … and its last:
+          [0.2334, 1.6251, …, 0.1912]; a larger tensor of rank 2 or more nothing (its
+          shape says it). Last comes the total memory held, each tensor's storage
+          counted once however many variables share it.
+
+        """
 
     static let syntax = """
         Values: numbers (64-bit), tensors (float32, any rank), strings "...", true/false,

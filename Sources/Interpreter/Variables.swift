@@ -3,12 +3,14 @@ import Tensor
 extension Interpreter {
     /// `:vars`: one row per user variable, in definition order, with its kind, shape (or
     /// length), the bytes it holds and its value when short; columns aligned, values cut
-    /// between items with `…` to fit `width`; then the total memory held, each tensor's
-    /// storage counted once however many variables share it.
+    /// between items with `…` to fit `width` (a vector too long shows its first elements,
+    /// `…` and its last; a larger tensor of rank 2 or more, nothing); then the total
+    /// memory held, each tensor's storage counted once however many variables share it.
     public func variablesTable(width: Int) -> String {
         let variables = userVariables
         guard !variables.isEmpty else { return "no variables yet\n" }
         var rows = [["name", "kind", "shape", "bytes", "value"]]
+        var tensors: [Tensor?] = [nil]
         var storages = Set<ObjectIdentifier>(), containers = Set<ObjectIdentifier>()
         var total = 0
         for (name, value) in variables {
@@ -28,17 +30,19 @@ extension Interpreter {
             }
             rows.append([name, Self.kind(value), Self.extent(value), holdsBytes ? Memory.format(bytes: bytes) : "",
                          Self.preview(value)])
+            if case .tensor(let t) = value { tensors.append(t) } else { tensors.append(nil) }
         }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var out = ""
-        for row in rows {
+        for (row, tensor) in zip(rows, tensors) {
             var line = ""
             for column in 0..<4 {
                 let cell = row[column], pad = String(repeating: " ", count: widths[column] - cell.count)
                 line += column == 3 ? pad + cell : cell + pad
                 line += "  "
             }
-            line += Self.cut(row[4], toFit: width - line.count)
+            let room = width - line.count
+            line += tensor.map { TensorFormatter.oneLine($0, fitting: room) } ?? Self.cut(row[4], toFit: room)
             while line.hasSuffix(" ") { line.removeLast() }
             out += line + "\n"
         }
@@ -86,7 +90,8 @@ extension Interpreter {
         }
     }
 
-    /// The value column: empty for tensors (the shape says it), else the one-line form.
+    /// The value column of anything but a tensor (whose column depends on the room
+    /// left; see `TensorFormatter.oneLine`): the one-line form.
     private static func preview(_ value: Value) -> String {
         if case .tensor = value { return "" }
         return Display.short(value, limit: 1000)

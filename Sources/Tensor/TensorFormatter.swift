@@ -56,14 +56,7 @@ public enum TensorFormatter {
         walk(t, shown) { offset in
             for i in shown[t.rank - 1] where i >= 0 { picked.append(t.storage.pointer[offset + i * t.strides[t.rank - 1]]) }
         }
-        // Rows of a distribution (each in [0, 1], summing to 1) print in fixed point,
-        // however small some weights are.
-        let last = t.shape[t.rank - 1]
-        let distribution = !summarise && last > 1 && picked.allSatisfy { $0 >= 0 && $0 <= 1 }
-            && stride(from: 0, to: picked.count, by: last).allSatisfy { start in
-                abs(picked[start..<(start + last)].reduce(0.0) { $0 + Double($1) } - 1) < 1e-3
-            }
-        let style = Style(picked, fixedPoint: distribution)
+        let style = Style(picked, fixedPoint: !summarise && isDistribution(picked, rows: t.shape[t.rank - 1]))
         let width = picked.map { style.text($0).count }.max() ?? 1
         var out = ""
         walk(t, shown, open: { out += "[" }, close: { out += "]" }, ellipsis: { out += "…" }, separator: { axis in
@@ -77,6 +70,56 @@ public enum TensorFormatter {
             out += wrap(cells, indent: t.rank, lineWidth: lineWidth)
         }
         return header + out
+    }
+
+    /// Whether `values`, in rows of `length`, are distributions (each value in [0, 1],
+    /// each row summing to 1), which print in fixed point however small some weights are.
+    private static func isDistribution(_ values: [Float], rows length: Int) -> Bool {
+        length > 1 && values.allSatisfy { $0 >= 0 && $0 <= 1 }
+            && stride(from: 0, to: values.count, by: length).allSatisfy { start in
+                abs(values[start..<(start + length)].reduce(0.0) { $0 + Double($1) } - 1) < 1e-3
+            }
+    }
+
+    /// The elements on one line, in the number format printing uses and without its
+    /// padding (`[0.12, -1.3, 0.5]`, `[[1, 2], [3, 4]]`, `2.5` for a 0-d tensor), when that
+    /// fits in `room` characters. A vector too long for it shows its first elements, `…`
+    /// and its last (`[0.12, -1.3, …, 0.5]`); anything else that does not fit is empty.
+    /// Only the elements that could fit are read.
+    public static func oneLine(_ t: Tensor, fitting room: Int) -> String {
+        let fits = { (text: String) in text.count <= room ? text : "" }
+        if t.rank == 0 {
+            let v = t.scalarValue ?? 0
+            return fits(Style([v]).text(v))
+        }
+        if t.count == 0 { return fits("[]") }
+        // Each element takes at least three characters (`0, `).
+        let most = max(0, room / 3)
+        if t.count <= most {
+            let shown = t.shape.map { Array(0..<$0) }
+            var values: [Float] = []
+            walk(t, shown) { offset in
+                for i in 0..<t.shape[t.rank - 1] { values.append(t.storage.pointer[offset + i * t.strides[t.rank - 1]]) }
+            }
+            let style = Style(values, fixedPoint: isDistribution(values, rows: t.shape[t.rank - 1]))
+            var out = "", next = 0
+            walk(t, shown, open: { out += "[" }, close: { out += "]" }, separator: { _ in out += ", " }) { _ in
+                let row = values[next..<(next + t.shape[t.rank - 1])]
+                out += row.map(style.text).joined(separator: ", ")
+                next += row.count
+            }
+            if out.count <= room { return out }
+        }
+        guard t.rank == 1, t.count >= 3 else { return "" }
+        let element = { (i: Int) in t.storage.pointer[t.offset + i * t.strides[0]] }
+        for first in stride(from: min(most, t.count - 2), through: 1, by: -1) {
+            let values = (0..<first).map(element) + [element(t.count - 1)]
+            let style = Style(values)
+            let cells = values.map(style.text)
+            let text = "[" + cells.dropLast().joined(separator: ", ") + ", …, " + (cells.last ?? "") + "]"
+            if text.count <= room { return text }
+        }
+        return ""
     }
 
     /// Visits the shown part of t in printing order, with a loop rather than recursion

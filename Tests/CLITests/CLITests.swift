@@ -197,7 +197,7 @@ func anErrorAboutOneArgumentUnderlinesIt(expression: String, message: String, ca
 
 @Test func replCommands() throws {
     let run = try tx([], input: "w = eye(2)\n:vars\n:help softmax\n:help nosuchthing\n:reset\n:vars\n")
-    #expect(run.out.contains("w     tensor  [2, 2]   16 B\n"))
+    #expect(run.out.contains("w     tensor  [2, 2]   16 B  [[1, 0], [0, 1]]\n"))
     #expect(run.out.contains("softmax(x, axis=-1)\n"))
     #expect(run.out.contains("session reset\nno variables yet\n"))
     #expect(run.err.contains("error: no help for 'nosuchthing'"))
@@ -551,12 +551,46 @@ func attentionOfEveryInstructionSetEqualsTheFormula(kernels: String) throws {
         mask     mask      [512, 1024]  2 MiB
         name     string    7 chars        7 B  "encoder"
         params   record    3 fields     2 MiB  {W: tensor [512, 1024], b: tensor …
-        view     tensor    [1024]       4 KiB
+        view     tensor    [1024]       4 KiB  [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, …, 0]
         f        function                      <fn fn(a, b)>
         greek    list      16 items      68 B  ["alpha", "beta", "gamma", "delta", …
         total: 4 MiB in 8 variables
 
         """)
+}
+
+/// A tensor's value is its elements as printing formats them (one format for all, no
+/// padding), when they fit: a longer vector shows its first elements, `…` and its last,
+/// a larger tensor of rank 2 or more nothing.
+@Test func varsShowsSmallTensorsValues() throws {
+    let run = try tx([], input: """
+        x = [0.125, -1.5, 0.5]
+        loss = sum(x)
+        m = [[1, 2], [3, 4]]
+        r = arange(40) / 4
+        odd = r[1::2]
+        g = reshape(arange(30), 5, 6)
+        p = softmax([0, 0, 20])
+        e = zeros(0, 3)
+        c = r > 5
+        :vars
+
+        """)
+    #expect(run.out == """
+        name  kind    shape   bytes  value
+        x     tensor  [3]      12 B  [0.125, -1.500, 0.500]
+        loss  tensor  []        4 B  -0.875
+        m     tensor  [2, 2]   16 B  [[1, 2], [3, 4]]
+        r     tensor  [40]    160 B  [0.00, 0.25, 0.50, 0.75, 1.00, 1.25, 1.50, …, 9.75]
+        odd   tensor  [20]     80 B  [0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.25, …, 9.75]
+        g     tensor  [5, 6]  120 B
+        p     tensor  [3]      12 B  [0.0, 0.0, 1.0]
+        e     tensor  [0, 3]    0 B  []
+        c     mask    [40]    160 B  [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, …, 1]
+        total: 484 B in 9 variables
+
+        """)
+    #expect(run.err.isEmpty)
 }
 
 // MARK: The step prompt, through a real pseudo-terminal

@@ -62,3 +62,12 @@ import Testing
         #expect(words.contains(name), "docs/LANGUAGE.md does not name \(name)")
     }
 }
+
+/// `:help vars` says what `:vars` shows of a tensor.
+@Test func helpVarsExplainsTheValueColumn() {
+    let interpreter = Interpreter(output: { _ in })
+    let text = Help.topic("vars", interpreter) ?? ""
+    #expect(text.hasPrefix(":vars (also whos) lists your variables"))
+    #expect(text.contains("a longer vector its first elements, … and its last"))
+    #expect(Help.topics(interpreter).contains("vars"))
+}
