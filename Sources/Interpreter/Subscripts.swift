@@ -22,7 +22,7 @@ enum Subscripts {
             do {
                 return .tensor(Convert.keepingMask(try t.subscripted(indices), of: [t]))
             } catch let error as TensorError {
-                throw TxError(error, at: span)
+                throw TxError(error, at: place(of: error, in: items) ?? span)
             }
         case .list(let list):
             let item = try single(items, of: "a list", at: span)
@@ -87,7 +87,7 @@ enum Subscripts {
                     try t.assign(indices, v)
                 }
             } catch let error as TensorError {
-                throw TxError(error, at: span)
+                throw TxError(error, at: place(of: error, in: items) ?? span)
             }
         case .list(let list):
             let item = try single(items, of: "a list", at: span)
@@ -169,6 +169,17 @@ enum Subscripts {
                 throw TxError(.type, "type error: '\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
             }
         }
+    }
+
+    /// The index that a tensor error blames (`5` in `x[0, 5]`, `[0, 5]` in `E[[0, 5]]`
+    /// when 5 is out of range), if one of the items gave it.
+    private static func place(of error: TensorError, in items: [IndexArgument]) -> SourceSpan? {
+        guard let culprit = error.culprit.map({ Float($0.value) }) else { return nil }
+        for case .single(let value, let span) in items {
+            if case .tensor(let t) = value, t.values.contains(culprit) { return span }
+            if Convert.number(value).map(Float.init) == culprit { return span }
+        }
+        return nil
     }
 
     private static func single(_ items: [IndexArgument], of kind: String, at span: SourceSpan) throws -> IndexArgument {

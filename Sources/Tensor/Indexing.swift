@@ -59,7 +59,7 @@ extension Tensor {
                 let size = shape[axis]
                 let resolved = i < 0 ? i + size : i
                 guard resolved >= 0, resolved < size else {
-                    throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)")
+                    throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)").blaming("index", i)
                 }
                 newOffset += resolved * strides[axis]
                 axis += 1
@@ -101,7 +101,7 @@ extension Tensor {
             let i = Int(v)
             let resolved = i < 0 ? i + size : i
             guard resolved >= 0, resolved < size else {
-                throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)")
+                throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)").blaming("index", i)
             }
             return resolved
         }

@@ -41,7 +41,7 @@ extension Tensor {
         switch reduction {
         case .argmax, .argmin:
             if reduced.count > 1 && reduced.count != rank {
-                throw TensorError.value("value error: \(reduction.name) takes one axis or none")
+                throw TensorError.value("value error: \(reduction.name) takes one axis or none").blaming("axis", axes?.last ?? 0)
             }
         default: break
         }

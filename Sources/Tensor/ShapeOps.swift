@@ -6,6 +6,7 @@ extension Tensor {
         let unknown = target.indices.filter { target[$0] == -1 }
         guard unknown.count <= 1, target.allSatisfy({ $0 >= -1 }) else {
             throw TensorError.value("value error: reshape takes sizes >= 0 and at most one -1, got \(describe(shape: newShape))")
+                .blaming("size", newShape.first { $0 < -1 } ?? -1)
         }
         // The known sizes pass the shape rule first, so that their products cannot overflow.
         var known = target

@@ -93,8 +93,9 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
         """)
 }
 
-/// An error about one argument's value (an axis out of range, parts that do not divide)
-/// underlines that argument, positional or keyword, not the whole call.
+/// An error about one argument's value (an axis out of range, parts that do not divide,
+/// a size) underlines that argument, positional or keyword, not the whole call; an index
+/// out of range underlines that index.
 @Test(arguments: [
     ("softmax(randn(2, 3), axis=3)", "index error: axis 3 is out of range for a tensor of rank 2",
      "  |                      ^^^^^^"),
@@ -130,6 +131,14 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
      "  |                   ^^^^^^"),
     ("cosine(ones(3), ones(3), axis=1)", "index error: axis 1 is out of range for a tensor of rank 1",
      "  |                          ^^^^^^"),
+    ("argmax(ones(2, 2, 2), axis=[0, 1])", "value error: argmax takes one axis or none",
+     "  |                       ^^^^^^^^^^^"),
+    ("reshape(ones(6), 2, -2)", "value error: reshape takes sizes >= 0 and at most one -1, got [2, -2]",
+     "  |                     ^^"),
+    ("ones(2, 3)[1, -4]", "index error: index -4 is out of range for axis 1 of size 3",
+     "  |               ^^"),
+    ("zeros(3, 2)[[0, 5]]", "index error: index 5 is out of range for axis 0 of size 3",
+     "  |             ^^^^^^"),
 ])
 func anErrorAboutOneArgumentUnderlinesIt(expression: String, message: String, carets: String) throws {
     let run = try tx(["-e", expression])
