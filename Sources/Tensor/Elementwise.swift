@@ -61,25 +61,13 @@ extension Tensor {
         if a.count == 1 && a.rank == 0, let x = a.scalarValue, shape == b.shape { return try binary(op, scalar: x, b) }
         let result = try Tensor(uninitializedShape: shape)
         let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
-        let out = result.storage.pointer
-        let px = x.storage.pointer, py = y.storage.pointer
+        let px = x.storage.pointer + x.offset, py = y.storage.pointer + y.offset
         if x.isContiguous && y.isContiguous && a.shape == b.shape {
-            try applyOnAllThreads(op, px + x.offset, 1, py + y.offset, 1, out, result.count)
-            return result
-        }
-        var poll = Interrupt.Poll()
-        guard let inner = shape.last, inner > 0 else {
-            if shape.isEmpty { out[0] = value(op, px[x.offset], py[y.offset]) }
-            return result
-        }
-        var walker = RowWalker(shape: shape, operandStrides: [x.strides, y.strides], baseOffsets: [x.offset, y.offset])
-        let sx = x.strides[shape.count - 1], sy = y.strides[shape.count - 1]
-        for row in 0..<walker.rowCount {
-            let ox = walker.offsets[0], oy = walker.offsets[1]
-            try poll.run(inner) { start, count in
-                apply(op, px + ox + start * sx, sx, py + oy + start * sy, sy, out + row * inner + start, count)
-            }
-            walker.next()
+            try apply(op, px, py, shape: shape, strides: { let p = rowMajorStride(shape, $0); return SIMD4(p, p, 0, 0) },
+                      into: result.storage.pointer)
+        } else {
+            try apply(op, px, py, shape: shape, strides: { SIMD4(x.strides[$0], y.strides[$0], 0, 0) },
+                      into: result.storage.pointer)
         }
         return result
     }
@@ -98,69 +86,34 @@ extension Tensor {
     private static func binary(_ op: BinaryOp, _ t: Tensor, number: Float, numberFirst: Bool) throws -> Tensor {
         let x = try t.withContiguousRows()
         let result = try Tensor(uninitializedShape: t.shape)
-        let source = x.storage.pointer + x.offset, out = result.storage.pointer
-        var scalar = number, poll = Interrupt.Poll()
+        // The number is an operand with stride 0.
+        let shape = x.rank == 0 ? [1] : x.shape, source = x.storage.pointer + x.offset
+        let along = { (axis: Int) in x.isContiguous ? rowMajorStride(shape, axis) : x.strides[axis] }
+        var scalar = number
         try withUnsafeMutablePointer(to: &scalar) { s in
-            // The operands in their order: the number has stride 0.
-            func operands(_ p: UnsafeMutablePointer<Float>, _ step: Int) -> (UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>, Int) {
-                numberFirst ? (s, 0, p, step) : (p, step, s, 0)
-            }
-            if x.isContiguous {
-                let (l, ls, r, rs) = operands(source, 1)
-                try applyOnAllThreads(op, l, ls, r, rs, out, x.count)
+            if numberFirst {
+                try apply(op, s, source, shape: shape, strides: { SIMD4(0, along($0), 0, 0) }, into: result.storage.pointer)
             } else {
-                try x.forEachRow { row, base, length, step in
-                    try poll.run(length) { start, count in
-                        let (l, ls, r, rs) = operands(source + base + start * step, step)
-                        apply(op, l, ls, r, rs, out + row * length + start, count)
-                    }
-                }
+                try apply(op, source, s, shape: shape, strides: { SIMD4(along($0), 0, 0, 0) }, into: result.storage.pointer)
             }
         }
         return result
     }
 
-    /// The operands and result of `applyOnAllThreads`, for the C threads.
-    private struct ElementJob {
-        let op: BinaryOp
-        let x: UnsafeMutablePointer<Float>, sx: Int
-        let y: UnsafeMutablePointer<Float>, sy: Int
-        let out: UnsafeMutablePointer<Float>
+    /// The stride of `axis` in a contiguous tensor of `shape`: a contiguous operand is
+    /// then one run (stride 1), as it was before broadcasting shared its walk.
+    private static func rowMajorStride(_ shape: [Int], _ axis: Int) -> Int {
+        shape[(axis + 1)...].reduce(1, *)
     }
 
-    /// `apply` over n elements, on all threads from 2^18 elements on (as the elementwise
-    /// functions), polling Ctrl-C between pieces; throws `interrupted` when it stopped.
-    static func applyOnAllThreads(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
-                                  _ y: UnsafeMutablePointer<Float>, _ sy: Int,
-                                  _ out: UnsafeMutablePointer<Float>, _ n: Int) throws {
-        var job = ElementJob(op: op, x: x, sx: sx, y: y, sy: sy, out: out)
-        let stopped = withUnsafeMutablePointer(to: &job) { pointer in
-            tx_parallel_elements(n, { context, begin, end in
-                guard let job = context?.assumingMemoryBound(to: ElementJob.self).pointee else { return }
-                Tensor.apply(job.op, job.x + begin * job.sx, job.sx, job.y + begin * job.sy, job.sy, job.out + begin, end - begin)
-            }, pointer)
-        }
-        if stopped != 0 { try Interrupt.check() }
-    }
-
-    @inline(__always)
-    static func value(_ op: BinaryOp, _ x: Float, _ y: Float) -> Float {
-        switch op {
-        case .add: return x + y
-        case .subtract: return x - y
-        case .multiply: return x * y
-        case .divide: return x / y
-        case .floorDivide: return (x / y).rounded(.down)
-        case .power: return powf(x, y)
-        case .modulo: return floorMod(x, y)
-        case .maximum: return propagatingMaximum(x, y)
-        case .minimum: return propagatingMinimum(x, y)
-        case .equal: return x == y ? 1 : 0
-        case .notEqual: return x != y ? 1 : 0
-        case .less: return x < y ? 1 : 0
-        case .lessEqual: return x <= y ? 1 : 0
-        case .greater: return x > y ? 1 : 0
-        case .greaterEqual: return x >= y ? 1 : 0
+    /// out = x op y over `shape`, the operands' elements at `x` and `y` with their strides
+    /// along an axis `strides(axis)[0]` and `[1]` (0 where broadcast), in runs along the
+    /// last axis on all threads for large results (`forEachRun`).
+    private static func apply(_ op: BinaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                              shape: [Int], strides: (Int) -> SIMD4<Int>, into out: UnsafeMutablePointer<Float>) throws {
+        let inner = shape.isEmpty ? .zero : strides(shape.count - 1)
+        try forEachRun(shape: shape, strides: strides) { offsets, start, count in
+            apply(op, x + offsets[0], inner[0], y + offsets[1], inner[1], out + start, count)
         }
     }
 
@@ -282,22 +235,11 @@ extension Tensor {
         let c = try condition.withContiguousRows().broadcast(to: shape)
         let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)
         let result = try Tensor(uninitializedShape: shape)
-        let pc = c.storage.pointer, px = x.storage.pointer, py = y.storage.pointer
+        let pc = c.storage.pointer + c.offset, px = x.storage.pointer + x.offset, py = y.storage.pointer + y.offset
         let out = result.storage.pointer
-        let inner = shape.last ?? 1
-        if inner == 0 { return result }
-        let last = shape.count - 1
-        let (sc, sx, sy) = shape.isEmpty ? (0, 0, 0) : (c.strides[last], x.strides[last], y.strides[last])
-        var walker = RowWalker(shape: shape, operandStrides: [c.strides, x.strides, y.strides],
-                               baseOffsets: [c.offset, x.offset, y.offset])
-        var poll = Interrupt.Poll()
-        for row in 0..<walker.rowCount {
-            let o = walker.offsets
-            try poll.run(inner) { start, count in
-                select(pc + o[0] + start * sc, sc, px + o[1] + start * sx, sx, py + o[2] + start * sy, sy,
-                       out + row * inner + start, count)
-            }
-            walker.next()
+        let (sc, sx, sy) = (c.strides.last ?? 0, x.strides.last ?? 0, y.strides.last ?? 0)
+        try forEachRun(shape: shape, strides: { SIMD4(c.strides[$0], x.strides[$0], y.strides[$0], 0) }) { o, start, count in
+            select(pc + o[0], sc, px + o[1], sx, py + o[2], sy, out + start, count)
         }
         return result
     }

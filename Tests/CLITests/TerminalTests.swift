@@ -277,7 +277,7 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     // 2^26 floats: each kernel below takes tens of milliseconds, and each statement is
     // a hundred or more of them (seconds), with no loop or call of a user function to
     // check for Ctrl-C between them: only the kernels can stop it.
-    terminal.type("x = ones(67108864); m = reshape(x, [8192, 8192]); y = 1; s = 2; z = 3\r")
+    terminal.type("x = ones(67108864); m = reshape(x, [8192, 8192]); r = ones(8192); c = ones(8192, 1); y = 1; s = 2; z = 3\r")
     #expect(terminal.wait(for: "z = 3\ntx> "))
     let nested = { (f: String, count: Int, inner: String) in
         String(repeating: "\(f)(", count: count) + inner + String(repeating: ")", count: count)
@@ -286,6 +286,10 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     stops.append(interrupt(terminal, "y = " + nested("exp", 100, "x"), check: "y", expect: "1"))
     stops.append(interrupt(terminal, "y = " + nested("tanh", 50, nested("sin", 50, "x")), check: "y", expect: "1"))
     stops.append(interrupt(terminal, "y = " + nested("abs", 100, "x * 2 + x"), check: "y", expect: "1"))
+    // Broadcasting: a row and a column against the matrix, and where with both.
+    stops.append(interrupt(terminal, "y = m" + String(repeating: " + r * c", count: 50), check: "y", expect: "1"))
+    stops.append(interrupt(terminal, "y = " + String(repeating: "where(c, ", count: 100) + "m" + String(repeating: ", r)", count: 100),
+                           check: "y", expect: "1"))
     let reductions = Array(repeating: "logsumexp(x), sum(m, axis=0), max(x), argmax(m, axis=0)", count: 25)
     stops.append(interrupt(terminal, "s = [" + reductions.joined(separator: ", ") + "]", check: "s", expect: "2"))
     stops.append(interrupt(terminal, "z = " + nested("softmax", 100, "m"), check: "z", expect: "3"))

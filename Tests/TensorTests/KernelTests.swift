@@ -1,3 +1,4 @@
+import Glibc
 import Tensor
 import Testing
 
@@ -291,5 +292,147 @@ func tiledProductsMatchTheDefinition(transposeA: Bool, transposeB: Bool) throws 
         let withScalar = try Tensor.binary(op, a, scalar: 0.25), scalarFirst = try Tensor.binary(op, scalar: 0.25, b)
         #expect(withScalar.values == (try Tensor.binary(op, aT.swappingLastAxes(), scalar: 0.25)).values, "\(op)")
         #expect(scalarFirst.values == (try Tensor.binary(op, scalar: 0.25, bT.swappingLastAxes())).values, "\(op)")
+    }
+}
+
+/// Operands for the broadcasting tests: normal values, small integers (so that `==`,
+/// `//` and `%` meet ties and exact multiples) and the special values of every operator
+/// (NaN, ±inf, ±0, and the exponents 2 and 0.5 that `^` treats on their own).
+private func operand(_ shape: [Int], using random: inout RandomGenerator) throws -> Tensor {
+    let specials: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 0.5, 2, 1, -1, 3]
+    var values = [Float](repeating: 0, count: shape.reduce(1, *))
+    for i in values.indices {
+        let u = random.uniform(), v = random.uniform()
+        values[i] = u < 0.25 ? specials[Int(v * Double(specials.count))] : u < 0.5 ? Float(Int(v * 7) - 3) : Float((v - 0.5) * 8)
+    }
+    return try Tensor(shape: shape, values: values)
+}
+
+/// For each element of a tensor of `output` shape, the index into the row-major values
+/// of an operand of `shape` broadcast to it (NumPy's rule, written out): the element's
+/// index along each axis, 0 where the operand has size 1 there.
+private func broadcastIndices(_ shape: [Int], to output: [Int]) -> [Int] {
+    let padded = [Int](repeating: 1, count: output.count - shape.count) + shape
+    var strides = [Int](repeating: 0, count: output.count), step = 1
+    for axis in output.indices.reversed() {
+        strides[axis] = padded[axis] == 1 ? 0 : step
+        step *= padded[axis]
+    }
+    var indices = [Int](repeating: 0, count: output.reduce(1, *))
+    indices.withUnsafeMutableBufferPointer { indices in
+        for flat in indices.indices {
+            var rest = flat, index = 0, axis = output.count - 1
+            while axis >= 0 {
+                index += rest % output[axis] * strides[axis]
+                rest /= output[axis]
+                axis -= 1
+            }
+            indices[flat] = index
+        }
+    }
+    return indices
+}
+
+/// The first index at which `result` is not `expected(i)` (the same float, NaNs of any
+/// payload alike), or nil. Loops over buffers: the tests are built without optimisation.
+private func firstMismatch(_ result: Tensor, _ expected: (Int) -> Float) -> Int? {
+    result.values.withUnsafeBufferPointer { got in
+        for i in got.indices {
+            let want = expected(i)
+            if got[i].bitPattern != want.bitPattern && !(got[i].isNaN && want.isNaN) { return i }
+        }
+        return nil
+    }
+}
+
+/// `x op y` by the operators' definitions. A power whose exponent is one number along
+/// the rows (`exponentIsOneNumber`) of 2 is a product and one of 0.5 a square root, as
+/// `x ^ 2` and `x ^ 0.5` are (powf(x, 2) is not always x * x).
+private func reference(_ op: BinaryOp, _ x: Float, _ y: Float, exponentIsOneNumber: Bool) -> Float {
+    switch op {
+    case .add: return x + y
+    case .subtract: return x - y
+    case .multiply: return x * y
+    case .divide: return x / y
+    case .floorDivide: return (x / y).rounded(.down)
+    case .power:
+        if exponentIsOneNumber && y == 2 { return x * x }
+        if exponentIsOneNumber && y == 0.5 { return x == -.infinity ? .infinity : x.squareRoot() + 0 }
+        return powf(x, y)
+    case .modulo:
+        // The remainder takes the divisor's sign, as in NumPy.
+        let r = fmodf(x, y)
+        return r == 0 || (r < 0) == (y < 0) ? r : r + y
+    case .maximum: return x.isNaN || y.isNaN ? .nan : (x > y ? x : y)
+    case .minimum: return x.isNaN || y.isNaN ? .nan : (x < y ? x : y)
+    case .equal: return x == y ? 1 : 0
+    case .notEqual: return x != y ? 1 : 0
+    case .less: return x < y ? 1 : 0
+    case .lessEqual: return x <= y ? 1 : 0
+    case .greater: return x > y ? 1 : 0
+    case .greaterEqual: return x >= y ? 1 : 0
+    }
+}
+
+/// Shapes that broadcast in every way: an operand without the leading axes, one of
+/// size 1 along the last, the middle or every axis, both sides at once (a column
+/// against a row), a padding mask against attention scores, and rows whose length does
+/// not divide the threads' pieces. Each output has more than 2^18 elements, from which
+/// the work is shared out among the threads.
+private let broadcastPairs: [([Int], [Int])] = [
+    ([513, 515], [515]), ([515], [513, 515]),
+    ([513, 515], [513, 1]), ([513, 1], [513, 515]),
+    ([9, 61, 515], [9, 1, 515]),
+    ([513, 515], [1, 1]), ([513, 1], [1, 515]),
+    ([4, 1, 1, 256], [4, 8, 33, 256]),
+    ([87382, 3], [3]), ([262147, 1], [1]),
+]
+
+/// Binary operators and comparisons between tensors of different shapes run on all
+/// threads for large outputs; every element must be what the definition gives.
+@Test func broadcastOperatorsOnAllThreadsMatchTheDefinition() throws {
+    var random = RandomGenerator(seed: 12)
+    var pairs = try broadcastPairs.map { (try operand($0, using: &random), try operand($1, using: &random)) }
+    // An operand that is a strided view (every other column), and one that is transposed.
+    let wide = try operand([513, 1030], using: &random)
+    pairs.append((Tensor(storage: wide.storage, shape: [513, 515], strides: [1030, 2], offset: 1),
+                  try operand([515], using: &random)))
+    pairs.append((try operand([515, 513], using: &random).swappingLastAxes(), try operand([513, 1], using: &random)))
+    let all: [BinaryOp] = [.add, .subtract, .multiply, .divide, .floorDivide, .power, .modulo, .maximum, .minimum,
+                           .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual]
+    for (a, b) in pairs {
+        let output = try #require(Tensor.broadcastShape(a.shape, b.shape))
+        let ia = broadcastIndices(a.shape, to: output), ib = broadcastIndices(b.shape, to: output)
+        let va = a.values, vb = b.values
+        let exponentIsOneNumber = (b.shape.last ?? 1) == 1
+        for op in all {
+            let result = try Tensor.binary(op, a, b)
+            let mismatch = firstMismatch(result) { i in
+                reference(op, va[ia[i]], vb[ib[i]], exponentIsOneNumber: exponentIsOneNumber)
+            }
+            #expect(result.shape == output && mismatch == nil, "\(op) \(a.shape) \(b.shape) strides \(a.strides)")
+        }
+    }
+}
+
+/// `where` with a condition and two values of different shapes (a condition of NaN is
+/// true, one of -0 false) on all threads: every element is the one the condition picks.
+@Test func whereOnAllThreadsPicksEveryElementByItsCondition() throws {
+    var random = RandomGenerator(seed: 13)
+    let triples: [([Int], [Int], [Int])] = [
+        ([513, 515], [515], [513, 1]), ([513, 1], [1, 515], [1, 1]), ([515], [513, 515], []),
+        ([4, 1, 1, 256], [4, 8, 33, 256], [1]), ([9, 1, 515], [9, 61, 1], [61, 515]), ([262147, 1], [1], [262147, 1]),
+    ]
+    for (shapeC, shapeA, shapeB) in triples {
+        let c = try operand(shapeC, using: &random), a = try operand(shapeA, using: &random)
+        let b = try operand(shapeB, using: &random)
+        let values = try #require(Tensor.broadcastShape(shapeA, shapeB))
+        let output = try #require(Tensor.broadcastShape(shapeC, values))
+        let ic = broadcastIndices(shapeC, to: output), ia = broadcastIndices(shapeA, to: output)
+        let ib = broadcastIndices(shapeB, to: output)
+        let vc = c.values, va = a.values, vb = b.values
+        let result = try Tensor.select(c, a, b)
+        let mismatch = firstMismatch(result) { i in vc[ic[i]] != 0 ? va[ia[i]] : vb[ib[i]] }
+        #expect(result.shape == output && mismatch == nil, "\(shapeC) \(shapeA) \(shapeB)")
     }
 }
