@@ -104,17 +104,17 @@ def products():
     """The products the encoder rows are made of, each on its own, named as txbench
     names them: a linear layer is F.linear(x, W, b) (nn.Linear's call, W [d_out, d_in]),
     one head's attention products are torch.matmul, with txbench's repetitions."""
-    for who, rows, d_in, d_out, role in (("encoder_block", 512, 512, 512, "Wq Wk Wv Wo"),
-                                         ("encoder_block", 512, 512, 2048, "FFN up"),
-                                         ("encoder_block", 512, 2048, 512, "FFN down"),
-                                         ("encoder padded", 8192, 384, 384, "Wq Wk Wv Wo"),
-                                         ("encoder padded", 8192, 384, 1536, "FFN up"),
-                                         ("encoder padded", 8192, 1536, 384, "FFN down")):
+    for who, operand, rows, d_in, d_out, role in (("encoder_block", "x", 512, 512, 512, "Wq Wk Wv Wo"),
+                                                  ("encoder_block", "x", 512, 512, 2048, "FFN up"),
+                                                  ("encoder_block", "h", 512, 2048, 512, "FFN down"),
+                                                  ("encoder padded", "x", 8192, 384, 384, "Wq Wk Wv Wo"),
+                                                  ("encoder padded", "x", 8192, 384, 1536, "FFN up"),
+                                                  ("encoder padded", "h", 8192, 1536, 384, "FFN down")):
         x, W, b = torch.randn(rows, d_in), torch.randn(d_out, d_in), torch.randn(d_out)
         before = rss_mib()
         seconds = best_of(lambda: F.linear(x, W, b), 3 if rows > 512 else 10)
-        report(f"{who} product x[{rows},{d_in}] @ W[{d_out},{d_in}]' + b ({role})", seconds, 2 * rows * d_in * d_out,
-               rss_mib() - before)
+        report(f"{who} product {operand}[{rows},{d_in}] @ W[{d_out},{d_in}]' + b ({role})", seconds,
+               2 * rows * d_in * d_out, rss_mib() - before)
     n, dk = 512, 64
     q, k, p, v = torch.randn(n, dk), torch.randn(n, dk), torch.randn(n, n), torch.randn(n, dk)
     before = rss_mib()

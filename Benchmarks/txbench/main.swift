@@ -248,16 +248,16 @@ do {
 // attention products are `@`. Each is named the same in pytorch_reference.py, which
 // times F.linear and torch.matmul on the same shapes with the same repetitions.
 do {
-    let linears: [(who: String, rows: Int, dIn: Int, dOut: Int, role: String)] = [
-        ("encoder_block", 512, 512, 512, "Wq Wk Wv Wo"), ("encoder_block", 512, 512, 2048, "FFN up"),
-        ("encoder_block", 512, 2048, 512, "FFN down"), ("encoder padded", 8192, 384, 384, "Wq Wk Wv Wo"),
-        ("encoder padded", 8192, 384, 1536, "FFN up"), ("encoder padded", 8192, 1536, 384, "FFN down"),
+    let linears: [(who: String, operand: String, rows: Int, dIn: Int, dOut: Int, role: String)] = [
+        ("encoder_block", "x", 512, 512, 512, "Wq Wk Wv Wo"), ("encoder_block", "x", 512, 512, 2048, "FFN up"),
+        ("encoder_block", "h", 512, 2048, 512, "FFN down"), ("encoder padded", "x", 8192, 384, 384, "Wq Wk Wv Wo"),
+        ("encoder padded", "x", 8192, 384, 1536, "FFN up"), ("encoder padded", "h", 8192, 1536, 384, "FFN down"),
     ]
-    for (who, rows, dIn, dOut, role) in linears {
+    for (who, operand, rows, dIn, dOut, role) in linears {
         let x = try Tensor.randn([rows, dIn], using: &random), W = try Tensor.randn([dOut, dIn], using: &random)
         let b = try Tensor.randn([dOut], using: &random)
         let seconds = try best(rows > 512 ? 3 : 10) { _ = try affine(x, W.swappingLastAxes(), b) }
-        report("\(who) product x[\(rows),\(dIn)] @ W[\(dOut),\(dIn)]' + b (\(role))", seconds: seconds,
+        report("\(who) product \(operand)[\(rows),\(dIn)] @ W[\(dOut),\(dIn)]' + b (\(role))", seconds: seconds,
                flops: 2 * Double(rows * dIn * dOut))
     }
     let (n, dk) = (512, 64)

@@ -109,7 +109,12 @@ public struct Arguments {
     }
 
     public func int(_ name: String) throws -> Int {
-        integersRead.note(try Convert.integer(value(name), what: "\(builtin.name): '\(name)'", at: span(name)), for: name, at: span(name))
+        try integer(value(name), for: name)
+    }
+
+    /// `value` (the argument for `name`, or an item of it) as an integer, noted as read.
+    private func integer(_ value: Value, for name: String) throws -> Int {
+        integersRead.note(try Convert.integer(value, what: "\(builtin.name): '\(name)'", at: span(name)), for: name, at: span(name))
     }
 
     public func optionalInt(_ name: String) throws -> Int? {
@@ -156,8 +161,8 @@ public struct Arguments {
         let v = try value(name)
         switch v {
         case .none: return nil
-        case .list(let list): return try list.items.map { integersRead.note(try Convert.integer($0, what: "\(builtin.name): '\(name)'", at: span(name)), for: name, at: span(name)) }
-        case .tensor(let t) where t.rank == 1: return try t.values.map { integersRead.note(try Convert.integer(.number(Double($0)), what: "\(builtin.name): '\(name)'", at: span(name)), for: name, at: span(name)) }
+        case .list(let list): return try list.items.map { try integer($0, for: name) }
+        case .tensor(let t) where t.rank == 1: return try t.values.map { try integer(.number(Double($0)), for: name) }
         default: return [try int(name)]
         }
     }
@@ -195,14 +200,15 @@ public struct Arguments {
         return try zip(rest, restSpans).map { try read($0, at: $1) }
     }
 
-    /// Where an error from the body belongs: at the argument that gave the integer a
-    /// tensor error blames (`axis=3` for an axis out of range, `n` for parts that do not
-    /// divide), positional or keyword; else at the whole call. The integers read are
-    /// matched by value, first among the parameters named as the culprit's role (so
-    /// that `split(x, 2, axis=2)` tells n from axis).
+    /// Where an error from the body belongs: at the argument a tensor error blames
+    /// (`axis=3` for an axis out of range, `n` for parts that do not divide, `gamma` of
+    /// the wrong shape), positional or keyword; else at the whole call. An integer is
+    /// matched by value among those read, first among the parameters named as the
+    /// culprit's role (so that `split(x, 2, axis=2)` tells n from axis).
     func place(of error: Error) -> SourceSpan {
         guard let culprit = (error as? TensorError)?.culprit else { return span }
-        let candidates = integersRead.entries.filter { $0.value == culprit.value }
+        guard let value = culprit.value else { return span(culprit.role) }
+        let candidates = integersRead.entries.filter { $0.value == value }
         return (candidates.first { $0.parameter == culprit.role } ?? candidates.first)?.span ?? span
     }
 }

@@ -8,7 +8,7 @@ public struct Command: Sendable {
     public let summary: String
 
     public static let all: [Command] = [
-        Command(name: ":help", aliases: [":h", ":?"], argument: "[NAME]", summary: "help: a builtin, syntax, blas, memory"),
+        Command(name: ":help", aliases: [":h", ":?"], argument: "[NAME]", summary: "help: a builtin, syntax, vars, blas, memory"),
         Command(name: ":vars", aliases: [], argument: "", summary: "your variables: kind, shape, bytes, value (:help vars)"),
         Command(name: ":time", aliases: [], argument: "EXPR", summary: "time it as %timeit: best, median, GFLOP/s, memory"),
         Command(name: ":load", aliases: [], argument: "FILE", summary: "run a script here"),

@@ -174,7 +174,7 @@ enum Subscripts {
     /// The index that a tensor error blames (`5` in `x[0, 5]`, `[0, 5]` in `E[[0, 5]]`
     /// when 5 is out of range), if one of the items gave it.
     private static func place(of error: TensorError, in items: [IndexArgument]) -> SourceSpan? {
-        guard let culprit = error.culprit.map({ Float($0.value) }) else { return nil }
+        guard let culprit = error.culprit?.value.map(Float.init) else { return nil }
         for case .single(let value, let span) in items {
             if case .tensor(let t) = value, t.values.contains(culprit) { return span }
             if Convert.number(value).map(Float.init) == culprit { return span }

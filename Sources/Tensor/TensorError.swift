@@ -6,14 +6,14 @@ public struct TensorError: Error, Sendable, CustomStringConvertible {
     }
     public let kind: Kind
     public let message: String
-    /// The integer argument at fault (an axis, a number of parts), when one is: the
-    /// interpreter underlines the argument that gave it rather than the whole call.
+    /// The argument at fault (an axis, a number of parts, a bias of the wrong shape),
+    /// when one is: the interpreter underlines that argument rather than the whole call.
     public private(set) var culprit: Culprit?
 
-    /// An integer argument by its role (`axis`, `parts`, `heads`) and value.
+    /// An argument by its role (`axis`, `parts`, `gamma`) and, for an integer, its value.
     public struct Culprit: Sendable {
         public let role: String
-        public let value: Int
+        public let value: Int?
     }
 
     public init(_ kind: Kind, _ message: String) {
@@ -23,8 +23,9 @@ public struct TensorError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// This error, blaming the argument `value` given for `role` (see `culprit`).
-    public func blaming(_ role: String, _ value: Int) -> TensorError {
+    /// This error, blaming the argument for `role`, and the integer `value` given for
+    /// it when the role alone does not name it (see `culprit`).
+    public func blaming(_ role: String, _ value: Int? = nil) -> TensorError {
         var error = self
         error.culprit = Culprit(role: role, value: value)
         return error

@@ -11,6 +11,7 @@ extension Tensor {
         }
         guard gamma.shape == [d], beta.shape == [d] else {
             throw TensorError.shape("shape mismatch in layernorm: x is \(describe(shape: shape)), so gamma and beta must be [\(d)], got \(describe(shape: gamma.shape)) and \(describe(shape: beta.shape))")
+                .blaming(gamma.shape == [d] ? "beta" : "gamma")
         }
         let input = try contiguous(), g = try gamma.contiguous(), b = try beta.contiguous()
         let result = try Tensor(uninitializedShape: shape)

@@ -94,8 +94,8 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
 }
 
 /// An error about one argument's value (an axis out of range, parts that do not divide,
-/// a size) underlines that argument, positional or keyword, not the whole call; an index
-/// out of range underlines that index.
+/// a size, a gamma of the wrong shape) underlines that argument, positional or keyword,
+/// not the whole call; an index out of range underlines that index.
 @Test(arguments: [
     ("softmax(randn(2, 3), axis=3)", "index error: axis 3 is out of range for a tensor of rank 2",
      "  |                      ^^^^^^"),
@@ -135,6 +135,12 @@ func temporaryScript(_ text: String, name: String = "script.tx") throws -> Strin
      "  |                       ^^^^^^^^^^^"),
     ("reshape(ones(6), 2, -2)", "value error: reshape takes sizes >= 0 and at most one -1, got [2, -2]",
      "  |                     ^^"),
+    ("layernorm(ones(2, 4), ones(3), zeros(4))", "shape mismatch in layernorm: x is [2, 4], so gamma and beta must be [4], got [3] and [4]",
+     "  |                       ^^^^^^^"),
+    ("layernorm(ones(2, 4), ones(4), beta=zeros(5))", "shape mismatch in layernorm: x is [2, 4], so gamma and beta must be [4], got [4] and [5]",
+     "  |                                ^^^^^^^^^^^^^"),
+    ("linear(ones(2, 4), ones(4, 5), ones(3))", "shape mismatch in +: [2, 5] + [3] (cannot broadcast)",
+     "  |                                ^^^^^^^"),
     ("ones(2, 3)[1, -4]", "index error: index -4 is out of range for axis 1 of size 3",
      "  |               ^^"),
     ("zeros(3, 2)[[0, 5]]", "index error: index 5 is out of range for axis 0 of size 3",

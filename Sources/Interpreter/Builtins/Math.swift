@@ -83,8 +83,8 @@ extension Library {
                     return .tensor(try x.reduce(reduction, axes: try args.axes("axis"), keepdims: try args.bool("keepdims")))
                 } catch let error as TensorError {
                     // max(1, 2) reads 2 as an axis, as NumPy does; say what was likely meant.
-                    guard x.rank == 0, error.kind == .index, let axis = error.culprit, let meant = pairwise[name] else { throw error }
-                    throw TensorError(error.kind, error.message + " (for \(meant))").blaming(axis.role, axis.value)
+                    guard x.rank == 0, error.kind == .index, let axis = error.culprit?.value, let meant = pairwise[name] else { throw error }
+                    throw TensorError(error.kind, error.message + " (for \(meant))").blaming("axis", axis)
                 }
             }
         }

@@ -24,7 +24,12 @@ extension Library {
                 let x = try args.tensor("x"), W = try args.tensor("W"), b = try args.optionalTensor("b")
                 if x.rank >= 1, W.rank == 2, b == nil || b?.shape == [W.shape[1]] { return .tensor(try affine(x, W, b)) }
                 let product = try Tensor.matmul(x, W)
-                return .tensor(try b.map { try Tensor.binary(.add, product, $0) } ?? product)
+                guard let b else { return .tensor(product) }
+                do {
+                    return .tensor(try Tensor.binary(.add, product, b))
+                } catch let error as TensorError where error.kind == .shape {
+                    throw error.blaming("b")
+                }
             },
             builtin("cosine", [.required("a"), .required("b"), .optional("axis", .number(-1), "-1")], "neural",
                     "The cosine similarity of a and b along axis: sum(a * b) / (norm(a) * norm(b)), with broadcasting.",
