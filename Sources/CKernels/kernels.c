@@ -135,14 +135,13 @@ void TX_KERNEL(tx_softmax_rows_range)(float *x, long n, long stride, long begin,
  * runs: each step broadcasts one element of each of the tile's rows of A (read in
  * place) and loads two vectors of a panel of B packed for the purpose (2 TX_GEMM_WIDTH
  * columns, one row of the panel per inner index, zero past the last column), so a
- * panel is read from the L1 cache by every tile of rows. OpenBLAS reaches 70-90% of
- * it on these shapes (its driver zeroes C, packs A as well, and splits the small inner
- * size). Larger sizes, and the generic clone, go to sgemm. */
+ * panel is read from the L1 cache by every tile of rows. OpenBLAS took 5-40% longer on
+ * these shapes (its driver also zeroes C and packs A). Larger sizes, and the generic
+ * clone, go to sgemm. */
 #ifdef TX_GEMM_WIDTH
 #define GEMM_COLUMNS (2 * TX_GEMM_WIDTH)
 typedef float gemm_vec __attribute__((vector_size(TX_GEMM_WIDTH * sizeof(float))));
 typedef float gemm_vec_unaligned __attribute__((vector_size(TX_GEMM_WIDTH * sizeof(float)), aligned(4)));
-typedef float gemm_v8 __attribute__((vector_size(8 * sizeof(float)), aligned(4)));
 enum { GEMM_LARGEST = 512 };
 
 /* Floats a packed B of `inner` x `n` takes. */
@@ -150,46 +149,16 @@ static long packed_floats(long inner, long n) {
     return (n + GEMM_COLUMNS - 1) / GEMM_COLUMNS * GEMM_COLUMNS * inner;
 }
 
-/* The 8 x 8 block at src (rows src_stride apart), transposed into dst (rows dst_stride
- * apart): eight loads, 24 shuffles, eight stores. */
-TX_INLINE void transpose8(const float *src, long src_stride, float *dst, long dst_stride) {
-    gemm_v8 r[8];
-    for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * src_stride, sizeof r[i]);
-    gemm_v8 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-        u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-        u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
-        u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
-    }
-    for (int i = 0; i < 4; i++) {
-        gemm_v8 low = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-        gemm_v8 high = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-        memcpy(dst + i * dst_stride, &low, sizeof low);
-        memcpy(dst + (i + 4) * dst_stride, &high, sizeof high);
-    }
-}
-
-/* Packs B = X^T for X = n rows of `inner` floats (row c at x + c * ldx): the keys. */
+/* Packs B = X^T for X = n rows of `inner` floats (row c at x + c * ldx): the keys. Each
+ * panel is a transpose (tx_transpose: 16 x 16 blocks in registers). */
 static void pack_transposed(const float *x, long ldx, long n, long inner, float *packed) {
     for (long c0 = 0; c0 < n; c0 += GEMM_COLUMNS) {
         float *panel = packed + c0 * inner;
         long cols = n - c0 < GEMM_COLUMNS ? n - c0 : GEMM_COLUMNS;
-        long c = 0;
-        for (; c + 8 <= cols; c += 8) {
-            long i = 0;
-            for (; i + 8 <= inner; i += 8) transpose8(x + (c0 + c) * ldx + i, ldx, panel + i * GEMM_COLUMNS + c, GEMM_COLUMNS);
-            for (; i < inner; i++)
-                for (long cc = c; cc < c + 8; cc++) panel[i * GEMM_COLUMNS + cc] = x[(c0 + cc) * ldx + i];
-        }
-        for (; c < cols; c++)
-            for (long i = 0; i < inner; i++) panel[i * GEMM_COLUMNS + c] = x[(c0 + c) * ldx + i];
-        for (; c < GEMM_COLUMNS; c++)
-            for (long i = 0; i < inner; i++) panel[i * GEMM_COLUMNS + c] = 0;
+        TX_KERNEL(tx_transpose)(x + c0 * ldx, ldx, panel, GEMM_COLUMNS, inner, cols);
+        if (cols < GEMM_COLUMNS)
+            for (long i = 0; i < inner; i++)
+                memset(panel + i * GEMM_COLUMNS + cols, 0, (size_t)(GEMM_COLUMNS - cols) * sizeof(float));
     }
 }
 
