@@ -142,7 +142,7 @@ void TX_KERNEL(tx_softmax_rows_range)(float *x, long n, long stride, long begin,
 #define GEMM_COLUMNS (2 * TX_GEMM_WIDTH)
 typedef float gemm_vec __attribute__((vector_size(TX_GEMM_WIDTH * sizeof(float))));
 typedef float gemm_vec_unaligned __attribute__((vector_size(TX_GEMM_WIDTH * sizeof(float)), aligned(4)));
-enum { GEMM_LARGEST = 512 };
+enum { GEMM_LARGEST = 512 };   /* the largest d and d_v that gemm_packed multiplies */
 
 /* Floats a packed B of `inner` x `n` takes. */
 static long packed_floats(long inner, long n) {
@@ -168,12 +168,9 @@ static void pack_rows(const float *x, long ldx, long inner, long n, float *packe
         float *panel = packed + c0 * inner;
         long cols = n - c0 < GEMM_COLUMNS ? n - c0 : GEMM_COLUMNS;
         if (cols == GEMM_COLUMNS) {
-            for (long i = 0; i < inner; i++) {
-                const gemm_vec_unaligned *row = (const gemm_vec_unaligned *)(x + i * ldx + c0);
-                gemm_vec_unaligned *to = (gemm_vec_unaligned *)(panel + i * GEMM_COLUMNS);
-                to[0] = row[0];
-                to[1] = row[1];
-            }
+            /* A copy of a constant size: vector moves, no call. */
+            for (long i = 0; i < inner; i++)
+                memcpy(panel + i * GEMM_COLUMNS, x + i * ldx + c0, sizeof(float[GEMM_COLUMNS]));
             continue;
         }
         for (long i = 0; i < inner; i++) {
@@ -232,31 +229,23 @@ static void gemm_packed(long m, long n, long inner, float alpha, const float *a,
         }
     }
 }
+#else
+enum { GEMM_LARGEST = -1 };   /* no micro-kernel: every size goes to sgemm */
+static long packed_floats(long inner, long n) {
+    (void)inner;
+    (void)n;
+    return 0;
+}
 #endif
 
 /* Whether the products of a job with these sizes use gemm_packed. */
-static int own_products(long dk, long dv) {
-#ifdef TX_GEMM_WIDTH
-    return dk <= GEMM_LARGEST && dv <= GEMM_LARGEST;
-#else
-    (void)dk;
-    (void)dv;
-    return 0;
-#endif
-}
+static int own_products(long dk, long dv) { return dk <= GEMM_LARGEST && dv <= GEMM_LARGEST; }
 
 /* Floats of packing space one thread needs for blocks of up to `keys` keys. */
 static long pack_floats(long keys, long dk, long dv) {
-#ifdef TX_GEMM_WIDTH
     if (!own_products(dk, dv)) return 0;
     long for_keys = packed_floats(dk, keys), for_values = packed_floats(keys, dv);
     return for_keys > for_values ? for_keys : for_values;
-#else
-    (void)keys;
-    (void)dk;
-    (void)dv;
-    return 0;
-#endif
 }
 
 /* S (rows x keys, row stride lds) = scale Q K^T for `rows` rows of Q and `keys` rows of K. */
@@ -440,25 +429,35 @@ static long block_keys(long nk, int weights) {
     return nk > 0 ? nk : 1;
 }
 
+/* A thread's scratch, one allocation of tx_attention_scratch's size: the packing space
+ * first (a multiple of 16 floats, so the panels start on cache lines), a block of
+ * scores (none when the weights are the output), and a row sum and maximum per row. */
+struct attention_scratch {
+    long scores, sums, maxima, floats;   /* offsets in floats, and the size */
+};
+
+static struct attention_scratch scratch_layout(long nk, long dk, long dv, long block_rows, int weights) {
+    long keys = block_keys(nk, weights);
+    struct attention_scratch at;
+    at.scores = pack_floats(keys, dk, dv);
+    at.sums = at.scores + (weights ? 0 : block_rows * keys);
+    at.maxima = at.sums + block_rows;
+    at.floats = at.maxima + block_rows;
+    return at;
+}
+
 static void *attention_worker(void *arg) {
     struct attention_shared *shared = arg;
     const tx_attention_job *j = shared->job;
-    int tiled = !j->weights && j->nk > 2 * tx_attention_key_block();
-    long width = block_keys(j->nk, j->weights != NULL);
-    float *scores = j->weights ? NULL : malloc((size_t)(j->block_rows * width) * sizeof(float));
-    float *sums = malloc((size_t)j->block_rows * sizeof(float));
-    float *maxima = malloc((size_t)j->block_rows * sizeof(float));
-    long pack_size = pack_floats(width, j->dk, j->dv);
-    /* The panels start on cache lines (pack_size is a multiple of 16 floats). */
-    float *pack = pack_size > 0 ? aligned_alloc(64, (size_t)pack_size * sizeof(float)) : NULL;
-    if ((!j->weights && !scores) || !sums || !maxima || (pack_size > 0 && !pack)) {
+    int tiled = block_keys(j->nk, j->weights != NULL) < j->nk;
+    struct attention_scratch at = scratch_layout(j->nk, j->dk, j->dv, j->block_rows, j->weights != NULL);
+    float *base = aligned_alloc(64, (size_t)(at.floats * (long)sizeof(float) + 63) / 64 * 64);
+    if (!base) {
         atomic_store(&shared->status, -1);
-        free(scores);
-        free(sums);
-        free(maxima);
-        free(pack);
         return NULL;
     }
+    float *pack = base, *scores = j->weights ? NULL : base + at.scores, *sums = base + at.sums,
+          *maxima = base + at.maxima;
     long total = j->batches * shared->blocks;
     for (;;) {
         if (atomic_load(&shared->status) != 0) break;
@@ -478,16 +477,12 @@ static void *attention_worker(void *arg) {
         else
             attention_block(j, b, row0, scores, sums, pack);
     }
-    free(scores);
-    free(sums);
-    free(maxima);
-    free(pack);
+    free(base);
     return NULL;
 }
 
 long TX_KERNEL(tx_attention_scratch)(long nk, long dk, long dv, long block_rows, int weights) {
-    long keys = block_keys(nk, weights);
-    return (block_rows * ((weights ? 0 : keys) + 2) + pack_floats(keys, dk, dv)) * (long)sizeof(float);
+    return scratch_layout(nk, dk, dv, block_rows, weights).floats * (long)sizeof(float);
 }
 
 int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
