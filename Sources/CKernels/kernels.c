@@ -495,8 +495,11 @@ int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
     int threads = job->threads < 1 ? 1 : (job->threads > 8 ? 8 : job->threads);
     long items = job->batches * shared.blocks;
     if (threads > items) threads = (int)items;
-    /* Each worker runs single-threaded BLAS calls on its own blocks. */
-    if (threads > 1) tx_blas_serial_begin();
+    /* Workers that call sgemm run it single-threaded on their own blocks. On tx's own
+     * micro-kernel they call no BLAS, and OpenBLAS's process-wide thread count stays as
+     * it is (a product elsewhere keeps the same split, and so the same bits). */
+    int serial = threads > 1 && !own_products(job->dk, job->dv);
+    if (serial) tx_blas_serial_begin();
     pthread_t ids[8];
     int started[8] = {0};
     for (int t = 1; t < threads; t++)
@@ -504,6 +507,6 @@ int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
     attention_worker(&shared);
     for (int t = 1; t < threads; t++)
         if (started[t]) pthread_join(ids[t], NULL);
-    if (threads > 1) tx_blas_serial_end();
+    if (serial) tx_blas_serial_end();
     return atomic_load(&shared.status);
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The `tx` command as a user runs it: exit status, standard output and standard error.
 struct Run {
@@ -242,14 +243,16 @@ func expectedCore() -> String? {
     return nil
 }
 
-@Test func anEmptyCoreTypeCountsAsUnset() throws {
-    guard let core = expectedCore() else { return }
+@Test(.enabled(if: expectedCore() != nil, "a CPU without AVX: tx leaves the core to OpenBLAS"))
+func anEmptyCoreTypeCountsAsUnset() throws {
+    let core = try #require(expectedCore())
     let run = try tx(["--version"], environment: ["OPENBLAS_CORETYPE": ""])
     #expect(run.out.contains("core \(core) (chosen by tx from the CPU's features)"))
 }
 
-@Test func aUserCoreNamesTheOneTxWouldChoose() throws {
-    guard let core = expectedCore(), core != "Sandybridge" else { return }
+@Test(.enabled(if: ![nil, "Sandybridge"].contains(expectedCore()), "a CPU whose own core is the one the test sets"))
+func aUserCoreNamesTheOneTxWouldChoose() throws {
+    let core = try #require(expectedCore())
     let run = try tx(["--version"], environment: ["OPENBLAS_CORETYPE": "Sandybridge"])
     #expect(run.out.contains("core Sandybridge (set by the user: OPENBLAS_CORETYPE=Sandybridge; unset, tx would choose \(core))"))
 }
@@ -467,36 +470,56 @@ func attentionOfEveryInstructionSetEqualsTheFormula(kernels: String) throws {
     #expect(run.out == "7\n")
 }
 
-@Test func everyExampleStepsThroughWithoutATerminal() throws {
-    let folder = repositoryRoot + "/examples"
-    let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tx") }.sorted()
-    #expect(files.count >= 14)
-    for file in files {
-        let run = try tx(["--step", folder + "/" + file])
-        #expect(run.status == 0, "\(file): \(run.err)")
-        #expect(run.out.hasPrefix("# Lecture"), "\(file) starts with its narration")
-        #expect(run.out.contains("\ntx> "), "\(file)")
-        // Every step shows something: a value, what was assigned, a check mark, or ok.
-        let lines = run.out.split(separator: "\n", omittingEmptySubsequences: false)
-        for (i, line) in lines.enumerated() where line.hasPrefix("tx> ") {
-            let shown = lines[(i + 1)...].first { !$0.hasPrefix("...> ") } ?? ""
-            #expect(!shown.isEmpty && !shown.hasPrefix("#") && !shown.hasPrefix("tx> "), "\(file): \(line) shows nothing")
-        }
-        let asserts = lines.filter { $0.hasPrefix("tx> assert") }.count
-        #expect(lines.filter { $0.hasPrefix("✓ assert") }.count >= asserts, "\(file): a check mark for every assert")
-    }
+/// The lecture's examples, in order.
+let examples: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/examples")) ?? [])
+    .filter { $0.hasSuffix(".tx") }.sorted()
+
+/// Whether an example loads all-MiniLM-L6-v2.
+func loadsTheModel(_ file: String) -> Bool {
+    ((try? String(contentsOfFile: repositoryRoot + "/examples/" + file, encoding: .utf8)) ?? "").contains("load_model(")
 }
 
-/// Run in their own process: the limit they set would hold for every test of this one.
-@Test func examplesThatSetTheMemoryLimitRunPlain() throws {
-    let folder = repositoryRoot + "/examples"
-    let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tx") }.sorted()
-    let limiting = try files.filter { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8).contains("memory(limit=") }
-    #expect(limiting == ["14_costs.tx"], "add the new ones' checks here")
-    let run = try tx([folder + "/14_costs.tx"])
-    #expect(run.status == 0, "\(run.err)")
-    // The n = 50,000 score matrix fails under the limit the script sets.
-    #expect(run.out.contains("\n\"memory limit: a tensor of shape [50000, 50000] needs 9.3 GiB, and "), "\(run.out)")
+/// What an example's output must show beyond its own asserts, where it makes a point
+/// by an error it expects.
+let exampleClaims: [String: String] = [
+    // The n = 50,000 score matrix fails under the limit the script sets; attention does not.
+    "14_costs.tx": "error as expected: memory limit: a tensor of shape [50000, 50000] needs 9.3 GiB, and ",
+]
+
+@Test func everyLectureSectionHasItsExample() {
+    #expect(examples.count == 16, "\(examples)")
+    #expect(examples.filter(loadsTheModel) == ["15_sentence_embeddings.tx", "16_real_heads.tx"])
+}
+
+/// Steps through an example as CI does (no terminal: straight through, showing each
+/// step): it ends with status 0 (an error or a failing assert stops it with 1), and every
+/// step shows what it did.
+private func stepThrough(_ file: String) throws {
+    let run = try tx(["--step", repositoryRoot + "/examples/" + file])
+    #expect(run.status == 0, "\(file): \(run.err)")
+    #expect(run.out.hasPrefix("# Lecture"), "\(file) starts with its narration")
+    #expect(run.out.contains("\ntx> "), "\(file)")
+    // Every step shows something: a value, what was assigned, a check mark, or ok.
+    let lines = run.out.split(separator: "\n", omittingEmptySubsequences: false)
+    for (i, line) in lines.enumerated() where line.hasPrefix("tx> ") {
+        let shown = lines[(i + 1)...].first { !$0.hasPrefix("...> ") } ?? ""
+        #expect(!shown.isEmpty && !shown.hasPrefix("#") && !shown.hasPrefix("tx> "), "\(file): \(line) shows nothing")
+    }
+    let asserts = lines.filter { $0.hasPrefix("tx> assert") }.count
+    #expect(asserts > 0, "\(file) checks what it claims")
+    #expect(lines.filter { $0.hasPrefix("✓ assert") }.count >= asserts, "\(file): a check mark for every assert")
+    if let claim = exampleClaims[file] { #expect(run.out.contains(claim), "\(file): \(run.out.suffix(2000))") }
+}
+
+@Test(arguments: examples.filter { !loadsTheModel($0) })
+func exampleStepsThroughWithoutATerminal(_ file: String) throws {
+    try stepThrough(file)
+}
+
+@Test(.enabled(if: TestEnvironment.runsModelTests, Comment(rawValue: TestEnvironment.modelMissing)),
+      arguments: examples.filter(loadsTheModel))
+func modelExampleStepsThroughWithoutATerminal(_ file: String) throws {
+    try stepThrough(file)
 }
 
 @Test func pipedErrorsComeInOrderWithTheResultsAndGiveTheirLine() throws {

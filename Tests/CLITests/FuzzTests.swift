@@ -6,9 +6,8 @@ import TestSupport
 /// address-space limit (a container or small machine: memory that tx does not count
 /// would end in an abort there). One piped session per target runs every input (an
 /// error does not end a piped session) and prints a last line only a surviving
-/// process reaches. TX_FUZZ_COUNT sets the inputs per target (CI: 200; the long run
-/// reported in the README: 100,000).
-let fuzzCount = Int(ProcessInfo.processInfo.environment["TX_FUZZ_COUNT"] ?? "") ?? 200
+/// process reaches. Each target runs 100 inputs times TX_FUZZ_SCALE (CI: 20).
+let fuzzCount = TestEnvironment.fuzzCount(100)
 
 /// Runs `session` in one tx process with at most 4 GiB of address space and a 1 GiB
 /// tensor limit. Its errors go to a file (thousands of them would fill a pipe that is

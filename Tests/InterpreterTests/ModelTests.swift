@@ -2,37 +2,22 @@ import Glibc
 import Interpreter
 import Lang
 import Testing
+import TestSupport
 
 /// all-MiniLM-L6-v2 in tx against sentence-transformers and Hugging Face: the fixtures
 /// (Fixtures/minilm, written by make_fixtures.py there) hold the tokenizer's ids and the
 /// embeddings of 33 sentences and the first layer's per-head attention of two.
-/// The model comes from scripts/get-model (which .ci/run runs). Without it these tests
-/// print why they skip; in CI (CI=true) a missing model is a failure.
+/// scripts/test fetches the model (scripts/get-model) before it runs the tests. Run on
+/// their own (`swift test` without it), these tests show as skipped when the model is
+/// missing; with CI=true they run anyway and fail on the missing model.
 enum MiniLM {
-    static var folder: String {
-        let cache = environment("TX_MODELS") ?? ((environment("HOME") ?? ".") + "/.cache/tx")
-        return cache + "/all-MiniLM-L6-v2"
-    }
-
     static let fixtures: String = {
         let path = #filePath
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) + "/Fixtures/minilm"
     }()
 
-    static func environment(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    /// Whether the model is there; when not, says so (and fails in CI).
-    static func available(_ test: String) -> Bool {
-        if access(folder + "/model.safetensors", R_OK) == 0 { return true }
-        if environment("CI") == "true" {
-            Issue.record("\(test): all-MiniLM-L6-v2 is not in \(folder); CI must fetch it with scripts/get-model")
-        } else {
-            print("skipping \(test): all-MiniLM-L6-v2 is not in \(folder) (run scripts/get-model to fetch it)")
-        }
-        return false
-    }
+    /// The trait of every test that loads the model.
+    static let needed = ConditionTrait.enabled(if: TestEnvironment.runsModelTests, Comment(rawValue: TestEnvironment.modelMissing))
 
     /// Runs tx code with the model loaded as m and the fixtures' reference.json as r.
     static func run(_ code: String) -> (output: String, error: TxError?) {
@@ -45,13 +30,11 @@ enum MiniLM {
     }
 }
 
-/// Tests that hold the model (hundreds of MB of tensors) and the examples, one of which
-/// measures memory().peak over the whole process, run one at a time.
+/// The tests that hold the model (hundreds of MB of tensors) run one at a time.
 @Suite(.serialized) struct OneAtATime {}
 
 extension OneAtATime {
-    @Test func miniLMTokenIdsAreExactlyTheModelTokenizers() {
-        guard MiniLM.available("token ids") else { return }
+    @Test(MiniLM.needed) func miniLMTokenIdsAreExactlyTheModelTokenizers() {
         let (output, error) = MiniLM.run("""
             assert(len(r.sentences) >= 30, "the fixtures hold at least 30 sentences")
             for i in range(len(r.sentences)) {
@@ -65,8 +48,7 @@ extension OneAtATime {
         #expect(output == "256\n")
     }
 
-    @Test func miniLMEmbeddingsMatchSentenceTransformers() {
-        guard MiniLM.available("embeddings") else { return }
+    @Test(MiniLM.needed) func miniLMEmbeddingsMatchSentenceTransformers() {
         let (output, error) = MiniLM.run("""
             e = embed(m, r.sentences)
             shape(e)
@@ -78,8 +60,7 @@ extension OneAtATime {
         #expect(output == "[33, 384]\n")
     }
 
-    @Test func miniLMFirstLayerAttentionMatchesHuggingFacePerHead() {
-        guard MiniLM.available("attention") else { return }
+    @Test(MiniLM.needed) func miniLMFirstLayerAttentionMatchesHuggingFacePerHead() {
         let (output, error) = MiniLM.run("""
             for k in range(len(r.attention_sentences)) {
                 maps = attention_maps(m, r.attention_sentences[k])
@@ -92,8 +73,7 @@ extension OneAtATime {
         #expect(output == "[6, 12, 11, 11]\n[6, 12, 11, 11]\n")
     }
 
-    @Test func modelHelpExamplesRun() {
-        guard MiniLM.available("the pretrained-model help examples") else { return }
+    @Test(MiniLM.needed) func modelHelpExamplesRun() {
         let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == "models" }
         #expect(builtins.map(\.name) == ["load_model", "tokenize", "tokens", "embed", "attention_maps"])
         for builtin in builtins {

@@ -2,7 +2,8 @@ import Tensor
 import Testing
 import TestSupport
 
-/// 100,000 mutated .npy and .safetensors files: each decodes or fails with a TensorError.
+/// Mutated .npy and .safetensors files (5,000 times TX_FUZZ_SCALE): each decodes or
+/// fails with a TensorError; both happen often enough that both paths are exercised.
 @Test func mutatedFilesDecodeOrFailCleanly() throws {
     let seeds: [[UInt8]] = [
         try NPY.encode(try Tensor.arange(start: 0, stop: 6, step: 1).reshaped([2, 3])),
@@ -15,8 +16,9 @@ import TestSupport
         try SafeTensors.encode([("a", try Tensor.zeros([2, 2])), ("b.c", try Tensor(scalar: 5))]),
     ]
     var random = Seeded(state: 99)
+    let count = TestEnvironment.fuzzCount(5_000)
     var decoded = 0, failed = 0
-    for n in 0..<100_000 {
+    for n in 0..<count {
         let npy = n % 2 == 0
         let source = npy ? seeds[n / 2 % seeds.count] : safeSeeds[n / 2 % safeSeeds.count]
         let bytes = random.mutated(source)
@@ -29,6 +31,6 @@ import TestSupport
             Issue.record("unexpected error \(error)")
         }
     }
-    #expect(decoded + failed == 100_000)
-    #expect(decoded > 1_000 && failed > 10_000)
+    #expect(decoded > count / 100, "some mutated files still decode")
+    #expect(failed > count / 10, "mutations break files")
 }

@@ -1,0 +1,31 @@
+import Glibc
+
+/// What the tests read from their environment: where the pretrained model is, and how
+/// many inputs each fuzz target runs.
+public enum TestEnvironment {
+    public static func variable(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// all-MiniLM-L6-v2's folder in tx's model cache ($TX_MODELS or ~/.cache/tx), where
+    /// scripts/get-model puts it.
+    public static var miniLMFolder: String {
+        (variable("TX_MODELS") ?? ((variable("HOME") ?? ".") + "/.cache/tx")) + "/all-MiniLM-L6-v2"
+    }
+
+    /// Whether the tests that load all-MiniLM-L6-v2 run: the model is there, or CI
+    /// requires them (CI=true), so that a missing model fails instead of skipping.
+    public static var runsModelTests: Bool {
+        access(miniLMFolder + "/model.safetensors", R_OK) == 0 || variable("CI") == "true"
+    }
+
+    /// Why such a test is skipped.
+    public static let modelMissing = "all-MiniLM-L6-v2 is not in the model cache; scripts/get-model fetches it (scripts/test does)"
+
+    /// TX_FUZZ_SCALE multiplies every fuzz target's count of inputs: 1 by default (a
+    /// quick run), 20 in CI (.ci/run), 500 for the long runs the README reports.
+    public static var fuzzScale: Int { variable("TX_FUZZ_SCALE").flatMap { Int($0) }.map { max($0, 1) } ?? 1 }
+
+    /// `base` inputs times the scale.
+    public static func fuzzCount(_ base: Int) -> Int { base * fuzzScale }
+}
