@@ -7,7 +7,9 @@ let package = Package(
         .executable(name: "tx", targets: ["tx"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // One exact version (the resolved file is not committed: the package mirrors here
+        // give other commit ids than GitHub, so a pin by version is what holds everywhere).
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: [
         // OpenBLAS, opened with dlopen after choosing the CPU core (see tx_blas.h).
