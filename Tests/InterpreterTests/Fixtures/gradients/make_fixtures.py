@@ -33,7 +33,10 @@ to float32 as grad.NAME.npy / grad.NAME.safetensors. manifest.json lists the cas
                 gradients together, "value": the float64 loss,
                 "value_scale": sum(|out * R|), "float32_error": {leaf: the relative error
                 of the same gradient computed by PyTorch in float32}, "notes",
-                optionally "alternative_grads": {name: file} with notes saying what they are}]}
+                optionally "alternative_grads": {name: file} with notes saying what they are}],
+     "models": [the gradient of embed with respect to all-MiniLM-L6-v2's whole record,
+                written when the model is in the tx model cache (scripts/get-model), else
+                kept as it was; its fields are described in minilm_case below]}
 
 A test defines `fn loss(<params>) { <body> }` and calls
 value_and_grad(loss, wrt=<wrt>)(<params>).
@@ -165,13 +168,13 @@ def ffn(x, p, activation="relu"):
     return linear(act(linear(x, p["W1"], p["b1"])), p["W2"], p["b2"])
 
 
-def encoder_block(x, p, heads, mask=None, activation="relu", norm_first=False):
+def encoder_block(x, p, heads, mask=None, activation="relu", norm_first=False, eps=1e-5):
     if norm_first:
-        h = layernorm(x, p["ln1"])
+        h = layernorm(x, p["ln1"], eps)
         x1 = x + mha(h, h, p["attn"], heads, mask)
-        return x1 + ffn(layernorm(x1, p["ln2"]), p["ffn"], activation)
-    x1 = layernorm(x + mha(x, x, p["attn"], heads, mask), p["ln1"])
-    return layernorm(x1 + ffn(x1, p["ffn"], activation), p["ln2"])
+        return x1 + ffn(layernorm(x1, p["ln2"], eps), p["ffn"], activation)
+    x1 = layernorm(x + mha(x, x, p["attn"], heads, mask), p["ln1"], eps)
+    return layernorm(x1 + ffn(x1, p["ffn"], activation), p["ln2"], eps)
 
 
 def decoder_block(y, memory, p, heads, causal=True, mask=None, memory_mask=None):
@@ -665,6 +668,156 @@ def program_cases():
          notes="the same E for the lookup (with repeated ids) and the output projection: its gradient sums both")
 
 
+# --- all-MiniLM-L6-v2: the gradient of embed with respect to the whole model record ------
+
+MODEL = "all-MiniLM-L6-v2"
+MINILM_SENTENCES = [0, 3, 31]          # of ../minilm/reference.json: 11, 13 and 8 tokens
+PROJECTION_COLUMNS = 4
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    kinds = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+    out = {}
+    for name, h in header.items():
+        if name != "__metadata__":
+            b, e = h["data_offsets"]
+            out[name] = np.frombuffer(data[b:e], dtype=kinds[h["dtype"]]).reshape(h["shape"])
+    return out
+
+
+def minilm_case(model_dir):
+    """embed(m, sentences) of three sentences (one padded batch), differentiated with
+    respect to the whole record load_model gives: m.embeddings is the checkpoint's
+    embeddings record, m.encoder.layers[i] lib/bert.tx's bert_block (row-vector weights,
+    the transposed views of the checkpoint's). The full gradient is 90 MB, so the
+    fixture keeps: vectors (and the [2, 384] token types) whole; of the word and
+    position embeddings the rows the sentences use (the others must be 0); of each
+    matrix G [d_in, d_out] the product G @ U with a fixed random U [d_out, 4] and the
+    norm of G. Token ids are the model tokenizer's, from ../minilm/reference.json."""
+    name = "minilm_embed"
+    folder = os.path.join(HERE, name)
+    os.makedirs(folder, exist_ok=True)
+    w = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    if all(k.startswith("bert.") for k in w):
+        w = {k[5:]: v for k, v in w.items()}
+    config = json.load(open(os.path.join(model_dir, "config.json")))
+    heads, eps, d, layers = (config["num_attention_heads"], config["layer_norm_eps"], config["hidden_size"],
+                             config["num_hidden_layers"])
+    assert config["hidden_act"] == "gelu"
+    reference = json.load(open(os.path.join(HERE, "..", "minilm", "reference.json"), encoding="utf-8"))
+    sentences = [reference["sentences"][i] for i in MINILM_SENTENCES]
+    id_lists = [reference["ids"][i] for i in MINILM_SENTENCES]
+    b, n = len(id_lists), max(len(x) for x in id_lists)
+    ids = np.zeros((b, n), dtype=np.int64)                      # [PAD] is id 0
+    am = np.zeros((b, n), dtype=np.float32)
+    for i, x in enumerate(id_lists):
+        ids[i, :len(x)] = x
+        am[i, :len(x)] = 1
+
+    leaves = {}
+    for k in ["word_embeddings.weight", "position_embeddings.weight", "token_type_embeddings.weight",
+              "LayerNorm.weight", "LayerNorm.bias"]:
+        leaves["embeddings." + k] = w["embeddings." + k]
+    for i in range(layers):
+        l, p = f"encoder.layer.{i}.", f"encoder.layers.{i}."
+        for tx_name, hf in [("attn.Wq", "attention.self.query"), ("attn.Wk", "attention.self.key"),
+                            ("attn.Wv", "attention.self.value"), ("attn.Wo", "attention.output.dense"),
+                            ("ffn.W1", "intermediate.dense"), ("ffn.W2", "output.dense")]:
+            leaves[p + tx_name] = w[l + hf + ".weight"].T
+            leaves[p + tx_name.replace("W", "b")] = w[l + hf + ".bias"]
+        for tx_name, hf in [("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm")]:
+            leaves[p + tx_name + ".gamma"] = w[l + hf + ".weight"]
+            leaves[p + tx_name + ".beta"] = w[l + hf + ".bias"]
+    R = randn(b, d)
+
+    def run(dtype):
+        t = {k: torch.from_numpy(np.array(v)).to(dtype).requires_grad_(True) for k, v in leaves.items()}
+        e = "embeddings."
+        x = t[e + "word_embeddings.weight"][torch.from_numpy(ids)] + t[e + "position_embeddings.weight"][:n] \
+            + t[e + "token_type_embeddings.weight"][0]
+        x = F.layer_norm(x, (d,), t[e + "LayerNorm.weight"], t[e + "LayerNorm.bias"], eps=eps)
+        mask = torch.from_numpy(additive(am == 0)[:, None, :]).to(dtype)
+        for i in range(layers):
+            p = f"encoder.layers.{i}."
+            block = {part: {k.split(".")[-1]: v for k, v in t.items() if k.startswith(p + part + ".")}
+                     for part in ["attn", "ln1", "ffn", "ln2"]}
+            x = encoder_block(x, block, heads, mask, activation="gelu", eps=eps)
+        a = torch.from_numpy(am).to(dtype)
+        pooled = (x * a[:, :, None]).sum(1) / a.sum(1)[:, None]
+        out = pooled / norm(pooled, -1, True)
+        loss = (out * torch.from_numpy(R).to(dtype)).sum()
+        grads = torch.autograd.grad(loss, list(t.values()))
+        return out, loss, dict(zip(t, grads))
+
+    out, loss, grads = run(torch.float64)
+    _, _, grads32 = run(torch.float32)
+    grad_norm = math.sqrt(sum(g.norm().item() ** 2 for g in grads.values()))
+    U = {str(k): randn(k, PROJECTION_COLUMNS) for k in sorted({v.shape[-1] for v in leaves.values() if v.ndim == 2})}
+    word_rows = np.unique(ids)
+    rows = {"embeddings.word_embeddings.weight": word_rows, "embeddings.position_embeddings.weight": np.arange(n)}
+    kinds, stored, norms, float32_error, zero_leaves = {}, {}, {}, {}, []
+
+    def reduce(leaf, g):
+        if leaf in rows:
+            return g[torch.from_numpy(rows[leaf])]
+        if g.dim() == 2 and leaf != "embeddings.token_type_embeddings.weight":
+            return g @ torch.from_numpy(U[str(g.shape[-1])]).double()
+        return g
+
+    for leaf, g in grads.items():
+        kinds[leaf] = "rows" if leaf in rows else (
+            "projected" if g.dim() == 2 and leaf != "embeddings.token_type_embeddings.weight" else "full")
+        norms[leaf] = g.norm().item()
+        if norms[leaf] <= 1e-10 * grad_norm:
+            zero_leaves.append(leaf)
+            g = torch.zeros_like(g)
+        kept = reduce(leaf, g)
+        stored[leaf] = kept.detach().numpy().astype(np.float32)
+        mine = reduce(leaf, grads32[leaf].double())
+        scale = grad_norm if leaf in zero_leaves else kept.norm().item()
+        float32_error[leaf] = float(f"{(mine - kept).norm().item() / scale:.3g}")
+        if kinds[leaf] == "rows":
+            rest = grads[leaf].clone()
+            rest[torch.from_numpy(rows[leaf])] = 0
+            assert rest.norm().item() <= 1e-12 * grad_norm, leaf
+    # Tensors of the record that embed does not use: their gradients are zeros.
+    kinds["embeddings.position_ids"] = "full"
+    zero_leaves.append("embeddings.position_ids")
+    stored["embeddings.position_ids"] = np.zeros(w["embeddings.position_ids"].shape, dtype=np.float32)
+    norms["embeddings.position_ids"] = 0.0
+
+    files = {"R": f"{name}/R.npy"}
+    np.save(os.path.join(HERE, files["R"]), R)
+    projections = {}
+    for k, u in U.items():
+        projections[k] = f"{name}/U{k}.npy"
+        np.save(os.path.join(HERE, projections[k]), u)
+    row_files = {}
+    for leaf, r in rows.items():
+        row_files["m." + leaf] = f"{name}/rows.{leaf.split('.')[1]}.npy"
+        np.save(os.path.join(HERE, row_files["m." + leaf]), r.astype(np.int64))
+    grad_file = f"{name}/grad.m.safetensors"
+    write_safetensors(os.path.join(HERE, grad_file), stored)
+    return {
+        "name": name, "model": MODEL, "kind": "block", "tolerance": 1e-4, "sentences": sentences,
+        "params": ["m", "R"], "wrt": ["m"], "body": "sum(embed(m, sentences) * R)", "inputs": files,
+        "projections": projections, "rows": row_files, "grads": {"m": grad_file},
+        "leaves": {"m." + k: v for k, v in kinds.items()}, "norms": {"m." + k: v for k, v in norms.items()},
+        "zero_leaves": ["m." + k for k in zero_leaves], "grad_norm": grad_norm, "value": loss.item(),
+        "value_scale": (out * torch.from_numpy(R).double()).abs().sum().item(),
+        "float32_error": {"m." + k: v for k, v in float32_error.items()},
+        "notes": "m = load_model(\"all-MiniLM-L6-v2\"); sentences is the list above; only the record's tensors "
+                 "are checked (its numbers and strings are not). A 'full' leaf is compared whole; a 'rows' leaf "
+                 "on its rows (the file in rows, by leaf), the other rows must be 0; a 'projected' leaf G as G @ U "
+                 "(U of projections, by G's last size) and by its norm (norms). grad.m.safetensors holds each "
+                 "leaf so reduced, under its path without the leading m.",
+    }
+
+
 def build():
     binary_cases()
     matmul_cases()
@@ -680,18 +833,25 @@ def build():
 
 # --- checking the forward values with a tx binary -------------------------------------
 
+def tx_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
 def tx_script(entry, folder):
     lines = [f'{name} = load("{os.path.join(folder, path)}")' for name, path in entry["inputs"].items()]
+    if "model" in entry:
+        lines += [f'm = load_model("{entry["model"]}")',
+                  "sentences = [" + ", ".join(tx_string(s) for s in entry["sentences"]) + "]"]
     body = "\n".join("    " + line for line in entry["body"].split("\n"))
     lines += [f"fn loss({', '.join(entry['params'])}) {{", body, "}",
               f"print(format(\"{{:.12e}}\", item(loss({', '.join(entry['params'])}))))"]
     return "\n".join(lines) + "\n"
 
 
-def check(tx, entries):
+def check(tx, entries, models):
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for e in entries:
+        for e in entries + models:
             path = os.path.join(tmp, e["name"] + ".tx")
             with open(path, "w") as f:
                 f.write(tx_script(e, HERE))
@@ -706,30 +866,42 @@ def check(tx, entries):
             failed += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {e['name']}: tx {value:.9g} ref {e['value']:.9g} "
                   f"|diff| / sum|out R| = {err:.2e}")
-    print(f"{len(entries) - failed} passed, {failed} failed")
+    print(f"{len(entries) + len(models) - failed} passed, {failed} failed")
     return failed
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", metavar="TX", help="also run every case's forward loss with this tx binary")
+    parser.add_argument("--model", metavar="DIR", help="the all-MiniLM-L6-v2 folder (default: the tx model cache)")
     args = parser.parse_args()
+    model_dir = args.model or os.path.join(os.environ.get("TX_MODELS", os.path.expanduser("~/.cache/tx")), MODEL)
+    have_model = os.path.exists(os.path.join(model_dir, "model.safetensors"))
     build()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "duplicate case names"
+    manifest_path = os.path.join(HERE, "manifest.json")
+    old_models = json.load(open(manifest_path)).get("models", []) if os.path.exists(manifest_path) else []
     for entry in os.listdir(HERE):
+        if entry == "minilm_embed" and not have_model:
+            continue                     # keep the model case as it was
         if os.path.isdir(os.path.join(HERE, entry)) and not entry.startswith("."):
             shutil.rmtree(os.path.join(HERE, entry))
     entries = [write_case(c) for c in CASES]
-    with open(os.path.join(HERE, "manifest.json"), "w") as f:
+    if have_model:
+        models = [minilm_case(model_dir)]
+    else:
+        print(f"{MODEL} is not in {model_dir} (scripts/get-model fetches it): its case is kept as it was")
+        models = old_models
+    with open(manifest_path, "w") as f:
         json.dump({"format": 1, "generator": "make_fixtures.py", "torch": torch.__version__.split("+")[0],
-                   "numpy": np.__version__, "cases": entries}, f, indent=1)
+                   "numpy": np.__version__, "cases": entries, "models": models}, f, indent=1)
     total = sum(os.path.getsize(os.path.join(root, name)) for root, _, files in os.walk(HERE) for name in files)
-    print(f"{len(entries)} cases, {total / 1024:.0f} KiB")
-    worst = sorted(((max(e["float32_error"].values()), e["name"]) for e in entries), reverse=True)[:8]
+    print(f"{len(entries)} cases and {len(models)} model case, {total / 1024:.0f} KiB")
+    worst = sorted(((max(e["float32_error"].values()), e["name"]) for e in entries + models), reverse=True)[:8]
     print("largest float32 PyTorch errors:", ", ".join(f"{n} {v:.2g}" for v, n in worst))
     if args.check:
-        sys.exit(1 if check(args.check, entries) else 0)
+        sys.exit(1 if check(args.check, entries, models) else 0)
 
 
 if __name__ == "__main__":
