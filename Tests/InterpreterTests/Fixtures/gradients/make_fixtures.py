@@ -59,6 +59,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 import numpy as np
 import torch
@@ -66,6 +67,13 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(17)
+
+
+def reseed(name):
+    """Each group of cases draws its inputs, and each case its R, from a generator seeded
+    by its name, so adding a case changes no other case's files."""
+    global rng
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
 torch.use_deterministic_algorithms(True)
 
 CASES = []
@@ -187,6 +195,12 @@ def encoder(x, p, heads, mask=None):
     for layer in p["layers"]:
         x = encoder_block(x, layer, heads, mask)
     return layernorm(x, p["norm"]) if p.get("norm") is not None else x
+
+
+def decoder(y, memory, p, heads, causal=True, mask=None, memory_mask=None):
+    for layer in p["layers"]:
+        y = decoder_block(y, memory, layer, heads, causal, mask, memory_mask)
+    return layernorm(y, p["norm"]) if p.get("norm") is not None else y
 
 
 def norm(x, dim=None, keepdim=False):
@@ -311,6 +325,7 @@ def write_case(c):
 
     with torch.no_grad():
         shape = tuple(c["ref"](**{k: f64(v) for k, v in t.items()}).shape)
+    reseed(c["name"])
     R = randn(*shape)
     out, loss, grads, t64 = gradients(c, R, torch.float64)
     assert torch.isfinite(loss), c["name"]
@@ -369,6 +384,7 @@ def write_case(c):
 # --- the cases ------------------------------------------------------------------------
 
 def binary_cases():
+    reseed("binary_cases")
     a, b = randn(3, 4), randn(4)
     case("add_broadcast", "sum((a + b) * R)", {"a": a, "b": b}, ["a", "b"], lambda a, b: a + b)
     a, b = randn(2, 1, 4), randn(3, 1)
@@ -399,6 +415,7 @@ def binary_cases():
 
 
 def matmul_cases():
+    reseed("matmul_cases")
     a, b = randn(3, 4), randn(4, 5)
     case("matmul_2d", "sum((a @ b) * R)", {"a": a, "b": b}, ["a", "b"], lambda a, b: a @ b)
     a, b = randn(2, 1, 3, 4), randn(3, 4, 5)
@@ -417,6 +434,7 @@ def matmul_cases():
 
 
 def indexing_cases():
+    reseed("indexing_cases")
     x = randn(4, 5)
     case("slices", "sum(x[1:3, ::-1] * R)", {"x": x}, ["x"], lambda x: x[1:3].flip(-1))
     case("integer_index_and_step", "sum(concat([x[-1], x[0, ::2], x[:, 3]]) * R)", {"x": x.copy()}, ["x"],
@@ -436,6 +454,7 @@ def indexing_cases():
 
 
 def shape_cases():
+    reseed("shape_cases")
     x = randn(2, 3, 4)
     case("reshape", "sum(reshape(x, 4, -1) * R)", {"x": x}, ["x"], lambda x: x.reshape(4, -1))
     case("permute", "sum(permute(x, 2, 0, 1) * R)", {"x": x.copy()}, ["x"], lambda x: x.permute(2, 0, 1))
@@ -463,6 +482,7 @@ def shape_cases():
 
 
 def elementwise_cases():
+    reseed("elementwise_cases")
     c, a, b = randn(3, 4), randn(3, 4), randn(4)
     case("where", "sum(where(c > 0, a, b) * R)", {"c": c, "a": a, "b": b}, ["a", "b"],
          lambda c, a, b: torch.where(c > 0, a, b), notes="b broadcasts; its gradient sums the rows where c <= 0")
@@ -482,6 +502,7 @@ def elementwise_cases():
 
 
 def reduction_cases():
+    reseed("reduction_cases")
     x = randn(3, 4, 5)
     case("sum_axis", "sum(sum(x, axis=1) * R)", {"x": x}, ["x"], lambda x: x.sum(1))
     case("sum_axes_keepdims", "sum(sum(x, axis=[0, 2], keepdims=true) * R)", {"x": x.copy()}, ["x"],
@@ -544,6 +565,7 @@ def reduction_cases():
 
 
 def neural_cases():
+    reseed("neural_cases")
     x = randn(3, 5, scale=2.0)
     case("softmax_last_axis", "sum(softmax(x) * R)", {"x": x}, ["x"], lambda x: softmax(x))
     case("softmax_axis0", "sum(softmax(x, axis=0) * R)", {"x": x.copy()}, ["x"], lambda x: softmax(x, 0))
@@ -572,6 +594,7 @@ def neural_cases():
 
 
 def attention_cases():
+    reseed("attention_cases")
     Q, K, V = randn(5, 8), randn(7, 8), randn(7, 6)
     case("attention", "sum(attention(Q, K, V) * R)", {"Q": Q, "K": K, "V": V}, ["Q", "K", "V"],
          lambda Q, K, V: attention(Q, K, V))
@@ -627,6 +650,7 @@ def attention_cases():
 
 
 def block_cases():
+    reseed("block_cases")
     d, h, dff = 8, 2, 16
     x = randn(2, 5, d)
     case("encoder_block", "sum(encoder_block(x, p, heads=2) * R)", {"x": x, "p": init_encoder_block(d, dff)},
@@ -649,9 +673,22 @@ def block_cases():
     case("encoder_stack", "sum(encoder(x, p, heads=2, mask=padding_mask([5, 4], 5)) * R)", {"x": x, "p": stack},
          ["x", "p"], lambda x, p: encoder(x, p, 2, torch.from_numpy(padding([5, 4], 5)).double()), kind="block",
          notes="2 layers and a final norm; p.layers is a list, so leaves are p.layers.0.attn.Wq ...")
+    src, tgt = randn(2, 5, d), randn(2, 4, d)
+    model = {"encoder": {"layers": [init_encoder_block(d, dff)], "norm": init_ln(d)},
+             "decoder": {"layers": [init_decoder_block(d, dff)], "norm": init_ln(d)}}
+
+    def transformer(src, tgt, p):
+        src_mask = torch.from_numpy(padding([5, 3], 5)).double()
+        memory = encoder(src, p["encoder"], 2, src_mask)
+        return decoder(tgt, memory, p["decoder"], 2, memory_mask=src_mask)
+    case("transformer", "sum(transformer(src, tgt, p, heads=2, src_mask=padding_mask([5, 3], 5), "
+         "memory_mask=padding_mask([5, 3], 5)) * R)", {"src": src, "tgt": tgt, "p": model}, ["src", "tgt", "p"],
+         transformer, kind="block",
+         notes="1 encoder and 1 decoder layer with final norms; a padded source batch; causal decoder")
 
 
 def program_cases():
+    reseed("program_cases")
     b, d, steps = 2, 4, 5
     h0, W, U, xs = randn(b, d), randn(d, d, scale=0.5), randn(3, d, scale=0.5), randn(steps, b, 3)
 
@@ -732,6 +769,7 @@ def minilm_case(model_dir):
         for tx_name, hf in [("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm")]:
             leaves[p + tx_name + ".gamma"] = w[l + hf + ".weight"]
             leaves[p + tx_name + ".beta"] = w[l + hf + ".bias"]
+    reseed(name)
     R = randn(b, d)
 
     def run(dtype):
