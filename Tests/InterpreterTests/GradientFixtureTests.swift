@@ -81,7 +81,7 @@ enum GradientFixtures {
         }
     }
 
-    /// The cases of manifest.json; none when it cannot be read (manifestIsComplete says why).
+    /// The cases of manifest.json; none when it cannot be read (gradientManifestIsComplete says why).
     static let cases: [Case] = (try? load()) ?? []
 
     static func manifest() throws -> Manifest {
