@@ -5,8 +5,9 @@ Regenerate (on a developer's machine, never in CI):
 
     pip install torch numpy
     python3 Tests/InterpreterTests/Fixtures/gradients/make_fixtures.py
-    # optional: also check every case's forward value with a built tx
-    python3 Tests/InterpreterTests/Fixtures/gradients/make_fixtures.py --check .build/debug/tx
+    # optional: check every case's loss with a built tx, and its gradients when that tx
+    # has value_and_grad; --no-write checks the fixtures as they are, without rewriting
+    python3 Tests/InterpreterTests/Fixtures/gradients/make_fixtures.py --check .build/debug/tx [--no-write]
 
 Every case draws float32 inputs from one seeded NumPy generator, recomputes the case in
 float64 PyTorch from those same float32 values, and differentiates the scalar loss
@@ -875,35 +876,110 @@ def tx_string(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
-def tx_script(entry, folder):
-    lines = [f'{name} = load("{os.path.join(folder, path)}")' for name, path in entry["inputs"].items()]
+def tx_prelude(entry):
+    """Loads a case's inputs and defines fn loss(params) { body }, as the Swift test does."""
+    q = lambda path: tx_string(os.path.join(HERE, path))
+    lines = [f"{name} = load({q(entry['inputs'][name])})" for name in sorted(entry["inputs"])]
     if "model" in entry:
-        lines += [f'm = load_model("{entry["model"]}")',
+        lines += [f"m = load_model({tx_string(entry['model'])})",
                   "sentences = [" + ", ".join(tx_string(s) for s in entry["sentences"]) + "]"]
     body = "\n".join("    " + line for line in entry["body"].split("\n"))
-    lines += [f"fn loss({', '.join(entry['params'])}) {{", body, "}",
-              f"print(format(\"{{:.12e}}\", item(loss({', '.join(entry['params'])}))))"]
+    return "\n".join(lines + [f"fn loss({', '.join(entry['params'])}) {{", body, "}"])
+
+
+def tx_gradient_script(entry):
+    """value_and_grad of the loss, then one line per leaf: 'leaf NAME error ||tx - ref|| ||ref||'
+    (for the model case: the leaf reduced by its kind, and NAME[rest] / NAME[norm] lines)."""
+    q = lambda path: tx_string(os.path.join(HERE, path))
+    params = ", ".join(entry["params"])
+    wrt = ", ".join(tx_string(w) for w in entry["wrt"])
+    lines = [tx_prelude(entry),
+             "reference = {" + ", ".join(f"{tx_string(w)}: load({q(entry['grads'][w])})" for w in entry["wrt"]) + "}",
+             f"result = value_and_grad(loss, wrt=[{wrt}])({params})",
+             'print(format("value {:.12e}", item(result.value)))',
+             "fn report(leaf, a, ref) {",
+             '    if type(a) != "tensor" { print(format("leaf {} kind {}", leaf, type(a))) }',
+             '    else if shape(a) != shape(ref) { print(format("leaf {} shape {} instead of {}", leaf, shape(a), shape(ref))) }',
+             '    else { print(format("leaf {} error {:.9e} {:.9e}", leaf, item(norm(a - ref)), item(norm(ref)))) }',
+             "}"]
+    if "model" not in entry:
+        for leaf in entry["leaves"]:
+            lines.append(f"report({tx_string(leaf)}, result.grad[{tx_string(leaf)}], reference[{tx_string(leaf)}])")
+        return "\n".join(lines) + "\n"
+    lines += ["U = {" + ", ".join(f"{tx_string(k)}: load({q(v)})" for k, v in sorted(entry["projections"].items())) + "}",
+              "rows = {" + ", ".join(f"{tx_string(k)}: load({q(v)})" for k, v in sorted(entry["rows"].items())) + "}"]
+    for leaf, kind in sorted(entry["leaves"].items()):
+        name = tx_string(leaf)
+        if kind == "rows":
+            lines += [f"g = result.grad[{name}]; r = rows[{name}]", f"report({name}, g[r], reference[{name}])",
+                      "h = copy(g); h[r] = 0",
+                      f'print(format("leaf {{}}[rest] error {{:.9e}} {{:.9e}}", {name}, item(norm(h)), item(norm(reference[{name}]))))']
+        elif kind == "projected":
+            n = entry["norms"][leaf]
+            lines += [f"g = result.grad[{name}]", f"report({name}, g @ U[str(size(g, -1))], reference[{name}])",
+                      f'print(format("leaf {{}}[norm] error {{:.9e}} {{:.9e}}", {name}, abs(item(norm(g)) - {n!r}), {n!r}))']
+        else:
+            lines.append(f"report({name}, result.grad[{name}], reference[{name}])")
     return "\n".join(lines) + "\n"
 
 
+def run_tx(tx, script, tmp, name):
+    path = os.path.join(tmp, name + ".tx")
+    with open(path, "w") as f:
+        f.write(script)
+    return subprocess.run([tx, path], capture_output=True, text=True)
+
+
 def check(tx, entries, models):
+    """Every case's loss with this tx against the reference value; and, when this tx has
+    value_and_grad, every gradient leaf against the reference, as GradientFixtureTests does."""
+    probe = subprocess.run([tx, "-e", "type(value_and_grad)"], capture_output=True, text=True)
+    gradients = probe.returncode == 0
+    if not gradients:
+        print("this tx has no value_and_grad: checking the losses only")
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for e in entries + models:
-            path = os.path.join(tmp, e["name"] + ".tx")
-            with open(path, "w") as f:
-                f.write(tx_script(e, HERE))
-            run = subprocess.run([tx, path], capture_output=True, text=True)
+            run = run_tx(tx, tx_prelude(e) + f"\nprint(format(\"value {{:.12e}}\", item(loss({', '.join(e['params'])}))))\n",
+                         tmp, e["name"])
+            problems = []
             if run.returncode != 0:
-                print(f"FAIL {e['name']}: {run.stderr.strip()}")
-                failed += 1
-                continue
-            value = float(run.stdout.strip().split("\n")[-1])
-            err = abs(value - e["value"]) / e["value_scale"]
-            ok = err <= e["tolerance"]
-            failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {e['name']}: tx {value:.9g} ref {e['value']:.9g} "
-                  f"|diff| / sum|out R| = {err:.2e}")
+                problems.append(run.stderr.strip())
+            else:
+                value = float(run.stdout.split()[-1])
+                err = abs(value - e["value"]) / e["value_scale"]
+                if not err <= e["tolerance"]:
+                    problems.append(f"loss {value:.9g}, reference {e['value']:.9g}: |diff| / sum|out R| = {err:.2e}")
+            worst = 0.0
+            if gradients and not problems:
+                run = run_tx(tx, tx_gradient_script(e), tmp, e["name"] + "_grad")
+                found = {}
+                for line in run.stdout.split("\n"):
+                    words = line.split(" ")
+                    if words[0] == "leaf" and len(words) >= 3:
+                        found[words[1]] = words[2:]
+                if run.returncode != 0:
+                    problems.append(run.stderr.strip())
+                names = list(e["leaves"])
+                if "model" in e:
+                    names += [f"{k}[rest]" for k, v in e["leaves"].items() if v == "rows"]
+                    names += [f"{k}[norm]" for k, v in e["leaves"].items() if v == "projected"]
+                for leaf in names:
+                    words = found.get(leaf)
+                    if not words or words[0] != "error":
+                        problems.append(f"{leaf}: {' '.join(words or ['not printed'])}")
+                        continue
+                    difference, size = float(words[1]), float(words[2])
+                    bound = e["grad_norm"] if leaf in e["zero_leaves"] else size
+                    rel = difference / bound if bound > 0 else difference
+                    worst = max(worst, rel)
+                    if not rel <= e["tolerance"]:
+                        problems.append(f"{leaf}: {rel:.2e}")
+            failed += bool(problems)
+            if problems:
+                print(f"FAIL {e['name']}: " + "; ".join(problems[:4]))
+            else:
+                print(f"ok   {e['name']}" + (f": worst leaf {worst:.2e} (tolerance {e['tolerance']:g})" if gradients else ""))
     print(f"{len(entries) + len(models) - failed} passed, {failed} failed")
     return failed
 
@@ -912,7 +988,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", metavar="TX", help="also run every case's forward loss with this tx binary")
     parser.add_argument("--model", metavar="DIR", help="the all-MiniLM-L6-v2 folder (default: the tx model cache)")
+    parser.add_argument("--no-write", action="store_true", help="with --check: check the fixtures as they are")
     args = parser.parse_args()
+    if args.no_write:
+        if not args.check:
+            parser.error("--no-write goes with --check TX")
+        manifest = json.load(open(os.path.join(HERE, "manifest.json")))
+        sys.exit(1 if check(args.check, manifest["cases"], manifest.get("models", [])) else 0)
     model_dir = args.model or os.path.join(os.environ.get("TX_MODELS", os.path.expanduser("~/.cache/tx")), MODEL)
     have_model = os.path.exists(os.path.join(model_dir, "model.safetensors"))
     build()
