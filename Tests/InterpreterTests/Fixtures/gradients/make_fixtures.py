@@ -704,6 +704,41 @@ def program_cases():
     case("tied_embedding", "sum((tanh(E[i] @ W) @ E') * R)", {"E": E, "W": W, "i": i}, ["E", "W"],
          lambda E, W, i: torch.tanh(E[i] @ W) @ E.T,
          notes="the same E for the lookup (with repeated ids) and the output projection: its gradient sums both")
+    h0, W = randn(2, 3), randn(3, 3, scale=0.6)
+
+    def collect(h, W):
+        outs = []
+        for t in range(4):
+            h = torch.tanh(h @ W + t)
+            outs.append(h)
+        return torch.stack(outs)
+    case("loop_collect", "outs = []\nfor t in range(4) {\n    h = tanh(h @ W + t)\n    push(outs, h)\n}\n"
+         "sum(stack(outs) * R)", {"h": h0, "W": W}, ["h", "W"], collect,
+         notes="every step's state pushed to a list and stacked, as embed collects its batches")
+    x, w = randn(4, 3), randn(3)
+
+    def inplace(x, w):
+        y = x.clone()
+        y[0, :] = w
+        y[1:] = y[1:] * 2
+        y[2, 1] += x[3, 0]
+        return y
+    case("inplace_writes", "y = copy(x)\ny[0, :] = w\ny[1:] = y[1:] * 2\ny[2, 1] += x[3, 0]\nsum(y * R)",
+         {"x": x, "w": w}, ["x", "w"], inplace,
+         notes="writes into a copy: row 0 replaced by w (x[0] gets 0), rows 1.. doubled in place, one += of "
+               "another entry of x")
+    x = randn(2, 4)
+    p = {"W1": randn(4, 5, scale=0.5), "b1": randn(5, scale=0.1), "layers": [{"W": randn(5, 5, scale=0.5)},
+                                                                         {"W": randn(5, 3, scale=0.5)}]}
+
+    def record_params(x, p):
+        h = torch.tanh(x @ p["W1"] + p["b1"])
+        for layer in p["layers"]:
+            h = torch.relu(h @ layer["W"])
+        return h
+    case("record_fields", "h = tanh(x @ p.W1 + p.b1)\nfor layer in p.layers {\n    h = relu(h @ layer.W)\n}\nsum(h * R)",
+         {"x": x, "p": p}, ["x", "p"], record_params,
+         notes="the loss reads a record's fields and walks its list of layers itself; the gradient has p's shape")
 
 
 # --- all-MiniLM-L6-v2: the gradient of embed with respect to the whole model record ------
