@@ -61,7 +61,7 @@ private func floorMod(_ x: Float, _ y: Float) -> Float {
 extension Tensor {
     /// `a op b` with broadcasting; comparisons give 1 and 0.
     public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
-        if op.isDifferentiable, let tape = Tape.tracking(a, b) {
+        if op.isDifferentiable, let tape = try Tape.tracking(a, b) {
             let needA = tape.tracks(a), needB = tape.tracks(b)
             return try tape.recording(op.symbol, inputs: [a, b], forward: { try binary(op, a, b) }) { g, out in
                 let (da, db) = try Derivative.binary(op, a, b, out, g, needA: needA, needB: needB)
@@ -98,7 +98,7 @@ extension Tensor {
 
     /// `t op number`, or `number op t` when `numberFirst`.
     private static func binary(_ op: BinaryOp, _ t: Tensor, number: Float, numberFirst: Bool) throws -> Tensor {
-        if op.isDifferentiable, let tape = Tape.tracking(t) {
+        if op.isDifferentiable, let tape = try Tape.tracking(t) {
             return try tape.recording(op.symbol, inputs: [t], forward: { try binary(op, t, number: number, numberFirst: numberFirst) }) { g, out in
                 let n = try Tensor(scalar: number)
                 let (a, b) = numberFirst ? (n, t) : (t, n)
@@ -205,7 +205,7 @@ extension Tensor {
 
     /// f(x) elementwise.
     public func map(_ op: UnaryOp) throws -> Tensor {
-        if op != .not, let tape = Tape.tracking(self) {
+        if op != .not, let tape = try Tape.tracking(self) {
             return try tape.recording("\(op)", inputs: [self], forward: { try map(op) }) { g, out in
                 [try Derivative.map(op, self, out, g)]
             }
@@ -276,7 +276,7 @@ extension Tensor {
 
     /// `where`: a where condition is nonzero, else b; all three broadcast together.
     public static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
-        if let tape = Tape.tracking(a, b) {
+        if let tape = try Tape.tracking(a, b) {
             let needA = tape.tracks(a), needB = tape.tracks(b)
             return try tape.recording("where", inputs: [condition, a, b], forward: { try select(condition, a, b) }) { g, _ in
                 let (da, db) = try Derivative.select(condition, a, b, g, needA: needA, needB: needB)

@@ -110,7 +110,7 @@ extension Tensor {
     /// `x[items]`: single indices and slices give views; a gather gives a new tensor
     /// whose gathered axis is replaced by the index tensor's shape.
     public func subscripted(_ items: [TensorIndex]) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             return try tape.recording("x[...]", inputs: [self], forward: { try subscripted(items) }) { g, _ in
                 [try Derivative.subscripted(self, items, g)]
             }
@@ -157,13 +157,8 @@ extension Tensor {
     /// `x[items] = value` in place (the storage is shared with every alias and view),
     /// with `value` broadcast to the selected region.
     public func assign(_ items: [TensorIndex], _ value: Tensor) throws {
-        if let tape = Tape.active {
-            if tape.needs(self) {
-                throw TensorError.value("value error: x[...] = ... writes into a tensor that the gradient still needs; write into a copy")
-            }
-            if tape.tracks(value) {
-                throw TensorError.value("gradient error: x[...] = v writes v, which carries a gradient, into a tensor in place, and in-place writes have no derivative; build the tensor with concat, stack or where instead")
-            }
+        if let tape = Tape.active, tape.concerns(write: self, value: value) {
+            return try tape.recordWrite(self, items: items, value: value) { try assign(items, value) }
         }
         if items.count == 1, case .mask(let mask) = items[0] { return try assign(selectedBy: mask, value) }
         let (view, gather) = try basicView(items)

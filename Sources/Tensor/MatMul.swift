@@ -26,7 +26,7 @@ extension Tensor {
     /// that Ctrl-C stops them, see `BLAS.product`); transposed views (`K'`) go in with
     /// the transpose flag, not as copies.
     public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-        if let tape = Tape.tracking(a, b) {
+        if let tape = try Tape.tracking(a, b) {
             let needA = tape.tracks(a), needB = tape.tracks(b)
             return try tape.recording("@", inputs: [a, b], forward: { try matmul(a, b) }) { g, _ in
                 let (da, db) = try Derivative.matmul(a, b, g, needA: needA, needB: needB)

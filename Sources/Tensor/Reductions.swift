@@ -39,7 +39,7 @@ extension Tensor {
     /// (reading memory in order, not down strided columns). Other cases move the reduced
     /// axes last first.
     public func reduce(_ reduction: Reduction, axes: [Int]? = nil, keepdims: Bool = false) throws -> Tensor {
-        if reduction.isDifferentiable, let tape = Tape.tracking(self) {
+        if reduction.isDifferentiable, let tape = try Tape.tracking(self) {
             let all = try (axes ?? Array(0..<rank)).map { try Tensor.normalize(axis: $0, rank: rank) }
             return try tape.recording(reduction.name, inputs: [self], forward: { try reduce(reduction, axes: axes, keepdims: keepdims) }) { g, out in
                 [try Derivative.reduce(reduction, self, axes: all, out, g)]
@@ -177,7 +177,7 @@ extension Tensor {
 
     /// sqrt of the sum of squares of all elements, as a 0-d tensor.
     public func norm() throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             return try tape.recording("norm", inputs: [self], forward: { try norm() }) { g, out in
                 [try Derivative.norm(self, axes: Array(0..<self.rank), out, g)]
             }
@@ -190,7 +190,7 @@ extension Tensor {
 
     /// sqrt of the sum of squares along `axes`.
     public func norm(axes: [Int], keepdims: Bool = false) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             let all = try axes.map { try Tensor.normalize(axis: $0, rank: rank) }
             return try tape.recording("norm", inputs: [self], forward: { try norm(axes: axes, keepdims: keepdims) }) { g, out in
                 [try Derivative.norm(self, axes: all, out, g)]
@@ -203,7 +203,7 @@ extension Tensor {
     /// -inf gives zeros; -inf entries give exactly 0; a row holding nan or +inf gives
     /// nan everywhere (as PyTorch).
     public func softmax(axis: Int = -1) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             return try tape.recording("softmax", inputs: [self], forward: { try softmax(axis: axis) }) { g, out in
                 [try Derivative.softmax(out, axis: self.rank == 0 ? 0 : axis, g)]
             }

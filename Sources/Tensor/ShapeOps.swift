@@ -2,7 +2,7 @@ extension Tensor {
     /// The same elements with another shape; one size may be -1. A view when the
     /// tensor is contiguous, else a copy.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             return try tape.recording("reshape", inputs: [self], forward: { try reshaped(newShape) }) { g, _ in
                 [try g.reshaped(self.shape)]
             }
@@ -53,7 +53,7 @@ extension Tensor {
 
     /// A view with the axes in the given order.
     public func permuted(_ axes: [Int]) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             let order = try axes.map { try Tensor.normalize(axis: $0, rank: rank) }
             return try tape.recording("permute", inputs: [self], forward: { try permuted(axes) }) { g, _ in
                 [try g.permuted(Derivative.inverse(order))]
@@ -68,7 +68,7 @@ extension Tensor {
 
     /// Without the given size-1 axis (nil: every size-1 axis).
     public func squeezed(axis: Int? = nil) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             return try tape.recording("squeeze", inputs: [self], forward: { try squeezed(axis: axis) }) { g, _ in
                 [try g.reshaped(self.shape)]
             }
@@ -89,7 +89,7 @@ extension Tensor {
 
     /// With a new size-1 axis at `axis` (-1 appends).
     public func unsqueezed(axis: Int) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             return try tape.recording("unsqueeze", inputs: [self], forward: { try unsqueezed(axis: axis) }) { g, _ in
                 [try g.reshaped(self.shape)]
             }
@@ -103,7 +103,7 @@ extension Tensor {
 
     /// Joins tensors along an existing axis.
     public static func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
-        if let tape = Tape.tracking(tensors) {
+        if let tape = try Tape.tracking(tensors) {
             return try tape.recording("concat", inputs: tensors, forward: { try concat(tensors, axis: axis) }) { g, _ in
                 try Derivative.concat(tensors, axis: try normalize(axis: axis, rank: g.rank), g)
             }
@@ -177,7 +177,7 @@ extension Tensor {
         let views = (0..<parts).map { i in
             Tensor(storage: storage, shape: newShape, strides: strides, offset: offset + i * size * strides[a])
         }
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             for (i, view) in views.enumerated() {
                 tape.record("split", output: view, inputs: [self]) { g in
                     [try Derivative.part(self, index: i, parts: parts, axis: a, g)]
@@ -194,7 +194,7 @@ extension Tensor {
     public func triu(k: Int = 0) throws -> Tensor { try triangle(k: k, lower: false) }
 
     private func triangle(k: Int, lower: Bool) throws -> Tensor {
-        if let tape = Tape.tracking(self) {
+        if let tape = try Tape.tracking(self) {
             return try tape.recording(lower ? "tril" : "triu", inputs: [self], forward: { try triangle(k: k, lower: lower) }) { g, _ in
                 [try g.contiguous().triangle(k: k, lower: lower)]
             }

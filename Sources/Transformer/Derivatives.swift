@@ -65,7 +65,7 @@ extension Attention {
     }
 
     /// Whether the active tape tracks one of the operands.
-    static func isTracked(_ tensors: Tensor?...) -> Bool {
-        Tape.tracking(tensors.compactMap { $0 }) != nil
+    static func isTracked(_ tensors: Tensor?...) throws -> Bool {
+        try Tape.tracking(tensors.compactMap { $0 }) != nil
     }
 }

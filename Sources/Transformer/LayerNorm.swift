@@ -13,7 +13,7 @@ extension Tensor {
             throw TensorError.shape("shape mismatch in layernorm: x is \(describe(shape: shape)), so gamma and beta must be [\(d)], got \(describe(shape: gamma.shape)) and \(describe(shape: beta.shape))")
                 .blaming(gamma.shape == [d] ? "beta" : "gamma")
         }
-        if let tape = Tape.tracking([self, gamma, beta]) {
+        if let tape = try Tape.tracking([self, gamma, beta]) {
             // One node; the backward reads the saved row mean and 1/std.
             let needs = (tape.tracks(self), tape.tracks(gamma), tape.tracks(beta))
             let (y, mean, rstd) = try Tape.paused {

@@ -85,7 +85,7 @@ public struct MultiHeadAttention {
             }
             batch = joined
         }
-        if Attention.isTracked(Q, K, V, headMask) {
+        if try Attention.isTracked(Q, K, V, headMask) {
             // Under a tape: the heads' result, then the heads joined back as [..., n_q, d]
             // by recorded reshapes (the in-place writes below have no derivative).
             let heads = try Attention.attention(queries: Q, keys: K, values: V, mask: headMask, causal: causal)

@@ -16,7 +16,7 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activatio
     if let b, b.shape != [dOut] {
         throw TensorError.shape("shape mismatch in \(name): W is \(describe(shape: W.shape)), so b must be [\(dOut)], got \(describe(shape: b.shape))")
     }
-    if let tape = Tape.tracking([x, W] + (b.map { [$0] } ?? [])) {
+    if let tape = try Tape.tracking([x, W] + (b.map { [$0] } ?? [])) {
         // One node; the backward reads the saved pre-activation z.
         let needs = (tape.tracks(x), tape.tracks(W), b.map(tape.tracks) ?? false)
         let (z, y) = try Tape.paused {

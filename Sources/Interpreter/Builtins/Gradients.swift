@@ -60,13 +60,16 @@ extension Library {
         "zeros_like": "only x's shape is used", "ones_like": "only x's shape is used",
         "shape": "a shape", "size": "a count", "rank": "a count",
         "stop_gradient": "it cuts the gradient on purpose",
-        "tokenize": "token ids", "tokens": "token ids", "attention_maps": "weights for showing",
+        "tokenize": "token ids", "tokens": "token ids", "sinusoidal": "a constant of n and d",
         "heatmap": "it shows values", "savefig": "it writes a file", "save": "it writes a file",
         "print": "it shows values", "str": "text", "format": "text", "assert": "a check",
         "assert_close": "a check", "expect_error": "a check", "len": "a count", "type": "a name",
         "padding_mask": "a mask", "causal_mask": "a mask",
         "zeros": "a constant", "ones": "a constant", "full": "a constant", "eye": "a constant",
         "arange": "a constant", "linspace": "a constant", "randn": "random values", "rand": "random values",
+        "init_mha": "fresh parameters", "init_ffn": "fresh parameters", "init_layernorm": "fresh parameters",
+        "init_encoder_block": "fresh parameters", "init_decoder_block": "fresh parameters",
+        "init_transformer": "fresh parameters", "tensor": "the value itself",
         "check_grad": "a number that reports a check", "grad": "nested gradients are not supported",
         "value_and_grad": "nested gradients are not supported", "jacobian": "nested gradients are not supported",
     ]
@@ -111,6 +114,12 @@ enum Gradients {
         the backward pass as it stops the forward one. grad inside a function being
         differentiated (nested grad) is an error.
         """
+
+    /// A float32 gradient as a number: the double its shortest decimal form names, so
+    /// that grad(sin)(1) shows 0.5403023 rather than the float's binary expansion.
+    static func number(_ x: Float) -> Double {
+        Double(String(describing: x)) ?? Double(x)
+    }
 
     /// The error for a transform called while another one is recording.
     static func nestedError(_ name: String) -> TxError {
@@ -205,7 +214,7 @@ enum Gradients {
                 let row = try Tape.gradient(leaf, in: gradients).contiguous()
                 (jac.storage.pointer + i * n).update(from: row.storage.pointer + row.offset, count: n)
             }
-            if case .number = input, output.rank == 0, case .number = result { return .number(Double(jac.storage.pointer[0])) }
+            if case .number = input, output.rank == 0, case .number = result { return .number(number(jac.storage.pointer[0])) }
             return .tensor(jac)
         })
     }
@@ -297,7 +306,7 @@ enum Gradients {
         var watched: [Value] = []
         for name in names {
             guard let i = arguments.firstIndex(where: { $0.name == name }) else {
-                throw TxError(.arity, "arity error: the gradient with respect to '\(name)' needs the argument '\(name)'", at: span)
+                throw TxError(.arity, "arity error: differentiating with respect to '\(name)' needs its argument in the call (a default is not differentiated)", at: span)
             }
             arguments[i].value = try leaves.watch(arguments[i].value)
             watched.append(arguments[i].value)
@@ -382,7 +391,7 @@ enum Gradients {
                 switch value {
                 case .tensor(let leaf):
                     let g = try Tape.gradient(leaf, in: gradients)
-                    if numbers.contains(ObjectIdentifier(leaf)) { return .number(Double(g.scalarValue ?? 0)) }
+                    if numbers.contains(ObjectIdentifier(leaf)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
                     return .tensor(try g.copy())   // its own storage, whatever the rules shared
                 case .list(let list):
                     if let done = built[ObjectIdentifier(list)] { return done }

@@ -26,6 +26,10 @@ public final class Tape {
         let output: Tensor
         let inputs: [Tensor]
         let backward: Backward
+        /// An in-place write `output[items] = inputs[0]`: its backward gives the value's
+        /// gradient and, second, the gradient of `output` before the write (the written
+        /// region zeroed), which earlier writes into the same tensor receive.
+        var isWrite = false
     }
 
     private(set) var nodes: [Node] = []
@@ -35,6 +39,8 @@ public final class Tape {
     /// in place would change what the backward pass reads.
     private var needed: Set<ObjectIdentifier> = []
     private var leaves: [Tensor] = []
+    /// The storages of tensors written in place with recorded writes (`recordWrite`).
+    private var written: Set<ObjectIdentifier> = []
 
     public init() {}
 
@@ -86,23 +92,38 @@ public final class Tape {
     }
 
     /// The active tape when it tracks `tensor`; nil otherwise (the common case: no tape).
+    /// Throws when `tensor` is another view of a tensor written in place with a recorded
+    /// write: its values changed behind the tape's back.
     @inline(__always)
-    public static func tracking(_ tensor: Tensor) -> Tape? {
-        guard let tape = active, tape.tracks(tensor) else { return nil }
-        return tape
+    public static func tracking(_ tensor: Tensor) throws -> Tape? {
+        guard let tape = active else { return nil }
+        if tape.tracks(tensor) { return tape }
+        try tape.checkNotAlias(tensor)
+        return nil
     }
 
     /// The active tape when it tracks `a` or `b`.
     @inline(__always)
-    public static func tracking(_ a: Tensor, _ b: Tensor) -> Tape? {
-        guard let tape = active, tape.tracks(a) || tape.tracks(b) else { return nil }
-        return tape
+    public static func tracking(_ a: Tensor, _ b: Tensor) throws -> Tape? {
+        guard let tape = active else { return nil }
+        try tape.checkNotAlias(a)
+        try tape.checkNotAlias(b)
+        return tape.tracks(a) || tape.tracks(b) ? tape : nil
     }
 
     /// The active tape when it tracks one of `tensors`.
-    public static func tracking(_ tensors: [Tensor]) -> Tape? {
-        guard let tape = active, tensors.contains(where: tape.tracks) else { return nil }
-        return tape
+    public static func tracking(_ tensors: [Tensor]) throws -> Tape? {
+        guard let tape = active else { return nil }
+        for t in tensors { try tape.checkNotAlias(t) }
+        return tensors.contains(where: tape.tracks) ? tape : nil
+    }
+
+    /// Throws when `tensor` is not tracked but shares the storage of a tensor written
+    /// in place with a recorded write (a view made before the write, or `x[0][1] = v`).
+    @inline(__always)
+    func checkNotAlias(_ tensor: Tensor) throws {
+        guard !written.isEmpty, !tracks(tensor), written.contains(ObjectIdentifier(tensor.storage)) else { return }
+        throw TensorError.value("gradient error: this tensor shares memory with a tensor written in place with values that carry a gradient, but is another view of it; write through the tensor itself (x[i, j] = v, not x[i][j] = v) and read it after the writes")
     }
 
     /// Marks `tensor` as a leaf: gradients with respect to it are wanted.
@@ -140,6 +161,39 @@ public final class Tape {
         needed.contains(ObjectIdentifier(tensor.storage))
     }
 
+    /// Records `target[items] = value`, which the caller has just done in place: the
+    /// target tracks the write, so that the written region's gradient reaches `value`
+    /// and no longer what the target held before. Throws, before anything is written,
+    /// when the write would change a value the backward pass reads (see `checkWrite`).
+    public func recordWrite(_ target: Tensor, items: [TensorIndex], value: Tensor, write: () throws -> Void) throws {
+        try checkWrite(into: target)
+        try Tape.paused(write)
+        nodes.append(Node(name: "x[...] =", output: target, inputs: [value, target], backward: { g in
+            let region = try Derivative.unbroadcast(g.subscripted(items).contiguous(), to: value.shape)
+            let before = try g.copy()
+            try before.assign(items, scalar: 0)
+            return [region, before]
+        }, isWrite: true))
+        tracked.insert(ObjectIdentifier(target))
+        written.insert(ObjectIdentifier(target.storage))
+        needed.insert(ObjectIdentifier(value.storage))
+    }
+
+    /// Whether `target[...] = value` concerns the tape: the value carries a gradient,
+    /// or the target's memory is something the tape knows.
+    public func concerns(write target: Tensor, value: Tensor) -> Bool {
+        tracks(value) || tracks(target) || needed.contains(ObjectIdentifier(target.storage))
+            || written.contains(ObjectIdentifier(target.storage))
+    }
+
+    /// Throws when writing into `target` would change what the backward pass reads.
+    func checkWrite(into target: Tensor) throws {
+        if needed.contains(ObjectIdentifier(target.storage)) {
+            throw TensorError.value("value error: x[...] = ... writes into a tensor that the gradient still needs; write into a copy")
+        }
+        try checkNotAlias(target)
+    }
+
     /// The number of nodes recorded so far.
     public var count: Int { nodes.count }
 
@@ -161,7 +215,12 @@ public final class Tape {
                 try Interrupt.check()
                 // An intermediate gradient is not needed once its node has passed it on.
                 if !leafIDs.contains(id) { gradients[id] = nil }
-                let inputGradients = try node.backward(gradient)
+                var inputGradients = try node.backward(gradient)
+                if node.isWrite {
+                    // What the target held before the write gets the rest of its gradient.
+                    gradients[id] = inputGradients[1]
+                    inputGradients[1] = nil
+                }
                 for (input, g) in zip(node.inputs, inputGradients) {
                     guard let g, tracks(input) else { continue }
                     guard g.shape == input.shape else {
