@@ -70,8 +70,6 @@ extension Library {
         "init_mha": "fresh parameters", "init_ffn": "fresh parameters", "init_layernorm": "fresh parameters",
         "init_encoder_block": "fresh parameters", "init_decoder_block": "fresh parameters",
         "init_transformer": "fresh parameters", "tensor": "the value itself",
-        "check_grad": "a number that reports a check", "grad": "nested gradients are not supported",
-        "value_and_grad": "nested gradients are not supported", "jacobian": "nested gradients are not supported",
     ]
 
     /// Parameters through which no gradient flows (conditions and masks that select).
@@ -102,17 +100,22 @@ enum Gradients {
         number's a number, a record's or list's a record or list of the same structure (strings,
         bools and other leaves that are neither numbers nor tensors get none).
         The gradient is PyTorch's autograd's: sums over broadcast axes, E[ids] adds the gradients
-        of repeated ids, maximum/minimum split ties evenly, max/min/amax share it among tied
-        maxima, relu'(0) = 0, abs'(0) = 0, floor/ceil/round and comparisons pass 0.
-        item(), comparisons, argmax/argmin, shape queries and masks read values without a gradient;
-        stop_gradient(x) cuts on purpose. A builtin with no derivative whose result the gradient
-        would need to pass through is an error naming it. Writing in place (x[i] = v) into a tensor
-        the gradient still needs, or writing a value that carries a gradient into a tensor, is an
-        error at the write.
+        of repeated ids, maximum/minimum split ties evenly, max/min share it evenly among tied
+        maxima (as amax), relu'(0) = 0, abs'(0) = 0, x ^ 0 passes 0, std and norm pass 0 where
+        they are 0, floor/ceil/round, // and comparisons pass 0.
+        item(), comparisons, argmax/argmin, shape queries, masks, creation functions and
+        initialisers read values without a gradient (their :help says so); stop_gradient(x) cuts
+        on purpose. Any other builtin whose result would cut the gradient off is an error naming
+        it.
+        Writing in place (x[i] = v) into a tensor the gradient still needs is an error at the
+        write. Writing values that carry a gradient into a fresh tensor (y = zeros(n); y[i] = ...)
+        is differentiated: the written region's gradient goes to the value. Write through the
+        tensor itself (y[i, j] = v, not y[i][j] = v) and read it after the writes; reading another
+        view of it is an error.
         Control flow, loops, recursion and closures need nothing special: the tape records what
         ran. Tensors saved for the backward pass count against the memory limit, and Ctrl-C stops
-        the backward pass as it stops the forward one. grad inside a function being
-        differentiated (nested grad) is an error.
+        the backward pass as it stops the forward one. grad, value_and_grad, jacobian and
+        check_grad inside a function being differentiated (nested gradients) are an error.
         """
 
     /// A float32 gradient as a number: the double its shortest decimal form names, so
