@@ -165,8 +165,15 @@ public enum Derivative {
         let batch = Tensor.broadcastShape(Array(left.shape.dropLast(2)), Array(right.shape.dropLast(2))) ?? []
         let g = try g.reshaped(batch + [m, n])
         let da = needA ? try unbroadcast(g.matmul(right.swappingLastAxes()), to: left.shape).reshaped(a.shape) : nil
-        let db = needB ? try unbroadcast(left.swappingLastAxes().matmul(g), to: right.shape).reshaped(b.shape) : nil
-        return (da, db)
+        guard needB else { return (da, nil) }
+        if right.rank == 2 && left.rank > 2 {
+            // A stack of rows against one matrix (x @ W): db = rows' @ g in one product,
+            // rather than a product per batch item and a sum.
+            let k = left.shape[left.rank - 1]
+            let rows = try left.reshaped([-1, k]), gRows = try g.reshaped([-1, n])
+            return (da, try rows.swappingLastAxes().matmul(gRows).reshaped(b.shape))
+        }
+        return (da, try unbroadcast(left.swappingLastAxes().matmul(g), to: right.shape).reshaped(b.shape))
     }
 
     // MARK: Shapes and indexing
