@@ -12,8 +12,8 @@ import Glibc
 /// Conventions that follow PyTorch: a gradient reaching a broadcast operand is summed
 /// over the broadcast axes; maximum/minimum of two equal values give each half;
 /// max/min reductions share the gradient evenly among tied maxima (amax); relu'(0) = 0;
-/// abs'(0) = 0; floor, ceil and round have gradient 0; x ^ 0 passes 0 to x; sqrt, std
-/// and norm at 0 give inf/nan as the math does except std and norm, which give 0.
+/// abs'(0) = 0; floor, ceil, round and // have gradient 0; x ^ 0 passes 0 to x; std and
+/// norm pass 0 where they are 0 (sqrt at 0 gives inf, as the math does).
 public enum Derivative {
     // MARK: Broadcasting
 
