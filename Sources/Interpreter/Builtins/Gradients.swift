@@ -60,7 +60,7 @@ extension Library {
         "zeros_like": "only x's shape is used", "ones_like": "only x's shape is used",
         "shape": "a shape", "size": "a count", "rank": "a count",
         "stop_gradient": "it cuts the gradient on purpose",
-        "tokenize": "token ids", "tokens": "token ids", "sinusoidal": "a constant of n and d",
+        "tokenize": "token ids", "tokens": "token ids", "number": "a number read from the tensor", "sinusoidal": "a constant of n and d",
         "heatmap": "it shows values", "savefig": "it writes a file", "save": "it writes a file",
         "print": "it shows values", "str": "text", "format": "text", "assert": "a check",
         "assert_close": "a check", "expect_error": "a check", "len": "a count", "type": "a name",
