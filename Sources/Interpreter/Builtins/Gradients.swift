@@ -266,29 +266,40 @@ enum Gradients {
 
     /// stop_gradient(x): the same values in tensor objects the tape does not know.
     static func detached(_ value: Value) -> Value {
-        var seen: [ObjectIdentifier: Value] = [:]
-        func walk(_ value: Value, depth: Int) -> Value {
+        (try? mapLeaves(value) { leaf in
+            guard case .tensor(let t) = leaf else { return leaf }
+            return .tensor(Tensor(storage: t.storage, shape: t.shape, strides: t.strides, offset: t.offset))
+        }) ?? value
+    }
+
+    /// `value` with every leaf (what is not a list or record) replaced by `transform(leaf)`,
+    /// in new lists and records of the same structure; a list or record met twice (shared,
+    /// or holding itself) is copied once, so that sharing and cycles are kept.
+    static func mapLeaves(_ value: Value, _ transform: (Value) throws -> Value) throws -> Value {
+        var copies: [ObjectIdentifier: Value] = [:]
+        func walk(_ value: Value, depth: Int) throws -> Value {
             guard depth < Operators.maxCompareDepth else { return value }
             switch value {
-            case .tensor(let t):
-                return .tensor(Tensor(storage: t.storage, shape: t.shape, strides: t.strides, offset: t.offset))
             case .list(let list):
-                if let done = seen[ObjectIdentifier(list)] { return done }
+                if let done = copies[ObjectIdentifier(list)] { return done }
                 let copy = ListValue([])
-                seen[ObjectIdentifier(list)] = .list(copy)
-                copy.items = list.items.map { walk($0, depth: depth + 1) }
+                copies[ObjectIdentifier(list)] = .list(copy)
+                var items: [Value] = []
+                items.reserveCapacity(list.items.count)
+                for item in list.items { items.append(try walk(item, depth: depth + 1)) }
+                copy.items = items
                 return .list(copy)
             case .record(let record):
-                if let done = seen[ObjectIdentifier(record)] { return done }
+                if let done = copies[ObjectIdentifier(record)] { return done }
                 let copy = RecordValue()
-                seen[ObjectIdentifier(record)] = .record(copy)
-                for (key, item) in record.entries { copy[key] = walk(item, depth: depth + 1) }
+                copies[ObjectIdentifier(record)] = .record(copy)
+                for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
                 return .record(copy)
             default:
-                return value
+                return try transform(value)
             }
         }
-        return walk(value, depth: 0)
+        return try walk(value, depth: 0)
     }
 
     // MARK: Running f on a tape
@@ -347,108 +358,54 @@ enum Gradients {
         private(set) var tensors: [Tensor] = []
         /// Leaves that stand for numbers: their gradients are numbers.
         private var numbers: Set<ObjectIdentifier> = []
-        private var copies: [ObjectIdentifier: Value] = [:]
 
         init(tape: Tape) { self.tape = tape }
 
-        /// `value` with each number and tensor replaced by a fresh leaf, containers
-        /// copied (shared ones once, so that sharing and cycles are kept).
-        mutating func watch(_ value: Value, depth: Int = 0) throws -> Value {
-            guard depth < Operators.maxCompareDepth else { return value }
-            switch value {
-            case .number(let x):
-                let leaf = try Tensor(scalar: Float(x))
-                numbers.insert(ObjectIdentifier(leaf))
-                tensors.append(leaf)
-                tape.watch(leaf)
-                return .tensor(leaf)
-            case .tensor(let t):
-                let leaf = try Tape.paused { try t.copy() }
-                tensors.append(leaf)
-                tape.watch(leaf)
-                return .tensor(leaf)
-            case .list(let list):
-                if let done = copies[ObjectIdentifier(list)] { return done }
-                let copy = ListValue([])
-                copies[ObjectIdentifier(list)] = .list(copy)
-                var items: [Value] = []
-                for item in list.items { items.append(try watch(item, depth: depth + 1)) }
-                copy.items = items
-                return .list(copy)
-            case .record(let record):
-                if let done = copies[ObjectIdentifier(record)] { return done }
-                let copy = RecordValue()
-                copies[ObjectIdentifier(record)] = .record(copy)
-                for (key, item) in record.entries { copy[key] = try watch(item, depth: depth + 1) }
-                return .record(copy)
-            default:
-                return value
-            }
-        }
-
-        /// The gradient of a watched value, in its structure.
-        func gradient(of watched: Value, from gradients: [ObjectIdentifier: Tensor]) throws -> Value {
-            var built: [ObjectIdentifier: Value] = [:]
-            func walk(_ value: Value, depth: Int) throws -> Value {
-                guard depth < Operators.maxCompareDepth else { return .none }
-                switch value {
-                case .tensor(let leaf):
-                    let g = try Tape.gradient(leaf, in: gradients)
-                    if numbers.contains(ObjectIdentifier(leaf)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
-                    return .tensor(try g.copy())   // its own storage, whatever the rules shared
-                case .list(let list):
-                    if let done = built[ObjectIdentifier(list)] { return done }
-                    let copy = ListValue([])
-                    built[ObjectIdentifier(list)] = .list(copy)
-                    var items: [Value] = []
-                    for item in list.items { items.append(try walk(item, depth: depth + 1)) }
-                    copy.items = items
-                    return .list(copy)
-                case .record(let record):
-                    if let done = built[ObjectIdentifier(record)] { return done }
-                    let copy = RecordValue()
-                    built[ObjectIdentifier(record)] = .record(copy)
-                    for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
-                    return .record(copy)
+        /// `value` with each number and tensor replaced by a fresh leaf the tape watches.
+        mutating func watch(_ value: Value) throws -> Value {
+            var made: [Tensor] = [], fromNumbers: [ObjectIdentifier] = []
+            let watched = try Gradients.mapLeaves(value) { leaf in
+                switch leaf {
+                case .number(let x):
+                    let t = try Tensor(scalar: Float(x))
+                    fromNumbers.append(ObjectIdentifier(t))
+                    made.append(t)
+                    return .tensor(t)
+                case .tensor(let t):
+                    let copy = try Tape.paused { try t.copy() }
+                    made.append(copy)
+                    return .tensor(copy)
                 default:
-                    return .none
+                    return leaf
                 }
             }
-            return try walk(watched, depth: 0)
+            for t in made { tape.watch(t) }
+            tensors += made
+            numbers.formUnion(fromNumbers)
+            return watched
+        }
+
+        /// The gradient of a watched value, in its structure: numbers for numbers, tensors
+        /// for tensors (zeros where none arrived), none for other leaves.
+        func gradient(of watched: Value, from gradients: [ObjectIdentifier: Tensor]) throws -> Value {
+            try Gradients.mapLeaves(watched) { leaf in
+                guard case .tensor(let t) = leaf else { return .none }
+                let g = try Tape.gradient(t, in: gradients)
+                if numbers.contains(ObjectIdentifier(t)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
+                return .tensor(try g.copy())   // its own storage, whatever the rules shared
+            }
         }
 
         /// A watched value moved by `amount` times each leaf's direction (numbers stay numbers).
         func moved(_ watched: Value, by amount: Double, along directions: [ObjectIdentifier: Tensor]) throws -> Value {
-            var built: [ObjectIdentifier: Value] = [:]
-            func walk(_ value: Value, depth: Int) throws -> Value {
-                guard depth < Operators.maxCompareDepth else { return value }
-                switch value {
-                case .tensor(let leaf):
-                    guard let v = directions[ObjectIdentifier(leaf)] else { return value }
-                    let step = try Tensor.binary(.multiply, v, scalar: Float(amount))
-                    if numbers.contains(ObjectIdentifier(leaf)) {
-                        return .number(Double(leaf.scalarValue ?? 0) + Double(step.scalarValue ?? 0))
-                    }
-                    return .tensor(try Tensor.binary(.add, leaf, step))
-                case .list(let list):
-                    if let done = built[ObjectIdentifier(list)] { return done }
-                    let copy = ListValue([])
-                    built[ObjectIdentifier(list)] = .list(copy)
-                    var items: [Value] = []
-                    for item in list.items { items.append(try walk(item, depth: depth + 1)) }
-                    copy.items = items
-                    return .list(copy)
-                case .record(let record):
-                    if let done = built[ObjectIdentifier(record)] { return done }
-                    let copy = RecordValue()
-                    built[ObjectIdentifier(record)] = .record(copy)
-                    for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
-                    return .record(copy)
-                default:
-                    return value
+            try Gradients.mapLeaves(watched) { leaf in
+                guard case .tensor(let t) = leaf, let v = directions[ObjectIdentifier(t)] else { return leaf }
+                let step = try Tensor.binary(.multiply, v, scalar: Float(amount))
+                if numbers.contains(ObjectIdentifier(t)) {
+                    return .number(Double(t.scalarValue ?? 0) + Double(step.scalarValue ?? 0))
                 }
+                return .tensor(try Tensor.binary(.add, t, step))
             }
-            return try walk(watched, depth: 0)
         }
     }
 
