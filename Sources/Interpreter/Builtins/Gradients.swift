@@ -88,7 +88,9 @@ extension Library {
 /// structure: numbers come back as numbers, tensors as tensors of the same shape, leaves
 /// that are neither as none, and a leaf the loss does not depend on as zeros.
 ///
-/// Nested transforms (grad inside a function being differentiated) are an error.
+/// grad and value_and_grad nest (the inner call's tape records inside the outer one, and
+/// its backward pass is recorded by the outer tape); jacobian and check_grad inside a
+/// function being differentiated are an error, as their results are read out of tensors.
 enum Gradients {
     static let details = """
         f returns a number, a one-element tensor, or a record with a loss field (the other fields
@@ -114,8 +116,11 @@ enum Gradients {
         view of it is an error.
         Control flow, loops, recursion and closures need nothing special: the tape records what
         ran. Tensors saved for the backward pass count against the memory limit, and Ctrl-C stops
-        the backward pass as it stops the forward one. grad, value_and_grad, jacobian and
-        check_grad inside a function being differentiated (nested gradients) are an error.
+        the backward pass as it stops the forward one.
+        grad and value_and_grad nest: grad(grad(f)) is the second derivative, and
+        grad(fn(x) = sum(grad(f)(x) * v))(x) a Hessian-vector product (the inner backward pass is
+        itself recorded). jacobian and check_grad inside a function being differentiated are
+        an error.
         """
 
     /// A float32 gradient as a number: the double its shortest decimal form names, so
@@ -162,7 +167,6 @@ enum Gradients {
         }
         let label = "\(name)(\(functionName(f)))"
         return .builtin(wrapper(f, label: label, args) { interpreter, call, span in
-            guard Tape.active == nil else { throw nestedError(name) }
             let run = try differentiate(f, call: call, names: names, interpreter: interpreter, span: span)
             let gradient: Value = asRecord
                 ? .record(RecordValue(zip(names, run.gradients).map { ($0, $1) }))
@@ -372,7 +376,8 @@ enum Gradients {
                     made.append(t)
                     return .tensor(t)
                 case .tensor(let t):
-                    let copy = try Tape.paused { try t.copy() }
+                    // Recorded on the tape this call runs inside, if any: a gradient of a gradient.
+                    let copy = try t.copy()
                     made.append(copy)
                     return .tensor(copy)
                 default:
@@ -391,7 +396,10 @@ enum Gradients {
             try Gradients.mapLeaves(watched) { leaf in
                 guard case .tensor(let t) = leaf else { return .none }
                 let g = try Tape.gradient(t, in: gradients)
-                if numbers.contains(ObjectIdentifier(t)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
+                // A number's gradient is a number, unless an outer gradient flows through it.
+                if numbers.contains(ObjectIdentifier(t)), Tape.active.map({ !$0.tracks(g) }) ?? true {
+                    return .number(Gradients.number(g.scalarValue ?? 0))
+                }
                 return .tensor(try g.copy())   // its own storage, whatever the rules shared
             }
         }
