@@ -52,7 +52,9 @@ extension Attention {
     /// softmax(Q K' * scale + mask) V built from recorded tensor operations, so that the
     /// gradient flows through their rules (and the n_q x n_k weights are in memory).
     /// With `values` nil, the weights. The one place a fused attention backward
-    /// (FlashAttention-2's) replaces.
+    /// (FlashAttention-2's) replaces; on a nested tape (`Tape.isNested`, a gradient of a
+    /// gradient) keep this formula, as layer norm and affine do, unless the fused
+    /// backward is itself made of recorded operations.
     static func recordedAttention(queries q: Tensor, keys k: Tensor, values v: Tensor?, mask: Tensor?,
                                   causal: Bool, scale: Float?) throws -> Tensor {
         let dk = q.shape.last ?? 1, nq = q.shape.dropLast().last ?? 1, nk = k.shape.dropLast().last ?? 1
