@@ -94,6 +94,13 @@ func reductionRulesAgreeWithFiniteDifferences(_ reduction: Reduction) throws {
     #expect(try gradient(Tensor(shape: [1], values: [0])) { try Tensor.binary(.power, $0, scalar: 0) }.values == [0])
 }
 
+@Test func emptyAndZeroDimensionalTensorsHaveGradients() throws {
+    #expect(try gradient(Tensor(scalar: 1)) { try $0.softmax() }.values == [0])
+    #expect(try gradient(Tensor.zeros([0, 3])) { try $0.softmax(axis: 0) }.shape == [0, 3])
+    #expect(try gradient(Tensor.zeros([2, 0])) { try $0.reduce(.sum, axes: [1]) }.shape == [2, 0])
+    #expect(try gradient(Tensor.zeros([0])) { try Tensor.matmul($0, $0) }.shape == [0])
+}
+
 @Test func normSoftmaxAndLogSoftmaxAgreeWithFiniteDifferences() throws {
     let x = try randn([3, 5], seed: 13)
     try expectAgrees([x], "norm") { try $0[0].norm() }

@@ -156,9 +156,11 @@ public enum Derivative {
         return try Tensor.select(y .== 0, zero(), g * x / y)
     }
 
-    /// y = softmax(x) along `axis`: y (g - sum(g y)).
+    /// y = softmax(x) along `axis`: y (g - sum(g y)). (A 0-d x is one row of one
+    /// element: y is constant.)
     static func softmax(_ y: Tensor, axis: Int, _ g: Tensor) throws -> Tensor {
-        try y * (g - (g * y).reduce(.sum, axes: [axis], keepdims: true))
+        if y.rank == 0 { return try g * 0 }
+        return try y * (g - (g * y).reduce(.sum, axes: [axis], keepdims: true))
     }
 
     // MARK: Products
