@@ -487,7 +487,7 @@ let exampleClaims: [String: String] = [
 ]
 
 @Test func everyLectureSectionHasItsExample() {
-    #expect(examples.count == 16, "\(examples)")
+    #expect(examples.count == 17, "\(examples)")
     #expect(examples.filter(loadsTheModel) == ["15_sentence_embeddings.tx", "16_real_heads.tx"])
 }
 
