@@ -17,7 +17,7 @@ extension Tensor {
     public func broadcast(to target: [Int]) throws -> Tensor {
         if target == shape { return self }
         if let tape = try Tape.tracking(self) {
-            return try tape.recording("broadcast", inputs: [self], forward: { try broadcast(to: target) }) { g, _ in
+            return try tape.recording("broadcast", inputs: [self], saving: [], savesOutput: false, forward: { try broadcast(to: target) }) { g, _ in
                 [try Derivative.unbroadcast(g, to: self.shape)]
             }
         }

@@ -14,6 +14,14 @@ public enum BinaryOp: Sendable {
         }
     }
 
+    /// Whether the derivative rule reads the result (d(a/b)/db = -(a/b)/b, d(a^b)/db =
+    /// a^b log a): the tape then keeps the result from being written in place.
+    public var derivativeReadsResult: Bool { self == .divide || self == .power }
+
+    /// Whether the derivative rule reads the operands: all but + and -, whose gradients
+    /// are the output's gradient itself.
+    public var derivativeReadsOperands: Bool { self != .add && self != .subtract }
+
     public var symbol: String {
         switch self {
         case .add: return "+"
@@ -63,7 +71,8 @@ extension Tensor {
     public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         if op.isDifferentiable, let tape = try Tape.tracking(a, b) {
             let needA = tape.tracks(a), needB = tape.tracks(b)
-            return try tape.recording(op.symbol, inputs: [a, b], forward: { try binary(op, a, b) }) { g, out in
+            return try tape.recording(op.symbol, inputs: [a, b], saving: op.derivativeReadsOperands ? [a, b] : [],
+                                      savesOutput: op.derivativeReadsResult, forward: { try binary(op, a, b) }) { g, out in
                 let (da, db) = try Derivative.binary(op, a, b, out, g, needA: needA, needB: needB)
                 return [da, db]
             }
@@ -99,7 +108,11 @@ extension Tensor {
     /// `t op number`, or `number op t` when `numberFirst`.
     private static func binary(_ op: BinaryOp, _ t: Tensor, number: Float, numberFirst: Bool) throws -> Tensor {
         if op.isDifferentiable, let tape = try Tape.tracking(t) {
-            return try tape.recording(op.symbol, inputs: [t], forward: { try binary(op, t, number: number, numberFirst: numberFirst) }) { g, out in
+            // With a number for the other operand, only ^, maximum, minimum, % and a
+            // number divided by t read t.
+            let readsT = op == .power || op == .maximum || op == .minimum || op == .modulo || (op == .divide && numberFirst)
+            return try tape.recording(op.symbol, inputs: [t], saving: readsT ? [t] : [], savesOutput: op.derivativeReadsResult,
+                                      forward: { try binary(op, t, number: number, numberFirst: numberFirst) }) { g, out in
                 let n = try Tensor(scalar: number)
                 let (a, b) = numberFirst ? (n, t) : (t, n)
                 let (da, db) = try Derivative.binary(op, a, b, out, g, needA: !numberFirst, needB: numberFirst)
@@ -278,7 +291,7 @@ extension Tensor {
     public static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         if let tape = try Tape.tracking(a, b) {
             let needA = tape.tracks(a), needB = tape.tracks(b)
-            return try tape.recording("where", inputs: [condition, a, b], forward: { try select(condition, a, b) }) { g, _ in
+            return try tape.recording("where", inputs: [condition, a, b], saving: [condition], savesOutput: false, forward: { try select(condition, a, b) }) { g, _ in
                 let (da, db) = try Derivative.select(condition, a, b, g, needA: needA, needB: needB)
                 return [nil, da, db]
             }

@@ -111,7 +111,7 @@ extension Tensor {
     /// whose gathered axis is replaced by the index tensor's shape.
     public func subscripted(_ items: [TensorIndex]) throws -> Tensor {
         if let tape = try Tape.tracking(self) {
-            return try tape.recording("x[...]", inputs: [self], forward: { try subscripted(items) }) { g, _ in
+            return try tape.recording("x[...]", inputs: [self], saving: [], savesOutput: false, forward: { try subscripted(items) }) { g, _ in
                 [try Derivative.subscripted(self, items, g)]
             }
         }

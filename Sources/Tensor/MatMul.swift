@@ -28,7 +28,7 @@ extension Tensor {
     public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         if let tape = try Tape.tracking(a, b) {
             let needA = tape.tracks(a), needB = tape.tracks(b)
-            return try tape.recording("@", inputs: [a, b], forward: { try matmul(a, b) }) { g, _ in
+            return try tape.recording("@", inputs: [a, b], savesOutput: false, forward: { try matmul(a, b) }) { g, _ in
                 let (da, db) = try Derivative.matmul(a, b, g, needA: needA, needB: needB)
                 return [da, db]
             }

@@ -3,7 +3,7 @@ extension Tensor {
     /// tensor is contiguous, else a copy.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         if let tape = try Tape.tracking(self) {
-            return try tape.recording("reshape", inputs: [self], forward: { try reshaped(newShape) }) { g, _ in
+            return try tape.recording("reshape", inputs: [self], saving: [], savesOutput: false, forward: { try reshaped(newShape) }) { g, _ in
                 [try g.reshaped(self.shape)]
             }
         }
@@ -55,7 +55,7 @@ extension Tensor {
     public func permuted(_ axes: [Int]) throws -> Tensor {
         if let tape = try Tape.tracking(self) {
             let order = try axes.map { try Tensor.normalize(axis: $0, rank: rank) }
-            return try tape.recording("permute", inputs: [self], forward: { try permuted(axes) }) { g, _ in
+            return try tape.recording("permute", inputs: [self], saving: [], savesOutput: false, forward: { try permuted(axes) }) { g, _ in
                 [try g.permuted(Derivative.inverse(order))]
             }
         }
@@ -69,7 +69,7 @@ extension Tensor {
     /// Without the given size-1 axis (nil: every size-1 axis).
     public func squeezed(axis: Int? = nil) throws -> Tensor {
         if let tape = try Tape.tracking(self) {
-            return try tape.recording("squeeze", inputs: [self], forward: { try squeezed(axis: axis) }) { g, _ in
+            return try tape.recording("squeeze", inputs: [self], saving: [], savesOutput: false, forward: { try squeezed(axis: axis) }) { g, _ in
                 [try g.reshaped(self.shape)]
             }
         }
@@ -90,7 +90,7 @@ extension Tensor {
     /// With a new size-1 axis at `axis` (-1 appends).
     public func unsqueezed(axis: Int) throws -> Tensor {
         if let tape = try Tape.tracking(self) {
-            return try tape.recording("unsqueeze", inputs: [self], forward: { try unsqueezed(axis: axis) }) { g, _ in
+            return try tape.recording("unsqueeze", inputs: [self], saving: [], savesOutput: false, forward: { try unsqueezed(axis: axis) }) { g, _ in
                 [try g.reshaped(self.shape)]
             }
         }
@@ -104,7 +104,7 @@ extension Tensor {
     /// Joins tensors along an existing axis.
     public static func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
         if let tape = try Tape.tracking(tensors) {
-            return try tape.recording("concat", inputs: tensors, forward: { try concat(tensors, axis: axis) }) { g, _ in
+            return try tape.recording("concat", inputs: tensors, saving: [], savesOutput: false, forward: { try concat(tensors, axis: axis) }) { g, _ in
                 try Derivative.concat(tensors, axis: try normalize(axis: axis, rank: g.rank), g)
             }
         }
@@ -179,7 +179,7 @@ extension Tensor {
         }
         if let tape = try Tape.tracking(self) {
             for (i, view) in views.enumerated() {
-                tape.record("split", output: view, inputs: [self]) { g in
+                tape.record("split", output: view, inputs: [self], saving: [], savesOutput: false) { g in
                     [try Derivative.part(self, index: i, parts: parts, axis: a, g)]
                 }
             }
@@ -195,7 +195,7 @@ extension Tensor {
 
     private func triangle(k: Int, lower: Bool) throws -> Tensor {
         if let tape = try Tape.tracking(self) {
-            return try tape.recording(lower ? "tril" : "triu", inputs: [self], forward: { try triangle(k: k, lower: lower) }) { g, _ in
+            return try tape.recording(lower ? "tril" : "triu", inputs: [self], saving: [], savesOutput: false, forward: { try triangle(k: k, lower: lower) }) { g, _ in
                 [try g.contiguous().triangle(k: k, lower: lower)]
             }
         }

@@ -116,7 +116,7 @@ public final class Tensor: @unchecked Sendable {
     public func contiguous() throws -> Tensor {
         if isContiguous { return self }
         if let tape = try Tape.tracking(self) {
-            return try tape.recording("contiguous", inputs: [self], forward: { try contiguous() }) { g, _ in [g] }
+            return try tape.recording("contiguous", inputs: [self], saving: [], savesOutput: false, forward: { try contiguous() }) { g, _ in [g] }
         }
         let result = try Tensor(uninitializedShape: shape)
         copyElements(to: result.storage.pointer)
@@ -126,7 +126,7 @@ public final class Tensor: @unchecked Sendable {
     /// A contiguous copy that shares nothing with `self`.
     public func copy() throws -> Tensor {
         if let tape = try Tape.tracking(self) {
-            return try tape.recording("copy", inputs: [self], forward: { try copy() }) { g, _ in [g] }
+            return try tape.recording("copy", inputs: [self], saving: [], savesOutput: false, forward: { try copy() }) { g, _ in [g] }
         }
         let result = try Tensor(uninitializedShape: shape)
         copyElements(to: result.storage.pointer)

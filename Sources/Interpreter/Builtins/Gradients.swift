@@ -111,9 +111,11 @@ enum Gradients {
         initialisers read values without a gradient (their :help says so); stop_gradient(x) cuts
         on purpose. Any other builtin whose result would cut the gradient off is an error naming
         it.
-        Writing in place (x[i] = v) into a tensor the gradient still needs is an error at the
-        write. Writing values that carry a gradient into a fresh tensor (y = zeros(n); y[i] = ...)
-        is differentiated: the written region's gradient goes to the value. Write through the
+        Writing in place (x[i] = v) into a tensor the gradient still needs (an argument, or
+        what a rule reads: exp's result, a product's operands) is an error at the write, as
+        PyTorch's backward would refuse it. Writing into a fresh tensor (y = zeros(n), or a
+        copy, a sum or a product by a number) is differentiated: the written region's gradient
+        goes to the value, the rest to what the tensor held. Write through the
         tensor itself (y[i, j] = v, not y[i][j] = v) and read it after the writes; reading another
         view of it is an error.
         Control flow, loops, recursion and closures need nothing special: the tape records what

@@ -174,15 +174,22 @@ public final class Tape {
     /// gradients from the output's (for every input any of those tapes tracks). Nothing
     /// is recorded when the output is one of the inputs (an operation that returned its
     /// argument, e.g. `contiguous()` of a contiguous tensor).
-    public func record(_ name: String = "", output: Tensor, inputs: [Tensor], backward: @escaping Backward) {
+    ///
+    /// What `backward` reads is saved: writing into it in place is an error while the
+    /// tape lives. `saving` lists the inputs it reads (nil: every input), `savesOutput`
+    /// whether it reads the output. A rule that reads neither (a copy, a view, a sum, a
+    /// product by a number) leaves its result free to be written (`y = copy(x);
+    /// y[0] = w`), and such a write is itself recorded.
+    public func record(_ name: String = "", output: Tensor, inputs: [Tensor], saving: [Tensor]? = nil,
+                       savesOutput: Bool = true, backward: @escaping Backward) {
         guard !inputs.contains(where: { $0 === output }) else { return }
         var tape: Tape? = self
         while let t = tape {
             if inputs.contains(where: t.owns) {
                 t.nodes.append(Node(name: name, output: output, inputs: inputs, backward: backward))
                 t.tracked.insert(ObjectIdentifier(output))
-                t.needed.insert(ObjectIdentifier(output.storage))
-                for input in inputs { t.needed.insert(ObjectIdentifier(input.storage)) }
+                if savesOutput { t.needed.insert(ObjectIdentifier(output.storage)) }
+                for input in saving ?? inputs { t.needed.insert(ObjectIdentifier(input.storage)) }
             }
             tape = t.outer
         }
@@ -190,11 +197,15 @@ public final class Tape {
 
     /// Runs `forward` with recording paused (so that the operations it is made of record
     /// nothing of their own) and records its result as one node named `name`;
-    /// `backward(gradient, output)` gives the inputs' gradients.
-    public func recording(_ name: String, inputs: [Tensor], forward: () throws -> Tensor,
+    /// `backward(gradient, output)` gives the inputs' gradients. `saving` and
+    /// `savesOutput` say what `backward` reads, as for `record`.
+    public func recording(_ name: String, inputs: [Tensor], saving: [Tensor]? = nil, savesOutput: Bool = true,
+                          forward: () throws -> Tensor,
                           backward: @escaping (_ gradient: Tensor, _ output: Tensor) throws -> [Tensor?]) throws -> Tensor {
         let output = try Tape.paused(forward)
-        record(name, output: output, inputs: inputs) { gradient in try backward(gradient, output) }
+        record(name, output: output, inputs: inputs, saving: saving, savesOutput: savesOutput) { gradient in
+            try backward(gradient, output)
+        }
         return output
     }
 
