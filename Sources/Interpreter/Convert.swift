@@ -87,6 +87,16 @@ enum Convert {
                 return nil
             }
         }
+        if allNumbers, let tape = Tape.active,
+           items.contains(where: { if case .tensor(let t) = $0 { return tape.tracks(t) } else { return false } }) {
+            // Numbers that carry a gradient (0-d tensors of a grad call): a recorded stack.
+            let tensors = try items.map { item -> Tensor in
+                if case .tensor(let t) = item { return t }
+                if case .number(let x) = item { return try Tensor(scalar: Float(x)) }
+                return try Tensor(scalar: 0)
+            }
+            return .tensor(try Tensor.stack(tensors, axis: 0))
+        }
         if allNumbers {
             var values = [Float]()
             values.reserveCapacity(items.count)

@@ -81,6 +81,8 @@ public final class Builtin {
     /// Longer help: arguments, shapes, notes. May be empty.
     public let details: String
     let body: (inout Arguments) throws -> Value
+    /// Why no gradient flows through this builtin (`Library.withoutGradient`), or nil.
+    public internal(set) var passesNoGradient: String?
 
     init(_ name: String, _ parameters: [BuiltinParameter], category: String, summary: String,
          example: String, details: String = "", body: @escaping (inout Arguments) throws -> Value) {

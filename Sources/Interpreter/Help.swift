@@ -5,6 +5,7 @@ public enum Help {
     static let categories: [(String, String)] = [
         ("creation", "Creating tensors"), ("shape", "Shapes"), ("elementwise", "Elementwise"),
         ("reduction", "Reductions"), ("neural", "Neural"), ("attention", "Attention and Transformers"),
+        ("gradients", "Gradients"),
         ("files", "Files"), ("text", "Text and values"), ("models", "Pretrained models"), ("checking", "Checking"), ("showing", "Showing"),
         ("system", "System"),
     ]
@@ -61,6 +62,9 @@ public enum Help {
         var out = "\(builtin.signature)\n  \(builtin.summary)\n"
         if !builtin.details.isEmpty {
             out += "\n" + builtin.details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
+        if let reason = builtin.passesNoGradient {
+            out += "\n  gradient: none flows through it (\(reason)); see :help grad\n"
         }
         out += "\n  example: \(builtin.example)\n"
         return out + suffix

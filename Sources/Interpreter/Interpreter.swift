@@ -260,7 +260,11 @@ public final class Interpreter {
             var arguments = try Arguments(builtin: builtin, positional: positional, keywords: keywords,
                                           span: span, interpreter: self)
             do {
-                return try builtin.body(&arguments)
+                let result = try builtin.body(&arguments)
+                if let tape = Tape.active {
+                    try Gradients.checkFlow(builtin, tape, positional: positional, keywords: keywords, result: result, at: span)
+                }
+                return result
             } catch {
                 throw located(error, at: arguments.place(of: error))
             }

@@ -16,6 +16,11 @@ extension Tensor {
     /// A view of `self` with `shape`, stride 0 along broadcast axes.
     public func broadcast(to target: [Int]) throws -> Tensor {
         if target == shape { return self }
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("broadcast", inputs: [self], forward: { try broadcast(to: target) }) { g, _ in
+                [try Derivative.unbroadcast(g, to: self.shape)]
+            }
+        }
         guard target.count >= rank else {
             throw TensorError.shape("shape mismatch: cannot broadcast \(describe(shape: shape)) to \(describe(shape: target))")
         }

@@ -6,6 +6,14 @@ public enum BinaryOp: Sendable {
     case add, subtract, multiply, divide, floorDivide, power, modulo, maximum, minimum
     case equal, notEqual, less, lessEqual, greater, greaterEqual
 
+    /// Comparisons give masks: the tape records nothing for them.
+    public var isDifferentiable: Bool {
+        switch self {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return false
+        default: return true
+        }
+    }
+
     public var symbol: String {
         switch self {
         case .add: return "+"
@@ -53,6 +61,13 @@ private func floorMod(_ x: Float, _ y: Float) -> Float {
 extension Tensor {
     /// `a op b` with broadcasting; comparisons give 1 and 0.
     public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if op.isDifferentiable, let tape = try Tape.tracking(a, b) {
+            let needA = tape.tracks(a), needB = tape.tracks(b)
+            return try tape.recording(op.symbol, inputs: [a, b], forward: { try binary(op, a, b) }) { g, out in
+                let (da, db) = try Derivative.binary(op, a, b, out, g, needA: needA, needB: needB)
+                return [da, db]
+            }
+        }
         guard let shape = broadcastShape(a.shape, b.shape) else {
             let joiner = op == .maximum || op == .minimum ? " and " : " \(op.symbol) "
             throw TensorError.shape("shape mismatch in \(op.symbol): \(describe(shape: a.shape))\(joiner)\(describe(shape: b.shape)) (cannot broadcast)")
@@ -83,6 +98,14 @@ extension Tensor {
 
     /// `t op number`, or `number op t` when `numberFirst`.
     private static func binary(_ op: BinaryOp, _ t: Tensor, number: Float, numberFirst: Bool) throws -> Tensor {
+        if op.isDifferentiable, let tape = try Tape.tracking(t) {
+            return try tape.recording(op.symbol, inputs: [t], forward: { try binary(op, t, number: number, numberFirst: numberFirst) }) { g, out in
+                let n = try Tensor(scalar: number)
+                let (a, b) = numberFirst ? (n, t) : (t, n)
+                let (da, db) = try Derivative.binary(op, a, b, out, g, needA: !numberFirst, needB: numberFirst)
+                return [numberFirst ? db : da]
+            }
+        }
         let x = try t.withContiguousRows()
         let result = try Tensor(uninitializedShape: t.shape)
         // The number is an operand with stride 0.
@@ -182,6 +205,11 @@ extension Tensor {
 
     /// f(x) elementwise.
     public func map(_ op: UnaryOp) throws -> Tensor {
+        if op != .not, let tape = try Tape.tracking(self) {
+            return try tape.recording("\(op)", inputs: [self], forward: { try map(op) }) { g, out in
+                [try Derivative.map(op, self, out, g)]
+            }
+        }
         let input = try contiguous()
         let result = try Tensor(uninitializedShape: shape)
         try Tensor.apply(op, input.storage.pointer + input.offset, result.storage.pointer, result.count)
@@ -248,6 +276,13 @@ extension Tensor {
 
     /// `where`: a where condition is nonzero, else b; all three broadcast together.
     public static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if let tape = try Tape.tracking(a, b) {
+            let needA = tape.tracks(a), needB = tape.tracks(b)
+            return try tape.recording("where", inputs: [condition, a, b], forward: { try select(condition, a, b) }) { g, _ in
+                let (da, db) = try Derivative.select(condition, a, b, g, needA: needA, needB: needB)
+                return [nil, da, db]
+            }
+        }
         guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(condition.shape, ab) else {
             throw TensorError.shape("shape mismatch in where: \(describe(shape: condition.shape)), \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)")
         }

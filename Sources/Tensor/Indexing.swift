@@ -41,7 +41,7 @@ public func sliceInteger(_ x: Double) -> Int? {
 extension Tensor {
     /// The view for the single and slice items, plus the position (in the view) and
     /// indices of a gather item, if any.
-    private func basicView(_ items: [TensorIndex]) throws -> (view: Tensor, gather: (axis: Int, ids: Tensor)?) {
+    func basicView(_ items: [TensorIndex]) throws -> (view: Tensor, gather: (axis: Int, ids: Tensor)?) {
         let consumed = items.filter { if case .newAxis = $0 { return false } else { return true } }.count
         guard consumed <= rank else {
             throw TensorError.index("index error: too many indices: \(consumed) for a tensor of rank \(rank)")
@@ -90,7 +90,7 @@ extension Tensor {
     }
 
     /// Checked integer positions from a gather tensor.
-    private static func positions(_ ids: Tensor, size: Int, axis: Int) throws -> [Int] {
+    static func positions(_ ids: Tensor, size: Int, axis: Int) throws -> [Int] {
         try ids.values.map { v in
             guard v.isFinite, v == v.rounded() else {
                 throw TensorError.index("index error: index \(v.isFinite ? String(describing: v) : "\(v)") is not an integer")
@@ -110,6 +110,11 @@ extension Tensor {
     /// `x[items]`: single indices and slices give views; a gather gives a new tensor
     /// whose gathered axis is replaced by the index tensor's shape.
     public func subscripted(_ items: [TensorIndex]) throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("x[...]", inputs: [self], forward: { try subscripted(items) }) { g, _ in
+                [try Derivative.subscripted(self, items, g)]
+            }
+        }
         if items.count == 1, case .mask(let mask) = items[0] { return try selected(by: mask) }
         let (view, gather) = try basicView(items)
         guard let (axis, ids) = gather else { return view }
@@ -152,6 +157,9 @@ extension Tensor {
     /// `x[items] = value` in place (the storage is shared with every alias and view),
     /// with `value` broadcast to the selected region.
     public func assign(_ items: [TensorIndex], _ value: Tensor) throws {
+        if let tape = Tape.active, tape.concerns(write: self, value: value) {
+            return try tape.recordWrite(self, items: items, value: value) { try assign(items, value) }
+        }
         if items.count == 1, case .mask(let mask) = items[0] { return try assign(selectedBy: mask, value) }
         let (view, gather) = try basicView(items)
         if let (axis, ids) = gather {

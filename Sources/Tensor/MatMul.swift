@@ -26,6 +26,13 @@ extension Tensor {
     /// that Ctrl-C stops them, see `BLAS.product`); transposed views (`K'`) go in with
     /// the transpose flag, not as copies.
     public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if let tape = try Tape.tracking(a, b) {
+            let needA = tape.tracks(a), needB = tape.tracks(b)
+            return try tape.recording("@", inputs: [a, b], forward: { try matmul(a, b) }) { g, _ in
+                let (da, db) = try Derivative.matmul(a, b, g, needA: needA, needB: needB)
+                return [da, db]
+            }
+        }
         guard a.rank >= 1, b.rank >= 1 else {
             throw TensorError.shape("shape mismatch in @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (@ needs tensors of rank 1 or more)")
         }

@@ -7,6 +7,14 @@ public enum Reduction: Sendable {
     case standardDeviation(ddof: Int)
     case logsumexp
 
+    /// argmax and argmin give indices: the tape records nothing for them.
+    public var isDifferentiable: Bool {
+        switch self {
+        case .argmax, .argmin: return false
+        default: return true
+        }
+    }
+
     public var name: String {
         switch self {
         case .sum: return "sum"
@@ -31,6 +39,12 @@ extension Tensor {
     /// (reading memory in order, not down strided columns). Other cases move the reduced
     /// axes last first.
     public func reduce(_ reduction: Reduction, axes: [Int]? = nil, keepdims: Bool = false) throws -> Tensor {
+        if reduction.isDifferentiable, let tape = try Tape.tracking(self) {
+            let all = try (axes ?? Array(0..<rank)).map { try Tensor.normalize(axis: $0, rank: rank) }
+            return try tape.recording(reduction.name, inputs: [self], forward: { try reduce(reduction, axes: axes, keepdims: keepdims) }) { g, out in
+                [try Derivative.reduce(reduction, self, axes: all, out, g)]
+            }
+        }
         var reduced = Set<Int>()
         for axis in axes ?? Array(0..<rank) {
             let a = try Tensor.normalize(axis: axis, rank: rank)
@@ -163,6 +177,11 @@ extension Tensor {
 
     /// sqrt of the sum of squares of all elements, as a 0-d tensor.
     public func norm() throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("norm", inputs: [self], forward: { try norm() }) { g, out in
+                [try Derivative.norm(self, axes: Array(0..<self.rank), out, g)]
+            }
+        }
         let c = try contiguous()
         let total = c.count == 0 ? 0 : tx_sum_squared_deviations(c.storage.pointer + c.offset, c.count, 0)
         try Interrupt.check()
@@ -171,13 +190,24 @@ extension Tensor {
 
     /// sqrt of the sum of squares along `axes`.
     public func norm(axes: [Int], keepdims: Bool = false) throws -> Tensor {
-        try Tensor.binary(.multiply, self, self).reduce(.sum, axes: axes, keepdims: keepdims).map(.sqrt)
+        if let tape = try Tape.tracking(self) {
+            let all = try axes.map { try Tensor.normalize(axis: $0, rank: rank) }
+            return try tape.recording("norm", inputs: [self], forward: { try norm(axes: axes, keepdims: keepdims) }) { g, out in
+                [try Derivative.norm(self, axes: all, out, g)]
+            }
+        }
+        return try Tensor.binary(.multiply, self, self).reduce(.sum, axes: axes, keepdims: keepdims).map(.sqrt)
     }
 
     /// Softmax along `axis`: stable (the row maximum is subtracted); a row that is all
     /// -inf gives zeros; -inf entries give exactly 0; a row holding nan or +inf gives
     /// nan everywhere (as PyTorch).
     public func softmax(axis: Int = -1) throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("softmax", inputs: [self], forward: { try softmax(axis: axis) }) { g, out in
+                [try Derivative.softmax(out, axis: self.rank == 0 ? 0 : axis, g)]
+            }
+        }
         let a = try Tensor.normalize(axis: axis, rank: max(rank, 1))
         let last = rank - 1
         if rank == 0 {

@@ -2,6 +2,11 @@ extension Tensor {
     /// The same elements with another shape; one size may be -1. A view when the
     /// tensor is contiguous, else a copy.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("reshape", inputs: [self], forward: { try reshaped(newShape) }) { g, _ in
+                [try g.reshaped(self.shape)]
+            }
+        }
         var target = newShape
         let unknown = target.indices.filter { target[$0] == -1 }
         guard unknown.count <= 1, target.allSatisfy({ $0 >= -1 }) else {
@@ -48,6 +53,12 @@ extension Tensor {
 
     /// A view with the axes in the given order.
     public func permuted(_ axes: [Int]) throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            let order = try axes.map { try Tensor.normalize(axis: $0, rank: rank) }
+            return try tape.recording("permute", inputs: [self], forward: { try permuted(axes) }) { g, _ in
+                [try g.permuted(Derivative.inverse(order))]
+            }
+        }
         let resolved = try axes.map { try Tensor.normalize(axis: $0, rank: rank) }
         guard resolved.count == rank, Set(resolved).count == rank else {
             throw TensorError.value("value error: permute needs each of the \(rank) axes once, got \(describe(shape: axes))")
@@ -57,6 +68,11 @@ extension Tensor {
 
     /// Without the given size-1 axis (nil: every size-1 axis).
     public func squeezed(axis: Int? = nil) throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("squeeze", inputs: [self], forward: { try squeezed(axis: axis) }) { g, _ in
+                [try g.reshaped(self.shape)]
+            }
+        }
         guard let axis else {
             let keep = shape.indices.filter { shape[$0] != 1 }
             return Tensor(storage: storage, shape: keep.map { shape[$0] }, strides: keep.map { strides[$0] }, offset: offset)
@@ -73,6 +89,11 @@ extension Tensor {
 
     /// With a new size-1 axis at `axis` (-1 appends).
     public func unsqueezed(axis: Int) throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("unsqueeze", inputs: [self], forward: { try unsqueezed(axis: axis) }) { g, _ in
+                [try g.reshaped(self.shape)]
+            }
+        }
         let a = try Tensor.normalize(axis: axis, rank: rank + 1)
         var newShape = shape, newStrides = strides
         newShape.insert(1, at: a)
@@ -82,6 +103,11 @@ extension Tensor {
 
     /// Joins tensors along an existing axis.
     public static func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
+        if let tape = try Tape.tracking(tensors) {
+            return try tape.recording("concat", inputs: tensors, forward: { try concat(tensors, axis: axis) }) { g, _ in
+                try Derivative.concat(tensors, axis: try normalize(axis: axis, rank: g.rank), g)
+            }
+        }
         guard let first = tensors.first else { throw TensorError.value("value error: concat needs at least one tensor") }
         let a = try normalize(axis: axis, rank: max(first.rank, 1))
         guard first.rank > 0 else { throw TensorError.shape("shape mismatch in concat: 0-d tensors cannot be joined; use stack") }
@@ -148,9 +174,17 @@ extension Tensor {
         let size = shape[a] / parts
         var newShape = shape
         newShape[a] = size
-        return (0..<parts).map { i in
+        let views = (0..<parts).map { i in
             Tensor(storage: storage, shape: newShape, strides: strides, offset: offset + i * size * strides[a])
         }
+        if let tape = try Tape.tracking(self) {
+            for (i, view) in views.enumerated() {
+                tape.record("split", output: view, inputs: [self]) { g in
+                    [try Derivative.part(self, index: i, parts: parts, axis: a, g)]
+                }
+            }
+        }
+        return views
     }
 
     /// The lower triangle of the last two axes (j <= i + k), zeros elsewhere.
@@ -160,6 +194,11 @@ extension Tensor {
     public func triu(k: Int = 0) throws -> Tensor { try triangle(k: k, lower: false) }
 
     private func triangle(k: Int, lower: Bool) throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording(lower ? "tril" : "triu", inputs: [self], forward: { try triangle(k: k, lower: lower) }) { g, _ in
+                [try g.contiguous().triangle(k: k, lower: lower)]
+            }
+        }
         guard rank >= 2 else {
             throw TensorError.shape("shape mismatch in \(lower ? "tril" : "triu"): needs a tensor of rank 2 or more, got \(describe(shape: shape))")
         }

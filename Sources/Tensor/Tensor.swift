@@ -115,6 +115,9 @@ public final class Tensor: @unchecked Sendable {
     /// The same values in a contiguous buffer: `self` when it already is one.
     public func contiguous() throws -> Tensor {
         if isContiguous { return self }
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("contiguous", inputs: [self], forward: { try contiguous() }) { g, _ in [g] }
+        }
         let result = try Tensor(uninitializedShape: shape)
         copyElements(to: result.storage.pointer)
         return result
@@ -122,6 +125,9 @@ public final class Tensor: @unchecked Sendable {
 
     /// A contiguous copy that shares nothing with `self`.
     public func copy() throws -> Tensor {
+        if let tape = try Tape.tracking(self) {
+            return try tape.recording("copy", inputs: [self], forward: { try copy() }) { g, _ in [g] }
+        }
         let result = try Tensor(uninitializedShape: shape)
         copyElements(to: result.storage.pointer)
         return result

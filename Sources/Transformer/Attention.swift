@@ -18,6 +18,9 @@ public enum Attention {
     public static func attention(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
                                  causal: Bool = false, scale: Float? = nil) throws -> Tensor {
         let plan = try Plan(queries: queries, keys: keys, values: values, mask: mask, name: "attention")
+        if try isTracked(queries, keys, values, mask) {
+            return try recordedAttention(queries: queries, keys: keys, values: values, mask: mask, causal: causal, scale: scale)
+        }
         let output = try Tensor(uninitializedShape: plan.batchShape + [plan.nq, plan.dv])
         try run(plan, causal: causal, scale: scale, output: output, weights: nil)
         return output
@@ -32,6 +35,9 @@ public enum Attention {
             throw TensorError.shape("shape mismatch in attention: output must be \(describe(shape: plan.batchShape + [plan.nq, plan.dv]))")
         }
         try BLAS.check(largest: output.strides[output.rank - 2], for: "attention: the output's row stride")
+        if try isTracked(queries, keys, values, mask) {
+            throw TensorError.value("gradient error: attention into an output view writes in place, which has no derivative; call attention(queries:keys:values:...) for its result")
+        }
         try run(plan, causal: causal, scale: scale, output: output, weights: nil)
     }
 
@@ -52,6 +58,9 @@ public enum Attention {
     public static func weights(queries: Tensor, keys: Tensor, mask: Tensor? = nil, causal: Bool = false,
                                scale: Float? = nil) throws -> Tensor {
         let plan = try Plan(queries: queries, keys: keys, values: nil, mask: mask, name: "attention_weights")
+        if try isTracked(queries, keys, mask) {
+            return try recordedAttention(queries: queries, keys: keys, values: nil, mask: mask, causal: causal, scale: scale)
+        }
         let weights = try Tensor(uninitializedShape: plan.batchShape + [plan.nq, plan.nk])
         try run(plan, causal: causal, scale: scale, output: nil, weights: weights)
         return weights

@@ -13,6 +13,20 @@ extension Tensor {
             throw TensorError.shape("shape mismatch in layernorm: x is \(describe(shape: shape)), so gamma and beta must be [\(d)], got \(describe(shape: gamma.shape)) and \(describe(shape: beta.shape))")
                 .blaming(gamma.shape == [d] ? "beta" : "gamma")
         }
+        if let tape = try Tape.tracking([self, gamma, beta]) {
+            // One node; the backward reads the saved row mean and 1/std.
+            let needs = (tape.tracks(self), tape.tracks(gamma), tape.tracks(beta))
+            let (y, mean, rstd) = try Tape.paused {
+                let y = try layerNormalized(gamma: gamma, beta: beta, eps: eps)
+                let mean = try reduce(.mean, axes: [-1], keepdims: true)
+                let variance = try reduce(.variance(ddof: 0), axes: [-1], keepdims: true)
+                return (y, mean, try Tensor.binary(.divide, scalar: 1, (variance + eps).map(.sqrt)))
+            }
+            tape.record("layernorm", output: y, inputs: [self, gamma, beta]) { g in
+                try TransformerDerivative.layerNorm(self, gamma: gamma, mean: mean, rstd: rstd, g, needs: needs)
+            }
+            return y
+        }
         let input = try contiguous(), g = try gamma.contiguous(), b = try beta.contiguous()
         let result = try Tensor(uninitializedShape: shape)
         let rows = d == 0 ? 0 : count / d

@@ -85,6 +85,14 @@ public struct MultiHeadAttention {
             }
             batch = joined
         }
+        if try Attention.isTracked(Q, K, V, headMask) {
+            // Under a tape: the heads' result, then the heads joined back as [..., n_q, d]
+            // by recorded reshapes (the in-place writes below have no derivative).
+            let heads = try Attention.attention(queries: Q, keys: K, values: V, mask: headMask, causal: causal)
+            let r = heads.rank
+            let joined = try heads.permuted(Array(0..<(r - 3)) + [r - 2, r - 3, r - 1]).reshaped(Array(heads.shape.dropLast(3)) + [nq, d])
+            return try affine(joined, Wo, bo, name: "mha")
+        }
         // Heads write straight into their slices of the concatenated output.
         let concatenated = try Tensor(uninitializedShape: batch + [nq, d])        // [..., n_q, d]
         let headView = try Self.splitHeads(concatenated, heads: heads)           // [..., h, n_q, d/h]

@@ -16,6 +16,18 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activatio
     if let b, b.shape != [dOut] {
         throw TensorError.shape("shape mismatch in \(name): W is \(describe(shape: W.shape)), so b must be [\(dOut)], got \(describe(shape: b.shape))")
     }
+    if let tape = try Tape.tracking([x, W] + (b.map { [$0] } ?? [])) {
+        // One node; the backward reads the saved pre-activation z.
+        let needs = (tape.tracks(x), tape.tracks(W), b.map(tape.tracks) ?? false)
+        let (z, y) = try Tape.paused {
+            let z = try affine(x, W, b, name: name)
+            return (z, try activation.map { try z.map($0.operation) } ?? z)
+        }
+        tape.record(name, output: y, inputs: [x, W] + (b.map { [$0] } ?? [])) { g in
+            try TransformerDerivative.affine(x, W, b, activation: activation, z: z, y: y, g, needs: needs)
+        }
+        return y
+    }
     let input = try x.contiguous()
     let result = try Tensor(uninitializedShape: Array(x.shape.dropLast()) + [dOut])
     let rows = dIn == 0 ? result.count / max(dOut, 1) : input.count / dIn

@@ -5,8 +5,10 @@ import Tensor
 /// completion, argument checking and suggestions all read this one list.
 enum Library {
     static func all() -> [Builtin] {
-        creation() + shapes() + elementwise() + reductions() + neural() + transformer()
-            + files() + text() + models() + checking() + showing() + system()
+        let table = creation() + shapes() + elementwise() + reductions() + neural() + transformer()
+            + gradients() + files() + text() + models() + checking() + showing() + system()
+        for builtin in table { builtin.passesNoGradient = withoutGradient[builtin.name] }
+        return table
     }
 }
 

@@ -1,0 +1,553 @@
+import Lang
+import Tensor
+
+extension Library {
+    static func gradients() -> [Builtin] {
+        let wrt = BuiltinParameter.optional("wrt", .none, "none")
+        return [
+            builtin("grad", [.required("f"), wrt], "gradients",
+                    "The gradient of f: a function with f's parameters that returns the gradient of f's result with respect to its first parameter (or those named by wrt).",
+                    example: "grad(fn(x) = x ^ 3 - 2 * x)(3)",
+                    details: Gradients.details) { args in
+                try Gradients.transform(args, name: "grad", valueToo: false)
+            },
+            builtin("value_and_grad", [.required("f"), wrt], "gradients",
+                    "Like grad, but the function returns {value, grad}: f's result and its gradient, from one run of f.",
+                    example: "value_and_grad(fn(w, x) = sum((x @ w) ^ 2), wrt=[\"w\"])(ones(2, 1), [[1, 2]])",
+                    details: """
+                        value is what f returned: a number, a one-element tensor, or a record whose loss field is
+                        differentiated and whose other fields come back untouched (as JAX's has_aux).
+                        grad is as grad(f, wrt) gives it. See :help grad.
+                        """) { args in
+                try Gradients.transform(args, name: "value_and_grad", valueToo: true)
+            },
+            builtin("stop_gradient", [.x], "gradients",
+                    "x itself, through which no gradient flows: inside f, grad treats it as a constant.",
+                    example: "grad(fn(x) = x * stop_gradient(x))(3)",
+                    details: "Records and lists are walked: every tensor in them is cut off. Outside grad it changes nothing.") { args in
+                Gradients.detached(try args.value("x"))
+            },
+            builtin("jacobian", [.required("f")], "gradients",
+                    "The Jacobian of f: a function with f's parameters giving d f(x) / d x for its first parameter x, shaped [out..., in...].",
+                    example: "jacobian(fn(x) = x ^ 2)([1, 2, 3])",
+                    details: """
+                        x must be a number or a tensor and f must return one; a number in and out gives a number.
+                        One backward pass per element of f's result, so it is for small functions (at most 2^24
+                        entries).
+                        """) { args in
+                try Gradients.jacobian(args)
+            },
+            builtin("check_grad", [.required("f"), .variadic("args"), .optional("step", .number(3e-3), "3e-3")], "gradients",
+                    "Checks grad(f) at args against finite differences along a random direction; returns the relative error.",
+                    example: "check_grad(fn(x) = sum(tanh(x) ^ 2), randn(3, 4)) < 1e-2",
+                    details: """
+                        Every number and tensor in args (also inside records and lists) moves along one random
+                        direction v (fixed, the same every call); the gradient's dot product with v is compared
+                        with (f(args + step v) - f(args - step v)) / (2 step). The error is
+                        |analytic - numeric| / max(|analytic|, |numeric|), 0 when both are 0. In float32 a step
+                        near 3e-3 balances rounding against curvature; errors below 1e-2 are agreement.
+                        """) { args in
+                try Gradients.check(args)
+            },
+        ]
+    }
+
+    /// Builtins through which no gradient flows, and why; `:help` shows the reason. Any
+    /// other builtin whose tensor result is cut off from a tensor argument the gradient
+    /// tracks is an error (see `Gradients.checkFlow`).
+    static let withoutGradient: [String: String] = [
+        "argmax": "an index", "argmin": "an index", "item": "a number read from the tensor",
+        "zeros_like": "only x's shape is used", "ones_like": "only x's shape is used",
+        "shape": "a shape", "size": "a count", "rank": "a count",
+        "stop_gradient": "it cuts the gradient on purpose",
+        "tokenize": "token ids", "tokens": "token ids", "sinusoidal": "a constant of n and d",
+        "heatmap": "it shows values", "savefig": "it writes a file", "save": "it writes a file",
+        "print": "it shows values", "str": "text", "format": "text", "assert": "a check",
+        "assert_close": "a check", "expect_error": "a check", "len": "a count", "type": "a name",
+        "padding_mask": "a mask", "causal_mask": "a mask",
+        "zeros": "a constant", "ones": "a constant", "full": "a constant", "eye": "a constant",
+        "arange": "a constant", "linspace": "a constant", "randn": "random values", "rand": "random values",
+        "init_mha": "fresh parameters", "init_ffn": "fresh parameters", "init_layernorm": "fresh parameters",
+        "init_encoder_block": "fresh parameters", "init_decoder_block": "fresh parameters",
+        "init_transformer": "fresh parameters", "tensor": "the value itself",
+        "check_grad": "a number that reports a check", "grad": "nested gradients are not supported",
+        "value_and_grad": "nested gradients are not supported", "jacobian": "nested gradients are not supported",
+    ]
+
+    /// Parameters through which no gradient flows (conditions and masks that select).
+    static let parametersWithoutGradient: [String: Set<String>] = [
+        "where": ["cond"], "sum": ["where"], "mean": ["where"],
+    ]
+}
+
+/// grad, value_and_grad, jacobian, check_grad and stop_gradient: the function transforms
+/// over the tensor-level tape (Sources/Tensor/Autograd).
+///
+/// A call of grad(f)'s function starts a tape, copies each differentiated argument into
+/// fresh tensors the tape watches (a number becomes a 0-d tensor; records and lists are
+/// copied with the same structure, so the caller's values are untouched), runs f, and
+/// runs the backward pass from f's loss. The gradient is built in the argument's
+/// structure: numbers come back as numbers, tensors as tensors of the same shape, leaves
+/// that are neither as none, and a leaf the loss does not depend on as zeros.
+///
+/// Nested transforms (grad inside a function being differentiated) are an error.
+enum Gradients {
+    static let details = """
+        f returns a number, a one-element tensor, or a record with a loss field (the other fields
+        are ignored by grad; value_and_grad returns them). A number that does not depend on the
+        arguments has gradient 0.
+        wrt: none differentiates f's first parameter and returns its gradient; a name ("p") that
+        parameter's; a list of names (["p", "x"]) gives a record keyed by them.
+        A gradient has the shape of its argument: a tensor's is a tensor of the same shape, a
+        number's a number, a record's or list's a record or list of the same structure (strings,
+        bools and other leaves that are neither numbers nor tensors get none).
+        The gradient is PyTorch's autograd's: sums over broadcast axes, E[ids] adds the gradients
+        of repeated ids, maximum/minimum split ties evenly, max/min/amax share it among tied
+        maxima, relu'(0) = 0, abs'(0) = 0, floor/ceil/round and comparisons pass 0.
+        item(), comparisons, argmax/argmin, shape queries and masks read values without a gradient;
+        stop_gradient(x) cuts on purpose. A builtin with no derivative whose result the gradient
+        would need to pass through is an error naming it. Writing in place (x[i] = v) into a tensor
+        the gradient still needs, or writing a value that carries a gradient into a tensor, is an
+        error at the write.
+        Control flow, loops, recursion and closures need nothing special: the tape records what
+        ran. Tensors saved for the backward pass count against the memory limit, and Ctrl-C stops
+        the backward pass as it stops the forward one. grad inside a function being
+        differentiated (nested grad) is an error.
+        """
+
+    /// A float32 gradient as a number: the double its shortest decimal form names, so
+    /// that grad(sin)(1) shows 0.5403023 rather than the float's binary expansion.
+    static func number(_ x: Float) -> Double {
+        Double(String(describing: x)) ?? Double(x)
+    }
+
+    /// The error for a transform called while another one is recording.
+    static func nestedError(_ name: String) -> TxError {
+        TxError(.value, "gradient error: \(name) inside a function being differentiated is not supported (nested gradients)")
+    }
+
+    // MARK: The transforms
+
+    /// grad(f, wrt) or value_and_grad(f, wrt): a function with f's parameters.
+    static func transform(_ args: Arguments, name: String, valueToo: Bool) throws -> Value {
+        let f = try args.value("f")
+        let parameters = try parameterNames(of: f, args)
+        let names: [String]
+        var asRecord = false
+        switch try args.value("wrt") {
+        case .none:
+            guard let first = parameters.first else {
+                throw TxError(.value, "value error: \(name) needs a function with at least one parameter", at: args.span("f"))
+            }
+            names = [first]
+        case .string(let s): names = [s.text]
+        case .list(let list):
+            asRecord = true
+            names = try list.items.map { item in
+                guard case .string(let s) = item else {
+                    throw TxError(.type, "type error: \(name) expects parameter names (strings) in 'wrt', got \(article(item.typeDescription))", at: args.span("wrt"))
+                }
+                return s.text
+            }
+        case let other:
+            throw args.typeError("wrt", expected: "a parameter name or a list of them", got: other)
+        }
+        for n in names where !parameters.contains(n) {
+            var message = "name error: \(name): f has no parameter '\(n)'"
+            if let near = nearestName(to: n, among: parameters) { message += " (did you mean '\(near)'?)" }
+            throw TxError(.name, message, at: args.span("wrt"))
+        }
+        let label = "\(name)(\(functionName(f)))"
+        return .builtin(wrapper(f, label: label, args) { interpreter, call, span in
+            guard Tape.active == nil else { throw nestedError(name) }
+            let run = try differentiate(f, call: call, names: names, interpreter: interpreter, span: span)
+            let gradient: Value = asRecord
+                ? .record(RecordValue(zip(names, run.gradients).map { ($0, $1) }))
+                : run.gradients[0]
+            return valueToo ? .record(RecordValue([("value", run.value), ("grad", gradient)])) : gradient
+        })
+    }
+
+    /// jacobian(f): a function with f's parameters.
+    static func jacobian(_ args: Arguments) throws -> Value {
+        let f = try args.value("f")
+        let parameters = try parameterNames(of: f, args)
+        guard let first = parameters.first else {
+            throw TxError(.value, "value error: jacobian needs a function with at least one parameter", at: args.span("f"))
+        }
+        return .builtin(wrapper(f, label: "jacobian(\(functionName(f)))", args) { interpreter, call, span in
+            guard Tape.active == nil else { throw nestedError("jacobian") }
+            guard let index = call.firstIndex(where: { $0.name == first }) else {
+                throw TxError(.arity, "arity error: jacobian(\(functionName(f))) needs the argument '\(first)'", at: span)
+            }
+            let input = call[index].value
+            let leaf: Tensor
+            switch input {
+            case .number(let x): leaf = try Tensor(scalar: Float(x))
+            case .tensor(let t): leaf = try Tape.paused { try t.copy() }
+            default:
+                throw TxError(.type, "type error: jacobian differentiates with respect to a number or a tensor, got \(article(input.typeDescription))", at: call[index].span)
+            }
+            let tape = Tape()
+            tape.watch(leaf)
+            var arguments = call
+            arguments[index].value = .tensor(leaf)
+            let result = try tape.activate {
+                try interpreter.call(f, positional: [], keywords: arguments.map { ($0.name, $0.value, $0.span) }, span: span, calleeSpan: span)
+            }
+            let output: Tensor
+            switch result {
+            case .number(let y): output = try Tensor(scalar: Float(y))
+            case .tensor(let t): output = t
+            default:
+                throw TxError(.type, "type error: jacobian needs f to return a number or a tensor, got \(article(result.typeDescription))", at: span)
+            }
+            let (m, n) = (output.count, leaf.count)
+            guard m.multipliedReportingOverflow(by: n).partialValue <= 1 << 24, m <= 1 << 24, n <= 1 << 24 else {
+                throw TxError(.value, "value error: jacobian is for small functions: \(m) outputs x \(n) inputs is more than 2^24 entries", at: span)
+            }
+            let jac = try Tensor.zeros(output.shape + leaf.shape)
+            for i in 0..<m {
+                let seed = try Tensor.zeros(output.shape)
+                seed.storage.pointer[i] = 1
+                let gradients = try tape.backward(from: output, seed: seed)
+                let row = try Tape.gradient(leaf, in: gradients).contiguous()
+                (jac.storage.pointer + i * n).update(from: row.storage.pointer + row.offset, count: n)
+            }
+            if case .number = input, output.rank == 0, case .number = result { return .number(number(jac.storage.pointer[0])) }
+            return .tensor(jac)
+        })
+    }
+
+    /// check_grad(f, args..., step): the relative error of the directional derivative.
+    static func check(_ args: Arguments) throws -> Value {
+        guard Tape.active == nil else { throw nestedError("check_grad") }
+        let f = try args.value("f"), step = try args.number("step")
+        guard step > 0, step.isFinite else {
+            throw TxError(.value, "value error: check_grad needs a positive step, got \(TensorFormatter.formatNumber(step))", at: args.span("step"))
+        }
+        let interpreter = args.interpreter, span = args.span
+        let inputs = args.rest
+        // The analytic directional derivative: sum over leaves of <gradient, v>.
+        let tape = Tape()
+        var leaves = Leaves(tape: tape)
+        let watched = try inputs.map { try leaves.watch($0) }
+        let result = try tape.activate {
+            try interpreter.call(f, positional: watched.map { ($0, span) }, keywords: [], span: span, calleeSpan: span)
+        }
+        let gradients = try loss(of: result, name: "check_grad", at: span).map { try tape.backward(from: $0) } ?? [:]
+        var random = RandomGenerator(seed: 0x7478)
+        var analytic = 0.0
+        var directions: [ObjectIdentifier: Tensor] = [:]
+        for leaf in leaves.tensors {
+            let v = try Tensor.randn(leaf.shape, using: &random)
+            directions[ObjectIdentifier(leaf)] = v
+            let g = try Tape.gradient(leaf, in: gradients)
+            analytic += Double(try Tensor.binary(.multiply, g, v).reduce(.sum).scalarValue ?? 0)
+        }
+        // The numeric one: f along the same direction, at +step and -step.
+        func value(at sign: Double) throws -> Double {
+            let moved = try watched.map { try leaves.moved($0, by: sign * step, along: directions) }
+            let result = try interpreter.call(f, positional: moved.map { ($0, span) }, keywords: [], span: span, calleeSpan: span)
+            guard let tensor = try loss(of: result, name: "check_grad", at: span) else {
+                if case .number(let x) = result { return x }
+                if case .record(let r) = result, case .number(let x)? = r["loss"] { return x }
+                return 0
+            }
+            return Double(tensor.scalarValue ?? .nan)
+        }
+        let numeric = (try value(at: 1) - value(at: -1)) / (2 * step)
+        let scale = max(abs(analytic), abs(numeric))
+        return .number(scale == 0 ? 0 : abs(analytic - numeric) / scale)
+    }
+
+    /// stop_gradient(x): the same values in tensor objects the tape does not know.
+    static func detached(_ value: Value) -> Value {
+        var seen: [ObjectIdentifier: Value] = [:]
+        func walk(_ value: Value, depth: Int) -> Value {
+            guard depth < Operators.maxCompareDepth else { return value }
+            switch value {
+            case .tensor(let t):
+                return .tensor(Tensor(storage: t.storage, shape: t.shape, strides: t.strides, offset: t.offset))
+            case .list(let list):
+                if let done = seen[ObjectIdentifier(list)] { return done }
+                let copy = ListValue([])
+                seen[ObjectIdentifier(list)] = .list(copy)
+                copy.items = list.items.map { walk($0, depth: depth + 1) }
+                return .list(copy)
+            case .record(let record):
+                if let done = seen[ObjectIdentifier(record)] { return done }
+                let copy = RecordValue()
+                seen[ObjectIdentifier(record)] = .record(copy)
+                for (key, item) in record.entries { copy[key] = walk(item, depth: depth + 1) }
+                return .record(copy)
+            default:
+                return value
+            }
+        }
+        return walk(value, depth: 0)
+    }
+
+    // MARK: Running f on a tape
+
+    /// One bound argument of a transformed function's call.
+    struct Bound {
+        let name: String
+        var value: Value
+        let span: SourceSpan
+    }
+
+    /// Runs f with the arguments `names` watched, and the backward pass from its loss.
+    static func differentiate(_ f: Value, call: [Bound], names: [String], interpreter: Interpreter,
+                              span: SourceSpan) throws -> (value: Value, gradients: [Value]) {
+        let tape = Tape()
+        var leaves = Leaves(tape: tape)
+        var arguments = call
+        var watched: [Value] = []
+        for name in names {
+            guard let i = arguments.firstIndex(where: { $0.name == name }) else {
+                throw TxError(.arity, "arity error: differentiating with respect to '\(name)' needs its argument in the call (a default is not differentiated)", at: span)
+            }
+            arguments[i].value = try leaves.watch(arguments[i].value)
+            watched.append(arguments[i].value)
+        }
+        let result = try tape.activate {
+            try interpreter.call(f, positional: [], keywords: arguments.map { ($0.name, $0.value, $0.span) }, span: span, calleeSpan: span)
+        }
+        let gradients = try loss(of: result, name: "grad", at: span).map { try tape.backward(from: $0) } ?? [:]
+        return (result, try watched.map { try leaves.gradient(of: $0, from: gradients) })
+    }
+
+    /// The tensor to differentiate in f's result; nil for a number (which depends on nothing).
+    static func loss(of result: Value, name: String, at span: SourceSpan) throws -> Tensor? {
+        func scalar(_ value: Value, what: String) throws -> Tensor? {
+            switch value {
+            case .number: return nil
+            case .tensor(let t) where t.count == 1: return t
+            default:
+                throw TxError(.value, "gradient error: \(name) needs f to return a number, a one-element tensor or a record with a loss field; \(what) \(article(value.typeDescription))", at: span)
+            }
+        }
+        if case .record(let record) = result {
+            guard let loss = record["loss"] else {
+                throw TxError(.value, "gradient error: \(name) needs f's record to have a loss field (it has \(record.keys.joined(separator: ", ")))", at: span)
+            }
+            return try scalar(loss, what: "its loss is")
+        }
+        return try scalar(result, what: "f returned")
+    }
+
+    /// The watched copies of differentiated arguments, and the gradients in their shape.
+    struct Leaves {
+        let tape: Tape
+        /// The leaf tensors, in the order they were made.
+        private(set) var tensors: [Tensor] = []
+        /// Leaves that stand for numbers: their gradients are numbers.
+        private var numbers: Set<ObjectIdentifier> = []
+        private var copies: [ObjectIdentifier: Value] = [:]
+
+        init(tape: Tape) { self.tape = tape }
+
+        /// `value` with each number and tensor replaced by a fresh leaf, containers
+        /// copied (shared ones once, so that sharing and cycles are kept).
+        mutating func watch(_ value: Value, depth: Int = 0) throws -> Value {
+            guard depth < Operators.maxCompareDepth else { return value }
+            switch value {
+            case .number(let x):
+                let leaf = try Tensor(scalar: Float(x))
+                numbers.insert(ObjectIdentifier(leaf))
+                tensors.append(leaf)
+                tape.watch(leaf)
+                return .tensor(leaf)
+            case .tensor(let t):
+                let leaf = try Tape.paused { try t.copy() }
+                tensors.append(leaf)
+                tape.watch(leaf)
+                return .tensor(leaf)
+            case .list(let list):
+                if let done = copies[ObjectIdentifier(list)] { return done }
+                let copy = ListValue([])
+                copies[ObjectIdentifier(list)] = .list(copy)
+                var items: [Value] = []
+                for item in list.items { items.append(try watch(item, depth: depth + 1)) }
+                copy.items = items
+                return .list(copy)
+            case .record(let record):
+                if let done = copies[ObjectIdentifier(record)] { return done }
+                let copy = RecordValue()
+                copies[ObjectIdentifier(record)] = .record(copy)
+                for (key, item) in record.entries { copy[key] = try watch(item, depth: depth + 1) }
+                return .record(copy)
+            default:
+                return value
+            }
+        }
+
+        /// The gradient of a watched value, in its structure.
+        func gradient(of watched: Value, from gradients: [ObjectIdentifier: Tensor]) throws -> Value {
+            var built: [ObjectIdentifier: Value] = [:]
+            func walk(_ value: Value, depth: Int) throws -> Value {
+                guard depth < Operators.maxCompareDepth else { return .none }
+                switch value {
+                case .tensor(let leaf):
+                    let g = try Tape.gradient(leaf, in: gradients)
+                    if numbers.contains(ObjectIdentifier(leaf)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
+                    return .tensor(try g.copy())   // its own storage, whatever the rules shared
+                case .list(let list):
+                    if let done = built[ObjectIdentifier(list)] { return done }
+                    let copy = ListValue([])
+                    built[ObjectIdentifier(list)] = .list(copy)
+                    var items: [Value] = []
+                    for item in list.items { items.append(try walk(item, depth: depth + 1)) }
+                    copy.items = items
+                    return .list(copy)
+                case .record(let record):
+                    if let done = built[ObjectIdentifier(record)] { return done }
+                    let copy = RecordValue()
+                    built[ObjectIdentifier(record)] = .record(copy)
+                    for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
+                    return .record(copy)
+                default:
+                    return .none
+                }
+            }
+            return try walk(watched, depth: 0)
+        }
+
+        /// A watched value moved by `amount` times each leaf's direction (numbers stay numbers).
+        func moved(_ watched: Value, by amount: Double, along directions: [ObjectIdentifier: Tensor]) throws -> Value {
+            var built: [ObjectIdentifier: Value] = [:]
+            func walk(_ value: Value, depth: Int) throws -> Value {
+                guard depth < Operators.maxCompareDepth else { return value }
+                switch value {
+                case .tensor(let leaf):
+                    guard let v = directions[ObjectIdentifier(leaf)] else { return value }
+                    let step = try Tensor.binary(.multiply, v, scalar: Float(amount))
+                    if numbers.contains(ObjectIdentifier(leaf)) {
+                        return .number(Double(leaf.scalarValue ?? 0) + Double(step.scalarValue ?? 0))
+                    }
+                    return .tensor(try Tensor.binary(.add, leaf, step))
+                case .list(let list):
+                    if let done = built[ObjectIdentifier(list)] { return done }
+                    let copy = ListValue([])
+                    built[ObjectIdentifier(list)] = .list(copy)
+                    var items: [Value] = []
+                    for item in list.items { items.append(try walk(item, depth: depth + 1)) }
+                    copy.items = items
+                    return .list(copy)
+                case .record(let record):
+                    if let done = built[ObjectIdentifier(record)] { return done }
+                    let copy = RecordValue()
+                    built[ObjectIdentifier(record)] = .record(copy)
+                    for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
+                    return .record(copy)
+                default:
+                    return value
+                }
+            }
+            return try walk(watched, depth: 0)
+        }
+    }
+
+    // MARK: Function values made by the transforms
+
+    /// The parameter names of a function value.
+    static func parameterNames(of f: Value, _ args: Arguments) throws -> [String] {
+        switch f {
+        case .function(let function): return function.template.parameters
+        case .builtin(let builtin): return builtin.parameters.filter { !$0.isVariadic }.map(\.name)
+        default: throw args.typeError("f", expected: "a function", got: f)
+        }
+    }
+
+    static func functionName(_ f: Value) -> String {
+        switch f {
+        case .function(let function): return function.name
+        case .builtin(let builtin): return builtin.name
+        default: return "f"
+        }
+    }
+
+    /// A builtin with f's parameters whose body gets the arguments the call gave, by
+    /// name (arguments not given are left out, so that f's defaults apply).
+    static func wrapper(_ f: Value, label: String, _ args: Arguments,
+                        body: @escaping (Interpreter, [Bound], SourceSpan) throws -> Value) -> Builtin {
+        // A default no call can pass: it marks an argument that was not given.
+        let missing = Value.builtin(Builtin("missing", [], category: "", summary: "", example: "") { _ in .none })
+        let marker: Builtin? = { if case .builtin(let b) = missing { return b } else { return nil } }()
+        let texts: [String?]
+        let names: [String]
+        switch f {
+        case .function(let function):
+            names = function.template.parameters
+            texts = function.template.defaultTexts
+        case .builtin(let builtin):
+            let plain = builtin.parameters.filter { !$0.isVariadic }
+            names = plain.map(\.name)
+            texts = plain.map(\.defaultText)
+        default:
+            names = []
+            texts = []
+        }
+        let parameters = zip(names, texts).map { name, text in
+            BuiltinParameter(name: name, defaultValue: missing, defaultText: text, isVariadic: false)
+        }
+        return Builtin(label, parameters, category: "gradients", summary: "A function made by \(label.split(separator: "(").first ?? "grad").",
+                       example: "", details: "") { call in
+            var bound: [Bound] = []
+            for name in names {
+                let value = try call.value(name)
+                if case .builtin(let b) = value, b === marker { continue }
+                bound.append(Bound(name: name, value: value, span: call.span(name)))
+            }
+            return try body(call.interpreter, bound, call.span)
+        }
+    }
+
+    // MARK: The safety net
+
+    /// After a builtin call while a tape records: when a tensor argument carries a
+    /// gradient but no tensor of the result does, the gradient would silently stop here.
+    /// That is an error, unless the builtin (or the parameter) is declared to pass none.
+    static func checkFlow(_ builtin: Builtin, _ tape: Tape, positional: [(Value, SourceSpan)],
+                          keywords: [(String, Value, SourceSpan)], result: Value, at span: SourceSpan) throws {
+        if builtin.passesNoGradient != nil || builtin.category == "gradients" { return }
+        let exempt = Library.parametersWithoutGradient[builtin.name] ?? []
+        var arguments = positional.enumerated().compactMap { i, argument -> Value? in
+            i < builtin.parameters.count && !builtin.parameters[i].isVariadic && exempt.contains(builtin.parameters[i].name) ? nil : argument.0
+        }
+        arguments += keywords.filter { !exempt.contains($0.0) }.map(\.1)
+        guard arguments.contains(where: { carries(tape, $0) }) else { return }
+        var tensors = 0
+        if carries(tape, result, counting: &tensors) || tensors == 0 { return }
+        throw TxError(.value, "gradient error: \(builtin.name) has no derivative (its result is cut off from the gradient)", at: span)
+    }
+
+    /// Whether a tensor in `value` (records and lists walked) is tracked by the tape.
+    static func carries(_ tape: Tape, _ value: Value) -> Bool {
+        var tensors = 0
+        return carries(tape, value, counting: &tensors)
+    }
+
+    /// The same, counting the tensors met.
+    static func carries(_ tape: Tape, _ value: Value, counting tensors: inout Int) -> Bool {
+        var seen = Set<ObjectIdentifier>()
+        func walk(_ value: Value, depth: Int) -> Bool {
+            guard depth < 64 else { return false }
+            switch value {
+            case .tensor(let t):
+                tensors += 1
+                return tape.tracks(t)
+            case .list(let list):
+                guard seen.insert(ObjectIdentifier(list)).inserted else { return false }
+                return list.items.contains { walk($0, depth: depth + 1) }
+            case .record(let record):
+                guard seen.insert(ObjectIdentifier(record)).inserted else { return false }
+                return record.entries.contains { walk($0.value, depth: depth + 1) }
+            default:
+                return false
+            }
+        }
+        return walk(value, depth: 0)
+    }
+}

@@ -1,0 +1,71 @@
+import Tensor
+
+/// The fused rules of the Transformer's own kernels (the tensor primitives' rules are in
+/// Sources/Tensor/Autograd/Derivatives.swift). Each is recorded as one node by its
+/// forward, which saves what the rule reads.
+enum TransformerDerivative {
+    /// y = gamma * xhat + beta with xhat = (x - mean) * rstd per row, from the saved row
+    /// statistics `mean` and `rstd` (= 1 / sqrt(var + eps)), both [..., 1]:
+    ///
+    ///     dgamma = sum over rows of g * xhat        dbeta = sum over rows of g
+    ///     dxhat = g * gamma
+    ///     dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))   (means along the row)
+    static func layerNorm(_ x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor, _ g: Tensor,
+                          needs: (x: Bool, gamma: Bool, beta: Bool)) throws -> [Tensor?] {
+        let rows = Array(0..<(x.rank - 1))
+        let xhat = try (x - mean) * rstd
+        let dgamma = needs.gamma ? try (g * xhat).reduce(.sum, axes: rows) : nil
+        let dbeta = needs.beta ? try g.reduce(.sum, axes: rows) : nil
+        var dx: Tensor? = nil
+        if needs.x {
+            let dxhat = try g * gamma
+            let centered = try dxhat - dxhat.reduce(.mean, axes: [-1], keepdims: true)
+            dx = try rstd * (centered - xhat * (dxhat * xhat).reduce(.mean, axes: [-1], keepdims: true))
+        }
+        return [dx, dgamma, dbeta]
+    }
+
+    /// y = act(z) with z = x @ W + b, x [..., d_in] seen as rows [r, d_in], from the saved
+    /// pre-activation z:
+    ///
+    ///     dz = g * act'(z)     dx = dz @ W'     dW = x' @ dz     db = sum over rows of dz
+    static func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activation?, z: Tensor, y: Tensor,
+                       _ g: Tensor, needs: (x: Bool, W: Bool, b: Bool)) throws -> [Tensor?] {
+        let dIn = W.shape[0], dOut = W.shape[1]
+        let dz = try activation.map { try Derivative.map($0.operation, z, y, g) ?? Tensor.zeros(g.shape) } ?? g
+        let rows = dIn == 0 ? z.count / Swift.max(dOut, 1) : x.count / dIn
+        let dz2 = try dz.reshaped([rows, dOut]), x2 = try x.reshaped([rows, dIn])
+        let dx = needs.x ? try dz2.matmul(W.swappingLastAxes()).reshaped(x.shape) : nil
+        let dW = needs.W ? try x2.swappingLastAxes().matmul(dz2) : nil
+        let db = needs.b ? try dz2.reduce(.sum, axes: [0]) : nil
+        return b == nil ? [dx, dW] : [dx, dW, db]
+    }
+}
+
+extension Activation {
+    /// The elementwise function of the same name.
+    var operation: UnaryOp { self == .relu ? .relu : .gelu }
+}
+
+extension Attention {
+    /// Attention while a tape tracks Q, K, V or the mask: the reference formula
+    /// softmax(Q K' * scale + mask) V built from recorded tensor operations, so that the
+    /// gradient flows through their rules (and the n_q x n_k weights are in memory).
+    /// With `values` nil, the weights. The one place a fused attention backward
+    /// (FlashAttention-2's) replaces.
+    static func recordedAttention(queries q: Tensor, keys k: Tensor, values v: Tensor?, mask: Tensor?,
+                                  causal: Bool, scale: Float?) throws -> Tensor {
+        let dk = q.shape.last ?? 1, nq = q.shape.dropLast().last ?? 1, nk = k.shape.dropLast().last ?? 1
+        var scores = try q.matmul(k.swappingLastAxes()) * (scale ?? 1 / Float(dk).squareRoot())   // [..., n_q, n_k]
+        if let mask { scores = try scores + mask }
+        if causal { scores = try scores + Tensor.full(-.infinity, [nq, nk]).triu(k: 1) }         // keys j <= i
+        let weights = try scores.softmax(axis: -1)
+        guard let v else { return weights }
+        return try weights.matmul(v)                                                               // [..., n_q, d_v]
+    }
+
+    /// Whether the active tape tracks one of the operands.
+    static func isTracked(_ tensors: Tensor?...) throws -> Bool {
+        try Tape.tracking(tensors.compactMap { $0 }) != nil
+    }
+}
