@@ -18,8 +18,9 @@ public enum Attention {
     public static func attention(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
                                  causal: Bool = false, scale: Float? = nil) throws -> Tensor {
         let plan = try Plan(queries: queries, keys: keys, values: values, mask: mask, name: "attention")
-        if try isTracked(queries, keys, values, mask) {
-            return try recordedAttention(queries: queries, keys: keys, values: values, mask: mask, causal: causal, scale: scale)
+        if let tape = try Tape.tracking([queries, keys, values] + (mask.map { [$0] } ?? [])) {
+            return try recordedAttention(queries: queries, keys: keys, values: values, mask: mask, causal: causal,
+                                         scale: scale, on: tape)
         }
         let output = try Tensor(uninitializedShape: plan.batchShape + [plan.nq, plan.dv])
         try run(plan, causal: causal, scale: scale, output: output, weights: nil)

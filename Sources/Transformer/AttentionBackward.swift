@@ -31,16 +31,24 @@ extension Attention {
     static func backward(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor?, causal: Bool, scale: Float?,
                          output: Tensor, logsumexp: Tensor, outputGradient: Tensor, kernels: String?) throws
         -> (gradients: (queries: Tensor, keys: Tensor, values: Tensor), kernels: String?) {
-        let plan = try Plan(queries: queries, keys: keys, values: values, mask: mask, name: "attention backward")
+        // sgemm (the generic set's products) wants each matrix's rows at least a row apart:
+        // a broadcast row (stride 0) is copied out.
+        func rowMajor(_ t: Tensor) throws -> Tensor {
+            guard t.rank >= 2 else { return t }
+            let rows = t.shape[t.rank - 2], width = t.shape[t.rank - 1]
+            let unit = t.strides[t.rank - 1] == 1 || width <= 1, apart = rows <= 1 || t.strides[t.rank - 2] >= width
+            return unit && apart ? t : try t.contiguous()
+        }
+        let plan = try Plan(queries: try rowMajor(queries), keys: try rowMajor(keys), values: try rowMajor(values),
+                            mask: mask, name: "attention backward")
         let (nq, nk, dk, dv) = (plan.nq, plan.nk, plan.dk, plan.dv)
         let outputShape = plan.batchShape + [nq, dv]
         guard output.shape == outputShape, outputGradient.shape == outputShape,
               logsumexp.shape == plan.batchShape + [nq] else {
             throw TensorError.shape("shape mismatch in attention backward: the output and its gradient must be \(describe(shape: outputShape)) and the logsumexp \(describe(shape: plan.batchShape + [nq])), got \(describe(shape: output.shape)), \(describe(shape: outputGradient.shape)) and \(describe(shape: logsumexp.shape))")
         }
-        // The kernel reads rows with unit stride, and the logsumexp as one [batch, n_q] array.
-        func rows(_ t: Tensor) throws -> Tensor { t.strides[t.rank - 1] == 1 || dv <= 1 ? t : try t.contiguous() }
-        let o = try rows(output), dO = try rows(outputGradient), lse = try logsumexp.contiguous()
+        // The kernel reads the logsumexp as one [batch, n_q] array.
+        let o = try rowMajor(output), dO = try rowMajor(outputGradient), lse = try logsumexp.contiguous()
         try BLAS.check(largest: max(o.strides[o.rank - 2], dO.strides[dO.rank - 2]),
                        for: "attention backward: the output's row stride")
         let batches = plan.batchCount
@@ -83,21 +91,10 @@ extension Attention {
             }
             try check(status, "attention backward could not allocate its blocks (\(blockRows) x \(blockKeys) floats per thread)")
         }
-        return ((try dQ.summed(toShape: queries.shape), try dK.summed(toShape: keys.shape),
-                 try dV.summed(toShape: values.shape)), ran)
+        return ((try Derivative.unbroadcast(dQ, to: queries.shape), try Derivative.unbroadcast(dK, to: keys.shape),
+                 try Derivative.unbroadcast(dV, to: values.shape)), ran)
     }
 
     /// Queries and keys per block of the backward.
     static let backwardBlockRows = 64, backwardBlockKeys = 128
-}
-
-extension Tensor {
-    /// The gradient of a broadcast: sums over the leading axes `shape` lacks and the
-    /// axes where it has size 1, giving a tensor of `shape`.
-    func summed(toShape target: [Int]) throws -> Tensor {
-        if shape == target { return self }
-        let extra = rank - target.count
-        let axes = shape.indices.filter { $0 < extra || (target[$0 - extra] == 1 && shape[$0] != 1) }
-        return try (axes.isEmpty ? self : reduce(.sum, axes: axes, keepdims: true)).reshaped(target)
-    }
 }

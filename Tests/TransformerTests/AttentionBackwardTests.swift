@@ -228,3 +228,36 @@ func attentionLogsumexpIsTheScoresLogsumexp(queries: [Int], keys: [Int]) throws 
                                outputGradient: output)
     }
 }
+
+/// Under a tape, attention is one node whose backward is the fused kernel; its gradients
+/// are the formula's.
+@Test(arguments: backwardCases.filter { $0.keys[$0.keys.count - 2] <= 300 })
+func attentionOnATapeIsOneNodeWithTheFormulasGradients(_ c: BackwardCase) throws {
+    let (q, k, v, m) = try backwardInputs(c)
+    let tape = Tape()
+    for t in [q, k, v] { tape.watch(t) }
+    let output = try tape.activate { try Attention.attention(queries: q, keys: k, values: v, mask: m, causal: c.causal) }
+    #expect(tape.count == 1)
+    let dO = try randn(output.shape, seed: 34)
+    let gradients = try tape.backward(from: output, seed: dO)
+    let expected = try formulaGradients(q: q, k: k, v: v, mask: m, causal: c.causal, outputGradient: dO)
+    for (name, leaf, reference) in [("dQ", q, expected.queries), ("dK", k, expected.keys), ("dV", v, expected.values)] {
+        let gradient = try Tape.gradient(leaf, in: gradients)
+        #expect(gradient.shape == leaf.shape)
+        let error = relativeError(gradient, reference)
+        #expect(error <= 1e-5, "\(name): relative error \(error)")
+    }
+}
+
+/// A mask the tape tracks (a learned bias) gets its gradient through the formula's path:
+/// dS summed over the axes it broadcasts along.
+@Test func attentionWithATrackedMaskGivesTheMaskAGradient() throws {
+    let q = try randn([2, 6, 8], seed: 71), k = try randn([2, 9, 8], seed: 72), v = try randn([2, 9, 4], seed: 73)
+    let bias = try randn([6, 9], seed: 74)
+    let tape = Tape()
+    for t in [q, bias] { tape.watch(t) }
+    let output = try tape.activate { try Attention.attention(queries: q, keys: k, values: v, mask: bias) }
+    let gradients = try tape.backward(from: output, seed: try randn(output.shape, seed: 75))
+    #expect(try Tape.gradient(bias, in: gradients).shape == [6, 9])
+    #expect(try Tape.gradient(q, in: gradients).shape == q.shape)
+}
