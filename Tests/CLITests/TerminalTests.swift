@@ -213,6 +213,25 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(line.wholeMatch(of: shape) != nil, "\(line)")
 }
 
+@Test func ctrlCStopsAttentionsBackward() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("seed(1); q = randn(24000, 64); k = randn(24000, 64); v = randn(24000, 64); g = 42\r")
+    #expect(terminal.wait(for: "g = 42\ntx> "))
+    // The forward alone, timed; in grad the backward follows it and takes about 2.5
+    // times as long (five products to two), so Ctrl-C 1.5 forwards in lands in the
+    // backward, which checks for it between blocks of 128 keys.
+    let typed = terminal.text.count, start = Date()
+    terminal.type("o = attention(q, k, v, causal=true); 1\r")
+    #expect(terminal.wait(for: "\n1\ntx> ", after: typed))
+    let forward = Date().timeIntervalSince(start)
+    let stopped = interrupt(terminal, "g = grad(fn(q) = sum(attention(q, k, v, causal=true)))(q)", check: "g",
+                            expect: "42", after: 1.5 * forward + 0.2)
+    #expect(stopped < 3, "the prompt came back \(stopped) s after Ctrl-C")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
 /// What `:vars` shows for a few variables on a terminal of `columns` columns.
 private func variablesShown(columns: UInt16) throws -> String {
     let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"],
@@ -252,14 +271,20 @@ private func variablesShown(columns: UInt16) throws -> String {
         """)
 }
 
-/// Types `statement` (which runs for seconds), presses Ctrl-C 0.2 s into it, and gives
-/// the seconds until the prompt is back; then `check` is typed and its output (the old
-/// value) expected.
-private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: String, expect: String) -> Double {
+/// Types `statement` (which runs for seconds), presses Ctrl-C 0.2 s (or `delay` seconds)
+/// into it, and gives the seconds until the prompt is back; then `check` is typed and its
+/// output (the old value) expected.
+private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: String, expect: String,
+                       after delay: Double? = nil) -> Double {
     let typed = terminal.text.count
     terminal.type(statement + "\r")
     #expect(terminal.wait(for: "\n", after: typed + statement.count))
-    terminal.readAvailable(milliseconds: 200)
+    if let delay {
+        let deadline = Date().addingTimeInterval(delay)
+        while Date() < deadline { terminal.readAvailable(milliseconds: 20) }
+    } else {
+        terminal.readAvailable(milliseconds: 200)
+    }
     let pressed = Date(), before = terminal.text.count
     terminal.type("\u{3}")
     #expect(terminal.wait(for: "error: interrupted", after: before))
