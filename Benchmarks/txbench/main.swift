@@ -105,6 +105,19 @@ func format(_ x: Double, _ decimals: Int) -> String {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
+/// The CPU time of all the process's threads per run of `body`, over `runs` runs after a warm-up.
+func cpuSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    func cpu() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+    try body()
+    let start = cpu()
+    for _ in 0..<runs { try body() }
+    return (cpu() - start) / Double(runs)
+}
+
 /// Runs `body` once more, measuring the peak resident growth.
 func peakGrowth(_ body: () throws -> Void) rethrows -> Double {
     resetPeak()
@@ -138,6 +151,15 @@ print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.cor
                                            outputGradient: dO)
             },
         ])
+        // On a machine shared with other work the times above depend on the load; the CPU
+        // time of the threads, per run, does much less.
+        for (part, seconds) in [("forward", try cpuSeconds(runs: 5) { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) }),
+                                ("backward", try cpuSeconds(runs: 3) {
+                                    _ = try Attention.backward(queries: q, keys: k, values: v, causal: causal, output: o,
+                                                               logsumexp: lse, outputGradient: dO)
+                                })] {
+            print("tx cpu time of attention \(part) \(name): " + format(seconds * 1000, 1) + " ms per run")
+        }
         report("attention \(name) (beside the backward)", seconds: parts[0], flops: 4 * 8 * perItem)
         report("attention with logsumexp \(name)", seconds: parts[1], flops: 4 * 8 * perItem)
         report("attention backward \(name)", seconds: parts[2], flops: 10 * 8 * perItem)

@@ -1,4 +1,5 @@
 import CKernels
+import Glibc
 import Tensor
 
 extension Attention {
@@ -64,8 +65,10 @@ extension Attention {
             let threads = max(1, min(BLAS.threads, 8, batches * keyBlocks))
             // Batch items are shared out between the threads; when they do not divide
             // evenly among few items (one head), each item's key blocks are split too,
-            // each split adding its part of dQ in a buffer of its own.
-            let splits = batches >= 4 * threads || batches % threads == 0 ? 1 : min(threads, keyBlocks)
+            // into twice as many parts as threads (so that a thread slowed by other work
+            // leaves the others parts to take), each part adding its share of dQ in a
+            // buffer of its own.
+            let splits = batches >= 4 * threads || batches % threads == 0 ? 1 : min(2 * threads, keyBlocks)
             let partials = splits > 1 ? try Tensor(uninitializedShape: [splits - 1, batches * nq * dk], zeroed: true) : nil
             let products = 2 * Double(nq) * Double(nk) * Double(3 * dk + 2 * dv)
             BLAS.countOperations(Double(batches) * products / (causal ? 2 : 1))
@@ -95,6 +98,14 @@ extension Attention {
                  try Derivative.unbroadcast(dV, to: values.shape)), ran)
     }
 
-    /// Queries and keys per block of the backward.
-    static let backwardBlockRows = 64, backwardBlockKeys = 128
+    /// Queries and keys per block of the backward (TX_ATTENTION_BACKWARD_ROWS and
+    /// TX_ATTENTION_BACKWARD_KEYS override them, for tuning).
+    static let backwardBlockRows = setting("TX_ATTENTION_BACKWARD_ROWS", 64)
+    static let backwardBlockKeys = setting("TX_ATTENTION_BACKWARD_KEYS", 128)
+
+    /// A positive whole number from the environment variable `name`, else `fallback`.
+    static func setting(_ name: String, _ fallback: Int) -> Int {
+        guard let text = getenv(name), let n = Int(String(cString: text)), n > 0 else { return fallback }
+        return n
+    }
 }
