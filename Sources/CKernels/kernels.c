@@ -629,9 +629,10 @@ struct backward_shared {
 
 /* P = exp(S + mask - L) and dS = P * (dP - D) for rows i0..<i0 + rows and keys
  * k0..<k0 + keys of batch item b: s holds S on entry and P on return, ds holds dP on
- * entry and dS on return (rows `ld` floats apart). */
+ * entry and dS on return (rows `ld` floats apart). Only the first `used` keys were
+ * multiplied (the others are blocked in every row): P and dS are 0 past them. */
 static void weights_and_score_gradients(const tx_attention_backward_job *job, long b, long i0, long rows, long k0,
-                                        long keys, const float *d, float *s, float *ds, long ld) {
+                                        long keys, long used, const float *d, float *s, float *ds, long ld) {
     const tx_attention_job *j = &job->forward;
     const float *lse = job->logsumexp + b * j->nq;
     const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) : NULL;
@@ -640,7 +641,7 @@ static void weights_and_score_gradients(const tx_attention_backward_job *job, lo
         long i = i0 + r;
         float *p = s + r * ld, *g = ds + r * ld;
         float l = lse[i], di = d[i];
-        long visible = l == -INFINITY ? 0 : visible_keys(j->causal, keys, i - k0);
+        long visible = l == -INFINITY ? 0 : visible_keys(j->causal, used, i - k0);
         if (mask && visible > 0) {
             const float *m = mask + i * j->mask_row_stride + k0 * mask_col;
             if (mask_col == 1)
@@ -698,6 +699,10 @@ static int attention_backward_item(const tx_attention_backward_job *job, long b,
         for (long qb = 0; qb < query_blocks; qb++) {
             if (windows[2 * qb] >= k0 + keys || windows[2 * qb + 1] <= k0) continue;
             long i0 = qb * br, rows = nq - i0 < br ? nq - i0 : br;
+            /* Keys past the query block's window (the causal cut, a padding mask's tail)
+             * have weight 0 in all its rows: the products leave them out, but for dQ's,
+             * whose inner size they are (their dS is 0). */
+            long used = windows[2 * qb + 1] - k0 < keys ? windows[2 * qb + 1] - k0 : keys;
             const float *qi = q + i0 * j->ldq, *doi = dout + i0 * job->lddout;
 #ifdef TX_GEMM_WIDTH
             if (own) {
@@ -713,17 +718,17 @@ static int attention_backward_item(const tx_attention_backward_job *job, long b,
 #endif
             (void)packed;
             /* S = scale Q_i K_j^T, P = exp(S + mask - L) */
-            block_product(rows, keys, dk, j->scale, qi, j->ldq, 0, packed_kt, kj, j->ldk, 1, s, bc, 0);
+            block_product(rows, used, dk, j->scale, qi, j->ldq, 0, packed_kt, kj, j->ldk, 1, s, bc, 0);
             /* dP = dO_i V_j^T */
-            block_product(rows, keys, dv, 1, doi, job->lddout, 0, packed_vt, vj, j->ldv, 1, ds, bc, 0);
+            block_product(rows, used, dv, 1, doi, job->lddout, 0, packed_vt, vj, j->ldv, 1, ds, bc, 0);
             /* dS = P * (dP - D) */
-            weights_and_score_gradients(job, b, i0, rows, k0, keys, d, s, ds, bc);
+            weights_and_score_gradients(job, b, i0, rows, k0, keys, used, d, s, ds, bc);
             /* dV_j += P^T dO_i */
-            block_product(keys, dv, rows, 1, s, bc, 1, packed_do, doi, job->lddout, 0, dvj, dv, 1);
+            block_product(used, dv, rows, 1, s, bc, 1, packed_do, doi, job->lddout, 0, dvj, dv, 1);
             /* dQ_i += scale dS K_j */
             block_product(rows, dk, keys, j->scale, ds, bc, 0, packed_k, kj, j->ldk, 0, dq + i0 * dk, dk, 1);
             /* dK_j += scale dS^T Q_i */
-            block_product(keys, dk, rows, j->scale, ds, bc, 1, packed_q, qi, j->ldq, 0, dkj, dk, 1);
+            block_product(used, dk, rows, j->scale, ds, bc, 1, packed_q, qi, j->ldq, 0, dkj, dk, 1);
         }
     }
     return 0;
