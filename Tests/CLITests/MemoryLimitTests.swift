@@ -139,3 +139,16 @@ func memoryLimitRefusesBadSizes(_ call: String, _ message: String) throws {
     #expect(run.err.contains(" --> <stdin>:1:"))
     #expect(run.out == "67108864\n")
 }
+
+@Test func tensorsSavedForTheBackwardPassCountAgainstTheLimit() throws {
+    // 100 tanh of a 4 MB tensor: the tape keeps every one for the backward pass.
+    func program(_ n: Int) -> String {
+        "x = randn(1000, 1000); fn f(x) { y = x; for i in range(\(n)) { y = tanh(y) }; sum(y) }"
+    }
+    let run = try tx(["--max-memory", "64M", "-e", program(100) + "; grad(f)(x)"])
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: memory limit: a tensor of shape [1000, 1000] needs 3.8 MiB"), "\(run.err.prefix(300))")
+    // Three of them fit.
+    let fits = try tx(["--max-memory", "64M", "-e", program(3) + "; shape(grad(f)(x))"])
+    #expect(fits.out == "[1000, 1000]\n", "\(fits.err.prefix(300))")
+}

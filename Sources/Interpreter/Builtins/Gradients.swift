@@ -60,7 +60,7 @@ extension Library {
         "zeros_like": "only x's shape is used", "ones_like": "only x's shape is used",
         "shape": "a shape", "size": "a count", "rank": "a count",
         "stop_gradient": "it cuts the gradient on purpose",
-        "tokenize": "token ids", "tokens": "token ids", "sinusoidal": "a constant of n and d",
+        "tokenize": "token ids", "tokens": "token ids", "number": "a number read from the tensor", "sinusoidal": "a constant of n and d",
         "heatmap": "it shows values", "savefig": "it writes a file", "save": "it writes a file",
         "print": "it shows values", "str": "text", "format": "text", "assert": "a check",
         "assert_close": "a check", "expect_error": "a check", "len": "a count", "type": "a name",
@@ -70,8 +70,6 @@ extension Library {
         "init_mha": "fresh parameters", "init_ffn": "fresh parameters", "init_layernorm": "fresh parameters",
         "init_encoder_block": "fresh parameters", "init_decoder_block": "fresh parameters",
         "init_transformer": "fresh parameters", "tensor": "the value itself",
-        "check_grad": "a number that reports a check", "grad": "nested gradients are not supported",
-        "value_and_grad": "nested gradients are not supported", "jacobian": "nested gradients are not supported",
     ]
 
     /// Parameters through which no gradient flows (conditions and masks that select).
@@ -102,17 +100,22 @@ enum Gradients {
         number's a number, a record's or list's a record or list of the same structure (strings,
         bools and other leaves that are neither numbers nor tensors get none).
         The gradient is PyTorch's autograd's: sums over broadcast axes, E[ids] adds the gradients
-        of repeated ids, maximum/minimum split ties evenly, max/min/amax share it among tied
-        maxima, relu'(0) = 0, abs'(0) = 0, floor/ceil/round and comparisons pass 0.
-        item(), comparisons, argmax/argmin, shape queries and masks read values without a gradient;
-        stop_gradient(x) cuts on purpose. A builtin with no derivative whose result the gradient
-        would need to pass through is an error naming it. Writing in place (x[i] = v) into a tensor
-        the gradient still needs, or writing a value that carries a gradient into a tensor, is an
-        error at the write.
+        of repeated ids, maximum/minimum split ties evenly, max/min share it evenly among tied
+        maxima (as amax), relu'(0) = 0, abs'(0) = 0, x ^ 0 passes 0, std and norm pass 0 where
+        they are 0, floor/ceil/round, // and comparisons pass 0.
+        item(), comparisons, argmax/argmin, shape queries, masks, creation functions and
+        initialisers read values without a gradient (their :help says so); stop_gradient(x) cuts
+        on purpose. Any other builtin whose result would cut the gradient off is an error naming
+        it.
+        Writing in place (x[i] = v) into a tensor the gradient still needs is an error at the
+        write. Writing values that carry a gradient into a fresh tensor (y = zeros(n); y[i] = ...)
+        is differentiated: the written region's gradient goes to the value. Write through the
+        tensor itself (y[i, j] = v, not y[i][j] = v) and read it after the writes; reading another
+        view of it is an error.
         Control flow, loops, recursion and closures need nothing special: the tape records what
         ran. Tensors saved for the backward pass count against the memory limit, and Ctrl-C stops
-        the backward pass as it stops the forward one. grad inside a function being
-        differentiated (nested grad) is an error.
+        the backward pass as it stops the forward one. grad, value_and_grad, jacobian and
+        check_grad inside a function being differentiated (nested gradients) are an error.
         """
 
     /// A float32 gradient as a number: the double its shortest decimal form names, so
@@ -263,29 +266,40 @@ enum Gradients {
 
     /// stop_gradient(x): the same values in tensor objects the tape does not know.
     static func detached(_ value: Value) -> Value {
-        var seen: [ObjectIdentifier: Value] = [:]
-        func walk(_ value: Value, depth: Int) -> Value {
+        (try? mapLeaves(value) { leaf in
+            guard case .tensor(let t) = leaf else { return leaf }
+            return .tensor(Tensor(storage: t.storage, shape: t.shape, strides: t.strides, offset: t.offset))
+        }) ?? value
+    }
+
+    /// `value` with every leaf (what is not a list or record) replaced by `transform(leaf)`,
+    /// in new lists and records of the same structure; a list or record met twice (shared,
+    /// or holding itself) is copied once, so that sharing and cycles are kept.
+    static func mapLeaves(_ value: Value, _ transform: (Value) throws -> Value) throws -> Value {
+        var copies: [ObjectIdentifier: Value] = [:]
+        func walk(_ value: Value, depth: Int) throws -> Value {
             guard depth < Operators.maxCompareDepth else { return value }
             switch value {
-            case .tensor(let t):
-                return .tensor(Tensor(storage: t.storage, shape: t.shape, strides: t.strides, offset: t.offset))
             case .list(let list):
-                if let done = seen[ObjectIdentifier(list)] { return done }
+                if let done = copies[ObjectIdentifier(list)] { return done }
                 let copy = ListValue([])
-                seen[ObjectIdentifier(list)] = .list(copy)
-                copy.items = list.items.map { walk($0, depth: depth + 1) }
+                copies[ObjectIdentifier(list)] = .list(copy)
+                var items: [Value] = []
+                items.reserveCapacity(list.items.count)
+                for item in list.items { items.append(try walk(item, depth: depth + 1)) }
+                copy.items = items
                 return .list(copy)
             case .record(let record):
-                if let done = seen[ObjectIdentifier(record)] { return done }
+                if let done = copies[ObjectIdentifier(record)] { return done }
                 let copy = RecordValue()
-                seen[ObjectIdentifier(record)] = .record(copy)
-                for (key, item) in record.entries { copy[key] = walk(item, depth: depth + 1) }
+                copies[ObjectIdentifier(record)] = .record(copy)
+                for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
                 return .record(copy)
             default:
-                return value
+                return try transform(value)
             }
         }
-        return walk(value, depth: 0)
+        return try walk(value, depth: 0)
     }
 
     // MARK: Running f on a tape
@@ -344,108 +358,54 @@ enum Gradients {
         private(set) var tensors: [Tensor] = []
         /// Leaves that stand for numbers: their gradients are numbers.
         private var numbers: Set<ObjectIdentifier> = []
-        private var copies: [ObjectIdentifier: Value] = [:]
 
         init(tape: Tape) { self.tape = tape }
 
-        /// `value` with each number and tensor replaced by a fresh leaf, containers
-        /// copied (shared ones once, so that sharing and cycles are kept).
-        mutating func watch(_ value: Value, depth: Int = 0) throws -> Value {
-            guard depth < Operators.maxCompareDepth else { return value }
-            switch value {
-            case .number(let x):
-                let leaf = try Tensor(scalar: Float(x))
-                numbers.insert(ObjectIdentifier(leaf))
-                tensors.append(leaf)
-                tape.watch(leaf)
-                return .tensor(leaf)
-            case .tensor(let t):
-                let leaf = try Tape.paused { try t.copy() }
-                tensors.append(leaf)
-                tape.watch(leaf)
-                return .tensor(leaf)
-            case .list(let list):
-                if let done = copies[ObjectIdentifier(list)] { return done }
-                let copy = ListValue([])
-                copies[ObjectIdentifier(list)] = .list(copy)
-                var items: [Value] = []
-                for item in list.items { items.append(try watch(item, depth: depth + 1)) }
-                copy.items = items
-                return .list(copy)
-            case .record(let record):
-                if let done = copies[ObjectIdentifier(record)] { return done }
-                let copy = RecordValue()
-                copies[ObjectIdentifier(record)] = .record(copy)
-                for (key, item) in record.entries { copy[key] = try watch(item, depth: depth + 1) }
-                return .record(copy)
-            default:
-                return value
-            }
-        }
-
-        /// The gradient of a watched value, in its structure.
-        func gradient(of watched: Value, from gradients: [ObjectIdentifier: Tensor]) throws -> Value {
-            var built: [ObjectIdentifier: Value] = [:]
-            func walk(_ value: Value, depth: Int) throws -> Value {
-                guard depth < Operators.maxCompareDepth else { return .none }
-                switch value {
-                case .tensor(let leaf):
-                    let g = try Tape.gradient(leaf, in: gradients)
-                    if numbers.contains(ObjectIdentifier(leaf)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
-                    return .tensor(try g.copy())   // its own storage, whatever the rules shared
-                case .list(let list):
-                    if let done = built[ObjectIdentifier(list)] { return done }
-                    let copy = ListValue([])
-                    built[ObjectIdentifier(list)] = .list(copy)
-                    var items: [Value] = []
-                    for item in list.items { items.append(try walk(item, depth: depth + 1)) }
-                    copy.items = items
-                    return .list(copy)
-                case .record(let record):
-                    if let done = built[ObjectIdentifier(record)] { return done }
-                    let copy = RecordValue()
-                    built[ObjectIdentifier(record)] = .record(copy)
-                    for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
-                    return .record(copy)
+        /// `value` with each number and tensor replaced by a fresh leaf the tape watches.
+        mutating func watch(_ value: Value) throws -> Value {
+            var made: [Tensor] = [], fromNumbers: [ObjectIdentifier] = []
+            let watched = try Gradients.mapLeaves(value) { leaf in
+                switch leaf {
+                case .number(let x):
+                    let t = try Tensor(scalar: Float(x))
+                    fromNumbers.append(ObjectIdentifier(t))
+                    made.append(t)
+                    return .tensor(t)
+                case .tensor(let t):
+                    let copy = try Tape.paused { try t.copy() }
+                    made.append(copy)
+                    return .tensor(copy)
                 default:
-                    return .none
+                    return leaf
                 }
             }
-            return try walk(watched, depth: 0)
+            for t in made { tape.watch(t) }
+            tensors += made
+            numbers.formUnion(fromNumbers)
+            return watched
+        }
+
+        /// The gradient of a watched value, in its structure: numbers for numbers, tensors
+        /// for tensors (zeros where none arrived), none for other leaves.
+        func gradient(of watched: Value, from gradients: [ObjectIdentifier: Tensor]) throws -> Value {
+            try Gradients.mapLeaves(watched) { leaf in
+                guard case .tensor(let t) = leaf else { return .none }
+                let g = try Tape.gradient(t, in: gradients)
+                if numbers.contains(ObjectIdentifier(t)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
+                return .tensor(try g.copy())   // its own storage, whatever the rules shared
+            }
         }
 
         /// A watched value moved by `amount` times each leaf's direction (numbers stay numbers).
         func moved(_ watched: Value, by amount: Double, along directions: [ObjectIdentifier: Tensor]) throws -> Value {
-            var built: [ObjectIdentifier: Value] = [:]
-            func walk(_ value: Value, depth: Int) throws -> Value {
-                guard depth < Operators.maxCompareDepth else { return value }
-                switch value {
-                case .tensor(let leaf):
-                    guard let v = directions[ObjectIdentifier(leaf)] else { return value }
-                    let step = try Tensor.binary(.multiply, v, scalar: Float(amount))
-                    if numbers.contains(ObjectIdentifier(leaf)) {
-                        return .number(Double(leaf.scalarValue ?? 0) + Double(step.scalarValue ?? 0))
-                    }
-                    return .tensor(try Tensor.binary(.add, leaf, step))
-                case .list(let list):
-                    if let done = built[ObjectIdentifier(list)] { return done }
-                    let copy = ListValue([])
-                    built[ObjectIdentifier(list)] = .list(copy)
-                    var items: [Value] = []
-                    for item in list.items { items.append(try walk(item, depth: depth + 1)) }
-                    copy.items = items
-                    return .list(copy)
-                case .record(let record):
-                    if let done = built[ObjectIdentifier(record)] { return done }
-                    let copy = RecordValue()
-                    built[ObjectIdentifier(record)] = .record(copy)
-                    for (key, item) in record.entries { copy[key] = try walk(item, depth: depth + 1) }
-                    return .record(copy)
-                default:
-                    return value
+            try Gradients.mapLeaves(watched) { leaf in
+                guard case .tensor(let t) = leaf, let v = directions[ObjectIdentifier(t)] else { return leaf }
+                let step = try Tensor.binary(.multiply, v, scalar: Float(amount))
+                if numbers.contains(ObjectIdentifier(t)) {
+                    return .number(Double(t.scalarValue ?? 0) + Double(step.scalarValue ?? 0))
                 }
+                return .tensor(try Tensor.binary(.add, t, step))
             }
-            return try walk(watched, depth: 0)
         }
     }
 

@@ -12,8 +12,8 @@ import Glibc
 /// Conventions that follow PyTorch: a gradient reaching a broadcast operand is summed
 /// over the broadcast axes; maximum/minimum of two equal values give each half;
 /// max/min reductions share the gradient evenly among tied maxima (amax); relu'(0) = 0;
-/// abs'(0) = 0; floor, ceil and round have gradient 0; x ^ 0 passes 0 to x; sqrt, std
-/// and norm at 0 give inf/nan as the math does except std and norm, which give 0.
+/// abs'(0) = 0; floor, ceil, round and // have gradient 0; x ^ 0 passes 0 to x; std and
+/// norm pass 0 where they are 0 (sqrt at 0 gives inf, as the math does).
 public enum Derivative {
     // MARK: Broadcasting
 
@@ -165,8 +165,15 @@ public enum Derivative {
         let batch = Tensor.broadcastShape(Array(left.shape.dropLast(2)), Array(right.shape.dropLast(2))) ?? []
         let g = try g.reshaped(batch + [m, n])
         let da = needA ? try unbroadcast(g.matmul(right.swappingLastAxes()), to: left.shape).reshaped(a.shape) : nil
-        let db = needB ? try unbroadcast(left.swappingLastAxes().matmul(g), to: right.shape).reshaped(b.shape) : nil
-        return (da, db)
+        guard needB else { return (da, nil) }
+        if right.rank == 2 && left.rank > 2 {
+            // A stack of rows against one matrix (x @ W): db = rows' @ g in one product,
+            // rather than a product per batch item and a sum.
+            let k = left.shape[left.rank - 1]
+            let rows = try left.reshaped([-1, k]), gRows = try g.reshaped([-1, n])
+            return (da, try rows.swappingLastAxes().matmul(gRows).reshaped(b.shape))
+        }
+        return (da, try unbroadcast(left.swappingLastAxes().matmul(g), to: right.shape).reshaped(b.shape))
     }
 
     // MARK: Shapes and indexing

@@ -14,6 +14,11 @@ import Glibc
 /// known by its identity (`ObjectIdentifier`); the tape keeps its nodes' outputs and
 /// inputs alive, so those identities stay valid while it lives.
 ///
+/// The one mutation, `x[...] = v`, is checked against the tape (`Tensor.assign`): writing
+/// into memory the backward pass reads is an error; writing into a fresh tensor is a
+/// write node (`recordWrite`) whose output is the written tensor itself, so that later
+/// readers of it are differentiated through the write.
+///
 /// Without an active tape an operation pays one thread-local read. A tape is active on
 /// one thread only (tests run many sessions on parallel threads).
 public final class Tape {
