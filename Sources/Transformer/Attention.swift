@@ -12,7 +12,9 @@ import Tensor
 /// one sgemm makes the scores (K enters through the transpose flag), one fused pass adds
 /// the mask, applies the causal cut and exponentiates, one sgemm multiplies by V, and the
 /// output rows are divided by the row sums at the end (n x d_v divisions instead of
-/// n x n_k).
+/// n x n_k). The gradient is `backward` (AttentionBackward.swift), FlashAttention-2's,
+/// which recomputes the weights block by block from the logsumexp of each row that
+/// `attentionWithStatistics` keeps; under a tape, `attention` records it as one node.
 public enum Attention {
     /// softmax(Q K^T * scale + mask) V; `scale` defaults to 1/sqrt(d_k).
     public static func attention(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
