@@ -554,9 +554,10 @@ int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
  *     dK_j += scale dS^T Q_i
  *
  * A work item is a batch item's key blocks (all of them, or every `splits`-th when there
- * are fewer batch items than threads): its thread alone writes their dK and dV rows, and
- * the item's dQ goes to its own buffer (dq for the first split, dq_partials for the
- * others, added to dq at the end), so no two threads write the same float. Pairs of
+ * are fewer batch items than threads): its thread alone writes their dK and dV rows.
+ * With one split an item alone writes its dQ too; with more, each thread adds the dQ of
+ * the items it takes to a buffer of its own (dq for the first thread, dq_partials for
+ * the others, added to dq at the end), so no two threads write the same float. Pairs of
  * blocks whose keys no query of the block sees (the causal tail, keys a padding mask
  * blocks) are skipped, as the forward skips them. A row that sees no key (L = -inf) has
  * P = 0, and so zero gradients. */
@@ -627,6 +628,11 @@ struct backward_shared {
     atomic_int status;
 };
 
+struct backward_worker {
+    struct backward_shared *shared;
+    int index;          /* 0 for the calling thread */
+};
+
 /* P = exp(S + mask - L) and dS = P * (dP - D) for rows i0..<i0 + rows and keys
  * k0..<k0 + keys of batch item b: s holds S on entry and P on return, ds holds dP on
  * entry and dS on return (rows `ld` floats apart). Only the first `used` keys were
@@ -661,10 +667,10 @@ static void weights_and_score_gradients(const tx_attention_backward_job *job, lo
     }
 }
 
-/* The key blocks split, split + splits, ... of batch item b. Returns 1 when Ctrl-C
- * stopped it. */
-static int attention_backward_item(const tx_attention_backward_job *job, long b, long split, float *base,
-                                   const struct backward_scratch *at) {
+/* The key blocks split, split + splits, ... of batch item b, adding dQ to dq_base (the
+ * batch's [batches, nq, dk]). Returns 1 when Ctrl-C stopped it. */
+static int attention_backward_item(const tx_attention_backward_job *job, long b, long split, float *dq_base,
+                                   float *base, const struct backward_scratch *at) {
     const tx_attention_job *j = &job->forward;
     long nq = j->nq, nk = j->nk, dk = j->dk, dv = j->dv, br = j->block_rows, bc = job->block_keys;
     long query_blocks = (nq + br - 1) / br, key_blocks = (nk + bc - 1) / bc;
@@ -677,7 +683,7 @@ static int attention_backward_item(const tx_attention_backward_job *job, long b,
     const float *q = j->q + j->q_offsets[b], *k = j->k + j->k_offsets[b], *v = j->v + j->v_offsets[b];
     const float *o = j->out + j->out_offsets[b], *dout = job->dout + job->dout_offsets[b];
     const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) : NULL;
-    float *dq = (split == 0 ? job->dq : job->dq_partials + (split - 1) * j->batches * nq * dk) + b * nq * dk;
+    float *dq = dq_base + b * nq * dk;
     float *dkb = job->dk + b * nk * dk, *dvb = job->dv + b * nk * dv;
     /* D = rowsum(dO * O), and the keys each query block sees. */
     for (long i = 0; i < nq; i++) {
@@ -735,9 +741,13 @@ static int attention_backward_item(const tx_attention_backward_job *job, long b,
 }
 
 static void *attention_backward_worker(void *arg) {
-    struct backward_shared *shared = arg;
+    struct backward_worker *worker = arg;
+    struct backward_shared *shared = worker->shared;
     const tx_attention_backward_job *job = shared->job;
     const tx_attention_job *j = &job->forward;
+    float *dq = job->splits == 1 || worker->index == 0
+                    ? job->dq
+                    : job->dq_partials + (worker->index - 1) * j->batches * j->nq * j->dk;
     struct backward_scratch at = backward_layout(j->nq, j->dk, j->dv, j->block_rows, job->block_keys);
     float *base = aligned_alloc(64, (size_t)(at.floats * (long)sizeof(float) + 63) / 64 * 64);
     if (!base) {
@@ -749,7 +759,7 @@ static void *attention_backward_worker(void *arg) {
         if (atomic_load(&shared->status) != 0) break;
         long item = atomic_fetch_add(&shared->next, 1);
         if (item >= total) break;
-        if (attention_backward_item(job, item / job->splits, item % job->splits, base, &at)) {
+        if (attention_backward_item(job, item / job->splits, item % job->splits, dq, base, &at)) {
             atomic_store(&shared->status, 1);
             break;
         }
@@ -772,18 +782,20 @@ int TX_KERNEL(tx_attention_backward)(const tx_attention_backward_job *job) {
     if (threads > 1) tx_blas_serial_begin();
     pthread_t ids[8];
     int started[8] = {0};
+    struct backward_worker workers[8];
+    for (int t = 0; t < threads; t++) workers[t] = (struct backward_worker){&shared, t};
     for (int t = 1; t < threads; t++)
-        started[t] = pthread_create(&ids[t], NULL, attention_backward_worker, &shared) == 0;
-    attention_backward_worker(&shared);
+        started[t] = pthread_create(&ids[t], NULL, attention_backward_worker, &workers[t]) == 0;
+    attention_backward_worker(&workers[0]);
     for (int t = 1; t < threads; t++)
         if (started[t]) pthread_join(ids[t], NULL);
     if (threads > 1) tx_blas_serial_end();
     int status = atomic_load(&shared.status);
     if (status != 0) return status;
-    /* The splits' dQ, added up. */
+    /* The threads' dQ, added up. */
     long count = j->batches * j->nq * j->dk;
-    for (int split = 1; split < job->splits; split++) {
-        const float *partial = job->dq_partials + (split - 1) * count;
+    for (int t = 1; job->splits > 1 && t < threads; t++) {
+        const float *partial = job->dq_partials + (t - 1) * count;
         for (long i = 0; i < count; i++) job->dq[i] += partial[i];
     }
     return 0;

@@ -66,10 +66,11 @@ extension Attention {
             // Batch items are shared out between the threads; when they do not divide
             // evenly among few items (one head), each item's key blocks are split too,
             // into twice as many parts as threads (so that a thread slowed by other work
-            // leaves the others parts to take), each part adding its share of dQ in a
-            // buffer of its own.
+            // leaves the others parts to take), and each thread adds the dQ of its parts
+            // in a buffer of its own.
             let splits = batches >= 4 * threads || batches % threads == 0 ? 1 : min(2 * threads, keyBlocks)
-            let partials = splits > 1 ? try Tensor(uninitializedShape: [splits - 1, batches * nq * dk], zeroed: true) : nil
+            let partials = splits > 1 && threads > 1
+                ? try Tensor(uninitializedShape: [threads - 1, batches * nq * dk], zeroed: true) : nil
             let products = 2 * Double(nq) * Double(nk) * Double(3 * dk + 2 * dv)
             BLAS.countOperations(Double(batches) * products / (causal ? 2 : 1))
             let scratch = threads * tx_attention_backward_scratch(nq, dk, dv, blockRows, blockKeys)

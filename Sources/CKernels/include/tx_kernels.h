@@ -156,11 +156,11 @@ long tx_attention_scratch(long nk, long dk, long dv, long block_rows, int weight
 /// `forward.block_rows` queries by `block_keys` keys whose weights are recomputed from
 /// the logsumexp (see kernels.c). `forward` is the forward's job with `out` = O and
 /// `weights` NULL (its `logsumexp` is not read). The gradients are contiguous
-/// [batches, nq, dk], [batches, nk, dk] and [batches, nk, dv], zeroed by the caller, as
-/// are the `splits - 1` more [batches, nq, dk] of dq_partials (NULL when splits = 1):
-/// with splits > 1 the key blocks of one batch item are shared out between that many
-/// work items (for fewer batch items than threads), each of which adds its part of dQ
-/// in a buffer of its own.
+/// [batches, nq, dk], [batches, nk, dk] and [batches, nk, dv], zeroed by the caller.
+/// With splits > 1 the key blocks of one batch item are shared out between that many
+/// work items (for fewer batch items than threads), and each thread adds its items' dQ
+/// in a buffer of its own: dq for the first, and `forward.threads - 1` more
+/// [batches, nq, dk] in dq_partials (zeroed by the caller; NULL when splits = 1).
 typedef struct {
     tx_attention_job forward;
     const long *dout_offsets;
