@@ -156,7 +156,7 @@ func memoryLimitRefusesBadSizes(_ call: String, _ message: String) throws {
 @Test func theGradientOfLongAttentionNeedsNoScoreMatrix() throws {
     // n = 8,000: the scores alone would be 244 MiB (a causal half 122 MiB). The tape
     // keeps Q, K, V, the output and the logsumexp, 10 MiB; the backward's blocks and
-    // gradients fit in a 48 MiB limit, as they do at n = 50,000 in about 75 MiB.
+    // gradients fit in a 48 MiB limit, as they do at n = 50,000 in about 50 MiB.
     let script = """
     seed(2)
     q = randn(8000, 64); k = randn(8000, 64); v = randn(8000, 64)
