@@ -205,7 +205,7 @@ extension Tensor {
     public func softmax(axis: Int = -1) throws -> Tensor {
         if let tape = try Tape.tracking(self) {
             return try tape.recording("softmax", inputs: [self], forward: { try softmax(axis: axis) }) { g, out in
-                [try Derivative.softmax(out, axis: self.rank == 0 ? 0 : axis, g)]
+                [try Derivative.softmax(out, axis: axis, g)]
             }
         }
         let a = try Tensor.normalize(axis: axis, rank: max(rank, 1))

@@ -52,10 +52,12 @@ extension Attention {
     /// forward keeps each row's logsumexp, and the node's backward is FlashAttention-2's
     /// (`backward`), which recomputes the weights block by block. The mask is a constant
     /// to it; a mask the tape tracks (a learned bias) takes the formula's path, whose
-    /// n_q x n_k scores give it a gradient.
+    /// n_q x n_k scores give it a gradient. So does a nested tape (`Tape.isNested`, a
+    /// gradient of a gradient), as layer norm and affine do: the fused backward is not
+    /// made of recorded operations, so its own gradient could not be taken.
     static func recordedAttention(queries q: Tensor, keys k: Tensor, values v: Tensor, mask: Tensor?, causal: Bool,
                                   scale: Float?, on tape: Tape) throws -> Tensor {
-        if let mask, tape.tracks(mask) {
+        if tape.isNested || mask.map(tape.tracks) == true {
             return try recordedAttention(queries: q, keys: k, values: v, mask: mask, causal: causal, scale: scale)
         }
         let (output, logsumexp) = try Tape.paused {
@@ -73,7 +75,7 @@ extension Attention {
     /// The formula softmax(Q K' * scale + mask) V built from recorded tensor operations,
     /// so that the gradient flows through their rules (and the n_q x n_k weights are in
     /// memory): the weights' path under a tape (with `values` nil, the weights), and
-    /// attention's when the tape tracks the mask.
+    /// attention's when the tape tracks the mask or is nested.
     static func recordedAttention(queries q: Tensor, keys k: Tensor, values v: Tensor?, mask: Tensor?,
                                   causal: Bool, scale: Float?) throws -> Tensor {
         let dk = q.shape.last ?? 1, nq = q.shape.dropLast().last ?? 1, nk = k.shape.dropLast().last ?? 1

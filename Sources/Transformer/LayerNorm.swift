@@ -13,6 +13,12 @@ extension Tensor {
             throw TensorError.shape("shape mismatch in layernorm: x is \(describe(shape: shape)), so gamma and beta must be [\(d)], got \(describe(shape: gamma.shape)) and \(describe(shape: beta.shape))")
                 .blaming(gamma.shape == [d] ? "beta" : "gamma")
         }
+        if let tape = try Tape.tracking([self, gamma, beta]), tape.isNested {
+            // Its gradient will be differentiated: the formula, from recorded primitives.
+            let centered = try self - reduce(.mean, axes: [-1], keepdims: true)
+            let variance = try (centered * centered).reduce(.mean, axes: [-1], keepdims: true)
+            return try Tensor.binary(.add, centered / (variance + eps).map(.sqrt) * gamma, beta)
+        }
         if let tape = try Tape.tracking([self, gamma, beta]) {
             // One node; the backward reads the saved row mean and 1/std.
             let needs = (tape.tracks(self), tape.tracks(gamma), tape.tracks(beta))

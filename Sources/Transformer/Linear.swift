@@ -16,6 +16,12 @@ public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activatio
     if let b, b.shape != [dOut] {
         throw TensorError.shape("shape mismatch in \(name): W is \(describe(shape: W.shape)), so b must be [\(dOut)], got \(describe(shape: b.shape))")
     }
+    if let tape = try Tape.tracking([x, W] + (b.map { [$0] } ?? [])), tape.isNested {
+        // Its gradient will be differentiated: the formula, from recorded primitives.
+        let product = try Tensor.matmul(x, W)
+        let z = try b.map { try Tensor.binary(.add, product, $0) } ?? product
+        return try activation.map { try z.map($0.operation) } ?? z
+    }
     if let tape = try Tape.tracking([x, W] + (b.map { [$0] } ?? [])) {
         // One node; the backward reads the saved pre-activation z.
         let needs = (tape.tracks(x), tape.tracks(W), b.map(tape.tracks) ?? false)

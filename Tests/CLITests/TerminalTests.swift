@@ -395,3 +395,17 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     #expect(newest.filter { typedSecond.contains($0) } == typedSecond)
     #expect(newest.count == typed)
 }
+
+@Test func ctrlCStopsABackwardPass() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("j = 1\r")
+    #expect(terminal.wait(for: "j = 1\ntx> "))
+    // jacobian runs one backward pass per output: 4096 of them through 24 tanh, seconds
+    // of backward passes after microseconds of forward.
+    let f = "fn(x) = " + String(repeating: "tanh(", count: 24) + "x" + String(repeating: ")", count: 24)
+    let stopped = interrupt(terminal, "j = jacobian(\(f))(ones(4096))", check: "j", expect: "1")
+    #expect(stopped < 3, "the prompt came back \(stopped) s after Ctrl-C")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}

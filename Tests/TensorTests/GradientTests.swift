@@ -4,7 +4,8 @@ import Testing
 
 /// The derivative rules of the tensor primitives (Sources/Tensor/Autograd), each held
 /// to central differences along a random direction (`GradientCheck`), and the tape's
-/// own behaviour: exact values, ties, accumulation, in-place writes, threads, Ctrl-C.
+/// own behaviour: exact values, ties, accumulation, in-place writes, threads, nesting.
+/// (Ctrl-C in a backward pass is a terminal test in CLITests: the flag is the process's.)
 
 private func randn(_ shape: [Int], seed: UInt64) throws -> Tensor {
     var random = RandomGenerator(seed: seed)
@@ -91,6 +92,13 @@ func reductionRulesAgreeWithFiniteDifferences(_ reduction: Reduction) throws {
     #expect(try gradient(Tensor(shape: [2], values: [0, 0])) { try $0.norm() }.values == [0, 0])
     #expect(try gradient(Tensor(shape: [2], values: [1, 1])) { try $0.reduce(.standardDeviation(ddof: 0)) }.values == [0, 0])
     #expect(try gradient(Tensor(shape: [1], values: [0])) { try Tensor.binary(.power, $0, scalar: 0) }.values == [0])
+}
+
+@Test func emptyAndZeroDimensionalTensorsHaveGradients() throws {
+    #expect(try gradient(Tensor(scalar: 1)) { try $0.softmax() }.values == [0])
+    #expect(try gradient(Tensor.zeros([0, 3])) { try $0.softmax(axis: 0) }.shape == [0, 3])
+    #expect(try gradient(Tensor.zeros([2, 0])) { try $0.reduce(.sum, axes: [1]) }.shape == [2, 0])
+    #expect(try gradient(Tensor.zeros([0])) { try Tensor.matmul($0, $0) }.shape == [0])
 }
 
 @Test func normSoftmaxAndLogSoftmaxAgreeWithFiniteDifferences() throws {
@@ -225,12 +233,47 @@ func reductionRulesAgreeWithFiniteDifferences(_ reduction: Reduction) throws {
     }
 }
 
-@Test func ctrlCStopsTheBackwardPass() throws {
+// MARK: Gradients of gradients
+
+/// The gradient of sum(f(x)) from a tape of its own: inside another tape's recording,
+/// that tape records the backward pass, so the result is differentiated in turn.
+private func innerGradient(_ x: Tensor, _ f: (Tensor) throws -> Tensor) throws -> Tensor {
     let tape = Tape()
-    let leaf = try randn([4], seed: 3)
+    let leaf = try x.copy()
     tape.watch(leaf)
-    let y = try tape.activate { try leaf.map(.exp).reduce(.sum) }
-    Interrupt.request()
-    expectFailure(.interrupted, "interrupted") { try tape.backward(from: y) }
-    #expect(!Interrupt.isRequested)
+    let y = try tape.activate { try f(leaf).reduce(.sum) }
+    return try Tape.gradient(leaf, in: tape.backward(from: y))
+}
+
+@Test func secondDerivativeIsExact() throws {
+    // d2/dx2 x^4 = 12 x^2 at 1; d3/dx3 = 24 x.
+    let outer = Tape()
+    let x = try Tensor(scalar: 1)
+    outer.watch(x)
+    let second = try outer.activate { try innerGradient(x) { try innerGradient($0) { try Tensor.binary(.power, $0, scalar: 4) } } }
+    #expect(second.values == [12])
+    #expect(try Tape.gradient(x, in: outer.backward(from: second)).values == [24])
+}
+
+@Test func theRulesAreThemselvesDifferentiable() throws {
+    let x = try randn([3, 4], seed: 100), p = try positive([3, 4], seed: 101), w = try randn([4, 2], seed: 102)
+    var cases: [(String, Tensor, (Tensor) throws -> Tensor)] = []
+    for op in [UnaryOp.exp, .log, .sqrt, .tanh, .sin, .cos, .sigmoid, .gelu, .negate] {
+        cases.append(("\(op)", op == .log || op == .sqrt ? p : x, { try $0.map(op).map(.tanh) }))
+    }
+    for op in [BinaryOp.multiply, .divide, .power, .maximum, .subtract] {
+        cases.append(("\(op)", p, { try Tensor.binary(op, $0, Tensor.binary(.add, $0.reduce(.mean, axes: [0]), scalar: 0.3)).map(.sin) }))
+    }
+    for reduction in [Reduction.max, .logsumexp, .variance(ddof: 1), .standardDeviation(ddof: 0), .mean] {
+        cases.append((reduction.name, x, { try Tensor.binary(.multiply, $0.reduce(reduction, axes: [1], keepdims: true), $0).map(.tanh) }))
+    }
+    cases.append(("softmax", x, { try Tensor.binary(.multiply, $0.softmax(axis: 0), $0) }))
+    cases.append(("norm", x, { try Tensor.binary(.power, $0.norm(axes: [1]), scalar: 3) }))
+    cases.append(("matmul", x, { try Tensor.matmul($0, w).map(.tanh) }))
+    cases.append(("gather", x, { try Tensor.binary(.power, $0.subscripted([.gather(Tensor(shape: [3], values: [2, 0, 2]))]), scalar: 3) }))
+    cases.append(("slice and concat", x, { try Tensor.concat([$0.subscripted([.slice(start: 1, stop: nil, step: nil)]), $0], axis: 0).map(.exp) }))
+    cases.append(("where", x, { try Tensor.select(Tensor.binary(.greater, x, scalar: 0), $0.map(.exp), $0.map(.sin)) }))
+    for (name, input, f) in cases {
+        try expectAgrees([input], "second derivative of \(name)") { try innerGradient($0[0], f) }
+    }
 }

@@ -86,3 +86,44 @@ private func expectAgrees(_ inputs: [Tensor], _ what: String, sourceLocation: So
         return try mha(x, memory, heads: 2, causal: true)
     }
 }
+
+/// The gradient of sum(f(x)) from a tape of its own (see TensorTests' innerGradient).
+private func innerGradient(_ x: Tensor, _ f: (Tensor) throws -> Tensor) throws -> Tensor {
+    let tape = Tape()
+    let leaf = try x.copy()
+    tape.watch(leaf)
+    let y = try tape.activate { try f(leaf).reduce(.sum) }
+    return try Tape.gradient(leaf, in: tape.backward(from: y))
+}
+
+@Test func transformerGradientsAreThemselvesDifferentiable() throws {
+    let x = try randn([2, 5, 8], seed: 30), gamma = try randn([8], seed: 31), beta = try randn([8], seed: 32)
+    let W = try randn([8, 6], seed: 33), b = try randn([6], seed: 34), k = try randn([2, 7, 8], seed: 35)
+    var random = RandomGenerator(seed: 36)
+    let block = try Initializers.encoderBlock(d: 8, dFF: 16, &random)
+    let padding = try Masks.padding(lengths: [7, 4], n: 7)
+    let cases: [(String, (Tensor) throws -> Tensor)] = [
+        ("layernorm", { try Tensor.binary(.power, $0.layerNormalized(gamma: gamma, beta: beta), scalar: 3) }),
+        ("affine gelu", { try affine($0, W, b, activation: .gelu).map(.tanh) }),
+        ("attention", { try Tensor.binary(.power, Attention.attention(queries: $0, keys: k, values: k, mask: padding, causal: true), scalar: 2) }),
+        ("encoder block", { try Tensor.binary(.multiply, block($0, options: BlockOptions(heads: 2, activation: .gelu)), $0) }),
+    ]
+    for (name, f) in cases {
+        let error = try GradientCheck.relativeError([x]) { try innerGradient($0[0], f) }
+        #expect(error < 1e-2, "second derivative of \(name): relative error \(error)")
+    }
+}
+
+@Test func nestedTapesGiveTheFusedForwardsValues() throws {
+    let x = try randn([3, 8], seed: 40), gamma = try randn([8], seed: 41), beta = try randn([8], seed: 42)
+    let W = try randn([8, 5], seed: 43), b = try randn([5], seed: 44)
+    let outer = Tape(), inner = Tape()
+    let leaf = try x.copy()
+    outer.watch(leaf)
+    let (norm, linear) = try outer.activate {
+        try inner.activate { (try leaf.layerNormalized(gamma: gamma, beta: beta), try affine(leaf, W, b, activation: .gelu)) }
+    }
+    #expect(inner.isNested)
+    #expect(try maxDifference(norm, x.layerNormalized(gamma: gamma, beta: beta)) < 1e-5)
+    #expect(try maxDifference(linear, affine(x, W, b, activation: .gelu)) < 1e-5)
+}

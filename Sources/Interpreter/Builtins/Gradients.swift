@@ -31,7 +31,8 @@ extension Library {
                     "The Jacobian of f: a function with f's parameters giving d f(x) / d x for its first parameter x, shaped [out..., in...].",
                     example: "jacobian(fn(x) = x ^ 2)([1, 2, 3])",
                     details: """
-                        x must be a number or a tensor and f must return one; a number in and out gives a number.
+                        x must be a number or a tensor and f must return one; for a number x and a result of one
+                        element and no axes, the derivative is a number.
                         One backward pass per element of f's result, so it is for small functions (at most 2^24
                         entries).
                         """) { args in
@@ -88,7 +89,10 @@ extension Library {
 /// structure: numbers come back as numbers, tensors as tensors of the same shape, leaves
 /// that are neither as none, and a leaf the loss does not depend on as zeros.
 ///
-/// Nested transforms (grad inside a function being differentiated) are an error.
+/// grad, value_and_grad and jacobian nest (the inner call's tape records inside the outer
+/// one, and its backward pass is recorded by the outer tape); check_grad inside a
+/// function being differentiated is an error, as its result is a number read out of
+/// tensors.
 enum Gradients {
     static let details = """
         f returns a number, a one-element tensor, or a record with a loss field (the other fields
@@ -114,8 +118,11 @@ enum Gradients {
         view of it is an error.
         Control flow, loops, recursion and closures need nothing special: the tape records what
         ran. Tensors saved for the backward pass count against the memory limit, and Ctrl-C stops
-        the backward pass as it stops the forward one. grad, value_and_grad, jacobian and
-        check_grad inside a function being differentiated (nested gradients) are an error.
+        the backward pass as it stops the forward one.
+        grad and value_and_grad nest: grad(grad(f)) is the second derivative, and
+        grad(fn(x) = sum(grad(f)(x) * v))(x) a Hessian-vector product (the inner backward pass is
+        itself recorded); so does jacobian. check_grad inside a function being differentiated
+        is an error.
         """
 
     /// A float32 gradient as a number: the double its shortest decimal form names, so
@@ -162,7 +169,6 @@ enum Gradients {
         }
         let label = "\(name)(\(functionName(f)))"
         return .builtin(wrapper(f, label: label, args) { interpreter, call, span in
-            guard Tape.active == nil else { throw nestedError(name) }
             let run = try differentiate(f, call: call, names: names, interpreter: interpreter, span: span)
             let gradient: Value = asRecord
                 ? .record(RecordValue(zip(names, run.gradients).map { ($0, $1) }))
@@ -179,7 +185,6 @@ enum Gradients {
             throw TxError(.value, "value error: jacobian needs a function with at least one parameter", at: args.span("f"))
         }
         return .builtin(wrapper(f, label: "jacobian(\(functionName(f)))", args) { interpreter, call, span in
-            guard Tape.active == nil else { throw nestedError("jacobian") }
             guard let index = call.firstIndex(where: { $0.name == first }) else {
                 throw TxError(.arity, "arity error: jacobian(\(functionName(f))) needs the argument '\(first)'", at: span)
             }
@@ -187,7 +192,7 @@ enum Gradients {
             let leaf: Tensor
             switch input {
             case .number(let x): leaf = try Tensor(scalar: Float(x))
-            case .tensor(let t): leaf = try Tape.paused { try t.copy() }
+            case .tensor(let t): leaf = try t.copy()   // recorded by an outer tape, if any
             default:
                 throw TxError(.type, "type error: jacobian differentiates with respect to a number or a tensor, got \(article(input.typeDescription))", at: call[index].span)
             }
@@ -209,15 +214,19 @@ enum Gradients {
             guard m.multipliedReportingOverflow(by: n).partialValue <= 1 << 24, m <= 1 << 24, n <= 1 << 24 else {
                 throw TxError(.value, "value error: jacobian is for small functions: \(m) outputs x \(n) inputs is more than 2^24 entries", at: span)
             }
-            let jac = try Tensor.zeros(output.shape + leaf.shape)
+            // One backward pass per output element; the rows are stacked by a recorded
+            // operation, so that an outer gradient flows through the Jacobian too.
+            var rows: [Tensor] = []
             for i in 0..<m {
                 let seed = try Tensor.zeros(output.shape)
                 seed.storage.pointer[i] = 1
-                let gradients = try tape.backward(from: output, seed: seed)
-                let row = try Tape.gradient(leaf, in: gradients).contiguous()
-                (jac.storage.pointer + i * n).update(from: row.storage.pointer + row.offset, count: n)
+                rows.append(try Tape.gradient(leaf, in: tape.backward(from: output, seed: seed)).reshaped([n]))
             }
-            if case .number = input, output.rank == 0, case .number = result { return .number(number(jac.storage.pointer[0])) }
+            let jac = try m == 0 ? Tensor.zeros(output.shape + leaf.shape) : Tensor.stack(rows, axis: 0).reshaped(output.shape + leaf.shape)
+            // A number's derivative is a number, unless an outer gradient flows through it.
+            if case .number = input, output.rank == 0, Tape.active.map({ !$0.tracks(jac) }) ?? true {
+                return .number(number(jac.scalarValue ?? 0))
+            }
             return .tensor(jac)
         })
     }
@@ -372,7 +381,8 @@ enum Gradients {
                     made.append(t)
                     return .tensor(t)
                 case .tensor(let t):
-                    let copy = try Tape.paused { try t.copy() }
+                    // Recorded on the tape this call runs inside, if any: a gradient of a gradient.
+                    let copy = try t.copy()
                     made.append(copy)
                     return .tensor(copy)
                 default:
@@ -391,7 +401,10 @@ enum Gradients {
             try Gradients.mapLeaves(watched) { leaf in
                 guard case .tensor(let t) = leaf else { return .none }
                 let g = try Tape.gradient(t, in: gradients)
-                if numbers.contains(ObjectIdentifier(t)) { return .number(Gradients.number(g.scalarValue ?? 0)) }
+                // A number's gradient is a number, unless an outer gradient flows through it.
+                if numbers.contains(ObjectIdentifier(t)), Tape.active.map({ !$0.tracks(g) }) ?? true {
+                    return .number(Gradients.number(g.scalarValue ?? 0))
+                }
                 return .tensor(try g.copy())   // its own storage, whatever the rules shared
             }
         }

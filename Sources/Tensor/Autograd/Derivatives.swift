@@ -86,7 +86,15 @@ public enum Derivative {
     }
 
     /// The derivative of the exact GELU x Phi(x): Phi(x) + x phi(x), phi the normal density.
+    /// Itself differentiable (for a gradient of a gradient): its derivative is
+    /// phi(x) (2 - x^2).
     static func geluSlope(_ x: Tensor) throws -> Tensor {
+        if let tape = try Tape.tracking(x) {
+            return try tape.recording("gelu'", inputs: [x], forward: { try geluSlope(x) }) { g, _ in
+                let phi = try (x * x * -0.5).map(.exp) * 0.39894228040143268
+                return [try g * phi * (2 - x * x)]
+            }
+        }
         let input = try x.contiguous()
         let result = try Tensor(uninitializedShape: x.shape)
         let p = input.storage.pointer + input.offset, out = result.storage.pointer
@@ -148,9 +156,11 @@ public enum Derivative {
         return try Tensor.select(y .== 0, zero(), g * x / y)
     }
 
-    /// y = softmax(x) along `axis`: y (g - sum(g y)).
+    /// y = softmax(x) along `axis`: y (g - sum(g y)). (A 0-d x is one row of one
+    /// element: y is constant.)
     static func softmax(_ y: Tensor, axis: Int, _ g: Tensor) throws -> Tensor {
-        try y * (g - (g * y).reduce(.sum, axes: [axis], keepdims: true))
+        if y.rank == 0 { return try g * 0 }
+        return try y * (g - (g * y).reduce(.sum, axes: [axis], keepdims: true))
     }
 
     // MARK: Products
@@ -191,11 +201,29 @@ public enum Derivative {
             try gx.assign(items, g)
             return gx
         }
-        // Scatter-add g's slices into a [outer, size, inner] block of the gathered axis.
-        let size = view.shape[axis]
+        let block = try scatterAdd(g, shape: view.shape, axis: axis, ids: ids)
+        let whole = items.map { item -> TensorIndex in
+            if case .gather = item { return .slice(start: nil, stop: nil, step: nil) }
+            return item
+        }
+        try gx.assign(whole, block)
+        return gx
+    }
+
+    /// The inverse of a gather along `axis`: g's slices added into a tensor of `shape` at
+    /// the positions `ids` name (repeated ids add up). Differentiable: its derivative is
+    /// the gather.
+    static func scatterAdd(_ g: Tensor, shape: [Int], axis: Int, ids: Tensor) throws -> Tensor {
+        if let tape = try Tape.tracking(g) {
+            return try tape.recording("scatter-add", inputs: [g], forward: { try scatterAdd(g, shape: shape, axis: axis, ids: ids) }) { gb, _ in
+                let items = [TensorIndex](repeating: .slice(start: nil, stop: nil, step: nil), count: axis) + [.gather(ids)]
+                return [try gb.subscripted(items)]
+            }
+        }
+        let size = shape[axis]
         let picked = try Tensor.positions(ids, size: size, axis: axis)
-        let outer = view.shape[..<axis].reduce(1, *), inner = view.shape[(axis + 1)...].reduce(1, *)
-        let block = try Tensor.zeros(view.shape)
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        let block = try Tensor.zeros(shape)
         let source = try g.contiguous()
         let from = source.storage.pointer + source.offset, to = block.storage.pointer
         for o in 0..<outer {
@@ -205,12 +233,7 @@ public enum Derivative {
                 for i in 0..<inner { dst[i] += src[i] }
             }
         }
-        let whole = items.map { item -> TensorIndex in
-            if case .gather = item { return .slice(start: nil, stop: nil, step: nil) }
-            return item
-        }
-        try gx.assign(whole, block)
-        return gx
+        return block
     }
 
     /// The gradient of `parts` equal views along `axis`: g in the part's place, zeros elsewhere.

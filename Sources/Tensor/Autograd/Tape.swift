@@ -19,6 +19,14 @@ import Glibc
 /// write node (`recordWrite`) whose output is the written tensor itself, so that later
 /// readers of it are differentiated through the write.
 ///
+/// Tapes nest: a tape activated while another records has that one as its `outer`.
+/// Operations record on every tape of the chain that tracks one of their inputs, and a
+/// tape's backward pass runs with its outer tape recording, so that the gradient it
+/// computes is itself differentiated (the gradient of a gradient). The rules are made of
+/// recorded operations for this; the fused layer norm and affine rules, whose saved
+/// statistics are not, give way to their formulas written with primitives on a nested
+/// tape (`isNested`).
+///
 /// Without an active tape an operation pays one thread-local read. A tape is active on
 /// one thread only (tests run many sessions on parallel threads).
 public final class Tape {
@@ -47,6 +55,12 @@ public final class Tape {
     /// The storages of tensors written in place with recorded writes (`recordWrite`).
     private var written: Set<ObjectIdentifier> = []
 
+    /// The tape that was recording when this one was activated, if any.
+    public private(set) var outer: Tape?
+
+    /// Whether this tape records inside another: its backward pass is differentiated too.
+    public var isNested: Bool { outer != nil }
+
     public init() {}
 
     // MARK: The active tape
@@ -72,10 +86,12 @@ public final class Tape {
         return previous
     }
 
-    /// Runs `body` with `self` recording on this thread (and the previous state after).
+    /// Runs `body` with `self` recording on this thread (and the previous state after);
+    /// a tape recording already becomes this one's `outer`.
     public func activate<T>(_ body: () throws -> T) rethrows -> T {
         let previous = Tape.setActive(self)
         defer { _ = Tape.setActive(previous) }
+        if previous !== self { outer = previous }
         return try body()
     }
 
@@ -90,10 +106,24 @@ public final class Tape {
 
     // MARK: Recording
 
-    /// Whether a gradient can reach `tensor` (a leaf, or the output of a node).
+    /// Whether a gradient of this tape or of one it is nested in can reach `tensor` (a
+    /// leaf, or the output of a node).
     @inline(__always)
     public func tracks(_ tensor: Tensor) -> Bool {
+        owns(tensor) || (outer?.tracks(tensor) ?? false)
+    }
+
+    /// Whether a gradient of this tape can reach `tensor`.
+    @inline(__always)
+    func owns(_ tensor: Tensor) -> Bool {
         tracked.contains(ObjectIdentifier(tensor))
+    }
+
+    /// This tape and the ones it is nested in, innermost first.
+    var chain: [Tape] {
+        var tapes = [self]
+        while let next = tapes[tapes.count - 1].outer { tapes.append(next) }
+        return tapes
     }
 
     /// The active tape when it tracks `tensor`; nil otherwise (the common case: no tape).
@@ -127,7 +157,8 @@ public final class Tape {
     /// in place with a recorded write (a view made before the write, or `x[0][1] = v`).
     @inline(__always)
     func checkNotAlias(_ tensor: Tensor) throws {
-        guard !written.isEmpty, !tracks(tensor), written.contains(ObjectIdentifier(tensor.storage)) else { return }
+        if let outer { try outer.checkNotAlias(tensor) }
+        guard !written.isEmpty, !owns(tensor), written.contains(ObjectIdentifier(tensor.storage)) else { return }
         throw TensorError.value("gradient error: this tensor shares memory with a tensor written in place with values that carry a gradient, but is another view of it; write through the tensor itself (x[i, j] = v, not x[i][j] = v) and read it after the writes")
     }
 
@@ -138,16 +169,23 @@ public final class Tape {
         needed.insert(ObjectIdentifier(tensor.storage))
     }
 
-    /// Appends a node: `output` was computed from `inputs`, and `backward` gives the
-    /// inputs' gradients from the output's. Nothing is recorded when no input is
-    /// tracked, or when the output is one of the inputs (an operation that returned its
+    /// Appends a node to this tape and to each it is nested in that tracks one of the
+    /// inputs: `output` was computed from `inputs`, and `backward` gives the inputs'
+    /// gradients from the output's (for every input any of those tapes tracks). Nothing
+    /// is recorded when the output is one of the inputs (an operation that returned its
     /// argument, e.g. `contiguous()` of a contiguous tensor).
     public func record(_ name: String = "", output: Tensor, inputs: [Tensor], backward: @escaping Backward) {
-        guard inputs.contains(where: tracks), !inputs.contains(where: { $0 === output }) else { return }
-        nodes.append(Node(name: name, output: output, inputs: inputs, backward: backward))
-        tracked.insert(ObjectIdentifier(output))
-        needed.insert(ObjectIdentifier(output.storage))
-        for input in inputs { needed.insert(ObjectIdentifier(input.storage)) }
+        guard !inputs.contains(where: { $0 === output }) else { return }
+        var tape: Tape? = self
+        while let t = tape {
+            if inputs.contains(where: t.owns) {
+                t.nodes.append(Node(name: name, output: output, inputs: inputs, backward: backward))
+                t.tracked.insert(ObjectIdentifier(output))
+                t.needed.insert(ObjectIdentifier(output.storage))
+                for input in inputs { t.needed.insert(ObjectIdentifier(input.storage)) }
+            }
+            tape = t.outer
+        }
     }
 
     /// Runs `forward` with recording paused (so that the operations it is made of record
@@ -163,7 +201,7 @@ public final class Tape {
     /// Whether writing in place into `tensor` would change a value the backward pass
     /// reads (its storage belongs to a tracked tensor or to an input a node saved).
     public func needs(_ tensor: Tensor) -> Bool {
-        needed.contains(ObjectIdentifier(tensor.storage))
+        chain.contains { $0.needed.contains(ObjectIdentifier(tensor.storage)) }
     }
 
     /// Records `target[items] = value`, which the caller has just done in place: the
@@ -173,27 +211,36 @@ public final class Tape {
     public func recordWrite(_ target: Tensor, items: [TensorIndex], value: Tensor, write: () throws -> Void) throws {
         try checkWrite(into: target)
         try Tape.paused(write)
-        nodes.append(Node(name: "x[...] =", output: target, inputs: [value, target], backward: { g in
+        // What the target held before keeps the gradient outside the written region.
+        let kept = try Tape.paused {
+            let kept = try Tensor.full(1, target.shape)
+            try kept.assign(items, scalar: 0)
+            return kept
+        }
+        let node = Node(name: "x[...] =", output: target, inputs: [value, target], backward: { g in
             let region = try Derivative.unbroadcast(g.subscripted(items).contiguous(), to: value.shape)
-            let before = try g.copy()
-            try before.assign(items, scalar: 0)
-            return [region, before]
-        }, isWrite: true))
-        tracked.insert(ObjectIdentifier(target))
-        written.insert(ObjectIdentifier(target.storage))
-        needed.insert(ObjectIdentifier(value.storage))
+            return [region, try Tensor.binary(.multiply, g, kept)]
+        }, isWrite: true)
+        for t in chain where t.owns(value) || t.owns(target) || t.written.contains(ObjectIdentifier(target.storage)) {
+            t.nodes.append(node)
+            t.tracked.insert(ObjectIdentifier(target))
+            t.written.insert(ObjectIdentifier(target.storage))
+            t.needed.insert(ObjectIdentifier(value.storage))
+        }
     }
 
     /// Whether `target[...] = value` concerns the tape: the value carries a gradient,
     /// or the target's memory is something the tape knows.
     public func concerns(write target: Tensor, value: Tensor) -> Bool {
-        tracks(value) || tracks(target) || needed.contains(ObjectIdentifier(target.storage))
-            || written.contains(ObjectIdentifier(target.storage))
+        chain.contains { t in
+            t.owns(value) || t.owns(target) || t.needed.contains(ObjectIdentifier(target.storage))
+                || t.written.contains(ObjectIdentifier(target.storage))
+        }
     }
 
     /// Throws when writing into `target` would change what the backward pass reads.
     func checkWrite(into target: Tensor) throws {
-        if needed.contains(ObjectIdentifier(target.storage)) {
+        if needs(target) {
             throw TensorError.value("value error: x[...] = ... writes into a tensor that the gradient still needs; write into a copy")
         }
         try checkNotAlias(target)
@@ -207,11 +254,14 @@ public final class Tape {
     /// The gradients of `output` (whose gradient is `seed`, ones by default) with
     /// respect to every tracked tensor it depends on, keyed by identity. Nodes recorded
     /// after `output` cannot have led to it and are skipped by their missing gradient.
-    /// Recording is paused; Ctrl-C is checked between nodes (and by the operations).
+    /// This tape does not record its own backward pass; the tape it is nested in, if
+    /// any, does. Ctrl-C is checked between nodes (and by the operations).
     public func backward(from output: Tensor, seed: Tensor? = nil) throws -> [ObjectIdentifier: Tensor] {
-        try Tape.paused {
+        let previous = Tape.setActive(outer)
+        defer { _ = Tape.setActive(previous) }
+        do {
             var gradients: [ObjectIdentifier: Tensor] = [:]
-            guard tracks(output) else { return gradients }
+            guard owns(output) else { return gradients }
             gradients[ObjectIdentifier(output)] = try seed ?? Tensor.full(1, output.shape)
             let leafIDs = Set(leaves.map(ObjectIdentifier.init))
             for node in nodes.reversed() {
@@ -227,7 +277,7 @@ public final class Tape {
                     inputGradients[1] = nil
                 }
                 for (input, g) in zip(node.inputs, inputGradients) {
-                    guard let g, tracks(input) else { continue }
+                    guard let g, owns(input) else { continue }
                     guard g.shape == input.shape else {
                         throw TensorError.value("internal error: the derivative of \(node.name) gave a gradient of shape \(describe(shape: g.shape)) for an input of shape \(describe(shape: input.shape)); please report this")
                     }
