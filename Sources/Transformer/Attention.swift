@@ -152,10 +152,13 @@ public enum Attention {
     }
 
     /// Rows per block at most (TX_ATTENTION_ROWS overrides it, for tuning).
-    static let maxBlockRows: Int = {
-        if let text = getenv("TX_ATTENTION_ROWS"), let n = Int(String(cString: text)), n > 0 { return n }
-        return 256
-    }()
+    static let maxBlockRows = setting("TX_ATTENTION_ROWS", 256)
+
+    /// A positive whole number from the environment variable `name`, else `fallback`.
+    static func setting(_ name: String, _ fallback: Int) -> Int {
+        guard let text = getenv(name), let n = Int(String(cString: text)), n > 0 else { return fallback }
+        return n
+    }
 
     /// The scale of the scores: `scale`, or 1/sqrt(d_k).
     static func scaleOf(_ plan: Plan, _ scale: Float?) -> Float { scale ?? 1 / Float(plan.dk).squareRoot() }

@@ -1,5 +1,4 @@
 import CKernels
-import Glibc
 import Tensor
 
 extension Attention {
@@ -59,7 +58,8 @@ extension Attention {
         var ran: String? = nil
         if nq > 0, nk > 0, batches > 0 {
             // Blocks of 64 queries by 128 keys: P and dS are 32 KiB each, and with the
-            // packed blocks of K, V, Q and dO stay in a Zen 3 core's L2 cache.
+            // packed blocks of K, V, Q and dO stay in a Zen 3 core's L2 cache (on one, 96
+            // or 128 queries were no faster, 64 or 256 keys slower).
             let blockRows = min(nq, backwardBlockRows), blockKeys = min(nk, backwardBlockKeys)
             let keyBlocks = (nk + blockKeys - 1) / blockKeys
             let threads = max(1, min(BLAS.threads, 8, batches * keyBlocks))
@@ -103,10 +103,4 @@ extension Attention {
     /// TX_ATTENTION_BACKWARD_KEYS override them, for tuning).
     static let backwardBlockRows = setting("TX_ATTENTION_BACKWARD_ROWS", 64)
     static let backwardBlockKeys = setting("TX_ATTENTION_BACKWARD_KEYS", 128)
-
-    /// A positive whole number from the environment variable `name`, else `fallback`.
-    static func setting(_ name: String, _ fallback: Int) -> Int {
-        guard let text = getenv(name), let n = Int(String(cString: text)), n > 0 else { return fallback }
-        return n
-    }
 }
