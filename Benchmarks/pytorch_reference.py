@@ -69,6 +69,27 @@ def attention(b, n, d, causal, repeats=3):
            cost(run) if n == 4096 else None)
 
 
+def attention_backward(b, n, d, causal, repeats=3, dO_only=False):
+    """SDPA's forward and backward (or, with dO_only, the backward alone), as txbench's
+    attention rows of the backward."""
+    with torch.enable_grad():
+        q, k, v = (torch.randn(b, n, d, requires_grad=True) for _ in range(3))
+        grad = torch.randn(b, n, d)
+        before = rss_mib()
+        if dO_only:
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+            t = time.perf_counter()
+            torch.autograd.grad(out, (q, k, v), grad)
+            seconds = time.perf_counter() - t
+            report(f"attention backward b={b} n={n} d={d}{' causal' if causal else ''}", seconds,
+                   10 * b * n * n * d / (2 if causal else 1), rss_mib() - before)
+            return
+        run = lambda: torch.autograd.grad(F.scaled_dot_product_attention(q, k, v, is_causal=causal), (q, k, v), grad)
+        seconds = best_of(run, repeats)
+    report(f"attention forward+backward b={b} n={n} d={d}{' causal' if causal else ''}", seconds,
+           14 * b * n * n * d / (2 if causal else 1), rss_mib() - before)
+
+
 def encoder_layer(n=512, d=512, h=8, dff=2048):
     layer = torch.nn.TransformerEncoderLayer(d, h, dff, dropout=0.0, batch_first=True).eval()
     x = torch.randn(1, n, d)
@@ -130,8 +151,11 @@ if __name__ == "__main__":
     for n in (512, 1024, 2048, 4096):
         for causal in (False, True):
             attention(8, n, 64, causal)
+    for causal in (False, True):
+        attention_backward(8, 1024, 64, causal)
     encoder_layer()
     padded_encoder()
     products()
     if "--long" in sys.argv:
         attention(1, 50000, 64, False, repeats=1)
+        attention_backward(1, 50000, 64, True, dO_only=True)

@@ -1,6 +1,7 @@
 // txbench: release-mode benchmarks of tx's kernels, one line per measurement.
 //
 //     scripts/bench            (builds in release, then runs this and PyTorch's reference)
+//     txbench --backward       (only the rows of attention's backward, 4b)
 //
 // Times are the best of several runs after a warm-up (at least half a second of runs). Peak memory is the growth of the
 // process's peak resident set during the measurement (Linux: reset through
@@ -104,6 +105,19 @@ func format(_ x: Double, _ decimals: Int) -> String {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
+/// The CPU time of all the process's threads per run of `body`, over `runs` runs after a warm-up.
+func cpuSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    func cpu() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+    try body()
+    let start = cpu()
+    for _ in 0..<runs { try body() }
+    return (cpu() - start) / Double(runs)
+}
+
 /// Runs `body` once more, measuring the peak resident growth.
 func peakGrowth(_ body: () throws -> Void) rethrows -> Double {
     resetPeak()
@@ -115,6 +129,69 @@ func peakGrowth(_ body: () throws -> Void) rethrows -> Double {
 var random = RandomGenerator(seed: 0)
 BLAS.load()
 print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.core) (\(BLAS.coreSource)), \(BLAS.threads) threads; tx kernels \(BLAS.kernels)")
+
+// Attention's backward (section 4b, or alone: txbench --backward). Forward and backward on
+// [8, 1024, 64], causal and not: the forward keeping
+// each row's logsumexp, then the gradients of Q, K and V from a gradient of the output.
+// Counted as 4 n^2 d operations for the forward's two products and 10 n^2 d for the
+// backward's five, per batch item (half when causal).
+@MainActor func attentionBackwardRows() throws {
+    for causal in [false, true] {
+        let n = 1024
+        let q = try Tensor.randn([8, n, 64], using: &random), k = try Tensor.randn([8, n, 64], using: &random)
+        let v = try Tensor.randn([8, n, 64], using: &random), dO = try Tensor.randn([8, n, 64], using: &random)
+        let name = "b=8 n=\(n) d=64\(causal ? " causal" : "")", perItem = Double(n) * Double(n) * 64 / (causal ? 2 : 1)
+        let (o, lse) = try Attention.attentionWithStatistics(queries: q, keys: k, values: v, causal: causal)
+        // The forward with and without the logsumexp, and the backward alone, timed in turn.
+        let parts = try bestInterleaved(rounds: 10, [
+            { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) },
+            { _ = try Attention.attentionWithStatistics(queries: q, keys: k, values: v, causal: causal) },
+            {
+                _ = try Attention.backward(queries: q, keys: k, values: v, causal: causal, output: o, logsumexp: lse,
+                                           outputGradient: dO)
+            },
+        ])
+        // On a machine shared with other work the times above depend on the load; the CPU
+        // time of the threads, per run, does much less.
+        for (part, seconds) in [("forward", try cpuSeconds(runs: 5) { _ = try Attention.attention(queries: q, keys: k, values: v, causal: causal) }),
+                                ("backward", try cpuSeconds(runs: 3) {
+                                    _ = try Attention.backward(queries: q, keys: k, values: v, causal: causal, output: o,
+                                                               logsumexp: lse, outputGradient: dO)
+                                })] {
+            print("tx cpu time of attention \(part) \(name): " + format(seconds * 1000, 1) + " ms per run")
+        }
+        report("attention \(name) (beside the backward)", seconds: parts[0], flops: 4 * 8 * perItem)
+        report("attention with logsumexp \(name)", seconds: parts[1], flops: 4 * 8 * perItem)
+        report("attention backward \(name)", seconds: parts[2], flops: 10 * 8 * perItem)
+        let run = {
+            let (o, lse) = try Attention.attentionWithStatistics(queries: q, keys: k, values: v, causal: causal)
+            _ = try Attention.backward(queries: q, keys: k, values: v, causal: causal, output: o, logsumexp: lse,
+                                       outputGradient: dO)
+        }
+        let seconds = try best(3, run)
+        let peak = try peakGrowth(run)
+        report("attention forward+backward \(name)", seconds: seconds, flops: 14 * 8 * perItem, peakMiB: peak)
+    }
+    // The lecture's n = 50,000, one head, d = 64, causal: the backward alone, whose full
+    // weight matrix would take 10 GB (5 GB for its lower triangle).
+    let n = 50_000
+    let q = try Tensor.randn([n, 64], using: &random), k = try Tensor.randn([n, 64], using: &random)
+    let v = try Tensor.randn([n, 64], using: &random), dO = try Tensor.randn([n, 64], using: &random)
+    let (o, lse) = try Attention.attentionWithStatistics(queries: q, keys: k, values: v, causal: true)
+    var seconds = 0.0
+    let peak = try peakGrowth {
+        let start = now()
+        _ = try Attention.backward(queries: q, keys: k, values: v, causal: true, output: o, logsumexp: lse,
+                                   outputGradient: dO)
+        seconds = now() - start
+    }
+    report("attention backward b=1 n=50000 d=64 causal", seconds: seconds, flops: 5 * Double(n) * Double(n) * 64,
+           peakMiB: peak)
+}
+if CommandLine.arguments.contains("--backward") {
+    try attentionBackwardRows()
+    exit(0)
+}
 
 // 1. sgemm 2048 x 2048 through `a @ b`, against the same OpenBLAS call made directly. The
 // three are timed in turn, round after round, so that a change in the machine's load
@@ -210,6 +287,9 @@ for n in [512, 1024, 2048, 4096] {
                cost: n == 4096 ? try cost(run) : nil)
     }
 }
+
+// 4b. See attentionBackwardRows.
+try attentionBackwardRows()
 
 // 5. An encoder block as in the lecture's base model: d 512, 8 heads, d_ff 2048, n 512.
 do {

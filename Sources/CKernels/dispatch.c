@@ -24,10 +24,11 @@ static int supports(const struct tx_kernel_table *table) {
     return 1;
 }
 
-static const struct tx_kernel_table *choose(void) {
+/* The set named `wanted` (any case), or the newest the CPU has when it is NULL, unknown,
+ * or a set the CPU lacks: then the newest older one it has. */
+static const struct tx_kernel_table *named(const char *wanted) {
     static const struct tx_kernel_table *const ordered[] = {&tx_kernel_table_avx512, &tx_kernel_table_avx2,
                                                             &tx_kernel_table_generic};
-    const char *wanted = getenv("TX_KERNELS");
     int first = 0;
     if (wanted && *wanted)
         for (int i = 0; i < 3; i++)
@@ -36,6 +37,8 @@ static const struct tx_kernel_table *choose(void) {
         if (supports(ordered[i])) return ordered[i];
     return &tx_kernel_table_generic;
 }
+
+static const struct tx_kernel_table *choose(void) { return named(getenv("TX_KERNELS")); }
 
 static _Atomic(const struct tx_kernel_table *) chosen;
 
@@ -54,6 +57,12 @@ const char *tx_kernels_name(void) { return kernels()->name; }
     result name parameters { return kernels()->name arguments; }
 TX_OTHER_KERNELS(TX_OTHER_WRAPPER)
 #undef TX_OTHER_WRAPPER
+
+const char *tx_attention_backward_on(const char *set, const tx_attention_backward_job *job, int *status) {
+    const struct tx_kernel_table *table = set ? named(set) : kernels();
+    *status = table->tx_attention_backward(job);
+    return table->name;
+}
 
 /* Threads */
 

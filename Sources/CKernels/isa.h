@@ -40,7 +40,10 @@
     X(void, tx_softmax_columns, (const float *x, float *y, long rows, long n), (x, y, rows, n))                  \
     X(int, tx_attention, (const tx_attention_job *job), (job))                                                  \
     X(long, tx_attention_scratch, (long nk, long dk, long dv, long block_rows, int weights),                     \
-      (nk, dk, dv, block_rows, weights))
+      (nk, dk, dv, block_rows, weights))                                                                        \
+    X(int, tx_attention_backward, (const tx_attention_backward_job *job), (job))                                \
+    X(long, tx_attention_backward_scratch, (long nq, long dk, long dv, long block_rows, long block_keys),        \
+      (nq, dk, dv, block_rows, block_keys))
 
 /* Row kernels that dispatch.c spreads over threads, a range of rows per call. */
 #define TX_ROW_KERNELS(X)                                                                                        \

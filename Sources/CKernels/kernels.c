@@ -180,10 +180,13 @@ static void pack_rows(const float *x, long ldx, long inner, long n, float *packe
     }
 }
 
-/* C (m x n, row stride ldc) = alpha A B (+ C when accumulate), A m x inner (row stride
- * lda), B packed by pack_transposed or pack_rows. */
-static void gemm_packed(long m, long n, long inner, float alpha, const float *a, long lda, const float *packed,
-                        float *c, long ldc, int accumulate) {
+/* C (m x n, row stride ldc) = alpha A B (+ C when accumulate), A m x inner with element
+ * (i, k) at a[i * a_row + k * a_col], B packed by pack_transposed or pack_rows. A is read
+ * in place: with a_col = 1 it is a matrix of rows (gemm_packed), with a_row = 1 the
+ * transpose of one (gemm_packed_at: the backward's P^T dO and dS^T Q, whose tile rows
+ * are then adjacent floats of one row of P or dS). */
+TX_INLINE void gemm_packed_strided(long m, long n, long inner, float alpha, const float *a, long a_row, long a_col,
+                                   const float *packed, float *c, long ldc, int accumulate) {
     for (long c0 = 0; c0 < n; c0 += GEMM_COLUMNS) {
         const float *panel = packed + c0 * inner;
         long cols = n - c0 < GEMM_COLUMNS ? n - c0 : GEMM_COLUMNS;
@@ -191,7 +194,7 @@ static void gemm_packed(long m, long n, long inner, float alpha, const float *a,
             long rows = m - r0 < TX_GEMM_ROWS ? m - r0 : TX_GEMM_ROWS;
             /* A short last tile repeats its last row; the repeats are not stored. */
             const float *row[TX_GEMM_ROWS];
-            for (int i = 0; i < TX_GEMM_ROWS; i++) row[i] = a + (r0 + (i < rows ? i : rows - 1)) * lda;
+            for (int i = 0; i < TX_GEMM_ROWS; i++) row[i] = a + (r0 + (i < rows ? i : rows - 1)) * a_row;
             gemm_vec acc[TX_GEMM_ROWS][2];
             for (int i = 0; i < TX_GEMM_ROWS; i++) acc[i][0] = acc[i][1] = (gemm_vec){0};
             for (long k = 0; k < inner; k++) {
@@ -200,7 +203,7 @@ static void gemm_packed(long m, long n, long inner, float alpha, const float *a,
                 memcpy(&b1, panel + k * GEMM_COLUMNS + TX_GEMM_WIDTH, sizeof b1);
 #pragma clang loop unroll(full)
                 for (int i = 0; i < TX_GEMM_ROWS; i++) {
-                    float x = row[i][k];
+                    float x = row[i][k * a_col];
                     acc[i][0] += b0 * x;
                     acc[i][1] += b1 * x;
                 }
@@ -228,6 +231,17 @@ static void gemm_packed(long m, long n, long inner, float alpha, const float *a,
             }
         }
     }
+}
+
+static void gemm_packed(long m, long n, long inner, float alpha, const float *a, long lda, const float *packed,
+                        float *c, long ldc, int accumulate) {
+    gemm_packed_strided(m, n, inner, alpha, a, lda, 1, packed, c, ldc, accumulate);
+}
+
+/* C = alpha A^T B (+ C) for A inner x m (row stride lda). */
+static void gemm_packed_at(long m, long n, long inner, float alpha, const float *a, long lda, const float *packed,
+                           float *c, long ldc, int accumulate) {
+    gemm_packed_strided(m, n, inner, alpha, a, 1, lda, packed, c, ldc, accumulate);
 }
 #else
 enum { GEMM_LARGEST = -1 };   /* no micro-kernel: every size goes to sgemm */
@@ -318,7 +332,23 @@ static void key_window(const tx_attention_job *j, const float *mask, long row0, 
     *hi = first < last ? last : 0;
 }
 
-static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums, float *pack) {
+/* A row's logsumexp from its maximum m and its sum of exp(x - m): -inf when every key
+ * is blocked (sum 0), NaN when the row holds NaN. */
+static float logsumexp_of(float m, float sum) {
+    if (sum != sum) return NAN;
+    return sum > 0 ? m + logf(sum) : -INFINITY;
+}
+
+/* The job's logsumexp (when asked for) of rows row0..<row0 + rows of batch item b. */
+static void store_logsumexp(const tx_attention_job *j, long b, long row0, long rows, const float *maxima,
+                            const float *sums) {
+    if (!j->logsumexp) return;
+    float *out = j->logsumexp + b * j->nq + row0;
+    for (long r = 0; r < rows; r++) out[r] = logsumexp_of(maxima[r], sums[r]);
+}
+
+static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums, float *maxima,
+                            float *pack) {
     long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
     const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
     long lo, hi;
@@ -339,6 +369,7 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
         float m = mask_row_max(row, keys, visible, mask ? mask + r * j->mask_row_stride + lo * j->mask_col_stride : NULL,
                                j->mask_col_stride);
         sums[r] = exp_row(row, visible, m);
+        maxima[r] = m;
     }
     if (j->weights) {
         for (long r = 0; r < rows; r++) {
@@ -353,6 +384,7 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
         }
         return;
     }
+    store_logsumexp(j, b, row0, rows, maxima, sums);
     float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
     if (keys > 0 && j->dv > 0) values_product(j, rows, keys, s, ld, j->v + j->v_offsets[b] + lo * j->ldv, out, 0, pack);
     for (long r = 0; r < rows; r++) {
@@ -414,6 +446,7 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
         }
         if (any && j->dv > 0) values_product(j, rows, keys, s, ld, j->v + j->v_offsets[b] + k0 * j->ldv, out, 1, pack);
     }
+    store_logsumexp(j, b, row0, rows, maxima, sums);
     for (long r = 0; r < rows; r++) {
         float *row = out + r * j->ldout;
         if (sums[r] != sums[r]) fill_row(row, j->dv, NAN);
@@ -475,7 +508,7 @@ static void *attention_worker(void *arg) {
         if (tiled)
             attention_block_tiled(j, b, row0, scores, sums, maxima, pack);
         else
-            attention_block(j, b, row0, scores, sums, pack);
+            attention_block(j, b, row0, scores, sums, maxima, pack);
     }
     free(base);
     return NULL;
@@ -509,4 +542,264 @@ int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
         if (started[t]) pthread_join(ids[t], NULL);
     if (serial) tx_blas_serial_end();
     return atomic_load(&shared.status);
+}
+
+/* Attention's backward: FlashAttention-2's Algorithm 2 (Dao, 2023). The forward kept
+ * each row's logsumexp L; a block of the weights is recomputed from it, P = exp(S - L),
+ * never the n_q x n_k matrix. For a block of keys (K_j, V_j) and one of queries (Q_i,
+ * dO_i), with D = rowsum(dO * O) computed once per row:
+ *
+ *     S = scale Q_i K_j^T,  P = exp(S + mask - L)    (0 where the mask or the causal cut blocks)
+ *     dV_j += P^T dO_i
+ *     dP = dO_i V_j^T
+ *     dS = P * (dP - D)
+ *     dQ_i += scale dS K_j
+ *     dK_j += scale dS^T Q_i
+ *
+ * A work item is a batch item's key blocks (all of them, or every `splits`-th when there
+ * are fewer batch items than threads): its thread alone writes their dK and dV rows.
+ * With one split an item alone writes its dQ too; with more, each thread adds the dQ of
+ * the items it takes to a buffer of its own (dq for the first thread, dq_partials for
+ * the others, added to dq at the end), so no two threads write the same float. Pairs of
+ * blocks whose keys no query of the block sees (the causal tail, keys a padding mask
+ * blocks) are skipped, as the forward skips them. A row that sees no key (L = -inf) has
+ * P = 0, and so zero gradients. */
+
+/* C (m x n, row stride ldc) = alpha op(A) B (+ C when accumulate), op(A) = A (m x inner,
+ * row stride lda) or, with transpose_a, A^T (A inner x m). B is `packed` (by
+ * pack_transposed or pack_rows) for the micro-kernel, else b (row stride ldb), inner x n
+ * or, with transpose_b, n x inner, for sgemm. */
+static void block_product(long m, long n, long inner, float alpha, const float *a, long lda, int transpose_a,
+                          const float *packed, const float *b, long ldb, int transpose_b, float *c, long ldc,
+                          int accumulate) {
+    if (m <= 0 || n <= 0) return;
+    if (inner <= 0) {
+        if (!accumulate)
+            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
+        return;
+    }
+#ifdef TX_GEMM_WIDTH
+    if (packed) {
+        if (transpose_a) gemm_packed_at(m, n, inner, alpha, a, lda, packed, c, ldc, accumulate);
+        else gemm_packed(m, n, inner, alpha, a, lda, packed, c, ldc, accumulate);
+        return;
+    }
+#endif
+    (void)packed;
+    /* A matrix of one row may come with any row stride (0 when broadcast): sgemm wants
+     * at least its width. */
+    long a_width = transpose_a ? m : inner, a_rows = transpose_a ? inner : m;
+    long b_width = transpose_b ? inner : n, b_rows = transpose_b ? n : inner;
+    if (a_rows == 1 && lda < a_width) lda = a_width;
+    if (b_rows == 1 && ldb < b_width) ldb = b_width;
+    tx_sgemm(transpose_a, transpose_b, (int)m, (int)n, (int)inner, alpha, a, (int)lda, b, (int)ldb,
+             accumulate ? 1 : 0, c, (int)ldc);
+}
+
+/* A thread's scratch for the backward (offsets in floats, each a multiple of 16): each
+ * query block's key window (two longs), the packed K_j^T, V_j^T, K_j, Q_i and dO_i (none
+ * on the sgemm path), the blocks P and dP (which becomes dS), and D for every row. */
+struct backward_scratch {
+    long packed_kt, packed_vt, packed_k, packed_q, packed_do, p, ds, d, floats;
+};
+
+static long round16(long n) { return (n + 15) / 16 * 16; }
+
+static struct backward_scratch backward_layout(long nq, long dk, long dv, long block_rows, long block_keys) {
+    long blocks = (nq + block_rows - 1) / block_rows;
+    int own = own_products(dk, dv);
+    struct backward_scratch at;
+    at.packed_kt = round16(blocks * 2 * (long)(sizeof(long) / sizeof(float)));
+    at.packed_vt = at.packed_kt + (own ? round16(packed_floats(dk, block_keys)) : 0);
+    at.packed_k = at.packed_vt + (own ? round16(packed_floats(dv, block_keys)) : 0);
+    at.packed_q = at.packed_k + (own ? round16(packed_floats(block_keys, dk)) : 0);
+    at.packed_do = at.packed_q + (own ? round16(packed_floats(block_rows, dk)) : 0);
+    at.p = at.packed_do + (own ? round16(packed_floats(block_rows, dv)) : 0);
+    at.ds = at.p + round16(block_rows * block_keys);
+    at.d = at.ds + round16(block_rows * block_keys);
+    at.floats = at.d + round16(nq);
+    return at;
+}
+
+long TX_KERNEL(tx_attention_backward_scratch)(long nq, long dk, long dv, long block_rows, long block_keys) {
+    return backward_layout(nq, dk, dv, block_rows, block_keys).floats * (long)sizeof(float);
+}
+
+struct backward_shared {
+    const tx_attention_backward_job *job;
+    atomic_long next;   /* next work item: batch * splits + split */
+    atomic_int status;
+};
+
+struct backward_worker {
+    struct backward_shared *shared;
+    int index;          /* 0 for the calling thread */
+};
+
+/* P = exp(S + mask - L) and dS = P * (dP - D) for rows i0..<i0 + rows and keys
+ * k0..<k0 + keys of batch item b: s holds S on entry and P on return, ds holds dP on
+ * entry and dS on return (rows `ld` floats apart). Only the first `used` keys were
+ * multiplied (the others are blocked in every row): P and dS are 0 past them. */
+static void weights_and_score_gradients(const tx_attention_backward_job *job, long b, long i0, long rows, long k0,
+                                        long keys, long used, const float *d, float *s, float *ds, long ld) {
+    const tx_attention_job *j = &job->forward;
+    const float *lse = job->logsumexp + b * j->nq;
+    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) : NULL;
+    long mask_col = j->mask_col_stride;
+    for (long r = 0; r < rows; r++) {
+        long i = i0 + r;
+        float *p = s + r * ld, *g = ds + r * ld;
+        float l = lse[i], di = d[i];
+        long visible = l == -INFINITY ? 0 : visible_keys(j->causal, used, i - k0);
+        if (mask && visible > 0) {
+            const float *m = mask + i * j->mask_row_stride + k0 * mask_col;
+            if (mask_col == 1)
+                for (long c = 0; c < visible; c++) p[c] += m[c];
+            else
+                for (long c = 0; c < visible; c++) p[c] += m[c * mask_col];
+        }
+        for (long c = 0; c < visible; c++) {
+            float x = exp_one(p[c] - l);
+            p[c] = x;
+            g[c] = x * (g[c] - di);
+        }
+        if (visible < keys) {
+            memset(p + visible, 0, (size_t)(keys - visible) * sizeof(float));
+            memset(g + visible, 0, (size_t)(keys - visible) * sizeof(float));
+        }
+    }
+}
+
+/* The key blocks split, split + splits, ... of batch item b, adding dQ to dq_base (the
+ * batch's [batches, nq, dk]). Returns 1 when Ctrl-C stopped it. */
+static int attention_backward_item(const tx_attention_backward_job *job, long b, long split, float *dq_base,
+                                   float *base, const struct backward_scratch *at) {
+    const tx_attention_job *j = &job->forward;
+    long nq = j->nq, nk = j->nk, dk = j->dk, dv = j->dv, br = j->block_rows, bc = job->block_keys;
+    long query_blocks = (nq + br - 1) / br, key_blocks = (nk + bc - 1) / bc;
+    int own = own_products(dk, dv);
+    long *windows = (long *)base;
+    float *packed_kt = own ? base + at->packed_kt : NULL, *packed_vt = own ? base + at->packed_vt : NULL;
+    float *packed_k = own ? base + at->packed_k : NULL, *packed_q = own ? base + at->packed_q : NULL;
+    float *packed_do = own ? base + at->packed_do : NULL;
+    float *s = base + at->p, *ds = base + at->ds, *d = base + at->d;
+    const float *q = j->q + j->q_offsets[b], *k = j->k + j->k_offsets[b], *v = j->v + j->v_offsets[b];
+    const float *o = j->out + j->out_offsets[b], *dout = job->dout + job->dout_offsets[b];
+    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) : NULL;
+    float *dq = dq_base + b * nq * dk;
+    float *dkb = job->dk + b * nk * dk, *dvb = job->dv + b * nk * dv;
+    /* D = rowsum(dO * O), and the keys each query block sees. */
+    for (long i = 0; i < nq; i++) {
+        const float *x = o + i * j->ldout, *y = dout + i * job->lddout;
+        float sum = 0;
+        for (long c = 0; c < dv; c++) sum += x[c] * y[c];
+        d[i] = sum;
+    }
+    for (long qb = 0; qb < query_blocks; qb++) {
+        long i0 = qb * br, rows = nq - i0 < br ? nq - i0 : br;
+        key_window(j, mask ? mask + i0 * j->mask_row_stride : NULL, i0, rows, &windows[2 * qb], &windows[2 * qb + 1]);
+    }
+    for (long kb = split; kb < key_blocks; kb += job->splits) {
+        if (tx_interrupt_requested()) return 1;
+        long k0 = kb * bc, keys = nk - k0 < bc ? nk - k0 : bc;
+        const float *kj = k + k0 * j->ldk, *vj = v + k0 * j->ldv;
+        float *dkj = dkb + k0 * dk, *dvj = dvb + k0 * dv;
+        int packed = 0;
+        for (long qb = 0; qb < query_blocks; qb++) {
+            if (windows[2 * qb] >= k0 + keys || windows[2 * qb + 1] <= k0) continue;
+            long i0 = qb * br, rows = nq - i0 < br ? nq - i0 : br;
+            /* Keys past the query block's window (the causal cut, a padding mask's tail)
+             * have weight 0 in all its rows: the products leave them out, but for dQ's,
+             * whose inner size they are (their dS is 0). */
+            long used = windows[2 * qb + 1] - k0 < keys ? windows[2 * qb + 1] - k0 : keys;
+            const float *qi = q + i0 * j->ldq, *doi = dout + i0 * job->lddout;
+#ifdef TX_GEMM_WIDTH
+            if (own) {
+                if (!packed) {
+                    pack_transposed(kj, j->ldk, keys, dk, packed_kt);
+                    pack_transposed(vj, j->ldv, keys, dv, packed_vt);
+                    pack_rows(kj, j->ldk, keys, dk, packed_k);
+                    packed = 1;
+                }
+                pack_rows(qi, j->ldq, rows, dk, packed_q);
+                pack_rows(doi, job->lddout, rows, dv, packed_do);
+            }
+#endif
+            (void)packed;
+            /* S = scale Q_i K_j^T, P = exp(S + mask - L) */
+            block_product(rows, used, dk, j->scale, qi, j->ldq, 0, packed_kt, kj, j->ldk, 1, s, bc, 0);
+            /* dP = dO_i V_j^T */
+            block_product(rows, used, dv, 1, doi, job->lddout, 0, packed_vt, vj, j->ldv, 1, ds, bc, 0);
+            /* dS = P * (dP - D) */
+            weights_and_score_gradients(job, b, i0, rows, k0, keys, used, d, s, ds, bc);
+            /* dV_j += P^T dO_i */
+            block_product(used, dv, rows, 1, s, bc, 1, packed_do, doi, job->lddout, 0, dvj, dv, 1);
+            /* dQ_i += scale dS K_j */
+            block_product(rows, dk, keys, j->scale, ds, bc, 0, packed_k, kj, j->ldk, 0, dq + i0 * dk, dk, 1);
+            /* dK_j += scale dS^T Q_i */
+            block_product(used, dk, rows, j->scale, ds, bc, 1, packed_q, qi, j->ldq, 0, dkj, dk, 1);
+        }
+    }
+    return 0;
+}
+
+static void *attention_backward_worker(void *arg) {
+    struct backward_worker *worker = arg;
+    struct backward_shared *shared = worker->shared;
+    const tx_attention_backward_job *job = shared->job;
+    const tx_attention_job *j = &job->forward;
+    float *dq = job->splits == 1 || worker->index == 0
+                    ? job->dq
+                    : job->dq_partials + (worker->index - 1) * j->batches * j->nq * j->dk;
+    struct backward_scratch at = backward_layout(j->nq, j->dk, j->dv, j->block_rows, job->block_keys);
+    float *base = aligned_alloc(64, (size_t)(at.floats * (long)sizeof(float) + 63) / 64 * 64);
+    if (!base) {
+        atomic_store(&shared->status, -1);
+        return NULL;
+    }
+    long total = j->batches * job->splits;
+    for (;;) {
+        if (atomic_load(&shared->status) != 0) break;
+        long item = atomic_fetch_add(&shared->next, 1);
+        if (item >= total) break;
+        if (attention_backward_item(job, item / job->splits, item % job->splits, dq, base, &at)) {
+            atomic_store(&shared->status, 1);
+            break;
+        }
+    }
+    free(base);
+    return NULL;
+}
+
+int TX_KERNEL(tx_attention_backward)(const tx_attention_backward_job *job) {
+    const tx_attention_job *j = &job->forward;
+    if (j->nq <= 0 || j->nk <= 0 || j->batches <= 0 || job->splits < 1 || j->block_rows < 1 || job->block_keys < 1)
+        return 0;
+    struct backward_shared shared;
+    shared.job = job;
+    atomic_init(&shared.next, 0);
+    atomic_init(&shared.status, 0);
+    int threads = j->threads < 1 ? 1 : (j->threads > 8 ? 8 : j->threads);
+    long items = j->batches * job->splits;
+    if (threads > items) threads = (int)items;
+    if (threads > 1) tx_blas_serial_begin();
+    pthread_t ids[8];
+    int started[8] = {0};
+    struct backward_worker workers[8];
+    for (int t = 0; t < threads; t++) workers[t] = (struct backward_worker){&shared, t};
+    for (int t = 1; t < threads; t++)
+        started[t] = pthread_create(&ids[t], NULL, attention_backward_worker, &workers[t]) == 0;
+    attention_backward_worker(&workers[0]);
+    for (int t = 1; t < threads; t++)
+        if (started[t]) pthread_join(ids[t], NULL);
+    if (threads > 1) tx_blas_serial_end();
+    int status = atomic_load(&shared.status);
+    if (status != 0) return status;
+    /* The threads' dQ, added up. */
+    long count = j->batches * j->nq * j->dk;
+    for (int t = 1; job->splits > 1 && t < threads; t++) {
+        const float *partial = job->dq_partials + (t - 1) * count;
+        for (long i = 0; i < count; i++) job->dq[i] += partial[i];
+    }
+    return 0;
 }

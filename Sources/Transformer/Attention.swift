@@ -12,14 +12,17 @@ import Tensor
 /// one sgemm makes the scores (K enters through the transpose flag), one fused pass adds
 /// the mask, applies the causal cut and exponentiates, one sgemm multiplies by V, and the
 /// output rows are divided by the row sums at the end (n x d_v divisions instead of
-/// n x n_k).
+/// n x n_k). The gradient is `backward` (AttentionBackward.swift), FlashAttention-2's,
+/// which recomputes the weights block by block from the logsumexp of each row that
+/// `attentionWithStatistics` keeps; under a tape, `attention` records it as one node.
 public enum Attention {
     /// softmax(Q K^T * scale + mask) V; `scale` defaults to 1/sqrt(d_k).
     public static func attention(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
                                  causal: Bool = false, scale: Float? = nil) throws -> Tensor {
         let plan = try Plan(queries: queries, keys: keys, values: values, mask: mask, name: "attention")
-        if try isTracked(queries, keys, values, mask) {
-            return try recordedAttention(queries: queries, keys: keys, values: values, mask: mask, causal: causal, scale: scale)
+        if let tape = try Tape.tracking([queries, keys, values] + (mask.map { [$0] } ?? [])) {
+            return try recordedAttention(queries: queries, keys: keys, values: values, mask: mask, causal: causal,
+                                         scale: scale, on: tape)
         }
         let output = try Tensor(uninitializedShape: plan.batchShape + [plan.nq, plan.dv])
         try run(plan, causal: causal, scale: scale, output: output, weights: nil)
@@ -39,6 +42,19 @@ public enum Attention {
             throw TensorError.value("gradient error: attention into an output view writes in place, which has no derivative; call attention(queries:keys:values:...) for its result")
         }
         try run(plan, causal: causal, scale: scale, output: output, weights: nil)
+    }
+
+    /// Attention and each query row's logsumexp L = log(sum_j exp(s_j)) of its scaled,
+    /// masked scores s (`[batch..., n_q]`; -inf for a row whose keys are all blocked):
+    /// what `backward` needs to recompute the weights, exp(s - L), block by block.
+    public static func attentionWithStatistics(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
+                                               causal: Bool = false, scale: Float? = nil) throws
+        -> (output: Tensor, logsumexp: Tensor) {
+        let plan = try Plan(queries: queries, keys: keys, values: values, mask: mask, name: "attention")
+        let output = try Tensor(uninitializedShape: plan.batchShape + [plan.nq, plan.dv])
+        let logsumexp = try Tensor(uninitializedShape: plan.batchShape + [plan.nq])
+        try run(plan, causal: causal, scale: scale, output: output, weights: nil, logsumexp: logsumexp)
+        return (output, logsumexp)
     }
 
     /// The weights alpha = softmax(Q K^T / sqrt(d_k) + mask), `[..., n_q, n_k]`.
@@ -136,12 +152,19 @@ public enum Attention {
     }
 
     /// Rows per block at most (TX_ATTENTION_ROWS overrides it, for tuning).
-    static let maxBlockRows: Int = {
-        if let text = getenv("TX_ATTENTION_ROWS"), let n = Int(String(cString: text)), n > 0 { return n }
-        return 256
-    }()
+    static let maxBlockRows = setting("TX_ATTENTION_ROWS", 256)
 
-    static func run(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?) throws {
+    /// A positive whole number from the environment variable `name`, else `fallback`.
+    static func setting(_ name: String, _ fallback: Int) -> Int {
+        guard let text = getenv(name), let n = Int(String(cString: text)), n > 0 else { return fallback }
+        return n
+    }
+
+    /// The scale of the scores: `scale`, or 1/sqrt(d_k).
+    static func scaleOf(_ plan: Plan, _ scale: Float?) -> Float { scale ?? 1 / Float(plan.dk).squareRoot() }
+
+    static func run(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?,
+                    logsumexp: Tensor? = nil) throws {
         let nq = plan.nq, nk = plan.nk
         if nq == 0 || plan.batchCount == 0 { return }
         // Rows per block: at most `maxBlockRows`, twice that when the keys are taken in
@@ -155,15 +178,6 @@ public enum Attention {
         // For `:time`: the scores and the weighted sum of values; causal skips half.
         let products = 2 * Double(nq) * Double(nk) * Double(plan.dk + (plan.v == nil ? 0 : plan.dv))
         BLAS.countOperations(Double(batches) * products / (causal ? 2 : 1))
-        func offsets(_ base: Int, _ strides: [Int]) -> [Int] {
-            (0..<batches).map { base + plan.offsets($0, strides) }
-        }
-        let q = plan.q, k = plan.k
-        let qOffsets = offsets(0, plan.qBatch), kOffsets = offsets(0, plan.kBatch)
-        let vOffsets = plan.v.map { _ in offsets(0, plan.vBatch) } ?? [Int](repeating: 0, count: batches)
-        let maskOffsets = plan.mask.map { _ in offsets(0, plan.maskBatch) }
-        let outOffsets = output.map { o in offsets(0, Array(o.strides.dropLast(2))) } ?? [Int](repeating: 0, count: batches)
-        let mask = plan.mask
         // The kernel's scratch per thread: a block of scores (none when the weights are
         // the output), a row sum and maximum per row, and a block of K or V packed for
         // its micro-kernel.
@@ -171,44 +185,65 @@ public enum Attention {
         let width = weights != nil ? 0 : tiled ? tx_attention_key_block() : max(nk, 1)
         let scratch = threads * tx_attention_scratch(nk, plan.dk, plan.dv, blockRows, weights != nil ? 1 : 0)
         let status: Int32 = try Memory.withScratch(bytes: scratch, "attention's score blocks (\(threads) x [\(blockRows), \(width)])") {
-            qOffsets.withUnsafeBufferPointer { qo in
-                kOffsets.withUnsafeBufferPointer { ko in
-                    vOffsets.withUnsafeBufferPointer { vo in
-                        outOffsets.withUnsafeBufferPointer { oo in
-                            (maskOffsets ?? []).withUnsafeBufferPointer { mo in
-                                var job = tx_attention_job(
-                                    batches: batches,
-                                    q_offsets: qo.baseAddress, k_offsets: ko.baseAddress, v_offsets: vo.baseAddress,
-                                    mask_offsets: maskOffsets == nil ? nil : mo.baseAddress, out_offsets: oo.baseAddress,
-                                    q: UnsafePointer(q.storage.pointer + q.offset), k: UnsafePointer(k.storage.pointer + k.offset),
-                                    v: plan.v.map { UnsafePointer($0.storage.pointer + $0.offset) },
-                                    mask: mask.map { UnsafePointer($0.storage.pointer + $0.offset) },
-                                    out: output.map { $0.storage.pointer + $0.offset },
-                                    weights: weights.map { $0.storage.pointer },
-                                    nq: nq, nk: nk, dk: plan.dk, dv: plan.dv,
-                                    ldq: q.strides[q.rank - 2], ldk: k.strides[k.rank - 2],
-                                    ldv: plan.v.map { $0.strides[$0.rank - 2] } ?? 0,
-                                    ldout: output.map { $0.strides[$0.rank - 2] } ?? 0,
-                                    mask_row_stride: mask.map { $0.shape[$0.rank - 2] == 1 ? 0 : $0.strides[$0.rank - 2] } ?? 0,
-                                    mask_col_stride: mask.map { $0.shape[$0.rank - 1] == 1 ? 0 : $0.strides[$0.rank - 1] } ?? 0,
-                                    scale: scale ?? 1 / Float(plan.dk).squareRoot(),
-                                    causal: causal ? 1 : 0,
-                                    block_rows: blockRows,
-                                    threads: Int32(threads))
-                                return tx_attention(&job)
-                            }
+            withJob(plan, causal: causal, scale: scale, output: output, weights: weights, logsumexp: logsumexp,
+                    blockRows: blockRows, threads: threads) { job in tx_attention(&job) }
+        }
+        try check(status, "attention could not allocate its score buffers (\(blockRows) x \(nk) floats per thread)")
+    }
+
+    /// Calls `body` with the kernel's job for `plan`: pointers to the operands and each
+    /// batch item's offsets, which live as long as the call.
+    static func withJob(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?, logsumexp: Tensor?,
+                        blockRows: Int, threads: Int, _ body: (inout tx_attention_job) -> Int32) -> Int32 {
+        let batches = plan.batchCount
+        func offsets(_ strides: [Int]) -> [Int] { (0..<batches).map { plan.offsets($0, strides) } }
+        let q = plan.q, k = plan.k, mask = plan.mask
+        let qOffsets = offsets(plan.qBatch), kOffsets = offsets(plan.kBatch)
+        let vOffsets = plan.v.map { _ in offsets(plan.vBatch) } ?? [Int](repeating: 0, count: batches)
+        let maskOffsets = plan.mask.map { _ in offsets(plan.maskBatch) }
+        let outOffsets = output.map { o in offsets(Array(o.strides.dropLast(2))) } ?? [Int](repeating: 0, count: batches)
+        return qOffsets.withUnsafeBufferPointer { qo in
+            kOffsets.withUnsafeBufferPointer { ko in
+                vOffsets.withUnsafeBufferPointer { vo in
+                    outOffsets.withUnsafeBufferPointer { oo in
+                        (maskOffsets ?? []).withUnsafeBufferPointer { mo in
+                            var job = tx_attention_job(
+                                batches: batches,
+                                q_offsets: qo.baseAddress, k_offsets: ko.baseAddress, v_offsets: vo.baseAddress,
+                                mask_offsets: maskOffsets == nil ? nil : mo.baseAddress, out_offsets: oo.baseAddress,
+                                q: UnsafePointer(q.storage.pointer + q.offset), k: UnsafePointer(k.storage.pointer + k.offset),
+                                v: plan.v.map { UnsafePointer($0.storage.pointer + $0.offset) },
+                                mask: mask.map { UnsafePointer($0.storage.pointer + $0.offset) },
+                                out: output.map { $0.storage.pointer + $0.offset },
+                                weights: weights.map { $0.storage.pointer },
+                                logsumexp: logsumexp.map { $0.storage.pointer },
+                                nq: plan.nq, nk: plan.nk, dk: plan.dk, dv: plan.dv,
+                                ldq: q.strides[q.rank - 2], ldk: k.strides[k.rank - 2],
+                                ldv: plan.v.map { $0.strides[$0.rank - 2] } ?? 0,
+                                ldout: output.map { $0.strides[$0.rank - 2] } ?? 0,
+                                mask_row_stride: mask.map { $0.shape[$0.rank - 2] == 1 ? 0 : $0.strides[$0.rank - 2] } ?? 0,
+                                mask_col_stride: mask.map { $0.shape[$0.rank - 1] == 1 ? 0 : $0.strides[$0.rank - 1] } ?? 0,
+                                scale: scaleOf(plan, scale),
+                                causal: causal ? 1 : 0,
+                                block_rows: blockRows,
+                                threads: Int32(threads))
+                            return body(&job)
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Turns a kernel's status into an error: 1 is Ctrl-C, -1 a failed allocation.
+    static func check(_ status: Int32, _ allocation: @autoclosure () -> String) throws {
         switch status {
         case 0: return
         case 1:
             tx_interrupt_clear()
             throw TensorError(.interrupted, "interrupted")
         default:
-            throw TensorError(.memory, "memory limit: attention could not allocate its score buffers (\(blockRows) x \(nk) floats per thread)")
+            throw TensorError(.memory, "memory limit: " + allocation())
         }
     }
 }

@@ -48,13 +48,34 @@ extension Activation {
 }
 
 extension Attention {
-    /// Attention while a tape tracks Q, K, V or the mask: the reference formula
-    /// softmax(Q K' * scale + mask) V built from recorded tensor operations, so that the
-    /// gradient flows through their rules (and the n_q x n_k weights are in memory).
-    /// With `values` nil, the weights. The one place a fused attention backward
-    /// (FlashAttention-2's) replaces; on a nested tape (`Tape.isNested`, a gradient of a
-    /// gradient) keep this formula, as layer norm and affine do, unless the fused
-    /// backward is itself made of recorded operations.
+    /// Attention while `tape` tracks Q, K, V or the mask, recorded as one node: the
+    /// forward keeps each row's logsumexp, and the node's backward is FlashAttention-2's
+    /// (`backward`), which recomputes the weights block by block. The mask is a constant
+    /// to it; a mask the tape tracks (a learned bias) takes the formula's path, whose
+    /// n_q x n_k scores give it a gradient. So does a nested tape (`Tape.isNested`, a
+    /// gradient of a gradient), as layer norm and affine do: the fused backward is not
+    /// made of recorded operations, so its own gradient could not be taken.
+    static func recordedAttention(queries q: Tensor, keys k: Tensor, values v: Tensor, mask: Tensor?, causal: Bool,
+                                  scale: Float?, on tape: Tape) throws -> Tensor {
+        if tape.isNested || mask.map(tape.tracks) == true {
+            return try recordedAttention(queries: q, keys: k, values: v, mask: mask, causal: causal, scale: scale)
+        }
+        let (output, logsumexp) = try Tape.paused {
+            try attentionWithStatistics(queries: q, keys: k, values: v, mask: mask, causal: causal, scale: scale)
+        }
+        let needs = (tape.tracks(q), tape.tracks(k), tape.tracks(v))
+        tape.record("attention", output: output, inputs: [q, k, v]) { g in
+            let d = try backward(queries: q, keys: k, values: v, mask: mask, causal: causal, scale: scale,
+                                 output: output, logsumexp: logsumexp, outputGradient: g)
+            return [needs.0 ? d.queries : nil, needs.1 ? d.keys : nil, needs.2 ? d.values : nil]
+        }
+        return output
+    }
+
+    /// The formula softmax(Q K' * scale + mask) V built from recorded tensor operations,
+    /// so that the gradient flows through their rules (and the n_q x n_k weights are in
+    /// memory): the weights' path under a tape (with `values` nil, the weights), and
+    /// attention's when the tape tracks the mask or is nested.
     static func recordedAttention(queries q: Tensor, keys k: Tensor, values v: Tensor?, mask: Tensor?,
                                   causal: Bool, scale: Float?) throws -> Tensor {
         let dk = q.shape.last ?? 1, nq = q.shape.dropLast().last ?? 1, nk = k.shape.dropLast().last ?? 1

@@ -152,3 +152,22 @@ func memoryLimitRefusesBadSizes(_ call: String, _ message: String) throws {
     let fits = try tx(["--max-memory", "64M", "-e", program(3) + "; shape(grad(f)(x))"])
     #expect(fits.out == "[1000, 1000]\n", "\(fits.err.prefix(300))")
 }
+
+@Test func theGradientOfLongAttentionNeedsNoScoreMatrix() throws {
+    // n = 8,000: the scores alone would be 244 MiB (a causal half 122 MiB). The tape
+    // keeps Q, K, V, the output and the logsumexp, 10 MiB; the backward's blocks and
+    // gradients fit in a 48 MiB limit, as they do at n = 50,000 in about 50 MiB.
+    let script = """
+    seed(2)
+    q = randn(8000, 64); k = randn(8000, 64); v = randn(8000, 64)
+    g = grad(fn(q, k, v) = sum(attention(q, k, v, causal=true)), wrt=["q", "k", "v"])(q, k, v)
+    print(shape(g.q), shape(g.k), shape(g.v))
+    """
+    let run = try tx(["--max-memory", "48M", "-e", script])
+    #expect(run.err == "")
+    #expect(run.out == "[8000, 64] [8000, 64] [8000, 64]\n")
+    // The formula's gradient needs the n x n weights: a memory error, not a crash.
+    let formula = try tx(["--max-memory", "48M", "-e", "q = randn(8000, 64); g = grad(fn(q) = sum(softmax(q @ q') @ q))(q)"])
+    #expect(formula.status == 1)
+    #expect(formula.err.hasPrefix("error: memory limit"))
+}

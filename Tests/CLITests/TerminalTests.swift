@@ -214,6 +214,28 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(line.wholeMatch(of: shape) != nil, "\(line)")
 }
 
+@Test func ctrlCStopsAttentionsBackward() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("seed(1); q = randn(24000, 64); k = randn(24000, 64); v = randn(24000, 64); g = 42\r")
+    #expect(terminal.wait(for: "g = 42\ntx> "))
+    // The forward alone, timed; in grad the backward follows it and takes about 2.5
+    // times as long (five products to two), so Ctrl-C 1.5 forwards in lands in the
+    // backward, which checks for it between blocks of 128 keys.
+    let typed = terminal.text.count, start = Date()
+    terminal.type("o = attention(q, k, v, causal=true); 1\r")
+    #expect(terminal.wait(for: "\n1\ntx> ", after: typed))
+    let forward = Date().timeIntervalSince(start)
+    let stopped = interrupt(terminal, "g = grad(fn(q) = sum(attention(q, k, v, causal=true)))(q)", check: "g",
+                            expect: "42", after: 1.5 * forward + 0.2)
+    // About two forwards of backward are left when Ctrl-C comes; a prompt back within
+    // one forward's time (measured on the same machine, under the same load) means the
+    // backward stopped midway.
+    #expect(stopped < forward, "the prompt came back \(stopped) s after Ctrl-C; a forward takes \(forward) s")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
 /// What `:vars` shows for a few variables on a terminal of `columns` columns.
 private func variablesShown(columns: UInt16) throws -> String {
     let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"],
@@ -253,14 +275,20 @@ private func variablesShown(columns: UInt16) throws -> String {
         """)
 }
 
-/// Types `statement` (which runs for seconds), presses Ctrl-C 0.2 s into it, and gives
-/// the seconds until the prompt is back; then `check` is typed and its output (the old
-/// value) expected.
-private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: String, expect: String) -> Double {
+/// Types `statement` (which runs for seconds), presses Ctrl-C 0.2 s (or `delay` seconds)
+/// into it, and gives the seconds until the prompt is back; then `check` is typed and its
+/// output (the old value) expected.
+private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: String, expect: String,
+                       after delay: Double? = nil) -> Double {
     let typed = terminal.text.count
     terminal.type(statement + "\r")
     #expect(terminal.wait(for: "\n", after: typed + statement.count))
-    terminal.readAvailable(milliseconds: 200)
+    if let delay {
+        let deadline = Date().addingTimeInterval(delay)
+        while Date() < deadline { terminal.readAvailable(milliseconds: 20) }
+    } else {
+        terminal.readAvailable(milliseconds: 200)
+    }
     let pressed = Date(), before = terminal.text.count
     terminal.type("\u{3}")
     #expect(terminal.wait(for: "error: interrupted", after: before))
@@ -376,13 +404,13 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
 @Test func ctrlCStopsABackwardPass() throws {
     let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
     #expect(terminal.wait(for: "tx> "))
-    terminal.type("j = 1\r")
-    #expect(terminal.wait(for: "j = 1\ntx> "))
-    // jacobian runs one backward pass per output: 4096 of them through 24 tanh, seconds
-    // of backward passes after microseconds of forward.
-    let f = "fn(x) = " + String(repeating: "tanh(", count: 24) + "x" + String(repeating: ")", count: 24)
-    let stopped = interrupt(terminal, "j = jacobian(\(f))(ones(4096))", check: "j", expect: "1")
-    #expect(stopped < 3, "the prompt came back \(stopped) s after Ctrl-C")
+    terminal.type("j = 1; fn deep(x) { for i in range(1000) { x = tanh(x) }; x }\r")
+    #expect(terminal.wait(for: "x }; x }\ntx> "))
+    // jacobian runs one backward pass per output: 4096 of them through 1000 tanh, 20 s
+    // or more of backward passes after milliseconds of forward; a prompt back within
+    // 10 s means the backward passes stopped.
+    let stopped = interrupt(terminal, "j = jacobian(deep)(ones(4096))", check: "j", expect: "1")
+    #expect(stopped < 10, "the prompt came back \(stopped) s after Ctrl-C")
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }

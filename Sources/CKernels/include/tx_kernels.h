@@ -120,12 +120,16 @@ int tx_interrupt_requested(void);
 /// weights and a NaN output row), multiplies by V
 /// with a second sgemm and divides its output rows by the row sums. With `weights`
 /// set instead of `out`, the normalised weights are written there ([nq, nk] per item).
+/// With `logsumexp` set (beside `out`), each row's L = m + log(l) of its scaled, masked
+/// scores (m their maximum, l the sum of exp(s - m)) is written there, [batches, nq]
+/// contiguous: -inf for a row that sees no key, NaN for a NaN row. The backward
+/// recomputes the weights from it, P = exp(S - L).
 typedef struct {
     long batches;
     /// Element offsets of each batch item's matrices (mask_offsets may be NULL).
     const long *q_offsets, *k_offsets, *v_offsets, *mask_offsets, *out_offsets;
     const float *q, *k, *v, *mask;
-    float *out, *weights;
+    float *out, *weights, *logsumexp;
     long nq, nk, dk, dv;
     long ldq, ldk, ldv, ldout;
     long mask_row_stride, mask_col_stride;
@@ -146,6 +150,38 @@ int tx_attention(const tx_attention_job *job);
 /// The bytes of scratch each thread of tx_attention allocates for a job of these sizes
 /// whose blocks have `block_rows` rows (`weights`: 1 when the weights are the output).
 long tx_attention_scratch(long nk, long dk, long dv, long block_rows, int weights);
+
+/// The gradients of attention with respect to Q, K and V, from the forward's output O
+/// and logsumexp and the output's gradient dO: FlashAttention-2's backward, blocks of
+/// `forward.block_rows` queries by `block_keys` keys whose weights are recomputed from
+/// the logsumexp (see kernels.c). `forward` is the forward's job with `out` = O and
+/// `weights` NULL (its `logsumexp` is not read). The gradients are contiguous
+/// [batches, nq, dk], [batches, nk, dk] and [batches, nk, dv], zeroed by the caller.
+/// With splits > 1 the key blocks of one batch item are shared out between that many
+/// work items (for fewer batch items than threads), and each thread adds its items' dQ
+/// in a buffer of its own: dq for the first, and `forward.threads - 1` more
+/// [batches, nq, dk] in dq_partials (zeroed by the caller; NULL when splits = 1).
+typedef struct {
+    tx_attention_job forward;
+    const long *dout_offsets;
+    const float *dout;
+    long lddout;
+    const float *logsumexp;   /* [batches, nq] */
+    float *dq, *dk, *dv, *dq_partials;
+    long block_keys;
+    int splits;
+} tx_attention_backward_job;
+
+/// 0 on success, 1 when interrupted (tx_interrupt_requested), -1 when a buffer could
+/// not be allocated.
+int tx_attention_backward(const tx_attention_backward_job *job);
+/// tx_attention_backward on the instruction set named `set` ("avx512", "avx2" or
+/// "generic"; NULL for the chosen one), or on the newest older set the CPU has, as
+/// TX_KERNELS chooses but for one call: for tests of every set in one process. Its
+/// status goes to *status; returns the name of the set that ran.
+const char *tx_attention_backward_on(const char *set, const tx_attention_backward_job *job, int *status);
+/// The bytes of scratch each thread of tx_attention_backward allocates.
+long tx_attention_backward_scratch(long nq, long dk, long dv, long block_rows, long block_keys);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,11 @@ extension Library {
                         A NaN among a row's scores makes that output row NaN, as in PyTorch. A NaN or inf in K
                         or V can also reach rows of the same block that mask it out (0 x NaN in the product
                         with V), as in PyTorch's math path; clean such inputs first (where(x == x, x, 0)).
+                        Gradient (grad): FlashAttention-2's backward, which recomputes the weights block by block
+                        from each row's logsumexp (kept by the forward) and skips what the forward skips: no
+                        n_q x n_k matrix either (n = 50,000, one head, causal: about 50 MiB). A row that sees no key
+                        gets zero gradients. The mask gets no gradient unless grad tracks it (a learned bias):
+                        then the formula's n_q x n_k path runs instead.
                         """) { args in
                 .tensor(try Attention.attention(queries: try args.tensor("Q"), keys: try args.tensor("K"), values: try args.tensor("V"),
                                             mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
