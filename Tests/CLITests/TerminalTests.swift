@@ -405,7 +405,7 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
     #expect(terminal.wait(for: "tx> "))
     terminal.type("j = 1; fn deep(x) { for i in range(1000) { x = tanh(x) }; x }\r")
-    #expect(terminal.wait(for: "x }; x }\ntx> "))
+    #expect(terminal.wait(for: "}; x }\ntx> "))
     // jacobian runs one backward pass per output: 4096 of them through 1000 tanh, 20 s
     // or more of backward passes after milliseconds of forward; a prompt back within
     // 10 s means the backward passes stopped.
