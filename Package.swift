@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "LangTests", dependencies: ["Lang", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor", "TestSupport"],
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor", "Transformer", "TestSupport"],
                     exclude: ["Scripts", "Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["tx", "TestSupport"]),
     ]

@@ -1,5 +1,6 @@
 import Interpreter
 import Testing
+import Transformer
 
 /// Every builtin's `:help` example runs, in a fresh session, without an error.
 @Test func everyHelpExampleRuns() {
@@ -61,6 +62,30 @@ import Testing
     for name in interpreter.builtinList.map(\.name) + ["pi", "inf", "nan", "args"] {
         #expect(words.contains(name), "docs/LANGUAGE.md does not name \(name)")
     }
+}
+
+/// Each layer's parameter record, as its type declares it (`ParameterLayer.fields`),
+/// is written in the language reference and in its initialiser's help, and an
+/// initialiser gives a record with exactly those fields.
+@Test(arguments: ["init_mha(8)", "init_ffn(8, 16)", "init_layernorm(8)", "init_encoder_block(8, 2, 16)", "init_decoder_block(8, 2, 16)"])
+func parameterRecordsAreDeclaredOnce(_ initialiser: String) throws {
+    let layers: [String: any ParameterLayer.Type] = [
+        "init_mha": MultiHeadAttention.self, "init_ffn": FeedForward.self, "init_layernorm": LayerNorm.self,
+        "init_encoder_block": EncoderBlock.self, "init_decoder_block": DecoderBlock.self,
+    ]
+    let name = String(initialiser.prefix { $0 != "(" })
+    let layer = try #require(layers[name])
+    let folder = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+    let reference = try Runner.readSource(path: folder + "/docs/LANGUAGE.md")
+    let flat = reference.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    #expect(flat.contains("`p = \(layer.structure)`") || flat.contains("`\(layer.structure)`"),
+            "docs/LANGUAGE.md does not write \(layer.structure)")
+    let interpreter = Interpreter(output: { _ in })
+    let help = try #require(Help.topic(name, interpreter))
+    #expect(help.contains(layer.structure), "\(name)'s help does not write \(layer.structure)")
+    let (output, error) = runScript("keys(\(initialiser))")
+    #expect(error == nil)
+    #expect(output == "[" + layer.fields.map { "\"\($0.name)\"" }.joined(separator: ", ") + "]\n")
 }
 
 /// `:help vars` says what `:vars` shows of a tensor.

@@ -120,7 +120,7 @@ extension Library {
                     "An encoder block {attn, ln1, ffn, ln2}: x = ln1(x + mha(x, x)), then x = ln2(x + ffn(x)).",
                     example: "encoder_block(randn(5, 8), init_encoder_block(8, 2, 32, seed=0), heads=2)",
                     details: "norm_first=true gives the pre-LN variant x = x + mha(ln1(x)), x = x + ffn(ln2(x)), as PyTorch's norm_first.\nMemory: a few [..., n, d] tensors, one [..., n, d_ff], and attention's block buffer.") { args in
-                .tensor(try encoderBlock(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
+                .tensor(try layer(EncoderBlock.self, args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
             },
             builtin("decoder_block", [.required("y"), .required("memory"), .required("p"), .required("heads"),
                                       .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
@@ -133,7 +133,7 @@ extension Library {
                         scores. norm_first=true gives pre-LN. activation, eps as encoder_block.
                         Memory: a few [..., n_y, d] tensors, one [..., n_y, d_ff], and attention's block buffers.
                         """) { args in
-                .tensor(try decoderBlock(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
+                .tensor(try layer(DecoderBlock.self, args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
                                                                   options: try options(args), causal: try args.bool("causal"),
                                                                   mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
             },
@@ -172,7 +172,7 @@ extension Library {
                     "Parameters for mha with nn.MultiheadAttention's initialisation (xavier-uniform in-projection, zero biases).",
                     example: "p = init_mha(8, seed=0)",
                     details: """
-                        d: the model width. Returns {Wq, bq, Wk, bk, Wv, bv, Wo, bo}: W* [d, d], b* [d].
+                        d: the model width. Returns \(MultiHeadAttention.structure).
                         Wq, Wk, Wv are xavier-uniform over PyTorch's stacked [3d, d] in-projection
                         (U(±sqrt(6 / (4d)))); Wo is nn.Linear's U(±1/sqrt(d)); every bias is 0.
                         The number of heads is not stored: give heads= to mha and the blocks.
@@ -186,7 +186,7 @@ extension Library {
                     example: "p = init_ffn(8, 32, seed=0)",
                     details: """
                         d: the model width, d_ff: the hidden width (the lecture's base model: 512 and 2048).
-                        Returns {W1 [d, d_ff], b1 [d_ff], W2 [d_ff, d], b2 [d]}; W1 and b1 are
+                        Returns \(FeedForward.structure); W1 and b1 are
                         U(±1/sqrt(d)), W2 and b2 U(±1/sqrt(d_ff)).
                         \(seedHelp)
                         """) { args in
@@ -194,11 +194,11 @@ extension Library {
                 return try withGenerator(args) { try record(Initializers.feedForward(d: d, dFF: dFF, &$0)) }
             },
             builtin("init_layernorm", [.required("d")], "attention", "{gamma: ones(d), beta: zeros(d)}.",
-                    example: "init_layernorm(4)") { args in
+                    example: "init_layernorm(4)", details: "Returns \(LayerNorm.structure), the parameters of layernorm.") { args in
                 record(try Initializers.layerNorm(d: try sizeArgument(args, "d")))
             },
             builtin("init_encoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
-                    "Parameters {attn, ln1, ffn, ln2} for encoder_block, initialised as nn.TransformerEncoderLayer.",
+                    "Parameters \(EncoderBlock.structure) for encoder_block, initialised as nn.TransformerEncoderLayer.",
                     example: "p = init_encoder_block(8, 2, 32, seed=0)",
                     details: """
                         d: the model width, heads: the number of heads (checked to divide d, not stored:
@@ -210,7 +210,7 @@ extension Library {
                 return try withGenerator(args) { try record(Initializers.encoderBlock(d: d, dFF: dFF, &$0)) }
             },
             builtin("init_decoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
-                    "Parameters {self_attn, ln1, cross_attn, ln2, ffn, ln3} for decoder_block, initialised as nn.TransformerDecoderLayer.",
+                    "Parameters \(DecoderBlock.structure) for decoder_block, initialised as nn.TransformerDecoderLayer.",
                     example: "p = init_decoder_block(8, 2, 32, seed=0)",
                     details: """
                         d: the model width, heads: the number of heads (checked to divide d, not stored:
@@ -316,42 +316,30 @@ extension Library {
     }
 
     private static func multiHead(_ args: Arguments, _ name: String) throws -> MultiHeadAttention {
-        try multiHead(try args.record(name), args, name)
-    }
-
-    private static func multiHead(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> MultiHeadAttention {
-        func t(_ name: String) throws -> Tensor { try tensor(r, name, args, path) }
-        return MultiHeadAttention(Wq: try t("Wq"), bq: try t("bq"), Wk: try t("Wk"), bk: try t("bk"),
-                                  Wv: try t("Wv"), bv: try t("bv"), Wo: try t("Wo"), bo: try t("bo"))
+        try layer(MultiHeadAttention.self, try args.record(name), args, name)
     }
 
     private static func feedForward(_ args: Arguments, _ name: String) throws -> FeedForward {
-        try feedForward(try args.record(name), args, name)
+        try layer(FeedForward.self, try args.record(name), args, name)
     }
 
-    private static func feedForward(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> FeedForward {
-        func t(_ name: String) throws -> Tensor { try tensor(r, name, args, path) }
-        return FeedForward(W1: try t("W1"), b1: try t("b1"), W2: try t("W2"), b2: try t("b2"))
+    /// The layer of type `L` that record `r` (at `path` in the argument p) describes,
+    /// field by field as `L.fields` declares them.
+    private static func layer<L: ParameterLayer>(_ type: L.Type, _ r: RecordValue, _ args: Arguments, _ path: String) throws -> L {
+        try L(parts: try parts(of: L.self, r, args, path))
     }
 
-    private static func layerNorm(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> LayerNorm {
-        LayerNorm(gamma: try tensor(r, "gamma", args, path), beta: try tensor(r, "beta", args, path))
-    }
-
-    private static func encoderBlock(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> EncoderBlock {
-        EncoderBlock(attn: try multiHead(try field(r, "attn", in: args, path), args, path + ".attn"),
-                     ln1: try layerNorm(try field(r, "ln1", in: args, path), args, path + ".ln1"),
-                     ffn: try feedForward(try field(r, "ffn", in: args, path), args, path + ".ffn"),
-                     ln2: try layerNorm(try field(r, "ln2", in: args, path), args, path + ".ln2"))
-    }
-
-    private static func decoderBlock(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> DecoderBlock {
-        DecoderBlock(selfAttn: try multiHead(try field(r, "self_attn", in: args, path), args, path + ".self_attn"),
-                     ln1: try layerNorm(try field(r, "ln1", in: args, path), args, path + ".ln1"),
-                     crossAttn: try multiHead(try field(r, "cross_attn", in: args, path), args, path + ".cross_attn"),
-                     ln2: try layerNorm(try field(r, "ln2", in: args, path), args, path + ".ln2"),
-                     ffn: try feedForward(try field(r, "ffn", in: args, path), args, path + ".ffn"),
-                     ln3: try layerNorm(try field(r, "ln3", in: args, path), args, path + ".ln3"))
+    private static func parts(of type: any ParameterLayer.Type, _ r: RecordValue, _ args: Arguments,
+                              _ path: String) throws -> [ParameterPart] {
+        try type.fields.map { declared in
+            switch declared {
+            case .tensor(let name, _):
+                return .tensor(try tensor(r, name, args, path))
+            case .layer(let name, let inner):
+                let sub = try field(r, name, in: args, path)
+                return .layer(try inner.init(parts: try parts(of: inner, sub, args, path + "." + name)))
+            }
+        }
     }
 
     private static func layers(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> [RecordValue] {
@@ -370,40 +358,29 @@ extension Library {
     /// `norm` may be none or missing.
     private static func optionalNorm(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> LayerNorm? {
         guard let value = r["norm"], !value.isNone else { return nil }
-        return try layerNorm(try field(r, "norm", in: args, path), args, path + ".norm")
+        return try layer(LayerNorm.self, try field(r, "norm", in: args, path), args, path + ".norm")
     }
 
     private static func encoderStack(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> Encoder {
-        Encoder(layers: try layers(r, args, path).enumerated().map { try encoderBlock($1, args, "\(path).layers[\($0)]") },
+        Encoder(layers: try layers(r, args, path).enumerated().map { try layer(EncoderBlock.self, $1, args, "\(path).layers[\($0)]") },
                 norm: try optionalNorm(r, args, path))
     }
 
     private static func decoderStack(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> Decoder {
-        Decoder(layers: try layers(r, args, path).enumerated().map { try decoderBlock($1, args, "\(path).layers[\($0)]") },
+        Decoder(layers: try layers(r, args, path).enumerated().map { try layer(DecoderBlock.self, $1, args, "\(path).layers[\($0)]") },
                 norm: try optionalNorm(r, args, path))
     }
 
     // MARK: Parameters to records
 
-    private static func record(_ p: MultiHeadAttention) -> Value {
-        .record(RecordValue([("Wq", .tensor(p.Wq)), ("bq", .tensor(p.bq)), ("Wk", .tensor(p.Wk)), ("bk", .tensor(p.bk)),
-                             ("Wv", .tensor(p.Wv)), ("bv", .tensor(p.bv)), ("Wo", .tensor(p.Wo)), ("bo", .tensor(p.bo))]))
-    }
-
-    private static func record(_ p: FeedForward) -> Value {
-        .record(RecordValue([("W1", .tensor(p.W1)), ("b1", .tensor(p.b1)), ("W2", .tensor(p.W2)), ("b2", .tensor(p.b2))]))
-    }
-
-    private static func record(_ p: LayerNorm) -> Value {
-        .record(RecordValue([("gamma", .tensor(p.gamma)), ("beta", .tensor(p.beta))]))
-    }
-
-    private static func record(_ p: EncoderBlock) -> Value {
-        .record(RecordValue([("attn", record(p.attn)), ("ln1", record(p.ln1)), ("ffn", record(p.ffn)), ("ln2", record(p.ln2))]))
-    }
-
-    private static func record(_ p: DecoderBlock) -> Value {
-        .record(RecordValue([("self_attn", record(p.selfAttn)), ("ln1", record(p.ln1)), ("cross_attn", record(p.crossAttn)),
-                             ("ln2", record(p.ln2)), ("ffn", record(p.ffn)), ("ln3", record(p.ln3))]))
+    /// The record of a layer, field by field as its type declares them.
+    private static func record(_ layer: any ParameterLayer) -> Value {
+        let fields = type(of: layer).fields
+        return .record(RecordValue(zip(fields, layer.parts).map { declared, part in
+            switch part {
+            case .tensor(let t): return (declared.name, .tensor(t))
+            case .layer(let inner): return (declared.name, record(inner))
+            }
+        }))
     }
 }
