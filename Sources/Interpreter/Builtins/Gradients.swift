@@ -71,6 +71,9 @@ extension Library {
         "init_mha": "fresh parameters", "init_ffn": "fresh parameters", "init_layernorm": "fresh parameters",
         "init_encoder_block": "fresh parameters", "init_decoder_block": "fresh parameters",
         "init_transformer": "fresh parameters", "tensor": "the value itself",
+        "sgd": "an optimiser's settings", "adam": "an optimiser's settings", "adamw": "an optimiser's settings",
+        "step": "it updates parameters in place", "clip_grad_norm": "it scales a gradient in place",
+        "warmup_cosine": "a number",
     ]
 
     /// Parameters through which no gradient flows (conditions and masks that select).

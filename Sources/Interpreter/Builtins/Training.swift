@@ -1,0 +1,339 @@
+import Foundation
+import Lang
+import Tensor
+
+/// Training: the loss of a classifier, optimisers as records that hold their state, and
+/// the learning-rate schedule and gradient clipping a training loop needs
+/// (docs/LANGUAGE.md §6.15). The optimisers update a parameter record in place with
+/// PyTorch's formulas, operation for operation, so that one step equals torch.optim's.
+extension Library {
+    static func training() -> [Builtin] {
+        [
+            builtin("cross_entropy", [.required("logits"), .required("targets"), .optional("mask", .none, "none")], "training",
+                    "The mean cross-entropy of logits [..., C] against class ids targets [...], as F.cross_entropy, through logsumexp.",
+                    example: "cross_entropy([[2, 0, -1], [0, 3, 0]], [0, 1])",
+                    details: """
+                        Each position's loss is logsumexp(logits) - logits[target]: the negative log of the
+                        softmax's probability of the target, computed without forming the softmax, so large
+                        logits do not overflow. targets holds integers in 0..<C (a number for one row of
+                        logits). mask (shaped like targets) chooses the positions that count: the loss is
+                        sum(loss * mask) / sum(mask), as a padded batch needs (PyTorch's ignore_index);
+                        a mask of zeros gives nan, as PyTorch does. Differentiable in logits.
+                        """) { args in
+                let logits = try args.tensor("logits")
+                let targets = try classIds(args, classesIn: logits)
+                let losses = try Tensor.binary(.subtract, logits.reduce(.logsumexp, axes: [-1]),
+                                               picked(logits, targets))
+                guard let mask = try args.optionalTensor("mask") else { return .tensor(try losses.reduce(.mean)) }
+                guard mask.shape == losses.shape else {
+                    throw TxError(.shape, "shape mismatch in cross_entropy: targets are \(describe(shape: losses.shape)), so mask must be too, got \(describe(shape: mask.shape))", at: args.span("mask"))
+                }
+                return .tensor(try Tensor.binary(.divide, Tensor.binary(.multiply, losses, mask).reduce(.sum), mask.reduce(.sum)))
+            },
+            builtin("sgd", [.required("lr"), .optional("momentum", .number(0), "0")], "training",
+                    "Stochastic gradient descent as a record holding its state; step(opt, p, g) applies it.",
+                    example: "opt = sgd(0.1, momentum=0.9)",
+                    details: """
+                        As torch.optim.SGD: p -= lr * g, or with momentum a buffer b = momentum * b + g
+                        (b = g at the first step) and p -= lr * b. The record holds lr, momentum, the step
+                        count t and, after the first step, buf shaped like the parameters; setting opt.lr
+                        between steps changes the rate (see warmup_cosine).
+                        """) { args in
+                .record(RecordValue([("optimizer", .string("sgd")), ("lr", .number(try args.number("lr"))),
+                                     ("momentum", .number(try args.number("momentum"))), ("t", .number(0)), ("buf", .none)]))
+            },
+            builtin("adam", [.required("lr"), .optional("betas", .none, "[0.9, 0.999]"), .optional("eps", .number(1e-8), "1e-8")],
+                    "training", "Adam as a record holding its state; step(opt, p, g) applies it.",
+                    example: "opt = adam(1e-3)",
+                    details: """
+                        As torch.optim.Adam: m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2,
+                        p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps) at step t (bias-
+                        corrected). The record holds lr, betas, eps, t and, after the first step, m and v
+                        shaped like the parameters.
+                        """) { args in
+                try adamRecord(args, kind: "adam", weightDecay: 0)
+            },
+            builtin("adamw", [.required("lr"), .optional("betas", .none, "[0.9, 0.999]"), .optional("eps", .number(1e-8), "1e-8"),
+                              .optional("weight_decay", .number(0.01), "0.01")],
+                    "training", "AdamW (Adam with decoupled weight decay) as a record holding its state; step(opt, p, g) applies it.",
+                    example: "opt = adamw(1e-3, weight_decay=0.1)",
+                    details: """
+                        As torch.optim.AdamW: p *= 1 - lr * weight_decay, then Adam's update (see adam).
+                        """) { args in
+                try adamRecord(args, kind: "adamw", weightDecay: try args.number("weight_decay"))
+            },
+            builtin("step", [.required("opt"), .required("p"), .required("g")], "training",
+                    "Updates the parameters p in place by the gradient g (shaped like p) with the optimiser opt, and advances opt's state.",
+                    example: "p = {W: ones(2, 2)}; step(sgd(0.1), p, {W: ones(2, 2)}); p.W",
+                    details: """
+                        p and g are tensors, or records and lists of them with the same structure (as grad
+                        returns); every tensor of p is written in place, so every variable that holds p
+                        sees the new values. Leaves of g that are none (and leaves of p that are not tensors)
+                        are skipped. opt.t counts the steps; the state (buf, m, v) is made at the first step.
+                        """) { args in
+                let opt = try args.record("opt")
+                guard Tape.active == nil else {
+                    throw TxError(.value, "value error: step updates parameters in place and cannot run inside a function being differentiated; call it on grad's result, outside", at: args.span)
+                }
+                try Optimizer(opt, args).step(try args.value("p"), try args.value("g"))
+                return .none
+            },
+            builtin("clip_grad_norm", [.required("g"), .required("max")], "training",
+                    "Scales the gradient g in place so that its total norm is at most max; returns the norm before clipping.",
+                    example: "g = {W: full(3, 2, 2)}; clip_grad_norm(g, 1)",
+                    details: """
+                        As torch.nn.utils.clip_grad_norm_: the total norm is that of all of g's tensors
+                        together; when it exceeds max every tensor is multiplied by max / (norm + 1e-6).
+                        """) { args in
+                let maximum = try args.number("max")
+                let g = try args.value("g")
+                var leaves: [Tensor] = []
+                try collectTensors(g, into: &leaves, args)
+                var total = 0.0
+                for leaf in leaves {
+                    let n = Double(try leaf.norm().scalarValue ?? 0)
+                    total += n * n
+                }
+                let norm = total.squareRoot()
+                let coefficient = maximum / (norm + 1e-6)
+                if coefficient < 1 {
+                    for leaf in leaves { try scale(leaf, by: Float(coefficient), args) }
+                }
+                return .number(norm)
+            },
+            builtin("warmup_cosine", [.required("t"), .required("lr"), .required("warmup"), .required("total"),
+                                      .optional("min_lr", .number(0), "0")], "training",
+                    "The learning rate at step t: a linear warm-up over warmup steps, then a cosine decay to min_lr at step total (as nanoGPT's).",
+                    example: "[warmup_cosine(0, 1e-3, 10, 100), warmup_cosine(55, 1e-3, 10, 100), warmup_cosine(200, 1e-3, 10, 100)]",
+                    details: """
+                        lr * (t + 1) / (warmup + 1) while t < warmup; min_lr after total; between them
+                        min_lr + (lr - min_lr) * (1 + cos(pi * (t - warmup) / (total - warmup))) / 2.
+                        Set it each step: opt.lr = warmup_cosine(t, 3e-4, 100, 5000).
+                        """) { args in
+                let t = try args.number("t"), lr = try args.number("lr"), minimum = try args.number("min_lr")
+                let warmup = try args.number("warmup"), total = try args.number("total")
+                if t < warmup { return .number(lr * (t + 1) / (warmup + 1)) }
+                if t > total { return .number(minimum) }
+                let ratio = total > warmup ? (t - warmup) / (total - warmup) : 1
+                return .number(minimum + 0.5 * (1 + Foundation.cos(Double.pi * ratio)) * (lr - minimum))
+            },
+        ]
+    }
+
+    /// targets as a tensor of class ids in 0..<C, shaped like logits without its last axis.
+    private static func classIds(_ args: Arguments, classesIn logits: Tensor) throws -> Tensor {
+        guard logits.rank >= 1, let classes = logits.shape.last, classes > 0 else {
+            throw TxError(.shape, "shape mismatch in cross_entropy: logits must be [..., C] with C >= 1 classes, got \(describe(shape: logits.shape))", at: args.span("logits"))
+        }
+        let targets = try args.tensor("targets")
+        let expected = Array(logits.shape.dropLast())
+        guard targets.shape == expected else {
+            throw TxError(.shape, "shape mismatch in cross_entropy: logits are \(describe(shape: logits.shape)), so targets must be \(describe(shape: expected)), got \(describe(shape: targets.shape))", at: args.span("targets"))
+        }
+        for value in try targets.contiguous().values where !(value >= 0 && value < Float(classes) && value == value.rounded()) {
+            throw TxError(.value, "value error: cross_entropy: target \(TensorFormatter.formatNumber(value)) is not a class id in 0..<\(classes)", at: args.span("targets"))
+        }
+        return targets
+    }
+
+    /// logits[..., targets[...]]: each row's logit of its target, as the sum of the row
+    /// times a one-hot mask (a constant), so that the tape differentiates it.
+    private static func picked(_ logits: Tensor, _ targets: Tensor) throws -> Tensor {
+        let classes = try Tensor.arange(start: 0, stop: Double(logits.shape[logits.rank - 1]), step: 1)
+        let oneHot = try Tensor.binary(.equal, targets.unsqueezed(axis: targets.rank), classes)
+        return try Tensor.binary(.multiply, logits, oneHot).reduce(.sum, axes: [-1])
+    }
+
+    private static func adamRecord(_ args: Arguments, kind: String, weightDecay: Double) throws -> Value {
+        var betas = [0.9, 0.999]
+        let given = try args.value("betas")
+        if !given.isNone {
+            let values: [Double]
+            switch given {
+            case .list(let list): values = list.items.compactMap(Convert.number)
+            case .tensor(let t) where t.rank == 1: values = t.values.map(Double.init)
+            default: values = []
+            }
+            guard values.count == 2, values.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
+                throw TxError(.value, "value error: \(kind): betas must be two numbers in [0, 1), e.g. [0.9, 0.999]", at: args.span("betas"))
+            }
+            betas = values
+        }
+        var entries: [(String, Value)] = [("optimizer", .string(kind)), ("lr", .number(try args.number("lr"))),
+                                          ("betas", .list(ListValue(betas.map { .number($0) }))),
+                                          ("eps", .number(try args.number("eps")))]
+        if kind == "adamw" { entries.append(("weight_decay", .number(weightDecay))) }
+        entries += [("t", .number(0)), ("m", .none), ("v", .none)]
+        return .record(RecordValue(entries))
+    }
+
+    /// Every tensor in a value (records and lists walked), in order.
+    fileprivate static func collectTensors(_ value: Value, into leaves: inout [Tensor], _ args: Arguments, depth: Int = 0) throws {
+        guard depth < 64 else { throw TxError(.value, "value error: \(args.builtin.name): records nest more than 64 deep", at: args.span) }
+        switch value {
+        case .tensor(let t): leaves.append(t)
+        case .record(let r): for (_, v) in r.entries { try collectTensors(v, into: &leaves, args, depth: depth + 1) }
+        case .list(let l): for v in l.items { try collectTensors(v, into: &leaves, args, depth: depth + 1) }
+        default: break
+        }
+    }
+
+    /// t *= factor, in place.
+    fileprivate static func scale(_ t: Tensor, by factor: Float, _ args: Arguments) throws {
+        let buffer = try writable(t, "g", args)
+        for i in 0..<t.count { buffer[i] *= factor }
+    }
+
+    /// The elements of `t`, to be written in place: `t` must be contiguous (every tensor a
+    /// computation or initialiser makes is).
+    fileprivate static func writable(_ t: Tensor, _ role: String, _ args: Arguments) throws -> UnsafeMutablePointer<Float> {
+        guard t.isContiguous else {
+            throw TxError(.value, "value error: \(args.builtin.name): a tensor of \(role) is a view with gaps (a transpose or a slice); copy it before training it", at: args.span(role))
+        }
+        return t.storage.pointer + t.offset
+    }
+}
+
+/// One optimiser record, applied to a parameter value and its gradient.
+private struct Optimizer {
+    let record: RecordValue
+    let args: Arguments
+    let kind: String
+    let lr: Double
+
+    init(_ record: RecordValue, _ args: Arguments) throws {
+        self.record = record
+        self.args = args
+        guard case .string(let kind)? = record["optimizer"], ["sgd", "adam", "adamw"].contains(kind.text) else {
+            throw TxError(.value, "value error: step: opt must be a record made by sgd, adam or adamw", at: args.span("opt"))
+        }
+        self.kind = kind.text
+        lr = try Optimizer.number(record, "lr", args)
+    }
+
+    static func number(_ record: RecordValue, _ name: String, _ args: Arguments) throws -> Double {
+        guard let value = record[name], let x = Convert.number(value) else {
+            throw TxError(.value, "value error: step: opt.\(name) must be a number", at: args.span("opt"))
+        }
+        return x
+    }
+
+    func step(_ p: Value, _ g: Value) throws {
+        let t = try Optimizer.number(record, "t", args) + 1
+        switch kind {
+        case "sgd":
+            let momentum = try Optimizer.number(record, "momentum", args)
+            var buf = record["buf"] ?? .none
+            if momentum != 0, buf.isNone { buf = try stateLike(p) }
+            try walk(p, g, momentum == 0 ? [] : [buf], path: "p") { param, grad, state in
+                if momentum == 0 {
+                    for i in 0..<param.count { param.pointer[i] += Float(-lr) * grad[i] }
+                    return
+                }
+                let b = state[0]
+                let mu = Float(momentum)
+                for i in 0..<param.count {
+                    b[i] = t == 1 ? grad[i] : mu * b[i] + grad[i]
+                    param.pointer[i] += Float(-lr) * b[i]
+                }
+            }
+            if momentum != 0 { record["buf"] = buf }
+        default:
+            let betas = try Optimizer.betas(record, args)
+            let eps = Float(try Optimizer.number(record, "eps", args))
+            let decay = kind == "adamw" ? try Optimizer.number(record, "weight_decay", args) : 0
+            var m = record["m"] ?? .none, v = record["v"] ?? .none
+            if m.isNone { m = try stateLike(p) }
+            if v.isNone { v = try stateLike(p) }
+            // torch.optim.Adam(W)'s arithmetic: lerp for m, mul + addcmul for v, the bias
+            // corrections in double, then p += -(lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+            let bc1 = 1 - pow(betas.0, t), bc2 = 1 - pow(betas.1, t)
+            let stepSize = Float(-(lr / bc1)), bc2Root = Float(bc2.squareRoot())
+            let w1 = Float(1 - betas.0), b2 = Float(betas.1), w2 = Float(1 - betas.1)
+            let shrink = Float(1 - lr * decay)
+            try walk(p, g, [m, v], path: "p") { param, grad, state in
+                let mBuf = state[0], vBuf = state[1]
+                for i in 0..<param.count {
+                    if decay != 0 { param.pointer[i] *= shrink }
+                    let gi = grad[i]
+                    mBuf[i] = w1 < 0.5 ? mBuf[i] + w1 * (gi - mBuf[i]) : gi - (gi - mBuf[i]) * (1 - w1)
+                    vBuf[i] = vBuf[i] * b2 + w2 * gi * gi
+                    let denom = vBuf[i].squareRoot() / bc2Root + eps
+                    param.pointer[i] += stepSize * (mBuf[i] / denom)
+                }
+            }
+            record["m"] = m
+            record["v"] = v
+        }
+        record["t"] = .number(t)
+    }
+
+    static func betas(_ record: RecordValue, _ args: Arguments) throws -> (Double, Double) {
+        guard case .list(let list)? = record["betas"], list.items.count == 2,
+              let b1 = Convert.number(list.items[0]), let b2 = Convert.number(list.items[1]) else {
+            throw TxError(.value, "value error: step: opt.betas must be two numbers", at: args.span("opt"))
+        }
+        return (b1, b2)
+    }
+
+    /// Zeros shaped like every tensor of p, in p's structure (none elsewhere).
+    func stateLike(_ p: Value, depth: Int = 0) throws -> Value {
+        guard depth < 64 else { throw TxError(.value, "value error: step: records nest more than 64 deep", at: args.span("p")) }
+        switch p {
+        case .tensor(let t): return .tensor(try Tensor.zeros(t.shape))
+        case .record(let r): return .record(RecordValue(try r.entries.map { ($0.key, try stateLike($0.value, depth: depth + 1)) }))
+        case .list(let l): return .list(ListValue(try l.items.map { try stateLike($0, depth: depth + 1) }))
+        default: return .none
+        }
+    }
+
+    typealias Parameter = (pointer: UnsafeMutablePointer<Float>, count: Int)
+
+    /// Calls `update` for every tensor of p with its gradient and state buffers, walking
+    /// p, g and the states together.
+    func walk(_ p: Value, _ g: Value, _ states: [Value], path: String, depth: Int = 0,
+              _ update: (Parameter, UnsafeMutablePointer<Float>, [UnsafeMutablePointer<Float>]) throws -> Void) throws {
+        guard depth < 64 else { throw TxError(.value, "value error: step: records nest more than 64 deep", at: args.span("p")) }
+        if g.isNone { return }
+        switch (p, g) {
+        case (.tensor(let param), _):
+            guard let grad = try Convert.tensor(g, at: args.span("g")), grad.shape == param.shape else {
+                throw TxError(.shape, "shape mismatch in step: \(path) is \(describe(shape: param.shape)), its gradient \(g.typeDescription)", at: args.span("g"))
+            }
+            let target = try Library.writable(param, "p", args)
+            let gradient = try grad.contiguous()
+            var buffers: [UnsafeMutablePointer<Float>] = []
+            for state in states {
+                guard case .tensor(let s) = state, s.shape == param.shape else {
+                    throw TxError(.value, "value error: step: the optimiser's state does not match \(path); make a new optimiser for new parameters", at: args.span("opt"))
+                }
+                buffers.append(try Library.writable(s, "opt", args))
+            }
+            try Interrupt.check()
+            try update((target, param.count), gradient.storage.pointer + gradient.offset, buffers)
+        case (.record(let pr), .record(let gr)):
+            for (key, value) in pr.entries {
+                let sub = try states.map { state -> Value in
+                    guard case .record(let s) = state else { return .none }
+                    return s[key] ?? .none
+                }
+                try walk(value, gr[key] ?? .none, sub, path: path + "." + key, depth: depth + 1, update)
+            }
+        case (.list(let pl), .list(let gl)):
+            guard pl.items.count == gl.items.count else {
+                throw TxError(.shape, "shape mismatch in step: \(path) has \(pl.items.count) items, its gradient \(gl.items.count)", at: args.span("g"))
+            }
+            for (i, value) in pl.items.enumerated() {
+                let sub = states.map { state -> Value in
+                    guard case .list(let s) = state, i < s.items.count else { return .none }
+                    return s.items[i]
+                }
+                try walk(value, gl.items[i], sub, path: "\(path)[\(i)]", depth: depth + 1, update)
+            }
+        case (.record, _), (.list, _):
+            throw TxError(.type, "type error: step: \(path) is \(article(p.typeDescription)) but its gradient is \(article(g.typeDescription))", at: args.span("g"))
+        default:
+            return   // numbers, strings and the like are not trained
+        }
+    }
+}
