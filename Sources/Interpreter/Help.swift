@@ -5,7 +5,7 @@ public enum Help {
     static let categories: [(String, String)] = [
         ("creation", "Creating tensors"), ("shape", "Shapes"), ("elementwise", "Elementwise"),
         ("reduction", "Reductions"), ("neural", "Neural"), ("attention", "Attention and Transformers"),
-        ("gradients", "Gradients"), ("training", "Training"),
+        ("gradients", "Gradients"), ("training", "Training"), ("sampling", "Sampling"),
         ("files", "Files"), ("text", "Text and values"), ("models", "Pretrained models"), ("checking", "Checking"), ("showing", "Showing"),
         ("system", "System"),
     ]

@@ -73,7 +73,8 @@ extension Library {
         "init_transformer": "fresh parameters", "tensor": "the value itself",
         "sgd": "an optimiser's settings", "adam": "an optimiser's settings", "adamw": "an optimiser's settings",
         "step": "it updates parameters in place", "clip_grad_norm": "it scales a gradient in place",
-        "warmup_cosine": "a number",
+        "warmup_cosine": "a number", "topk": "values and indices read out of x", "multinomial": "random draws",
+        "sample": "a random draw",
     ]
 
     /// Parameters through which no gradient flows (conditions and masks that select).

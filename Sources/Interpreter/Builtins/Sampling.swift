@@ -1,0 +1,124 @@
+import Foundation
+import Lang
+import Tensor
+
+/// Choosing tokens: the k largest entries, and draws from a distribution with the
+/// session's generator (seed makes them repeat), as generation needs (docs/LANGUAGE.md
+/// §6.16).
+extension Library {
+    static func sampling() -> [Builtin] {
+        [
+            builtin("topk", [.x, .required("k"), .optional("axis", .number(-1), "-1")], "sampling",
+                    "The k largest entries along axis, largest first: {values, indices}, as torch.topk.",
+                    example: "topk([3, 1, 4, 1, 5], 2)",
+                    details: "Equal entries keep their order (the lower index first). values and indices have x's shape with k along axis.") { args in
+                let x = try args.tensor("x"), k = try args.int("k")
+                let axis = try Tensor.normalize(axis: try args.int("axis"), rank: max(x.rank, 1))
+                guard x.rank >= 1, k >= 0, k <= x.shape[axis] else {
+                    throw TxError(.value, "value error: topk: k must be in 0...\(x.rank >= 1 ? x.shape[axis] : 0), got \(k)", at: args.span("k"))
+                }
+                let last = x.rank - 1
+                let rows = try x.transposed(axis, last).contiguous()
+                let n = x.shape[axis], count = n == 0 ? 0 : rows.count / n
+                var outShape = rows.shape
+                outShape[last] = k
+                let values = try Tensor(uninitializedShape: outShape), indices = try Tensor(uninitializedShape: outShape)
+                let source = rows.storage.pointer + rows.offset
+                for r in 0..<count {
+                    let row = source + r * n
+                    let order = (0..<n).sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) || (row[$1].isNaN && !row[$0].isNaN) }
+                    for j in 0..<k {
+                        values.storage.pointer[r * k + j] = row[order[j]]
+                        indices.storage.pointer[r * k + j] = Float(order[j])
+                    }
+                }
+                return .record(RecordValue([("values", .tensor(try values.transposed(axis, last).contiguous())),
+                                            ("indices", .tensor(try indices.transposed(axis, last).contiguous()))]))
+            },
+            builtin("multinomial", [.required("probs"), .optional("n", .number(1), "1"), .optional("replacement", .bool(false), "false")],
+                    "sampling", "n class ids drawn from each row of probs [..., C] (weights, not necessarily summing to 1), as torch.multinomial: [..., n].",
+                    example: "seed(0); multinomial([0.1, 0.0, 0.9], 2)",
+                    details: "Without replacement a class is drawn at most once per row, so n is at most the number of positive weights. Draws come from the session's generator (see seed).") { args in
+                let probs = try args.tensor("probs"), n = try args.int("n"), replacement = try args.bool("replacement")
+                let (rows, classes) = try weightRows(probs, args, "probs")
+                guard n >= 0, replacement || rows.allSatisfy({ row in row.filter { $0 > 0 }.count >= n }) else {
+                    throw TxError(.value, "value error: multinomial: cannot draw \(n) classes without replacement from a row with fewer positive weights", at: args.span("n"))
+                }
+                let out = try Tensor(uninitializedShape: Array(probs.shape.dropLast()) + [n])
+                for (r, row) in rows.enumerated() {
+                    var weights = row
+                    for j in 0..<n {
+                        let id = draw(weights, classes, &args.interpreter.random)
+                        out.storage.pointer[r * n + j] = Float(id)
+                        if !replacement { weights[id] = 0 }
+                    }
+                }
+                return .tensor(out)
+            },
+            builtin("sample", [.required("probs"), .optional("temperature", .number(1), "1"), .optional("top_k", .none, "none")],
+                    "sampling", "One class id drawn from probs [C] (a number), or one per row of [..., C] (a tensor [...]), after temperature and top-k.",
+                    example: "seed(0); sample(softmax([2, 1, 0.5]), temperature=0.8, top_k=2)",
+                    details: """
+                        probs are weights (they need not sum to 1). temperature T reshapes them to
+                        probs^(1/T), which is softmax(logits / T) for probs = softmax(logits): below 1 it
+                        sharpens, above 1 it flattens, and 0 takes the most probable id (greedy). top_k keeps
+                        the k largest weights of each row before drawing. Draws come from the session's
+                        generator (see seed).
+                        """) { args in
+                let probs = try args.tensor("probs"), temperature = try args.number("temperature")
+                let topK = try args.optionalInt("top_k")
+                guard temperature >= 0, temperature.isFinite else {
+                    throw TxError(.value, "value error: sample: temperature must be a number >= 0, got \(temperature)", at: args.span("temperature"))
+                }
+                let (rows, classes) = try weightRows(probs, args, "probs")
+                if let topK, topK < 1 || topK > classes {
+                    throw TxError(.value, "value error: sample: top_k must be in 1...\(classes), got \(topK)", at: args.span("top_k"))
+                }
+                var ids: [Float] = []
+                for row in rows {
+                    var weights = row
+                    if let topK {
+                        let kept = Set(weights.indices.sorted { weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1) }.prefix(topK))
+                        for i in weights.indices where !kept.contains(i) { weights[i] = 0 }
+                    }
+                    if temperature == 0 {
+                        ids.append(Float(weights.indices.max { weights[$0] < weights[$1] || (weights[$0] == weights[$1] && $0 > $1) } ?? 0))
+                        continue
+                    }
+                    if temperature != 1 {
+                        let largest = weights.max() ?? 1
+                        weights = weights.map { $0 > 0 ? Foundation.pow($0 / largest, 1 / temperature) : 0 }
+                    }
+                    ids.append(Float(draw(weights, classes, &args.interpreter.random)))
+                }
+                if probs.rank == 1, let id = ids.first { return .number(Double(id)) }
+                return .tensor(try Tensor(shape: Array(probs.shape.dropLast()), values: ids))
+            },
+        ]
+    }
+
+    /// The rows of a weight tensor [..., C] as arrays of non-negative numbers with a
+    /// positive sum, and C.
+    private static func weightRows(_ probs: Tensor, _ args: Arguments, _ name: String) throws -> ([[Double]], Int) {
+        guard probs.rank >= 1, let classes = probs.shape.last, classes > 0 else {
+            throw TxError(.shape, "shape mismatch in \(args.builtin.name): \(name) must be [..., C] with C >= 1, got \(describe(shape: probs.shape))", at: args.span(name))
+        }
+        let values = try probs.contiguous().values
+        let rows = stride(from: 0, to: values.count, by: classes).map { Array(values[$0..<($0 + classes)]).map(Double.init) }
+        for row in rows where !(row.allSatisfy { $0 >= 0 && $0.isFinite } && row.reduce(0, +) > 0) {
+            throw TxError(.value, "value error: \(args.builtin.name): each row of \(name) must hold finite weights >= 0 with a positive sum", at: args.span(name))
+        }
+        return (rows, classes)
+    }
+
+    /// One index drawn with probability proportional to its weight.
+    private static func draw(_ weights: [Double], _ classes: Int, _ random: inout RandomGenerator) -> Int {
+        let total = weights.reduce(0, +)
+        var u = random.uniform() * total
+        for (i, w) in weights.enumerated() where w > 0 {
+            if u < w { return i }
+            u -= w
+        }
+        return weights.lastIndex { $0 > 0 } ?? (classes - 1)
+    }
+}
