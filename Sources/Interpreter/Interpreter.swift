@@ -27,7 +27,7 @@ public final class Interpreter {
     /// while it runs: the prompt sees and may change them.
     var breakpointLocals: [(name: String, frame: Frame, slot: Int)] = []
     /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
-    var figureObserver: ((HeatmapData) -> Void)?
+    var figureObserver: ((any Figure) -> Void)?
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0

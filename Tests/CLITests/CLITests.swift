@@ -925,6 +925,7 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
         w = softmax(randn(2, 3, 3) + causal_mask(3), axis=-1)
         heatmap(w, range=[0, 1])
         assert(sum(w) == 6)
+        plot([3, 1, 2], title="loss")
         # The end.
         """)
     let html = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("out.html").path
@@ -945,6 +946,9 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(page.contains("div.figure svg { max-width: 100%; height: auto; }"))
     // The terminal still gets the text picture.
     #expect(run.out.contains("  head 0     head 1\n"))
+    // A plot is a figure too: SVG in the page, text on the terminal.
+    #expect(page.components(separatedBy: "<polyline").count - 1 == 1)
+    #expect(run.out.contains("loss\n3 |*"))
 }
 
 /// A failing check stops the transcript at its step: the cross, then the error with its

@@ -1,3 +1,4 @@
+import Glibc
 import Interpreter
 import Testing
 import Transformer
@@ -95,4 +96,19 @@ func parameterRecordsAreDeclaredOnce(_ initialiser: String) throws {
     #expect(text.hasPrefix(":vars (also whos) lists your variables"))
     #expect(text.contains("a longer vector its first elements, … and its last"))
     #expect(Help.topics(interpreter).contains("vars"))
+}
+
+/// plot's path= writes the plot as SVG: a polyline per run of finite points (nan breaks
+/// a series), a dot for a lone point, and the legend's labels.
+@Test func plotWritesItsSVG() throws {
+    let path = "/tmp/tx-plot-test-\(getpid()).svg"
+    defer { unlink(path) }
+    let (_, error) = runScript("plot([0, 1, 2, 3], [[1, 2, nan, 4], [2, 2, 2, 2]], labels=[\"a\", \"b\"], title=\"t\", path=\"\(path)\")")
+    #expect(error == nil, "\(error?.rendered() ?? "")")
+    let svg = try Runner.readSource(path: path)
+    #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+    #expect(svg.components(separatedBy: "<polyline").count - 1 == 2)
+    #expect(svg.components(separatedBy: "<circle").count - 1 == 1)
+    #expect(svg.contains(">a</text>") && svg.contains(">b</text>") && svg.contains(">t</text>"))
+    #expect(svg.hasSuffix("</svg>\n"))
 }

@@ -62,7 +62,7 @@ extension Library {
         "shape": "a shape", "size": "a count", "rank": "a count",
         "stop_gradient": "it cuts the gradient on purpose",
         "tokenize": "token ids", "tokens": "token ids", "number": "a number read from the tensor", "sinusoidal": "a constant of n and d",
-        "heatmap": "it shows values", "savefig": "it writes a file", "save": "it writes a file",
+        "heatmap": "it shows values", "plot": "it shows values", "savefig": "it writes a file", "save": "it writes a file",
         "print": "it shows values", "str": "text", "format": "text", "assert": "a check",
         "assert_close": "a check", "expect_error": "a check", "len": "a count", "type": "a name",
         "padding_mask": "a mask", "causal_mask": "a mask",

@@ -6,7 +6,7 @@ import Tensor
 enum Library {
     static func all() -> [Builtin] {
         let table = creation() + shapes() + elementwise() + reductions() + neural() + transformer()
-            + gradients() + training() + data() + sampling() + files() + text() + models() + checking() + showing() + system()
+            + gradients() + training() + data() + sampling() + files() + text() + models() + checking() + showing() + plotting() + system()
         for builtin in table { builtin.passesNoGradient = withoutGradient[builtin.name] }
         return table
     }

@@ -45,9 +45,16 @@ extension Library {
     }
 }
 
+/// A picture a builtin draws: as text for the terminal, and as SVG for a file or an HTML
+/// transcript (the stepper shows both).
+protocol Figure {
+    func terminal(color: Bool, width: Int) -> String
+    func svg(standalone: Bool) -> String
+}
+
 /// Maps with labels, ready to draw: one matrix, a row of heads, or a grid of layers x
 /// heads, on one colour scale.
-struct HeatmapData {
+struct HeatmapData: Figure {
     /// grid[layer][head]: matrices of the same shape, as rows of values.
     let grid: [[[[Float]]]]
     let rows: [String]

@@ -1,0 +1,209 @@
+import Foundation
+import Lang
+import Tensor
+
+/// Line plots: loss curves and the like, in the terminal (and in --html transcripts) and
+/// as SVG files (docs/LANGUAGE.md §6.12).
+extension Library {
+    static func plotting() -> [Builtin] {
+        [
+            builtin("plot", [.x, .optional("ys", .none, "none"), .optional("labels", .none, "none"),
+                             .optional("title", .none, "none"), .optional("path", .none, "none")], "showing",
+                    "Draws y against its index (plot(y)) or several series against x (plot(x, ys)) as a line plot in the terminal; path= also writes it as SVG.",
+                    example: "plot([4, 2.5, 1.8, 1.5, 1.4, 1.35], title=\"loss\")",
+                    details: """
+                        plot(y): y is a list or 1-D tensor, drawn against 0, 1, 2, .... plot(x, ys): x is 1-D [n];
+                        ys is one series [n], several [k, n], or a list of series of length n. labels names the
+                        series (a legend); title goes on top. Each series has its own mark (* + o x #) and, on a
+                        colour terminal, its own colour; nan and inf points are left out. path="loss.svg" writes
+                        the same plot as an SVG file (whole or not at all, like save); in a --html transcript the
+                        plot appears as SVG too.
+                        """) { args in
+                let plot = try LinePlot(args)
+                if let path = try args.value("path").isNone ? nil : args.path("path") {
+                    do {
+                        try writeFile(path: path, bytes: Array(plot.svg(standalone: true).utf8))
+                    } catch let error as TensorError {
+                        throw TxError(error, at: args.span("path"))
+                    }
+                }
+                if let figures = args.interpreter.figureObserver {
+                    figures(plot)
+                } else {
+                    args.interpreter.output(plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
+                }
+                return .none
+            },
+        ]
+    }
+}
+
+/// One or more series of (x, y) points on shared axes.
+struct LinePlot: Figure {
+    let x: [Double]
+    let series: [[Double]]
+    let labels: [String]
+    let title: String?
+
+    static let marks: [Character] = ["*", "+", "o", "x", "#"]
+    /// ANSI colours of the series, in turn.
+    static let colors = [33, 36, 35, 32, 31]
+    static let svgColors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"]
+
+    init(_ args: Arguments) throws {
+        let first = try args.value("x"), second = try args.value("ys")
+        func vector(_ v: Value, _ name: String) throws -> [Double]? {
+            guard let t = try Convert.tensor(v, at: args.span(name)), t.rank == 1 else { return nil }
+            return try t.contiguous().values.map(Double.init)
+        }
+        if second.isNone {
+            guard let y = try vector(first, "x") else {
+                throw TxError(.type, "type error: plot(y) expects a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
+            }
+            (x, series) = (y.indices.map(Double.init), [y])
+        } else {
+            guard let xs = try vector(first, "x") else {
+                throw TxError(.type, "type error: plot(x, ys) expects x as a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
+            }
+            var ys: [[Double]] = []
+            if case .list(let list) = second, list.items.contains(where: { if case .list = $0 { return true }; if case .tensor = $0 { return true }; return false }) {
+                for item in list.items {
+                    guard let y = try vector(item, "ys") else {
+                        throw TxError(.type, "type error: plot: each series in ys must be a list of numbers or a 1-D tensor", at: args.span("ys"))
+                    }
+                    ys.append(y)
+                }
+            } else if let t = try Convert.tensor(second, at: args.span("ys")), t.rank == 1 || t.rank == 2 {
+                let values = try t.contiguous().values.map(Double.init)
+                let n = t.shape.last ?? 0
+                ys = t.rank == 1 ? [values] : stride(from: 0, to: values.count, by: Swift.max(n, 1)).map { Array(values[$0..<($0 + n)]) }
+            } else {
+                throw TxError(.type, "type error: plot: ys must be a series [n], several [k, n], or a list of series", at: args.span("ys"))
+            }
+            for y in ys where y.count != xs.count {
+                throw TxError(.shape, "shape mismatch in plot: x has \(xs.count) points and a series of ys \(y.count)", at: args.span("ys"))
+            }
+            (x, series) = (xs, ys)
+        }
+        guard !series.isEmpty, series.count <= 16 else {
+            throw TxError(.value, "value error: plot: between 1 and 16 series, got \(series.count)", at: args.span("ys"))
+        }
+        let given = try args.value("labels")
+        switch given {
+        case .none: labels = []
+        case .list(let list) where list.items.count == series.count:
+            labels = list.items.map { if case .string(let s) = $0 { return s.text }; return Display.text($0) }
+        case .string(let s) where series.count == 1: labels = [s.text]
+        default:
+            throw TxError(.value, "value error: plot: labels must be a list of \(series.count) names, one per series", at: args.span("labels"))
+        }
+        let t = try args.value("title")
+        if case .string(let s) = t { title = s.text } else if t.isNone { title = nil } else { title = Display.text(t) }
+    }
+
+    /// The finite extent of the points: (x low, x high, y low, y high), each range made
+    /// non-empty.
+    var extent: (Double, Double, Double, Double) {
+        var xl = Double.infinity, xh = -Double.infinity, yl = Double.infinity, yh = -Double.infinity
+        for y in series {
+            for (i, v) in y.enumerated() where v.isFinite && x[i].isFinite {
+                xl = Swift.min(xl, x[i]); xh = Swift.max(xh, x[i]); yl = Swift.min(yl, v); yh = Swift.max(yh, v)
+            }
+        }
+        if !xl.isFinite { (xl, xh, yl, yh) = (0, 1, 0, 1) }
+        if xh == xl { xh = xl + 1 }
+        if yh == yl { (yl, yh) = (yl - 0.5, yh + 0.5) }
+        return (xl, xh, yl, yh)
+    }
+
+    private static func number(_ v: Double) -> String {
+        Summary.significant(Float(v))
+    }
+
+    func terminal(color: Bool, width: Int) -> String {
+        let (xl, xh, yl, yh) = extent
+        let yLabels = [Self.number(yh), Self.number((yl + yh) / 2), Self.number(yl)]
+        let margin = (yLabels.map(\.count).max() ?? 1) + 1
+        let columns = Swift.max(10, Swift.min(width, 100) - margin - 2), rows = 12
+        var grid = Array(repeating: Array(repeating: (Character(" "), -1), count: columns), count: rows)
+        for (s, y) in series.enumerated() {
+            var previous: (Int, Int)? = nil
+            for (i, v) in y.enumerated() {
+                guard v.isFinite, x[i].isFinite else { previous = nil; continue }
+                let c = Int(((x[i] - xl) / (xh - xl) * Double(columns - 1)).rounded())
+                let r = rows - 1 - Int(((v - yl) / (yh - yl) * Double(rows - 1)).rounded())
+                // Join to the previous point with the series' dots, so a line reads as one.
+                if let (pc, pr) = previous, abs(c - pc) + abs(r - pr) > 1 {
+                    let steps = Swift.max(abs(c - pc), abs(r - pr))
+                    for k in 1..<steps {
+                        let cc = pc + (c - pc) * k / steps, rr = pr + (r - pr) * k / steps
+                        if grid[rr][cc].1 < 0 { grid[rr][cc] = (".", s) }
+                    }
+                }
+                grid[r][c] = (Self.marks[s % Self.marks.count], s)
+                previous = (c, r)
+            }
+        }
+        var out = ""
+        if let title { out += String(repeating: " ", count: Swift.max(0, margin + (columns - title.count) / 2)) + title + "\n" }
+        for (r, line) in grid.enumerated() {
+            let label = r == 0 ? yLabels[0] : r == rows / 2 ? yLabels[1] : r == rows - 1 ? yLabels[2] : ""
+            out += String(repeating: " ", count: margin - 1 - label.count) + label + " |"
+            for (mark, s) in line {
+                if color && s >= 0 {
+                    out += "\u{1B}[\(Self.colors[s % Self.colors.count])m\(mark)\u{1B}[0m"
+                } else {
+                    out.append(mark)
+                }
+            }
+            out = String(out.reversed().drop { $0 == " " }.reversed()) + "\n"
+        }
+        let left = Self.number(xl), right = Self.number(xh)
+        out += String(repeating: " ", count: margin) + "+" + String(repeating: "-", count: columns) + "\n"
+        out += String(repeating: " ", count: margin) + left + String(repeating: " ", count: Swift.max(1, columns + 1 - left.count - right.count)) + right + "\n"
+        if !labels.isEmpty {
+            out += String(repeating: " ", count: margin) + labels.enumerated().map { "\(Self.marks[$0.offset % Self.marks.count]) \($0.element)" }.joined(separator: "   ") + "\n"
+        }
+        return out
+    }
+
+    func svg(standalone: Bool) -> String {
+        let (xl, xh, yl, yh) = extent
+        let (w, h) = (640, 360)
+        let (left, right, top, bottom) = (70, 20, title == nil ? 20 : 40, labels.isEmpty ? 40 : 60)
+        let pw = Double(w - left - right), ph = Double(h - top - bottom)
+        func px(_ v: Double) -> String { formatC(Double(left) + (v - xl) / (xh - xl) * pw, "%.1f") }
+        func py(_ v: Double) -> String { formatC(Double(top) + (yh - v) / (yh - yl) * ph, "%.1f") }
+        var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
+        out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"
+        out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        if let title { out += "<text x=\"\(w / 2)\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n" }
+        out += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(Int(pw))\" height=\"\(Int(ph))\" fill=\"none\" stroke=\"#999\"/>\n"
+        for v in [yl, (yl + yh) / 2, yh] {
+            out += "<text x=\"\(left - 6)\" y=\"\(py(v))\" text-anchor=\"end\" dominant-baseline=\"middle\">\(escapeXML(Self.number(v)))</text>\n"
+        }
+        for v in [xl, (xl + xh) / 2, xh] {
+            out += "<text x=\"\(px(v))\" y=\"\(h - bottom + 16)\" text-anchor=\"middle\">\(escapeXML(Self.number(v)))</text>\n"
+        }
+        for (s, y) in series.enumerated() {
+            let colour = Self.svgColors[s % Self.svgColors.count]
+            // A run of finite points is one polyline; nan and inf points break the line.
+            var run: [String] = []
+            func flush() {
+                if run.count == 1 { out += "<circle cx=\"\(run[0].split(separator: ",")[0])\" cy=\"\(run[0].split(separator: ",")[1])\" r=\"2\" fill=\"\(colour)\"/>\n" }
+                if run.count > 1 { out += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\" points=\"\(run.joined(separator: " "))\"/>\n" }
+                run = []
+            }
+            for (i, v) in y.enumerated() {
+                if v.isFinite && x[i].isFinite { run.append("\(px(x[i])),\(py(v))") } else { flush() }
+            }
+            flush()
+        }
+        for (s, label) in labels.enumerated() {
+            let lx = left + s * 140, ly = h - 18
+            out += "<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 20)\" y2=\"\(ly)\" stroke=\"\(Self.svgColors[s % Self.svgColors.count])\" stroke-width=\"2\"/>\n"
+            out += "<text x=\"\(lx + 26)\" y=\"\(ly + 4)\">\(escapeXML(label))</text>\n"
+        }
+        return out + "</svg>\n"
+    }
+}
