@@ -3,19 +3,30 @@
 /// against the file before anything is allocated.
 public enum SafeTensors {
     public static func load(path: String) throws -> [(name: String, tensor: Tensor)] {
+        try loadWithTexts(path: path).tensors
+    }
+
+    /// The tensors, and the texts tx keeps in the header's `__metadata__` (see `write`).
+    public static func loadWithTexts(path: String) throws -> (tensors: [(name: String, tensor: Tensor)], texts: [(name: String, text: String)]) {
         try readFile(path: path) { bytes in
             do {
-                return try decode(bytes)
+                return try decodeWithTexts(bytes)
             } catch let error as TensorError where error.kind == .io {
                 throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
             }
         }
     }
 
-    /// Writes the file as `encode` would, each tensor streamed from its buffer.
-    public static func save(_ entries: [(name: String, tensor: Tensor)], path: String) throws {
-        try writeFile(path: path) { file in try write(entries, to: file.write) }
+    /// Writes the file as `encode` would, each tensor streamed from its buffer, and
+    /// `texts` (strings of a record, such as an optimiser's name) in `__metadata__`.
+    public static func save(_ entries: [(name: String, tensor: Tensor)], texts: [(name: String, text: String)] = [],
+                            path: String) throws {
+        try writeFile(path: path) { file in try write(entries, texts: texts, to: file.write) }
     }
+
+    /// The prefix of the `__metadata__` keys that hold tx's texts: `"tx:opt.optimizer":
+    /// "adam"` (other tools' metadata, such as `format`, is left alone).
+    static let textPrefix = "tx:"
 
     static let dtypes: [String: ElementType] = [
         "F16": .f16, "BF16": .bf16, "F32": .f32, "F64": .f64, "I8": .i8, "U8": .u8, "BOOL": .bool,
@@ -23,6 +34,10 @@ public enum SafeTensors {
     ]
 
     public static func decode(_ bytes: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
+        try decodeWithTexts(bytes).tensors
+    }
+
+    public static func decodeWithTexts(_ bytes: [UInt8]) throws -> (tensors: [(name: String, tensor: Tensor)], texts: [(name: String, text: String)]) {
         guard bytes.count >= 8 else { throw TensorError.io("io error: truncated: a safetensors file starts with 8 bytes of header length") }
         let length = ByteReader(bytes: bytes).uint(0, 8)
         guard length <= UInt64(bytes.count - 8) else {
@@ -31,6 +46,13 @@ public enum SafeTensors {
         let headerEnd = 8 + Int(length)
         guard case .object(let members) = try JSON.parse(Array(bytes[8..<headerEnd])) else {
             throw TensorError.io("io error: malformed safetensors header: not a JSON object")
+        }
+        var texts: [(name: String, text: String)] = []
+        if case .object(let metadata)? = members.first(where: { $0.0 == "__metadata__" })?.1 {
+            for (key, value) in metadata where key.hasPrefix(textPrefix) {
+                guard case .string(let text) = value else { throw TensorError.io("io error: the metadata entry '\(key)' is not a string") }
+                texts.append((String(key.dropFirst(textPrefix.count)), text))
+            }
         }
         let dataSize = bytes.count - headerEnd
         // Every entry is checked, overlaps included, before any tensor is allocated: a
@@ -68,13 +90,14 @@ public enum SafeTensors {
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end {
             throw TensorError.io("io error: tensors '\(a.name)' and '\(b.name)' overlap")
         }
-        return try planned.map { entry in
+        let tensors = try planned.map { entry in
             try Interrupt.check()
             let tensor = try Tensor(uninitializedShape: entry.shape)
             entry.type.decode(bytes, from: headerEnd + entry.begin, count: entry.count, into: tensor.storage.pointer)
             // BOOL tensors come back as masks, as they went out.
-            return (entry.name, entry.type == .bool ? tensor.markedAsMask() : tensor)
+            return (name: entry.name, tensor: entry.type == .bool ? tensor.markedAsMask() : tensor)
         }
+        return (tensors, texts)
     }
 
     /// F32 entries (BOOL for masks) in the given order; the header padded with spaces to a
@@ -87,8 +110,10 @@ public enum SafeTensors {
 
     /// The file's bytes in order, a piece at a time: the header, then each tensor's data
     /// as `writeData` gives it.
-    static func write(_ entries: [(name: String, tensor: Tensor)], to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var members: [(String, JSON)] = [("__metadata__", .object([("format", .string("pt"))]))]
+    static func write(_ entries: [(name: String, tensor: Tensor)], texts: [(name: String, text: String)] = [],
+                      to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let metadata = [("format", JSON.string("pt"))] + texts.map { (textPrefix + $0.name, JSON.string($0.text)) }
+        var members: [(String, JSON)] = [("__metadata__", .object(metadata))]
         var end = 0
         for (name, tensor) in entries {
             let size = tensor.count * (tensor.isMask ? 1 : MemoryLayout<Float>.stride)

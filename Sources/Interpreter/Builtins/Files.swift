@@ -18,7 +18,11 @@ extension Library {
                         """) { args in
                 let path = try args.path("path")
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
-                if path.hasSuffix(".safetensors") { return try nest(try SafeTensors.load(path: path), from: path, at: args.span) }
+                if path.hasSuffix(".safetensors") {
+                    let (tensors, texts) = try SafeTensors.loadWithTexts(path: path)
+                    return try nest(tensors.map { ($0.name, Value.tensor($0.tensor)) } + texts.compactMap(savedValue),
+                                    from: path, at: args.span)
+                }
                 throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
             },
             builtin("save", [.required("path"), .required("value")], "files",
@@ -30,7 +34,9 @@ extension Library {
                         limit, Ctrl-C) the previous file is as it was. Through a symbolic link, the file it
                         names is replaced, keeping its permissions. .npy: format 1.0, or 2.0 when the header
                         is longer than 65,535 bytes, as NumPy writes it. .safetensors: a sub-record reached by
-                        several paths is saved once per path, up to 1,000,000 tensors in all.
+                        several paths is saved once per path, up to 1,000,000 tensors in all; the record's
+                        strings and numbers go into the header's __metadata__ and load back exactly (a
+                        checkpoint of parameters and an optimiser resumes bit for bit).
                         """) { args in
                 let path = try args.path("path")
                 let value = try args.value("value")
@@ -44,10 +50,10 @@ extension Library {
                     guard tensorCount(.record(record), counted: &counted) <= maxSavedTensors else {
                         throw TxError(.value, "value error: save: the record holds more than \(maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: args.span("value"))
                     }
-                    var entries: [(name: String, tensor: Tensor)] = []
-                    try flatten(.record(record), prefix: "", into: &entries, at: args.span("value"))
-                    try checkNames(entries.map(\.name), at: args.span("value"))
-                    try SafeTensors.save(entries, path: path)
+                    var entries: [(name: String, tensor: Tensor)] = [], texts: [(name: String, text: String)] = []
+                    try flatten(.record(record), prefix: "", into: &entries, texts: &texts, at: args.span("value"))
+                    try checkNames(entries.map(\.name) + texts.map(\.name), at: args.span("value"))
+                    try SafeTensors.save(entries, texts: texts, path: path)
                 } else {
                     throw TxError(.io, "io error: \(path): save writes .npy (a tensor) or .safetensors (a record)", at: args.span("path"))
                 }
@@ -58,9 +64,9 @@ extension Library {
 
     /// Builds nested records (and lists, for numeric parts) from dotted tensor names. The
     /// root stays a record whatever its names, so that `save` takes it back.
-    static func nest(_ entries: [(name: String, tensor: Tensor)], from path: String, at span: SourceSpan) throws -> Value {
+    static func nest(_ entries: [(name: String, value: Value)], from path: String, at span: SourceSpan) throws -> Value {
         let root = RecordValue()
-        for (name, tensor) in entries {
+        for (name, value) in entries {
             // As deep as save writes: a name of millions of parts would build (and free)
             // a chain of millions of records.
             let depth = name.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count + 1
@@ -75,7 +81,7 @@ extension Library {
                     guard record[part] == nil else {
                         throw TxError(.io, "io error: \(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
                     }
-                    record[part] = .tensor(tensor)
+                    record[part] = value
                 } else {
                     switch record[part] {
                     case nil:
@@ -157,29 +163,43 @@ extension Library {
         return n
     }
 
-    /// Dotted names for every tensor in nested records and lists; none is skipped.
-    static func flatten(_ value: Value, prefix: String, into entries: inout [(name: String, tensor: Tensor)], at span: SourceSpan,
-                        depth: Int = 0) throws {
+    /// A string or number kept in a file's metadata ("s:text", "n:0.001"), as saved; other
+    /// metadata is not tx's and is left out.
+    static func savedValue(_ entry: (name: String, text: String)) -> (String, Value)? {
+        if entry.text.hasPrefix("s:") { return (entry.name, .string(String(entry.text.dropFirst(2)))) }
+        if entry.text.hasPrefix("n:"), let x = Double(entry.text.dropFirst(2)) { return (entry.name, .number(x)) }
+        return nil
+    }
+
+    /// Dotted names for every tensor in nested records and lists, and for every string and
+    /// number (kept exactly in the file's metadata, so that they load back as they were);
+    /// none is skipped.
+    static func flatten(_ value: Value, prefix: String, into entries: inout [(name: String, tensor: Tensor)],
+                        texts: inout [(name: String, text: String)], at span: SourceSpan, depth: Int = 0) throws {
         func join(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
         guard depth <= Display.maxDepth else {
             throw TxError(.value, "value error: save: '\(prefix)' is nested more than \(Display.maxDepth) levels deep (does it contain itself?)", at: span)
         }
         switch value {
         case .record(let record):
-            for (key, item) in record.entries { try flatten(item, prefix: join(key), into: &entries, at: span, depth: depth + 1) }
+            for (key, item) in record.entries { try flatten(item, prefix: join(key), into: &entries, texts: &texts, at: span, depth: depth + 1) }
         case .list(let list):
             for (i, item) in list.items.enumerated() {
                 // A gap in a list's numbers would load back as a record.
                 if case .none = item {
                     throw TxError(.value, "value error: save: '\(join(String(i)))' is none; a list can only be saved without gaps", at: span)
                 }
-                try flatten(item, prefix: join(String(i)), into: &entries, at: span, depth: depth + 1)
+                try flatten(item, prefix: join(String(i)), into: &entries, texts: &texts, at: span, depth: depth + 1)
             }
         case .none:
             break
+        case .string(let s) where !prefix.isEmpty:
+            texts.append((prefix, "s:" + s.text))
+        case .number(let x) where !prefix.isEmpty:
+            texts.append((prefix, "n:" + String(x)))
         default:
             guard let tensor = try Convert.tensor(value, at: span) else {
-                throw TxError(.type, "type error: save: '\(prefix)' is \(article(value.typeDescription)); only tensors and numbers can be saved", at: span)
+                throw TxError(.type, "type error: save: '\(prefix)' is \(article(value.typeDescription)); only tensors, numbers and strings can be saved", at: span)
             }
             entries.append((prefix, tensor))
         }
