@@ -218,13 +218,18 @@ private struct Optimizer {
         return x
     }
 
+    /// One step, whole: Ctrl-C is noticed before it starts, never between two tensors, and
+    /// every shape is checked before any tensor changes, so that an interrupted or failed
+    /// step leaves parameters that are all of one step.
     func step(_ p: Value, _ g: Value) throws {
+        try Interrupt.check()
         let t = try Optimizer.number(record, "t", args) + 1
         switch kind {
         case "sgd":
             let momentum = try Optimizer.number(record, "momentum", args)
             var buf = record["buf"] ?? .none
             if momentum != 0, buf.isNone { buf = try stateLike(p) }
+            try walk(p, g, momentum == 0 ? [] : [buf], path: "p") { _, _, _ in }   // every shape checked first
             try walk(p, g, momentum == 0 ? [] : [buf], path: "p") { param, grad, state in
                 if momentum == 0 {
                     for i in 0..<param.count { param.pointer[i] += Float(-lr) * grad[i] }
@@ -251,6 +256,7 @@ private struct Optimizer {
             let stepSize = Float(-(lr / bc1)), bc2Root = Float(bc2.squareRoot())
             let w1 = Float(1 - betas.0), b2 = Float(betas.1), w2 = Float(1 - betas.1)
             let shrink = Float(1 - lr * decay)
+            try walk(p, g, [m, v], path: "p") { _, _, _ in }   // every shape checked first
             try walk(p, g, [m, v], path: "p") { param, grad, state in
                 let mBuf = state[0], vBuf = state[1]
                 for i in 0..<param.count {
@@ -309,7 +315,6 @@ private struct Optimizer {
                 }
                 buffers.append(try Library.writable(s, "opt", args))
             }
-            try Interrupt.check()
             try update((target, param.count), gradient.storage.pointer + gradient.offset, buffers)
         case (.record(let pr), .record(let gr)):
             for (key, value) in pr.entries {
