@@ -10,9 +10,11 @@ enum Iteration {
         case .range(let r):
             let count = r.count
             var i = 0
+            defer { r.progress?.finish(done: i) }
             while i < count {
                 if try !body(.number(r[i])) { return }
                 i += 1
+                r.progress?.tick(done: i)
             }
         case .list(let list):
             // A snapshot: appending inside the loop does not extend it.

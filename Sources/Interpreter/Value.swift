@@ -201,21 +201,26 @@ public final class RangeValue {
     /// How many numbers: at most 2^53 (the `range` builtin refuses more).
     public let count: Int
 
+    /// The status line a `for` loop over it keeps on the terminal (`progress(range(n))`).
+    let progress: ProgressLine?
+
     public init(start: Double, stop: Double, step: Double) {
         self.start = start
         self.stop = stop
         self.step = step
         let n = RangeValue.length(start: start, stop: stop, step: step)
         count = n.isFinite && n > 0 ? Int(min(n, 0x1p53)) : 0
+        progress = nil
     }
 
     /// The `count` numbers start, start+step, ...: what a slice of a range is (as in
     /// Python, `range(0, 10, 3)[:]` is `range(0, 12, 3)`).
-    public init(start: Double, step: Double, count: Int) {
+    init(start: Double, step: Double, count: Int, progress: ProgressLine? = nil) {
         self.start = start
         self.stop = start + Double(count) * step
         self.step = step
         self.count = count
+        self.progress = progress
     }
 
     /// ceil((stop - start) / step): the number of values, before any limit.

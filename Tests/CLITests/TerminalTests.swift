@@ -414,3 +414,16 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+/// On a terminal, a loop over progress(...) keeps a status line: steps, rate, time left and
+/// show()'s value; the last line stays when the loop ends.
+@Test func progressDrawsAStatusLineOnATerminal() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("loss = 8; for t in progress(20, show=fn() = format(\"loss {:.1f}\", loss)) { loss = loss / 2; x = randn(200, 200) @ randn(200, 200) }\r")
+    // The last line: all steps, the rate, the time taken and show()'s value, then the prompt.
+    let shape = #"20/20  [0-9.]+ it/s  0:0[0-9]  loss 0\.0\r?\n(\r)?tx> "#
+    #expect(try terminal.wait(matching: shape) != nil, "\(terminal.text.suffix(300).debugDescription)")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
