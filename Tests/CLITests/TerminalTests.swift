@@ -427,3 +427,20 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+/// Ctrl-C stops a training loop between steps: the parameters are those of exactly
+/// opt.t whole steps (step is never cut halfway), and the loop can go on from there.
+@Test func ctrlCStopsTrainingBetweenStepsAndKeepsTheParameters() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("opt = sgd(0.5); n = 100000; p = {a: zeros(n), b: zeros(n)}\r")
+    #expect(terminal.wait(for: "zeros(n)}\ntx> "))
+    terminal.type("g = {a: ones(n), b: ones(n)}\r")
+    #expect(terminal.wait(for: "ones(n)}\ntx> "))
+    let stopped = interrupt(terminal, "for i in range(100000000) { step(opt, p, g) }",
+                            check: "[opt.t > 0, item(p.a[0]) == -0.5 * opt.t, item(p.b[n - 1]) == -0.5 * opt.t]",
+                            expect: "[true, true, true]")
+    #expect(stopped < 10, "the prompt came back \(stopped) s after Ctrl-C")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
