@@ -3,6 +3,7 @@
 //     scripts/bench            (builds in release, then runs this and PyTorch's reference)
 //     txbench --backward       (only the gradient rows: attention's backward, 4b, and the
 //                               encoder block's training step, 5b)
+//     txbench --training       (only the encoder block's training step)
 //
 // Times are the best of several runs after a warm-up (at least half a second of runs). Peak memory is the growth of the
 // process's peak resident set during the measurement (Linux: reset through
@@ -257,6 +258,10 @@ print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.cor
            cost: try cost(runs: 5, viaInterpreter))
 }
 
+if CommandLine.arguments.contains("--training") {
+    try encoderTrainingRows()
+    exit(0)
+}
 if CommandLine.arguments.contains("--backward") {
     try attentionBackwardRows()
     try encoderTrainingRows()
