@@ -35,7 +35,12 @@ def table(title, tx, torch):
     print("| workload | tx ms | PyTorch ms | tx / PyTorch | tx faults, sys ms per run | PyTorch faults, sys ms per run |")
     print("|---|---|---|---|---|---|")
     for name, (seconds, faults, system) in tx.items():
+        # A tx row measured through the interpreter too (" (value_and_grad)") is paired
+        # with PyTorch's row of the same workload.
+        base = name.removesuffix(" (value_and_grad)")
         matches = [(other, torch[other]) for other in (name, name + " unnested") if other in torch]
+        if not matches and base in torch:
+            matches = [(name, torch[base])]
         for other, (torch_seconds, torch_faults, torch_system) in matches or [(name, (None, None, None))]:
             label = name + other[len(name):].replace(" unnested", " (PyTorch without nested tensors)")
             mine = f"{faults}, {system}" if faults else ""

@@ -100,6 +100,36 @@ def encoder_layer(n=512, d=512, h=8, dff=2048):
            cost(lambda: layer(x), 10))
 
 
+def encoder_training(n=512, d=512, h=8, dff=2048):
+    """A training step of the same layer (post-LN, ReLU, no dropout, train mode), as
+    txbench's: the forward, the loss sum(out * R) for a fixed random R, and loss.backward()
+    to every parameter and to x, the gradients set to None before each run (so each
+    run makes fresh ones, as tx's tape does). Also the process's CPU time per run."""
+    with torch.enable_grad():
+        layer = torch.nn.TransformerEncoderLayer(d, h, dff, dropout=0.0, batch_first=True).train()
+        x = torch.randn(1, n, d, requires_grad=True)
+        R = torch.randn(1, n, d)
+        leaves = list(layer.parameters()) + [x]
+
+        def run():
+            for t in leaves:
+                t.grad = None
+            (layer(x) * R).sum().backward()
+
+        before = rss_mib()
+        seconds = best_of(run, 10)
+        run()
+        cpu = time.process_time()
+        for _ in range(5):
+            run()
+        cpu = (time.process_time() - cpu) / 5
+        assert all(t.grad is not None for t in leaves)
+        linear = 2 * n * d * d * 4 + 2 * 2 * n * d * dff
+        name = f"encoder_block training step n={n} d={d} heads={h} d_ff={dff}"
+        print(f"pytorch cpu time of {name}: {cpu * 1000:.1f} ms per run")
+        report(name, seconds, 3 * linear + 14 * n * n * d, rss_mib() - before, cost(run, 5))
+
+
 def padded_encoder(b=32, n=256, d=384, h=12, dff=1536, layers=6):
     """A BERT-sized encoder (all-MiniLM-L6-v2's shape) over a padded batch of 32
     sequences of 5 to 256 tokens with their key padding mask. PyTorch's default
@@ -148,12 +178,21 @@ def products():
 
 if __name__ == "__main__":
     print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads")
+    if "--backward" in sys.argv:
+        # Only the gradient rows, as txbench --backward.
+        for causal in (False, True):
+            attention_backward(8, 1024, 64, causal)
+        encoder_training()
+        if "--long" in sys.argv:
+            attention_backward(1, 50000, 64, True, dO_only=True)
+        sys.exit(0)
     for n in (512, 1024, 2048, 4096):
         for causal in (False, True):
             attention(8, n, 64, causal)
     for causal in (False, True):
         attention_backward(8, 1024, 64, causal)
     encoder_layer()
+    encoder_training()
     padded_encoder()
     products()
     if "--long" in sys.argv:

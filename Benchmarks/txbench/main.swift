@@ -1,7 +1,9 @@
 // txbench: release-mode benchmarks of tx's kernels, one line per measurement.
 //
 //     scripts/bench            (builds in release, then runs this and PyTorch's reference)
-//     txbench --backward       (only the rows of attention's backward, 4b)
+//     txbench --backward       (only the gradient rows: attention's backward, 4b, and the
+//                               encoder block's training step, 5b)
+//     txbench --training       (only the encoder block's training step)
 //
 // Times are the best of several runs after a warm-up (at least half a second of runs). Peak memory is the growth of the
 // process's peak resident set during the measurement (Linux: reset through
@@ -188,8 +190,81 @@ print("BLAS \(BLAS.library.isEmpty ? "fallback" : BLAS.library): core \(BLAS.cor
     report("attention backward b=1 n=50000 d=64 causal", seconds: seconds, flops: 5 * Double(n) * Double(n) * 64,
            peakMiB: peak)
 }
+// A training step of the encoder block of row 5 (section 5b, or with the attention rows:
+// txbench --backward): the forward under a tape, the loss sum(out * R) for a fixed
+// random R, and the backward pass to every parameter (16 tensors) and to x. Measured
+// twice: through the Tensor-level tape (Tape, watch, backward), and through the
+// interpreter as a user writes it, value_and_grad(fn(p, x) = sum(encoder_block(x, p,
+// heads=8) * R), wrt=["p", "x"]), which also copies the arguments into fresh leaves and
+// the gradients out of the tape. Counted as three times the forward's linear products
+// (the forward, then dx and dW) plus attention's 4 n^2 d forward and 10 n^2 d backward.
+@MainActor func encoderTrainingRows() throws {
+    let (n, d, h, dff) = (512, 512, 8, 2048)
+    let name = "encoder_block training step n=\(n) d=\(d) heads=\(h) d_ff=\(dff)"
+    let linear = 2 * Double(n * d * d) * 4 + 2 * 2 * Double(n * d * dff)
+    let flops = 3 * linear + 14 * Double(n * n * d)
+    let block = try Initializers.encoderBlock(d: d, dFF: dff, &random)
+    let x = try Tensor.randn([1, n, d], using: &random), R = try Tensor.randn([1, n, d], using: &random)
+    let options = BlockOptions(heads: h)
+    let parameters = [block.attn.Wq, block.attn.bq, block.attn.Wk, block.attn.bk, block.attn.Wv, block.attn.bv,
+                      block.attn.Wo, block.attn.bo, block.ln1.gamma, block.ln1.beta, block.ffn.W1, block.ffn.b1,
+                      block.ffn.W2, block.ffn.b2, block.ln2.gamma, block.ln2.beta, x]
+    // The forward on a fresh tape watching every parameter and x; returns the tape and loss.
+    let forward = { () throws -> (Tape, Tensor) in
+        let tape = Tape()
+        for t in parameters { tape.watch(t) }
+        let loss = try tape.activate { try (block(x, options: options) * R).reduce(.sum) }
+        return (tape, loss)
+    }
+    let step = {
+        let (tape, loss) = try forward()
+        let gradients = try tape.backward(from: loss)
+        for t in parameters where gradients[ObjectIdentifier(t)] == nil {
+            throw TensorError.value("txbench: no gradient reached a parameter of shape \(t.shape)")
+        }
+    }
+    let interpreter = Interpreter(output: { _ in })
+    _ = try interpreter.run("""
+        p = init_encoder_block(\(d), \(h), \(dff), seed=0)
+        x = randn(1, \(n), \(d))
+        R = randn(1, \(n), \(d))
+        step = value_and_grad(fn(p, x) = sum(encoder_block(x, p, heads=\(h)) * R), wrt=["p", "x"])
+        """, name: "bench", echo: false)
+    let viaInterpreter = { _ = try interpreter.run("r = step(p, x)", name: "bench", echo: false) }
+    // The parts of the step, timed in turn: the forward without a tape, the forward on a
+    // tape, and the backward pass alone (from a forward made before each run, untimed).
+    var pending: (Tape, Tensor)? = nil
+    var backwardSeconds = Double.infinity
+    let times = try bestInterleaved(rounds: 10, [
+        { _ = try block(x, options: options) },
+        { _ = try forward() },
+        step,
+        viaInterpreter,
+        {
+            pending = try forward()
+            let start = now()
+            _ = try pending!.0.backward(from: pending!.1)
+            backwardSeconds = min(backwardSeconds, now() - start)
+            pending = nil
+        },
+    ])
+    for (part, body) in [("tape", step), ("interpreter", viaInterpreter)] {
+        print("tx cpu time of \(name) (\(part)): " + format(try cpuSeconds(runs: 5, body) * 1000, 1) + " ms per run")
+    }
+    print("tx parts of \(name): forward without a tape " + format(times[0] * 1000, 1) + " ms, forward on a tape "
+          + format(times[1] * 1000, 1) + " ms, backward pass " + format(backwardSeconds * 1000, 1) + " ms")
+    report(name, seconds: times[2], flops: flops, peakMiB: try peakGrowth(step), cost: try cost(runs: 5, step))
+    report(name + " (value_and_grad)", seconds: times[3], flops: flops, peakMiB: try peakGrowth(viaInterpreter),
+           cost: try cost(runs: 5, viaInterpreter))
+}
+
+if CommandLine.arguments.contains("--training") {
+    try encoderTrainingRows()
+    exit(0)
+}
 if CommandLine.arguments.contains("--backward") {
     try attentionBackwardRows()
+    try encoderTrainingRows()
     exit(0)
 }
 
@@ -304,6 +379,9 @@ do {
     report("encoder_block n=\(n) d=\(d) heads=\(h) d_ff=\(dff)", seconds: seconds, flops: flops, peakMiB: peak,
            cost: try cost(runs: 10, run))
 }
+
+// 5b. See encoderTrainingRows.
+try encoderTrainingRows()
 
 // 6. A BERT-sized encoder (all-MiniLM-L6-v2's shape: 6 layers, d 384, 12 heads, d_ff 1536,
 // GELU) over a padded batch of 32 sequences of 5 to 256 tokens, with their padding mask.

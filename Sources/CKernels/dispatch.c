@@ -180,6 +180,42 @@ int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *
     return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), layernorm_range, &c);
 }
 
+struct layernorm_backward_context {
+    const float *x, *g;
+    float *dx, *gxhat;
+    long n;
+    const float *gamma, *mean, *rstd;
+};
+
+static void layernorm_backward_range(void *context, long begin, long end) {
+    struct layernorm_backward_context *c = context;
+    kernels()->tx_layernorm_backward_rows_range(c->x, c->g, c->dx, c->gxhat, c->n, c->gamma, c->mean, c->rstd, begin,
+                                                end);
+}
+
+int tx_layernorm_backward_rows(const float *x, const float *g, float *dx, float *gxhat, long rows, long n,
+                               const float *gamma, const float *mean, const float *rstd) {
+    struct layernorm_backward_context c = {x, g, dx, gxhat, n, gamma, mean, rstd};
+    return parallel_range(rows, ROW_GRAIN / (n > 0 ? n : 1) + 1, rows_per_piece(n), layernorm_backward_range, &c);
+}
+
+struct relu_backward_context {
+    const float *g, *y;
+    float *out;
+};
+
+static void relu_backward_range(void *context, long begin, long end) {
+    struct relu_backward_context *c = context;
+    const float *g = c->g, *y = c->y;
+    float *out = c->out;
+    for (long i = begin; i < end; i++) out[i] = y[i] > 0 ? g[i] : 0;
+}
+
+int tx_relu_backward(const float *g, const float *y, float *out, long n) {
+    struct relu_backward_context c = {g, y, out};
+    return parallel_range(n, ELEMENT_GRAIN, TX_CHUNK, relu_backward_range, &c);
+}
+
 struct rows_context {
     float *c;
     const float *row;

@@ -50,6 +50,9 @@
     X(tx_softmax_rows_range, (float *x, long n, long stride, long begin, long end))                             \
     X(tx_layernorm_rows_range, (const float *x, float *y, long n, const float *gamma, const float *beta,         \
                                 float eps, long begin, long end))                                           \
+    X(tx_layernorm_backward_rows_range, (const float *x, const float *g, float *dx, float *gxhat, long n,       \
+                                         const float *gamma, const float *mean, const float *rstd, long begin,  \
+                                         long end))                                                             \
     X(tx_activation_rows_range, (float *c, long ldc, long n, int activation, long begin, long end))
 
 struct tx_kernel_table {

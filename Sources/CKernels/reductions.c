@@ -401,3 +401,42 @@ void TX_KERNEL(tx_layernorm_rows_range)(const float *x, float *y, long n, const 
         for (long i = 0; i < n; i++) out[i] = (row[i] - m) * inverse * gamma[i] + beta[i];
     }
 }
+
+/* Rows begin..<end of tx_layernorm_backward_rows: per row, with xhat = (x - mean) * rstd
+ * and dxhat = g * gamma, the row means a of dxhat and b of dxhat * xhat in one pass
+ * (which also writes g * xhat), then dx = rstd * (dxhat - a - xhat * b) in a second. */
+void TX_KERNEL(tx_layernorm_backward_rows_range)(const float *x, const float *g, float *dx, float *gxhat, long n,
+                                                 const float *gamma, const float *mean, const float *rstd,
+                                                 long begin, long end) {
+    for (long r = begin; r < end; r++) {
+        const float *xr = x + r * n, *gr = g + r * n;
+        float *out = dx + r * n, *gh = gxhat + r * n;
+        float m = mean[r], s = rstd[r];
+        v8 va = 0, vb = 0;
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            v8 xv, gv, wv;
+            memcpy(&xv, xr + i, sizeof xv);
+            memcpy(&gv, gr + i, sizeof gv);
+            memcpy(&wv, gamma + i, sizeof wv);
+            v8 xh = (xv - m) * s, d = gv * wv, p = gv * xh;
+            va += d;
+            vb += d * xh;
+            memcpy(gh + i, &p, sizeof p);
+        }
+        float a = 0, b = 0;
+        for (int k = 0; k < 8; k++) {
+            a += va[k];
+            b += vb[k];
+        }
+        for (; i < n; i++) {
+            float xh = (xr[i] - m) * s, d = gr[i] * gamma[i];
+            a += d;
+            b += d * xh;
+            gh[i] = gr[i] * xh;
+        }
+        a /= (float)n;
+        b /= (float)n;
+        for (i = 0; i < n; i++) out[i] = s * (gr[i] * gamma[i] - a - (xr[i] - m) * s * b);
+    }
+}

@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 /// The fused rules of the Transformer's own kernels (the tensor primitives' rules are in
@@ -10,8 +11,26 @@ enum TransformerDerivative {
     ///     dgamma = sum over rows of g * xhat        dbeta = sum over rows of g
     ///     dxhat = g * gamma
     ///     dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))   (means along the row)
+    ///
+    /// dx and g * xhat come from one kernel (tx_layernorm_backward_rows: two passes over
+    /// each row), dgamma and dbeta are column sums of g * xhat and g.
     static func layerNorm(_ x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor, _ g: Tensor,
                           needs: (x: Bool, gamma: Bool, beta: Bool)) throws -> [Tensor?] {
+        let d = x.shape.last ?? 0, count = d == 0 ? 0 : x.count / d
+        if count > 0 {
+            let xc = try x.contiguous(), gc = try g.contiguous(), w = try gamma.contiguous()
+            let m = try mean.contiguous(), s = try rstd.contiguous()
+            let dx = try Tensor(uninitializedShape: x.shape), gxhat = try Tensor(uninitializedShape: [count, d])
+            if tx_layernorm_backward_rows(xc.storage.pointer + xc.offset, gc.storage.pointer + gc.offset,
+                                          dx.storage.pointer, gxhat.storage.pointer, count, d,
+                                          w.storage.pointer + w.offset, m.storage.pointer + m.offset,
+                                          s.storage.pointer + s.offset) != 0 {
+                try Interrupt.check()
+            }
+            let dgamma = needs.gamma ? try gxhat.reduce(.sum, axes: [0]) : nil
+            let dbeta = needs.beta ? try gc.reshaped([count, d]).reduce(.sum, axes: [0]) : nil
+            return [needs.x ? dx : nil, dgamma, dbeta]
+        }
         let rows = Array(0..<(x.rank - 1))
         let xhat = try (x - mean) * rstd
         let dgamma = needs.gamma ? try (g * xhat).reduce(.sum, axes: rows) : nil
@@ -29,10 +48,23 @@ enum TransformerDerivative {
     /// pre-activation z:
     ///
     ///     dz = g * act'(z)     dx = dz @ W'     dW = x' @ dz     db = sum over rows of dz
+    ///
+    /// (ReLU's dz in one pass: y > 0 ? g : 0, as PyTorch's threshold_backward.)
     static func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activation?, z: Tensor, y: Tensor,
                        _ g: Tensor, needs: (x: Bool, W: Bool, b: Bool)) throws -> [Tensor?] {
         let dIn = W.shape[0], dOut = W.shape[1]
-        let dz = try activation.map { try Derivative.map($0.operation, z, y, g) ?? Tensor.zeros(g.shape) } ?? g
+        let dz: Tensor
+        if activation == .relu && y.count > 0 {
+            // One pass: y > 0 ? g : 0.
+            let gc = try g.contiguous(), yc = try y.contiguous()
+            dz = try Tensor(uninitializedShape: y.shape)
+            if tx_relu_backward(gc.storage.pointer + gc.offset, yc.storage.pointer + yc.offset, dz.storage.pointer,
+                                y.count) != 0 {
+                try Interrupt.check()
+            }
+        } else {
+            dz = try activation.map { try Derivative.map($0.operation, z, y, g) ?? Tensor.zeros(g.shape) } ?? g
+        }
         let rows = dIn == 0 ? z.count / Swift.max(dOut, 1) : x.count / dIn
         let dz2 = try dz.reshaped([rows, dOut]), x2 = try x.reshaped([rows, dIn])
         let dx = needs.x ? try dz2.matmul(W.swappingLastAxes()).reshaped(x.shape) : nil

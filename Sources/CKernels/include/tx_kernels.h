@@ -83,6 +83,19 @@ int tx_softmax_rows(float *x, long rows, long n, long stride);
 /// it, else 0.
 int tx_layernorm_rows(const float *x, float *y, long rows, long n, const float *gamma, const float *beta, float eps);
 
+/// The backward of tx_layernorm_rows for `rows` rows of n > 0 floats, from the rows' saved
+/// mean and rstd = 1 / sqrt(variance + eps) (one float per row) and the gradient g of
+/// the output: with xhat = (x - mean) * rstd and dxhat = g * gamma,
+/// dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) (means along the row),
+/// and gxhat = g * xhat, whose column sums are gamma's gradient. Two passes over each
+/// row, rows spread over threads. Returns 1 when Ctrl-C stopped it, else 0.
+int tx_layernorm_backward_rows(const float *x, const float *g, float *dx, float *gxhat, long rows, long n,
+                               const float *gamma, const float *mean, const float *rstd);
+
+/// The backward of ReLU, out = y > 0 ? g : 0 over n floats (y the ReLU's output), in one
+/// pass on all threads from 2^18 elements on. Returns 1 when Ctrl-C stopped it, else 0.
+int tx_relu_backward(const float *g, const float *y, float *out, long n);
+
 /// The activations of tx_activation_rows.
 enum { TX_ACTIVATION_NONE = 0, TX_ACTIVATION_RELU = 1, TX_ACTIVATION_GELU = 2 };
 
