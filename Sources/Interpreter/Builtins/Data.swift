@@ -47,6 +47,42 @@ extension Library {
                 }
                 return .string(text)
             },
+            builtin("progress", [.required("n"), .optional("show", .none, "none")], "training",
+                    "range(n), or the range n, with a status line while a for loop runs over it: steps done, rate, time left, and show()'s value.",
+                    example: "for t in progress(3) { }",
+                    details: """
+                        for t in progress(range(1000), show=fn() = format("loss {:.3f}", loss)) { ... } keeps one
+                        line on the terminal, redrawn at most ten times a second: 120/1000  35.2 it/s  ETA 0:25
+                        loss 2.113. show is called at each redraw (so it reads the latest values); its result
+                        is shown as str shows it. The line goes to standard error and only when that is a
+                        terminal: pipes, files and transcripts get nothing. The last line stays when the loop
+                        ends, is left with break, or is stopped by Ctrl-C (which stops training between steps:
+                        parameters updated with step stay as the last step left them).
+                        """) { args in
+                let given = try args.value("n")
+                let base: RangeValue
+                switch given {
+                case .range(let r): base = r
+                default:
+                    let n = try args.int("n")
+                    guard n >= 0 else { throw TxError(.value, "value error: progress: n must be a count >= 0, got \(n)", at: args.span("n")) }
+                    base = RangeValue(start: 0, stop: Double(n), step: 1)
+                }
+                let show = try args.value("show")
+                var render: (() -> String)? = nil
+                if !show.isNone {
+                    switch show {
+                    case .function, .builtin: break
+                    default: throw args.typeError("show", expected: "a function of no arguments", got: show)
+                    }
+                    let interpreter = args.interpreter, span = args.span("show")
+                    render = {
+                        do { return Display.text(try interpreter.call(show, [], at: span)) } catch { return "?" }
+                    }
+                }
+                return .range(RangeValue(start: base.start, step: base.step, count: base.count,
+                                         progress: ProgressLine(total: base.count, show: render)))
+            },
             builtin("get_batch", [.required("data"), .required("block"), .required("size")], "training",
                     "size random windows of block ids from data [n]: {x, y}, each [size, block], y shifted one ahead of x (the next-token targets).",
                     example: "seed(0); get_batch(arange(10), 4, 2)",
