@@ -3,7 +3,7 @@ import Tensor
 
 /// How values look: `show` is the REPL's echo (strings quoted), `text` is what
 /// `print` and `str` give (strings as they are).
-enum Display {
+public enum Display {
     static func text(_ value: Value) -> String {
         if case .string(let s) = value { return s.text }
         return show(value)
@@ -124,7 +124,8 @@ enum Display {
         Lexer.isIdentifier(name) ? name : quoted(name)
     }
 
-    static func quoted(_ s: String) -> String {
+    /// `s` as a tx string literal, quotes and backslashes escaped.
+    public static func quoted(_ s: String) -> String {
         var out = "\""
         for c in s {
             switch c {

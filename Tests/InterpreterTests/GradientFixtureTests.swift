@@ -175,19 +175,7 @@ enum GradientFixtures {
     }
 
     /// A tx string literal.
-    static func literal(_ text: String) -> String {
-        var out = "\""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.append(character)
-            }
-        }
-        return out + "\""
-    }
+    static func literal(_ text: String) -> String { Display.quoted(text) }
 
     /// Loads the model case's files and the model, and defines `fn loss(m, R)`.
     static func modelPrelude(_ c: ModelCase) -> String {

@@ -31,4 +31,15 @@ public enum GradientCheck {
         let scale = max(abs(analytic), abs(numeric))
         return scale == 0 ? 0 : abs(analytic - numeric) / scale
     }
+
+    /// The gradient of sum(f(x)) with respect to x, from a tape of its own. Inside another
+    /// tape's recording, that tape records this backward pass too, so the result can be
+    /// differentiated in turn (gradients of gradients).
+    public static func gradient(_ x: Tensor, _ f: (Tensor) throws -> Tensor) throws -> Tensor {
+        let tape = Tape()
+        let leaf = try x.copy()
+        tape.watch(leaf)
+        let y = try tape.activate { try f(leaf).reduce(.sum) }
+        return try Tape.gradient(leaf, in: tape.backward(from: y))
+    }
 }
