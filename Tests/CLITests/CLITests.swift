@@ -320,17 +320,24 @@ func aUserCoreNamesTheOneTxWouldChoose() throws {
 /// multiple of its 16 or 32 columns, d no multiple of 8, rows of Q, K and V further
 /// apart than d (head views), d or d_v over 512, more than 1024 keys (blocks of 512
 /// keys with a ragged last one), masks, the causal cut and the weights themselves.
-@Test(arguments: ["avx512", "avx2", "generic"])
-func attentionOfEveryInstructionSetEqualsTheFormula(kernels: String) throws {
-    let script = """
-    seed(3)
-    fn check(nq, nk, d, dv, short) {
+/// The operands of the two tests below, for a check(nq, nk, d, dv, short): two heads of
+/// queries, keys and values as views with gaps between rows, the scale, the causal cut
+/// written out, and a padding mask that leaves `short` keys of the second item.
+private let attentionOperands = """
       q = transpose(randn(nq, 2, d + 3), 0, 1)[:, :, 0:d]
       k = transpose(randn(nk, 2, d), 0, 1)
       v = randn(2, nk, dv + 2)[:, :, 1:dv + 1]
       scale = 1 / sqrt(d)
       cut = where(arange(nk) <= reshape(arange(nq), nq, 1), 0, -inf)
       pad = padding_mask([short, nk], nk)
+    """
+
+@Test(arguments: ["avx512", "avx2", "generic"])
+func attentionOfEveryInstructionSetEqualsTheFormula(kernels: String) throws {
+    let script = """
+    seed(3)
+    fn check(nq, nk, d, dv, short) {
+    \(attentionOperands)
       assert_close(attention(q, k, v), softmax(q @ k' * scale) @ v, atol=2e-5)
       assert_close(attention(q, k, v, causal=true), softmax(q @ k' * scale + cut) @ v, atol=2e-5)
       assert_close(attention(q, k, v, mask=pad), softmax(q @ k' * scale + pad) @ v, atol=2e-5)
@@ -358,13 +365,8 @@ func attentionGradientOfEveryInstructionSetEqualsTheFormulas(kernels: String) th
     let script = """
     seed(4)
     fn check(nq, nk, d, dv, short) {
-      q = transpose(randn(nq, 2, d + 3), 0, 1)[:, :, 0:d]
-      k = transpose(randn(nk, 2, d), 0, 1)
-      v = randn(2, nk, dv + 2)[:, :, 1:dv + 1]
+    \(attentionOperands)
       w = randn(2, nq, dv)
-      scale = 1 / sqrt(d)
-      cut = where(arange(nk) <= reshape(arange(nq), nq, 1), 0, -inf)
-      pad = padding_mask([short, nk], nk)
       names = ["q", "k", "v"]
       fused = grad(fn(q, k, v) = sum(attention(q, k, v, mask=pad, causal=true) * w), wrt=names)(q, k, v)
       formula = grad(fn(q, k, v) = sum((softmax(q @ k' * scale + cut + pad) @ v) * w), wrt=names)(q, k, v)
