@@ -38,7 +38,7 @@ final class ProgressLine {
     func finish(done: Int) {
         guard ProgressLine.isShown else { return }
         if !visible { draw(done: done, elapsed: ProgressLine.now() - started) }
-        FileHandleOutput.standardError("\n")
+        writeStandardError("\n")
         visible = false
     }
 
@@ -50,7 +50,7 @@ final class ProgressLine {
             line += done < total ? "  ETA " + ProgressLine.duration(Double(total - done) / rate) : "  " + ProgressLine.duration(elapsed)
         }
         if let show { line += "  " + show() }
-        FileHandleOutput.standardError("\r" + String(line.prefix(Swift.max(20, Terminal.columns() - 1))) + "\u{1B}[K")
+        writeStandardError("\r" + String(line.prefix(Swift.max(20, Terminal.columns() - 1))) + "\u{1B}[K")
         visible = true
     }
 
@@ -62,21 +62,4 @@ final class ProgressLine {
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-}
-
-/// Writes straight to standard error (the status line is not output: transcripts and
-/// pipes do not get it).
-enum FileHandleOutput {
-    static func standardError(_ text: String) {
-        let bytes = Array(text.utf8)
-        bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(2, base + offset, buffer.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
-    }
 }

@@ -334,26 +334,15 @@ private let attentionOperands = """
 
 @Test(arguments: ["avx512", "avx2", "generic"])
 func attentionOfEveryInstructionSetEqualsTheFormula(kernels: String) throws {
-    let script = """
-    seed(3)
-    fn check(nq, nk, d, dv, short) {
-    \(attentionOperands)
-      assert_close(attention(q, k, v), softmax(q @ k' * scale) @ v, atol=2e-5)
-      assert_close(attention(q, k, v, causal=true), softmax(q @ k' * scale + cut) @ v, atol=2e-5)
-      assert_close(attention(q, k, v, mask=pad), softmax(q @ k' * scale + pad) @ v, atol=2e-5)
-      assert_close(attention_weights(q, k, mask=pad), softmax(q @ k' * scale + pad), atol=2e-6)
-    }
-    for s in [[1, 1, 1, 1, 1], [7, 9, 7, 5, 4], [13, 33, 64, 64, 30], [25, 17, 100, 70, 1], [300, 1030, 64, 64, 700],
-              [40, 1100, 9, 33, 1099], [6, 40, 520, 8, 20], [12, 40, 16, 530, 39]] {
-      check(s[0], s[1], s[2], s[3], s[4])
-    }
-    print(blas().kernels)
-    """
-    let run = try tx(["-e", script], environment: ["TX_KERNELS": kernels])
-    #expect(run.err == "")
-    #expect(run.status == 0)
-    // A CPU without the set runs an older one (the test then checks that one again).
-    #expect(["avx512\n", "avx2\n", "generic\n"].contains(run.out))
+    try checkAttentionShapes(kernels: kernels, seed: 3, check: """
+          assert_close(attention(q, k, v), softmax(q @ k' * scale) @ v, atol=2e-5)
+          assert_close(attention(q, k, v, causal=true), softmax(q @ k' * scale + cut) @ v, atol=2e-5)
+          assert_close(attention(q, k, v, mask=pad), softmax(q @ k' * scale + pad) @ v, atol=2e-5)
+          assert_close(attention_weights(q, k, mask=pad), softmax(q @ k' * scale + pad), atol=2e-6)
+        """, shapes: """
+        [[1, 1, 1, 1, 1], [7, 9, 7, 5, 4], [13, 33, 64, 64, 30], [25, 17, 100, 70, 1], [300, 1030, 64, 64, 700],
+         [40, 1100, 9, 33, 1099], [6, 40, 520, 8, 20], [12, 40, 16, 530, 39]]
+        """)
 }
 
 /// The gradient of attention (one tape node, FlashAttention-2's backward on each
@@ -362,25 +351,37 @@ func attentionOfEveryInstructionSetEqualsTheFormula(kernels: String) throws {
 /// (sgemm), the causal cut with a padding mask.
 @Test(arguments: ["avx512", "avx2", "generic"])
 func attentionGradientOfEveryInstructionSetEqualsTheFormulas(kernels: String) throws {
+    try checkAttentionShapes(kernels: kernels, seed: 4, check: """
+          w = randn(2, nq, dv)
+          names = ["q", "k", "v"]
+          fused = grad(fn(q, k, v) = sum(attention(q, k, v, mask=pad, causal=true) * w), wrt=names)(q, k, v)
+          formula = grad(fn(q, k, v) = sum((softmax(q @ k' * scale + cut + pad) @ v) * w), wrt=names)(q, k, v)
+          assert_close(fused.q, formula.q, atol=1e-4)
+          assert_close(fused.k, formula.k, atol=1e-4)
+          assert_close(fused.v, formula.v, atol=1e-4)
+          plain = grad(fn(q, k, v) = sum(attention(q, k, v) * w), wrt=names)(q, k, v)
+          written = grad(fn(q, k, v) = sum((softmax(q @ k' * scale) @ v) * w), wrt=names)(q, k, v)
+          assert_close(plain.q, written.q, atol=1e-4)
+          assert_close(plain.k, written.k, atol=1e-4)
+          assert_close(plain.v, written.v, atol=1e-4)
+        """, shapes: """
+        [[1, 1, 1, 1, 1], [7, 9, 7, 5, 4], [13, 33, 64, 64, 30], [70, 140, 16, 20, 100], [130, 300, 64, 64, 129],
+         [6, 40, 520, 8, 20], [12, 40, 16, 530, 39]]
+        """)
+}
+
+/// Runs `check`, the body of a check(nq, nk, d, dv, short) that has the operands above,
+/// on each of `shapes` ([nq, nk, d, dv, short] lists) with TX_KERNELS=kernels: every
+/// assert holds, and the run names the kernels it used. A CPU without the set runs an
+/// older one (the test then checks that one again).
+private func checkAttentionShapes(kernels: String, seed: Int, check: String, shapes: String) throws {
     let script = """
-    seed(4)
+    seed(\(seed))
     fn check(nq, nk, d, dv, short) {
     \(attentionOperands)
-      w = randn(2, nq, dv)
-      names = ["q", "k", "v"]
-      fused = grad(fn(q, k, v) = sum(attention(q, k, v, mask=pad, causal=true) * w), wrt=names)(q, k, v)
-      formula = grad(fn(q, k, v) = sum((softmax(q @ k' * scale + cut + pad) @ v) * w), wrt=names)(q, k, v)
-      assert_close(fused.q, formula.q, atol=1e-4)
-      assert_close(fused.k, formula.k, atol=1e-4)
-      assert_close(fused.v, formula.v, atol=1e-4)
-      plain = grad(fn(q, k, v) = sum(attention(q, k, v) * w), wrt=names)(q, k, v)
-      written = grad(fn(q, k, v) = sum((softmax(q @ k' * scale) @ v) * w), wrt=names)(q, k, v)
-      assert_close(plain.q, written.q, atol=1e-4)
-      assert_close(plain.k, written.k, atol=1e-4)
-      assert_close(plain.v, written.v, atol=1e-4)
+    \(check)
     }
-    for s in [[1, 1, 1, 1, 1], [7, 9, 7, 5, 4], [13, 33, 64, 64, 30], [70, 140, 16, 20, 100], [130, 300, 64, 64, 129],
-              [6, 40, 520, 8, 20], [12, 40, 16, 530, 39]] {
+    for s in \(shapes) {
       check(s[0], s[1], s[2], s[3], s[4])
     }
     print(blas().kernels)

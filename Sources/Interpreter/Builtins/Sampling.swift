@@ -26,7 +26,7 @@ extension Library {
                 let source = rows.storage.pointer + rows.offset
                 for r in 0..<count {
                     let row = source + r * n
-                    let order = (0..<n).sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) || (row[$1].isNaN && !row[$0].isNaN) }
+                    let order = largestFirst(UnsafeBufferPointer(start: row, count: n).map(Double.init))
                     for j in 0..<k {
                         values.storage.pointer[r * k + j] = row[order[j]]
                         indices.storage.pointer[r * k + j] = Float(order[j])
@@ -77,12 +77,12 @@ extension Library {
                 var ids: [Float] = []
                 for row in rows {
                     var weights = row
+                    let order = largestFirst(weights)
                     if let topK {
-                        let kept = Set(weights.indices.sorted { weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1) }.prefix(topK))
-                        for i in weights.indices where !kept.contains(i) { weights[i] = 0 }
+                        for i in order.dropFirst(topK) { weights[i] = 0 }
                     }
                     if temperature == 0 {
-                        ids.append(Float(weights.indices.max { weights[$0] < weights[$1] || (weights[$0] == weights[$1] && $0 > $1) } ?? 0))
+                        ids.append(Float(order.first ?? 0))
                         continue
                     }
                     if temperature != 1 {
@@ -109,6 +109,17 @@ extension Library {
             throw TxError(.value, "value error: \(args.builtin.name): each row of \(name) must hold finite weights >= 0 with a positive sum", at: args.span(name))
         }
         return (rows, classes)
+    }
+
+    /// The indices of `values`, largest value first; equal values in index order, NaN last
+    /// (topk's order, and sample's for top_k and temperature 0).
+    private static func largestFirst(_ values: [Double]) -> [Int] {
+        values.indices.sorted { a, b in
+            let (x, y) = (values[a], values[b])
+            if x.isNaN != y.isNaN { return y.isNaN }
+            if x != y, !x.isNaN { return x > y }
+            return a < b
+        }
     }
 
     /// One index drawn with probability proportional to its weight.

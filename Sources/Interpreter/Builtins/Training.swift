@@ -88,7 +88,7 @@ extension Library {
                 let maximum = try args.number("max")
                 let g = try args.value("g")
                 var leaves: [Tensor] = []
-                try collectTensors(g, into: &leaves, args)
+                try collectTensors(g, into: &leaves)
                 var total = 0.0
                 for leaf in leaves {
                     let n = Double(try leaf.norm().scalarValue ?? 0)
@@ -167,14 +167,11 @@ extension Library {
         return .record(RecordValue(entries))
     }
 
-    /// Every tensor in a value (records and lists walked), in order.
-    fileprivate static func collectTensors(_ value: Value, into leaves: inout [Tensor], _ args: Arguments, depth: Int = 0) throws {
-        guard depth < 64 else { throw TxError(.value, "value error: \(args.builtin.name): records nest more than 64 deep", at: args.span) }
-        switch value {
-        case .tensor(let t): leaves.append(t)
-        case .record(let r): for (_, v) in r.entries { try collectTensors(v, into: &leaves, args, depth: depth + 1) }
-        case .list(let l): for v in l.items { try collectTensors(v, into: &leaves, args, depth: depth + 1) }
-        default: break
+    /// Every tensor in a value (records and lists walked, a shared one once), in order.
+    fileprivate static func collectTensors(_ value: Value, into leaves: inout [Tensor]) throws {
+        _ = try Gradients.mapLeaves(value) { leaf in
+            if case .tensor(let t) = leaf { leaves.append(t) }
+            return leaf
         }
     }
 
@@ -283,13 +280,10 @@ private struct Optimizer {
     }
 
     /// Zeros shaped like every tensor of p, in p's structure (none elsewhere).
-    func stateLike(_ p: Value, depth: Int = 0) throws -> Value {
-        guard depth < 64 else { throw TxError(.value, "value error: step: records nest more than 64 deep", at: args.span("p")) }
-        switch p {
-        case .tensor(let t): return .tensor(try Tensor.zeros(t.shape))
-        case .record(let r): return .record(RecordValue(try r.entries.map { ($0.key, try stateLike($0.value, depth: depth + 1)) }))
-        case .list(let l): return .list(ListValue(try l.items.map { try stateLike($0, depth: depth + 1) }))
-        default: return .none
+    func stateLike(_ p: Value) throws -> Value {
+        try Gradients.mapLeaves(p) { leaf in
+            guard case .tensor(let t) = leaf else { return .none }
+            return .tensor(try Tensor.zeros(t.shape))
         }
     }
 
