@@ -54,6 +54,16 @@ void TX_KERNEL(tx_gelu)(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = gelu_one(x[i]);
 }
 
+/* gelu'(v) = Phi(v) + v phi(v), phi the standard normal density: the backward pass of
+ * the exact GELU. */
+void TX_KERNEL(tx_gelu_slope)(const float *x, float *y, long n) {
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + erf_one(v * 0.70710678118654752f));
+        y[i] = cdf + v * (exp_one(-0.5f * v * v) * 0.39894228040143268f);
+    }
+}
+
 /* Rows [begin, end) of tx_activation_rows. */
 void TX_KERNEL(tx_activation_rows_range)(float *c, long ldc, long n, int activation, long begin, long end) {
     for (long r = begin; r < end; r++) {

