@@ -68,4 +68,10 @@ extension String {
         while let c = s.last, c.isWhitespace { s = s.dropLast() }
         return String(s)
     }
+
+    var trimmingTrailingSpaces: String {
+        var s = Substring(self)
+        while let c = s.last, c.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
 }

@@ -86,7 +86,8 @@ public final class Stepper {
             guard let first = group.first, let last = group.last else { continue }
             let narration = Self.narration(source, from: previousEnd + 1, to: first.span.line - 1)
             if let sentence = Self.firstSentence(of: narration) { heading = sentence }
-            let lines = first.span.through(last.span).text.split(separator: "\n", omittingEmptySubsequences: false)
+            // Whole lines, as written: a comment at the end of a line (a shape note) stays.
+            let lines = (first.span.line...Self.endLine(last)).map { source.lineText($0).trimmingTrailingSpaces }
             let code = lines.enumerated().map { ($0.offset == 0 ? "tx> " : "...> ") + $0.element }.joined(separator: "\n")
             steps.append(Step(statements: group, code: code, narration: narration, heading: heading))
             previousEnd = Self.endLine(last)
@@ -146,8 +147,8 @@ public final class Stepper {
         }
         if let repl {
             interpreter.breakpointHandler = { [unowned self] span in
-                try Self.breakpointPrompt(at: span, repl: repl, style: style)
-                continuing = false
+                // Enter goes on to the next step and stops there; c runs to the end.
+                continuing = try Self.breakpointPrompt(at: span, repl: repl, style: style, stepping: true)
             }
             out(style.paint("Enter: run a step.  ?: commands.  Anything else: tx in the script's variables.", .comment) + "\n")
         } else {
@@ -195,13 +196,14 @@ public final class Stepper {
                     if try perform(position) { position += 1 }
                     continue
                 }
-                guard let command = Command(input, stepCount: steps.count) else {
+                let variables = Set(interpreter.userVariables.map(\.name))
+                guard let command = Command(input, variables: variables) else {
                     if !repl.handle(text) { return }
+                    if let shadowed = Command(":" + input, variables: []) {
+                        // A variable named like a command: the variable was shown.
+                        out(style.paint("(\(input) is your variable; :\(input) \(shadowed.meaning))", .comment) + "\n")
+                    }
                     continue
-                }
-                let word = String(input.split(separator: " ").first ?? "")
-                if interpreter.userVariables.contains(where: { $0.name == word }) {
-                    out(style.paint("(\(word) is a command here; the variable is (\(word)))", .comment) + "\n")
                 }
                 switch command {
                 case .help:
@@ -385,8 +387,12 @@ public final class Stepper {
     /// showed it already, as `expect_error`'s message), what it assigned, or `ok`.
     private func show(_ result: Interpreter.StatementResult, before: Interpreter.Snapshot, quiet: Bool, checks: [Check]) {
         switch result.statement.kind {
-        case .expression:
+        case .expression(let expression):
             if case .string(let string) = result.value, checks.contains(where: { $0.detail.contains(string.text) }) { return }
+            if let name = Self.pushedList(expression), !quiet, let list = interpreter.value(named: name) {
+                assignment(name, list)   // push(losses, v): the list it grew, in one line
+                return
+            }
             if result.shouldEcho {
                 say(Display.show(result.value, style: style), plain: Display.show(result.value))
             } else if !quiet && !result.statement.silenced {
@@ -402,10 +408,14 @@ public final class Stepper {
         case .forLoop(_, _, _, let body), .whileLoop(_, let body):
             guard !quiet else { return }
             let inPlace = Self.changedInPlace(body.statements)
-            let changed = interpreter.userVariables.filter { variable in
+            var changed = interpreter.userVariables.filter { variable in
                 guard let slot = interpreter.globals.slotIfDefined(variable.name), slot < before.globals.count,
                       let old = before.globals[slot] else { return true }
                 return !Self.same(old, variable.value) || inPlace.contains(variable.name)
+            }
+            // The loop's own variable only when nothing else changed: it is scaffolding.
+            if case .forLoop(let variable, _, _, _) = result.statement.kind, changed.count > 1 {
+                changed.removeAll { $0.name == variable }
             }
             if changed.isEmpty { say(style.paint("ok (no variable changed)", .comment), plain: "ok (no variable changed)") }
             for variable in changed.prefix(6) { assignment(variable.name, variable.value) }
@@ -442,6 +452,7 @@ public final class Stepper {
                     if case .name = target.kind {} else if let name = rootName(target) { names.insert(name) }
                     visit(value)
                 case .expression(let expression):
+                    if let name = pushedList(expression) { names.insert(name) }
                     visit(expression)
                 case .forLoop(_, _, _, let body), .whileLoop(_, let body):
                     visit(body.statements)
@@ -457,6 +468,13 @@ public final class Stepper {
         }
         visit(statements)
         return names
+    }
+
+    /// The list `push(list, v...)` grows in place, when `expression` is such a call on a variable.
+    private static func pushedList(_ expression: Expr) -> String? {
+        guard case .call(let callee, let arguments) = expression.kind, case .name("push") = callee.kind,
+              let first = arguments.first, first.label == nil, case .name(let name) = first.value.kind else { return nil }
+        return name
     }
 
     /// Whether a loop left a variable as it was (the same object for containers and tensors).
@@ -480,16 +498,20 @@ public final class Stepper {
     enum Command {
         case help, back, rerun, jump(Int), nextSection, previousSection, continueToEnd, quit
 
-        /// The command `input` names, or nil for tx code.
-        init?(_ input: String, stepCount: Int) {
-            let words = input.split(separator: " ").map(String.init)
-            if words.count == 2, ["j", "jump"].contains(words[0]), let n = Int(words[1]) {
+        /// The command `input` names, or nil for tx code. With a colon (`:b`, `:j 3`) a
+        /// command always; without one, only when no variable of `variables` has that
+        /// name, so that typing a variable's name shows the variable.
+        init?(_ input: String, variables: Set<String>) {
+            let explicit = input.hasPrefix(":")
+            let words = (explicit ? String(input.dropFirst()) : input).split(separator: " ").map(String.init)
+            guard let word = words.first, explicit || !variables.contains(word) else { return nil }
+            if words.count == 2, ["j", "jump"].contains(word), let n = Int(words[1]) {
                 self = .jump(n)
                 return
             }
             guard words.count == 1 else { return nil }
-            switch words[0] {
-            case "?", "help": self = .help
+            switch word {
+            case "?" where !explicit, "help" where !explicit: self = .help   // :help and :? are the REPL's
             case "b", "back": self = .back
             case "r", "rerun": self = .rerun
             case "n", "next": self = .nextSection
@@ -497,6 +519,20 @@ public final class Stepper {
             case "c", "continue": self = .continueToEnd
             case "q", "quit": self = .quit
             default: return nil
+            }
+        }
+
+        /// What the command does, for the hint shown when a variable hides it.
+        var meaning: String {
+            switch self {
+            case .help: return "lists the commands"
+            case .back: return "goes back one step"
+            case .rerun: return "runs the last step again"
+            case .jump: return "jumps to a step"
+            case .nextSection: return "skips to the next section"
+            case .previousSection: return "goes back a section"
+            case .continueToEnd: return "runs to the end"
+            case .quit: return "leaves the script"
             }
         }
     }
@@ -512,7 +548,8 @@ public final class Stepper {
           c, continue  run to the end (stopping at breakpoint() and errors)
           q, quit      leave (Ctrl-D too); Ctrl-C stops a step or drops the line
           anything else is tx, run in the script's variables: alpha, shape(Q),
-          heatmap(alpha), :vars, :help mha. A variable named like a command: (n)
+          heatmap(alpha), :vars, :help mha. A variable's name shows the variable,
+          also when it is named like a command: then :n (:b, :j 3...) is the command.
 
         """
     }
@@ -520,20 +557,27 @@ public final class Stepper {
     // MARK: breakpoint()
 
     /// The prompt `breakpoint()` opens: tx in the script's variables until Enter or `c`;
-    /// `q` leaves the script.
-    static func breakpointPrompt(at span: SourceSpan, repl: REPL, style: Style) throws {
+    /// `q` leaves the script. Returns whether `c` asked to run to the end without
+    /// stopping (when stepping; Enter stops at the next step).
+    @discardableResult
+    static func breakpointPrompt(at span: SourceSpan, repl: REPL, style: Style, stepping: Bool = false) throws -> Bool {
         let out = repl.interpreter.output
         let place = "\(span.source.name):\(span.line)"
-        out(style.paint("breakpoint at \(place): Enter or c goes on, q leaves, anything else is tx", .comment) + "\n")
+        let keys = stepping ? "Enter goes on to the next step, c to the end" : "Enter or c goes on"
+        out(style.paint("breakpoint at \(place): \(keys), q leaves, anything else is tx", .comment) + "\n")
         while true {
             switch repl.readEntry(prompt: "[breakpoint \(place)]> ") {
             case .endOfInput: throw StepperQuit()
             case .cancelled: continue
             case .line(let text):
                 switch text.trimmingSpaces {
-                case "", "c", "continue": return
-                case "q", "quit": throw StepperQuit()
-                case "?", "help": out("  Enter, c   go on\n  q          leave the script\n  anything else is tx in the script's variables\n")
+                case "": return false
+                case "c", "continue", ":c", ":continue": return true
+                case "q", "quit", ":q", ":quit": throw StepperQuit()
+                case "?", "help":
+                    out(stepping ? "  Enter      go on to the next step and stop there\n  c          run to the end\n"
+                                 : "  Enter, c   go on\n")
+                    out("  q          leave the script\n  anything else is tx in the script's variables\n")
                 default: if !repl.handle(text) { throw StepperQuit() }
                 }
             }
@@ -555,8 +599,17 @@ enum Summary {
         switch value {
         case .tensor(let t): return tensor(t)
         case .list(let l):
-            let text = Display.short(value)
-            return "list of \(l.items.count): " + (text.count > 60 ? text.prefix(59) + "…" : text)
+            // Whole items, as many as fit, then how many more: never half a token.
+            var shown: [String] = []
+            var width = 2
+            for item in l.items {
+                let text = Display.short(item, depth: 1, limit: 60)
+                if width + text.count + 2 > 62 && !shown.isEmpty { break }
+                shown.append(text)
+                width += text.count + 2
+            }
+            let rest = l.items.count - shown.count
+            return "list of \(l.items.count): [" + shown.joined(separator: ", ") + (rest > 0 ? ", … \(rest) more]" : "]")
         default:
             let text = Display.short(value)
             return text.count > 72 ? text.prefix(71) + "…" : text

@@ -416,13 +416,47 @@ private func checkAttentionShapes(kernels: String, seed: Int, check: String, sha
         tx> s = 2 * 3
         s = 6
 
-        tx> s + 1
+        tx> s + 1   # a result
         7
 
         tx> a = 1; b = 2; a + b
         a = 1
         b = 2
         3
+
+        """)
+}
+
+/// A step shows its lines as written, end-of-line comments (shape notes) included; a
+/// push shows the list it grew; a loop that pushes shows the list, not its counter; a
+/// list's summary shows whole items.
+@Test func stepShowsCommentsPushesAndWholeListItems() throws {
+    let path = try temporaryScript("""
+        # Shapes.
+        x = zeros(3, 4)   # [n, d]
+        t = ["the", "kitchen", "that", "the", "chef", "ran", "was", "dirty", "today", "indeed"]
+        losses = []
+        push(losses, 1.5)
+        for i in range(3) { push(losses, i) }   # three more
+        """)
+    let run = try tx(["--step", path])
+    #expect(run.status == 0)
+    #expect(run.out == """
+        # Shapes.
+        tx> x = zeros(3, 4)   # [n, d]
+        x = tensor [3, 4]  min 0  max 0
+
+        tx> t = ["the", "kitchen", "that", "the", "chef", "ran", "was", "dirty", "today", "indeed"]
+        t = list of 10: ["the", "kitchen", "that", "the", "chef", "ran", "was", … 3 more]
+
+        tx> losses = []
+        losses = list of 0: []
+
+        tx> push(losses, 1.5)
+        losses = list of 1: [1.5]
+
+        tx> for i in range(3) { push(losses, i) }   # three more
+        losses = list of 4: [1.5, 0, 1, 2]
 
         """)
 }
@@ -707,7 +741,9 @@ let sectionedScript = """
         .expect(#"\[3/7\][^\n]*> "#), .send("n * 10\r"),
         .expect(#"50\n\[3/7\][^\n]*> "#), .send("\r"),
         .expect(#"\[4/7\] Weights alpha_ij sum to one> "#), .send("shape(x)\r"),
-        .expect(#"\[4/7\][^\n]*> "#), .send("(n)\r"),
+        .expect(#"\[4/7\][^\n]*> "#), .send("n\r"),
+        // A variable named like a command: its name shows the variable; :n is the command.
+        .expect(#"\n5\n\(n is your variable; :n skips to the next section\)\n\[4/7\][^\n]*> "#), .send("(n)\r"),
         .expect(#"\n5\n\[4/7\][^\n]*> "#), .send(":vars\r"),
         .expect(#"\[4/7\][^\n]*> "#), .send("\u{4}"),
     ])
@@ -734,7 +770,8 @@ let sectionedScript = """
         .expect(#"\[4/7\] Weights alpha_ij sum to one> "#), .send("alpha\r"),
         .expect(#"\[4/7\][^\n]*> "#), .send("p\r"),
         .expect(#"\[1/7\] Lecture[^\n]*> "#), .send("n\r"),
-        .expect(#"\[4/7\] Weights[^\n]*> "#), .send("n\r"),
+        // n is a variable from step 2 on: the command is :n.
+        .expect(#"\[4/7\] Weights[^\n]*> "#), .send(":n\r"),
         .expect(#"\[6/7\] Third[^\n]*> "#), .send("x[0, 0] = 100\r"),
         .expect(#"\[6/7\][^\n]*> "#), .send("\r"),
         .expect(#"\[7/7\][^\n]*> "#), .send("y[0, 0]\r"),
@@ -752,7 +789,6 @@ let sectionedScript = """
     #expect(run.out.contains("> y[0, 0]\ntensor(200)\n"))
     // ...and r runs step 6 again with x as it is now.
     #expect(after("> y[0, 0]\n", in: run.out).hasPrefix("tensor(2)\n"))
-    #expect(run.out.contains("(n is a command here; the variable is (n))"))
 }
 
 @Test func ctrlCAtTheStepPromptAndDuringAStepReturnsToThePrompt() throws {
@@ -805,6 +841,13 @@ let sectionedScript = """
     ])
     #expect(stepped.status == 0, "\(stepped.err)\n\(stepped.out)")
     #expect(!stepped.out.contains("\n84\n"))
+    // c at the breakpoint runs on to the end of the script.
+    let continued = try terminalSession(["--step", path], [
+        .expect(#"\[1/4\][^\n]*> "#), .send("c\r"),
+        .expect(#"\[breakpoint [^\n]*:3\]> "#), .send("c\r"),
+        .expect(#"\n84\n[\s\S]*\[end of 4\]> "#), .send("q\r"),
+    ])
+    #expect(continued.status == 0, "\(continued.err)\n\(continued.out)")
 }
 
 @Test func stepFromTheREPLKeepsTheScriptsVariables() throws {
@@ -854,7 +897,6 @@ let sectionedScript = """
     #expect(run.out.hasSuffix("""
         tx> for i in range(3) { if i > 0 { ids[i] = 10 * i } }
         ids = tensor [3]  [ 0, 10, 20]
-        i = 2
 
         tx> p = {W: zeros(2)}
         p = {W: tensor [2]}
