@@ -186,13 +186,20 @@ struct HeatmapData: Figure {
             if infinityCount > 0 { parts.append("\(infinityCount) inf") }
             return parts.joined(separator: ", ")
         }
-        let n = { (v: Float) in Summary.significant(v) }
-        var parts = ["scale \(n(low)) \(bar) \(n(high))"]
-        if rangeGiven && finiteCount > 0 { parts.append("values \(n(finiteLow)) to \(n(finiteHigh))") }
+        var parts = ["scale \(scaleText(low)) \(bar) \(scaleText(high))"]
+        if rangeGiven && finiteCount > 0 { parts.append("values \(scaleText(finiteLow)) to \(scaleText(finiteHigh))") }
         if maskedCount > 0 { parts.append(weights ? "· masked (weight 0)" : "· masked (-inf)") }
         if nanCount > 0 { parts.append("\(nanCount) nan (?)") }
         if infinityCount > 0 { parts.append("\(infinityCount) inf") }
         return parts.joined(separator: ", ")
+    }
+
+    /// A number of the legend, with four significant digits; a value within 1e-4 of the
+    /// scale's span from 0 is 0 (softmax's 6.8e-17 is a zero weight on a 0 to 1 scale).
+    func scaleText(_ v: Float) -> String {
+        let span = Double(Swift.max(high, finiteHigh)) - Double(Swift.min(low, finiteLow))
+        if v.isFinite, span > 0, Swift.abs(Double(v)) < span * 1e-4 { return "0" }
+        return Summary.significant(v)
     }
 
     /// Viridis, by linear interpolation between five of its colours.
@@ -219,14 +226,33 @@ struct HeatmapData: Figure {
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
         let all = grid.joined().joined().joined()
         let valueWidth = showValues ? all.map { cellText($0).count }.max() ?? 1 : 0
-        let cell = Swift.max(2, valueWidth, Swift.min(8, cols.map(\.count).max() ?? 2))
+        let longestColumn = cols.map(\.count).max() ?? 2
         let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
         let columns = cols.count
-        let cellsWidth = Swift.max(columns * (cell + 1) - 1, 0)
         let titleWidth = grid.indices.flatMap { l in grid[l].indices.map { panelTitle(layer: l, head: $0)?.count ?? 0 } }.max() ?? 0
-        let panelWidth = Swift.max(cellsWidth, titleWidth)
-        let padding = String(repeating: " ", count: panelWidth - cellsWidth)
         let gap = "   "
+        let margin = String(repeating: " ", count: labelWidth + 1)
+        // Layouts from the widest to the most compact, (cell, space between cells): the
+        // first that puts every head of a layer side by side within `width`, else the
+        // most compact. Shown values keep their width.
+        let preferred = (Swift.max(2, valueWidth, Swift.min(8, longestColumn)), 1)
+        let layouts = showValues ? [preferred] : [preferred, (2, 1), (2, 0), (1, 0)]
+        func panelWidth(_ layout: (Int, Int)) -> Int { Swift.max(Swift.max(columns * (layout.0 + layout.1) - layout.1, 0), titleWidth) }
+        func panelsPerBand(_ layout: (Int, Int)) -> Int {
+            Swift.max(1, (width - margin.count + gap.count) / Swift.max(1, panelWidth(layout) + gap.count))
+        }
+        let headCount = grid.map(\.count).max() ?? 1
+        let fits = { (layout: (Int, Int)) in
+            panelsPerBand(layout) >= headCount && margin.count + panelWidth(layout) <= Swift.max(width, 20)
+        }
+        let layout = layouts.first(where: fits) ?? layouts[layouts.count - 1]
+        let (cell, space) = layout
+        let separator = String(repeating: " ", count: space)
+        let cellsWidth = Swift.max(columns * (cell + space) - space, 0)
+        let panelWidth = panelWidth(layout)
+        let padding = String(repeating: " ", count: panelWidth - cellsWidth)
+        // Column labels wider than a narrowed cell are written downwards, a character a line.
+        let downwards = layout != preferred && longestColumn > cell
         func fit(_ s: String, _ w: Int) -> String {
             let cut = String(s.prefix(w))
             return cut + String(repeating: " ", count: w - cut.count)
@@ -248,8 +274,7 @@ struct HeatmapData: Figure {
             if showValues { return String(repeating: " ", count: cell - cellText(v).count) + cellText(v) }
             return String(repeating: shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))], count: cell)
         }
-        let margin = String(repeating: " ", count: labelWidth + 1)
-        let perBand = Swift.max(1, (width - margin.count + gap.count) / Swift.max(1, panelWidth + gap.count))
+        let perBand = panelsPerBand(layout)
         let wraps = grid.contains { $0.count > perBand }
         var out = ""
         if let title { out += title + "\n" }
@@ -261,12 +286,18 @@ struct HeatmapData: Figure {
                     out += trimmed(margin + heads.map { fit(panelTitle(layer: l, head: $0) ?? "", panelWidth) }.joined(separator: gap)) + "\n"
                 }
                 if l == 0 || wraps {
-                    let labels = cols.map { fit($0, cell) }.joined(separator: " ")
-                    out += trimmed(margin + heads.map { _ in fit(labels, panelWidth) }.joined(separator: gap)) + "\n"
+                    let lines = downwards
+                        ? (0..<Swift.min(longestColumn, 8)).map { k in
+                            cols.map { label in fit(k < label.count ? String(Array(label)[k]) : "", cell) }.joined(separator: separator)
+                        }
+                        : [cols.map { fit($0, cell) }.joined(separator: separator)]
+                    for labels in lines {
+                        out += trimmed(margin + heads.map { _ in fit(labels, panelWidth) }.joined(separator: gap)) + "\n"
+                    }
                 }
                 for i in 0..<rows.count {
                     let line = fit(rows[i], labelWidth) + " " + heads.map { h in
-                        layer[h][i].map(draw).joined(separator: " ") + padding
+                        layer[h][i].map(draw).joined(separator: separator) + padding
                     }.joined(separator: gap)
                     out += (color ? line : trimmed(line)) + "\n"
                 }
@@ -278,7 +309,11 @@ struct HeatmapData: Figure {
                 return "\u{1B}[48;2;\(r);\(g);\(b)m \u{1B}[0m"
             }.joined()
             : "[" + String(shades) + "]"
-        return out + margin + legend(bar: bar) + "\n"
+        var note = ""
+        if layout != preferred {
+            note = "\n" + margin + "(cells narrowed to fit \(width) columns" + (downwards ? "; column labels read downwards)" : ")")
+        }
+        return out + margin + legend(bar: bar) + note + "\n"
     }
 
     private func trimmed(_ line: String) -> String {
@@ -304,7 +339,8 @@ struct HeatmapData: Figure {
         let bandHeight = layerHeight + headTitle + panelHeight + gap
         let top = titleHeight + columnLabels
         // Wide enough for the title too (14 px monospace: under 9 px a character).
-        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20)
+        let legendWidth = Swift.max(labelWidth, 7 * scaleText(low).count + 12) + 172 + 7 * scaleText(high).count
+        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20, legendWidth)
         let h = top + grid.count * bandHeight + 40
         var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
         out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"
@@ -355,16 +391,18 @@ struct HeatmapData: Figure {
         }
         // The colour scale: low to high, and what masked cells look like.
         let legendY = top + grid.count * bandHeight
-        let n = { (v: Float) in escapeXML(Summary.significant(v)) }
-        out += "<g class=\"legend\">\n<text x=\"\(labelWidth - 4)\" y=\"\(legendY + 12)\" text-anchor=\"end\">\(n(low))</text>\n"
+        // The bar starts far enough right for the low end's text (7 px a character).
+        let lowText = scaleText(low), highText = scaleText(high)
+        let legendX = Swift.max(labelWidth, 7 * lowText.count + 12)
+        out += "<g class=\"legend\">\n<text x=\"\(legendX - 4)\" y=\"\(legendY + 12)\" text-anchor=\"end\">\(escapeXML(lowText))</text>\n"
         for i in 0..<20 {
             let (r, g, b) = Self.color(Float(i) / 19)
-            out += "<rect x=\"\(labelWidth + i * 8)\" y=\"\(legendY + 2)\" width=\"8\" height=\"12\" fill=\"rgb(\(r),\(g),\(b))\"/>\n"
+            out += "<rect x=\"\(legendX + i * 8)\" y=\"\(legendY + 2)\" width=\"8\" height=\"12\" fill=\"rgb(\(r),\(g),\(b))\"/>\n"
         }
-        out += "<text x=\"\(labelWidth + 164)\" y=\"\(legendY + 12)\">\(n(high))</text>\n"
+        out += "<text x=\"\(legendX + 164)\" y=\"\(legendY + 12)\">\(escapeXML(highText))</text>\n"
         if maskedCount > 0 {
-            out += "<rect x=\"\(labelWidth)\" y=\"\(legendY + 20)\" width=\"12\" height=\"12\" fill=\"rgb(238,238,238)\"/>\n"
-            out += "<text x=\"\(labelWidth + 16)\" y=\"\(legendY + 30)\">masked (\(weights ? "weight 0" : "-inf"))</text>\n"
+            out += "<rect x=\"\(legendX)\" y=\"\(legendY + 20)\" width=\"12\" height=\"12\" fill=\"rgb(238,238,238)\"/>\n"
+            out += "<text x=\"\(legendX + 16)\" y=\"\(legendY + 30)\">masked (\(weights ? "weight 0" : "-inf"))</text>\n"
         }
         return out + "</g>\n</svg>\n"
     }
