@@ -50,7 +50,7 @@ enum Convert {
     }
 
     /// A tensor from a tensor, a number, a bool or a numeric list; nil for other kinds.
-    static func tensor(_ value: Value, at span: SourceSpan?) throws -> Tensor? {
+    static func tensor(_ value: Value, at span: SourceSpan?, depth: Int = 0) throws -> Tensor? {
         do {
             switch value {
             case .tensor(let t): return t
@@ -58,7 +58,16 @@ enum Convert {
             case .bool(let b): return try Tensor(scalar: b ? 1 : 0)
             case .list(let list):
                 if case .tensor(let t)? = try literal(list.items) { return t }
-                return nil
+                // A list of numeric lists (built with push), as NumPy's array of nested
+                // lists: each item a tensor of one shape, stacked along a new first axis.
+                guard depth < Display.maxDepth, !list.items.isEmpty,
+                      list.items.allSatisfy({ if case .list = $0 { return true } else { return false } }) else { return nil }
+                var rows: [Tensor] = []
+                for item in list.items {
+                    guard let row = try tensor(item, at: span, depth: depth + 1), row.shape == (rows.first?.shape ?? row.shape) else { return nil }
+                    rows.append(row)
+                }
+                return try Tensor.stack(rows, axis: 0)
             case .range(let r):
                 return try Tensor.arange(start: r.start, stop: r.stop, step: r.step)
             default: return nil

@@ -9,6 +9,9 @@ struct Check {
     let text: String
     /// What was found: the largest difference, the expected error, the failure message.
     let detail: String
+    /// The file the check is written in: the stepper shows the script's own checks,
+    /// not those of the library code it includes.
+    var source = ""
 }
 
 /// Leaving a script from its step or breakpoint prompt (`q`, `:quit`).
@@ -37,6 +40,8 @@ public final class Stepper {
     /// The REPL that evaluates what is typed at the prompt.
     private let repl: REPL?
     private var steps: [Step] = []
+    /// The script's name as its source spans give it.
+    private var scriptName = ""
     /// Narration after the last statement.
     private var closing: [String?] = []
     /// Where the script started from, for going back.
@@ -72,6 +77,7 @@ public final class Stepper {
             return false
         }
         let source = program.source
+        scriptName = source.name
         var groups: [[Stmt]] = []
         for statement in program.statements {
             if let last = groups.last?.last, statement.span.line == Self.endLine(last) {
@@ -317,7 +323,11 @@ public final class Stepper {
             printed = true
             draw(map)
         } }
-        interpreter.checkObserver = { checks.append($0) }
+        let script = scriptName
+        interpreter.checkObserver = { check in
+            // A failing check is always shown; a passing one only from the script itself.
+            if !check.passed || check.source == script { checks.append(check) }
+        }
         defer {
             interpreter.output = output
             interpreter.figureObserver = figures

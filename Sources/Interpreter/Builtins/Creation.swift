@@ -56,7 +56,7 @@ extension Library {
                 }
                 return .range(RangeValue(start: start, stop: stop, step: step))
             },
-            builtin("tensor", [.x], "creation", "x as a tensor: numbers become 0-d tensors, numeric lists tensors.",
+            builtin("tensor", [.x], "creation", "x as a tensor: numbers become 0-d tensors, numeric lists tensors, lists of equal numeric lists stacked ones.",
                     example: "tensor([1, 2, 3])") { args in .tensor(try args.tensor("x")) },
             builtin("zeros_like", [.x], "creation", "Zeros with the shape of x.", example: "zeros_like(eye(2))") { args in
                 .tensor(try Tensor.zeros(try args.tensor("x").shape))

@@ -67,6 +67,22 @@ extension Library {
                 .string(try formatted(try args.string("fmt"), args.rest, at: args.span,
                                        templateSpan: args.span("fmt"), valueSpans: args.restSpans))
             },
+            builtin("join", [.required("parts"), .optional("separator", .string(""), "\"\"")], "text",
+                    "The items of a list joined into one string, separator between them (as Julia's join; Python's separator.join(parts)).",
+                    example: "join(words(\"the cat sat\"), \" \")",
+                    details: "Strings are joined as they are, other values as str shows them.") { args in
+                let v = try args.value("parts")
+                guard case .list(let list) = v else { throw args.typeError("parts", expected: "a list", got: v) }
+                let separator = try args.string("separator")
+                var bytes = separator.utf8.count * Swift.max(list.items.count - 1, 0)
+                let pieces = list.items.map { item -> String in
+                    let text = Display.text(item)
+                    bytes += text.utf8.count
+                    return text
+                }
+                try Memory.checkRoom(for: 2 * bytes, "building a string")
+                return .string(pieces.joined(separator: separator))
+            },
             builtin("lines", [.required("s")], "text",
                     "The lines of s, as a list of strings (without their \\n or \\r\\n; a final newline ends the last line).",
                     example: "lines(\"[PAD]\\n[UNK]\\nthe\\n\")") { args in
