@@ -1,7 +1,8 @@
 /// `tx --step FILE --html OUT.html`: what the stepper showed, as one self-contained page
 /// (narration, code, output, check marks and heatmaps as inline SVG; no scripts, fonts or
 /// anything else from the network), readable offline and printable. The page is also
-/// well-formed XML.
+/// well-formed XML. Heatmaps are interactive by CSS alone: pointing at a query's row
+/// dims the other rows of every panel, so one token's attention shows in all heads.
 public final class Transcript {
     enum Piece {
         case narration([String?])

@@ -992,6 +992,12 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(page.contains("@media print"))
     // Printed, a figure wider than the page is scaled to fit rather than cut off.
     #expect(page.contains("div.figure svg { max-width: 100%; height: auto; }"))
+    // Pointing at a query's row (its label or a cell) dims the other rows in every head:
+    // CSS only, no script.
+    #expect(page.contains("svg:has(.q2:hover) .c:not(.q2){opacity:.15}"))
+    #expect(page.components(separatedBy: "<rect class=\"c q1\"").count - 1 == 6)   // 3 keys x 2 heads
+    #expect(page.contains("<text class=\"q1\" "))
+    #expect(!page.contains("<script"))
     // The terminal still gets the text picture.
     #expect(run.out.contains("  head 0     head 1\n"))
     // A plot is a figure too: SVG in the page, text on the terminal.

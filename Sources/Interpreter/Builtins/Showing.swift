@@ -344,6 +344,11 @@ struct HeatmapData: Figure {
         let h = top + grid.count * bandHeight + 40
         var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
         out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"
+        // Pointing at a query (a row's label or cell) dims every other row of every
+        // panel: that query's attention in all heads at once. CSS only (:has), no script.
+        out += "<style>.c{transition:opacity .1s}"
+        for i in 0..<rowCount { out += "svg:has(.q\(i):hover) .c:not(.q\(i)){opacity:.15}" }
+        out += "</style>\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         if let title { out += "<text x=\"\(w / 2)\" y=\"17\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n" }
         for (l, layer) in grid.enumerated() {
@@ -366,7 +371,7 @@ struct HeatmapData: Figure {
                 }
                 for (i, row) in panel.enumerated() {
                     if hIndex == 0 {
-                        out += "<text x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(escapeXML(rows[i]))</text>\n"
+                        out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(escapeXML(rows[i]))</text>\n"
                     }
                     for (j, v) in row.enumerated() {
                         let (x, y) = (x0 + j * cell, y0 + i * cell)
@@ -379,7 +384,7 @@ struct HeatmapData: Figure {
                             let (r, g, b) = Self.color(level(v))
                             fill = "rgb(\(r),\(g),\(b))"
                         }
-                        out += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(escapeXML(rows[i])), \(escapeXML(cols[j])): \(TensorFormatter.formatNumber(v))</title></rect>\n"
+                        out += "<rect class=\"c q\(i)\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(escapeXML(rows[i])), \(escapeXML(cols[j])): \(TensorFormatter.formatNumber(v))</title></rect>\n"
                         if showValues || isMasked(v) || v.isNaN {
                             let ink = !isMasked(v) && !v.isNaN && level(v) < 0.6 ? "white" : "black"
                             out += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(ink)\">\(escapeXML(cellText(v)))</text>\n"
