@@ -31,7 +31,7 @@ data = torch.tensor([index[c] for c in text], dtype=torch.long)
 n = int(0.9 * len(data))
 train, val = data[:n], data[n:]
 batch, block, d, heads, layers = 32, 64, 64, 4, 2
-lr, warmup, total = 1e-3, 100, 5000
+lr, warmup, total = 3e-3, 100, 1700
 
 
 class Block(nn.Module):
