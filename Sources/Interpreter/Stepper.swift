@@ -317,10 +317,17 @@ public final class Stepper {
             printed = true
             draw(map)
         } }
+        // savefig names the file it wrote; the transcript shows the picture too.
+        interpreter.savedFigureObserver = { [unowned self] map, path in
+            printed = true
+            say(style.paint("wrote \(path)", .comment), plain: "wrote \(path)")
+            transcript?.figure(map.svg(standalone: false))
+        }
         interpreter.checkObserver = { checks.append($0) }
         defer {
             interpreter.output = output
             interpreter.figureObserver = figures
+            interpreter.savedFigureObserver = nil
             interpreter.checkObserver = nil
         }
         for statement in steps[index].statements {

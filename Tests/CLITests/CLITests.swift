@@ -996,6 +996,32 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(run.out.contains("loss\n3 |*"))
 }
 
+/// A picture savefig writes appears in the transcript too, the same SVG as the file, and
+/// the stepper names the file it wrote (in the terminal as in the page).
+@Test func htmlTranscriptShowsWhatSavefigWrote() throws {
+    let path = try temporaryScript("")
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    let svg = folder.appendingPathComponent("heads.svg").path
+    try """
+        # Three heads, saved.
+        seed(0)
+        w = softmax(randn(3, 4, 4), axis=-1)
+        savefig("\(svg)", w, range=[0, 1], title="three heads")
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+    let html = folder.appendingPathComponent("saved.html").path
+    let run = try tx(["--step", path, "--html", html])
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.contains("tx> savefig(\"\(svg)\", w, range=[0, 1], title=\"three heads\")\nwrote \(svg)\n"), "\(run.out)")
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.contains("<pre class=\"result\">wrote \(svg)</pre>\n<div class=\"figure\">\n<svg width="))
+    #expect(try parseXML(html).panels == 3)
+    // The page's picture is the file's, without the namespace a standalone file needs.
+    let file = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(page.contains(file.replacingOccurrences(of: " xmlns=\"http://www.w3.org/2000/svg\"", with: "")))
+    // Without a transcript the stepper still says where the picture went.
+    #expect(try tx(["--step", path]).out.contains("\nwrote \(svg)\n"))
+}
+
 /// A failing check stops the transcript at its step: the cross, then the error with its
 /// place, the message once.
 @Test func htmlTranscriptShowsAFailedCheckOnce() throws {
