@@ -28,6 +28,9 @@ public final class Interpreter {
     var breakpointLocals: [(name: String, frame: Frame, slot: Int)] = []
     /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
     var figureObserver: ((any Figure) -> Void)?
+    /// Told of each picture `savefig` wrote, with its path (the stepper names the file, and
+    /// the HTML transcript shows the picture).
+    var savedFigureObserver: ((any Figure, String) -> Void)?
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0

@@ -323,6 +323,12 @@ public final class Stepper {
             printed = true
             draw(map)
         } }
+        // savefig names the file it wrote; the transcript shows the picture too.
+        interpreter.savedFigureObserver = { [unowned self] map, path in
+            printed = true
+            say(style.paint("wrote \(path)", .comment), plain: "wrote \(path)")
+            transcript?.figure(map.svg(standalone: false))
+        }
         let script = scriptName
         interpreter.checkObserver = { check in
             // A failing check is always shown; a passing one only from the script itself.
@@ -331,6 +337,7 @@ public final class Stepper {
         defer {
             interpreter.output = output
             interpreter.figureObserver = figures
+            interpreter.savedFigureObserver = nil
             interpreter.checkObserver = nil
         }
         for statement in steps[index].statements {

@@ -289,8 +289,8 @@ func aUserCoreNamesTheOneTxWouldChoose() throws {
     // and are given back when a tensor needs the room.
     run = try tx(["--max-memory", "1M", "-e", "x = zeros(50000); x = 0; a = memory().cached; y = zeros(220000); print(a, memory().cached, memory().live)"])
     // y: its payload and 256 bytes for its objects; and the builtin table's default
-    // strings ("relu" twice, "[UNK]", "assertion failed"), 48 bytes each and their text.
-    #expect(run.out == "212992 0 880477\n")
+    // strings ("relu" twice, "[UNK]", "assertion failed", join's ""), 48 bytes each and their text.
+    #expect(run.out == "212992 0 880525\n")
     // :reset gives them back too.
     run = try tx([], input: "x = zeros(100000)\nx = 0\nmemory().cached > 0\n:reset\nmemory().cached\n")
     #expect(run.out == "true\nsession reset\n0\n")
@@ -1003,6 +1003,32 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     // A plot is a figure too: SVG in the page, text on the terminal.
     #expect(page.components(separatedBy: "<polyline").count - 1 == 1)
     #expect(run.out.contains("loss\n3 |*"))
+}
+
+/// A picture savefig writes appears in the transcript too, the same SVG as the file, and
+/// the stepper names the file it wrote (in the terminal as in the page).
+@Test func htmlTranscriptShowsWhatSavefigWrote() throws {
+    let path = try temporaryScript("")
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    let svg = folder.appendingPathComponent("heads.svg").path
+    try """
+        # Three heads, saved.
+        seed(0)
+        w = softmax(randn(3, 4, 4), axis=-1)
+        savefig("\(svg)", w, range=[0, 1], title="three heads")
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+    let html = folder.appendingPathComponent("saved.html").path
+    let run = try tx(["--step", path, "--html", html])
+    #expect(run.status == 0, "\(run.err)")
+    #expect(run.out.contains("tx> savefig(\"\(svg)\", w, range=[0, 1], title=\"three heads\")\nwrote \(svg)\n"), "\(run.out)")
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.contains("<pre class=\"result\">wrote \(svg)</pre>\n<div class=\"figure\">\n<svg width="))
+    #expect(try parseXML(html).panels == 3)
+    // The page's picture is the file's, without the namespace a standalone file needs.
+    let file = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(page.contains(file.replacingOccurrences(of: " xmlns=\"http://www.w3.org/2000/svg\"", with: "")))
+    // Without a transcript the stepper still says where the picture went.
+    #expect(try tx(["--step", path]).out.contains("\nwrote \(svg)\n"))
 }
 
 /// A failing check stops the transcript at its step: the cross, then the error with its

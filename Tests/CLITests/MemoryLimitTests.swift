@@ -106,7 +106,7 @@ func outgrowingAnAddressSpaceLimitIsAMemoryError(_ program: String, _ message: S
     #expect(run.out == """
         67108864
         1048576
-        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 752 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
+        error: memory limit: a tensor of shape [1000000] needs 3.8 MiB, and 800 B of the 1 MiB limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))
           --> <stdin>:4:5
           |
         4 | x = zeros(1000000)

@@ -29,7 +29,7 @@ extension Library {
                 return .none
             },
             builtin("savefig", [.required("path"), .required("m")] + labelled, "showing",
-                    "Writes heatmap's picture as an SVG file: the same panels, labels, scale, masked cells and values.",
+                    "Writes heatmap's picture as an SVG file: the same panels, labels, scale, masked cells and values (a --html transcript shows it too).",
                     example: "savefig(\"/tmp/tx-attention.svg\", softmax(randn(2, 4, 4), axis=-1), range=[0, 1])",
                     details: details) { args in
                 let path = try args.path("path")
@@ -39,6 +39,7 @@ extension Library {
                 } catch let error as TensorError {
                     throw TxError(error, at: args.span("path"))
                 }
+                args.interpreter.savedFigureObserver?(map, path)
                 return .none
             },
         ]
