@@ -138,7 +138,9 @@ public func makeFolder(path: String) throws {
     var prefix = path.hasPrefix("/") ? "/" : ""
     for part in path.split(separator: "/") {
         prefix += part
-        if mkdir(prefix, 0o777) != 0 && errno != EEXIST { throw fileError(prefix) }
+        if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
+            throw TensorError.io("io error: cannot make the folder \(prefix): \(String(cString: strerror(errno)))")
+        }
         prefix += "/"
     }
     var info = stat()

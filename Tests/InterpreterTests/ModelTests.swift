@@ -177,7 +177,7 @@ private func removeModelFolder(_ folder: String) {
     #expect(output == """
         true
         "io error: \(folder)/file exists and is not a folder"
-        "io error: \(folder)/file/c: Not a directory"
+        "io error: cannot make the folder \(folder)/file/c: Not a directory"
 
         """)
 }
