@@ -130,6 +130,25 @@ public func writeFile(path: String, bytes: [UInt8]) throws {
     try writeFile(path: path) { try $0.write(bytes) }
 }
 
+/// Makes the folder `path` and the missing folders above it, as `mkdir -p`; a folder
+/// already there is left as it is.
+public func makeFolder(path: String) throws {
+    try checkPath(path)
+    guard !path.isEmpty else { throw TensorError.io("io error: a folder needs a name") }
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+        prefix += part
+        if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
+            throw TensorError.io("io error: cannot make the folder \(prefix): \(String(cString: strerror(errno)))")
+        }
+        prefix += "/"
+    }
+    var info = stat()
+    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        throw TensorError.io("io error: \(path) exists and is not a folder")
+    }
+}
+
 /// The file a symbolic link names, relative links resolved against the link's folder;
 /// nil when `path` is not a link.
 private func symbolicLinkTarget(_ path: String) -> String? {

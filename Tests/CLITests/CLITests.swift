@@ -564,8 +564,8 @@ let exampleClaims: [String: String] = [
 ]
 
 @Test func everyLectureSectionHasItsExample() {
-    #expect(examples.count == 17, "\(examples)")
-    #expect(examples.filter(loadsTheModel) == ["15_sentence_embeddings.tx", "16_real_heads.tx"])
+    #expect(examples.count == 18, "\(examples)")
+    #expect(examples.filter(loadsTheModel) == ["15_sentence_embeddings.tx", "16_real_heads.tx", "21_fine_tune.tx"])
 }
 
 /// Steps through an example as CI does (no terminal: straight through, showing each

@@ -73,14 +73,113 @@ extension OneAtATime {
         #expect(output == "[6, 12, 11, 11]\n[6, 12, 11, 11]\n")
     }
 
+    /// save_model writes the checkpoint load_model read: the same names and shapes as the
+    /// original model.safetensors, and, for a model not trained, the same tensors exactly
+    /// (position_ids, int64 in the original, as float32).
+    @Test(MiniLM.needed) func savingAnUnchangedModelReproducesItsCheckpoint() {
+        let folder = "/tmp/tx-save-model-test-\(getpid())"
+        defer { removeModelFolder(folder) }
+        let (output, error) = MiniLM.run("""
+            fn leaves(r, prefix, out) {
+                if type(r) == "tensor" { push(out, prefix); return out }
+                names = if type(r) == "list" { range(len(r)) } else { keys(r) }
+                for k in names { leaves(r[k], if prefix == "" { str(k) } else { prefix + "." + str(k) }, out) }
+                out
+            }
+            save_model(m, "\(folder)");
+            original = load(m.folder + "/model.safetensors")
+            saved = load("\(folder)/model.safetensors")
+            names = leaves(original, "", [])
+            print(len(names), len(leaves(saved, "", [])), names[0], names[len(names) - 1])
+            for name in names {
+                assert(shape(saved[name]) == shape(original[name]), name)
+                assert_close(saved[name], original[name], atol=0, rtol=0)
+            }
+            for file in ["config.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
+                assert(read_text("\(folder)/" + file) == read_text(m.folder + "/" + file), file)
+            }
+            for module in read_json("\(folder)/modules.json") { print(module.path, module.type) }
+            print(read_json("\(folder)/sentence_bert_config.json"))
+            pooling = read_json("\(folder)/1_Pooling/config.json")
+            print(pooling.word_embedding_dimension, pooling.pooling_mode_mean_tokens, pooling.pooling_mode_cls_token, pooling.pooling_mode_max_tokens)
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        #expect(output == """
+            104 104 embeddings.position_ids pooler.dense.weight
+             sentence_transformers.models.Transformer
+            1_Pooling sentence_transformers.models.Pooling
+            2_Normalize sentence_transformers.models.Normalize
+            {max_seq_length: 256, do_lower_case: false}
+            384 true false false
+
+            """)
+    }
+
+    /// A model trained in place (its weights are transposed views of the checkpoint's, and
+    /// step writes through them) saves its new weights, back in [d_out, d_in], and
+    /// load_model of the folder embeds exactly as the model in memory.
+    @Test(MiniLM.needed) func aTrainedModelSavesAndLoadsBack() {
+        let folder = "/tmp/tx-save-trained-test-\(getpid())"
+        defer { removeModelFolder(folder) }
+        let (output, error) = MiniLM.run("""
+            seed(0)
+            R = randn(2, 384)
+            s = ["the cat sat", "stocks fell"]
+            before = copy(m.encoder.layers[0].attn.Wq)
+            g = grad(fn(m) = sum(embed(m, s) * R))(m)
+            step(sgd(0.5), m, g)
+            print(item(max(abs(m.encoder.layers[0].attn.Wq - before))) > 1e-4)
+            save_model(m, "\(folder)");
+            w = load("\(folder)/model.safetensors")
+            assert_close(w.encoder.layer[0].attention.self.query.weight, m.encoder.layers[0].attn.Wq', atol=0, rtol=0)
+            assert_close(w.encoder.layer[5].intermediate.dense.weight, m.encoder.layers[5].ffn.W1', atol=0, rtol=0)
+            assert_close(w.embeddings.word_embeddings.weight, m.embeddings.word_embeddings.weight, atol=0, rtol=0)
+            m2 = load_model("\(folder)")
+            print(m2.folder == "\(folder)", keys(m2.unused))
+            assert_close(embed(m2, s + r.sentences[0:3]), embed(m, s + r.sentences[0:3]), atol=0, rtol=0)
+            """)
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        #expect(output == "true\ntrue [\"pooler\"]\n")
+    }
+
     @Test(MiniLM.needed) func modelHelpExamplesRun() {
         let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == "models" }
-        #expect(builtins.map(\.name) == ["load_model", "corpus", "tokenize", "tokens", "embed", "attention_maps"])
+        #expect(builtins.map(\.name) == ["load_model", "save_model", "corpus", "tokenize", "tokens", "embed", "attention_maps"])
         for builtin in builtins {
             let (_, error) = runScript(builtin.example, name: "example of \(builtin.name)")
             #expect(error == nil, "\(builtin.name): \(builtin.example): \(error?.rendered() ?? "")")
         }
     }
+}
+
+/// Removes a folder save_model wrote (its files, 1_Pooling and itself).
+private func removeModelFolder(_ folder: String) {
+    for file in ["config.json", "config_sentence_transformers.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
+                 "special_tokens_map.json", "model.safetensors", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"] {
+        unlink(folder + "/" + file)
+    }
+    rmdir(folder + "/1_Pooling")
+    rmdir(folder)
+}
+
+@Test func mkdirMakesTheFoldersOnTheWay() {
+    let folder = "/tmp/tx-mkdir-test-\(getpid())"
+    defer { rmdir(folder + "/a/b"); rmdir(folder + "/a"); unlink(folder + "/file"); rmdir(folder) }
+    let (output, error) = runScript("""
+        mkdir("\(folder)/a/b")
+        mkdir("\(folder)/a/b")
+        print(exists("\(folder)/a/b"))
+        write_text("\(folder)/file", "x")
+        expect_error(fn() = mkdir("\(folder)/file"), "exists and is not a folder")
+        expect_error(fn() = mkdir("\(folder)/file/c"), "Not a directory")
+        """)
+    #expect(error == nil, "\(error?.rendered() ?? "")")
+    #expect(output == """
+        true
+        "io error: \(folder)/file exists and is not a folder"
+        "io error: cannot make the folder \(folder)/file/c: Not a directory"
+
+        """)
 }
 
 @Test func aMissingModelSaysHowToGetIt() {

@@ -23,6 +23,17 @@ extension Library {
                 var info = stat()
                 return .bool(stat(path, &info) == 0)
             },
+            builtin("mkdir", [.required("path")], "files",
+                    "Makes the folder path and the missing folders above it (as mkdir -p); a folder already there is kept.",
+                    example: "mkdir(\"/tmp/tx-example/model/1_Pooling\"); exists(\"/tmp/tx-example/model\")") { args in
+                let path = try args.path("path")
+                do {
+                    try makeFolder(path: path)
+                } catch let error as TensorError {
+                    throw TxError(error, at: args.span("path"))
+                }
+                return .none
+            },
             builtin("read_json", [.required("path")], "files",
                     "A JSON file as tx values: objects become records, arrays lists, null none.",
                     example: "write_text(\"/tmp/tx-example.json\", \"{\\\"heads\\\": 12, \\\"act\\\": \\\"gelu\\\"}\"); read_json(\"/tmp/tx-example.json\")",
@@ -148,6 +159,24 @@ extension Library {
                 try checkPath(name)
                 let folder = try modelFolder(name, at: args.span("name"))
                 return try callModelLibrary("load_model", [.string(folder)], args)
+            },
+            builtin("save_model", [.required("m"), .required("folder")], "models",
+                    "Writes model m as a folder that load_model and sentence-transformers both load; returns folder.",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); save_model(m, \"/tmp/tx-example-model\"); shape(embed(load_model(\"/tmp/tx-example-model\"), \"a cat sat\"))",
+                    details: """
+                        The inverse of load_model (lib/bert.tx does the mapping): model.safetensors holds the
+                        weights under the Hugging Face names and layouts they were loaded from (each Linear
+                        weight [d_out, d_in] again, W' of the block's), the checkpoint's unused weights (the
+                        pooler) included; config.json and the tokenizer's files are copied from m.folder; and
+                        modules.json, sentence_bert_config.json and 1_Pooling/config.json say what embed
+                        computes (mean pooling over the real tokens, then normalise). The folder and the
+                        folders above it are made when missing. After training m (step(opt, m, g)), the
+                        folder holds the trained weights: SentenceTransformer(folder).encode(s) equals
+                        embed(load_model(folder), s).
+                        """) { args in
+                let folder = try args.string("folder")
+                try checkPath(folder)
+                return try callModelLibrary("save_model", [try args.value("m"), .string(folder)], args)
             },
             builtin("corpus", [.required("name")], "models",
                     "A training text from tx's cache, as a string: \"shakespeare\" (six tragedies, 842 KB).",

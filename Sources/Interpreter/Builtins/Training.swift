@@ -68,8 +68,10 @@ extension Library {
                     details: """
                         p and g are tensors, or records and lists of them with the same structure (as grad
                         returns); every tensor of p is written in place, so every variable that holds p
-                        sees the new values. Leaves of g that are none (and leaves of p that are not tensors)
-                        are skipped. opt.t counts the steps; the state (buf, m, v) is made at the first step.
+                        sees the new values, and a view (a transposed weight W', as load_model's blocks
+                        hold, or a slice) is written through to the tensor it views. Leaves of g that are
+                        none (and leaves of p that are not tensors) are skipped. opt.t counts the steps;
+                        the state (buf, m, v) is made at the first step.
                         """) { args in
                 let opt = try args.record("opt")
                 guard Tape.active == nil else {
@@ -226,8 +228,7 @@ private struct Optimizer {
             let momentum = try Optimizer.number(record, "momentum", args)
             var buf = record["buf"] ?? .none
             if momentum != 0, buf.isNone { buf = try stateLike(p) }
-            try walk(p, g, momentum == 0 ? [] : [buf], path: "p") { _, _, _ in }   // every shape checked first
-            try walk(p, g, momentum == 0 ? [] : [buf], path: "p") { param, grad, state in
+            try apply(try slots(p, g, momentum == 0 ? [] : [buf])) { param, grad, state in
                 if momentum == 0 {
                     for i in 0..<param.count { param.pointer[i] += Float(-lr) * grad[i] }
                     return
@@ -253,8 +254,7 @@ private struct Optimizer {
             let stepSize = Float(-(lr / bc1)), bc2Root = Float(bc2.squareRoot())
             let w1 = Float(1 - betas.0), b2 = Float(betas.1), w2 = Float(1 - betas.1)
             let shrink = Float(1 - lr * decay)
-            try walk(p, g, [m, v], path: "p") { _, _, _ in }   // every shape checked first
-            try walk(p, g, [m, v], path: "p") { param, grad, state in
+            try apply(try slots(p, g, [m, v])) { param, grad, state in
                 let mBuf = state[0], vBuf = state[1]
                 for i in 0..<param.count {
                     if decay != 0 { param.pointer[i] *= shrink }
@@ -289,10 +289,41 @@ private struct Optimizer {
 
     typealias Parameter = (pointer: UnsafeMutablePointer<Float>, count: Int)
 
-    /// Calls `update` for every tensor of p with its gradient and state buffers, walking
-    /// p, g and the states together.
-    func walk(_ p: Value, _ g: Value, _ states: [Value], path: String, depth: Int = 0,
-              _ update: (Parameter, UnsafeMutablePointer<Float>, [UnsafeMutablePointer<Float>]) throws -> Void) throws {
+    /// One tensor of p, with its gradient (contiguous, in p's element order) and its
+    /// state buffers.
+    typealias Slot = (param: Tensor, grad: Tensor, states: [Tensor])
+
+    /// Calls `update` for every slot. A parameter that is a view with gaps (a loaded
+    /// model's weights are transposed views W' of the checkpoint's [d_out, d_in]) is
+    /// updated in a contiguous copy, written back through the view; the copies share one
+    /// buffer made before anything changes.
+    func apply(_ slots: [Slot], _ update: (Parameter, UnsafeMutablePointer<Float>, [UnsafeMutablePointer<Float>]) throws -> Void) throws {
+        let largestView = slots.lazy.filter { !$0.param.isContiguous }.map(\.param.count).max()
+        let scratch = try largestView.map { try Tensor(uninitializedShape: [$0]) }
+        for (param, grad, states) in slots {
+            let gradient = grad.storage.pointer + grad.offset
+            let buffers = states.map { $0.storage.pointer + $0.offset }
+            if param.isContiguous {
+                try update((param.storage.pointer + param.offset, param.count), gradient, buffers)
+            } else if let scratch {
+                let work = Tensor(storage: scratch.storage, shape: param.shape, strides: Tensor.contiguousStrides(param.shape), offset: 0)
+                param.copyElements(to: work.storage.pointer)
+                try update((work.storage.pointer, work.count), gradient, buffers)
+                try param.assign([], work)
+            }
+        }
+    }
+
+    /// The tensors of p with their gradients and states; every shape is checked here,
+    /// before any tensor changes.
+    func slots(_ p: Value, _ g: Value, _ states: [Value]) throws -> [Slot] {
+        var found: [Slot] = []
+        try collect(p, g, states, path: "p", into: &found)
+        return found
+    }
+
+    /// Walks p, g and the states together, appending a slot for every tensor of p.
+    func collect(_ p: Value, _ g: Value, _ states: [Value], path: String, depth: Int = 0, into found: inout [Slot]) throws {
         guard depth < 64 else { throw TxError(.value, "value error: step: records nest more than 64 deep", at: args.span("p")) }
         if g.isNone { return }
         switch (p, g) {
@@ -300,23 +331,21 @@ private struct Optimizer {
             guard let grad = try Convert.tensor(g, at: args.span("g")), grad.shape == param.shape else {
                 throw TxError(.shape, "shape mismatch in step: \(path) is \(describe(shape: param.shape)), its gradient \(g.typeDescription)", at: args.span("g"))
             }
-            let target = try Library.writable(param, "p", args)
-            let gradient = try grad.contiguous()
-            var buffers: [UnsafeMutablePointer<Float>] = []
-            for state in states {
+            let buffers = try states.map { state -> Tensor in
                 guard case .tensor(let s) = state, s.shape == param.shape else {
                     throw TxError(.value, "value error: step: the optimiser's state does not match \(path); make a new optimiser for new parameters", at: args.span("opt"))
                 }
-                buffers.append(try Library.writable(s, "opt", args))
+                _ = try Library.writable(s, "opt", args)
+                return s
             }
-            try update((target, param.count), gradient.storage.pointer + gradient.offset, buffers)
+            found.append((param, try grad.contiguous(), buffers))
         case (.record(let pr), .record(let gr)):
             for (key, value) in pr.entries {
-                let sub = try states.map { state -> Value in
+                let sub = states.map { state -> Value in
                     guard case .record(let s) = state else { return .none }
                     return s[key] ?? .none
                 }
-                try walk(value, gr[key] ?? .none, sub, path: path + "." + key, depth: depth + 1, update)
+                try collect(value, gr[key] ?? .none, sub, path: path + "." + key, depth: depth + 1, into: &found)
             }
         case (.list(let pl), .list(let gl)):
             guard pl.items.count == gl.items.count else {
@@ -327,7 +356,7 @@ private struct Optimizer {
                     guard case .list(let s) = state, i < s.items.count else { return .none }
                     return s.items[i]
                 }
-                try walk(value, gl.items[i], sub, path: "\(path)[\(i)]", depth: depth + 1, update)
+                try collect(value, gl.items[i], sub, path: "\(path)[\(i)]", depth: depth + 1, into: &found)
             }
         case (.record, _), (.list, _):
             throw TxError(.type, "type error: step: \(path) is \(article(p.typeDescription)) but its gradient is \(article(g.typeDescription))", at: args.span("g"))
