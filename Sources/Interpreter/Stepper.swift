@@ -443,7 +443,8 @@ public final class Stepper {
     }
 
     private func assignment(_ name: String, _ value: Value) {
-        let summary = Summary.line(value)
+        // The whole line fits the terminal: `name = ` and the summary.
+        let summary = Summary.line(value, width: Swift.max(40, Terminal.columns() - name.count - 3))
         say(style.paint(name, .code) + " = " + summary, plain: name + " = " + summary)
     }
 
@@ -612,33 +613,38 @@ public final class Stepper {
 /// One-line summaries of values, shown after assignments:
 /// `tensor [5, 5]  min 0  max 0.93  rows sum to 1`.
 enum Summary {
-    static func line(_ value: Value) -> String {
+    /// The summary of `value` in at most `width` characters.
+    static func line(_ value: Value, width: Int = 77) -> String {
         switch value {
-        case .tensor(let t): return tensor(t)
+        case .tensor(let t): return tensor(t, width: width)
         case .list(let l):
             // Whole items, as many as fit, then how many more: never half a token.
+            let head = "list of \(l.items.count): ["
             var shown: [String] = []
-            var width = 2
-            for item in l.items {
-                let text = Display.short(item, depth: 1, limit: 60)
-                if width + text.count + 2 > 62 && !shown.isEmpty { break }
+            var used = head.count + 1
+            for (i, item) in l.items.enumerated() {
+                let text = Display.short(item, depth: 1, limit: width)
+                let more = i + 1 < l.items.count ? ", … \(l.items.count - i - 1) more".count : 0
+                if used + text.count + (shown.isEmpty ? 0 : 2) + more > width && !shown.isEmpty { break }
                 shown.append(text)
-                width += text.count + 2
+                used += text.count + (shown.count > 1 ? 2 : 0)
             }
             let rest = l.items.count - shown.count
-            return "list of \(l.items.count): [" + shown.joined(separator: ", ") + (rest > 0 ? ", … \(rest) more]" : "]")
+            let text = head + shown.joined(separator: ", ") + (rest > 0 ? ", … \(rest) more]" : "]")
+            return text.count > width ? String(text.prefix(width - 1)) + "…" : text
         default:
             let text = Display.short(value)
-            return text.count > 72 ? text.prefix(71) + "…" : text
+            return text.count > width ? text.prefix(width - 1) + "…" : text
         }
     }
 
-    static func tensor(_ t: Tensor) -> String {
+    static func tensor(_ t: Tensor, width: Int = 77) -> String {
         let head = TensorFormatter.summary(t)
         guard t.rank > 0, t.count > 0, t.count <= 1 << 24 else { return head }
         let values = t.values
         if t.rank == 1 && t.count <= 8 {
-            return head + "  " + TensorFormatter.format(t).split(separator: "\n").dropFirst().joined()
+            let line = head + "  " + TensorFormatter.format(t).split(separator: "\n").dropFirst().joined()
+            if line.count <= width { return line }
         }
         let numbers = values.filter { !$0.isNaN }
         var parts = [head]

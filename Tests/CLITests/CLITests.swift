@@ -447,7 +447,7 @@ private func checkAttentionShapes(kernels: String, seed: Int, check: String, sha
         x = tensor [3, 4]  min 0  max 0
 
         tx> t = ["the", "kitchen", "that", "the", "chef", "ran", "was", "dirty", "today", "indeed"]
-        t = list of 10: ["the", "kitchen", "that", "the", "chef", "ran", "was", … 3 more]
+        t = list of 10: ["the", "kitchen", "that", "the", "chef", "ran", … 4 more]
 
         tx> losses = []
         losses = list of 0: []
