@@ -102,6 +102,25 @@ public final class Stepper {
         return true
     }
 
+    /// `line` broken at spaces into pieces of at most `width` characters (a word longer
+    /// than that stays whole), the pieces after the first starting with `continuation`.
+    static func wrapped(_ line: String, width: Int, continuation: String) -> [String] {
+        guard line.count > width else { return [line] }
+        var pieces: [String] = []
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            let candidate = current.isEmpty ? String(word) : current + " " + word
+            if candidate.count > width, !current.isEmpty, current != continuation.trimmingTrailingSpaces {
+                pieces.append(current)
+                current = continuation + word
+            } else {
+                current = candidate
+            }
+        }
+        pieces.append(current)
+        return pieces
+    }
+
     private static func endLine(_ statement: Stmt) -> Int {
         statement.span.source.line(at: max(statement.span.end - 1, statement.span.start))
     }
@@ -299,8 +318,13 @@ public final class Stepper {
         let narration = index < steps.count ? steps[index].narration : closing
         if index == steps.count && narration.isEmpty { return }
         if index > 0 || repl != nil { out("\n") }
+        let width = Terminal.columns()
         for line in narration {
-            out((line.map { style.paint($0.isEmpty ? "#" : "# " + $0, .narration) } ?? "") + "\n")
+            guard let line else { out("\n"); continue }
+            // A line longer than the terminal breaks between words, not inside one.
+            for piece in Self.wrapped(line.isEmpty ? "#" : "# " + line, width: width, continuation: "# ") {
+                out(style.paint(piece, .narration) + "\n")
+            }
         }
         transcript?.narration(narration)
         guard index < steps.count else { return }

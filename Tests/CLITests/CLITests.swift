@@ -461,6 +461,21 @@ private func checkAttentionShapes(kernels: String, seed: Int, check: String, sha
         """)
 }
 
+/// Narration longer than the terminal (80 columns into a pipe) breaks between words.
+@Test func stepWrapsLongNarrationBetweenWords() throws {
+    let path = try temporaryScript("""
+        # A narration line that runs on past the eightieth column of the terminal, and then a bit.
+        x = 1
+        """)
+    let run = try tx(["--step", path])
+    #expect(run.out.hasPrefix("""
+        # A narration line that runs on past the eightieth column of the terminal, and
+        # then a bit.
+        tx> x = 1
+
+        """))
+}
+
 @Test func replTimeAndLoad() throws {
     let path = try temporaryScript("w = 7\nw * 6\n")
     let run = try tx([], input: ":load \(path)\nw\n:time w + 1\n:nonsense\n")
