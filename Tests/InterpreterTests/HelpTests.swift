@@ -112,3 +112,28 @@ func parameterRecordsAreDeclaredOnce(_ initialiser: String) throws {
     #expect(svg.contains(">a</text>") && svg.contains(">b</text>") && svg.contains(">t</text>"))
     #expect(svg.hasSuffix("</svg>\n"))
 }
+
+/// The SVG legend gives each entry the room of its label (7 px a character): long labels
+/// do not run into the next entry, and entries that would pass the plot's right edge
+/// start a new row below, the picture growing by a row's height.
+@Test func plotLegendMakesRoomForLongLabels() throws {
+    let path = "/tmp/tx-plot-legend-test-\(getpid()).svg"
+    defer { unlink(path) }
+    func legend(_ labels: [String]) throws -> (svg: String, lines: [(x: Int, y: Int)]) {
+        let list = labels.map { "\"\($0)\"" }.joined(separator: ", ")
+        let (_, error) = runScript("plot([0, 1], [[0, 1], [1, 0], [1, 1], [0, 0]][:\(labels.count)], labels=[\(list)], path=\"\(path)\")")
+        #expect(error == nil, "\(error?.rendered() ?? "")")
+        let svg = try Runner.readSource(path: path)
+        let lines = svg.matches(of: /<line x1="(\d+)" y1="(\d+)"/).map { (x: Int($0.1) ?? -1, y: Int($0.2) ?? -1) }
+        return (svg, lines)
+    }
+    let three = try legend(["baseline", "without sqrt(d_k)", "without residuals"])
+    #expect(three.lines.map(\.x) == [70, 70 + 26 + 7 * 8 + 20, 70 + 2 * (26 + 20) + 7 * (8 + 17)])
+    #expect(three.lines.allSatisfy { $0.y == 342 })
+    #expect(three.svg.contains("height=\"360\""))
+    let long = String(repeating: "a", count: 20)              // 186 px an entry: two fit in 550
+    let wrapped = try legend([long, long, long, long])
+    #expect(wrapped.lines.map(\.x) == [70, 70 + 26 + 7 * 20 + 20, 70, 70 + 26 + 7 * 20 + 20])
+    #expect(wrapped.lines.map(\.y) == [342, 342, 358, 358])
+    #expect(wrapped.svg.contains("height=\"376\""))
+}

@@ -169,8 +169,11 @@ struct LinePlot: Figure {
 
     func svg(standalone: Bool) -> String {
         let (xl, xh, yl, yh) = extent
-        let (w, h) = (640, 360)
-        let (left, right, top, bottom) = (70, 20, title == nil ? 20 : 40, labels.isEmpty ? 40 : 60)
+        let (left, right) = (70, 20)
+        let legend = legendPlaces(from: left, to: 640 - right)
+        let legendRows = (legend.map(\.row).max() ?? -1) + 1
+        let (w, h) = (640, 360 + 16 * Swift.max(legendRows - 1, 0))
+        let (top, bottom) = (title == nil ? 20 : 40, labels.isEmpty ? 40 : 44 + 16 * legendRows)
         let pw = Double(w - left - right), ph = Double(h - top - bottom)
         func px(_ v: Double) -> String { formatC(Double(left) + (v - xl) / (xh - xl) * pw, "%.1f") }
         func py(_ v: Double) -> String { formatC(Double(top) + (yh - v) / (yh - yl) * ph, "%.1f") }
@@ -200,10 +203,25 @@ struct LinePlot: Figure {
             flush()
         }
         for (s, label) in labels.enumerated() {
-            let lx = left + s * 140, ly = h - 18
+            let lx = legend[s].x, ly = h - bottom + 42 + 16 * legend[s].row
             out += "<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 20)\" y2=\"\(ly)\" stroke=\"\(Self.svgColors[s % Self.svgColors.count])\" stroke-width=\"2\"/>\n"
             out += "<text x=\"\(lx + 26)\" y=\"\(ly + 4)\">\(escapeXML(label))</text>\n"
         }
         return out + "</svg>\n"
+    }
+
+    /// Where each legend entry starts: its line (20 px), a gap and its label (11 px
+    /// monospace, under 7 px a character), side by side from `left`, a new row when
+    /// the next entry would pass `right`.
+    private func legendPlaces(from left: Int, to right: Int) -> [(x: Int, row: Int)] {
+        var places: [(x: Int, row: Int)] = []
+        var x = left, row = 0
+        for label in labels {
+            let width = 26 + 7 * label.count + 20
+            if x > left && x + width > right { (x, row) = (left, row + 1) }
+            places.append((x, row))
+            x += width
+        }
+        return places
     }
 }
