@@ -530,7 +530,7 @@ let exampleClaims: [String: String] = [
 ]
 
 @Test func everyLectureSectionHasItsExample() {
-    #expect(examples.count == 17, "\(examples)")
+    #expect(examples.count == 18, "\(examples)")
     #expect(examples.filter(loadsTheModel) == ["15_sentence_embeddings.tx", "16_real_heads.tx"])
 }
 
