@@ -580,7 +580,7 @@ let exampleClaims: [String: String] = [
 ]
 
 @Test func everyLectureSectionHasItsExample() {
-    #expect(examples.count == 20, "\(examples)")
+    #expect(examples.count == 21, "\(examples)")
     #expect(examples.filter(loadsTheModel) == ["15_sentence_embeddings.tx", "16_real_heads.tx", "18_char_model.tx", "21_fine_tune.tx"])
 }
 
