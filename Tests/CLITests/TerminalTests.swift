@@ -438,8 +438,9 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     terminal.type("g = {a: ones(n), b: ones(n)}\r")
     #expect(terminal.wait(for: "ones(n)}\ntx> "))
     let stopped = interrupt(terminal, "for i in range(100000000) { step(opt, p, g) }",
-                            check: "[opt.t > 0, item(p.a[0]) == -0.5 * opt.t, item(p.b[n - 1]) == -0.5 * opt.t]",
-                            expect: "[true, true, true]")
+                            // Short enough that readline never wraps its echo in an 80-column terminal.
+                            check: "[opt.t > 0, item(p.a[0] - p.b[-1]), item(p.a[0]) / opt.t]",
+                            expect: "[true, 0, -0.5]")
     #expect(stopped < 10, "the prompt came back \(stopped) s after Ctrl-C")
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
