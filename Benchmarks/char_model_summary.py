@@ -5,6 +5,7 @@ every line, and the medians with tx / PyTorch.
 
     char_model_summary.py TX_BINARY
 """
+import os
 import re
 import statistics
 import subprocess
@@ -20,7 +21,7 @@ def cpu():
             if line.startswith("flags") and not flags:
                 flags = set(line.split(":", 1)[1].split())
     isa = "AVX-512" if "avx512f" in flags else ("AVX2 + FMA" if {"avx2", "fma"} <= flags else "no AVX2")
-    return f"{name} ({isa}), {len(__import__('os').sched_getaffinity(0))} cores"
+    return f"{name} ({isa}), {len(os.sched_getaffinity(0))} cores"
 
 
 def run(command):

@@ -233,7 +233,7 @@ func article(_ noun: String) -> String {
 extension Arguments {
     /// An assertion error for a failed check, after telling the check observer.
     func failedCheck(_ message: String) -> TxError {
-        interpreter.checkObserver?(Check(passed: false, text: span.text, detail: message, source: span.source.name))
+        interpreter.checkObserver?(Check(passed: false, at: span, detail: message))
         return TxError(.assertion, message, at: span)
     }
 }

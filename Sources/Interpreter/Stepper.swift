@@ -12,6 +12,18 @@ struct Check {
     /// The file the check is written in: the stepper shows the script's own checks,
     /// not those of the library code it includes.
     var source = ""
+
+    /// The check written at `span`: its text and its file.
+    init(passed: Bool, at span: SourceSpan, detail: String) {
+        self.init(passed: passed, text: span.text, detail: detail, source: span.source.name)
+    }
+
+    init(passed: Bool, text: String, detail: String, source: String = "") {
+        self.passed = passed
+        self.text = text
+        self.detail = detail
+        self.source = source
+    }
 }
 
 /// Leaving a script from its step or breakpoint prompt (`q`, `:quit`).

@@ -11,7 +11,7 @@ extension Library {
                     let message = Display.text(try args.value("message"))
                     throw args.failedCheck(message.hasPrefix("assertion failed") ? message : "assertion failed: \(message)")
                 }
-                args.interpreter.checkObserver?(Check(passed: true, text: args.span.text, detail: "", source: args.span.source.name))
+                args.interpreter.checkObserver?(Check(passed: true, at: args.span, detail: ""))
                 return .none
             },
             builtin("assert_close", [.required("a"), .required("b"), .optional("atol", .number(1e-5), "1e-5"), .optional("rtol", .number(1e-4), "1e-4")],
@@ -23,9 +23,8 @@ extension Library {
                 do {
                     let largest = try checkClose(a, b, atol: try args.number("atol"), rtol: try args.number("rtol"), at: args.span)
                     let f = { (v: Double) in Summary.significant(Float(v)) }
-                    args.interpreter.checkObserver?(Check(passed: true, text: args.span.text,
-                        detail: "largest difference \(f(largest.difference)), tolerance there \(f(largest.tolerance))",
-                        source: args.span.source.name))
+                    args.interpreter.checkObserver?(Check(passed: true, at: args.span,
+                        detail: "largest difference \(f(largest.difference)), tolerance there \(f(largest.tolerance))"))
                 } catch let error as TxError where error.kind == .assertion {
                     throw args.failedCheck(error.message)
                 }
@@ -56,7 +55,7 @@ extension Library {
                 guard message.contains(expected) else {
                     throw args.failedCheck("assertion failed: expected an error containing '\(expected)', got: \(message)")
                 }
-                args.interpreter.checkObserver?(Check(passed: true, text: args.span.text, detail: "error as expected: \(message)", source: args.span.source.name))
+                args.interpreter.checkObserver?(Check(passed: true, at: args.span, detail: "error as expected: \(message)"))
                 return .string(message)
             },
             builtin("breakpoint", [], "checking",
