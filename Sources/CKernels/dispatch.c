@@ -2,7 +2,6 @@
  * kernel (see isa.h); elementwise functions, softmax rows and layer normalisation of
  * large tensors are spread over threads. Also the Ctrl-C flag and the attention's key
  * block, which are the same for every instruction set. */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "isa.h"
 #include "tx_blas.h"
+#include "tx_pool.h"
 
 /* Instruction sets */
 
@@ -75,7 +75,8 @@ struct range_job {
     atomic_long next;
 };
 
-static void *range_worker(void *argument) {
+static void range_worker(void *argument, int t) {
+    (void)t;
     struct range_job *job = argument;
     for (;;) {
         if (tx_interrupt_requested()) break;
@@ -84,10 +85,9 @@ static void *range_worker(void *argument) {
         long end = job->n - begin < job->piece ? job->n : begin + job->piece;
         job->body(job->context, begin, end);
     }
-    return NULL;
 }
 
-/* Runs body over [0, n) on as many threads as OpenBLAS uses (at most 8), with at least
+/* Runs body over [0, n) on as many of the pool's threads (tx_pool.h) as there are, with at least
  * `grain` items per thread, in pieces of at most `most` items (a few milliseconds of
  * work), so that Ctrl-C, polled between pieces, stops it soon. Work below two grains
  * stays on the calling thread, in pieces of `grain`. Returns 1 when Ctrl-C stopped the
@@ -95,9 +95,8 @@ static void *range_worker(void *argument) {
 static int parallel_range(long n, long grain, long most, void (*body)(void *, long, long), void *context) {
     long threads = n / grain;
     if (threads > 1) {
-        long available = tx_blas_threads();
+        long available = tx_pool_threads();
         if (threads > available) threads = available;
-        if (threads > 8) threads = 8;
     }
     if (threads < 1) threads = 1;
     struct range_job job = {.body = body, .context = context, .n = n};
@@ -107,18 +106,13 @@ static int parallel_range(long n, long grain, long most, void (*body)(void *, lo
     if (job.piece > most) job.piece = most;
     if (job.piece < 1) job.piece = 1;
     atomic_init(&job.next, 0);
-    pthread_t ids[8];
-    int started[8] = {0};
-    for (long t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, range_worker, &job) == 0;
-    range_worker(&job);
-    for (long t = 1; t < threads; t++)
-        if (started[t]) pthread_join(ids[t], NULL);
+    tx_pool_run((int)threads, range_worker, &job);
     return tx_interrupt_requested();
 }
 
 /* Elements per thread at least for the elementwise functions (about 100 us of exp),
  * and floats per thread at least for the row kernels. */
-enum { ELEMENT_GRAIN = 1 << 17, ROW_GRAIN = 1 << 16 };
+enum { ELEMENT_GRAIN = 1 << 15, ROW_GRAIN = 1 << 14 };
 
 struct unary_context {
     void (*kernel)(const float *x, float *y, long n);

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 
 #include "tx_blas.h"
+#include "tx_pool.h"
 #include "vector_math.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -514,6 +514,12 @@ static void *attention_worker(void *arg) {
     return NULL;
 }
 
+/* A share of the job for tx's pool: every thread runs the same loop over work items. */
+static void attention_worker_share(void *shared, int t) {
+    (void)t;
+    attention_worker(shared);
+}
+
 long TX_KERNEL(tx_attention_scratch)(long nk, long dk, long dv, long block_rows, int weights) {
     return scratch_layout(nk, dk, dv, block_rows, weights).floats * (long)sizeof(float);
 }
@@ -528,19 +534,7 @@ int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
     int threads = job->threads < 1 ? 1 : (job->threads > 8 ? 8 : job->threads);
     long items = job->batches * shared.blocks;
     if (threads > items) threads = (int)items;
-    /* Workers that call sgemm run it single-threaded on their own blocks. On tx's own
-     * micro-kernel they call no BLAS, and OpenBLAS's process-wide thread count stays as
-     * it is (a product elsewhere keeps the same split, and so the same bits). */
-    int serial = threads > 1 && !own_products(job->dk, job->dv);
-    if (serial) tx_blas_serial_begin();
-    pthread_t ids[8];
-    int started[8] = {0};
-    for (int t = 1; t < threads; t++)
-        started[t] = pthread_create(&ids[t], NULL, attention_worker, &shared) == 0;
-    attention_worker(&shared);
-    for (int t = 1; t < threads; t++)
-        if (started[t]) pthread_join(ids[t], NULL);
-    if (serial) tx_blas_serial_end();
+    tx_pool_run(threads, attention_worker_share, &shared);
     return atomic_load(&shared.status);
 }
 
@@ -771,6 +765,11 @@ static void *attention_backward_worker(void *arg) {
     return NULL;
 }
 
+/* Thread t's share: its own dQ (see attention_backward_worker), the items it takes. */
+static void attention_backward_share(void *workers, int t) {
+    attention_backward_worker((struct backward_worker *)workers + t);
+}
+
 int TX_KERNEL(tx_attention_backward)(const tx_attention_backward_job *job) {
     const tx_attention_job *j = &job->forward;
     if (j->nq <= 0 || j->nk <= 0 || j->batches <= 0 || job->splits < 1 || j->block_rows < 1 || job->block_keys < 1)
@@ -782,17 +781,9 @@ int TX_KERNEL(tx_attention_backward)(const tx_attention_backward_job *job) {
     int threads = j->threads < 1 ? 1 : (j->threads > 8 ? 8 : j->threads);
     long items = j->batches * job->splits;
     if (threads > items) threads = (int)items;
-    if (threads > 1) tx_blas_serial_begin();
-    pthread_t ids[8];
-    int started[8] = {0};
     struct backward_worker workers[8];
     for (int t = 0; t < threads; t++) workers[t] = (struct backward_worker){&shared, t};
-    for (int t = 1; t < threads; t++)
-        started[t] = pthread_create(&ids[t], NULL, attention_backward_worker, &workers[t]) == 0;
-    attention_backward_worker(&workers[0]);
-    for (int t = 1; t < threads; t++)
-        if (started[t]) pthread_join(ids[t], NULL);
-    if (threads > 1) tx_blas_serial_end();
+    tx_pool_run(threads, attention_backward_share, workers);
     int status = atomic_load(&shared.status);
     if (status != 0) return status;
     /* The threads' dQ, added up. */

@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "tx_blas.h"
+#include "tx_pool.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,20 @@ static int_fn get_threads;
 static set_int_fn set_threads;
 static char library[512];
 static char source[256] = "left to OpenBLAS";
+static int pool_threads = 1;
+
+/* The threads OpenBLAS would use on its own: OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS),
+ * else the cores this process may run on. */
+static int threads_from_environment(void) {
+    const char *names[] = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *text = getenv(names[i]);
+        if (text && atoi(text) > 0) return atoi(text);
+    }
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return 1;
+}
 
 const char *tx_blas_preferred_core(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -70,8 +86,13 @@ static void load(void) {
             snprintf(library, sizeof library, "%s", info.dli_fname);
         else
             snprintf(library, sizeof library, "%s", names[i]);
+        /* tx splits products between its own threads (tx_pool.h); OpenBLAS runs each
+         * piece on the thread that asks, so that its workers never spin beside tx's. */
+        pool_threads = get_threads ? get_threads() : threads_from_environment();
+        if (set_threads) set_threads(1);
         return;
     }
+    pool_threads = threads_from_environment();
     snprintf(source, sizeof source, "OpenBLAS could not be opened; using tx's plain C kernel");
 }
 
@@ -100,15 +121,65 @@ static void fallback_sgemm(int transA, int transB, int M, int N, int K, float al
     }
 }
 
+static void serial_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                         const float *B, int ldb, float beta, float *C, int ldc) {
+    if (sgemm)
+        sgemm(RowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        fallback_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* A product cut into `pieces` bands of `step` rows of C (along_rows) or columns. Each
+ * element of C is still summed over K by one thread in OpenBLAS's order, so the bits do
+ * not depend on the cut. */
+struct product {
+    int ta, tb, M, N, K, lda, ldb, ldc, along_rows, step;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+};
+
+static void product_piece(void *context, int t) {
+    const struct product *p = context;
+    long first = (long)t * p->step;
+    if (p->along_rows) {
+        if (first >= p->M) return;
+        int rows = p->M - first < p->step ? p->M - (int)first : p->step;
+        const float *a = p->ta == Trans ? p->A + first : p->A + first * p->lda;
+        serial_sgemm(p->ta, p->tb, rows, p->N, p->K, p->alpha, a, p->lda, p->B, p->ldb, p->beta,
+                     p->C + first * p->ldc, p->ldc);
+    } else {
+        if (first >= p->N) return;
+        int columns = p->N - first < p->step ? p->N - (int)first : p->step;
+        const float *b = p->tb == Trans ? p->B + first * p->ldb : p->B + first;
+        serial_sgemm(p->ta, p->tb, p->M, columns, p->K, p->alpha, p->A, p->lda, b, p->ldb, p->beta,
+                     p->C + first, p->ldc);
+    }
+}
+
+/* Multiply-adds a piece gets at least (about 5 us of work): below it, waking a thread
+ * costs more than it saves. Bands are whole multiples of 16 rows or columns, the width
+ * of OpenBLAS's kernels. */
+enum { PIECE_WORK = 1 << 19, BAND = 16 };
+
 void tx_sgemm(int transA, int transB, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb,
               float beta, float *C, int ldc) {
     tx_blas_load();
     int ta = transA ? Trans : NoTrans, tb = transB ? Trans : NoTrans;
-    if (sgemm)
-        sgemm(RowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else
-        fallback_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    double work = (double)M * N * (K > 0 ? K : 1);
+    int pieces = pool_threads;
+    if (work / PIECE_WORK < pieces) pieces = (int)(work / PIECE_WORK);
+    int along_rows = M >= N, extent = along_rows ? M : N;
+    int step = pieces > 1 ? (extent + pieces - 1) / pieces : extent;
+    step = (step + BAND - 1) / BAND * BAND;
+    if (step > 0) pieces = (extent + step - 1) / step;
+    if (pieces <= 1) {
+        serial_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    struct product p = {ta, tb, M, N, K, lda, ldb, ldc, along_rows, step, alpha, beta, A, B, C};
+    tx_pool_run(pieces, product_piece, &p);
 }
 
 const char *tx_blas_core(void) {
@@ -132,34 +203,9 @@ const char *tx_blas_library(void) {
     return library;
 }
 
-/* OpenBLAS's thread count is process-wide. Serial sections (see tx_blas.h) may overlap
-   when several threads call attention at once, so they are counted under a lock: the
-   first to begin remembers the count and sets 1, the last to end restores it, and
-   tx_blas_threads answers the remembered count meanwhile. */
-static pthread_mutex_t serial_lock = PTHREAD_MUTEX_INITIALIZER;
-static int serial_sections;
-static int threads_outside;
+int tx_blas_threads(void) { return tx_pool_threads(); }
 
-int tx_blas_threads(void) {
+int tx_pool_threads(void) {
     tx_blas_load();
-    pthread_mutex_lock(&serial_lock);
-    int n = serial_sections > 0 ? threads_outside : (get_threads ? get_threads() : 1);
-    pthread_mutex_unlock(&serial_lock);
-    return n;
-}
-
-void tx_blas_serial_begin(void) {
-    tx_blas_load();
-    pthread_mutex_lock(&serial_lock);
-    if (serial_sections++ == 0) {
-        threads_outside = get_threads ? get_threads() : 1;
-        if (set_threads) set_threads(1);
-    }
-    pthread_mutex_unlock(&serial_lock);
-}
-
-void tx_blas_serial_end(void) {
-    pthread_mutex_lock(&serial_lock);
-    if (--serial_sections == 0 && set_threads) set_threads(threads_outside);
-    pthread_mutex_unlock(&serial_lock);
+    return pool_threads < 1 ? 1 : (pool_threads > 8 ? 8 : pool_threads);
 }

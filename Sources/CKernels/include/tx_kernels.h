@@ -7,8 +7,8 @@
 // by the CPU's features, so one binary runs fast on every x86-64 machine. The
 // environment variable TX_KERNELS=avx2 (or generic) asks for an older set than the CPU
 // has, to measure a slower machine's path; a set the CPU lacks is never chosen.
-// Elementwise functions of at least 2^18 floats, and softmax and layer normalisation of
-// at least 2^17 floats, run on as many threads as OpenBLAS uses.
+// Elementwise functions of at least 2^16 floats, and softmax and layer normalisation of
+// at least 2^15 floats, run on tx's pool of threads (tx_pool.h), as the matrix products do.
 #ifndef TX_KERNELS_H
 #define TX_KERNELS_H
 

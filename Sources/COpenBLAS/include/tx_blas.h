@@ -35,13 +35,9 @@ const char *tx_blas_config(void);
 const char *tx_blas_core_source(void);
 /// The library path that was opened, or "" when the fallback is in use.
 const char *tx_blas_library(void);
-/// The threads OpenBLAS uses for a matrix product (outside serial sections).
+/// The threads a matrix product is split between (tx_pool_threads): tx cuts a product
+/// into bands for its own pool, and OpenBLAS runs each band on the calling thread.
 int tx_blas_threads(void);
-/// A serial section: between begin and end, OpenBLAS runs each call on the calling
-/// thread, for callers that share work between their own threads. Sections may overlap
-/// across threads; the count returns when the last one ends.
-void tx_blas_serial_begin(void);
-void tx_blas_serial_end(void);
 
 /// The OpenBLAS core tx would choose for this CPU ("SkylakeX", "Haswell",
 /// "Sandybridge"), or NULL to leave the choice to OpenBLAS.
