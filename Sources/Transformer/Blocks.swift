@@ -28,13 +28,16 @@ public struct EncoderBlock {
         self.attn = attn; self.ln1 = ln1; self.ffn = ffn; self.ln2 = ln2
     }
 
-    public func callAsFunction(_ x: Tensor, options o: BlockOptions, mask: Tensor? = nil) throws -> Tensor {
+    /// `causal` lets position i see positions <= i only (a decoder-only model's block, as
+    /// PyTorch's `is_causal`), skipping the hidden keys instead of adding a mask.
+    public func callAsFunction(_ x: Tensor, options o: BlockOptions, mask: Tensor? = nil,
+                               causal: Bool = false) throws -> Tensor {
         if o.normFirst {
             let h = try ln1(x, eps: o.eps)
-            let x1 = try x + attn(h, h, heads: o.heads, mask: mask)
+            let x1 = try x + attn(h, h, heads: o.heads, mask: mask, causal: causal)
             return try x1 + ffn(ln2(x1, eps: o.eps), activation: o.activation)
         }
-        let x1 = try ln1(x + attn(x, x, heads: o.heads, mask: mask), eps: o.eps)      // Add & Norm
+        let x1 = try ln1(x + attn(x, x, heads: o.heads, mask: mask, causal: causal), eps: o.eps)      // Add & Norm
         return try ln2(x1 + ffn(x1, activation: o.activation), eps: o.eps)           // Add & Norm
     }
 }
@@ -76,11 +79,12 @@ public struct Encoder {
     public var norm: LayerNorm?
     public init(layers: [EncoderBlock], norm: LayerNorm?) { self.layers = layers; self.norm = norm }
 
-    public func callAsFunction(_ x: Tensor, options: BlockOptions, mask: Tensor? = nil) throws -> Tensor {
+    public func callAsFunction(_ x: Tensor, options: BlockOptions, mask: Tensor? = nil,
+                               causal: Bool = false) throws -> Tensor {
         var x = x
         for layer in layers {
             try Interrupt.check()
-            x = try layer(x, options: options, mask: mask)
+            x = try layer(x, options: options, mask: mask, causal: causal)
         }
         return try norm.map { try $0(x, eps: options.eps) } ?? x
     }

@@ -116,11 +116,18 @@ extension Library {
                     details: "W1: [d, d_ff], b1: [d_ff], W2: [d_ff, d], b2: [d]. activation: \"relu\" or \"gelu\" (exact erf form).\nMemory: one [..., n, d_ff] hidden tensor.") { args in
                 .tensor(try feedForward(args, "p")(try args.tensor("x"), activation: try activation(args)))
             },
-            builtin("encoder_block", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions, "attention",
+            builtin("encoder_block", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions
+                                     + [.optional("causal", .bool(false), "false")], "attention",
                     "An encoder block {attn, ln1, ffn, ln2}: x = ln1(x + mha(x, x)), then x = ln2(x + ffn(x)).",
                     example: "encoder_block(randn(5, 8), init_encoder_block(8, 2, 32, seed=0), heads=2)",
-                    details: "norm_first=true gives the pre-LN variant x = x + mha(ln1(x)), x = x + ffn(ln2(x)), as PyTorch's norm_first.\nMemory: a few [..., n, d] tensors, one [..., n, d_ff], and attention's block buffer.") { args in
-                .tensor(try layer(EncoderBlock.self, args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
+                    details: """
+                        norm_first=true gives the pre-LN variant x = x + mha(ln1(x)), x = x + ffn(ln2(x)), as PyTorch's norm_first.
+                        mask adds to the attention scores; causal=true lets position i see positions <= i only (PyTorch's
+                        is_causal), skipping the hidden keys: the same result as mask=causal_mask(n), with less work.
+                        Memory: a few [..., n, d] tensors, one [..., n, d_ff], and attention's block buffer.
+                        """) { args in
+                .tensor(try layer(EncoderBlock.self, args.record("p"), args, "p")(try args.tensor("x"), options: try options(args),
+                                                                             mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
             },
             builtin("decoder_block", [.required("y"), .required("memory"), .required("p"), .required("heads"),
                                       .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
@@ -137,11 +144,13 @@ extension Library {
                                                                   options: try options(args), causal: try args.bool("causal"),
                                                                   mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
             },
-            builtin("encoder", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions, "attention",
+            builtin("encoder", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions
+                               + [.optional("causal", .bool(false), "false")], "attention",
                     "An encoder stack {layers, norm}: each block in turn, then norm when present.",
                     example: "encoder(randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).encoder, heads=2)",
                     details: "Options as encoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { args in
-                .tensor(try encoderStack(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args), mask: try args.optionalTensor("mask")))
+                .tensor(try encoderStack(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args),
+                                                                  mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
             },
             builtin("decoder", [.required("y"), .required("memory"), .required("p"), .required("heads"),
                                 .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
