@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """scripts/bench --train: Benchmarks/char_model.tx and char_model_reference.py (PyTorch) in
-turn, three speed runs each, then one run each to a validation loss of 2.0; prints the CPU,
+turn, five speed runs each, then one run each to a validation loss of 2.0; prints the CPU,
 every line, and the medians with tx / PyTorch.
 
     char_model_summary.py TX_BINARY
@@ -35,7 +35,7 @@ tx = [sys.argv[1], "Benchmarks/char_model.tx"]
 torch = [sys.executable, "Benchmarks/char_model_reference.py"]
 print(f"CPU: {cpu()}")
 rates = {"tx": [], "pytorch": []}
-for _ in range(3):
+for _ in range(5):
     for side, command in (("tx", tx), ("pytorch", torch)):
         m = re.search(r"tokens/s ([0-9]+)", run(command + ["speed"]))
         if m:
