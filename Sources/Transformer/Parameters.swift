@@ -24,7 +24,7 @@ public enum ParameterPart {
 }
 
 /// A layer whose parameters form a record (see `ParameterField`).
-public protocol ParameterLayer {
+public protocol ParameterLayer: SendableMetatype {
     /// The record's fields, in order.
     static var fields: [ParameterField] { get }
     /// The values of `fields`, in order.
