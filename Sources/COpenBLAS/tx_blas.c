@@ -207,5 +207,5 @@ int tx_blas_threads(void) { return tx_pool_threads(); }
 
 int tx_pool_threads(void) {
     tx_blas_load();
-    return pool_threads < 1 ? 1 : (pool_threads > 8 ? 8 : pool_threads);
+    return pool_threads < 1 ? 1 : (pool_threads > 64 ? 64 : pool_threads);
 }

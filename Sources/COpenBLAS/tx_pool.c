@@ -24,7 +24,7 @@ static inline void relax(void) { _mm_pause(); }
 static inline void relax(void) {}
 #endif
 
-enum { MOST_THREADS = 8 };
+enum { MOST_THREADS = 64 };
 
 /* One cache line per worker, so that bumping one ticket does not disturb the others. */
 struct worker {

@@ -9,7 +9,8 @@
 extern "C" {
 #endif
 /// The most threads a job runs on: OpenBLAS's own count when the library was loaded
-/// (OPENBLAS_NUM_THREADS, else one per core this process may run on), at most 8.
+/// (OPENBLAS_NUM_THREADS, else one per core this process may run on), at most 64.
+/// Attention uses at most 8 of them.
 int tx_pool_threads(void);
 /// Runs body(context, t) once for each t in 0..<threads: t = 0 on the calling thread, the
 /// others on the pool's workers; returns when all have returned. When the pool is busy
