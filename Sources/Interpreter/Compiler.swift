@@ -23,8 +23,13 @@ final class Compiler {
         case .assign(let target, let value):
             let valueCode = try expression(value)
             let store = try storer(for: target)
+            let span = s.span
             return { frame in
-                try store(frame, try valueCode(frame))
+                let result = try valueCode(frame)
+                // Ctrl-C during work that could not stop (one long BLAS call) keeps the
+                // old value: an interrupted statement assigns nothing.
+                if Interrupt.isRequested { Interrupt.clear(); throw TxError(.interrupted, "interrupted", at: span) }
+                try store(frame, result)
                 return .none
             }
 

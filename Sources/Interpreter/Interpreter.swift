@@ -189,7 +189,7 @@ public final class Interpreter {
             let compiler = Compiler(interpreter: self)
             let codes = try program.statements.map { try compiler.statement($0) }
             for (statement, code) in zip(program.statements, codes) {
-                let value = try execute(code)
+                let value = try execute(code, at: statement.span)
                 try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))
             }
         }
@@ -199,20 +199,28 @@ public final class Interpreter {
     public func run(statement: Stmt) throws -> StatementResult {
         try LargeStack.run {
             let code = try Compiler(interpreter: self).statement(statement)
-            let value = try execute(code)
+            let value = try execute(code, at: statement.span)
             return StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value))
         }
     }
 
     /// Runs a compiled statement. An interrupt that arrived since the last prompt stops
-    /// it (the REPL's readers drop the ones pressed while typing).
-    func execute(_ code: Code) throws -> Value {
+    /// it (the REPL's readers drop the ones pressed while typing), and one that arrived
+    /// during work that could not stop is reported when the statement ends, instead of
+    /// its value.
+    func execute(_ code: Code, at span: SourceSpan) throws -> Value {
         callDepth = 0
+        let value: Value
         do {
-            return try code(rootFrame)
+            value = try code(rootFrame)
         } catch let error as TensorError {
             throw TxError(error, at: nil)
         }
+        if Interrupt.isRequested {
+            Interrupt.clear()
+            throw TxError(.interrupted, "interrupted", at: span)
+        }
+        return value
     }
 
     private static func echoes(_ statement: Stmt, _ value: Value) -> Bool {

@@ -66,7 +66,7 @@ extension Interpreter {
             let compiler = Compiler(interpreter: self)
             let codes = try program.statements.map { try compiler.statement($0) }
             do {
-                return try Timing.measure { for code in codes { _ = try execute(code) } }
+                return try Timing.measure { for (statement, code) in zip(program.statements, codes) { _ = try execute(code, at: statement.span) } }
             } catch let error as TensorError {
                 throw TxError(error, at: program.statements.first.map { $0.span.through(program.statements.last?.span ?? $0.span) })
             }

@@ -81,7 +81,8 @@ public enum BLAS {
     /// Row-major C = op(A) op(B), or C + op(A) op(B) when `accumulate`, through `gemm`
     /// (whose checks `what` names), cut into tiles (`Tiling.plan` unless `tiling` is
     /// given) with a check for Ctrl-C before each, so that no single BLAS call runs for
-    /// long. Throws `interrupted` with C partly written, which callers discard.
+    /// long, and once more after the last. Throws `interrupted` with C partly written,
+    /// which callers discard.
     public static func product(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -106,6 +107,9 @@ public enum BLAS {
                 }
             }
         }
+        // Ctrl-C pressed during the last (or only) call stops the product too: its
+        // result is not used.
+        try Interrupt.check()
     }
 
     private static let operationTotal = Mutex<Double>(0)

@@ -445,3 +445,18 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+@Test func ctrlCDuringOneMatrixProductKeepsTheOldValue() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("c = 1; a = randn(3200, 3200); b = randn(3200, 3200)\r")
+    #expect(terminal.wait(for: "randn(3200, 3200)\ntx> "))
+    // 2 x 3200^3 operations, under 2^36: one BLAS call (0.25-0.5 s on two cores), with
+    // no tile boundary to check for Ctrl-C in between. It used to finish and assign.
+    let stopped = interrupt(terminal, "c = a @ b", check: "c", expect: "1", after: 0.05)
+    #expect(stopped < 2, "the prompt came back \(stopped) s after Ctrl-C")
+    // The same product as an expression prints nothing but the error.
+    _ = interrupt(terminal, "sum(a @ b) > -1e30", check: "c", expect: "1", after: 0.05)
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
