@@ -100,3 +100,54 @@ func bounded(_ script: String, seconds: Int = 30) throws -> Run {
     #expect(run.status == 1)
     #expect(run.err.hasPrefix("error: io error: \(path): tensors 't0' and 't1' overlap\n"))
 }
+
+@Test func wordpieceOfLongWordsIsNotCubic() throws {
+    // 1,000 words of 99 x took 13.7 s with all-MiniLM-L6-v2's vocabulary (each piece
+    // tried every longer one first, each a new string), and a word of 8,192 letters hung.
+    let run = try bounded("""
+        v = index_map(["[UNK]", "x", "##x"])
+        s = "x"
+        for i in range(13) { s = s + s }
+        w = []
+        for i in range(1000) { push(w, s[0:99]) }
+        [len(wordpiece(w, v)), wordpiece(s, v), len(wordpiece(s, v, max_chars=10000))]
+        """)
+    #expect(run.out == "[99000, [0], 8192]\n")
+}
+
+@Test func basicTokenizeWithALimitReadsOnlyTheStartOfTheText() throws {
+    // 25 MB of text: without limit, 8 million words are made before tokenize cuts them
+    // to 254.
+    let run = try bounded("""
+        s = "word, "
+        for i in range(22) { s = s + s }
+        basic_tokenize(s, limit=3)
+        len(basic_tokenize("[SEP] " + s, keep=["[SEP]"], limit=5))
+        x = "x"
+        for i in range(12) { x = x + x }
+        w = basic_tokenize(x[0:4093] + " [S EP] c d", keep=["[S EP]"], limit=3)
+        [len(w[0]), w[1], w[2]]
+        """)
+    // The text is read in parts cut at white space; the last cut is not made inside "[S EP]".
+    #expect(run.out == "[\"word\", \",\", \"word\"]\n5\n[4093, \"[S EP]\", \"c\"]\n")
+}
+
+@Test func ctrlCStopsWordpieceBetweenWords() throws {
+    // 200,000 words of 8,193 letters, each a few milliseconds of work: wordpiece looked
+    // for Ctrl-C every 65,536 words, minutes apart. SIGINT comes 3 s in.
+    let start = Date()
+    let run = try shell("timeout -k 60 -s INT 3 \"$TX\" '\(try temporaryScript("""
+        v = index_map(["[UNK]", "x", "##x"])
+        s = "x"
+        for i in range(13) { s = s + s }
+        s = s + "y"
+        w = []
+        for i in range(200000) { push(w, s) }
+        print("tokenizing")
+        wordpiece(w, v, max_chars=10000)
+        """))'")
+    let seconds = Date().timeIntervalSince(start)
+    #expect(run.out == "tokenizing\n")
+    #expect(run.err.hasPrefix("error: interrupted"), "\(run.err)")
+    #expect(seconds < 20, "stopped after \(seconds) s")
+}
