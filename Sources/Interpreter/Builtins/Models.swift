@@ -105,13 +105,14 @@ extension Library {
                 case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
                 }
                 let text = try args.string("text")
-                // At most one word per character, each a string value.
-                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
-                                     "the list of words")
                 let limit = try args.optionalInt("limit") ?? .max
                 guard limit >= 0 else {
                     throw TxError(.value, "value error: basic_tokenize: limit must be at least 0, got \(limit)", at: args.span("limit"))
                 }
+                // At most one word per character (and at most limit), each a string value.
+                let most = limit == .max ? text.unicodeScalars.count : min(limit, text.utf8.count)
+                try Memory.checkRoom(for: most * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
+                                     "the list of words")
                 let words = try WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep, limit: limit)
                 return .list(ListValue(words.map { .string($0) }))
             },
