@@ -124,18 +124,25 @@ public enum Display {
         Lexer.isIdentifier(name) ? name : quoted(name)
     }
 
-    /// `s` as a tx string literal, quotes and backslashes escaped.
+    /// `s` as a tx string literal, quotes and backslashes escaped, and control characters
+    /// (and the line and paragraph separators) written as escapes, so that "\r\n" or a
+    /// NUL read from a file shows as what it is.
     public static func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s {
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for c in s.unicodeScalars {
             switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
+            case "\"": out.append(contentsOf: "\\\"".unicodeScalars)
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\u{0}"..."\u{1F}", "\u{7F}"..."\u{9F}", "\u{2028}", "\u{2029}":
+                out.append(contentsOf: "\\u{\(String(c.value, radix: 16, uppercase: true))}".unicodeScalars)
             default: out.append(c)
             }
         }
-        return out + "\""
+        out.append("\"")
+        return String(out)
     }
 }

@@ -75,12 +75,13 @@ enum Operators {
                 // The operands are counted while they live; the result is not yet.
                 try Memory.checkRoom(for: StringValue.objectBytes + s.utf8.count + t.utf8.count, "building a string")
                 return .string(s + t)
-            case .equal: return .bool(s == t)
-            case .notEqual: return .bool(s != t)
-            case .less: return .bool(s < t)
-            case .lessEqual: return .bool(s <= t)
-            case .greater: return .bool(s > t)
-            case .greaterEqual: return .bool(s >= t)
+            // Strings compare by their Unicode scalars, as in Python: "é" != "e\u{301}".
+            case .equal: return .bool(ScalarKey.same(s, t))
+            case .notEqual: return .bool(!ScalarKey.same(s, t))
+            case .less: return .bool(ScalarKey.precedes(s, t))
+            case .lessEqual: return .bool(!ScalarKey.precedes(t, s))
+            case .greater: return .bool(ScalarKey.precedes(t, s))
+            case .greaterEqual: return .bool(!ScalarKey.precedes(s, t))
             default: break
             }
         case (.list(let l), .list(let m)) where op == .add:
@@ -141,7 +142,7 @@ enum Operators {
         if comparison.steps & 4095 == 0 { try Interrupt.check() }
         switch (a, b) {
         case (.number(let x), .number(let y)): return x == y
-        case (.string(let s), .string(let t)): return s.text == t.text
+        case (.string(let s), .string(let t)): return ScalarKey.same(s.text, t.text)
         case (.bool(let p), .bool(let q)): return p == q
         case (.none, .none): return true
         case (.list(let l), .list(let m)):

@@ -535,7 +535,7 @@ public final class Stepper {
     private static func same(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
         case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
-        case (.string(let x), .string(let y)): return x.text == y.text
+        case (.string(let x), .string(let y)): return ScalarKey.same(x.text, y.text)
         case (.bool(let x), .bool(let y)): return x == y
         case (.none, .none): return true
         case (.tensor(let x), .tensor(let y)): return x.storage === y.storage && x.offset == y.offset && x.shape == y.shape

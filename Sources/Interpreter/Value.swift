@@ -140,7 +140,10 @@ public final class ListValue {
 /// A mutable, shared record: names to values, in insertion order.
 public final class RecordValue {
     public private(set) var keys: [String] = []
-    private var storage: [String: Value] = [:]
+    private var storage: [ScalarKey: Value] = [:]
+
+    /// Changes whenever a key is added or removed (for caches of facts about the keys).
+    public private(set) var version = 0
 
     /// Bytes counted in `Memory`: an estimate of the object and its tables, and of each
     /// entry (its slots in both tables, and its key's text).
@@ -170,25 +173,54 @@ public final class RecordValue {
     }
 
     public subscript(key: String) -> Value? {
-        get { storage[key] }
+        get { storage[ScalarKey(key)] }
         set {
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil {
+                if storage.updateValue(newValue, forKey: ScalarKey(key)) == nil {
                     keys.append(key)
+                    version &+= 1
                     count(RecordValue.entryBytes + key.utf8.count)
                 }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+            } else if storage.removeValue(forKey: ScalarKey(key)) != nil {
+                keys.removeAll { ScalarKey.same($0, key) }
+                version &+= 1
                 count(-(RecordValue.entryBytes + key.utf8.count))
             }
         }
     }
 
     public var entries: [(key: String, value: Value)] {
-        keys.compactMap { key in storage[key].map { (key, $0) } }
+        keys.compactMap { key in storage[ScalarKey(key)].map { (key, $0) } }
     }
 
     public var count: Int { keys.count }
+}
+
+/// A record's key, compared and hashed by its Unicode scalars (its UTF-8 bytes) as
+/// Python's dict and Rust's HashMap do, not by canonical equivalence as Swift's String
+/// is: "é" (U+00E9) and "e\u{301}" are two keys, as they are two tokens of a vocabulary.
+struct ScalarKey: Hashable {
+    let text: String
+
+    init(_ text: String) { self.text = text }
+
+    static func == (a: ScalarKey, b: ScalarKey) -> Bool { same(a.text, b.text) }
+
+    func hash(into hasher: inout Hasher) {
+        var t = text
+        t.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether two strings have the same Unicode scalars.
+    static func same(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
+    }
+
+    /// Whether a comes before b in the order of their Unicode scalars (Python's order).
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
 }
 
 /// `range(a, b, step)`: the numbers a, a+step, ... before b. (A class, so that a value

@@ -1,23 +1,77 @@
+import Synchronization
 import Tensor
 
 /// BERT's tokenizer, as Hugging Face's `BertNormalizer`, `BertPreTokenizer` and
-/// `WordPiece` model do it (the fast tokenizer sentence-transformers uses):
-/// special tokens are cut out of the raw text first; each other stretch is cleaned
-/// (NUL, U+FFFD and control, format, private-use and unassigned characters dropped,
-/// white space made a space), CJK ideographs get spaces around them, accents are
-/// stripped (NFD, then the nonspacing marks removed), the text is lower-cased, and it is
-/// split at white space and around every punctuation character. WordPiece then splits
-/// each word greedily into the longest pieces the vocabulary has, later pieces with `##`.
+/// `WordPiece` model do it (the Rust tokenizer sentence-transformers uses): special
+/// tokens are cut out of the raw text first; each other stretch is cleaned (NUL, U+FFFD,
+/// control and format characters dropped, white space made a space), CJK ideographs get
+/// spaces around them, accents are stripped (NFD, then the nonspacing marks removed), the
+/// text is lower-cased, and it is split at white space and around every punctuation
+/// character. WordPiece then splits each word greedily into the longest pieces the
+/// vocabulary has, later pieces with `##`.
+///
+/// Every Unicode fact comes from `unicodeTables` (UnicodeTables.swift), which
+/// scripts/make-unicode-tables probed from the Rust implementation: its classes are
+/// older than Swift's (an unassigned character is kept, and becomes [UNK]), and tx must
+/// give the model's ids whatever Unicode version the Swift toolchain has.
 enum WordPiece {
     /// The words of `text`; each of `keep` found in the text is one word, untouched.
-    /// Linear in the text: each special token's next occurrence is remembered and
-    /// searched for again only once the text before it has been cut off.
-    static func basicTokens(_ text: String, lower: Bool, keep: [String]) throws -> [String] {
-        var words: [String] = []
-        var rest = Substring(text)
+    /// With `limit`, stops once that many words are found: the text is read in parts of
+    /// 4,096 scalars and then twice as many each time, each cut just before white space
+    /// where no special token crosses, so that little more than what the words need is
+    /// read.
+    static func basicTokens(_ text: String, lower: Bool, keep: [String], limit: Int = .max) throws -> [String] {
+        var splitter = Splitter(lower: lower, limit: limit)
         let tokens = keep.filter { !$0.isEmpty }
+        var rest = Substring(text)
+        var size = 4096
+        while !rest.isEmpty, !splitter.full {
+            let end = limit == .max ? rest.endIndex : cut(rest, after: size, tokens: tokens, tables: splitter.tables)
+            size = min(size * 2, 1 << 24)
+            try scan(rest[..<end], tokens: tokens, into: &splitter)
+            rest = rest[end...]
+        }
+        return splitter.words
+    }
+
+    /// The first place after `size` scalars of text that is just before a white-space
+    /// scalar and inside no occurrence of a token; the end when there is none. Words end
+    /// there whether the text is read in one part or two.
+    private static func cut(_ text: Substring, after size: Int, tokens: [String], tables: BertUnicode) -> String.Index {
+        let scalars = text.unicodeScalars
+        guard var i = scalars.index(scalars.startIndex, offsetBy: size, limitedBy: scalars.endIndex) else { return scalars.endIndex }
+        let lengths = tokens.map { $0.unicodeScalars.count }
+        while i < scalars.endIndex {
+            guard tables.flags(scalars[i]).contains(.space) else {
+                i = scalars.index(after: i)
+                continue
+            }
+            // A token that starts before i and ends after it moves the cut past it.
+            var crossing: String.Index?
+            for (token, length) in zip(tokens, lengths) where length > 1 {
+                var start = i
+                for _ in 1..<length {
+                    guard start > scalars.startIndex else { break }
+                    start = scalars.index(before: start)
+                    if scalars[start...].starts(with: token.unicodeScalars) {
+                        let end = scalars.index(start, offsetBy: length)
+                        if end > i { crossing = max(crossing ?? end, end) }
+                    }
+                }
+            }
+            guard let past = crossing else { return i }
+            i = past
+        }
+        return scalars.endIndex
+    }
+
+    /// The words of one part of the text. Linear in the text: each special token's next
+    /// occurrence is remembered and searched for again only once the text before it has
+    /// been cut off.
+    private static func scan(_ text: Substring, tokens: [String], into splitter: inout Splitter) throws {
+        var rest = text
         var next = tokens.map { rest.unicodeScalars.firstRange(of: $0.unicodeScalars) }
-        while !rest.isEmpty {
+        while !rest.isEmpty, !splitter.full {
             var best: Int?
             for i in tokens.indices {
                 if let range = next[i], range.lowerBound < rest.startIndex {
@@ -32,119 +86,151 @@ enum WordPiece {
                 best = i
             }
             guard let b = best, let range = next[b] else {
-                try split(rest, lower: lower, into: &words)
+                try splitter.split(rest)
                 break
             }
-            try split(rest[..<range.lowerBound], lower: lower, into: &words)
-            words.append(tokens[b])
+            try splitter.split(rest[..<range.lowerBound])
+            splitter.add(tokens[b])
             rest = rest[range.upperBound...]
         }
-        return words
     }
 
-    private static func split(_ text: Substring, lower: Bool, into words: inout [String]) throws {
+    /// Normalises and splits text as it streams by, one Unicode scalar at a time.
+    private struct Splitter {
+        let lower: Bool
+        let limit: Int
+        let tables = BertUnicode.shared
+        var words: [String] = []
         var word = String.UnicodeScalarView()
-        func finish() {
-            if !word.isEmpty { words.append(String(word)) }
-            word = String.UnicodeScalarView()
+        /// Marks (nonzero combining class) waiting for the next starter, which NFD puts
+        /// in the order of their classes.
+        var pending: [(class: UInt8, scalar: Unicode.Scalar)] = []
+        var seen = 0
+
+        init(lower: Bool, limit: Int) {
+            self.lower = lower
+            self.limit = limit
         }
-        var count = 0
-        for scalar in text.unicodeScalars {
-            count += 1
-            if count & 0xFFFFF == 0 { try Interrupt.check() }
-            if scalar.value == 0 || scalar.value == 0xFFFD || isControl(scalar) { continue }
-            if isWhitespace(scalar) { finish(); continue }
-            if isChinese(scalar) {
-                finish()
-                words.append(String(String.UnicodeScalarView(strippedAccents(scalar))))
-                continue
-            }
-            for stripped in strippedAccents(scalar) {
-                for piece in lower ? Array(stripped.properties.lowercaseMapping.unicodeScalars) : [stripped] {
-                    if isPunctuation(piece) {
-                        finish()
-                        words.append(String(Character(piece)))
-                    } else {
-                        word.append(piece)
-                    }
+
+        var full: Bool { words.count >= limit }
+
+        mutating func add(_ token: String) {
+            finish()
+            if !full { words.append(token) }
+        }
+
+        mutating func split(_ text: Substring) throws {
+            for scalar in text.unicodeScalars {
+                seen += 1
+                if seen & 0x3FF == 0 {
+                    try Interrupt.check()
+                    if full { return }
+                }
+                let flags = tables.flags(scalar)
+                if flags.contains(.drop) { continue }
+                if flags.contains(.space) {
+                    take(" ")
+                } else if flags.contains(.cjk) {
+                    take(" ")
+                    take(scalar)
+                    take(" ")
+                } else {
+                    take(scalar)
                 }
             }
+            flush()
+            finish()
         }
-        finish()
-    }
 
-    private static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
-        c == "\t" || c == "\n" || c == "\r" || c.properties.isWhitespace
-    }
+        /// One cleaned scalar: its canonical decomposition, marks reordered.
+        private mutating func take(_ c: Unicode.Scalar) {
+            let v = c.value
+            if (0xAC00...0xD7A3).contains(v) {
+                // A Hangul syllable decomposes by formula into its leading consonant, vowel
+                // and (optional) trailing consonant, none of them marks.
+                let s = v - 0xAC00
+                flush()
+                for jamo in [0x1100 + s / 588, 0x1161 + (s % 588) / 28, s % 28 == 0 ? 0 : 0x11A7 + s % 28] where jamo != 0 {
+                    if let j = Unicode.Scalar(jamo) { emit(j) }
+                }
+                return
+            }
+            if tables.flags(c).contains(.decomposes), let parts = tables.nfd[v] {
+                for part in parts { decomposed(part) }
+            } else {
+                decomposed(c)
+            }
+        }
 
-    /// Control characters other than tab and newlines, and format, private-use and
-    /// unassigned characters ("other" in Unicode's categories).
-    private static func isControl(_ c: Unicode.Scalar) -> Bool {
-        if c == "\t" || c == "\n" || c == "\r" { return false }
-        switch c.properties.generalCategory {
-        case .control, .format, .privateUse, .unassigned, .surrogate: return true
-        default: return false
+        private mutating func decomposed(_ c: Unicode.Scalar) {
+            let flags = tables.flags(c)
+            guard flags.contains(.combining), let k = tables.combiningClass[c.value] else {
+                flush()
+                emit(c)
+                return
+            }
+            pending.append((k, c))
+        }
+
+        /// The waiting marks in the order of their classes (a stable sort), then emitted.
+        private mutating func flush() {
+            guard !pending.isEmpty else { return }
+            var marks = pending
+            pending = []
+            for i in marks.indices.dropFirst() {
+                var j = i
+                let m = marks[i]
+                while j > 0, marks[j - 1].class > m.class {
+                    marks[j] = marks[j - 1]
+                    j -= 1
+                }
+                marks[j] = m
+            }
+            for m in marks { emit(m.scalar) }
+        }
+
+        /// A decomposed scalar in order: nonspacing marks dropped, lower-cased, then
+        /// split at white space and around punctuation.
+        private mutating func emit(_ c: Unicode.Scalar) {
+            let flags = tables.flags(c)
+            if flags.contains(.mark) { return }
+            if lower, flags.contains(.lowers), let mapped = tables.lowercase[c.value] {
+                for piece in mapped { place(piece) }
+            } else {
+                place(c)
+            }
+        }
+
+        private mutating func place(_ c: Unicode.Scalar) {
+            let flags = tables.flags(c)
+            if flags.contains(.split) {
+                finish()
+            } else if flags.contains(.punctuation) {
+                finish()
+                if !full { words.append(String(Character(c))) }
+            } else {
+                word.append(c)
+            }
+        }
+
+        mutating func finish() {
+            if !word.isEmpty, !full { words.append(String(word)) }
+            word = String.UnicodeScalarView()
         }
     }
-
-    /// ASCII punctuation (which includes symbols such as $ + < = > ^ ` | ~) and every
-    /// Unicode punctuation category.
-    private static func isPunctuation(_ c: Unicode.Scalar) -> Bool {
-        let v = c.value
-        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
-        switch c.properties.generalCategory {
-        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
-        default: return false
-        }
-    }
-
-    /// CJK Unified Ideographs and their extensions and compatibility blocks (not Hangul,
-    /// Hiragana or Katakana, which are split like other letters).
-    private static func isChinese(_ c: Unicode.Scalar) -> Bool {
-        switch c.value {
-        case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
-             0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F: return true
-        default: return false
-        }
-    }
-
-    /// NFD of one character without its nonspacing marks.
-    private static func strippedAccents(_ c: Unicode.Scalar) -> [Unicode.Scalar] {
-        let v = c.value
-        if (0xAC00...0xD7A3).contains(v) {
-            // A Hangul syllable decomposes by formula into its leading consonant, vowel
-            // and (optional) trailing consonant.
-            let s = v - 0xAC00
-            var jamo = [0x1100 + s / 588, 0x1161 + (s % 588) / 28]
-            if s % 28 != 0 { jamo.append(0x11A7 + s % 28) }
-            return jamo.compactMap(Unicode.Scalar.init)
-        }
-        if let kept = decompositions[v] { return kept }
-        return c.properties.generalCategory == .nonspacingMark ? [] : [c]
-    }
-
-    /// `accentTable` read once.
-    private static let decompositions: [UInt32: [Unicode.Scalar]] = {
-        var table: [UInt32: [Unicode.Scalar]] = [:]
-        for entry in accentTable.split(whereSeparator: { $0 == ";" || $0 == "\n" }) {
-            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, let code = UInt32(parts[0], radix: 16) else { continue }
-            table[code] = parts[1].split(separator: " ").compactMap { UInt32($0, radix: 16).flatMap(Unicode.Scalar.init) }
-        }
-        return table
-    }()
 
     /// The ids of one word's pieces: the longest prefix in the vocabulary, then the
     /// longest `##` continuation, and so on; `unknown` alone when some part has no piece
-    /// or the word is longer than `maxCharacters`.
-    static func pieces(of word: String, vocabulary: (String) -> Int?, unknown: Int, maxCharacters: Int) -> [Int] {
+    /// or the word is longer than `maxCharacters` (Unicode scalars, as Rust's chars).
+    /// No piece is tried that is longer than `longest`, the vocabulary's longest token
+    /// in scalars: that keeps a long word from costing the cube of its length.
+    static func pieces(of word: String, vocabulary: (String) -> Int?, unknown: Int, maxCharacters: Int, longest: Int) -> [Int] {
         let scalars = Array(word.unicodeScalars)
         if scalars.count > maxCharacters { return [unknown] }
         var ids: [Int] = []
         var start = 0
         while start < scalars.count {
-            var end = scalars.count
+            var end = min(scalars.count, start + longest)
             var found: Int?
             while end > start {
                 var piece = start > 0 ? "##" : ""
@@ -161,4 +247,30 @@ enum WordPiece {
         }
         return ids
     }
+
+    /// The length in Unicode scalars of the longest key of a vocabulary record, kept for
+    /// the records used last (a vocabulary is used again and again) while they are
+    /// unchanged.
+    static func longestToken(in vocabulary: RecordValue) -> Int {
+        if let hit = longest.withLock({ list in list.first { $0.record === vocabulary && $0.version == vocabulary.version } }) {
+            return hit.length
+        }
+        var length = 0
+        for key in vocabulary.keys { length = max(length, key.unicodeScalars.count) }
+        let entry = LongestToken(record: vocabulary, version: vocabulary.version, length: length)
+        longest.withLock { list in
+            list.removeAll { $0.record == nil || $0.record === vocabulary }
+            list.insert(entry, at: 0)
+            if list.count > 4 { list.removeLast() }
+        }
+        return length
+    }
+
+    private struct LongestToken: @unchecked Sendable {
+        weak var record: RecordValue?
+        let version: Int
+        let length: Int
+    }
+
+    private static let longest = Mutex<[LongestToken]>([])
 }

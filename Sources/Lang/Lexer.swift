@@ -187,11 +187,15 @@ public struct Lexer {
                 switch escape {
                 case UInt8(ascii: "n"): contents.append(10)
                 case UInt8(ascii: "t"): contents.append(9)
+                case UInt8(ascii: "r"): contents.append(13)
                 case UInt8(ascii: "\""): contents.append(34)
                 case UInt8(ascii: "\\"): contents.append(92)
+                case UInt8(ascii: "u"):
+                    contents += try unicodeEscape()
+                    continue
                 default:
                     let shown = escape == 0 || escape == 10 ? "" : String(decoding: [escape], as: UTF8.self)
-                    throw TxError(.syntax, "syntax error: unknown escape '\\\(shown)' in a string (use \\n \\t \\\" \\\\)", at: span(position, position + 2))
+                    throw TxError(.syntax, "syntax error: unknown escape '\\\(shown)' in a string (use \\n \\t \\r \\\" \\\\ \\u{e9})", at: span(position, position + 2))
                 }
                 position += 2
                 continue
@@ -201,6 +205,41 @@ public struct Lexer {
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         tokens.append(Token(.string, text, start: start, end: position, string: String(decoding: contents, as: UTF8.self)))
+    }
+
+    /// `\u{X}` at `position` (1 to 6 hex digits, a Unicode scalar: not a surrogate, at
+    /// most 10FFFF) as UTF-8; `position` moves past it.
+    private mutating func unicodeEscape() throws -> [UInt8] {
+        let start = position
+        guard byte(start + 2) == UInt8(ascii: "{") else {
+            throw TxError(.syntax, "syntax error: \\u needs its code point in braces, as \\u{e9} or \\u{1F600}", at: span(start, start + 2))
+        }
+        var end = start + 3
+        var value: UInt32 = 0
+        while end < bytes.count, let digit = Lexer.hexDigit(at(end)), end - start - 3 < 6 {
+            value = value * 16 + digit
+            end += 1
+        }
+        guard end > start + 3, byte(end) == UInt8(ascii: "}") else {
+            var close = end
+            while close < bytes.count, at(close) != UInt8(ascii: "}"), at(close) != UInt8(ascii: "\""), at(close) != 10 { close += 1 }
+            if close < bytes.count, at(close) == UInt8(ascii: "}") { close += 1 }
+            throw TxError(.syntax, "syntax error: \\u{...} needs 1 to 6 hex digits and a closing }, as \\u{e9} or \\u{1F600}", at: span(start, Swift.max(close, start + 3)))
+        }
+        position = end + 1
+        guard let scalar = Unicode.Scalar(value) else {
+            throw TxError(.syntax, "syntax error: \\u{\(String(value, radix: 16, uppercase: true))} is not a Unicode scalar (surrogates D800-DFFF and values above 10FFFF are not)", at: span(start, position))
+        }
+        return Array(String(Character(scalar)).utf8)
+    }
+
+    private static func hexDigit(_ c: UInt8) -> UInt32? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(c - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(c - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(c - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
     }
 
     private static let symbols2: Set<String> = ["==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "//"]

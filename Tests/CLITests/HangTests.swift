@@ -100,3 +100,88 @@ func bounded(_ script: String, seconds: Int = 30) throws -> Run {
     #expect(run.status == 1)
     #expect(run.err.hasPrefix("error: io error: \(path): tensors 't0' and 't1' overlap\n"))
 }
+
+@Test func wordpieceOfLongWordsIsNotCubic() throws {
+    // 1,000 words of 99 x took 13.7 s with all-MiniLM-L6-v2's vocabulary (each piece
+    // tried every longer one first, each a new string), and a word of 8,192 letters hung.
+    let run = try bounded("""
+        v = index_map(["[UNK]", "x", "##x"])
+        s = "x"
+        for i in range(13) { s = s + s }
+        w = []
+        for i in range(1000) { push(w, s[0:99]) }
+        [len(wordpiece(w, v)), wordpiece(s, v), len(wordpiece(s, v, max_chars=10000))]
+        """)
+    #expect(run.out == "[99000, [0], 8192]\n")
+}
+
+@Test func basicTokenizeWithALimitReadsOnlyTheStartOfTheText() throws {
+    // 25 MB of text: without limit, 8 million words are made before tokenize cuts them
+    // to 254.
+    let run = try bounded("""
+        s = "word, "
+        for i in range(22) { s = s + s }
+        basic_tokenize(s, limit=3)
+        len(basic_tokenize("[SEP] " + s, keep=["[SEP]"], limit=5))
+        x = "x"
+        for i in range(12) { x = x + x }
+        w = basic_tokenize(x[0:4093] + " [S EP] c d", keep=["[S EP]"], limit=3)
+        [len(w[0]), w[1], w[2]]
+        """)
+    // The text is read in parts cut at white space; the last cut is not made inside "[S EP]".
+    #expect(run.out == "[\"word\", \",\", \"word\"]\n5\n[4093, \"[S EP]\", \"c\"]\n")
+}
+
+@Test func ctrlCStopsWordpieceBetweenWords() throws {
+    // 200,000 words of 8,193 letters, each milliseconds of work: wordpiece looked for
+    // Ctrl-C every 65,536 words, minutes apart. A piped session, interrupted once the
+    // call has started, must report it within seconds and go on.
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: txPath)
+    let input = Pipe(), output = Pipe(), errors = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let pid = process.processIdentifier
+    let watchdog = Thread {
+        sleep(60)
+        kill(pid, SIGKILL)
+    }
+    watchdog.start()
+    let statements = """
+        v = index_map(["[UNK]", "x", "##x"])
+        s = "x"
+        for i in range(13) { s = s + s }
+        s = s + "y"
+        w = []
+        for i in range(200000) { push(w, s) }
+        nope
+        ids = wordpiece(w, v, max_chars=10000)
+        len(w)
+
+        """
+    input.fileHandleForWriting.write(statements.data(using: .utf8) ?? Data())
+    // The error of `nope` on stderr shows that wordpiece comes next.
+    var seen = Data()
+    while !String(decoding: seen, as: UTF8.self).contains("unknown name 'nope'") {
+        let chunk = errors.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        seen.append(chunk)
+    }
+    usleep(500_000)
+    let pressed = Date()
+    while !String(decoding: seen, as: UTF8.self).contains("error: interrupted") && process.isRunning {
+        process.interrupt()
+        var ready = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        if poll(&ready, 1, 100) > 0 { seen.append(errors.fileHandleForReading.availableData) }
+    }
+    let stopped = Date().timeIntervalSince(pressed)
+    try input.fileHandleForWriting.close()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    seen.append(errors.fileHandleForReading.readDataToEndOfFile())
+    process.waitUntilExit()
+    #expect(String(decoding: out, as: UTF8.self) == "200000\n")
+    #expect(String(decoding: seen, as: UTF8.self).contains("error: interrupted"))
+    #expect(stopped < 10, "stopped \(stopped) s after Ctrl-C")
+}

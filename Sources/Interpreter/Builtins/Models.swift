@@ -79,16 +79,20 @@ extension Library {
                 }
                 return .record(record)
             },
-            builtin("basic_tokenize", [.required("text"), .optional("lower", .bool(true), "true"), .optional("keep", .none, "none")], "text",
+            builtin("basic_tokenize", [.required("text"), .optional("lower", .bool(true), "true"), .optional("keep", .none, "none"),
+                                       .optional("limit", .none, "none")], "text",
                     "BERT's basic tokenizer: the words of text, cleaned, with accents stripped, lower-cased and split at punctuation.",
                     example: "basic_tokenize(\"Héllo, World! 日本 [SEP]\", keep=[\"[SEP]\"])",
                     details: """
-                        As Hugging Face's BertNormalizer and BertPreTokenizer: NUL, U+FFFD, control, format,
-                        private-use and unassigned characters are dropped; CJK ideographs become words of their
-                        own; accents are stripped (Unicode NFD without nonspacing marks) and, with lower=true,
-                        letters lower-cased; the text is split at white space and every punctuation character
-                        (ASCII's, which include $ + < = > ^ ` | ~, and Unicode's) is a word. Each string of keep
-                        (a list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written.
+                        As Hugging Face's Rust BertNormalizer and BertPreTokenizer (the tokenizer.json of a
+                        BERT model): NUL, U+FFFD, control and format characters are dropped; CJK ideographs
+                        become words of their own; accents are stripped (Unicode NFD without nonspacing marks)
+                        and, with lower=true, letters lower-cased; the text is split at white space and every
+                        punctuation character (ASCII's, which include $ + < = > ^ ` | ~, and Unicode's) is a
+                        word. The character classes are the Rust tokenizer's, frozen in tx (an unassigned
+                        character is kept, as there, and becomes [UNK]). Each string of keep (a list, e.g.
+                        ["[CLS]", "[SEP]"]) found in the text is one word, as written. With limit=n it stops
+                        after n words, reading no further.
                         """) { args in
                 var keep: [String] = []
                 switch try args.value("keep") {
@@ -101,21 +105,27 @@ extension Library {
                 case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
                 }
                 let text = try args.string("text")
-                // At most one word per character, each a string value.
-                try Memory.checkRoom(for: text.unicodeScalars.count * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
+                let limit = try args.optionalInt("limit") ?? .max
+                guard limit >= 0 else {
+                    throw TxError(.value, "value error: basic_tokenize: limit must be at least 0, got \(limit)", at: args.span("limit"))
+                }
+                // At most one word per character (and at most limit), each a string value.
+                let most = limit == .max ? text.unicodeScalars.count : min(limit, text.utf8.count)
+                try Memory.checkRoom(for: most * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
                                      "the list of words")
-                let words = try WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
+                let words = try WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep, limit: limit)
                 return .list(ListValue(words.map { .string($0) }))
             },
             builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
-                                  .optional("max_chars", .number(100), "100")], "text",
+                                  .optional("max_chars", .number(100), "100"), .optional("limit", .none, "none")], "text",
                     "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
                     example: "wordpiece([\"the\", \"cats\", \"xyz\"], index_map([\"[UNK]\", \"the\", \"cat\", \"##s\"]))",
                     details: """
                         vocab is a record token -> id (index_map of the vocabulary's lines). Each word is split
                         into the longest prefix the vocabulary has, then the longest "##" continuation, and so
-                        on; a word with a part that has no piece, or longer than max_chars characters, is the
-                        one id of unk.
+                        on; a word with a part that has no piece, or longer than max_chars characters (Unicode
+                        scalars; tokenizer.json's max_input_chars_per_word), is the one id of unk. With limit=n
+                        it gives at most n ids and splits no further word.
                         """) { args in
                 let vocab = try args.record("vocab")
                 var words: [String] = []
@@ -137,10 +147,17 @@ extension Library {
                     throw TxError(.value, "value error: wordpiece: the vocabulary has no id for the unknown token \(Display.show(.string(unkToken)))", at: args.span("vocab"))
                 }
                 let maxCharacters = try args.int("max_chars")
+                let limit = try args.optionalInt("limit") ?? .max
+                guard limit >= 0 else {
+                    throw TxError(.value, "value error: wordpiece: limit must be at least 0, got \(limit)", at: args.span("limit"))
+                }
+                let longest = WordPiece.longestToken(in: vocab)
                 var ids: [Value] = []
-                for (i, word) in words.enumerated() {
-                    if i & 0xFFFF == 0xFFFF { try Interrupt.check() }
-                    ids += WordPiece.pieces(of: word, vocabulary: id, unknown: unknown, maxCharacters: maxCharacters).map { .number(Double($0)) }
+                for word in words {
+                    if ids.count >= limit { break }
+                    try Interrupt.check()
+                    ids += WordPiece.pieces(of: word, vocabulary: id, unknown: unknown, maxCharacters: maxCharacters, longest: longest)
+                        .prefix(limit - ids.count).map { .number(Double($0)) }
                 }
                 return .list(ListValue(ids))
             },

@@ -22,7 +22,19 @@ extension Library {
                 }
                 try Memory.checkRoom(for: count * (MemoryLayout<Substring>.stride + MemoryLayout<Value>.stride + StringValue.objectBytes) + s.utf8.count,
                                      "the list of words")
-                return .list(ListValue(s.split(whereSeparator: { $0.isWhitespace }).map { .string(String($0)) }))
+                // White space is a property of Unicode scalars: " \u{301}" is one Character.
+                var list: [Value] = []
+                var word = String.UnicodeScalarView()
+                for scalar in s.unicodeScalars {
+                    if scalar.properties.isWhitespace {
+                        if !word.isEmpty { list.append(.string(String(word))) }
+                        word = String.UnicodeScalarView()
+                    } else {
+                        word.append(scalar)
+                    }
+                }
+                if !word.isEmpty { list.append(.string(String(word))) }
+                return .list(ListValue(list))
             },
             builtin("str", [.required("v")], "text", "v as text, as print shows it.", example: "str(3) + \" heads\"") { args in
                 .string(Display.text(try args.value("v")))
@@ -86,9 +98,41 @@ extension Library {
             builtin("lines", [.required("s")], "text",
                     "The lines of s, as a list of strings (without their \\n or \\r\\n; a final newline ends the last line).",
                     example: "lines(\"[PAD]\\n[UNK]\\nthe\\n\")") { args in
-                var parts = try args.string("s").split(separator: "\n", omittingEmptySubsequences: false)
-                if parts.last?.isEmpty == true { parts.removeLast() }
-                return .list(ListValue(parts.map { .string(String($0.hasSuffix("\r") ? $0.dropLast() : $0)) }))
+                // Split at the byte \n, not at the Character "\n": "\r\n" is one Swift Character.
+                let s = try args.string("s")
+                let utf8 = s.utf8
+                var parts: [Value] = []
+                var start = utf8.startIndex
+                while start < utf8.endIndex {
+                    let newline = utf8[start...].firstIndex(of: 10)
+                    var end = newline ?? utf8.endIndex
+                    if end > start, utf8[utf8.index(before: end)] == 13 { end = utf8.index(before: end) }
+                    parts.append(.string(String(decoding: utf8[start..<end], as: UTF8.self)))
+                    guard let newline else { break }
+                    start = utf8.index(after: newline)
+                }
+                return .list(ListValue(parts))
+            },
+            builtin("chr", [.required("n")], "text",
+                    "The string of the one Unicode scalar (code point) n, as Python's chr: chr(233) is \"é\".",
+                    example: "chr(233) + chr(20013)",
+                    details: "n is 0 to 1114111 (hex 10FFFF), not a surrogate (hex D800 to DFFF). ord is its inverse; \"\\u{e9}\" writes the same in a literal.") { args in
+                let n = try args.int("n")
+                guard let scalar = (0...0x10FFFF).contains(n) ? Unicode.Scalar(UInt32(n)) : nil else {
+                    throw TxError(.value, "value error: chr: \(n) is not a Unicode scalar (0 to 1114111, hex 10FFFF, without the surrogates D800 to DFFF)", at: args.span("n"))
+                }
+                return .string(String(Character(scalar)))
+            },
+            builtin("ord", [.required("s")], "text",
+                    "The code point of a string of one Unicode scalar, as Python's ord: ord(\"é\") is 233.",
+                    example: "ord(\"é\") == 233 && ord(\"\\u{1F600}\") == 128512",
+                    details: "\"e\\u{301}\" (e and a combining accent) is one character on screen but two scalars: ord(\"e\") and ord(\"\\u{301}\") give them.") { args in
+                let s = try args.string("s")
+                let scalars = s.unicodeScalars
+                guard let first = scalars.first, scalars.index(after: scalars.startIndex) == scalars.endIndex else {
+                    throw TxError(.value, "value error: ord needs a string of one Unicode scalar, got \(Display.show(.string(s))) (\(scalars.count) scalars)", at: args.span("s"))
+                }
+                return .number(Double(first.value))
             },
             builtin("number", [.required("s")], "text",
                     "The number a string spells (\"42\", \"-1.5e3\", \"inf\"), e.g. of a script's args; numbers stay numbers.",
