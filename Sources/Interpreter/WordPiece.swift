@@ -5,14 +5,15 @@ import Tensor
 /// special tokens are cut out of the raw text first; each other stretch is cleaned
 /// (NUL, U+FFFD and control, format, private-use and unassigned characters dropped,
 /// white space made a space), CJK ideographs get spaces around them, accents are
-/// stripped (NFD, then the nonspacing marks removed), the text is lower-cased, and it is
+/// stripped (NFD, then the nonspacing marks removed) and the text lower-cased (both for
+/// uncased models; a cased model's tokenizer does neither), and it is
 /// split at white space and around every punctuation character. WordPiece then splits
 /// each word greedily into the longest pieces the vocabulary has, later pieces with `##`.
 enum WordPiece {
     /// The words of `text`; each of `keep` found in the text is one word, untouched.
     /// Linear in the text: each special token's next occurrence is remembered and
     /// searched for again only once the text before it has been cut off.
-    static func basicTokens(_ text: String, lower: Bool, keep: [String]) throws -> [String] {
+    static func basicTokens(_ text: String, lower: Bool, stripAccents: Bool, keep: [String]) throws -> [String] {
         var words: [String] = []
         var rest = Substring(text)
         let tokens = keep.filter { !$0.isEmpty }
@@ -32,17 +33,17 @@ enum WordPiece {
                 best = i
             }
             guard let b = best, let range = next[b] else {
-                try split(rest, lower: lower, into: &words)
+                try split(rest, lower: lower, stripAccents: stripAccents, into: &words)
                 break
             }
-            try split(rest[..<range.lowerBound], lower: lower, into: &words)
+            try split(rest[..<range.lowerBound], lower: lower, stripAccents: stripAccents, into: &words)
             words.append(tokens[b])
             rest = rest[range.upperBound...]
         }
         return words
     }
 
-    private static func split(_ text: Substring, lower: Bool, into words: inout [String]) throws {
+    private static func split(_ text: Substring, lower: Bool, stripAccents: Bool, into words: inout [String]) throws {
         var word = String.UnicodeScalarView()
         func finish() {
             if !word.isEmpty { words.append(String(word)) }
@@ -56,10 +57,10 @@ enum WordPiece {
             if isWhitespace(scalar) { finish(); continue }
             if isChinese(scalar) {
                 finish()
-                words.append(String(String.UnicodeScalarView(strippedAccents(scalar))))
+                words.append(String(String.UnicodeScalarView(stripAccents ? strippedAccents(scalar) : [scalar])))
                 continue
             }
-            for stripped in strippedAccents(scalar) {
+            for stripped in stripAccents ? strippedAccents(scalar) : [scalar] {
                 for piece in lower ? Array(stripped.properties.lowercaseMapping.unicodeScalars) : [stripped] {
                     if isPunctuation(piece) {
                         finish()
