@@ -60,7 +60,7 @@ struct ModelFolder {
         out["folder"] = .string(path)
         out["config"] = Library.value(of: .object(config))
         out["architecture"] = .string(architecture)
-        out["head"] = head.map { .string($0) } ?? .none
+        out["head"] = head.map { Value.string($0) } ?? Value.none
         out["activation"] = .string(activation)
         var eps = 1e-12
         if case .number(let x)? = configValue("layer_norm_eps") { eps = x }
@@ -313,7 +313,15 @@ struct ModelFolder {
     /// the others (`unused`, by their full names), and the prefix.
     private func weights(into out: RecordValue, d: Int, layers: Int, ff: Int, positions: Int, rows: Int, types: Int,
                          head: String?, labels: Int, tied: Bool) throws {
-        let (file, tensors) = try readTensors()
+        let (file, read) = try readTensors()
+        // Checkpoints converted from TensorFlow (bert-base-uncased's) name LayerNorm's
+        // parameters gamma and beta; transformers reads them as weight and bias.
+        let tensors = read.map { entry in
+            var name = entry.name
+            if name.hasSuffix("LayerNorm.gamma") { name = name.dropLast("gamma".count) + "weight" }
+            if name.hasSuffix("LayerNorm.beta") { name = name.dropLast("beta".count) + "bias" }
+            return (name: name, tensor: entry.tensor)
+        }
         var shapes: [String: [Int]] = [:]
         for (name, tensor) in tensors { shapes[name] = tensor.shape }
         let prefix = shapes.keys.contains { $0.hasPrefix("bert.embeddings.") } ? "bert." : ""
@@ -558,20 +566,21 @@ extension ModelFolder {
 
         func shape(_ path: String...) -> String { tensor(m, path).map { describe(shape: $0.shape) } ?? "?" }
         var lines = ["\(architecture) from \(folder): \(counted) parameters"]
-        lines.append("  embeddings  word \(shape("embeddings", "word_embeddings", "weight")), position \(shape("embeddings", "position_embeddings", "weight")), token type \(shape("embeddings", "token_type_embeddings", "weight")), LayerNorm")
+        lines.append("  embeddings  word \(shape("embeddings", "word_embeddings", "weight")), position \(shape("embeddings", "position_embeddings", "weight")), types \(shape("embeddings", "token_type_embeddings", "weight")), LayerNorm")
         let heads = number(m, "heads").map { Int($0) } ?? 0
         let ff = tensor(m, "encoder", "layers", "0", "ffn", "W1")?.shape.last ?? 0
         let activation = string(m, "activation") ?? "?"
-        lines.append("  encoder     \(layers.count) × encoder_block: attention \(heads) heads of \(heads > 0 ? d / heads : 0), ffn \(d) → \(ff) → \(d) (\(activation)), post-LN")
+        lines.append("  encoder     \(layers.count) × encoder_block: \(heads) heads of \(heads > 0 ? d / heads : 0), ffn \(d) → \(ff) → \(d) \(activation), post-LN")
         if case .record(let head)? = m["head"] {
             switch string(head, "kind") {
             case "masked_lm":
-                let decoder = head["decoder"]?.isNone ?? true ? "decoder tied to the word embeddings" : "decoder \(shape("head", "decoder"))"
-                lines.append("  head        masked LM: dense \(d) → \(d), \(activation), LayerNorm, \(decoder), bias: fill_mask(m, text)")
+                let decoder = head["decoder"]?.isNone ?? true ? "decoder tied to the words" : "decoder \(shape("head", "decoder"))"
+                lines.append("  head        masked LM for fill_mask: dense, \(activation), LayerNorm, \(decoder)")
             case "classifier":
                 let labels: [String] = if case .list(let l)? = head["labels"] { l.items.map(Display.text) } else { [] }
                 let activation = string(head, "activation") ?? "identity"
-                lines.append("  head        classifier: pooler \(d) → \(d) (tanh on [CLS]), \(labels.count) label\(labels.count == 1 ? "" : "s") (\(labels.joined(separator: ", "))), \(activation): score_pairs(m, pairs)")
+                let named = labels.count <= 3 ? " (\(labels.joined(separator: ", ")))" : ""
+                lines.append("  head        classifier for score_pairs: pooler, \(labels.count) label\(labels.count == 1 ? "" : "s")\(named), \(activation)")
             default: break
             }
         }
@@ -581,7 +590,7 @@ extension ModelFolder {
         let vocabulary: Int = if case .list(let l)? = m["vocab"] { l.items.count } else { 0 }
         let maxLength = number(m, "max_length").map { TensorFormatter.formatNumber($0) } ?? "?"
         let positions = tensor(m, "embeddings", "position_embeddings", "weight")?.shape.first ?? 0
-        lines.append("  tokenizer   WordPiece, \(vocabulary) tokens, \(casing); max_length \(maxLength) of \(positions) positions")
+        lines.append("  tokenizer   \(vocabulary) WordPiece tokens, \(casing), max_length \(maxLength) of \(positions)")
         let pooling: [String] = if case .list(let l)? = m["pooling"] { l.items.map(Display.text) } else { [] }
         var normalised = "not normalised"
         if case .bool(true)? = m["normalize"] { normalised = "normalised" }
@@ -590,7 +599,19 @@ extension ModelFolder {
             let names = unused.keys.prefix(4).joined(separator: ", ") + (unused.count > 4 ? ", …" : "")
             lines.append("  unused      \(unused.count) tensor\(unused.count == 1 ? "" : "s") (\(names)), kept for save_model")
         }
-        lines.append("  fields      " + m.keys.joined(separator: ", "))
+        // The field names, wrapped at 80 columns.
+        var line = "  fields      "
+        for (i, key) in m.keys.enumerated() {
+            let piece = key + (i + 1 < m.keys.count ? "," : "")
+            if line.count + 1 + piece.count > 80 && !line.hasSuffix("  ") {
+                lines.append(line)
+                line = String(repeating: " ", count: 14)
+            } else if !line.hasSuffix("  ") {
+                line += " "
+            }
+            line += piece
+        }
+        lines.append(line)
         return lines.joined(separator: "\n")
     }
 

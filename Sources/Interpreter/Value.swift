@@ -197,11 +197,11 @@ public final class RecordValue {
 /// What a record a builtin made for a purpose adds to it: `load_model`'s model prints as
 /// a summary (PyTorch prints a module so) rather than its 60,000 vocabulary entries, and
 /// refuses a field value that would fail later. Its fields stay as they are, reachable.
-struct RecordRole {
+struct RecordRole: Sendable {
     /// The record's printed form: several lines, or one (inside a list or record).
-    let summary: (_ record: RecordValue, _ oneLine: Bool) -> String
+    let summary: @Sendable (_ record: RecordValue, _ oneLine: Bool) -> String
     /// Why `value` may not be stored in the field `key`, or nil when it may.
-    let refusal: (_ record: RecordValue, _ key: String, _ value: Value) -> String?
+    let refusal: @Sendable (_ record: RecordValue, _ key: String, _ value: Value) -> String?
 }
 
 /// `range(a, b, step)`: the numbers a, a+step, ... before b. (A class, so that a value

@@ -149,7 +149,9 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
     let (output, error) = Checkpoints.run("""
         print(tokens(load_model(f + "/cased"), "The Chef visited Paris, café!"))
         print(tokens(load_model(f + "/mean"), "The Chef visited Paris, café!"))
-        basic_tokenize("Café", lower=false); basic_tokenize("Café", lower=false, strip_accents=true); basic_tokenize("Café", strip_accents=false)
+        basic_tokenize("Café", lower=false)
+        basic_tokenize("Café", lower=false, strip_accents=true)
+        basic_tokenize("Café", strip_accents=false)
         """)
     #expect(error == nil, "\(error?.rendered() ?? "")")
     #expect(output == """
@@ -186,7 +188,7 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
         """)
     #expect(error == nil, "\(error?.rendered() ?? "")")
     #expect(output == """
-        2 ["token", "id", "probability"] "l"
+        2 ["token", "id", "probability"] l
         "assertion failed: fill_mask: the text has no [MASK] within its first m.max_length tokens"
         "value error: fill_mask: top_k must be at least 1, got 0"
         "value error: fill_mask: m is a BertModel (\(Checkpoints.fixtures)/mean), without the head fill_mask runs; it needs a BertForMaskedLM checkpoint (such as bert-base-uncased)"
@@ -198,12 +200,20 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
 /// label's logit) and the classifier's three logits, with the tokenizer's pair ids,
 /// token types and longest_first truncation.
 @Test func scorePairsMatchesCrossEncoder() {
-    let (output, error) = Checkpoints.run("""
+    // The pairs' ids and token types (encode_pair of lib/bert.tx), the last two cut.
+    let (lengths, pairError) = Checkpoints.run("""
+        include("bert.tx")
         m = load_model(f + "/cross_encoder")
         for i in range(len(r.pairs)) {
             e = encode_pair(m, r.pairs[i][0], r.pairs[i][1])
             assert(e.ids == r.cross_encoder.ids[i] && e.types == r.cross_encoder.type_ids[i], format("pair {}", i))
+            print(len(e.ids), item(sum(tensor(e.types))))
         }
+        """)
+    #expect(pairError == nil, "\(pairError?.rendered() ?? "")")
+    #expect(lengths == "17 8\n16 7\n12 6\n32 9\n32 24\n32 16\n")
+    let (output, error) = Checkpoints.run("""
+        m = load_model(f + "/cross_encoder")
         s = score_pairs(m, r.pairs)
         print(shape(s))
         assert_close(s, tensor(r.cross_encoder.scores), atol=1e-5, rtol=0)
@@ -218,7 +228,7 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
     #expect(error == nil, "\(error?.rendered() ?? "")")
     #expect(output == """
         [6]
-        [6, 3] ["LABEL_0", "LABEL_1", "LABEL_2"] "identity"
+        [6, 3] ["LABEL_0", "LABEL_1", "LABEL_2"] identity
         [0]
         "type error: score_pairs: pair 0 is [\\"a\\", 1], not a list of two strings"
         "value error: score_pairs: m is a BertForMaskedLM (\(Checkpoints.fixtures)/masked_lm), without the head score_pairs runs; it needs a BertForSequenceClassification checkpoint (a cross-encoder)"
@@ -253,6 +263,28 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
         """)
     #expect(error == nil, "\(error?.rendered() ?? "")")
     #expect(output == "true [\"bert\", \"cls\"]\n[\"cls\"] true\n")
+}
+
+/// LayerNorm parameters named gamma and beta (bert-base-uncased's file, converted from
+/// TensorFlow) load as weight and bias, as transformers reads them.
+@Test func layerNormGammaAndBetaLoadAsWeightAndBias() throws {
+    let folder = try Checkpoints.copy("masked_lm")
+    defer { Checkpoints.remove(folder) }
+    try Checkpoints.editTensors(folder) { tensors in
+        tensors = tensors.map { entry in
+            var name = entry.name
+            if name.hasSuffix("LayerNorm.weight") { name = String(name.dropLast(6)) + "gamma" }
+            if name.hasSuffix("LayerNorm.bias") { name = String(name.dropLast(4)) + "beta" }
+            return (name, entry.tensor)
+        }
+    }
+    let (output, error) = Checkpoints.run("""
+        m = load_model("\(folder)")
+        print(keys(load("\(folder)/model.safetensors").bert.embeddings.LayerNorm))
+        assert_close(fill_mask(m, r.masked[0])[0].probability, r.masked_lm.fill_mask[0].top[0][0].probability, atol=1e-5, rtol=0)
+        """)
+    #expect(error == nil, "\(error?.rendered() ?? "")")
+    #expect(output == "[\"beta\", \"gamma\"]\n")
 }
 
 /// Sharded safetensors load (model.safetensors.index.json and its shards) and embed as
@@ -305,8 +337,8 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
         try Checkpoints.edit(f + "/1_Pooling/config.json", "\"pooling_mode_weightedmean_tokens\": false", "\"pooling_mode_weightedmean_tokens\": true")
     } == "value error: load_model: F/1_Pooling/config.json: pooling_mode_weightedmean_tokens is true; tx's embed pools by cls, max, mean and mean_sqrt_len_tokens only")
     #expect(try Checkpoints.loadError("mean") { f in
-        try Checkpoints.edit(f + "/modules.json", "\"path\": \"2_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"",
-                             "\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"")
+        try Checkpoints.edit(f + "/modules.json", "2_Normalize", "2_Dense")
+        try Checkpoints.edit(f + "/modules.json", "models.Normalize", "models.Dense")
     } == "value error: load_model: F/modules.json: module 2 is sentence_transformers.models.Dense (2_Dense); tx's embed runs the Transformer of this folder, then Pooling, then Normalize, and no other module")
     #expect(try Checkpoints.loadError("mean") { f in
         try Checkpoints.edit(f + "/tokenizer_config.json", "\"cls_token\": \"[CLS]\"", "\"cls_token\": \"<s>\"")
@@ -346,6 +378,24 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
         """)
     #expect(error == nil, "\(error?.rendered() ?? "")")
     #expect(output == """
-        BertForMaskedLM from \(Checkpoints.fixtures)/masked_lm: 9,254 parameters
+        BertForMaskedLM from \(Checkpoints.fixtures)/masked_lm: 7,666 parameters
+          embeddings  word [130, 16], position [40, 16], types [2, 16], LayerNorm
+          encoder     2 × encoder_block: 2 heads of 8, ffn 16 → 32 → 16 gelu, post-LN
+          head        masked LM for fill_mask: dense, gelu, LayerNorm, decoder tied to the words
+          tokenizer   130 WordPiece tokens, lower-cased, accents stripped, max_length 32 of 40
+          embed       mean pooling, not normalised
+          fields      folder, config, architecture, heads, activation, eps, max_length,
+                      vocab, ids, special, lower, strip_accents, pooling, normalize,
+                      embeddings, encoder, head, prefix, unused
+        [<model BertForMaskedLM masked_lm: 2 layers, d 16, 7,666 parameters>]
+        , 27 19
+        "value error: m.max_length = 600: the model has 40 positions (config.json's max_position_embeddings), so max_length is a whole number from 2 to 40"
+        "value error: m.max_length = 1.5: the model has 40 positions (config.json's max_position_embeddings), so max_length is a whole number from 2 to 40"
+        "value error: m.pooling is a list of \\"cls\\", \\"max\\", \\"mean\\", \\"mean_sqrt_len_tokens\\" (at least one), not [\\"weighted\\"]"
+        ["[CLS]", "the", "chef", "cleaned", "[SEP]"]
+
         """)
+    // The whole model printed is a few lines, not the vocabulary (62,000 lines for all-MiniLM-L6-v2 before).
+    let (shown, _) = Checkpoints.run("load_model(f + \"/mean\")")
+    #expect(shown.split(separator: "\n").count == 9, "\(shown)")
 }

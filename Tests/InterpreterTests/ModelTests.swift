@@ -139,7 +139,7 @@ extension OneAtATime {
             assert_close(embed(m2, s + r.sentences[0:3]), embed(m, s + r.sentences[0:3]), atol=0, rtol=0)
             """)
         #expect(error == nil, "\(error?.rendered() ?? "")")
-        #expect(output == "true\ntrue [\"pooler\"]\n")
+        #expect(output == "true\ntrue [\"pooler.dense.bias\", \"pooler.dense.weight\"]\n")
     }
 
     @Test(MiniLM.needed) func modelHelpExamplesRun() {

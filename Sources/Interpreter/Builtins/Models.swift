@@ -171,7 +171,7 @@ extension Library {
                 try checkPath(name)
                 let folder = try modelFolder(name, at: args.span("name"))
                 let settings = try ModelFolder.read(folder, at: args.span("name"))
-                let model = try callModelLibrary("load_model", [.string(folder), .record(settings)], args)
+                let model = try callModelLibrary("bert_model", [.record(settings)], args)
                 if case .record(let record) = model { record.role = ModelFolder.role }
                 return model
             },
