@@ -79,6 +79,9 @@ struct ModelFolder {
 
         var labels: [String] = []
         if head == "classifier" {
+            guard types >= 2 else {
+                throw refusal("config.json: type_vocab_size is \(types); score_pairs gives the second sentence of a pair token type 1")
+            }
             labels = try classLabels()
             out["labels"] = .list(ListValue(labels.map { .string($0) }))
             out["score"] = .string(try scoreActivation(labels: labels.count))

@@ -246,7 +246,8 @@ extension Library {
                         [MASK] goes through the head (dense, the model's activation, LayerNorm, the decoder tied to
                         the word embeddings, a bias) to one logit per token, and softmax makes them probabilities,
                         as transformers' fill-mask pipeline. The result is a list of {token, id, probability},
-                        most probable first; with several [MASK]s, one such list per [MASK].
+                        most probable first; with several [MASK]s, one such list per [MASK]. With such a folder:
+                        fill_mask(load_model("path/to/bert-base-uncased"), "Paris is the [MASK] of France.", top_k=3).
                         """) { args in
                 let m = try args.value("m")
                 try requireHead("masked_lm", of: m, for: "fill_mask", needs: "a BertForMaskedLM checkpoint (such as bert-base-uncased)", args)
@@ -267,6 +268,8 @@ extension Library {
                         and the classifier gives one logit per label; then the activation sentence-transformers'
                         CrossEncoder.predict applies (config.json's, else a sigmoid for one label, none for more).
                         Where embed compares two texts' separate vectors, a cross-encoder reads both together.
+                        With such a folder: score_pairs(load_model("path/to/ms-marco-MiniLM-L6-v2"),
+                        [["how do cats sleep?", "Cats sleep 16 hours a day."], ["how do cats sleep?", "Stocks fell."]]).
                         """) { args in
                 let m = try args.value("m")
                 try requireHead("classifier", of: m, for: "score_pairs", needs: "a BertForSequenceClassification checkpoint (a cross-encoder)", args)
