@@ -577,7 +577,7 @@ extension ModelFolder {
         if case .record(let head)? = m["head"] {
             switch string(head, "kind") {
             case "masked_lm":
-                let decoder = head["decoder"]?.isNone ?? true ? "decoder tied to the words" : "decoder \(shape("head", "decoder"))"
+                let decoder = head["decoder"]?.isNone ?? true ? "tied decoder" : "decoder \(shape("head", "decoder"))"
                 lines.append("  head        masked LM for fill_mask: dense, \(activation), LayerNorm, \(decoder)")
             case "classifier":
                 let labels: [String] = if case .list(let l)? = head["labels"] { l.items.map(Display.text) } else { [] }

@@ -381,7 +381,7 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
         BertForMaskedLM from \(Checkpoints.fixtures)/masked_lm: 7,666 parameters
           embeddings  word [130, 16], position [40, 16], types [2, 16], LayerNorm
           encoder     2 × encoder_block: 2 heads of 8, ffn 16 → 32 → 16 gelu, post-LN
-          head        masked LM for fill_mask: dense, gelu, LayerNorm, decoder tied to the words
+          head        masked LM for fill_mask: dense, gelu, LayerNorm, tied decoder
           tokenizer   130 WordPiece tokens, lower-cased, accents stripped, max_length 32 of 40
           embed       mean pooling, not normalised
           fields      folder, config, architecture, heads, activation, eps, max_length,
