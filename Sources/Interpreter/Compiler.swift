@@ -269,6 +269,7 @@ final class Compiler {
         guard case .record(let record) = holder else {
             throw TxError(.type, "type error: cannot set field '\(name)' on \(article(holder.typeDescription))", at: span)
         }
+        if let refusal = record.role?.refusal(record, name, value) { throw TxError(.value, refusal, at: span) }
         record[name] = value
     }
 

@@ -13,6 +13,7 @@ public enum Display {
     static func show(_ value: Value, style: Style = .plain) -> String {
         switch value {
         case .tensor(let t): return style.tensor(TensorFormatter.format(t, width: Terminal.columns()))
+        case .record(let r) where r.role != nil: return r.role?.summary(r, false) ?? ""
         case .list, .record:
             var out = Output(limit: maxLength)
             nested(value, indent: 0, out: &out)
@@ -71,6 +72,8 @@ public enum Display {
                 write(item, depth: depth + 1, to: &out)
             }
             out.append("]")
+        case .record(let r) where r.role != nil:
+            out.append(r.role?.summary(r, true) ?? "")
         case .record(let r):
             out.append("{")
             for (i, entry) in r.entries.enumerated() where !out.isFull {
@@ -106,7 +109,7 @@ public enum Display {
                 nested(item, indent: indent + 2, out: &out)
             }
             out.append("\n" + String(repeating: " ", count: indent) + "]")
-        case .record(let r):
+        case .record(let r) where r.role == nil:
             out.append("{\n")
             for (i, entry) in r.entries.enumerated() where !out.isFull {
                 if i > 0 { out.append(",\n") }

@@ -137,6 +137,7 @@ enum Subscripts {
     /// that what `save` writes as "a.b" is what `r.a.b` reads.
     static func store(_ value: Value, in record: RecordValue, path: String, at span: SourceSpan) throws {
         if record[path] != nil || !path.contains(".") {
+            if let refusal = record.role?.refusal(record, path, value) { throw TxError(.value, refusal, at: span) }
             record[path] = value
             return
         }

@@ -144,6 +144,9 @@ public final class RecordValue {
 
     /// Changes whenever a key is added or removed (for caches of facts about the keys).
     public private(set) var version = 0
+    /// What a builtin made this record for (load_model's model), if anything: how it is
+    /// shown and which values its fields accept.
+    var role: RecordRole?
 
     /// Bytes counted in `Memory`: an estimate of the object and its tables, and of each
     /// entry (its slots in both tables, and its key's text).
@@ -221,6 +224,16 @@ struct ScalarKey: Hashable {
     static func precedes(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
+}
+
+/// What a record a builtin made for a purpose adds to it: `load_model`'s model prints as
+/// a summary (PyTorch prints a module so) rather than its 60,000 vocabulary entries, and
+/// refuses a field value that would fail later. Its fields stay as they are, reachable.
+struct RecordRole: Sendable {
+    /// The record's printed form: several lines, or one (inside a list or record).
+    let summary: @Sendable (_ record: RecordValue, _ oneLine: Bool) -> String
+    /// Why `value` may not be stored in the field `key`, or nil when it may.
+    let refusal: @Sendable (_ record: RecordValue, _ key: String, _ value: Value) -> String?
 }
 
 /// `range(a, b, step)`: the numbers a, a+step, ... before b. (A class, so that a value

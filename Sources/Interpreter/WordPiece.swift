@@ -20,8 +20,12 @@ enum WordPiece {
     /// 4,096 scalars and then twice as many each time, each cut just before white space
     /// where no special token crosses, so that little more than what the words need is
     /// read.
-    static func basicTokens(_ text: String, lower: Bool, keep: [String], limit: Int = .max) throws -> [String] {
-        var splitter = Splitter(lower: lower, limit: limit)
+    /// `stripAccents` (as `lower` unless a folder says otherwise) decomposes and drops
+    /// the nonspacing marks; without it the text is not decomposed, as in the Rust
+    /// normaliser.
+    static func basicTokens(_ text: String, lower: Bool, stripAccents: Bool? = nil, keep: [String],
+                            limit: Int = .max) throws -> [String] {
+        var splitter = Splitter(lower: lower, stripAccents: stripAccents ?? lower, limit: limit)
         let tokens = keep.filter { !$0.isEmpty }
         var rest = Substring(text)
         var size = 4096
@@ -98,6 +102,7 @@ enum WordPiece {
     /// Normalises and splits text as it streams by, one Unicode scalar at a time.
     private struct Splitter {
         let lower: Bool
+        let stripAccents: Bool
         let limit: Int
         let tables = BertUnicode.shared
         var words: [String] = []
@@ -107,8 +112,9 @@ enum WordPiece {
         var pending: [(class: UInt8, scalar: Unicode.Scalar)] = []
         var seen = 0
 
-        init(lower: Bool, limit: Int) {
+        init(lower: Bool, stripAccents: Bool, limit: Int) {
             self.lower = lower
+            self.stripAccents = stripAccents
             self.limit = limit
         }
 
@@ -129,17 +135,29 @@ enum WordPiece {
                 let flags = tables.flags(scalar)
                 if flags.contains(.drop) { continue }
                 if flags.contains(.space) {
-                    take(" ")
+                    put(" ")
                 } else if flags.contains(.cjk) {
-                    take(" ")
-                    take(scalar)
-                    take(" ")
+                    put(" ")
+                    put(scalar)
+                    put(" ")
                 } else {
-                    take(scalar)
+                    put(scalar)
                 }
             }
             flush()
             finish()
+        }
+
+        /// One cleaned scalar, decomposed and stripped of its marks when accents are
+        /// stripped, else only lower-cased (when `lower`).
+        private mutating func put(_ c: Unicode.Scalar) {
+            if stripAccents {
+                take(c)
+            } else if lower, tables.flags(c).contains(.lowers), let mapped = tables.lowercase[c.value] {
+                for piece in mapped { place(piece) }
+            } else {
+                place(c)
+            }
         }
 
         /// One cleaned scalar: its canonical decomposition, marks reordered.

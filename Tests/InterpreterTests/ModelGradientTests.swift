@@ -26,6 +26,7 @@ extension OneAtATime {
                 layers = [block] + m.encoder.layers[1:]
                 loss({heads: m.heads, activation: m.activation, eps: m.eps, max_length: m.max_length, ids: m.ids,
                       special: m.special, vocab: m.vocab, config: m.config, embeddings: m.embeddings,
+                      lower: m.lower, strip_accents: m.strip_accents, pooling: m.pooling, normalize: m.normalize,
                       encoder: {layers: layers, norm: none}})
             }
             check_grad(layer_loss, m.encoder.layers[0].attn.Wq) < 1e-2

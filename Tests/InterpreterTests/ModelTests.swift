@@ -139,12 +139,12 @@ extension OneAtATime {
             assert_close(embed(m2, s + r.sentences[0:3]), embed(m, s + r.sentences[0:3]), atol=0, rtol=0)
             """)
         #expect(error == nil, "\(error?.rendered() ?? "")")
-        #expect(output == "true\ntrue [\"pooler\"]\n")
+        #expect(output == "true\ntrue [\"pooler.dense.bias\", \"pooler.dense.weight\"]\n")
     }
 
     @Test(MiniLM.needed) func modelHelpExamplesRun() {
         let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == "models" }
-        #expect(builtins.map(\.name) == ["load_model", "save_model", "corpus", "tokenize", "tokens", "embed", "attention_maps"])
+        #expect(builtins.map(\.name) == ["load_model", "save_model", "corpus", "tokenize", "tokens", "embed", "fill_mask", "score_pairs", "attention_maps"])
         for builtin in builtins {
             let (_, error) = runScript(builtin.example, name: "example of \(builtin.name)")
             #expect(error == nil, "\(builtin.name): \(builtin.example): \(error?.rendered() ?? "")")

