@@ -13,7 +13,15 @@ enum WordPiece {
     /// Linear in the text: each special token's next occurrence is remembered and
     /// searched for again only once the text before it has been cut off.
     static func basicTokens(_ text: String, lower: Bool, keep: [String]) throws -> [String] {
+        var origins: [[Int]]?
+        return try basicTokens(text, lower: lower, keep: keep, origins: &origins)
+    }
+
+    /// The words of `text`, and in `origins` (when it is not nil) the position among
+    /// `text`'s Unicode scalars of each scalar of each word (where it came from).
+    static func basicTokens(_ text: String, lower: Bool, keep: [String], origins: inout [[Int]]?) throws -> [String] {
         var words: [String] = []
+        var position = 0
         var rest = Substring(text)
         let tokens = keep.filter { !$0.isEmpty }
         var next = tokens.map { rest.unicodeScalars.firstRange(of: $0.unicodeScalars) }
@@ -32,21 +40,36 @@ enum WordPiece {
                 best = i
             }
             guard let b = best, let range = next[b] else {
-                try split(rest, lower: lower, into: &words)
+                try split(rest, lower: lower, into: &words, from: position, origins: &origins)
                 break
             }
-            try split(rest[..<range.lowerBound], lower: lower, into: &words)
+            let before = rest[..<range.lowerBound]
+            try split(before, lower: lower, into: &words, from: position, origins: &origins)
             words.append(tokens[b])
+            if origins != nil {
+                position += before.unicodeScalars.count
+                let count = tokens[b].unicodeScalars.count
+                origins?.append(Array(position..<(position + count)))
+                position += count
+            }
             rest = rest[range.upperBound...]
         }
         return words
     }
 
-    private static func split(_ text: Substring, lower: Bool, into words: inout [String]) throws {
+    /// `origins`, when not nil, gets each word's scalars' positions (`from` is that of
+    /// `text`'s first scalar).
+    private static func split(_ text: Substring, lower: Bool, into words: inout [String], from: Int, origins: inout [[Int]]?) throws {
         var word = String.UnicodeScalarView()
+        let tracking = origins != nil
+        var wordOrigins: [Int] = []
         func finish() {
-            if !word.isEmpty { words.append(String(word)) }
+            if !word.isEmpty {
+                words.append(String(word))
+                origins?.append(wordOrigins)
+            }
             word = String.UnicodeScalarView()
+            wordOrigins = []
         }
         var count = 0
         for scalar in text.unicodeScalars {
@@ -54,9 +77,12 @@ enum WordPiece {
             if count & 0xFFFFF == 0 { try Interrupt.check() }
             if scalar.value == 0 || scalar.value == 0xFFFD || isControl(scalar) { continue }
             if isWhitespace(scalar) { finish(); continue }
+            let at = from + count - 1
             if isChinese(scalar) {
                 finish()
-                words.append(String(String.UnicodeScalarView(strippedAccents(scalar))))
+                let kept = strippedAccents(scalar)
+                words.append(String(String.UnicodeScalarView(kept)))
+                origins?.append(Array(repeating: at, count: kept.count))
                 continue
             }
             for stripped in strippedAccents(scalar) {
@@ -64,8 +90,10 @@ enum WordPiece {
                     if isPunctuation(piece) {
                         finish()
                         words.append(String(Character(piece)))
+                        origins?.append([at])
                     } else {
                         word.append(piece)
+                        if tracking { wordOrigins.append(at) }
                     }
                 }
             }
