@@ -1,3 +1,5 @@
+import Tensor
+
 /// Where each WordPiece token of a text came from, as Hugging Face's
 /// `return_offsets_mapping`: the tokens are found as `basicTokens` and `pieces` find
 /// them (so the ids are the same), and each gets the range of `text`'s characters it

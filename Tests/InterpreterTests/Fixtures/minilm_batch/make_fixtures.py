@@ -109,6 +109,7 @@ pairs_a = [
     "short",
     "x " * 30,
     "",
+    "only the first, and it is long enough to be cut",
 ]
 pairs_b = [
     "The chef who ran the kitchen was tired and fifty years old.",
@@ -117,6 +118,7 @@ pairs_b = [
     "a much longer second text that goes on and on for a while",
     "y " * 30,
     "only the second",
+    "",
 ]
 
 cases = {
