@@ -227,8 +227,8 @@ extension Library {
                         each row. truncation=true (the default) cuts each row to max_length tokens
                         (m.max_length unless given: 256 for all-MiniLM-L6-v2), a pair as Hugging Face's
                         "longest_first" (the longer text loses tokens first); truncation=false keeps every
-                        token (the model reads at most config.max_position_embeddings). hidden_states,
-                        attention_maps and decode take the batch.
+                        token (the model reads at most config.max_position_embeddings). hidden_states and
+                        attention_maps take the batch; decode(m, batch.ids) gives its texts back.
                         """) { args in
                 try callModelLibrary("tokenize", [try args.value("m"), try args.value("text"), try args.value("pair"),
                                                   try args.value("max_length"), try args.value("truncation")], args)
