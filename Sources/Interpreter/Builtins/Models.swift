@@ -6,7 +6,10 @@ extension Library {
     /// Reading text, JSON and other scripts, the WordPiece tokenizer, and the entry
     /// points of tx's model library (`lib/bert.tx`).
     static func models() -> [Builtin] {
-        [
+        // One default string for wordpiece's and bert_tokenize's unk (each string value
+        // counts against the memory limit).
+        let unknown = Value.string("[UNK]")
+        return [
             builtin("read_text", [.required("path")], "files", "The contents of a text file, as a string (UTF-8).",
                     example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { args in
                 .string(String(decoding: try readFile(path: try args.string("path")), as: UTF8.self))
@@ -98,7 +101,7 @@ extension Library {
                 let words = try WordPiece.basicTokens(text, lower: try args.bool("lower"), keep: keep)
                 return .list(ListValue(words.map { .string($0) }))
             },
-            builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
+            builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", unknown, "\"[UNK]\""),
                                   .optional("max_chars", .number(100), "100")], "text",
                     "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
                     example: "wordpiece([\"the\", \"cats\", \"xyz\"], index_map([\"[UNK]\", \"the\", \"cat\", \"##s\"]))",
@@ -129,7 +132,7 @@ extension Library {
                 return .list(ListValue(ids))
             },
             builtin("bert_tokenize", [.required("text"), .required("vocab"), .optional("lower", .bool(true), "true"),
-                                      .optional("keep", .none, "none"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
+                                      .optional("keep", .none, "none"), .optional("unk", unknown, "\"[UNK]\""),
                                       .optional("max_chars", .number(100), "100")], "text",
                     "wordpiece of basic_tokenize's words, with where each token is in text: {ids, offsets}, offsets[i] = [start, end].",
                     example: "t = bert_tokenize(\"Unaffable cats!\", index_map([\"[UNK]\", \"un\", \"##aff\", \"##able\", \"cat\", \"##s\", \"!\"])); t",
