@@ -25,7 +25,16 @@ enum WordPiece {
     /// normaliser.
     static func basicTokens(_ text: String, lower: Bool, stripAccents: Bool? = nil, keep: [String],
                             limit: Int = .max) throws -> [String] {
+        var origins: [[Int]]?
+        return try basicTokens(text, lower: lower, stripAccents: stripAccents, keep: keep, limit: limit, origins: &origins)
+    }
+
+    /// The words of `text`, and in `origins` (when it is not nil) the position among
+    /// `text`'s Unicode scalars of each scalar of each word (where it came from).
+    static func basicTokens(_ text: String, lower: Bool, stripAccents: Bool? = nil, keep: [String],
+                            limit: Int = .max, origins: inout [[Int]]?) throws -> [String] {
         var splitter = Splitter(lower: lower, stripAccents: stripAccents ?? lower, limit: limit)
+        splitter.origins = origins
         let tokens = keep.filter { !$0.isEmpty }
         var rest = Substring(text)
         var size = 4096
@@ -35,6 +44,7 @@ enum WordPiece {
             try scan(rest[..<end], tokens: tokens, into: &splitter)
             rest = rest[end...]
         }
+        origins = splitter.origins
         return splitter.words
     }
 
@@ -109,8 +119,13 @@ enum WordPiece {
         var word = String.UnicodeScalarView()
         /// Marks (nonzero combining class) waiting for the next starter, which NFD puts
         /// in the order of their classes.
-        var pending: [(class: UInt8, scalar: Unicode.Scalar)] = []
+        var pending: [(class: UInt8, scalar: Unicode.Scalar, at: Int)] = []
         var seen = 0
+        /// Each word's scalars' positions in the text, when tracked (not nil).
+        var origins: [[Int]]?
+        var wordOrigins: [Int] = []
+        /// The position in the text of the next scalar.
+        var position = 0
 
         init(lower: Bool, stripAccents: Bool, limit: Int) {
             self.lower = lower
@@ -122,7 +137,12 @@ enum WordPiece {
 
         mutating func add(_ token: String) {
             finish()
-            if !full { words.append(token) }
+            let count = token.unicodeScalars.count
+            if !full {
+                words.append(token)
+                origins?.append(Array(position..<(position + count)))
+            }
+            position += count
         }
 
         mutating func split(_ text: Substring) throws {
@@ -132,16 +152,18 @@ enum WordPiece {
                     try Interrupt.check()
                     if full { return }
                 }
+                let at = position
+                position += 1
                 let flags = tables.flags(scalar)
                 if flags.contains(.drop) { continue }
                 if flags.contains(.space) {
-                    put(" ")
+                    put(" ", at)
                 } else if flags.contains(.cjk) {
-                    put(" ")
-                    put(scalar)
-                    put(" ")
+                    put(" ", at)
+                    put(scalar, at)
+                    put(" ", at)
                 } else {
-                    put(scalar)
+                    put(scalar, at)
                 }
             }
             flush()
@@ -150,18 +172,18 @@ enum WordPiece {
 
         /// One cleaned scalar, decomposed and stripped of its marks when accents are
         /// stripped, else only lower-cased (when `lower`).
-        private mutating func put(_ c: Unicode.Scalar) {
+        private mutating func put(_ c: Unicode.Scalar, _ at: Int) {
             if stripAccents {
-                take(c)
+                take(c, at)
             } else if lower, tables.flags(c).contains(.lowers), let mapped = tables.lowercase[c.value] {
-                for piece in mapped { place(piece) }
+                for piece in mapped { place(piece, at) }
             } else {
-                place(c)
+                place(c, at)
             }
         }
 
         /// One cleaned scalar: its canonical decomposition, marks reordered.
-        private mutating func take(_ c: Unicode.Scalar) {
+        private mutating func take(_ c: Unicode.Scalar, _ at: Int) {
             let v = c.value
             if (0xAC00...0xD7A3).contains(v) {
                 // A Hangul syllable decomposes by formula into its leading consonant, vowel
@@ -169,25 +191,25 @@ enum WordPiece {
                 let s = v - 0xAC00
                 flush()
                 for jamo in [0x1100 + s / 588, 0x1161 + (s % 588) / 28, s % 28 == 0 ? 0 : 0x11A7 + s % 28] where jamo != 0 {
-                    if let j = Unicode.Scalar(jamo) { emit(j) }
+                    if let j = Unicode.Scalar(jamo) { emit(j, at) }
                 }
                 return
             }
             if tables.flags(c).contains(.decomposes), let parts = tables.nfd[v] {
-                for part in parts { decomposed(part) }
+                for part in parts { decomposed(part, at) }
             } else {
-                decomposed(c)
+                decomposed(c, at)
             }
         }
 
-        private mutating func decomposed(_ c: Unicode.Scalar) {
+        private mutating func decomposed(_ c: Unicode.Scalar, _ at: Int) {
             let flags = tables.flags(c)
             guard flags.contains(.combining), let k = tables.combiningClass[c.value] else {
                 flush()
-                emit(c)
+                emit(c, at)
                 return
             }
-            pending.append((k, c))
+            pending.append((k, c, at))
         }
 
         /// The waiting marks in the order of their classes (a stable sort), then emitted.
@@ -204,36 +226,44 @@ enum WordPiece {
                 }
                 marks[j] = m
             }
-            for m in marks { emit(m.scalar) }
+            for m in marks { emit(m.scalar, m.at) }
         }
 
         /// A decomposed scalar in order: nonspacing marks dropped, lower-cased, then
         /// split at white space and around punctuation.
-        private mutating func emit(_ c: Unicode.Scalar) {
+        private mutating func emit(_ c: Unicode.Scalar, _ at: Int) {
             let flags = tables.flags(c)
             if flags.contains(.mark) { return }
             if lower, flags.contains(.lowers), let mapped = tables.lowercase[c.value] {
-                for piece in mapped { place(piece) }
+                for piece in mapped { place(piece, at) }
             } else {
-                place(c)
+                place(c, at)
             }
         }
 
-        private mutating func place(_ c: Unicode.Scalar) {
+        private mutating func place(_ c: Unicode.Scalar, _ at: Int) {
             let flags = tables.flags(c)
             if flags.contains(.split) {
                 finish()
             } else if flags.contains(.punctuation) {
                 finish()
-                if !full { words.append(String(Character(c))) }
+                if !full {
+                    words.append(String(Character(c)))
+                    origins?.append([at])
+                }
             } else {
                 word.append(c)
+                if origins != nil { wordOrigins.append(at) }
             }
         }
 
         mutating func finish() {
-            if !word.isEmpty, !full { words.append(String(word)) }
+            if !word.isEmpty, !full {
+                words.append(String(word))
+                origins?.append(wordOrigins)
+            }
             word = String.UnicodeScalarView()
+            wordOrigins = []
         }
     }
 

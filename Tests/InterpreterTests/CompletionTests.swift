@@ -28,7 +28,7 @@ import Testing
     try interpreter.run("fn scale(x, beta=2) = x * beta; x = 1", name: "t", echo: false)
     #expect(Completion.place(before: "y = softmax(x, ") == .expression(call: "softmax"))
     #expect(Completion.candidates(for: "ax", before: "softmax(x, ", in: interpreter) == ["axis="])
-    #expect(Completion.candidates(for: "be", before: "scale(x + f(1), ", in: interpreter) == ["beta="])
+    #expect(Completion.candidates(for: "bet", before: "scale(x + f(1), ", in: interpreter) == ["beta="])
     // After `axis=` a value stands, not a keyword name.
     #expect(Completion.candidates(for: "ax", before: "softmax(x, axis=", in: interpreter) == [])
     #expect(Completion.candidates(for: "cont", before: "softmax(", in: interpreter) == [])

@@ -33,9 +33,25 @@ extension Library {
                 }
                 return .tensor(out)
             },
-            builtin("decode", [.required("ids"), .required("vocab")], "training",
-                    "The string whose characters are vocab's at the positions ids: encode's inverse.",
-                    example: "v = vocabulary(\"hello world\"); decode(encode(\"hello\", v), v)") { args in
+            builtin("decode", [.required("ids"), .required("vocab"), .optional("skip_special", .bool(false), "false")], "training",
+                    "The string whose characters are vocab's at the positions ids: encode's inverse. decode(m, ids): a model's token ids as text.",
+                    example: "v = vocabulary(\"hello world\"); decode(encode(\"hello\", v), v)",
+                    details: """
+                        With a model first (load_model's record), decode(m, ids) is Hugging Face's
+                        tokenizer.decode for m: ids (a list, a tensor [n], or a tensor [b, n] for a list of b
+                        texts, as tokenize's batch.ids) become their tokens joined by spaces, a ## piece
+                        joined to the token before it and . , ? ! to the word before them (the WordPiece
+                        decoder's cleanup). skip_special=true leaves out [CLS], [SEP], [PAD], [UNK] and [MASK],
+                        as skip_special_tokens=True. The text is the normalised one (lower-cased, accents
+                        stripped, punctuation spaced): decode(m, tokenize(m, "Héllo, World!"),
+                        skip_special=true) is "hello, world!".
+                        """) { args in
+                if case .record(let model) = try args.value("ids") {
+                    return try callModelLibrary("bert_decode", [.record(model), try args.value("vocab"), try args.value("skip_special")], args)
+                }
+                if try args.bool("skip_special") {
+                    throw TxError(.value, "value error: decode: skip_special is for a model's token ids, decode(m, ids, skip_special=true)", at: args.span("skip_special"))
+                }
                 let ids = try args.tensor("ids").contiguous().values, vocab = Array(try args.string("vocab"))
                 try Memory.checkRoom(for: StringValue.objectBytes + ids.count * 4, "decode's string")
                 var text = ""

@@ -6,7 +6,10 @@ extension Library {
     /// Reading text, JSON and other scripts, the WordPiece tokenizer, and the entry
     /// points of tx's model library (`lib/bert.tx`).
     static func models() -> [Builtin] {
-        [
+        // One default string for wordpiece's and bert_tokenize's unk (each string value
+        // counts against the memory limit).
+        let unknown = Value.string("[UNK]")
+        return [
             builtin("read_text", [.required("path")], "files", "The contents of a text file, as a string (UTF-8).",
                     example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { args in
                 .string(String(decoding: try readFile(path: try args.string("path")), as: UTF8.self))
@@ -95,16 +98,7 @@ extension Library {
                         list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written. With limit=n
                         it stops after n words, reading no further.
                         """) { args in
-                var keep: [String] = []
-                switch try args.value("keep") {
-                case .none: break
-                case .list(let list):
-                    keep = try list.items.map { item in
-                        guard case .string(let s) = item else { throw args.typeError("keep", expected: "a list of strings", got: item) }
-                        return s.text
-                    }
-                case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
-                }
+                let keep = try keepList(args)
                 let text = try args.string("text")
                 let limit = try args.optionalInt("limit") ?? .max
                 guard limit >= 0 else {
@@ -119,7 +113,7 @@ extension Library {
                 let words = try WordPiece.basicTokens(text, lower: lower, stripAccents: strip, keep: keep, limit: limit)
                 return .list(ListValue(words.map { .string($0) }))
             },
-            builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", .string("[UNK]"), "\"[UNK]\""),
+            builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", unknown, "\"[UNK]\""),
                                   .optional("max_chars", .number(100), "100"), .optional("limit", .none, "none")], "text",
                     "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
                     example: "wordpiece([\"the\", \"cats\", \"xyz\"], index_map([\"[UNK]\", \"the\", \"cat\", \"##s\"]))",
@@ -141,14 +135,7 @@ extension Library {
                     }
                 case let other: throw args.typeError("words", expected: "a list of strings", got: other)
                 }
-                func id(_ token: String) -> Int? {
-                    guard let v = vocab[token], let x = Convert.number(v), x == x.rounded(), abs(x) < 0x1p53 else { return nil }
-                    return Int(x)
-                }
-                let unkToken = try args.string("unk")
-                guard let unknown = id(unkToken) else {
-                    throw TxError(.value, "value error: wordpiece: the vocabulary has no id for the unknown token \(Display.show(.string(unkToken)))", at: args.span("vocab"))
-                }
+                let (id, unknown) = try vocabularyLookup(vocab, args)
                 let maxCharacters = try args.int("max_chars")
                 let limit = try args.optionalInt("limit") ?? .max
                 guard limit >= 0 else {
@@ -163,6 +150,36 @@ extension Library {
                         .prefix(limit - ids.count).map { .number(Double($0)) }
                 }
                 return .list(ListValue(ids))
+            },
+            builtin("bert_tokenize", [.required("text"), .required("vocab"), .optional("lower", .bool(true), "true"),
+                                      .optional("keep", .none, "none"), .optional("unk", unknown, "\"[UNK]\""),
+                                      .optional("max_chars", .number(100), "100"), .optional("strip_accents", .none, "none")], "text",
+                    "wordpiece of basic_tokenize's words, with where each token is in text: {ids, offsets}, offsets[i] = [start, end].",
+                    example: "t = bert_tokenize(\"Unaffable cats!\", index_map([\"[UNK]\", \"un\", \"##aff\", \"##able\", \"cat\", \"##s\", \"!\"])); t",
+                    details: """
+                        The ids are wordpiece(basic_tokenize(text, lower, keep, strip_accents=strip_accents), vocab, unk,
+                        max_chars)'s.
+                        text[start:end] is the stretch of text token i was made from (as Hugging Face's
+                        return_offsets_mapping: a word piece's own characters, an unknown word's whole
+                        word), so offsets highlight words. Positions count characters as tx's strings do;
+                        Hugging Face counts Unicode code points, which differ only after a character made
+                        of several (a letter with a combining accent, an emoji with a skin tone).
+                        """) { args in
+                let vocab = try args.record("vocab")
+                let keep = try keepList(args)
+                let text = try args.string("text")
+                try Memory.checkRoom(for: text.unicodeScalars.count * (4 * MemoryLayout<Value>.stride + 96) + text.utf8.count,
+                                     "the tokens and their offsets")
+                let (id, unknown) = try vocabularyLookup(vocab, args)
+                let lower = try args.bool("lower")
+                let strip = try args.value("strip_accents").isNone ? lower : try args.bool("strip_accents")
+                let tokens = try WordPiece.locatedTokens(text, lower: lower, stripAccents: strip, keep: keep, vocabulary: id,
+                                                         unknown: unknown, maxCharacters: try args.int("max_chars"),
+                                                         longest: WordPiece.longestToken(in: vocab))
+                return .record(RecordValue([
+                    ("ids", .list(ListValue(tokens.map { .number(Double($0.id)) }))),
+                    ("offsets", .list(ListValue(tokens.map { .list(ListValue([.number(Double($0.start)), .number(Double($0.end))])) }))),
+                ]))
             },
             builtin("load_model", [.required("name")], "models",
                     "A pretrained BERT-family model (such as all-MiniLM-L6-v2) from tx's model cache or a model folder.",
@@ -231,28 +248,63 @@ extension Library {
                 }
                 return .string(String(decoding: try readFile(path: path), as: UTF8.self))
             },
-            builtin("tokenize", [.required("m"), .required("text")], "models",
-                    "The token ids of text for model m, [CLS] and [SEP] included, as a list of numbers.",
-                    example: "tokenize(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
-                    details: "basic_tokenize, then wordpiece with m's vocabulary, cut to m.max_length tokens (256 for all-MiniLM-L6-v2).") { args in
-                try callModelLibrary("tokenize", [try args.value("m"), try args.value("text")], args)
+            builtin("tokenize", [.required("m"), .required("text"), .optional("pair", .none, "none"),
+                                 .optional("max_length", .none, "none"), .optional("truncation", .bool(true), "true")], "models",
+                    "The token ids of text for model m as a list, [CLS] and [SEP] included; a list of texts or pairs gives a padded batch.",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); tokenize(m, \"The chef was tired.\"); tokenize(m, [\"A cat sat.\", \"Hi\"])",
+                    details: """
+                        One text: basic_tokenize, then wordpiece with m's vocabulary, between [CLS] and [SEP],
+                        as a list of ids; pair (a second string) gives [CLS] text [SEP] pair [SEP]. A list of
+                        texts, of [a, b] pairs, or a list with pair a list of second texts, gives a batch as
+                        Hugging Face's tokenizer(texts, padding=True, truncation=True,
+                        return_offsets_mapping=True), as tensors: ids [b, n] padded with [PAD] to the longest
+                        row, mask [b, n] (1 for a real token, 0 for padding), type_ids [b, n] (0 for the first
+                        text, 1 for the second of a pair and its [SEP]), offsets [b, n, 2] (row i's token j
+                        came from text[start:end], a pair's second-text tokens from the second text; [0, 0]
+                        for special and padding tokens), and truncated, a list: how many tokens were cut from
+                        each row. truncation=true (the default) cuts each row to max_length tokens
+                        (m.max_length unless given: 256 for all-MiniLM-L6-v2), a pair as Hugging Face's
+                        "longest_first" (the longer text loses tokens first); truncation=false keeps every
+                        token (the model reads at most config.max_position_embeddings). hidden_states and
+                        attention_maps take the batch; decode(m, batch.ids) gives its texts back.
+                        """) { args in
+                try callModelLibrary("tokenize", [try args.value("m"), try args.value("text"), try args.value("pair"),
+                                                  try args.value("max_length"), try args.value("truncation")], args)
             },
-            builtin("tokens", [.required("m"), .required("text")], "models",
+            builtin("tokens", [.required("m"), .required("text"), .optional("pair", .none, "none")], "models",
                     "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
-                    example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")") { args in
-                try callModelLibrary("tokens", [try args.value("m"), try args.value("text")], args)
+                    example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
+                    details: "A list of texts (or of [a, b] pairs) gives a list of each one's tokens, without padding.") { args in
+                try callModelLibrary("tokens", [try args.value("m"), try args.value("text"), try args.value("pair")], args)
             },
-            builtin("embed", [.required("m"), .required("sentences")], "models",
+            builtin("embed", [.required("m"), .required("sentences"), .optional("normalize", .none, "none"),
+                              .optional("batch_size", .number(32), "32")], "models",
                     "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); similarity(embed(m, [\"a cat sat\", \"a kitten sat\", \"stocks fell\"]))",
                     details: """
-                        As sentence-transformers' encode for all-MiniLM-L6-v2: each batch of 32 sentences is
-                        padded with [PAD] to its longest, the padding is masked out of attention
-                        (padding_mask of the 0/1 attention mask), the token states are averaged over the real
-                        tokens (mean with where=) and each row is divided by its norm. similarity(e) is then
-                        the matrix of cosine similarities.
+                        As sentence-transformers' encode for all-MiniLM-L6-v2: the sentences are sorted longest
+                        first and embedded batch_size at a time, each batch padded with [PAD] to its longest
+                        (sentences of like lengths share a batch, so little of the work is padding), the
+                        padding is masked out of attention (padding_mask of the 0/1 attention mask), the token
+                        states are averaged over the real tokens (mean with where=) and each row is divided by
+                        its norm; the rows come back in the order of sentences. normalize=false leaves out the
+                        division (sentence-transformers' mean pooling without its Normalize module); none
+                        follows the model. similarity(e) of normalised rows is the matrix of cosine similarities.
                         """) { args in
-                try callModelLibrary("embed", [try args.value("m"), try args.value("sentences")], args)
+                try callModelLibrary("embed", [try args.value("m"), try args.value("sentences"), try args.value("normalize"),
+                                               try args.value("batch_size")], args)
+            },
+            builtin("hidden_states", [.required("m"), .required("texts")], "models",
+                    "Every layer's token states: the embeddings' output, then each layer's; [layers + 1, n, d] of one text.",
+                    example: "m = load_model(\"all-MiniLM-L6-v2\"); h = hidden_states(m, [\"The chef was tired.\", \"Hi\"]); shape(h.states)",
+                    details: """
+                        As transformers' output_hidden_states, stacked: states[0] is the embeddings' output and
+                        states[l] layer l's (states[-1] the last hidden state). A list of texts or [a, b] pairs,
+                        or tokenize's batch, gives that batch (ids, mask, type_ids, offsets, truncated) with
+                        states [layers + 1, b, n, d]: the padding is masked out of attention; padding positions
+                        hold states of their own that no real token reads (mask says which are real).
+                        """) { args in
+                try callModelLibrary("hidden_states", [try args.value("m"), try args.value("texts")], args)
             },
             builtin("fill_mask", [.required("m"), .required("text"), .optional("top_k", .number(5), "5")], "models",
                     "The top_k tokens a masked language model puts at the [MASK] of text, with their probabilities.",
@@ -301,10 +353,42 @@ extension Library {
             builtin("attention_maps", [.required("m"), .required("text")], "models",
                     "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); shape(attention_maps(m, \"The chef was tired.\"))",
-                    details: "maps[l, h] is layer l's head h (from 0): row i says how much token i attends to each token (tokens(m, text) labels them).") { args in
+                    details: """
+                        maps[l, h] is layer l's head h (from 0): row i says how much token i attends to each token
+                        (tokens(m, text) labels them). A list of texts or [a, b] pairs, or tokenize's batch, gives
+                        that batch (ids, mask, ...) with maps [layers, b, heads, n, n], as transformers'
+                        output_attentions stacked: padding keys get 0, so each row spreads its attention over
+                        its text's real tokens.
+                        """) { args in
                 try callModelLibrary("attention_maps", [try args.value("m"), try args.value("text")], args)
             },
         ]
+    }
+
+    /// The `keep` argument: none, or a list of strings.
+    private static func keepList(_ args: Arguments) throws -> [String] {
+        switch try args.value("keep") {
+        case .none: return []
+        case .list(let list):
+            return try list.items.map { item in
+                guard case .string(let s) = item else { throw args.typeError("keep", expected: "a list of strings", got: item) }
+                return s.text
+            }
+        case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
+        }
+    }
+
+    /// A token's id in the record `vocab` (token -> id), and the id of the `unk` argument.
+    private static func vocabularyLookup(_ vocab: RecordValue, _ args: Arguments) throws -> ((String) -> Int?, Int) {
+        func id(_ token: String) -> Int? {
+            guard let v = vocab[token], let x = Convert.number(v), x == x.rounded(), abs(x) < 0x1p53 else { return nil }
+            return Int(x)
+        }
+        let unkToken = try args.string("unk")
+        guard let unknown = id(unkToken) else {
+            throw TxError(.value, "value error: \(args.builtin.name): the vocabulary has no id for the unknown token \(Display.show(.string(unkToken)))", at: args.span("vocab"))
+        }
+        return (id, unknown)
     }
 
     /// A JSON value as a tx value.
@@ -385,7 +469,7 @@ extension Library {
     }
 
     /// Calls the function `name` of tx's model library with `arguments`.
-    private static func callModelLibrary(_ name: String, _ arguments: [Value], _ args: Arguments) throws -> Value {
+    static func callModelLibrary(_ name: String, _ arguments: [Value], _ args: Arguments) throws -> Value {
         let (session, function) = try args.interpreter.modelFunction(name)
         return try session.call(function, arguments, at: args.span)
     }
