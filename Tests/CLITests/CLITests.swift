@@ -503,44 +503,71 @@ private func checkAttentionShapes(kernels: String, seed: Int, check: String, sha
         """)
 }
 
-@Test func interruptStopsAComputationInAPipedREPLAndTheSessionGoesOn() throws {
+/// tx reading a REPL session from a pipe, killed after 60 s should a test hang: write
+/// statements to `input`, read `output` and `errors`.
+struct PipedSession {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: txPath)
     let input = Pipe(), output = Pipe(), errors = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Should the interrupt not stop the loop, the test fails instead of hanging.
-    let pid = process.processIdentifier
-    let watchdog = Thread {
-        sleep(60)
-        kill(pid, SIGKILL)
-    }
-    watchdog.start()
-    // The first error on stderr shows that the REPL is reading; the loop comes next.
-    input.fileHandleForWriting.write("x = 41\nnope\nwhile true { x = x }\n".data(using: .utf8) ?? Data())
+    /// What has come on standard error so far (`waitForError`, `interruptUntilReported`).
     var seen = Data()
-    while !String(decoding: seen, as: UTF8.self).contains("unknown name 'nope'") {
-        let chunk = errors.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        seen.append(chunk)
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: txPath)
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let pid = process.processIdentifier
+        let watchdog = Thread {
+            sleep(60)
+            kill(pid, SIGKILL)
+        }
+        watchdog.start()
     }
-    // Interrupt until the loop reports it (a signal that comes before the loop starts
-    // belongs to the line before and is dropped).
-    while !String(decoding: seen, as: UTF8.self).contains("error: interrupted") && process.isRunning {
-        process.interrupt()
-        var ready = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-        if poll(&ready, 1, 100) > 0 { seen.append(errors.fileHandleForReading.availableData) }
+
+    func write(_ text: String) { input.fileHandleForWriting.write(text.data(using: .utf8) ?? Data()) }
+
+    /// Reads standard error until it holds `text` (or ends).
+    mutating func waitForError(_ text: String) {
+        while !String(decoding: seen, as: UTF8.self).contains(text) {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
     }
-    input.fileHandleForWriting.write("x + 1\n".data(using: .utf8) ?? Data())
-    try input.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    seen.append(errors.fileHandleForReading.readDataToEndOfFile())
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 1)
-    #expect(String(decoding: out, as: UTF8.self) == "42\n")
-    #expect(String(decoding: seen, as: UTF8.self).contains("error: interrupted"))
+
+    /// Sends SIGINT until standard error reports the interrupt (a signal that comes
+    /// before the work starts belongs to the line before and is dropped).
+    mutating func interruptUntilReported() {
+        while !String(decoding: seen, as: UTF8.self).contains("error: interrupted") && process.isRunning {
+            process.interrupt()
+            var ready = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 100) > 0 { seen.append(errors.fileHandleForReading.availableData) }
+        }
+    }
+
+    /// Closes standard input and waits for tx to end: its standard output and all of its
+    /// standard error.
+    mutating func finish() throws -> (out: String, errors: String) {
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        seen.append(errors.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        return (String(decoding: out, as: UTF8.self), String(decoding: seen, as: UTF8.self))
+    }
+}
+
+@Test func interruptStopsAComputationInAPipedREPLAndTheSessionGoesOn() throws {
+    var session = try PipedSession()
+    // The first error on stderr shows that the REPL is reading; the loop comes next.
+    session.write("x = 41\nnope\nwhile true { x = x }\n")
+    session.waitForError("unknown name 'nope'")
+    session.interruptUntilReported()
+    session.write("x + 1\n")
+    let result = try session.finish()
+    #expect(session.process.terminationStatus == 1)
+    #expect(result.out == "42\n")
+    #expect(result.errors.contains("error: interrupted"))
 }
 
 @Test func replCommandsWithoutTheirArgumentSayWhatTheyNeed() throws {

@@ -136,20 +136,8 @@ func bounded(_ script: String, seconds: Int = 30) throws -> Run {
     // 200,000 words of 8,193 letters, each milliseconds of work: wordpiece looked for
     // Ctrl-C every 65,536 words, minutes apart. A piped session, interrupted once the
     // call has started, must report it within seconds and go on.
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: txPath)
-    let input = Pipe(), output = Pipe(), errors = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let pid = process.processIdentifier
-    let watchdog = Thread {
-        sleep(60)
-        kill(pid, SIGKILL)
-    }
-    watchdog.start()
-    let statements = """
+    var session = try PipedSession()
+    session.write("""
         v = index_map(["[UNK]", "x", "##x"])
         s = "x"
         for i in range(13) { s = s + s }
@@ -160,28 +148,15 @@ func bounded(_ script: String, seconds: Int = 30) throws -> Run {
         ids = wordpiece(w, v, max_chars=10000)
         len(w)
 
-        """
-    input.fileHandleForWriting.write(statements.data(using: .utf8) ?? Data())
+        """)
     // The error of `nope` on stderr shows that wordpiece comes next.
-    var seen = Data()
-    while !String(decoding: seen, as: UTF8.self).contains("unknown name 'nope'") {
-        let chunk = errors.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        seen.append(chunk)
-    }
+    session.waitForError("unknown name 'nope'")
     usleep(500_000)
     let pressed = Date()
-    while !String(decoding: seen, as: UTF8.self).contains("error: interrupted") && process.isRunning {
-        process.interrupt()
-        var ready = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-        if poll(&ready, 1, 100) > 0 { seen.append(errors.fileHandleForReading.availableData) }
-    }
+    session.interruptUntilReported()
     let stopped = Date().timeIntervalSince(pressed)
-    try input.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    seen.append(errors.fileHandleForReading.readDataToEndOfFile())
-    process.waitUntilExit()
-    #expect(String(decoding: out, as: UTF8.self) == "200000\n")
-    #expect(String(decoding: seen, as: UTF8.self).contains("error: interrupted"))
+    let result = try session.finish()
+    #expect(result.out == "200000\n")
+    #expect(result.errors.contains("error: interrupted"))
     #expect(stopped < 10, "stopped \(stopped) s after Ctrl-C")
 }
