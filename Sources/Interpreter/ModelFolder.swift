@@ -593,7 +593,7 @@ extension ModelFolder {
         let vocabulary: Int = if case .list(let l)? = m["vocab"] { l.items.count } else { 0 }
         let maxLength = number(m, "max_length").map { TensorFormatter.formatNumber($0) } ?? "?"
         let positions = tensor(m, "embeddings", "position_embeddings", "weight")?.shape.first ?? 0
-        lines.append("  tokenizer   \(vocabulary) WordPiece tokens, \(casing), max_length \(maxLength) of \(positions)")
+        lines.append("  tokenizer   \(grouped(vocabulary)) WordPiece tokens, \(casing), max_length \(maxLength) of \(positions)")
         let pooling: [String] = if case .list(let l)? = m["pooling"] { l.items.map(Display.text) } else { [] }
         var normalised = "not normalised"
         if case .bool(true)? = m["normalize"] { normalised = "normalised" }
