@@ -33,8 +33,16 @@ extension Library {
             builtin("expect_error", [.required("f"), .required("substring")], "checking",
                     "Calls f() and checks that it fails with an error whose message contains substring; returns that message.",
                     example: "expect_error(fn() = [1, 2, 3][5], \"out of range\")",
-                    details: "For showing an error on purpose and going on, as a lecture does where something breaks: the script stops with an assertion error if f() succeeds or fails with another message. Ctrl-C is never taken for the expected error.") { args in
+                    details: "For showing an error on purpose and going on, as a lecture does where something breaks: the script stops with an assertion error if f() succeeds or fails with another message. Ctrl-C is never taken for the expected error. f must be a function (fn() = ...): a value is a type error.") { args in
                 let f = try args.value("f")
+                // expect_error(risky(), ...) runs risky() before expect_error does: calling
+                // its value would fail with a type error that might pass for the expected one.
+                switch f {
+                case .function, .builtin: break
+                default:
+                    throw TxError(.type, "type error: expect_error needs a function to call, such as fn() = risky(); got a \(f.typeName)",
+                                  at: args.span("f"))
+                }
                 let expected = try args.string("substring")
                 var caught: String? = nil
                 // Checks failing inside f are the expected error, not crosses of their own.
