@@ -203,8 +203,6 @@ const char *tx_blas_library(void) {
     return library;
 }
 
-int tx_blas_threads(void) { return tx_pool_threads(); }
-
 int tx_pool_threads(void) {
     tx_blas_load();
     return pool_threads < 1 ? 1 : (pool_threads > 64 ? 64 : pool_threads);

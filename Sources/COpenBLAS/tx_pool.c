@@ -134,18 +134,9 @@ void tx_pool_run(int threads, void (*body)(void *context, int t), void *context)
     body(context, 0);
     /* Shares the pool could not take (more asked for than started) run here. */
     for (int t = helpers + 1; t < threads; t++) body(context, t);
-    unsigned left;
-    struct timespec wait_start;
-    clock_gettime(CLOCK_MONOTONIC, &wait_start);
-    for (unsigned spins = 1; (left = atomic_load_explicit(&remaining, memory_order_acquire)) != 0; spins++) {
-        if ((spins & 255) != 0 || elapsed_since(&wait_start) < spin_nanoseconds()) {
-            relax();
-            continue;
-        }
-        atomic_store(&caller_sleeping, 1);
-        while ((left = atomic_load(&remaining)) != 0) futex_wait(&remaining, left);
-        atomic_store(&caller_sleeping, 0);
-        break;
-    }
+    /* Each worker that finishes changes `remaining`: wait for the next change, the way
+     * the workers wait for their tickets, until none is left. */
+    for (unsigned left; (left = atomic_load_explicit(&remaining, memory_order_acquire)) != 0;)
+        wait_for_change(&remaining, left, &caller_sleeping);
     pthread_mutex_unlock(&busy);
 }

@@ -28,7 +28,7 @@ final class Compiler {
                 let result = try valueCode(frame)
                 // Ctrl-C during work that could not stop (one long BLAS call) keeps the
                 // old value: an interrupted statement assigns nothing.
-                if Interrupt.isRequested { Interrupt.clear(); throw TxError(.interrupted, "interrupted", at: span) }
+                try Interrupt.stop(at: span)
                 try store(frame, result)
                 return .none
             }
@@ -55,7 +55,7 @@ final class Compiler {
             return { frame in
                 let sequence = try items(frame)
                 try Iteration.forEach(sequence, at: iterableSpan) { item in
-                    if Interrupt.isRequested { Interrupt.clear(); throw TxError(.interrupted, "interrupted", at: span) }
+                    try Interrupt.stop(at: span)
                     store(frame, item)
                     do {
                         _ = try bodyCode(frame)
@@ -79,7 +79,7 @@ final class Compiler {
             let span = s.span, conditionSpan = condition.span
             return { frame in
                 while try Convert.truth(try test(frame), context: "while", at: conditionSpan) {
-                    if Interrupt.isRequested { Interrupt.clear(); throw TxError(.interrupted, "interrupted", at: span) }
+                    try Interrupt.stop(at: span)
                     do {
                         _ = try bodyCode(frame)
                     } catch let signal as ControlSignal {

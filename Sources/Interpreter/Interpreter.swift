@@ -173,10 +173,7 @@ public final class Interpreter {
         while let cut = rest.index(rest.startIndex, offsetBy: piece, limitedBy: rest.endIndex), cut < rest.endIndex {
             output(String(rest[..<cut]))
             rest = rest[cut...]
-            if Interrupt.isRequested {
-                Interrupt.clear()
-                throw TxError(.interrupted, "interrupted", at: span)
-            }
+            try Interrupt.stop(at: span)
         }
         output(String(rest))
     }
@@ -216,10 +213,7 @@ public final class Interpreter {
         } catch let error as TensorError {
             throw TxError(error, at: nil)
         }
-        if Interrupt.isRequested {
-            Interrupt.clear()
-            throw TxError(.interrupted, "interrupted", at: span)
-        }
+        try Interrupt.stop(at: span)
         return value
     }
 
@@ -303,10 +297,7 @@ public final class Interpreter {
         guard callDepth <= maxCallDepth else {
             throw TxError(.limit, "recursion limit: more than \(maxCallDepth) nested calls (runaway recursion?)", at: span)
         }
-        if Interrupt.isRequested {
-            Interrupt.clear()
-            throw TxError(.interrupted, "interrupted", at: span)
-        }
+        try Interrupt.stop(at: span)
         let frame = Frame(size: template.frameSize, parent: function.captured)
         for (i, argument) in positional.enumerated() { frame.slots[i] = argument.0 }
         for (label, value, argSpan) in keywords {
@@ -342,5 +333,15 @@ public final class Interpreter {
             message += " (did you mean '\(near)'?)"
         }
         return TxError(.name, message, at: span)
+    }
+}
+
+extension Interrupt {
+    /// Throws `interrupted` at `span` (clearing the flag) when Ctrl-C was pressed: the
+    /// check between statements, loop turns, calls and before a value is stored.
+    static func stop(at span: SourceSpan?) throws {
+        guard isRequested else { return }
+        clear()
+        throw TxError(.interrupted, "interrupted", at: span)
     }
 }

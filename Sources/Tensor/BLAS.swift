@@ -14,7 +14,8 @@ public enum BLAS {
     public static var coreSource: String { String(cString: tx_blas_core_source()) }
     /// The library file, or "" when tx's fallback kernel is in use.
     public static var library: String { String(cString: tx_blas_library()) }
-    public static var threads: Int { Int(tx_blas_threads()) }
+    /// The threads of tx's pool (tx_pool.h), between which products and kernels are split.
+    public static var threads: Int { Int(tx_pool_threads()) }
     /// The instruction set of tx's own kernels (elementwise, reductions, softmax,
     /// attention): "avx512", "avx2" or "generic" (TX_KERNELS asks for an older one).
     public static var kernels: String { String(cString: tx_kernels_name()) }

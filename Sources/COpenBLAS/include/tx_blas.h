@@ -35,9 +35,6 @@ const char *tx_blas_config(void);
 const char *tx_blas_core_source(void);
 /// The library path that was opened, or "" when the fallback is in use.
 const char *tx_blas_library(void);
-/// The threads a matrix product is split between (tx_pool_threads): tx cuts a product
-/// into bands for its own pool, and OpenBLAS runs each band on the calling thread.
-int tx_blas_threads(void);
 
 /// The OpenBLAS core tx would choose for this CPU ("SkylakeX", "Haswell",
 /// "Sandybridge"), or NULL to leave the choice to OpenBLAS.
