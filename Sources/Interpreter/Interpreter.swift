@@ -39,6 +39,9 @@ public final class Interpreter {
     /// The session that runs tx's model library for `load_model` and friends, made on
     /// first use; its names stay out of this session's variables.
     private var modelSession: Interpreter?
+    /// How this session prints tensors, lists and records (`print_options`); bound while
+    /// it runs code or prints (see `printing`).
+    public let printSettings = PrintSettings()
     /// Script arguments (`tx FILE.tx a b` gives args = ["a", "b"]).
     public var scriptArguments: [String] = [] {
         didSet { globals.define("args", .list(ListValue(scriptArguments.map { .string($0) }))) }
@@ -89,6 +92,12 @@ public final class Interpreter {
         Memory.trimCache()
         defineBuiltins()
         random = RandomGenerator(seed: 0)
+        printSettings.options = PrintOptions()
+    }
+
+    /// Runs `body` with this session's print options in force.
+    public func printing<T>(_ body: () throws -> T) rethrows -> T {
+        try TensorFormatter.$settings.withValue(printSettings, operation: body)
     }
 
     /// Names the user defined (not builtins or constants), in definition order.
@@ -151,7 +160,7 @@ public final class Interpreter {
     /// set. Returns the value of the last statement.
     @discardableResult
     public func run(_ text: String, name: String, firstLine: Int = 1, echo: Bool) throws -> Value {
-        try LargeStack.run {
+        try printing { try LargeStack.run {
             let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine))
             var last = Value.none
             try run(program) { result in
@@ -162,7 +171,7 @@ public final class Interpreter {
                 }
             }
             return last
-        }
+        } }
     }
 
     /// Writes `text` to `output`, a long text (a huge list) in pieces with a check for
@@ -182,23 +191,23 @@ public final class Interpreter {
     /// anything runs), then runs its statements in order. Parsing, compiling and
     /// running happen on a thread with a large stack (see `LargeStack`).
     public func run(_ program: Program, each: (StatementResult) throws -> Void) throws {
-        try LargeStack.run {
+        try printing { try LargeStack.run {
             let compiler = Compiler(interpreter: self)
             let codes = try program.statements.map { try compiler.statement($0) }
             for (statement, code) in zip(program.statements, codes) {
                 let value = try execute(code, at: statement.span)
                 try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))
             }
-        }
+        } }
     }
 
     /// Runs one statement (used by `--step`, which shows each before running it).
     public func run(statement: Stmt) throws -> StatementResult {
-        try LargeStack.run {
+        try printing { try LargeStack.run {
             let code = try Compiler(interpreter: self).statement(statement)
             let value = try execute(code, at: statement.span)
             return StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value))
-        }
+        } }
     }
 
     /// Runs a compiled statement. An interrupt that arrived since the last prompt stops
@@ -322,7 +331,7 @@ public final class Interpreter {
         } catch let signal as ControlSignal where signal.kind == .returnValue {
             return signal.value
         } catch var error as TxError {
-            if error.span != nil, error.trace.count < 8, error.kind != .limit { error.trace.append(span) }
+            if error.span != nil, error.trace.count < 8, error.kind != .limit { error.trace.append(TxError.Call(function: function.name, site: span)) }
             throw error
         }
     }

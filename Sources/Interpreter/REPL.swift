@@ -16,6 +16,8 @@ public final class REPL {
     /// Lines read so far, and the number of the first line of the entry read last: the
     /// places of errors in piped input.
     private var linesRead = 0, entryLine = 1
+    /// The entries (statements and commands) read so far on a terminal: the number of each.
+    private(set) var inputsRead = 0
 
     public enum LineInput {
         case line(String)
@@ -74,18 +76,29 @@ public final class REPL {
     /// Runs a statement or a `:command` (the entry `readEntry` returned last); false
     /// means quit.
     func handle(_ text: String) -> Bool {
+        interpreter.printing { handleEntry(text) }
+    }
+
+    private func handleEntry(_ text: String) -> Bool {
+        if !text.trimmingSpaces.isEmpty { inputsRead += 1 }
         if let command = Command.habit(text, isDefined: { interpreter.value(named: $0) != nil }) {
             return perform(command)
         }
         if text.trimmingSpaces.hasPrefix(":") {
             if !perform(text) { return false }
         } else if !text.trimmingSpaces.isEmpty {
-            evaluate(text, name: sourceName, firstLine: lineNumber(entryLine))
+            evaluate(text, name: inputName, firstLine: lineNumber(entryLine))
         }
         // An interrupt that came during this input (say, in a long product that does not
         // poll for it) belongs to it, not to the next one.
         Interrupt.clear()
         return true
+    }
+
+    /// What errors call the entry read last: `<repl 3>` for the third input on a terminal
+    /// (so that a function's body is found among the inputs), `<stdin>` in a pipe.
+    private var inputName: String {
+        sourceName == "<repl>" ? "<repl \(inputsRead)>" : sourceName
     }
 
     /// The number errors give an input's line: its own in a pipe or file, 1 on a terminal.
@@ -166,7 +179,7 @@ public final class REPL {
             // Errors point into the line as typed: the command's word becomes blanks.
             let text = input.replacing(/^\s*:\S+/) { String(repeating: " ", count: $0.output.count) }
             do {
-                out(try interpreter.time(text, name: sourceName, firstLine: lineNumber(entryLine)).summary + "\n")
+                out(try interpreter.time(text, name: inputName, firstLine: lineNumber(entryLine)).summary + "\n")
             } catch {
                 report(error)
             }

@@ -166,6 +166,10 @@ public final class Stepper {
     /// Steps through the script at `path`; returns the exit status (1 when a step failed
     /// without a terminal to stop at).
     public func run(_ path: String) -> Int32 {
+        interpreter.printing { stepThrough(path) }
+    }
+
+    private func stepThrough(_ path: String) -> Int32 {
         guard load(path) else { return 1 }
         start = interpreter.snapshot()
         terminal = interpreter.output
