@@ -1103,3 +1103,21 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(nul.err.contains("nul.tx:2:7\n"))
     #expect(nul.err.contains("2 | y = 2 ␀ + 3\n"))
 }
+
+/// Each frame of a trace names the function the error was in and where it was called
+/// (before, `... called from FILE:2:13` without the function).
+@Test func errorTracesNameTheirFunctions() throws {
+    let path = try temporaryScript("fn scores(x) = x @ [1, 2, 3]\nfn attend(y) = scores(y) + 1\nattend(ones(2, 2))\n")
+    let run = try tx([path])
+    #expect(run.status == 1)
+    #expect(run.err == """
+        error: shape mismatch in @: [2, 2] @ [3] (inner sizes 2 and 3 differ)
+          --> \(path):1:18
+          |
+        1 | fn scores(x) = x @ [1, 2, 3]
+          |                  ^
+         ... in scores, called from \(path):2:16
+         ... in attend, called from \(path):3:1
+
+        """)
+}
