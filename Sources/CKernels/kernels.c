@@ -347,6 +347,16 @@ static void store_logsumexp(const tx_attention_job *j, long b, long row0, long r
     for (long r = 0; r < rows; r++) out[r] = logsumexp_of(maxima[r], sums[r]);
 }
 
+/* One block of rows row0..<row0 + block_rows of batch item b, all its keys at once:
+ *
+ *     keys lo..<hi        key_window: the keys some row of the block sees
+ *     S = scale Q K^T     scores_product (into `scores`, or into the weights' rows)
+ *     S += mask, m = max  mask_row_max (the causal cut: row i sees keys j <= i)
+ *     P = exp(S - m), l   exp_row, which returns the row's sum l
+ *     weights: P / l      scale_row (zeros outside lo..<hi)
+ *     else O = P V / l    values_product, then scale_row of each output row
+ *
+ * and the row's logsumexp m + log(l) when the job asks for it. */
 static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums, float *maxima,
                             float *pack) {
     long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
@@ -403,7 +413,7 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
 static void attention_block_tiled(const tx_attention_job *j, long b, long row0, float *scores, float *sums,
                                   float *maxima, float *pack) {
     long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
-    long kb_size = tx_attention_key_block();
+    long kb_size = j->block_keys;
     const float *q = j->q + j->q_offsets[b] + row0 * j->ldq;
     float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
     const float *mask_base = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
@@ -455,13 +465,6 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
     }
 }
 
-/* The most keys a block of a job takes at once: all of them, or with long key sequences
- * (when the weights are not the output) a key block of tx_attention_key_block(). */
-static long block_keys(long nk, int weights) {
-    if (!weights && nk > 2 * tx_attention_key_block()) return tx_attention_key_block();
-    return nk > 0 ? nk : 1;
-}
-
 /* A thread's scratch, one allocation of tx_attention_scratch's size: the packing space
  * first (a multiple of 16 floats, so the panels start on cache lines), a block of
  * scores (none when the weights are the output), and a row sum and maximum per row. */
@@ -469,8 +472,8 @@ struct attention_scratch {
     long scores, sums, maxima, floats;   /* offsets in floats, and the size */
 };
 
-static struct attention_scratch scratch_layout(long nk, long dk, long dv, long block_rows, int weights) {
-    long keys = block_keys(nk, weights);
+static struct attention_scratch scratch_layout(long block_keys, long dk, long dv, long block_rows, int weights) {
+    long keys = block_keys > 0 ? block_keys : 1;
     struct attention_scratch at;
     at.scores = pack_floats(keys, dk, dv);
     at.sums = at.scores + (weights ? 0 : block_rows * keys);
@@ -482,8 +485,11 @@ static struct attention_scratch scratch_layout(long nk, long dk, long dv, long b
 static void *attention_worker(void *arg) {
     struct attention_shared *shared = arg;
     const tx_attention_job *j = shared->job;
-    int tiled = block_keys(j->nk, j->weights != NULL) < j->nk;
-    struct attention_scratch at = scratch_layout(j->nk, j->dk, j->dv, j->block_rows, j->weights != NULL);
+    /* Blocks of fewer keys than nk: the online softmax (never when the weights are the
+     * output, which the plain block writes in place). */
+    int tiled = !j->weights && j->block_keys < j->nk;
+    long block_keys = tiled ? j->block_keys : j->nk;
+    struct attention_scratch at = scratch_layout(block_keys, j->dk, j->dv, j->block_rows, j->weights != NULL);
     float *base = aligned_alloc(64, (size_t)(at.floats * (long)sizeof(float) + 63) / 64 * 64);
     if (!base) {
         atomic_store(&shared->status, -1);
@@ -520,18 +526,19 @@ static void attention_worker_share(void *shared, int t) {
     attention_worker(shared);
 }
 
-long TX_KERNEL(tx_attention_scratch)(long nk, long dk, long dv, long block_rows, int weights) {
-    return scratch_layout(nk, dk, dv, block_rows, weights).floats * (long)sizeof(float);
+long TX_KERNEL(tx_attention_scratch)(long block_keys, long dk, long dv, long block_rows, int weights) {
+    return scratch_layout(block_keys, dk, dv, block_rows, weights).floats * (long)sizeof(float);
 }
 
 int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
-    if (job->nq <= 0 || job->batches <= 0) return 0;
+    if (job->nq <= 0 || job->batches <= 0 || job->block_rows < 1 || (job->block_keys < 1 && !job->weights && job->nk > 0))
+        return 0;
     struct attention_shared shared;
     shared.job = job;
     shared.blocks = (job->nq + job->block_rows - 1) / job->block_rows;
     atomic_init(&shared.next, 0);
     atomic_init(&shared.status, 0);
-    int threads = job->threads < 1 ? 1 : (job->threads > 8 ? 8 : job->threads);
+    int threads = job->threads < 1 ? 1 : (job->threads > TX_ATTENTION_MAX_THREADS ? TX_ATTENTION_MAX_THREADS : job->threads);
     long items = job->batches * shared.blocks;
     if (threads > items) threads = (int)items;
     tx_pool_run(threads, attention_worker_share, &shared);
@@ -669,7 +676,7 @@ static void weights_and_score_gradients(const tx_attention_backward_job *job, lo
 static int attention_backward_item(const tx_attention_backward_job *job, long b, long split, float *dq_base,
                                    float *base, const struct backward_scratch *at) {
     const tx_attention_job *j = &job->forward;
-    long nq = j->nq, nk = j->nk, dk = j->dk, dv = j->dv, br = j->block_rows, bc = job->block_keys;
+    long nq = j->nq, nk = j->nk, dk = j->dk, dv = j->dv, br = j->block_rows, bc = j->block_keys;
     long query_blocks = (nq + br - 1) / br, key_blocks = (nk + bc - 1) / bc;
     int own = own_products(dk, dv);
     long *windows = (long *)base;
@@ -745,7 +752,7 @@ static void *attention_backward_worker(void *arg) {
     float *dq = job->splits == 1 || worker->index == 0
                     ? job->dq
                     : job->dq_partials + (worker->index - 1) * j->batches * j->nq * j->dk;
-    struct backward_scratch at = backward_layout(j->nq, j->dk, j->dv, j->block_rows, job->block_keys);
+    struct backward_scratch at = backward_layout(j->nq, j->dk, j->dv, j->block_rows, j->block_keys);
     float *base = aligned_alloc(64, (size_t)(at.floats * (long)sizeof(float) + 63) / 64 * 64);
     if (!base) {
         atomic_store(&shared->status, -1);
@@ -772,16 +779,16 @@ static void attention_backward_share(void *workers, int t) {
 
 int TX_KERNEL(tx_attention_backward)(const tx_attention_backward_job *job) {
     const tx_attention_job *j = &job->forward;
-    if (j->nq <= 0 || j->nk <= 0 || j->batches <= 0 || job->splits < 1 || j->block_rows < 1 || job->block_keys < 1)
+    if (j->nq <= 0 || j->nk <= 0 || j->batches <= 0 || job->splits < 1 || j->block_rows < 1 || j->block_keys < 1)
         return 0;
     struct backward_shared shared;
     shared.job = job;
     atomic_init(&shared.next, 0);
     atomic_init(&shared.status, 0);
-    int threads = j->threads < 1 ? 1 : (j->threads > 8 ? 8 : j->threads);
+    int threads = j->threads < 1 ? 1 : (j->threads > TX_ATTENTION_MAX_THREADS ? TX_ATTENTION_MAX_THREADS : j->threads);
     long items = j->batches * job->splits;
     if (threads > items) threads = (int)items;
-    struct backward_worker workers[8];
+    struct backward_worker workers[TX_ATTENTION_MAX_THREADS];
     for (int t = 0; t < threads; t++) workers[t] = (struct backward_worker){&shared, t};
     tx_pool_run(threads, attention_backward_share, workers);
     int status = atomic_load(&shared.status);
