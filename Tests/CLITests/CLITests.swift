@@ -745,7 +745,7 @@ func modelExampleStepsThroughWithoutATerminal(_ file: String) throws {
         r     tensor  [40]    160 B  [0.00, 0.25, 0.50, 0.75, 1.00, 1.25, 1.50, …, 9.75]
         odd   tensor  [20]     80 B  [0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.25, …, 9.75]
         g     tensor  [5, 6]  120 B
-        p     tensor  [3]      12 B  [0.0, 0.0, 1.0]
+        p     tensor  [3]      12 B  [2.0612e-09, 2.0612e-09, 1.0000e+00]
         e     tensor  [0, 3]    0 B  []
         c     mask    [40]    160 B  [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, …, 1]
         total: 484 B in 9 variables
