@@ -42,21 +42,31 @@ public enum Help {
         return out
     }
 
-    /// Every name `:help NAME` knows: `syntax`, the constants and the builtins.
+    /// Every name `:help NAME` knows: `syntax`, the constants, the builtins, the user's
+    /// functions, the keywords, the operators and the commands.
     public static func topics(_ interpreter: Interpreter) -> [String] {
-        ["syntax", "vars"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name)
+        let functions = interpreter.userVariables.filter { if case .function = $0.value { true } else { false } }.map(\.name)
+        return ["syntax", "vars"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name) + functions
+            + language.flatMap(\.names) + Command.all.map(\.name)
     }
 
-    public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
+    /// The help of `name`; a function of the user's is shown with where it was defined,
+    /// which for a REPL input is found among `inputs`.
+    public static func topic(_ name: String, _ interpreter: Interpreter, inputs: [REPL.Input] = []) -> String? {
         switch name {
         case "syntax": return syntax
         case "vars": return vars
         default: break
         }
+        if name.hasPrefix(":"), name.count > 1 { return commandTopic(name) }
+        if case .function(let function)? = interpreter.value(named: name) {
+            return functionTopic(name, function, inputs: inputs)
+        }
+        if let text = languageTopic(name) { return text }
         if let constant = Interpreter.constants.first(where: { $0.name == name }) {
             return "\(constant.name)\n  \(constant.help)\n"
         }
-        guard let builtin = interpreter.builtins[name] else { return nil }
+        guard let builtin = interpreter.builtins[name] else { return commandTopic(":" + name) }
         // `:help blas` and `:help memory` are the builtins and what they report.
         let suffix = name == "blas" ? "\n" + blas() : name == "memory" ? "\n" + memory() : ""
         var out = "\(builtin.signature)\n  \(builtin.summary)\n"
