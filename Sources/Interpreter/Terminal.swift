@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
+import Lang
 import Tensor
 
 /// Reading lines for the REPL: GNU readline on a terminal (history, editing; Ctrl-C
@@ -51,6 +52,9 @@ public enum Terminal {
     /// the session.
     public static func readlineReader(history: History, style: Style) -> (String) -> REPL.LineInput {
         rl_catch_signals = 0
+        // Readline must not tell programs started from tx (:sh, the editor) the tall
+        // screen it is given (see `screenRows`).
+        rl_change_environment = 0
         history.load()
         Terminal.history = history
         for up in ["\\e[A", "\\eOA"] { rl_bind_keyseq(up, upKey) }
@@ -177,6 +181,68 @@ public enum Terminal {
         return 0
     }
 
+    /// The terminal's rows. Readline is told of a screen far taller than that: given the
+    /// real one, it draws an input taller than the screen (a long paste) by writing every
+    /// line past the last row over that row, garbling it; given a tall one, it writes the
+    /// lines one under the other and the terminal scrolls, as it does for output.
+    nonisolated(unsafe) private(set) static var screenRows: Int32 = 24
+    private static let tallScreenRows: Int32 = 100_000
+
+    /// Tells readline of a tall screen of the terminal's width (again after a resize,
+    /// where readline reads the terminal's size).
+    private static func keepScreenTall() {
+        var rows: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        guard rows != tallScreenRows else { return }
+        screenRows = rows
+        rl_set_screen_size(tallScreenRows, columns)
+    }
+
+    /// Whether Ctrl-R's search prompt stands in for the prompt.
+    private static var isSearching: Bool {
+        guard let prompt = rl_prompt, let shown = rl_display_prompt else { return false }
+        return strcmp(prompt, shown) != 0
+    }
+
+    /// Draws the prompt and the input anew once a Ctrl-R search has ended. Readline
+    /// redraws only what it thinks changed, and with a coloured prompt (whose escapes it
+    /// does not count) over an input of several lines it gets the first row wrong,
+    /// leaving part of the search prompt on the screen: from the prompt's row, the
+    /// screen is cleared and everything drawn again.
+    private static func redrawAfterSearch() {
+        let point = rl_point
+        rl_point = 0
+        rl_redisplay()
+        fputs("\r\u{1B}[J", rl_outstream)
+        rl_forced_update_display()
+        rl_point = point
+        rl_redisplay()
+        fflush(rl_outstream)
+    }
+
+    /// After Enter in a Ctrl-R search: readline has drawn the accepted input as it
+    /// redraws one (`redrawAfterSearch`), the first row wrong; the rows it took are
+    /// cleared and the prompt and input written again.
+    private static func redrawAccepted(_ line: String, prompt: String) {
+        var rows: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        rows = screenRows
+        guard columns > 0, line.contains("\n") else { return }
+        var invisible = false, promptWidth = 0
+        for c in prompt {
+            if c == "\u{1}" { invisible = true } else if c == "\u{2}" { invisible = false } else if !invisible { promptWidth += displayWidth(c) }
+        }
+        var taken = 0
+        for (i, text) in line.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let width = (i == 0 ? promptWidth : 0) + text.reduce(0) { $0 + displayWidth($1) }
+            taken += max(1, (width + Int(columns) - 1) / Int(columns))
+        }
+        guard taken < Int(rows) else { return }
+        let shown = prompt.filter { $0 != "\u{1}" && $0 != "\u{2}" }
+        fputs("\u{1B}[\(taken)A\r\u{1B}[J" + shown + line + "\n", rl_outstream)
+        fflush(rl_outstream)
+    }
+
     nonisolated(unsafe) private static var completed: REPL.LineInput? = nil
     nonisolated(unsafe) private static var stopRequested: Int32 = 0
 
@@ -236,7 +302,11 @@ public enum Terminal {
                 return .cancelled
             }
             if ready <= 0 { continue }
+            let wasSearching = isSearching
+            keepScreenTall()
             rl_callback_read_char()
+            if completed == nil, wasSearching, !isSearching { redrawAfterSearch() }
+            if case .line(let line)? = completed, wasSearching { redrawAccepted(line, prompt: prompt) }
             if completed == nil { Highlight.colourLine() }
         }
         return completed ?? .endOfInput
