@@ -18,7 +18,7 @@ public struct Command: Sendable {
     }
 
     public static let all: [Command] = [
-        Command(name: ":help", aliases: [":h", ":?"], argument: "[NAME]", summary: "help: a builtin, syntax, vars, blas, memory",
+        Command(name: ":help", aliases: [":h", ":?"], argument: "[NAME]", summary: "help on a builtin, your function, for, @, :time, syntax...",
                 details: """
                     NAME may be a builtin, a constant, one of your functions (its signature, where
                     it was defined and the comments above it), a keyword (for, fn, if), an

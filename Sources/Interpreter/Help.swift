@@ -20,14 +20,18 @@ public enum Help {
             """
         for command in Command.all {
             let usage = command.name + (command.argument.isEmpty ? "" : " " + command.argument)
-            out += "  " + usage + String(repeating: " ", count: max(1, 16 - usage.count)) + command.summary + "\n"
+            out += "  " + usage + String(repeating: " ", count: max(1, 20 - usage.count)) + command.summary + "\n"
         }
         out += """
-              ?NAME and help(NAME) are :help NAME, whos is :vars, exit and quit leave.
-              ans is the last value shown. Tab completes what may stand there: names,
-              axis= inside softmax(...), fields (p.attn.W), files after :load and :step.
-              Up and Down find earlier inputs that start with what is typed; Ctrl-D on
-              a ...> line drops the unfinished input. NO_COLOR=1 turns colour off.
+              ?NAME, NAME? and help(NAME) are :help NAME, whos and who are :vars, exit
+              and quit leave. ans is the last value shown. :help NAME also explains
+              your functions, keywords (for), operators (@) and commands (:time).
+              Tab completes what may stand there: names, axis= inside softmax(...),
+              fields (p.attn.W), files after :load and :step; \\alpha Tab gives α.
+              Up and Down find earlier inputs that start with what is typed, and move
+              between the lines of a block; Ctrl-X Ctrl-E edits the input in $EDITOR;
+              Ctrl-D on a ...> line drops the unfinished input. NO_COLOR=1 turns
+              colour off.
               Ctrl-C stops a running computation (a product, elementwise function or
               reduction of any size too) within a fraction of a second; the
               interrupted statement assigns nothing.

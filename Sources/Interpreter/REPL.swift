@@ -98,6 +98,7 @@ public final class REPL {
         while let last = text.last, last.isWhitespace { text.removeLast() }
         guard !text.trimmingSpaces.isEmpty else {
             lastInputWasBlank = true
+            Interrupt.clear()
             return true
         }
         inputs.append(Input(number: inputs.count + 1, text: text, followsABlankLine: lastInputWasBlank))

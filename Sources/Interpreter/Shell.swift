@@ -24,12 +24,13 @@ enum Shell {
         return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + status & 0x7F
     }
 
-    /// The editor the user chose: $VISUAL, else $EDITOR, else vi.
-    static var editor: String {
+    /// The editor the user chose: $VISUAL, else $EDITOR, else vi on a terminal; nil
+    /// without a terminal and without a choice (vi would read tx's piped input).
+    static var editor: String? {
         for name in ["VISUAL", "EDITOR"] {
             if let value = getenv(name).map({ String(cString: $0) }), !value.trimmingSpaces.isEmpty { return value }
         }
-        return "vi"
+        return isatty(0) != 0 ? "vi" : nil
     }
 
     /// What the editor left.
@@ -42,6 +43,7 @@ enum Shell {
     /// Opens `text` in the editor, in a new file `tx-edit-*.tx` in $TMPDIR (or /tmp),
     /// and gives what the file holds once the editor exits (the file is then removed).
     static func edit(_ text: String) -> Edited {
+        guard let editor else { return .failed("no editor: set EDITOR (standard input is not a terminal, where vi would be used)") }
         let folder = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((folder + "/tx-edit-XXXXXX.tx").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemps($0, 3) } ?? -1 }
