@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 // The habits of IPython and Julia users in the REPL (issue 21), through a pipe: what
 // they type does what they mean or gets a hint naming tx's spelling; :history, :save,
@@ -165,4 +166,53 @@ import Testing
     let path = try temporaryScript("x = 1\n\n# Doubles a.\n# (any shape)\nfn double(a) = a * 2\n", name: "lib.tx")
     let run = try tx([], input: ":load \(path)\n:help double\n")
     #expect(run.out == "double(a)\n  your function, defined at \(path):5\n\n  Doubles a.\n  (any shape)\n")
+}
+
+/// Mutated habit lines (f-strings with stray braces, colons and conversions, %magics,
+/// @macros, dotted operators, `?`, ranges for :history and :save, help topics) through
+/// one piped session: each ends in output or an error, and the session survives. The
+/// hints read the text around an error, and the ranges are a small parser of their own.
+@Test func habitLinesThroughTX() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let seeds = [
+        "f\"loss {x:.3f} at {y!r:>8} {{}}\"", "f\"{x=}\"", "f\"{x[1:2]}\"", "f\"{\"", "f\"}{\"", "%timeit -n 10 x @ x",
+        "%%time", "@time x", "@. x + 1", "@", "%", "x ** 2", "x .^ 2", "f.(x)", "x.'", "softmax?", "c ? a : b", "_",
+        "x.sum()", "!ls -la", "who", ":history 3-", ":history 2-1", ":history ,-,", ":save \(folder)/s.tx 1-3 x",
+        ":help :", ":help '", ":help \\", "?", "??", ":sh true", "\\alpha",
+    ]
+    var random = Seeded(state: 34)
+    let alphabet = Array("{}[]():!=%@.^*?\"'\\-, 0123456789xf_:")
+    try fuzz("habit lines", in: folder, expectedError: "error") { n in
+        var line = Array(random.pick(seeds))
+        // Commands that write or run something are kept as they are.
+        let fixed = line.starts(with: Array(":save")) || line.starts(with: Array(":sh"))
+        for _ in 0..<(fixed ? 0 : random.below(4)) {
+            let at = random.below(line.count + 1)
+            switch random.below(3) {
+            case 0: line.insert(random.pick(alphabet), at: at)
+            case 1: if at < line.count { line.remove(at: at) }
+            default: if at < line.count { line[at] = random.pick(alphabet) }
+            }
+        }
+        return n == 0 ? "x = ones(2, 2); y = 1; c = true; a = 1; b = 2" : complete(String(line))
+    }
+}
+
+/// `line` made a whole input: the brackets it leaves open closed and a `;` after it
+/// (so that a trailing operator or an open block does not swallow the next line).
+private func complete(_ line: String) -> String {
+    var open: [Character] = [], inString = false, escaped = false
+    for c in line {
+        if inString {
+            if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+        } else if c == "\"" {
+            inString = true
+        } else if let close = (["(": ")", "[": "]", "{": "}"] as [Character: Character])[c] {
+            open.append(close)
+        } else if [")", "]", "}"].contains(c), open.last == c {
+            open.removeLast()
+        }
+    }
+    return line + (inString ? "\"" : "") + String(open.reversed()) + ";"
 }
