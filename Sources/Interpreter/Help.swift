@@ -70,7 +70,13 @@ public enum Help {
         if let constant = Interpreter.constants.first(where: { $0.name == name }) {
             return "\(constant.name)\n  \(constant.help)\n"
         }
-        guard let builtin = interpreter.builtins[name] else { return commandTopic(":" + name) }
+        guard let builtin = interpreter.builtins[name] else {
+            // `x?` for a variable of the user's: what it holds.
+            if let value = interpreter.userVariables.first(where: { $0.name == name })?.value {
+                return "\(name)\n  your variable: \(article(value.typeDescription)) (:vars shows it with the others)\n"
+            }
+            return commandTopic(":" + name)
+        }
         // `:help blas` and `:help memory` are the builtins and what they report.
         let suffix = name == "blas" ? "\n" + blas() : name == "memory" ? "\n" + memory() : ""
         var out = "\(builtin.signature)\n  \(builtin.summary)\n"

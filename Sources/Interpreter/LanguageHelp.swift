@@ -169,7 +169,7 @@ extension Help {
         var comments = template.comments
         if comments.isEmpty, let input, source.line(at: template.span.start) == source.firstLine {
             var i = input
-            while !inputs[i].followsABlankLine, i > 0, inputs[i - 1].source != nil, let lines = commentLines(inputs[i - 1].text) {
+            while !inputs[i].followsABlankLine, i > 0, inputs[i - 1].isCode, let lines = commentLines(inputs[i - 1].text) {
                 comments = lines + comments
                 i -= 1
             }

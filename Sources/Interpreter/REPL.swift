@@ -29,9 +29,12 @@ public final class REPL {
         /// Counting from 1, as `:history` shows it.
         public let number: Int
         public let text: String
-        /// The source it ran as (functions it defines point into it); nil for a
-        /// `:command` and for what stands for one (`whos`, `?softmax`).
-        public internal(set) var source: Source?
+        /// Whether it is tx code, not a `:command` or what stands for one (`whos`,
+        /// `?softmax`).
+        public internal(set) var isCode = false
+        /// The source it ran as, while something holds it (the functions it defined
+        /// point into it; a long piped session keeps no other).
+        public internal(set) weak var source: Source?
         /// Whether it stopped with an error.
         public internal(set) var failed = false
         /// Whether an empty line came right before it (comments above a function
@@ -111,6 +114,7 @@ public final class REPL {
         } else {
             let source = Source(name: sourceName, text: text, firstLine: lineNumber(entryLine))
             inputs[inputs.count - 1].source = source
+            inputs[inputs.count - 1].isCode = true
             if !evaluate(source) { inputs[inputs.count - 1].failed = true }
         }
         // An interrupt that came during this input (say, in a long product that does not
@@ -304,7 +308,7 @@ public final class REPL {
             return
         }
         guard let chosen = chosenInputs(range, among: inputs.dropLast()) else { return }
-        let kept = chosen.filter { $0.source != nil && (!range.isEmpty || !$0.failed) }
+        let kept = chosen.filter { $0.isCode && (!range.isEmpty || !$0.failed) }
         guard !kept.isEmpty else {
             fail(.value, "nothing to save: \(range.isEmpty ? "no input ran without an error yet" : "inputs \(range) hold only :commands")")
             return

@@ -226,7 +226,6 @@ public enum Terminal {
     private static func redrawAccepted(_ line: String, prompt: String) {
         var rows: Int32 = 0, columns: Int32 = 0
         rl_get_screen_size(&rows, &columns)
-        rows = screenRows
         guard columns > 0, line.contains("\n") else { return }
         var invisible = false, promptWidth = 0
         for c in prompt {
@@ -237,7 +236,7 @@ public enum Terminal {
             let width = (i == 0 ? promptWidth : 0) + text.reduce(0) { $0 + displayWidth($1) }
             taken += max(1, (width + Int(columns) - 1) / Int(columns))
         }
-        guard taken < Int(rows) else { return }
+        guard taken < Int(screenRows) else { return }
         let shown = prompt.filter { $0 != "\u{1}" && $0 != "\u{2}" }
         fputs("\u{1B}[\(taken)A\r\u{1B}[J" + shown + line + "\n", rl_outstream)
         fflush(rl_outstream)

@@ -7,7 +7,7 @@ import TestSupport
 // :edit and :sh; :help of the user's own functions. Each of these failed before.
 
 @Test func whoAndNameQuestionMarkAreVarsAndHelp() throws {
-    let run = try tx([], input: "x = 2\nwho\nsqrt?\n")
+    let run = try tx([], input: "x = 2\nwho\nsqrt?\nx?\n")
     #expect(run.status == 0, "\(run.err)")
     #expect(run.out == """
         name  kind    shape  bytes  value
@@ -17,6 +17,8 @@ import TestSupport
           The square root, elementwise. Numbers give numbers, tensors tensors.
 
           example: sqrt(8)
+        x
+          your variable: a number (:vars shows it with the others)
 
         """)
 }
