@@ -103,7 +103,13 @@ public enum Terminal {
         }
         if moveBetweenLines(direction) { return 0 }
         // Readline goes on with a search when the last command was one of its own.
-        if searching { rl_last_func = rl_history_search_backward }
+        if searching {
+            rl_last_func = rl_history_search_backward
+        } else if let buffer = rl_line_buffer, strchr(buffer, 10) != nil {
+            // A new search from a block (one edited since it was recalled): what stands
+            // before the cursor is no prefix to search for; the next input is wanted.
+            rl_point = 0
+        }
         searching = true
         return direction < 0 ? rl_history_search_backward(count, key) : rl_history_search_forward(count, key)
     }

@@ -42,6 +42,13 @@ private func sevensEditor() throws -> String {
     #expect(terminal.wait(for: "f(1)", after: before))
     terminal.type("\r")
     #expect(terminal.wait(for: "40\ntx> ", after: before))
+    // So it does after an edit of the block (a space after its `}`): Down on its last
+    // line used to search for inputs starting with the whole block, and found none.
+    let edited = terminal.text.count
+    terminal.type("\u{1B}[A\u{1B}[A \u{1B}[B")
+    #expect(terminal.wait(for: "f(1)", after: edited))
+    terminal.type("\r")
+    #expect(terminal.wait(for: "40\ntx> ", after: edited))
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
@@ -87,7 +94,7 @@ private func sevensEditor() throws -> String {
     terminal.type("\\alpha\t = 2; x\\_1\t = 3; \\alp\t * 10 + x\\_1\t\r")
     #expect(terminal.wait(for: "\n23\ntx> "))
     terminal.type(":vars\r")
-    #expect(terminal.wait(for: "x₁    number                3\n"))
+    #expect(terminal.wait(for: "x₁    number                3\ntotal: 0 B in 2 variables\ntx> "))
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
