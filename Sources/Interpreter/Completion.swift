@@ -95,8 +95,8 @@ public enum Completion {
                 .map { String(word[...dot]) + $0 }
                 .sorted()
         }
-        if word.hasPrefix(":") {
-            // `:commands` only as the first word of the line.
+        if word.hasPrefix(":"), place != .helpTopic {
+            // `:commands` only as the first word of the line (and after `:help`).
             guard before.allSatisfy({ $0 == " " || $0 == "\t" }) else { return [] }
             return Command.all.map(\.name).filter { $0.hasPrefix(word) }
         }

@@ -59,6 +59,8 @@ import Testing
     // Without the colon too, and an alias names its command.
     #expect(Help.topic("history", interpreter) == Help.topic(":history", interpreter))
     #expect(Help.topic(":q", interpreter)?.hasPrefix(":quit\n  leave (or Ctrl-D)\n  (also :q, :exit)\n") == true)
+    // :help completes the commands too.
+    #expect(Completion.candidates(for: ":hi", before: ":help ", in: interpreter) == [":history"])
     for command in Command.all {
         #expect(Help.topic(command.name, interpreter)?.hasPrefix(command.name) == true, "\(command.name)")
     }
