@@ -160,8 +160,15 @@ public final class Interpreter {
     /// set. Returns the value of the last statement.
     @discardableResult
     public func run(_ text: String, name: String, firstLine: Int = 1, echo: Bool) throws -> Value {
+        try run(Source(name: name, text: text, firstLine: firstLine), echo: echo)
+    }
+
+    /// Parses and runs `source` as `run(_:name:firstLine:echo:)` does (the REPL keeps
+    /// each input's source: the functions it defines point into it).
+    @discardableResult
+    public func run(_ source: Source, echo: Bool) throws -> Value {
         try printing { try LargeStack.run {
-            let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine))
+            let program = try Parser.parse(source)
             var last = Value.none
             try run(program) { result in
                 last = result.value
@@ -341,6 +348,8 @@ public final class Interpreter {
         if let near = nearestName(to: name, among: locals + globals.definedNames) {
             message += " (did you mean '\(near)'?)"
         }
+        // IPython's last value.
+        if name == "_" { message = "name error: unknown name '_'; tx writes ans for the last value shown" }
         return TxError(.name, message, at: span)
     }
 }

@@ -268,7 +268,22 @@ public struct Lexer {
         if c == UInt8(ascii: "&") || c == UInt8(ascii: "|") {
             throw TxError(.syntax, "syntax error: unexpected character '\(shown)' (logical and/or are && and ||)", at: span(start, end))
         }
+        if c == UInt8(ascii: "?") {
+            throw TxError(.syntax, "syntax error: unexpected character '?'" + questionMarkHint(at: start), at: span(start, end))
+        }
         throw TxError(.syntax, "syntax error: unexpected character '\(shown)'", at: span(start, end))
+    }
+
+    /// IPython's `softmax?` asks for help; C's `c ? a : b` chooses.
+    private func questionMarkHint(at offset: Int) -> String {
+        var nameStart = offset
+        while nameStart > 0, Lexer.isIdentifierPart(bytes[nameStart - 1]) { nameStart -= 1 }
+        let lineEnd = source.lineEnd(at: offset)
+        let rest = bytes[(offset + 1)..<lineEnd].drop { $0 == UInt8(ascii: "?") }
+        if nameStart < offset, rest.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) {
+            return "; tx writes :help " + String(decoding: bytes[nameStart..<offset], as: UTF8.self)
+        }
+        return "; tx writes if c { a } else { b } to choose"
     }
 }
 

@@ -1,6 +1,6 @@
 /// A piece of tx source text: a script file, a `-e` expression or one REPL entry.
 public final class Source: Sendable {
-    /// What errors call it: a file path, `<expr>` or `<repl>`.
+    /// What errors call it: a file path, `<expr>`, `<stdin>` or `<repl 3>` (the third input).
     public let name: String
     public let text: String
     /// The UTF-8 bytes of `text`; spans are byte offsets into these.
