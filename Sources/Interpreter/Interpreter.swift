@@ -27,10 +27,10 @@ public final class Interpreter {
     /// while it runs: the prompt sees and may change them.
     var breakpointLocals: [(name: String, frame: Frame, slot: Int)] = []
     /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
-    var figureObserver: ((any Figure) -> Void)?
+    var figureObserver: ((any Figure) throws -> Void)?
     /// Told of each picture `savefig` wrote, with its path (the stepper names the file, and
     /// the HTML transcript shows the picture).
-    var savedFigureObserver: ((any Figure, String) -> Void)?
+    var savedFigureObserver: ((any Figure, String) throws -> Void)?
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0
@@ -152,7 +152,7 @@ public final class Interpreter {
     @discardableResult
     public func run(_ text: String, name: String, firstLine: Int = 1, echo: Bool) throws -> Value {
         try LargeStack.run {
-            let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine))
+            let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine), steps: ReadingSteps { try Interrupt.stop(at: nil) })
             var last = Value.none
             try run(program) { result in
                 last = result.value
@@ -228,7 +228,8 @@ public final class Interpreter {
         guard including.count < 32 else {
             throw TxError(.limit, "recursion limit: include nested more than 32 files deep (does \(path) include itself?)")
         }
-        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)))
+        // Ctrl-C stops the reading of a large file too.
+        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: ReadingSteps(poll: Interrupt.check))
         including.append(path)
         defer { including.removeLast() }
         let compiler = Compiler(interpreter: self)

@@ -50,6 +50,7 @@ public struct Lexer {
         }
         var lineHasCode = false
         while position < bytes.count {
+            try steps.tick()
             let c = at(position)
             let start = position
             switch c {
@@ -277,5 +278,18 @@ public struct Lexer {
 /// it costs one addition a look.
 public final class ReadingSteps {
     public internal(set) var count = 0
-    public init() {}
+    /// Called every 65,536 tokens and expressions read, to stop a long read: the
+    /// interpreter passes its Ctrl-C check (Lang knows nothing of the flag).
+    private let poll: (() throws -> Void)?
+    private var ticks = 0
+
+    public init(poll: (() throws -> Void)? = nil) {
+        self.poll = poll
+    }
+
+    @inline(__always)
+    func tick() throws {
+        ticks &+= 1
+        if ticks & 0xFFFF == 0, let poll { try poll() }
+    }
 }

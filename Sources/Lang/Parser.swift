@@ -512,6 +512,7 @@ public struct Parser {
     }
 
     private mutating func primary() throws -> Expr {
+        try steps.tick()
         let token = peek()
         switch token.kind {
         case .number:
