@@ -152,7 +152,7 @@ public final class Interpreter {
     @discardableResult
     public func run(_ text: String, name: String, firstLine: Int = 1, echo: Bool) throws -> Value {
         try LargeStack.run {
-            let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine), steps: ReadingSteps { try Interrupt.stop(at: nil) })
+            let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine), steps: Self.reading(name))
             var last = Value.none
             try run(program) { result in
                 last = result.value
@@ -222,14 +222,27 @@ public final class Interpreter {
         return !value.isNone
     }
 
+    /// The checks made while a source is read: Ctrl-C, and the memory limit for its tokens
+    /// and syntax tree, which take about 170 bytes a token (a 54 MB file of short
+    /// statements, 17 million tokens, took 3.2 GB, uncounted, before it ran).
+    static func reading(_ name: String) -> ReadingSteps {
+        ReadingSteps { steps in
+            try Interrupt.stop(at: nil)
+            do {
+                try Memory.checkRoom(for: steps.tokens * 176, "reading \(name) (\(steps.tokens) tokens so far)")
+            } catch let error as TensorError {
+                throw TxError(error, at: nil)
+            }
+        }
+    }
+
     /// `include(path)`: runs a file's statements in this session's global scope, as if
     /// typed here; its functions and variables stay defined.
     func include(path: String) throws {
         guard including.count < 32 else {
             throw TxError(.limit, "recursion limit: include nested more than 32 files deep (does \(path) include itself?)")
         }
-        // Ctrl-C stops the reading of a large file too.
-        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: ReadingSteps(poll: Interrupt.check))
+        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: Self.reading(path))
         including.append(path)
         defer { including.removeLast() }
         let compiler = Compiler(interpreter: self)

@@ -50,7 +50,7 @@ public struct Lexer {
         }
         var lineHasCode = false
         while position < bytes.count {
-            try steps.tick()
+            try steps.tick(tokens: tokens.count)
             let c = at(position)
             let start = position
             switch c {
@@ -278,18 +278,23 @@ public struct Lexer {
 /// it costs one addition a look.
 public final class ReadingSteps {
     public internal(set) var count = 0
-    /// Called every 65,536 tokens and expressions read, to stop a long read: the
-    /// interpreter passes its Ctrl-C check (Lang knows nothing of the flag).
-    private let poll: (() throws -> Void)?
+    /// The tokens made so far (updated when `poll` is called).
+    public internal(set) var tokens = 0
+    /// Called every 65,536 lexer steps and expressions read, to stop a long read: the
+    /// interpreter passes its Ctrl-C check and a check that the tokens and the syntax
+    /// tree fit in the memory limit (Lang knows nothing of either).
+    private let poll: ((ReadingSteps) throws -> Void)?
     private var ticks = 0
 
-    public init(poll: (() throws -> Void)? = nil) {
+    public init(poll: ((ReadingSteps) throws -> Void)? = nil) {
         self.poll = poll
     }
 
     @inline(__always)
-    func tick() throws {
+    func tick(tokens made: Int? = nil) throws {
         ticks &+= 1
-        if ticks & 0xFFFF == 0, let poll { try poll() }
+        guard ticks & 0xFFFF == 0, let poll else { return }
+        if let made { tokens = made }
+        try poll(self)
     }
 }

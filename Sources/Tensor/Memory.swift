@@ -234,9 +234,9 @@ public enum Memory {
 ///   keep strings) and `wordpiece` every 65,536 words; `lines` every 4,096 lines;
 /// - a pipe or device that is full, every tenth of a second while a write waits (Files);
 /// - pictures every 4,096 cells (heatmap, savefig);
-/// - reading a source (`include`, a script, REPL input): every 65,536 tokens and
-///   expressions as it is lexed and parsed (Lang calls the check it is given) and
-///   compiled (Compiler);
+/// - reading a source (`include`, a script, REPL input): every 65,536 lexer steps and
+///   expressions as it is lexed and parsed (Lang calls the check it is given, which
+///   also checks the tokens against the memory limit) and compiled (Compiler);
 /// - list and record equality every 4096 pairs (Operators).
 /// Not polled, on purpose: printing (only what is shown is formatted), copies of strided
 /// views (one pass over at most the memory limit), and single Swift string operations

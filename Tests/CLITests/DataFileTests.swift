@@ -313,3 +313,16 @@ private func jsonDocument(_ random: inout Seeded, depth: Int = 0) -> String {
         return "m = load_model(\"\(slot)\"); e = embed(m, [\"hello world\", \"the cat\"]); m = none"
     }
 }
+
+@Test func aSourceTooLargeForTheMemoryLimitIsRefusedWhileItIsRead() throws {
+    // 600,000 short statements: 13 MB of text, 4.8 million tokens, about 830 MB once
+    // read, none of it counted before.
+    let folder = try temporaryFolder()
+    let body = (0..<600_000).map { "x\($0 % 1000) = \($0) + 2 * 3\n" }.joined()
+    try ("fn f() {\n" + body + "}\n").write(toFile: folder + "/big.tx", atomically: true, encoding: .utf8)
+    let run = try tx(["--max-memory", "200M", "-e", "include(\"\(folder)/big.tx\")"])
+    #expect(run.status == 1)
+    #expect(run.err.hasPrefix("error: memory limit: reading \(folder)/big.tx ("), "\(run.err.prefix(300))")
+    #expect(run.err.contains(" tokens so far) needs "))
+    #expect(run.err.contains("\n  --> <expr>:1:1\n"))
+}
