@@ -307,7 +307,10 @@ struct HeatmapData: Figure {
                 let ink = t > 0.6 ? "30" : "97"
                 return "\u{1B}[\(ink);48;2;\(r);\(g);\(b)m" + text + "\u{1B}[0m"
             }
-            if showValues { return String(repeating: " ", count: cell - cellText(v).count) + cellText(v) }
+            if showValues {
+                let text = cellText(v)
+                return String(repeating: " ", count: cell - text.count) + text
+            }
             return String(repeating: shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))], count: cell)
         }
         let perBand = panelsPerBand(layout)
