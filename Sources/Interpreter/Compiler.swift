@@ -8,6 +8,8 @@ final class Compiler {
     private unowned let interpreter: Interpreter
     private var scope: FunctionScope?
     private var loopDepth = 0
+    /// Expressions compiled so far (Ctrl-C is looked for every 65,536).
+    private var compiled = 0
 
     init(interpreter: Interpreter) {
         self.interpreter = interpreter
@@ -281,6 +283,9 @@ final class Compiler {
 
     func expression(_ e: Expr) throws -> Code {
         let span = e.span
+        // Ctrl-C stops the compiling of a large source (a list of millions of numbers).
+        compiled &+= 1
+        if compiled & 0xFFFF == 0 { try Interrupt.check() }
         switch e.kind {
         case .number(let x):
             let v = Value.number(x)

@@ -27,10 +27,10 @@ public final class Interpreter {
     /// while it runs: the prompt sees and may change them.
     var breakpointLocals: [(name: String, frame: Frame, slot: Int)] = []
     /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
-    var figureObserver: ((any Figure) -> Void)?
+    var figureObserver: ((any Figure) throws -> Void)?
     /// Told of each picture `savefig` wrote, with its path (the stepper names the file, and
     /// the HTML transcript shows the picture).
-    var savedFigureObserver: ((any Figure, String) -> Void)?
+    var savedFigureObserver: ((any Figure, String) throws -> Void)?
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0
@@ -168,7 +168,7 @@ public final class Interpreter {
     @discardableResult
     public func run(_ source: Source, echo: Bool) throws -> Value {
         try printing { try LargeStack.run {
-            let program = try Parser.parse(source)
+            let program = try Parser.parse(source, steps: Self.reading(source.name))
             var last = Value.none
             try run(program) { result in
                 last = result.value
@@ -238,13 +238,27 @@ public final class Interpreter {
         return !value.isNone
     }
 
+    /// The checks made while a source is read: Ctrl-C, and the memory limit for its tokens
+    /// and syntax tree, which take about 170 bytes a token (a 54 MB file of short
+    /// statements, 17 million tokens, took 3.2 GB, uncounted, before it ran).
+    static func reading(_ name: String) -> ReadingSteps {
+        ReadingSteps { steps in
+            try Interrupt.stop(at: nil)
+            do {
+                try Memory.checkRoom(for: steps.tokens * 176, "reading \(name) (\(steps.tokens) tokens so far)")
+            } catch let error as TensorError {
+                throw TxError(error, at: nil)
+            }
+        }
+    }
+
     /// `include(path)`: runs a file's statements in this session's global scope, as if
     /// typed here; its functions and variables stay defined.
     func include(path: String) throws {
         guard including.count < 32 else {
             throw TxError(.limit, "recursion limit: include nested more than 32 files deep (does \(path) include itself?)")
         }
-        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)))
+        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: Self.reading(path))
         including.append(path)
         defer { including.removeLast() }
         let compiler = Compiler(interpreter: self)

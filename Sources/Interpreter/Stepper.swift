@@ -182,8 +182,8 @@ public final class Stepper {
         }
         if let transcript {
             interpreter.figureObserver = { [unowned self] map in
-                terminal(map.terminal(color: style.isEnabled, width: Terminal.columns()))
-                transcript.figure(map.svg(standalone: false))
+                terminal(try map.terminal(color: style.isEnabled, width: Terminal.columns()))
+                transcript.figure(try map.svg(standalone: false))
             }
         }
         if let repl {
@@ -361,13 +361,13 @@ public final class Stepper {
         }
         interpreter.figureObserver = figures.map { draw in { map in
             printed = true
-            draw(map)
+            try draw(map)
         } }
         // savefig names the file it wrote; the transcript shows the picture too.
         interpreter.savedFigureObserver = { [unowned self] map, path in
             printed = true
             say(style.paint("wrote \(path)", .comment), plain: "wrote \(path)")
-            transcript?.figure(map.svg(standalone: false))
+            transcript?.figure(try map.svg(standalone: false))
         }
         let script = scriptName
         interpreter.checkObserver = { check in

@@ -50,6 +50,7 @@ public struct Lexer {
         }
         var lineHasCode = false
         while position < bytes.count {
+            try steps.tick(tokens: tokens.count)
             let c = at(position)
             let start = position
             switch c {
@@ -292,5 +293,23 @@ public struct Lexer {
 /// it costs one addition a look.
 public final class ReadingSteps {
     public internal(set) var count = 0
-    public init() {}
+    /// The tokens made so far (updated when `poll` is called).
+    public internal(set) var tokens = 0
+    /// Called every 65,536 lexer steps and expressions read, to stop a long read: the
+    /// interpreter passes its Ctrl-C check and a check that the tokens and the syntax
+    /// tree fit in the memory limit (Lang knows nothing of either).
+    private let poll: ((ReadingSteps) throws -> Void)?
+    private var ticks = 0
+
+    public init(poll: ((ReadingSteps) throws -> Void)? = nil) {
+        self.poll = poll
+    }
+
+    @inline(__always)
+    func tick(tokens made: Int? = nil) throws {
+        ticks &+= 1
+        guard ticks & 0xFFFF == 0, let poll else { return }
+        if let made { tokens = made }
+        try poll(self)
+    }
 }

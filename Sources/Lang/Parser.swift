@@ -513,6 +513,7 @@ public struct Parser {
     }
 
     private mutating func primary() throws -> Expr {
+        try steps.tick()
         let token = peek()
         switch token.kind {
         case .number:

@@ -22,13 +22,13 @@ extension Library {
                 let plot = try LinePlot(args)
                 if let path = try args.value("path").isNone ? nil : args.path("path") {
                     do {
-                        try writeFile(path: path, bytes: Array(plot.svg(standalone: true).utf8))
+                        try writeFile(path: path, text: plot.svg(standalone: true))
                     } catch let error as TensorError {
                         throw TxError(error, at: args.span("path"))
                     }
                 }
                 if let figures = args.interpreter.figureObserver {
-                    figures(plot)
+                    try figures(plot)
                 } else {
                     args.interpreter.output(plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
                 }

@@ -22,9 +22,9 @@ extension Library {
                     details: details) { args in
                 let map = try HeatmapData(args)
                 if let figures = args.interpreter.figureObserver {
-                    figures(map)
+                    try figures(map)
                 } else {
-                    args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
+                    args.interpreter.output(try map.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
                 }
                 return .none
             },
@@ -34,12 +34,13 @@ extension Library {
                     details: details) { args in
                 let path = try args.path("path")
                 let map = try HeatmapData(args)
+                let svg = try map.svg()
                 do {
-                    try writeFile(path: path, bytes: Array(map.svg().utf8))
+                    try writeFile(path: path, text: svg)
                 } catch let error as TensorError {
                     throw TxError(error, at: args.span("path"))
                 }
-                args.interpreter.savedFigureObserver?(map, path)
+                try args.interpreter.savedFigureObserver?(map, path)
                 return .none
             },
         ]
@@ -49,8 +50,8 @@ extension Library {
 /// A picture a builtin draws: as text for the terminal, and as SVG for a file or an HTML
 /// transcript (the stepper shows both).
 protocol Figure {
-    func terminal(color: Bool, width: Int) -> String
-    func svg(standalone: Bool) -> String
+    func terminal(color: Bool, width: Int) throws -> String
+    func svg(standalone: Bool) throws -> String
 }
 
 /// Maps with labels, ready to draw: one matrix, a row of heads, or a grid of layers x
@@ -115,18 +116,48 @@ struct HeatmapData: Figure {
         let t = try args.value("title")
         title = t.isNone ? nil : Display.text(t)
         showValues = try args.bool("values")
-        let all = grid.joined().joined().joined()
-        let finite = all.filter { $0.isFinite }
-        finiteLow = finite.min() ?? 0
-        finiteHigh = finite.max() ?? 0
-        finiteCount = finite.count
-        nanCount = all.count { $0.isNaN }
-        infinityCount = all.count { $0 == .infinity }
-        let isWeights = c > 0 && !finite.isEmpty && finite.count + all.count { $0 == -.infinity } == all.count
-            && finite.allSatisfy { $0 >= 0 && $0 <= 1 }
-            && grid.joined().joined().allSatisfy { row in abs(row.reduce(0.0) { $0 + Double($1) } - 1) < 1e-3 }
+        // One pass over the values (in plain loops: a million cells), polling Ctrl-C.
+        var poll = Interrupt.Poll()
+        var smallest = Float.infinity, largest = -Float.infinity
+        var finite = 0, nan = 0, infinity = 0, negativeInfinity = 0, zeros = 0
+        var distributions = c > 0
+        for layer in layers {
+            try poll.run(layer.values.count) { _, _ in }
+            layer.values.withUnsafeBufferPointer { values in
+                for row in stride(from: 0, to: values.count, by: Swift.max(c, 1)) {
+                    var sum = 0.0
+                    for v in values[row..<Swift.min(row + c, values.count)] {
+                        if v.isFinite {
+                            finite += 1
+                            smallest = Swift.min(smallest, v)
+                            largest = Swift.max(largest, v)
+                            if v < 0 || v > 1 { distributions = false }
+                            if v == 0 { zeros += 1 }
+                            sum += Double(v)
+                        } else if v.isNaN {
+                            nan += 1
+                            distributions = false
+                        } else if v > 0 {
+                            infinity += 1
+                            distributions = false
+                        } else {
+                            // A masked score: the row is not a distribution of weights.
+                            negativeInfinity += 1
+                            distributions = false
+                        }
+                    }
+                    if abs(sum - 1) >= 1e-3 { distributions = false }
+                }
+            }
+        }
+        finiteLow = finite > 0 ? smallest : 0
+        finiteHigh = finite > 0 ? largest : 0
+        finiteCount = finite
+        nanCount = nan
+        infinityCount = infinity
+        let isWeights = distributions && finite > 0
         weights = isWeights
-        maskedCount = all.count { $0 == -.infinity || isWeights && $0 == 0 }
+        maskedCount = negativeInfinity + (isWeights ? zeros : 0)
         let range = try args.value("range")
         if range.isNone {
             (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
@@ -203,9 +234,11 @@ struct HeatmapData: Figure {
         return Summary.significant(v)
     }
 
+    private static let anchors: [(Float, Float, Float)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+
     /// Viridis, by linear interpolation between five of its colours.
     static func color(_ t: Float) -> (Int, Int, Int) {
-        let anchors: [(Float, Float, Float)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+        let anchors = Self.anchors
         let x = (t.isNaN ? 0 : Swift.min(Swift.max(t, 0), 1)) * Float(anchors.count - 1)
         let i = Swift.min(Int(x), anchors.count - 2)
         let f = x - Float(i)
@@ -223,7 +256,9 @@ struct HeatmapData: Figure {
     }
 
     /// The maps in the terminal, panels side by side and wrapped at `width` columns.
-    func terminal(color: Bool, width: Int) -> String {
+    /// Ctrl-C stops it between rows.
+    func terminal(color: Bool, width: Int) throws -> String {
+        var cellsSinceCheck = 0
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
         let all = grid.joined().joined().joined()
         let valueWidth = showValues ? all.map { cellText($0).count }.max() ?? 1 : 0
@@ -272,7 +307,10 @@ struct HeatmapData: Figure {
                 let ink = t > 0.6 ? "30" : "97"
                 return "\u{1B}[\(ink);48;2;\(r);\(g);\(b)m" + text + "\u{1B}[0m"
             }
-            if showValues { return String(repeating: " ", count: cell - cellText(v).count) + cellText(v) }
+            if showValues {
+                let text = cellText(v)
+                return String(repeating: " ", count: cell - text.count) + text
+            }
             return String(repeating: shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))], count: cell)
         }
         let perBand = panelsPerBand(layout)
@@ -297,6 +335,11 @@ struct HeatmapData: Figure {
                     }
                 }
                 for i in 0..<rows.count {
+                    cellsSinceCheck += columns * heads.count
+                    if cellsSinceCheck >= 4096 {
+                        cellsSinceCheck = 0
+                        try Interrupt.check()
+                    }
                     let line = fit(rows[i], labelWidth) + " " + heads.map { h in
                         layer[h][i].map(draw).joined(separator: separator) + padding
                     }.joined(separator: gap)
@@ -325,12 +368,22 @@ struct HeatmapData: Figure {
 
     /// The maps as SVG: panels in the grid's layout, labels once per row and column of
     /// panels, masked cells light grey, and a colour scale. `standalone` adds the XML
-    /// namespace a file needs (inline in HTML it is not).
-    func svg(standalone: Bool = true) -> String {
+    /// namespace a file needs (inline in HTML it is not). Ctrl-C stops it between cells,
+    /// and it must fit in what the memory limit leaves (about 125 bytes a cell, more with
+    /// values).
+    func svg(standalone: Bool = true) throws -> String {
         let rowCount = rows.count, columnCount = cols.count
+        let cells = grid.reduce(0) { $0 + $1.count } * rowCount * columnCount
+        // Each cell names its row and column; the string may double as it grows.
+        let longest = (rows.map(\.utf8.count).max() ?? 0) + (cols.map(\.utf8.count).max() ?? 0)
+        try Memory.checkRoom(for: 2 * cells * ((showValues ? 280 : 140) + longest), "the SVG of the heatmap")
+        // Ctrl-C is looked for every 4,096 cells (each a microsecond or more of work).
+        var cellsSinceCheck = 0
+        // Labels escaped once, not once per cell.
+        let rowLabels = rows.map(escapeXML), columnLabels = cols.map(escapeXML)
         let cell = Swift.max(showValues ? 30 : 8, Swift.min(40, 480 / Swift.max(1, Swift.max(rowCount, columnCount))))
         let labelWidth = 7 * Swift.min(16, rows.map(\.count).max() ?? 0) + 8
-        let columnLabels = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
+        let columnLabelHeight = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
         let panelWidth = cell * columnCount, panelHeight = cell * rowCount
         let gap = 16
         let titleHeight = title == nil ? 0 : 24
@@ -338,7 +391,7 @@ struct HeatmapData: Figure {
         let layerHeight = grid.count > 1 ? 16 : 0
         let headsPerRow = grid.map(\.count).max() ?? 1
         let bandHeight = layerHeight + headTitle + panelHeight + gap
-        let top = titleHeight + columnLabels
+        let top = titleHeight + columnLabelHeight
         // Wide enough for the title too (14 px monospace: under 9 px a character).
         let legendWidth = Swift.max(labelWidth, 7 * scaleText(low).count + 12) + 172 + 7 * scaleText(high).count
         let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20, legendWidth)
@@ -365,14 +418,19 @@ struct HeatmapData: Figure {
                     out += "<text x=\"\(x0 + panelWidth / 2)\" y=\"\(y0 - 4)\" text-anchor=\"middle\">\(escapeXML(name))</text>\n"
                 }
                 if l == 0 {
-                    for (j, label) in cols.enumerated() {
+                    for (j, label) in columnLabels.enumerated() {
                         let x = x0 + j * cell + cell / 2 + 4
-                        out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(escapeXML(label))</text>\n"
+                        out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(label)</text>\n"
                     }
                 }
                 for (i, row) in panel.enumerated() {
                     if hIndex == 0 {
-                        out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(escapeXML(rows[i]))</text>\n"
+                        out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(rowLabels[i])</text>\n"
+                    }
+                    cellsSinceCheck += row.count
+                    if cellsSinceCheck >= 4096 {
+                        cellsSinceCheck = 0
+                        try Interrupt.check()
                     }
                     for (j, v) in row.enumerated() {
                         let (x, y) = (x0 + j * cell, y0 + i * cell)
@@ -385,7 +443,7 @@ struct HeatmapData: Figure {
                             let (r, g, b) = Self.color(level(v))
                             fill = "rgb(\(r),\(g),\(b))"
                         }
-                        out += "<rect class=\"c q\(i)\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(escapeXML(rows[i])), \(escapeXML(cols[j])): \(TensorFormatter.formatNumber(v))</title></rect>\n"
+                        out += "<rect class=\"c q\(i)\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(rowLabels[i]), \(columnLabels[j]): \(TensorFormatter.formatNumber(v))</title></rect>\n"
                         if showValues || isMasked(v) || v.isNaN {
                             let ink = !isMasked(v) && !v.isNaN && level(v) < 0.6 ? "white" : "black"
                             out += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(ink)\">\(escapeXML(cellText(v)))</text>\n"
