@@ -49,9 +49,7 @@ public final class Interpreter {
     /// address-space limit (`ulimit -v`) leaves the rest for data.
     public static let reservedAddressSpace = LargeStack.size + (320 << 20)
 
-    public init(output: @escaping (String) -> Void = { text in
-        fputs(text, stdout)
-    }) {
+    public init(output: @escaping (String) -> Void = StandardOutput.write) {
         self.output = output
         for builtin in Library.all() {
             builtins[builtin.name] = builtin
@@ -93,12 +91,17 @@ public final class Interpreter {
 
     /// Names the user defined (not builtins or constants), in definition order.
     public var userVariables: [(name: String, value: Value)] {
-        globals.definedNames.compactMap { name in
-            guard let value = globals.value(named: name) else { return nil }
-            if case .builtin(let b) = value, b.name == name { return nil }
-            if name == "ans" || Interpreter.constants.contains(where: { $0.name == name }) { return nil }
-            return (name, value)
-        }
+        globals.names.indices.compactMap(userVariable(at:))
+    }
+
+    /// The user's variable in a global slot: nil when the slot is unset, or holds a
+    /// builtin under its own name, a constant or `ans`.
+    func userVariable(at slot: Int) -> (name: String, value: Value)? {
+        guard let value = globals.get(slot) else { return nil }
+        let name = globals.names[slot]
+        if case .builtin(let b) = value, b.name == name { return nil }
+        if name == "ans" || Interpreter.constants.contains(where: { $0.name == name }) { return nil }
+        return (name, value)
     }
 
     /// Every name that currently has a value (for completion and suggestions).

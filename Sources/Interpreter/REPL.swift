@@ -85,7 +85,8 @@ public final class REPL {
         // An interrupt that came during this input (say, in a long product that does not
         // poll for it) belongs to it, not to the next one.
         Interrupt.clear()
-        return true
+        // Standard output's reader is gone: nothing more can be shown, so the session ends.
+        return !StandardOutput.failed
     }
 
     /// The number errors give an input's line: its own in a pipe or file, 1 on a terminal.
@@ -116,6 +117,11 @@ public final class REPL {
     }
 
     private func report(_ error: Error) {
+        // What stopped it is standard output's failure, reported once when tx exits.
+        if StandardOutput.failed {
+            hadErrors = true
+            return
+        }
         // The terminal has echoed ^C on the current line.
         if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
         Runner.reportError(error, to: fail, style: errorStyle)
