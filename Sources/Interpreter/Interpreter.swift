@@ -51,6 +51,12 @@ public final class Interpreter {
 
     public init(output: @escaping (String) -> Void = StandardOutput.write) {
         self.output = output
+        // Reading a long source stops on Ctrl-C too.
+        ReadingInterrupt.stop = {
+            guard Interrupt.isRequested else { return false }
+            Interrupt.clear()
+            return true
+        }
         for builtin in Library.all() {
             builtins[builtin.name] = builtin
             builtinList.append(builtin)
@@ -187,7 +193,11 @@ public final class Interpreter {
     public func run(_ program: Program, each: (StatementResult) throws -> Void) throws {
         try LargeStack.run {
             let compiler = Compiler(interpreter: self)
-            let codes = try program.statements.map { try compiler.statement($0) }
+            let codes = try program.statements.map { statement in
+                // Ctrl-C: compiling 10^6 statements takes seconds.
+                try Interrupt.stop(at: statement.span)
+                return try compiler.statement(statement)
+            }
             for (statement, code) in zip(program.statements, codes) {
                 let value = try execute(code, at: statement.span)
                 try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))

@@ -183,8 +183,11 @@ public final class Stepper {
         }
         if let transcript {
             interpreter.figureObserver = { [unowned self] map in
-                terminal(map.terminal(color: style.isEnabled, width: Terminal.columns()))
-                transcript.figure(map.svg(standalone: false))
+                let text = map.terminal(color: style.isEnabled, width: Terminal.columns()), svg = map.svg(standalone: false)
+                // Ctrl-C cut the drawing short: nothing is shown (the step reports it).
+                guard !Interrupt.isRequested else { return }
+                terminal(text)
+                transcript.figure(svg)
             }
         }
         if let repl {

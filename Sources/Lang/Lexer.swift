@@ -58,6 +58,7 @@ public struct Lexer {
             case UInt8(ascii: "\n"):
                 tokens.append(Token(.newline, "\n", start: start, end: start + 1))
                 position += 1
+                try ReadingInterrupt.check(source, at: start)
                 lineHasCode = false
             case UInt8(ascii: "#"):
                 while position < bytes.count, at(position) != UInt8(ascii: "\n") { position += 1 }
@@ -269,6 +270,18 @@ public struct Lexer {
             throw TxError(.syntax, "syntax error: unexpected character '\(shown)' (logical and/or are && and ||)", at: span(start, end))
         }
         throw TxError(.syntax, "syntax error: unexpected character '\(shown)'", at: span(start, end))
+    }
+}
+
+/// Ctrl-C while reading a long source (an `include` of 40 MB takes most of a minute to
+/// read in a debug build): the lexer asks at each line and the parser at each statement.
+/// Lang knows nothing of the interrupt flag; the interpreter sets `stop` to a function
+/// that takes a pending Ctrl-C (true, and the flag cleared) or says there is none.
+public enum ReadingInterrupt {
+    nonisolated(unsafe) public static var stop: () -> Bool = { false }
+
+    static func check(_ source: Source, at offset: Int) throws {
+        if stop() { throw TxError(.interrupted, "interrupted", at: SourceSpan(source: source, start: offset, end: offset)) }
     }
 }
 

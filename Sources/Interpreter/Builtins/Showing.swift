@@ -24,7 +24,10 @@ extension Library {
                 if let figures = args.interpreter.figureObserver {
                     figures(map)
                 } else {
-                    args.interpreter.output(map.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
+                    // Drawing stops early on Ctrl-C; a picture cut short is not shown.
+                    let text = map.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns())
+                    try Interrupt.check()
+                    args.interpreter.output(text)
                 }
                 return .none
             },
@@ -35,7 +38,9 @@ extension Library {
                 let path = try args.path("path")
                 let map = try HeatmapData(args)
                 do {
-                    try writeFile(path: path, bytes: Array(map.svg().utf8))
+                    let svg = map.svg()
+                    try Interrupt.check()
+                    try writeFile(path: path, bytes: Array(svg.utf8))
                 } catch let error as TensorError {
                     throw TxError(error, at: args.span("path"))
                 }
@@ -105,28 +110,79 @@ struct HeatmapData: Figure {
             throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
         }
         let (r, c) = (shape[0], shape[1])
-        grid = layers.map { layer in
-            (0..<layer.shape[0]).map { h in
-                (0..<r).map { i in Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]) }
+        // Ctrl-C: a check every chunk of cells, in each pass below (a map of 3000 x 3000
+        // takes seconds to draw).
+        var poll = Interrupt.Poll()
+        var done = 0
+        func cells(_ n: Int) throws {
+            done += n
+            if done >= Interrupt.chunk {
+                done = 0
+                try Interrupt.check()
             }
         }
+        var grid: [[[[Float]]]] = []
+        for layer in layers {
+            var heads: [[[Float]]] = []
+            for h in 0..<layer.shape[0] {
+                var panel: [[Float]] = []
+                for i in 0..<r {
+                    panel.append(Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]))
+                    try cells(c)
+                }
+                heads.append(panel)
+            }
+            grid.append(heads)
+        }
+        self.grid = grid
         rows = try Self.labels(args, "rows", count: r)
         cols = try Self.labels(args, "cols", count: c)
         let t = try args.value("title")
         title = t.isNone ? nil : Display.text(t)
         showValues = try args.bool("values")
-        let all = grid.joined().joined().joined()
-        let finite = all.filter { $0.isFinite }
-        finiteLow = finite.min() ?? 0
-        finiteHigh = finite.max() ?? 0
-        finiteCount = finite.count
-        nanCount = all.count { $0.isNaN }
-        infinityCount = all.count { $0 == .infinity }
-        let isWeights = c > 0 && !finite.isEmpty && finite.count + all.count { $0 == -.infinity } == all.count
-            && finite.allSatisfy { $0 >= 0 && $0 <= 1 }
-            && grid.joined().joined().allSatisfy { row in abs(row.reduce(0.0) { $0 + Double($1) } - 1) < 1e-3 }
+        // The scale's statistics, in one pass.
+        var smallest = Float.infinity, largest = -Float.infinity
+        var finite = 0, nans = 0, infinities = 0, negativeInfinities = 0, zeros = 0, unit = true
+        for layer in layers {
+            try layer.values.withUnsafeBufferPointer { values in
+                try poll.run(values.count) { start, count in
+                    for v in values[start..<(start + count)] {
+                        if v.isFinite {
+                            finite += 1
+                            smallest = Swift.min(smallest, v)
+                            largest = Swift.max(largest, v)
+                            if v == 0 { zeros += 1 }
+                            if v < 0 || v > 1 { unit = false }
+                        } else if v.isNaN {
+                            nans += 1
+                        } else if v > 0 {
+                            infinities += 1
+                        } else {
+                            negativeInfinities += 1
+                        }
+                    }
+                }
+            }
+        }
+        finiteLow = finite > 0 ? smallest : 0
+        finiteHigh = finite > 0 ? largest : 0
+        finiteCount = finite
+        nanCount = nans
+        infinityCount = infinities
+        var isWeights = c > 0 && finite > 0 && nans == 0 && infinities == 0 && unit
+        if isWeights {
+            rowsSum: for panel in grid.joined() {
+                for row in panel {
+                    try cells(row.count)
+                    if abs(row.reduce(0.0) { $0 + Double($1) } - 1) >= 1e-3 {
+                        isWeights = false
+                        break rowsSum
+                    }
+                }
+            }
+        }
         weights = isWeights
-        maskedCount = all.count { $0 == -.infinity || isWeights && $0 == 0 }
+        maskedCount = negativeInfinities + (isWeights ? zeros : 0)
         let range = try args.value("range")
         if range.isNone {
             (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
@@ -225,8 +281,14 @@ struct HeatmapData: Figure {
     /// The maps in the terminal, panels side by side and wrapped at `width` columns.
     func terminal(color: Bool, width: Int) -> String {
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-        let all = grid.joined().joined().joined()
-        let valueWidth = showValues ? all.map { cellText($0).count }.max() ?? 1 : 0
+        // Ctrl-C stops the drawing between rows; the caller checks and shows nothing.
+        var valueWidth = showValues ? 1 : 0
+        if showValues {
+            for row in grid.joined().joined() {
+                if Interrupt.isRequested { return "" }
+                for v in row { valueWidth = Swift.max(valueWidth, cellText(v).count) }
+            }
+        }
         let longestColumn = cols.map(\.count).max() ?? 2
         let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
         let columns = cols.count
@@ -297,6 +359,7 @@ struct HeatmapData: Figure {
                     }
                 }
                 for i in 0..<rows.count {
+                    if Interrupt.isRequested { return "" }
                     let line = fit(rows[i], labelWidth) + " " + heads.map { h in
                         layer[h][i].map(draw).joined(separator: separator) + padding
                     }.joined(separator: gap)
@@ -371,6 +434,8 @@ struct HeatmapData: Figure {
                     }
                 }
                 for (i, row) in panel.enumerated() {
+                    // Ctrl-C stops the drawing between rows; the caller checks and writes nothing.
+                    if Interrupt.isRequested { return "" }
                     if hIndex == 0 {
                         out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(escapeXML(rows[i]))</text>\n"
                     }
