@@ -52,11 +52,7 @@ public final class Interpreter {
     public init(output: @escaping (String) -> Void = StandardOutput.write) {
         self.output = output
         // Reading a long source stops on Ctrl-C too.
-        ReadingInterrupt.stop = {
-            guard Interrupt.isRequested else { return false }
-            Interrupt.clear()
-            return true
-        }
+        ReadingInterrupt.stop = { Interrupt.isRequested }
         for builtin in Library.all() {
             builtins[builtin.name] = builtin
             builtinList.append(builtin)

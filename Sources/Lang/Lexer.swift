@@ -276,7 +276,9 @@ public struct Lexer {
 /// Ctrl-C while reading a long source (an `include` of 40 MB takes most of a minute to
 /// read in a debug build): the lexer asks at each line and the parser at each statement.
 /// Lang knows nothing of the interrupt flag; the interpreter sets `stop` to a function
-/// that takes a pending Ctrl-C (true, and the flag cleared) or says there is none.
+/// that says whether Ctrl-C is pending. The flag stays set: a caller that drops the
+/// error (`Parser.isIncomplete`) must not drop the Ctrl-C with it, which the running
+/// code then sees.
 public enum ReadingInterrupt {
     nonisolated(unsafe) public static var stop: () -> Bool = { false }
 
