@@ -52,10 +52,10 @@ public final class Interpreter {
     /// address-space limit (`ulimit -v`) leaves the rest for data.
     public static let reservedAddressSpace = LargeStack.size + (320 << 20)
 
-    public init(output: @escaping (String) -> Void = { text in
-        fputs(text, stdout)
-    }) {
+    public init(output: @escaping (String) -> Void = StandardOutput.write) {
         self.output = output
+        // Reading a long source stops on Ctrl-C too.
+        ReadingInterrupt.stop = { Interrupt.isRequested }
         for builtin in Library.all() {
             builtins[builtin.name] = builtin
             builtinList.append(builtin)
@@ -102,12 +102,17 @@ public final class Interpreter {
 
     /// Names the user defined (not builtins or constants), in definition order.
     public var userVariables: [(name: String, value: Value)] {
-        globals.definedNames.compactMap { name in
-            guard let value = globals.value(named: name) else { return nil }
-            if case .builtin(let b) = value, b.name == name { return nil }
-            if name == "ans" || Interpreter.constants.contains(where: { $0.name == name }) { return nil }
-            return (name, value)
-        }
+        globals.names.indices.compactMap(userVariable(at:))
+    }
+
+    /// The user's variable in a global slot: nil when the slot is unset, or holds a
+    /// builtin under its own name, a constant or `ans`.
+    func userVariable(at slot: Int) -> (name: String, value: Value)? {
+        guard let value = globals.get(slot) else { return nil }
+        let name = globals.names[slot]
+        if case .builtin(let b) = value, b.name == name { return nil }
+        if name == "ans" || Interpreter.constants.contains(where: { $0.name == name }) { return nil }
+        return (name, value)
     }
 
     /// Every name that currently has a value (for completion and suggestions).
@@ -200,7 +205,11 @@ public final class Interpreter {
     public func run(_ program: Program, each: (StatementResult) throws -> Void) throws {
         try printing { try LargeStack.run {
             let compiler = Compiler(interpreter: self)
-            let codes = try program.statements.map { try compiler.statement($0) }
+            let codes = try program.statements.map { statement in
+                // Ctrl-C: compiling 10^6 statements takes seconds.
+                try Interrupt.stop(at: statement.span)
+                return try compiler.statement(statement)
+            }
             for (statement, code) in zip(program.statements, codes) {
                 let value = try execute(code, at: statement.span)
                 try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))

@@ -124,7 +124,8 @@ public final class REPL {
         // An interrupt that came during this input (say, in a long product that does not
         // poll for it) belongs to it, not to the next one.
         Interrupt.clear()
-        return true
+        // Standard output's reader is gone: nothing more can be shown, so the session ends.
+        return !StandardOutput.failed
     }
 
     /// What errors call the entry read last: `<repl 3>` for the third input on a terminal
@@ -169,6 +170,11 @@ public final class REPL {
     }
 
     private func report(_ error: Error) {
+        // What stopped it is standard output's failure, reported once when tx exits.
+        if StandardOutput.failed {
+            hadErrors = true
+            return
+        }
         // The terminal has echoed ^C on the current line.
         if let error = error as? TxError, error.kind == .interrupted { errors("\n") }
         Runner.reportError(error, to: fail, style: errorStyle)

@@ -28,8 +28,12 @@ public enum Runner {
         }
     }
 
+    /// The exit status of a script stopped by Ctrl-C (SIGINT), as a shell gives for a
+    /// command a signal ended: 128 + 2.
+    public static let interruptedStatus: Int32 = 130
+
     /// `tx FILE.tx`: runs the script, printing top-level expression values; status 1
-    /// after the first error.
+    /// after the first error, 130 when Ctrl-C stopped it.
     public static func runFile(_ path: String, interpreter: Interpreter) -> Int32 {
         do {
             try interpreter.run(try readSource(path: path), name: path, echo: true)
@@ -37,9 +41,18 @@ public enum Runner {
         } catch is StepperQuit {
             return 0
         } catch {
-            reportError(error)
-            return 1
+            return report(error)
         }
+    }
+
+    /// Reports an error that ended a script and gives the exit status: 130 for Ctrl-C, 1
+    /// otherwise. When standard output failed (its reader gone), nothing is reported
+    /// here: that failure is what ended the script, and is reported once at the end.
+    static func report(_ error: Error) -> Int32 {
+        if StandardOutput.failed { return 1 }
+        reportError(error)
+        if let error = error as? TxError, error.kind == .interrupted { return interruptedStatus }
+        return 1
     }
 
     /// `tx -e 'expr'`.
@@ -48,8 +61,30 @@ public enum Runner {
             try interpreter.run(text, name: "<expr>", echo: true)
             return 0
         } catch {
-            reportError(error)
-            return 1
+            return report(error)
+        }
+    }
+}
+
+/// Standard output as the interpreter writes it (`print`, echoed values): a write that
+/// fails for good (the reader of a pipe gone with SIGPIPE ignored, a full disk, a closed
+/// descriptor) stops the work, as Ctrl-C does: nothing written from then on could be read.
+public enum StandardOutput {
+    /// Whether a write to standard output failed; the runners then stop and tx exits
+    /// with status 1 after saying so.
+    nonisolated(unsafe) public private(set) static var failed = false
+    /// Why: the errno of the failed write (EPIPE, ENOSPC, EBADF).
+    nonisolated(unsafe) public private(set) static var failure: Int32 = 0
+
+    /// Writes `text` to standard output; on a failure, sets `failed` and asks the running
+    /// code to stop.
+    public static func write(_ text: String) {
+        errno = 0
+        fputs(text, stdout)
+        if !failed && ferror(stdout) != 0 {
+            failure = errno
+            failed = true
+            Interrupt.request()
         }
     }
 }

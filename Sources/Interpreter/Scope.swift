@@ -47,9 +47,15 @@ final class Globals {
     }
 
     @inline(__always) func get(_ slot: Int) -> Value? { values[slot] }
-    @inline(__always) func set(_ slot: Int, _ value: Value) { values[slot] = value }
+    @inline(__always) func set(_ slot: Int, _ value: Value) {
+        if journaling { note(slot) }
+        values[slot] = value
+    }
     /// Sets a slot or, with nil, unsets it.
-    func put(_ slot: Int, _ value: Value?) { values[slot] = value }
+    func put(_ slot: Int, _ value: Value?) {
+        if journaling { note(slot) }
+        values[slot] = value
+    }
 
     func slotIfDefined(_ name: String) -> Int? { slotOfName[name] }
 
@@ -57,15 +63,68 @@ final class Globals {
         slotOfName[name].flatMap { values[$0] }
     }
 
-    func define(_ name: String, _ value: Value) { values[slot(for: name)] = value }
+    func define(_ name: String, _ value: Value) { set(slot(for: name), value) }
 
     func removeAll() {
-        for i in values.indices { values[i] = nil }
+        for i in values.indices { put(i, nil) }
     }
 
     /// Puts back the values a snapshot of `values` held; names defined since are unset.
     func restore(_ saved: [Value?]) {
-        for i in values.indices { values[i] = i < saved.count ? saved[i] : nil }
+        for i in values.indices { put(i, i < saved.count ? saved[i] : nil) }
+    }
+
+    // MARK: What a statement changed
+
+    /// The stepper's record of what one statement wrote (`beginJournal`, `endJournal`):
+    /// each slot written, with the value it held before its first write. Keeping it costs
+    /// one check per global write, and a step costs what it changed, not a copy of every
+    /// global (40,000 globals made each step copy 40,000 values).
+    private var journaling = false
+    private var journal: [(slot: Int, old: Value?)] = []
+    /// Whether a slot is in `journal` (grown on the first write of a slot past its end).
+    private var journaled: [Bool] = []
+
+    /// What was being recorded when a nested record began (a step run from a prompt
+    /// that a step's `breakpoint()` opened).
+    struct Journal {
+        fileprivate let entries: [(slot: Int, old: Value?)]
+        fileprivate let active: Bool
+    }
+
+    private func note(_ slot: Int) {
+        if journaled.count <= slot { journaled += repeatElement(false, count: values.count - journaled.count) }
+        guard !journaled[slot] else { return }
+        journaled[slot] = true
+        journal.append((slot, values[slot]))
+    }
+
+    /// Starts recording the slots written; give what it returns to `endJournal`.
+    func beginJournal() -> Journal {
+        let outer = Journal(entries: journal, active: journaling)
+        for entry in journal { journaled[entry.slot] = false }
+        journal = []
+        journaling = true
+        return outer
+    }
+
+    /// The slots written since `beginJournal` (in the order first written), with their
+    /// values before; the record that was under way before goes on, and counts them too.
+    func endJournal(_ outer: Journal) -> [(slot: Int, old: Value?)] {
+        let written = journal
+        for entry in written { journaled[entry.slot] = false }
+        journal = outer.entries
+        for entry in journal { journaled[entry.slot] = true }
+        for entry in written where !journaled[entry.slot] {
+            journaled[entry.slot] = true
+            journal.append(entry)
+        }
+        journaling = outer.active
+        if !journaling {
+            for entry in journal { journaled[entry.slot] = false }
+            journal = []
+        }
+        return written
     }
 
     /// Names that currently hold a value.

@@ -61,6 +61,10 @@ public final class Stepper {
     /// Running to the end without prompting (`c`, or without a terminal).
     private var continuing = false
     private var failed = false
+    /// Whether Ctrl-C stopped a step (the exit status is then 130 without a terminal).
+    private var interrupted = false
+    /// Whether the script was read and parsed (else there is no transcript to write).
+    public private(set) var loaded = false
     /// Where the stepper's own lines go: the interpreter's output when the run started.
     private var terminal: (String) -> Void
     /// `--html`: everything shown also goes there.
@@ -163,14 +167,15 @@ public final class Stepper {
 
     // MARK: Running
 
-    /// Steps through the script at `path`; returns the exit status (1 when a step failed
-    /// without a terminal to stop at).
+    /// Steps through the script at `path`; returns the exit status (without a terminal to
+    /// stop at: 1 when a step failed, 130 when Ctrl-C stopped one).
     public func run(_ path: String) -> Int32 {
         interpreter.printing { stepThrough(path) }
     }
 
     private func stepThrough(_ path: String) -> Int32 {
         guard load(path) else { return 1 }
+        loaded = true
         start = interpreter.snapshot()
         terminal = interpreter.output
         let savedObserver = interpreter.checkObserver, savedBreakpoint = interpreter.breakpointHandler
@@ -197,11 +202,14 @@ public final class Stepper {
         }
         continuing = readLine == nil
         do {
-            try loop()
+            // All on one thread with a large stack, rather than a thread made for each
+            // statement (a breakpoint's prompt reads there already).
+            try LargeStack.run { try loop() }
         } catch {
             // StepperQuit: leave, keeping the variables.
         }
-        return failed && readLine == nil ? 1 : 0
+        guard failed && readLine == nil else { return 0 }
+        return interrupted && !StandardOutput.failed ? Runner.interruptedStatus : 1
     }
 
     private func loop() throws {
@@ -383,19 +391,27 @@ public final class Stepper {
         for statement in steps[index].statements {
             printed = false
             checks = []
-            let before = interpreter.snapshot()
+            // What the statement writes, to show what a loop changed.
+            let journal = interpreter.globals.beginJournal()
+            let outcome = Result { try interpreter.run(statement: statement) }
+            let written = interpreter.globals.endJournal(journal)
             do {
-                let result = try interpreter.run(statement: statement)
+                let result = try outcome.get()
                 show(checks)
-                show(result, before: before, quiet: printed || !checks.isEmpty, checks: checks)
+                show(result, written: written, quiet: printed || !checks.isEmpty, checks: checks)
             } catch let error as StepperQuit {
                 throw error
             } catch {
+                failed = true
+                // Standard output's reader is gone: that is reported once, when tx exits.
+                if StandardOutput.failed { return false }
                 show(checks)
-                if let error = error as? TxError, error.kind == .interrupted { out("\n") }
+                if let error = error as? TxError, error.kind == .interrupted {
+                    interrupted = true
+                    out("\n")
+                }
                 Runner.reportError(error)
                 transcript?.error(Self.errorText(error))
-                failed = true
                 return false
             }
         }
@@ -442,7 +458,7 @@ public final class Stepper {
     /// What a statement did, when it printed nothing itself.
     /// What a statement did, after its `checks` were shown: its value (unless a check
     /// showed it already, as `expect_error`'s message), what it assigned, or `ok`.
-    private func show(_ result: Interpreter.StatementResult, before: Interpreter.Snapshot, quiet: Bool, checks: [Check]) {
+    private func show(_ result: Interpreter.StatementResult, written: [(slot: Int, old: Value?)], quiet: Bool, checks: [Check]) {
         switch result.statement.kind {
         case .expression(let expression):
             if case .string(let string) = result.value, checks.contains(where: { $0.detail.contains(string.text) }) { return }
@@ -464,12 +480,17 @@ public final class Stepper {
             say(style.paint("defined ", .comment) + signature, plain: "defined " + signature)
         case .forLoop(_, _, _, let body), .whileLoop(_, let body):
             guard !quiet else { return }
-            let inPlace = Self.changedInPlace(body.statements)
-            var changed = interpreter.userVariables.filter { variable in
-                guard let slot = interpreter.globals.slotIfDefined(variable.name), slot < before.globals.count,
-                      let old = before.globals[slot] else { return true }
-                return !Self.same(old, variable.value) || inPlace.contains(variable.name)
+            // The variables the loop assigned a new value, or changed in place, in the
+            // order they were defined.
+            let globals = interpreter.globals
+            var slots = Set(written.compactMap { entry -> Int? in
+                guard let old = entry.old, let new = globals.get(entry.slot) else { return entry.slot }
+                return Self.same(old, new) ? nil : entry.slot
+            })
+            for name in Self.changedInPlace(body.statements) {
+                if let slot = globals.slotIfDefined(name) { slots.insert(slot) }
             }
+            var changed = slots.sorted().compactMap(interpreter.userVariable(at:))
             // The loop's own variable only when nothing else changed: it is scaffolding.
             if case .forLoop(let variable, _, _, _) = result.statement.kind, changed.count > 1 {
                 changed.removeAll { $0.name == variable }

@@ -21,12 +21,54 @@ public final class Transcript {
 
     public init(title: String) { self.title = title }
 
-    func narration(_ lines: [String?]) { if !lines.isEmpty { pieces.append(.narration(lines)) } }
-    func code(_ text: String) { pieces.append(.code(text)) }
-    func output(_ text: String) { pieces.append(.output(text)) }
-    func result(_ text: String) { pieces.append(.result(text)) }
-    func check(_ check: Check) { pieces.append(.check(check)) }
-    func error(_ text: String) { pieces.append(.error(text)) }
+    // Text comes in as the terminal got it; the page takes it without terminal escapes
+    // (colour from a terminal would leave ESC characters, which no HTML or XML allows).
+    func narration(_ lines: [String?]) {
+        if !lines.isEmpty { pieces.append(.narration(lines.map { $0.map(Self.withoutEscapes) })) }
+    }
+    func code(_ text: String) { pieces.append(.code(Self.withoutEscapes(text))) }
+    func output(_ text: String) { pieces.append(.output(Self.withoutEscapes(text))) }
+    func result(_ text: String) { pieces.append(.result(Self.withoutEscapes(text))) }
+    func check(_ check: Check) {
+        pieces.append(.check(Check(passed: check.passed, text: Self.withoutEscapes(check.text),
+                                   detail: Self.withoutEscapes(check.detail), source: check.source)))
+    }
+    func error(_ text: String) { pieces.append(.error(Self.withoutEscapes(text))) }
+
+    /// `text` without terminal escape sequences: CSI (`ESC [ ... m`, colours and cursor
+    /// moves), OSC (`ESC ] ... BEL` or `ESC \`, titles and links) and two-character
+    /// escapes; a lone ESC goes too.
+    static func withoutEscapes(_ text: String) -> String {
+        guard text.utf8.contains(0x1B) else { return text }
+        var kept: [UInt8] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == 0x1B else {
+                kept.append(bytes[i])
+                i += 1
+                continue
+            }
+            i += 1
+            guard i < bytes.count else { break }
+            switch bytes[i] {
+            case UInt8(ascii: "["):
+                // Parameters and intermediates (0x20-0x3F), then one final byte (0x40-0x7E).
+                i += 1
+                while i < bytes.count, (0x20...0x3F).contains(bytes[i]) { i += 1 }
+                if i < bytes.count, (0x40...0x7E).contains(bytes[i]) { i += 1 }
+            case UInt8(ascii: "]"), UInt8(ascii: "P"), UInt8(ascii: "_"), UInt8(ascii: "^"):
+                // A string, to BEL or ESC \.
+                i += 1
+                while i < bytes.count, bytes[i] != 0x07, bytes[i] != 0x1B { i += 1 }
+                if i < bytes.count, bytes[i] == 0x07 { i += 1 }
+                else if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\\") { i += 2 }
+            default:
+                if (0x20...0x7E).contains(bytes[i]) { i += 1 }
+            }
+        }
+        return String(decoding: kept, as: UTF8.self)
+    }
     func figure(_ svg: String) { pieces.append(.figure(svg)) }
 
     static let style = """

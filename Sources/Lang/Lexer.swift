@@ -59,6 +59,7 @@ public struct Lexer {
             case UInt8(ascii: "\n"):
                 tokens.append(Token(.newline, "\n", start: start, end: start + 1))
                 position += 1
+                try ReadingInterrupt.check(source, at: start)
                 lineHasCode = false
             case UInt8(ascii: "#"):
                 while position < bytes.count, at(position) != UInt8(ascii: "\n") { position += 1 }
@@ -285,6 +286,20 @@ public struct Lexer {
             return "; tx writes :help " + String(decoding: bytes[nameStart..<offset], as: UTF8.self)
         }
         return "; tx writes if c { a } else { b } to choose"
+    }
+}
+
+/// Ctrl-C while reading a long source (an `include` of 40 MB takes most of a minute to
+/// read in a debug build): the lexer asks at each line and the parser at each statement.
+/// Lang knows nothing of the interrupt flag; the interpreter sets `stop` to a function
+/// that says whether Ctrl-C is pending. The flag stays set: a caller that drops the
+/// error (`Parser.isIncomplete`) must not drop the Ctrl-C with it, which the running
+/// code then sees.
+public enum ReadingInterrupt {
+    nonisolated(unsafe) public static var stop: () -> Bool = { false }
+
+    static func check(_ source: Source, at offset: Int) throws {
+        if stop() { throw TxError(.interrupted, "interrupted", at: SourceSpan(source: source, start: offset, end: offset)) }
     }
 }
 

@@ -153,6 +153,7 @@ public struct Parser {
             if terminator == nil, token.isSymbol("}") || token.isSymbol(")") || token.isSymbol("]") {
                 throw error("unexpected '\(token.text)'", at: token)
             }
+            try ReadingInterrupt.check(source, at: token.start)
             var statement = try self.statement()
             // A statement ends at a newline, ';', the closing brace, or the end.
             let next = peek()

@@ -49,12 +49,22 @@ struct TX: ParsableCommand {
             if !flushStandardOutput() { throw ExitCode(1) }
             return
         }
-        // `tx --step FILE --html OUT.html`: after FILE, --html still belongs to tx.
-        if step, html == nil, let at = scriptArguments.firstIndex(of: "--html"), at + 1 < scriptArguments.count {
+        // `tx [--step] FILE --html OUT.html`: after FILE, --html still belongs to tx.
+        if html == nil, let at = scriptArguments.firstIndex(of: "--html"), at + 1 < scriptArguments.count {
             html = scriptArguments[at + 1]
             scriptArguments.removeSubrange(at...(at + 1))
         }
-        if html != nil && !step { throw ValidationError("--html goes with --step: tx --step FILE --html OUT.html") }
+        if let html {
+            guard let file, expression == nil else {
+                throw ValidationError("--html writes a script's transcript: tx [--step] FILE --html OUT.html")
+            }
+            // The transcript must never replace the script (the same file under another
+            // name, through a link or a hard link: the same device and inode).
+            if Self.sameFile(html, file) {
+                fputs("error: --html \(html) is the script \(file) itself; writing the transcript there would replace the script\n", stderr)
+                throw ExitCode(1)
+            }
+        }
         let interpreter = Interpreter()
         interpreter.style = .standardOutput
         var status: Int32 = 0
@@ -65,19 +75,25 @@ struct TX: ParsableCommand {
             // From a terminal, --step prompts after each step and breakpoint() opens a prompt.
             var reader: ((String) -> REPL.LineInput)? = nil
             let history = replHistory()
+            // Ctrl-C stops the script cleanly, from a terminal or not (CI, cron, `echo |
+            // tx loop.tx > log`): what it printed is flushed, a file being saved is not
+            // left half written, and the exit status is 130.
+            Terminal.installInterruptHandler()
             if isatty(0) != 0 {
-                Terminal.installInterruptHandler()
                 reader = Terminal.readlineReader(history: history, style: .standardOutput)
                 Completion.install(for: interpreter)
                 Highlight.install(for: interpreter, style: .standardOutput)
             }
             defer { if reader != nil { history.close() } }
-            if step {
-                let stepper = Stepper(interpreter: interpreter, readLine: reader, errorStyle: .standardError)
+            if step || html != nil {
+                // --html without --step runs the script straight through, as --step
+                // does without a terminal, and writes its transcript.
+                let stepper = Stepper(interpreter: interpreter, readLine: step ? reader : nil, errorStyle: .standardError)
                 let transcript = html.map { _ in Transcript(title: file) }
                 stepper.transcript = transcript
                 status = stepper.run(file)
-                if let html, let transcript {
+                // A script that could not be read or parsed leaves the last transcript as it was.
+                if let html, let transcript, stepper.loaded {
                     do {
                         try writeFile(path: html, bytes: Array(transcript.html().utf8))
                     } catch {
@@ -94,6 +110,13 @@ struct TX: ParsableCommand {
         }
         if !flushStandardOutput() { status = 1 }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Whether two paths name one file (its device and inode), through links too.
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
     /// The REPL; returns the exit status.
@@ -157,7 +180,8 @@ func flushStandardOutput() -> Bool {
     let flushed = fflush(stdout) == 0
     let code = errno
     guard !flushed || ferror(stdout) != 0 else { return true }
-    let reason = flushed ? "an earlier write failed" : String(cString: strerror(code))
+    let reason = !flushed ? String(cString: strerror(code))
+        : StandardOutput.failure != 0 ? String(cString: strerror(StandardOutput.failure)) : "an earlier write failed"
     fputs("error: cannot write to standard output: \(reason)\n", stderr)
     return false
 }

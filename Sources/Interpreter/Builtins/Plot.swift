@@ -20,9 +20,11 @@ extension Library {
                         plot appears as SVG too.
                         """) { args in
                 let plot = try LinePlot(args)
+                // Drawing stops early on Ctrl-C; a picture cut short is neither written nor shown.
+                try Interrupt.check()
                 if let path = try args.value("path").isNone ? nil : args.path("path") {
                     do {
-                        try writeFile(path: path, text: plot.svg(standalone: true))
+                        try writeFile(path: path, text: try plot.svg(standalone: true))
                     } catch let error as TensorError {
                         throw TxError(error, at: args.span("path"))
                     }
@@ -30,7 +32,7 @@ extension Library {
                 if let figures = args.interpreter.figureObserver {
                     try figures(plot)
                 } else {
-                    args.interpreter.output(plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
+                    args.interpreter.output(try plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
                 }
                 return .none
             },
@@ -54,13 +56,18 @@ struct LinePlot: Figure {
         let first = try args.value("x"), second = try args.value("ys")
         func vector(_ v: Value, _ name: String) throws -> [Double]? {
             guard let t = try Convert.tensor(v, at: args.span(name)), t.rank == 1 else { return nil }
-            return try t.contiguous().values.map(Double.init)
+            return try Self.doubles(t.contiguous().values)
         }
         if second.isNone {
             guard let y = try vector(first, "x") else {
                 throw TxError(.type, "type error: plot(y) expects a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
             }
-            (x, series) = (y.indices.map(Double.init), [y])
+            var indices = [Double](repeating: 0, count: y.count)
+            var poll = Interrupt.Poll()
+            try poll.run(y.count) { start, count in
+                for i in start..<(start + count) { indices[i] = Double(i) }
+            }
+            (x, series) = (indices, [y])
         } else {
             guard let xs = try vector(first, "x") else {
                 throw TxError(.type, "type error: plot(x, ys) expects x as a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
@@ -74,7 +81,7 @@ struct LinePlot: Figure {
                     ys.append(y)
                 }
             } else if let t = try Convert.tensor(second, at: args.span("ys")), t.rank == 1 || t.rank == 2 {
-                let values = try t.contiguous().values.map(Double.init)
+                let values = try Self.doubles(t.contiguous().values)
                 let n = t.shape.last ?? 0
                 ys = t.rank == 1 ? [values] : stride(from: 0, to: values.count, by: Swift.max(n, 1)).map { Array(values[$0..<($0 + n)]) }
             } else {
@@ -101,12 +108,23 @@ struct LinePlot: Figure {
         if case .string(let s) = t { title = s.text } else if t.isNone { title = nil } else { title = Display.text(t) }
     }
 
+    /// `values` as doubles, with a check for Ctrl-C every chunk (a series may have 10^8 points).
+    private static func doubles(_ values: [Float]) throws -> [Double] {
+        var out = [Double](repeating: 0, count: values.count)
+        var poll = Interrupt.Poll()
+        try poll.run(values.count) { start, count in
+            for i in start..<(start + count) { out[i] = Double(values[i]) }
+        }
+        return out
+    }
+
     /// The finite extent of the points: (x low, x high, y low, y high), each range made
     /// non-empty.
     var extent: (Double, Double, Double, Double) {
         var xl = Double.infinity, xh = -Double.infinity, yl = Double.infinity, yh = -Double.infinity
         for y in series {
             for (i, v) in y.enumerated() where v.isFinite && x[i].isFinite {
+                if i & 0xFFFF == 0 && Interrupt.isRequested { break }
                 xl = Swift.min(xl, x[i]); xh = Swift.max(xh, x[i]); yl = Swift.min(yl, v); yh = Swift.max(yh, v)
             }
         }
@@ -120,7 +138,7 @@ struct LinePlot: Figure {
         Summary.significant(Float(v))
     }
 
-    func terminal(color: Bool, width: Int) -> String {
+    func terminal(color: Bool, width: Int) throws -> String {
         let (xl, xh, yl, yh) = extent
         let yLabels = [Self.number(yh), Self.number((yl + yh) / 2), Self.number(yl)]
         let margin = (yLabels.map(\.count).max() ?? 1) + 1
@@ -129,6 +147,7 @@ struct LinePlot: Figure {
         for (s, y) in series.enumerated() {
             var previous: (Int, Int)? = nil
             for (i, v) in y.enumerated() {
+                if i & 0xFFFF == 0 { try Interrupt.check() }
                 guard v.isFinite, x[i].isFinite else { previous = nil; continue }
                 let c = Int(((x[i] - xl) / (xh - xl) * Double(columns - 1)).rounded())
                 let r = rows - 1 - Int(((v - yl) / (yh - yl) * Double(rows - 1)).rounded())
@@ -167,7 +186,7 @@ struct LinePlot: Figure {
         return out
     }
 
-    func svg(standalone: Bool) -> String {
+    func svg(standalone: Bool) throws -> String {
         let (xl, xh, yl, yh) = extent
         let (left, right) = (70, 20)
         let legend = legendPlaces(from: left, to: 640 - right)
@@ -198,6 +217,7 @@ struct LinePlot: Figure {
                 run = []
             }
             for (i, v) in y.enumerated() {
+                if i & 0xFFFF == 0 { try Interrupt.check() }
                 if v.isFinite && x[i].isFinite { run.append("\(px(x[i])),\(py(v))") } else { flush() }
             }
             flush()

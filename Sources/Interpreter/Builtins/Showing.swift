@@ -106,25 +106,43 @@ struct HeatmapData: Figure {
             throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
         }
         let (r, c) = (shape[0], shape[1])
-        grid = layers.map { layer in
-            (0..<layer.shape[0]).map { h in
-                (0..<r).map { i in Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]) }
+        // Ctrl-C: a check every chunk of cells, in each pass below (a map of 3000 x 3000
+        // takes seconds to draw).
+        var done = 0
+        func cells(_ n: Int) throws {
+            done += n
+            if done >= Interrupt.chunk {
+                done = 0
+                try Interrupt.check()
             }
         }
+        var grid: [[[[Float]]]] = []
+        for layer in layers {
+            var heads: [[[Float]]] = []
+            for h in 0..<layer.shape[0] {
+                var panel: [[Float]] = []
+                for i in 0..<r {
+                    panel.append(Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]))
+                    try cells(c)
+                }
+                heads.append(panel)
+            }
+            grid.append(heads)
+        }
+        self.grid = grid
         rows = try Self.labels(args, "rows", count: r)
         cols = try Self.labels(args, "cols", count: c)
         let t = try args.value("title")
         title = t.isNone ? nil : Display.text(t)
         showValues = try args.bool("values")
         // One pass over the values (in plain loops: a million cells), polling Ctrl-C.
-        var poll = Interrupt.Poll()
         var smallest = Float.infinity, largest = -Float.infinity
         var finite = 0, nan = 0, infinity = 0, negativeInfinity = 0, zeros = 0
         var distributions = c > 0
         for layer in layers {
-            try poll.run(layer.values.count) { _, _ in }
-            layer.values.withUnsafeBufferPointer { values in
+            try layer.values.withUnsafeBufferPointer { values in
                 for row in stride(from: 0, to: values.count, by: Swift.max(c, 1)) {
+                    try cells(c)
                     var sum = 0.0
                     for v in values[row..<Swift.min(row + c, values.count)] {
                         if v.isFinite {
@@ -260,8 +278,13 @@ struct HeatmapData: Figure {
     func terminal(color: Bool, width: Int) throws -> String {
         var cellsSinceCheck = 0
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-        let all = grid.joined().joined().joined()
-        let valueWidth = showValues ? all.map { cellText($0).count }.max() ?? 1 : 0
+        var valueWidth = showValues ? 1 : 0
+        if showValues {
+            for row in grid.joined().joined() {
+                try Interrupt.check()
+                for v in row { valueWidth = Swift.max(valueWidth, cellText(v).count) }
+            }
+        }
         let longestColumn = cols.map(\.count).max() ?? 2
         let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
         let columns = cols.count

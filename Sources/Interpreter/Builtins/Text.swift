@@ -10,8 +10,11 @@ extension Library {
                 let s = try args.string("s")
                 // Count first: 512 MiB of "a a a ..." would make a list of 8 GiB. At most one
                 // word per run of ASCII non-space bytes, and one per other character.
-                var count = 0, inWord = false
+                var count = 0, inWord = false, seen = 0
                 for byte in s.utf8 {
+                    // Ctrl-C: a check every chunk of bytes (and of characters below).
+                    seen &+= 1
+                    if seen & (Interrupt.chunk - 1) == 0 { try Interrupt.check() }
                     if byte < 0x80 {
                         let space = byte == 32 || (9...13).contains(byte)
                         if !space && !inWord { count += 1 }
@@ -26,6 +29,8 @@ extension Library {
                 var list: [Value] = []
                 var word = String.UnicodeScalarView()
                 for scalar in s.unicodeScalars {
+                    seen &+= 1
+                    if seen & (Interrupt.chunk - 1) == 0 { try Interrupt.check() }
                     if scalar.properties.isWhitespace {
                         if !word.isEmpty { list.append(.string(String(word))) }
                         word = String.UnicodeScalarView()
