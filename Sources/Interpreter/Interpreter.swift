@@ -173,9 +173,11 @@ public final class Interpreter {
     @discardableResult
     public func run(_ source: Source, echo: Bool) throws -> Value {
         try printing { try LargeStack.run {
-            let program = try Parser.parse(source, steps: Self.reading(source.name))
+            var program = try Parser.parse(source, steps: Self.reading(source.name))
+            var codes: [Code] = []
+            defer { Leftovers.release(&program, &codes) }
             var last = Value.none
-            try run(program) { result in
+            try runStatements(of: program, codes: &codes, topLevel: true) { result in
                 last = result.value
                 if echo, result.shouldEcho {
                     try write(Display.show(result.value, style: style) + "\n", at: result.statement.span)
@@ -203,18 +205,34 @@ public final class Interpreter {
     /// anything runs), then runs its statements in order. Parsing, compiling and
     /// running happen on a thread with a large stack (see `LargeStack`).
     public func run(_ program: Program, each: (StatementResult) throws -> Void) throws {
-        try printing { try LargeStack.run {
-            let compiler = Compiler(interpreter: self)
-            let codes = try program.statements.map { statement in
-                // Ctrl-C: compiling 10^6 statements takes seconds.
+        var codes: [Code] = []
+        try printing { try LargeStack.run { try runStatements(of: program, codes: &codes, topLevel: true, each: each) } }
+    }
+
+    /// What `run` and `include` share: compiles every statement, then runs them in
+    /// order, checking for Ctrl-C between them. At the top level each statement starts
+    /// a fresh call depth (`execute`); an included file runs inside the statement that
+    /// includes it. The compiled statements go to `codes`, so that the caller, which
+    /// owns the program too, can hand both to `Leftovers` to free.
+    private func runStatements(of program: Program, codes: inout [Code], topLevel: Bool,
+                               each: (StatementResult) throws -> Void) throws {
+        let compiler = Compiler(interpreter: self)
+        codes.reserveCapacity(program.statements.count)
+        for statement in program.statements {
+            // Ctrl-C: compiling 10^6 statements takes seconds.
+            try Interrupt.stop(at: statement.span)
+            codes.append(try compiler.statement(statement))
+        }
+        for (statement, code) in zip(program.statements, codes) {
+            let value: Value
+            if topLevel {
+                value = try execute(code, at: statement.span)
+            } else {
+                value = try code(rootFrame)
                 try Interrupt.stop(at: statement.span)
-                return try compiler.statement(statement)
             }
-            for (statement, code) in zip(program.statements, codes) {
-                let value = try execute(code, at: statement.span)
-                try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))
-            }
-        } }
+            try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))
+        }
     }
 
     /// Runs one statement (used by `--step`, which shows each before running it).
@@ -267,12 +285,12 @@ public final class Interpreter {
         guard including.count < 32 else {
             throw TxError(.limit, "recursion limit: include nested more than 32 files deep (does \(path) include itself?)")
         }
-        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: Self.reading(path))
+        var program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: Self.reading(path))
+        var codes: [Code] = []
+        defer { Leftovers.release(&program, &codes) }
         including.append(path)
         defer { including.removeLast() }
-        let compiler = Compiler(interpreter: self)
-        let codes = try program.statements.map { try compiler.statement($0) }
-        for code in codes { _ = try code(rootFrame) }
+        try runStatements(of: program, codes: &codes, topLevel: false) { _ in }
     }
 
     /// The tx function `name` of the model library (`lib/bert.tx`), and the session it
@@ -384,5 +402,42 @@ extension Interrupt {
         guard isRequested else { return }
         clear()
         throw TxError(.interrupted, "interrupted", at: span)
+    }
+}
+
+/// Frees what a large program leaves (its statements and compiled code) on a thread of
+/// its own: freeing a million statements takes about a second, which Ctrl-C or the end
+/// of an `include` would otherwise wait for. Small programs are freed in place.
+enum Leftovers {
+    private final class Box: @unchecked Sendable {
+        var items: [Any]
+        init(_ items: [Any]) { self.items = items }
+    }
+
+    /// Statements past which a program is freed in the background.
+    static let threshold = 10_000
+
+    /// Takes `program`'s statements and `codes` (leaving them empty): the last references,
+    /// so that they are freed where this puts them.
+    static func release(_ program: inout Program, _ codes: inout [Code]) {
+        guard program.statements.count >= threshold else { return }
+        let items: [Any] = [program.statements, codes]
+        program = Program(statements: [], source: program.source)
+        codes = []
+        let box = Unmanaged.passRetained(Box(items))
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        // Deeply nested expressions free recursively: a large stack, as LargeStack's.
+        pthread_attr_setstacksize(&attributes, LargeStack.size)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let started = pthread_create(&thread, &attributes, { context in
+            guard let context else { return nil }
+            Unmanaged<Box>.fromOpaque(context).release()
+            return nil
+        }, box.toOpaque())
+        // No thread: the caller's reference is the last one left, and frees it in place.
+        if started != 0 { box.release() }
     }
 }

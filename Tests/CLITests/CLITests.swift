@@ -1121,3 +1121,14 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
 
         """)
 }
+
+/// An included file of 30,000 statements is freed on another thread once it has run
+/// (Leftovers): what it defined stays, functions included, and a second include works.
+@Test func aLargeIncludeLeavesItsDefinitions() throws {
+    let lines = (0..<30_000).map { "v\($0 % 100) = \($0)" } + ["fn last_plus(k) = v99 + k", "# the end"]
+    let library = try temporaryScript(lines.joined(separator: "\n") + "\n", name: "big.tx")
+    let run = try tx([], input: "include(\"\(library)\")\nlast_plus(1)\nv0\ninclude(\"\(library)\")\nlast_plus(2)\n")
+    #expect(run.err == "")
+    #expect(run.out == "30000\n29900\n30001\n")
+    #expect(run.status == 0)
+}
