@@ -1,7 +1,7 @@
 /* The public entry points of tx_kernels.h: each calls the chosen instruction set's
  * kernel (see isa.h); elementwise functions, softmax rows and layer normalisation of
- * large tensors are spread over threads. Also the Ctrl-C flag and the attention's key
- * block, which are the same for every instruction set. */
+ * large tensors are spread over threads. Also the Ctrl-C flag, which is the same for
+ * every instruction set. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,14 +246,3 @@ void tx_interrupt_request(void) { atomic_store_explicit(&interrupt_flag, 1, memo
 void tx_interrupt_clear(void) { atomic_store_explicit(&interrupt_flag, 0, memory_order_relaxed); }
 int tx_interrupt_requested(void) { return atomic_load_explicit(&interrupt_flag, memory_order_relaxed); }
 
-/* Attention */
-
-long tx_attention_key_block(void) {
-    static long cached;
-    if (!cached) {
-        const char *text = getenv("TX_ATTENTION_KEYS");
-        long n = text ? atol(text) : 0;
-        cached = n > 0 ? n : 512;
-    }
-    return cached;
-}

@@ -39,8 +39,8 @@
     X(void, tx_logsumexp_columns, (const float *x, long rows, long n, float *out), (x, rows, n, out))            \
     X(void, tx_softmax_columns, (const float *x, float *y, long rows, long n), (x, y, rows, n))                  \
     X(int, tx_attention, (const tx_attention_job *job), (job))                                                  \
-    X(long, tx_attention_scratch, (long nk, long dk, long dv, long block_rows, int weights),                     \
-      (nk, dk, dv, block_rows, weights))                                                                        \
+    X(long, tx_attention_scratch, (long block_keys, long dk, long dv, long block_rows, int weights),             \
+      (block_keys, dk, dv, block_rows, weights))                                                                        \
     X(int, tx_attention_backward, (const tx_attention_backward_job *job), (job))                                \
     X(long, tx_attention_backward_scratch, (long nq, long dk, long dv, long block_rows, long block_keys),        \
       (nq, dk, dv, block_rows, block_keys))

@@ -253,47 +253,47 @@ static long packed_floats(long inner, long n) {
 #endif
 
 /* Whether the products of a job with these sizes use gemm_packed. */
-static int own_products(long dk, long dv) { return dk <= GEMM_LARGEST && dv <= GEMM_LARGEST; }
+static int uses_micro_kernel(long dk, long dv) { return dk <= GEMM_LARGEST && dv <= GEMM_LARGEST; }
 
 /* Floats of packing space one thread needs for blocks of up to `keys` keys. */
 static long pack_floats(long keys, long dk, long dv) {
-    if (!own_products(dk, dv)) return 0;
+    if (!uses_micro_kernel(dk, dv)) return 0;
     long for_keys = packed_floats(dk, keys), for_values = packed_floats(keys, dv);
     return for_keys > for_values ? for_keys : for_values;
 }
 
 /* S (rows x keys, row stride lds) = scale Q K^T for `rows` rows of Q and `keys` rows of K. */
-static void scores_product(const tx_attention_job *j, long rows, long keys, const float *q, const float *k, float *s,
+static void scores_product(const tx_attention_job *job, long rows, long keys, const float *q, const float *k, float *s,
                            long lds, float *pack) {
-    if (j->dk == 0) {
+    if (job->dk == 0) {
         for (long r = 0; r < rows; r++) memset(s + r * lds, 0, (size_t)keys * sizeof(float));
         return;
     }
 #ifdef TX_GEMM_WIDTH
-    if (own_products(j->dk, j->dv)) {
-        pack_transposed(k, j->ldk, keys, j->dk, pack);
-        gemm_packed(rows, keys, j->dk, j->scale, q, j->ldq, pack, s, lds, 0);
+    if (uses_micro_kernel(job->dk, job->dv)) {
+        pack_transposed(k, job->ldk, keys, job->dk, pack);
+        gemm_packed(rows, keys, job->dk, job->scale, q, job->ldq, pack, s, lds, 0);
         return;
     }
 #endif
     (void)pack;
-    tx_sgemm(0, 1, (int)rows, (int)keys, (int)j->dk, j->scale, q, (int)(j->ldq > 0 ? j->ldq : 1), k,
-             (int)(j->ldk > 0 ? j->ldk : 1), 0, s, (int)lds);
+    tx_sgemm(0, 1, (int)rows, (int)keys, (int)job->dk, job->scale, q, (int)(job->ldq > 0 ? job->ldq : 1), k,
+             (int)(job->ldk > 0 ? job->ldk : 1), 0, s, (int)lds);
 }
 
 /* O (rows x dv, row stride ldout) = P V (+ O when accumulate) for `keys` rows of V. */
-static void values_product(const tx_attention_job *j, long rows, long keys, const float *p, long ldp, const float *v,
+static void values_product(const tx_attention_job *job, long rows, long keys, const float *p, long ldp, const float *v,
                            float *out, int accumulate, float *pack) {
 #ifdef TX_GEMM_WIDTH
-    if (own_products(j->dk, j->dv)) {
-        pack_rows(v, j->ldv, keys, j->dv, pack);
-        gemm_packed(rows, j->dv, keys, 1, p, ldp, pack, out, j->ldout, accumulate);
+    if (uses_micro_kernel(job->dk, job->dv)) {
+        pack_rows(v, job->ldv, keys, job->dv, pack);
+        gemm_packed(rows, job->dv, keys, 1, p, ldp, pack, out, job->ldout, accumulate);
         return;
     }
 #endif
     (void)pack;
-    tx_sgemm(0, 0, (int)rows, (int)j->dv, (int)keys, 1, p, (int)ldp, v, (int)(j->ldv > 0 ? j->ldv : 1),
-             accumulate ? 1 : 0, out, (int)(j->ldout > 0 ? j->ldout : 1));
+    tx_sgemm(0, 0, (int)rows, (int)job->dv, (int)keys, 1, p, (int)ldp, v, (int)(job->ldv > 0 ? job->ldv : 1),
+             accumulate ? 1 : 0, out, (int)(job->ldout > 0 ? job->ldout : 1));
 }
 
 /* Attention */
@@ -311,16 +311,16 @@ struct attention_shared {
  * leaves open (not -inf) in some row of the block. Every key outside gets weight 0 in
  * every row of the block, so its scores are never computed: a padding mask's blocked
  * keys and the keys above the diagonal cost nothing. */
-static void key_window(const tx_attention_job *j, const float *mask, long row0, long rows, long *lo, long *hi) {
-    long end = j->causal ? (j->nk < row0 + rows ? j->nk : row0 + rows) : j->nk;
+static void key_window(const tx_attention_job *job, const float *mask, long row0, long rows, long *lo, long *hi) {
+    long end = job->causal ? (job->nk < row0 + rows ? job->nk : row0 + rows) : job->nk;
     *lo = 0;
     *hi = end > 0 ? end : 0;
     if (!mask || end <= 0) return;
-    long first = end, last = 0, stride = j->mask_col_stride;
-    long mask_rows = j->mask_row_stride == 0 ? 1 : rows;
+    long first = end, last = 0, stride = job->mask_col_stride;
+    long mask_rows = job->mask_row_stride == 0 ? 1 : rows;
     for (long r = 0; r < mask_rows && (first > 0 || last < end); r++) {
-        const float *m = mask + r * j->mask_row_stride;
-        long row_end = mask_rows > 1 ? visible_keys(j->causal, end, row0 + r) : end;
+        const float *m = mask + r * job->mask_row_stride;
+        long row_end = mask_rows > 1 ? visible_keys(job->causal, end, row0 + r) : end;
         long limit = first < row_end ? first : row_end, a = 0;
         while (a < limit && m[a * stride] == -INFINITY) a++;
         if (a < limit) first = a;
@@ -340,58 +340,68 @@ static float logsumexp_of(float m, float sum) {
 }
 
 /* The job's logsumexp (when asked for) of rows row0..<row0 + rows of batch item b. */
-static void store_logsumexp(const tx_attention_job *j, long b, long row0, long rows, const float *maxima,
+static void store_logsumexp(const tx_attention_job *job, long b, long row0, long rows, const float *maxima,
                             const float *sums) {
-    if (!j->logsumexp) return;
-    float *out = j->logsumexp + b * j->nq + row0;
+    if (!job->logsumexp) return;
+    float *out = job->logsumexp + b * job->nq + row0;
     for (long r = 0; r < rows; r++) out[r] = logsumexp_of(maxima[r], sums[r]);
 }
 
-static void attention_block(const tx_attention_job *j, long b, long row0, float *scores, float *sums, float *maxima,
+/* One block of rows row0..<row0 + block_rows of batch item b, all its keys at once:
+ *
+ *     keys lo..<hi        key_window: the keys some row of the block sees
+ *     S = scale Q K^T     scores_product (into `scores`, or into the weights' rows)
+ *     S += mask, m = max  mask_row_max (the causal cut: row i sees keys j <= i)
+ *     P = exp(S - m), l   exp_row, which returns the row's sum l
+ *     weights: P / l      scale_row (zeros outside lo..<hi)
+ *     else O = P V / l    values_product, then scale_row of each output row
+ *
+ * and the row's logsumexp m + log(l) when the job asks for it. */
+static void attention_block(const tx_attention_job *job, long b, long row0, float *scores, float *sums, float *maxima,
                             float *pack) {
-    long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
-    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
+    long rows = job->nq - row0 < job->block_rows ? job->nq - row0 : job->block_rows;
+    const float *mask = job->mask ? job->mask + (job->mask_offsets ? job->mask_offsets[b] : 0) + row0 * job->mask_row_stride : NULL;
     long lo, hi;
-    key_window(j, mask, row0, rows, &lo, &hi);
+    key_window(job, mask, row0, rows, &lo, &hi);
     long keys = hi - lo;
-    const float *q = j->q + j->q_offsets[b] + row0 * j->ldq;
-    const float *k = j->k + j->k_offsets[b] + lo * j->ldk;
+    const float *q = job->q + job->q_offsets[b] + row0 * job->ldq;
+    const float *k = job->k + job->k_offsets[b] + lo * job->ldk;
     float *s = scores;
     long ld = keys > 0 ? keys : 1;
-    if (j->weights) {
-        s = j->weights + (b * j->nq + row0) * j->nk + lo;
-        ld = j->nk;
+    if (job->weights) {
+        s = job->weights + (b * job->nq + row0) * job->nk + lo;
+        ld = job->nk;
     }
-    if (keys > 0) scores_product(j, rows, keys, q, k, s, ld, pack);
+    if (keys > 0) scores_product(job, rows, keys, q, k, s, ld, pack);
     for (long r = 0; r < rows; r++) {
         float *row = s + r * ld;
-        long visible = visible_keys(j->causal, keys, row0 + r - lo);   /* keys lo + i, i <= row0 + r - lo */
-        float m = mask_row_max(row, keys, visible, mask ? mask + r * j->mask_row_stride + lo * j->mask_col_stride : NULL,
-                               j->mask_col_stride);
+        long visible = visible_keys(job->causal, keys, row0 + r - lo);   /* keys lo + i, i <= row0 + r - lo */
+        float m = mask_row_max(row, keys, visible, mask ? mask + r * job->mask_row_stride + lo * job->mask_col_stride : NULL,
+                               job->mask_col_stride);
         sums[r] = exp_row(row, visible, m);
         maxima[r] = m;
     }
-    if (j->weights) {
+    if (job->weights) {
         for (long r = 0; r < rows; r++) {
-            float *row = j->weights + (b * j->nq + row0 + r) * j->nk;
+            float *row = job->weights + (b * job->nq + row0 + r) * job->nk;
             if (sums[r] != sums[r]) {
-                fill_row(row, j->nk, NAN);   /* a NaN row is NaN at the blocked keys too */
+                fill_row(row, job->nk, NAN);   /* a NaN row is NaN at the blocked keys too */
                 continue;
             }
             memset(row, 0, (size_t)lo * sizeof(float));
-            memset(row + hi, 0, (size_t)(j->nk - hi) * sizeof(float));
+            memset(row + hi, 0, (size_t)(job->nk - hi) * sizeof(float));
             if (sums[r] > 0) scale_row(row + lo, keys, 1.0f / sums[r]);
         }
         return;
     }
-    store_logsumexp(j, b, row0, rows, maxima, sums);
-    float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
-    if (keys > 0 && j->dv > 0) values_product(j, rows, keys, s, ld, j->v + j->v_offsets[b] + lo * j->ldv, out, 0, pack);
+    store_logsumexp(job, b, row0, rows, maxima, sums);
+    float *out = job->out + job->out_offsets[b] + row0 * job->ldout;
+    if (keys > 0 && job->dv > 0) values_product(job, rows, keys, s, ld, job->v + job->v_offsets[b] + lo * job->ldv, out, 0, pack);
     for (long r = 0; r < rows; r++) {
-        float *row = out + r * j->ldout;
-        if (sums[r] != sums[r]) fill_row(row, j->dv, NAN);
-        else if (sums[r] > 0 && keys > 0) scale_row(row, j->dv, 1.0f / sums[r]);
-        else memset(row, 0, (size_t)j->dv * sizeof(float));
+        float *row = out + r * job->ldout;
+        if (sums[r] != sums[r]) fill_row(row, job->dv, NAN);
+        else if (sums[r] > 0 && keys > 0) scale_row(row, job->dv, 1.0f / sums[r]);
+        else memset(row, 0, (size_t)job->dv * sizeof(float));
     }
 }
 
@@ -400,32 +410,32 @@ static void attention_block(const tx_attention_job *j, long b, long row0, float 
  * exp(m_old - m_new) when the maximum grows), so that a block's scores stay in the
  * cache instead of streaming n_k floats per row through memory three times. */
 
-static void attention_block_tiled(const tx_attention_job *j, long b, long row0, float *scores, float *sums,
+static void attention_block_tiled(const tx_attention_job *job, long b, long row0, float *scores, float *sums,
                                   float *maxima, float *pack) {
-    long rows = j->nq - row0 < j->block_rows ? j->nq - row0 : j->block_rows;
-    long kb_size = tx_attention_key_block();
-    const float *q = j->q + j->q_offsets[b] + row0 * j->ldq;
-    float *out = j->out + j->out_offsets[b] + row0 * j->ldout;
-    const float *mask_base = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) + row0 * j->mask_row_stride : NULL;
+    long rows = job->nq - row0 < job->block_rows ? job->nq - row0 : job->block_rows;
+    long kb_size = job->block_keys;
+    const float *q = job->q + job->q_offsets[b] + row0 * job->ldq;
+    float *out = job->out + job->out_offsets[b] + row0 * job->ldout;
+    const float *mask_base = job->mask ? job->mask + (job->mask_offsets ? job->mask_offsets[b] : 0) + row0 * job->mask_row_stride : NULL;
     for (long r = 0; r < rows; r++) {
         maxima[r] = -INFINITY;
         sums[r] = 0;
-        memset(out + r * j->ldout, 0, (size_t)j->dv * sizeof(float));
+        memset(out + r * job->ldout, 0, (size_t)job->dv * sizeof(float));
     }
     long lo, key_end;
-    key_window(j, mask_base, row0, rows, &lo, &key_end);
+    key_window(job, mask_base, row0, rows, &lo, &key_end);
     for (long k0 = lo; k0 < key_end; k0 += kb_size) {
         long keys = key_end - k0 < kb_size ? key_end - k0 : kb_size;
         float *s = scores;
         long ld = keys;
-        scores_product(j, rows, keys, q, j->k + j->k_offsets[b] + k0 * j->ldk, s, ld, pack);
+        scores_product(job, rows, keys, q, job->k + job->k_offsets[b] + k0 * job->ldk, s, ld, pack);
         int any = 0;
         for (long r = 0; r < rows; r++) {
             float *row = s + r * ld;
-            long visible = visible_keys(j->causal, keys, row0 + r - k0);   /* keys k0 + j, j <= row0 + r - k0 */
+            long visible = visible_keys(job->causal, keys, row0 + r - k0);   /* keys k0 + c, c <= row0 + r - k0 */
             float m = mask_row_max(row, keys, visible,
-                                   mask_base ? mask_base + r * j->mask_row_stride + k0 * j->mask_col_stride : NULL,
-                                   j->mask_col_stride);
+                                   mask_base ? mask_base + r * job->mask_row_stride + k0 * job->mask_col_stride : NULL,
+                                   job->mask_col_stride);
             if (visible == 0) continue;
             if (m == -INFINITY) {
                 /* NaN among -inf: the row's sum becomes NaN for good (NaN + x, NaN * x). */
@@ -438,28 +448,21 @@ static void attention_block_tiled(const tx_attention_job *j, long b, long row0, 
             if (next != previous && previous != -INFINITY) {
                 float factor = exp_one(previous - next);
                 sums[r] *= factor;
-                scale_row(out + r * j->ldout, j->dv, factor);
+                scale_row(out + r * job->ldout, job->dv, factor);
             }
             maxima[r] = next;
             sums[r] += exp_shift_sum(row, visible, next);
             any = 1;
         }
-        if (any && j->dv > 0) values_product(j, rows, keys, s, ld, j->v + j->v_offsets[b] + k0 * j->ldv, out, 1, pack);
+        if (any && job->dv > 0) values_product(job, rows, keys, s, ld, job->v + job->v_offsets[b] + k0 * job->ldv, out, 1, pack);
     }
-    store_logsumexp(j, b, row0, rows, maxima, sums);
+    store_logsumexp(job, b, row0, rows, maxima, sums);
     for (long r = 0; r < rows; r++) {
-        float *row = out + r * j->ldout;
-        if (sums[r] != sums[r]) fill_row(row, j->dv, NAN);
-        else if (sums[r] > 0) scale_row(row, j->dv, 1.0f / sums[r]);
-        else memset(row, 0, (size_t)j->dv * sizeof(float));
+        float *row = out + r * job->ldout;
+        if (sums[r] != sums[r]) fill_row(row, job->dv, NAN);
+        else if (sums[r] > 0) scale_row(row, job->dv, 1.0f / sums[r]);
+        else memset(row, 0, (size_t)job->dv * sizeof(float));
     }
-}
-
-/* The most keys a block of a job takes at once: all of them, or with long key sequences
- * (when the weights are not the output) a key block of tx_attention_key_block(). */
-static long block_keys(long nk, int weights) {
-    if (!weights && nk > 2 * tx_attention_key_block()) return tx_attention_key_block();
-    return nk > 0 ? nk : 1;
 }
 
 /* A thread's scratch, one allocation of tx_attention_scratch's size: the packing space
@@ -469,8 +472,8 @@ struct attention_scratch {
     long scores, sums, maxima, floats;   /* offsets in floats, and the size */
 };
 
-static struct attention_scratch scratch_layout(long nk, long dk, long dv, long block_rows, int weights) {
-    long keys = block_keys(nk, weights);
+static struct attention_scratch scratch_layout(long block_keys, long dk, long dv, long block_rows, int weights) {
+    long keys = block_keys > 0 ? block_keys : 1;
     struct attention_scratch at;
     at.scores = pack_floats(keys, dk, dv);
     at.sums = at.scores + (weights ? 0 : block_rows * keys);
@@ -481,17 +484,20 @@ static struct attention_scratch scratch_layout(long nk, long dk, long dv, long b
 
 static void *attention_worker(void *arg) {
     struct attention_shared *shared = arg;
-    const tx_attention_job *j = shared->job;
-    int tiled = block_keys(j->nk, j->weights != NULL) < j->nk;
-    struct attention_scratch at = scratch_layout(j->nk, j->dk, j->dv, j->block_rows, j->weights != NULL);
+    const tx_attention_job *job = shared->job;
+    /* Blocks of fewer keys than nk: the online softmax (never when the weights are the
+     * output, which the plain block writes in place). */
+    int tiled = !job->weights && job->block_keys < job->nk;
+    long block_keys = tiled ? job->block_keys : job->nk;
+    struct attention_scratch at = scratch_layout(block_keys, job->dk, job->dv, job->block_rows, job->weights != NULL);
     float *base = aligned_alloc(64, (size_t)(at.floats * (long)sizeof(float) + 63) / 64 * 64);
     if (!base) {
         atomic_store(&shared->status, -1);
         return NULL;
     }
-    float *pack = base, *scores = j->weights ? NULL : base + at.scores, *sums = base + at.sums,
+    float *pack = base, *scores = job->weights ? NULL : base + at.scores, *sums = base + at.sums,
           *maxima = base + at.maxima;
-    long total = j->batches * shared->blocks;
+    long total = job->batches * shared->blocks;
     for (;;) {
         if (atomic_load(&shared->status) != 0) break;
         if (tx_interrupt_requested()) {
@@ -503,12 +509,12 @@ static void *attention_worker(void *arg) {
         /* Causal blocks lower down see more keys: they are taken first, so that no thread
          * is left with a long block at the end. */
         long block = item % shared->blocks;
-        if (j->causal) block = shared->blocks - 1 - block;
-        long b = item / shared->blocks, row0 = block * j->block_rows;
+        if (job->causal) block = shared->blocks - 1 - block;
+        long b = item / shared->blocks, row0 = block * job->block_rows;
         if (tiled)
-            attention_block_tiled(j, b, row0, scores, sums, maxima, pack);
+            attention_block_tiled(job, b, row0, scores, sums, maxima, pack);
         else
-            attention_block(j, b, row0, scores, sums, maxima, pack);
+            attention_block(job, b, row0, scores, sums, maxima, pack);
     }
     free(base);
     return NULL;
@@ -520,18 +526,19 @@ static void attention_worker_share(void *shared, int t) {
     attention_worker(shared);
 }
 
-long TX_KERNEL(tx_attention_scratch)(long nk, long dk, long dv, long block_rows, int weights) {
-    return scratch_layout(nk, dk, dv, block_rows, weights).floats * (long)sizeof(float);
+long TX_KERNEL(tx_attention_scratch)(long block_keys, long dk, long dv, long block_rows, int weights) {
+    return scratch_layout(block_keys, dk, dv, block_rows, weights).floats * (long)sizeof(float);
 }
 
 int TX_KERNEL(tx_attention)(const tx_attention_job *job) {
-    if (job->nq <= 0 || job->batches <= 0) return 0;
+    if (job->nq <= 0 || job->batches <= 0 || job->block_rows < 1 || (job->block_keys < 1 && !job->weights && job->nk > 0))
+        return 0;
     struct attention_shared shared;
     shared.job = job;
     shared.blocks = (job->nq + job->block_rows - 1) / job->block_rows;
     atomic_init(&shared.next, 0);
     atomic_init(&shared.status, 0);
-    int threads = job->threads < 1 ? 1 : (job->threads > 8 ? 8 : job->threads);
+    int threads = job->threads < 1 ? 1 : (job->threads > TX_ATTENTION_MAX_THREADS ? TX_ATTENTION_MAX_THREADS : job->threads);
     long items = job->batches * shared.blocks;
     if (threads > items) threads = (int)items;
     tx_pool_run(threads, attention_worker_share, &shared);
@@ -601,7 +608,7 @@ static long round16(long n) { return (n + 15) / 16 * 16; }
 
 static struct backward_scratch backward_layout(long nq, long dk, long dv, long block_rows, long block_keys) {
     long blocks = (nq + block_rows - 1) / block_rows;
-    int own = own_products(dk, dv);
+    int own = uses_micro_kernel(dk, dv);
     struct backward_scratch at;
     at.packed_kt = round16(blocks * 2 * (long)(sizeof(long) / sizeof(float)));
     at.packed_vt = at.packed_kt + (own ? round16(packed_floats(dk, block_keys)) : 0);
@@ -636,17 +643,17 @@ struct backward_worker {
  * multiplied (the others are blocked in every row): P and dS are 0 past them. */
 static void weights_and_score_gradients(const tx_attention_backward_job *job, long b, long i0, long rows, long k0,
                                         long keys, long used, const float *d, float *s, float *ds, long ld) {
-    const tx_attention_job *j = &job->forward;
-    const float *lse = job->logsumexp + b * j->nq;
-    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) : NULL;
-    long mask_col = j->mask_col_stride;
+    const tx_attention_job *fwd = &job->forward;
+    const float *lse = job->logsumexp + b * fwd->nq;
+    const float *mask = fwd->mask ? fwd->mask + (fwd->mask_offsets ? fwd->mask_offsets[b] : 0) : NULL;
+    long mask_col = fwd->mask_col_stride;
     for (long r = 0; r < rows; r++) {
         long i = i0 + r;
         float *p = s + r * ld, *g = ds + r * ld;
         float l = lse[i], di = d[i];
-        long visible = l == -INFINITY ? 0 : visible_keys(j->causal, used, i - k0);
+        long visible = l == -INFINITY ? 0 : visible_keys(fwd->causal, used, i - k0);
         if (mask && visible > 0) {
-            const float *m = mask + i * j->mask_row_stride + k0 * mask_col;
+            const float *m = mask + i * fwd->mask_row_stride + k0 * mask_col;
             if (mask_col == 1)
                 for (long c = 0; c < visible; c++) p[c] += m[c];
             else
@@ -668,35 +675,35 @@ static void weights_and_score_gradients(const tx_attention_backward_job *job, lo
  * batch's [batches, nq, dk]). Returns 1 when Ctrl-C stopped it. */
 static int attention_backward_item(const tx_attention_backward_job *job, long b, long split, float *dq_base,
                                    float *base, const struct backward_scratch *at) {
-    const tx_attention_job *j = &job->forward;
-    long nq = j->nq, nk = j->nk, dk = j->dk, dv = j->dv, br = j->block_rows, bc = job->block_keys;
+    const tx_attention_job *fwd = &job->forward;
+    long nq = fwd->nq, nk = fwd->nk, dk = fwd->dk, dv = fwd->dv, br = fwd->block_rows, bc = fwd->block_keys;
     long query_blocks = (nq + br - 1) / br, key_blocks = (nk + bc - 1) / bc;
-    int own = own_products(dk, dv);
+    int own = uses_micro_kernel(dk, dv);
     long *windows = (long *)base;
     float *packed_kt = own ? base + at->packed_kt : NULL, *packed_vt = own ? base + at->packed_vt : NULL;
     float *packed_k = own ? base + at->packed_k : NULL, *packed_q = own ? base + at->packed_q : NULL;
     float *packed_do = own ? base + at->packed_do : NULL;
     float *s = base + at->p, *ds = base + at->ds, *d = base + at->d;
-    const float *q = j->q + j->q_offsets[b], *k = j->k + j->k_offsets[b], *v = j->v + j->v_offsets[b];
-    const float *o = j->out + j->out_offsets[b], *dout = job->dout + job->dout_offsets[b];
-    const float *mask = j->mask ? j->mask + (j->mask_offsets ? j->mask_offsets[b] : 0) : NULL;
+    const float *q = fwd->q + fwd->q_offsets[b], *k = fwd->k + fwd->k_offsets[b], *v = fwd->v + fwd->v_offsets[b];
+    const float *o = fwd->out + fwd->out_offsets[b], *dout = job->dout + job->dout_offsets[b];
+    const float *mask = fwd->mask ? fwd->mask + (fwd->mask_offsets ? fwd->mask_offsets[b] : 0) : NULL;
     float *dq = dq_base + b * nq * dk;
     float *dkb = job->dk + b * nk * dk, *dvb = job->dv + b * nk * dv;
     /* D = rowsum(dO * O), and the keys each query block sees. */
     for (long i = 0; i < nq; i++) {
-        const float *x = o + i * j->ldout, *y = dout + i * job->lddout;
+        const float *x = o + i * fwd->ldout, *y = dout + i * job->lddout;
         float sum = 0;
         for (long c = 0; c < dv; c++) sum += x[c] * y[c];
         d[i] = sum;
     }
     for (long qb = 0; qb < query_blocks; qb++) {
         long i0 = qb * br, rows = nq - i0 < br ? nq - i0 : br;
-        key_window(j, mask ? mask + i0 * j->mask_row_stride : NULL, i0, rows, &windows[2 * qb], &windows[2 * qb + 1]);
+        key_window(fwd, mask ? mask + i0 * fwd->mask_row_stride : NULL, i0, rows, &windows[2 * qb], &windows[2 * qb + 1]);
     }
     for (long kb = split; kb < key_blocks; kb += job->splits) {
         if (tx_interrupt_requested()) return 1;
         long k0 = kb * bc, keys = nk - k0 < bc ? nk - k0 : bc;
-        const float *kj = k + k0 * j->ldk, *vj = v + k0 * j->ldv;
+        const float *kj = k + k0 * fwd->ldk, *vj = v + k0 * fwd->ldv;
         float *dkj = dkb + k0 * dk, *dvj = dvb + k0 * dv;
         int packed = 0;
         for (long qb = 0; qb < query_blocks; qb++) {
@@ -706,32 +713,32 @@ static int attention_backward_item(const tx_attention_backward_job *job, long b,
              * have weight 0 in all its rows: the products leave them out, but for dQ's,
              * whose inner size they are (their dS is 0). */
             long used = windows[2 * qb + 1] - k0 < keys ? windows[2 * qb + 1] - k0 : keys;
-            const float *qi = q + i0 * j->ldq, *doi = dout + i0 * job->lddout;
+            const float *qi = q + i0 * fwd->ldq, *doi = dout + i0 * job->lddout;
 #ifdef TX_GEMM_WIDTH
             if (own) {
                 if (!packed) {
-                    pack_transposed(kj, j->ldk, keys, dk, packed_kt);
-                    pack_transposed(vj, j->ldv, keys, dv, packed_vt);
-                    pack_rows(kj, j->ldk, keys, dk, packed_k);
+                    pack_transposed(kj, fwd->ldk, keys, dk, packed_kt);
+                    pack_transposed(vj, fwd->ldv, keys, dv, packed_vt);
+                    pack_rows(kj, fwd->ldk, keys, dk, packed_k);
                     packed = 1;
                 }
-                pack_rows(qi, j->ldq, rows, dk, packed_q);
+                pack_rows(qi, fwd->ldq, rows, dk, packed_q);
                 pack_rows(doi, job->lddout, rows, dv, packed_do);
             }
 #endif
             (void)packed;
             /* S = scale Q_i K_j^T, P = exp(S + mask - L) */
-            block_product(rows, used, dk, j->scale, qi, j->ldq, 0, packed_kt, kj, j->ldk, 1, s, bc, 0);
+            block_product(rows, used, dk, fwd->scale, qi, fwd->ldq, 0, packed_kt, kj, fwd->ldk, 1, s, bc, 0);
             /* dP = dO_i V_j^T */
-            block_product(rows, used, dv, 1, doi, job->lddout, 0, packed_vt, vj, j->ldv, 1, ds, bc, 0);
+            block_product(rows, used, dv, 1, doi, job->lddout, 0, packed_vt, vj, fwd->ldv, 1, ds, bc, 0);
             /* dS = P * (dP - D) */
             weights_and_score_gradients(job, b, i0, rows, k0, keys, used, d, s, ds, bc);
             /* dV_j += P^T dO_i */
             block_product(used, dv, rows, 1, s, bc, 1, packed_do, doi, job->lddout, 0, dvj, dv, 1);
             /* dQ_i += scale dS K_j */
-            block_product(rows, dk, keys, j->scale, ds, bc, 0, packed_k, kj, j->ldk, 0, dq + i0 * dk, dk, 1);
+            block_product(rows, dk, keys, fwd->scale, ds, bc, 0, packed_k, kj, fwd->ldk, 0, dq + i0 * dk, dk, 1);
             /* dK_j += scale dS^T Q_i */
-            block_product(used, dk, rows, j->scale, ds, bc, 1, packed_q, qi, j->ldq, 0, dkj, dk, 1);
+            block_product(used, dk, rows, fwd->scale, ds, bc, 1, packed_q, qi, fwd->ldq, 0, dkj, dk, 1);
         }
     }
     return 0;
@@ -741,17 +748,17 @@ static void *attention_backward_worker(void *arg) {
     struct backward_worker *worker = arg;
     struct backward_shared *shared = worker->shared;
     const tx_attention_backward_job *job = shared->job;
-    const tx_attention_job *j = &job->forward;
+    const tx_attention_job *fwd = &job->forward;
     float *dq = job->splits == 1 || worker->index == 0
                     ? job->dq
-                    : job->dq_partials + (worker->index - 1) * j->batches * j->nq * j->dk;
-    struct backward_scratch at = backward_layout(j->nq, j->dk, j->dv, j->block_rows, job->block_keys);
+                    : job->dq_partials + (worker->index - 1) * fwd->batches * fwd->nq * fwd->dk;
+    struct backward_scratch at = backward_layout(fwd->nq, fwd->dk, fwd->dv, fwd->block_rows, fwd->block_keys);
     float *base = aligned_alloc(64, (size_t)(at.floats * (long)sizeof(float) + 63) / 64 * 64);
     if (!base) {
         atomic_store(&shared->status, -1);
         return NULL;
     }
-    long total = j->batches * job->splits;
+    long total = fwd->batches * job->splits;
     for (;;) {
         if (atomic_load(&shared->status) != 0) break;
         long item = atomic_fetch_add(&shared->next, 1);
@@ -771,23 +778,23 @@ static void attention_backward_share(void *workers, int t) {
 }
 
 int TX_KERNEL(tx_attention_backward)(const tx_attention_backward_job *job) {
-    const tx_attention_job *j = &job->forward;
-    if (j->nq <= 0 || j->nk <= 0 || j->batches <= 0 || job->splits < 1 || j->block_rows < 1 || job->block_keys < 1)
+    const tx_attention_job *fwd = &job->forward;
+    if (fwd->nq <= 0 || fwd->nk <= 0 || fwd->batches <= 0 || job->splits < 1 || fwd->block_rows < 1 || fwd->block_keys < 1)
         return 0;
     struct backward_shared shared;
     shared.job = job;
     atomic_init(&shared.next, 0);
     atomic_init(&shared.status, 0);
-    int threads = j->threads < 1 ? 1 : (j->threads > 8 ? 8 : j->threads);
-    long items = j->batches * job->splits;
+    int threads = fwd->threads < 1 ? 1 : (fwd->threads > TX_ATTENTION_MAX_THREADS ? TX_ATTENTION_MAX_THREADS : fwd->threads);
+    long items = fwd->batches * job->splits;
     if (threads > items) threads = (int)items;
-    struct backward_worker workers[8];
+    struct backward_worker workers[TX_ATTENTION_MAX_THREADS];
     for (int t = 0; t < threads; t++) workers[t] = (struct backward_worker){&shared, t};
     tx_pool_run(threads, attention_backward_share, workers);
     int status = atomic_load(&shared.status);
     if (status != 0) return status;
     /* The threads' dQ, added up. */
-    long count = j->batches * j->nq * j->dk;
+    long count = fwd->batches * fwd->nq * fwd->dk;
     for (int t = 1; job->splits > 1 && t < threads; t++) {
         const float *partial = job->dq_partials + (t - 1) * count;
         for (long i = 0; i < count; i++) job->dq[i] += partial[i];

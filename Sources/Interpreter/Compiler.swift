@@ -8,6 +8,8 @@ final class Compiler {
     private unowned let interpreter: Interpreter
     private var scope: FunctionScope?
     private var loopDepth = 0
+    /// Expressions compiled so far (Ctrl-C is looked for every 65,536).
+    private var compiled = 0
 
     init(interpreter: Interpreter) {
         self.interpreter = interpreter
@@ -21,7 +23,8 @@ final class Compiler {
             return try expression(e)
 
         case .assign(let target, let value):
-            let valueCode = try expression(value)
+            // `f = fn(x) = ...`: the comments above are the function's help too.
+            let valueCode = if case .function(let decl) = value.kind { try function(decl, comments: s.comments) } else { try expression(value) }
             let store = try storer(for: target)
             let span = s.span
             return { frame in
@@ -37,7 +40,7 @@ final class Compiler {
             return try compoundAssignment(op, target, value)
 
         case .function(let decl):
-            let make = try function(decl)
+            let make = try function(decl, comments: s.comments)
             guard let name = decl.name else { return make }
             let store = setter(for: name)
             return { frame in
@@ -249,13 +252,16 @@ final class Compiler {
         }
     }
 
-    /// `holder.name`, with the errors (and NumPy hints) of a field read.
-    private static func field(_ name: String, of holder: Value, at span: SourceSpan) throws -> Value {
+    /// `holder.name`, with the errors (and NumPy hints) of a field read; `method` is the
+    /// builtin called `name`, if any.
+    private static func field(_ name: String, of holder: Value, at span: SourceSpan, method: Builtin? = nil) throws -> Value {
         guard case .record(let record) = holder else {
             var message = "type error: cannot read field '\(name)' of \(article(holder.typeDescription))"
-            // NumPy and PyTorch habits.
+            // NumPy and PyTorch habits: attributes, and methods that are builtins here.
             let hints = ["shape": "shape(x)", "T": "x'", "ndim": "rank(x)", "size": "size(x)", "mT": "x'"]
-            if case .tensor = holder, let hint = hints[name] { message += "; tx writes \(hint)" }
+            let required = method?.parameters.filter { $0.defaultValue == nil }.count ?? 0
+            let call = method.map { "\($0.name)(x\(required > 1 ? ", ..." : ""))" }
+            if case .tensor = holder, let hint = hints[name] ?? call { message += "; tx writes \(hint)" }
             throw TxError(.type, message, at: span)
         }
         if let v = record[name] { return v }
@@ -277,6 +283,9 @@ final class Compiler {
 
     func expression(_ e: Expr) throws -> Code {
         let span = e.span
+        // Ctrl-C stops the compiling of a large source (a list of millions of numbers).
+        compiled &+= 1
+        if compiled & 0xFFFF == 0 { try Interrupt.check() }
         switch e.kind {
         case .number(let x):
             let v = Value.number(x)
@@ -364,7 +373,9 @@ final class Compiler {
 
         case .field(let object, let name):
             let objectCode = try expression(object)
-            return { frame in try Compiler.field(name, of: try objectCode(frame), at: span) }
+            // x.sum() is NumPy's spelling of the builtin sum(x).
+            let method = interpreter.builtins[name]
+            return { frame in try Compiler.field(name, of: try objectCode(frame), at: span, method: method) }
 
         case .transpose(let operand):
             let code = try expression(operand)
@@ -473,8 +484,9 @@ final class Compiler {
         return locals
     }
 
-    /// Compiles `fn ...` into code that makes a closure over the current frame.
-    private func function(_ decl: FunctionDecl) throws -> Code {
+    /// Compiles `fn ...` into code that makes a closure over the current frame;
+    /// `comments` are the comment lines above a `fn name(...)` statement (its help).
+    private func function(_ decl: FunctionDecl, comments: [String] = []) throws -> Code {
         let inner = FunctionScope(parent: scope)
         var seen = Set<String>()
         for parameter in decl.parameters {
@@ -506,7 +518,7 @@ final class Compiler {
         let template = FunctionTemplate(
             name: decl.name, parameters: decl.parameters.map(\.name), defaults: defaults,
             defaultTexts: decl.parameters.map { $0.defaultValue?.span.text },
-            frameSize: inner.size, body: body, span: decl.span)
+            frameSize: inner.size, body: body, span: decl.span, comments: comments)
         return { frame in .function(FunctionValue(template: template, captured: frame)) }
     }
 }

@@ -85,6 +85,9 @@ public enum Completion {
 
     /// Candidates for `word`, given the line before it.
     public static func candidates(for word: String, before: String = "", in interpreter: Interpreter) -> [String] {
+        if let backslash = word.lastIndex(of: "\\") {
+            return symbols(for: word[word.index(after: backslash)...]).map { word[..<backslash] + $0 }
+        }
         let place = place(before: before)
         if let dot = word.lastIndex(of: ".") {
             return fields(of: String(word[..<dot]), before: before, in: interpreter)
@@ -92,8 +95,8 @@ public enum Completion {
                 .map { String(word[...dot]) + $0 }
                 .sorted()
         }
-        if word.hasPrefix(":") {
-            // `:commands` only as the first word of the line.
+        if word.hasPrefix(":"), place != .helpTopic {
+            // `:commands` only as the first word of the line (and after `:help`).
             guard before.allSatisfy({ $0 == " " || $0 == "\t" }) else { return [] }
             return Command.all.map(\.name).filter { $0.hasPrefix(word) }
         }
@@ -110,6 +113,37 @@ public enum Completion {
             if let call { names += parameters(of: call, in: interpreter).map { $0 + "=" } }
         }
         return Set(names).filter { $0.hasPrefix(word) }.sorted()
+    }
+
+    /// Julia's LaTeX names: `\\alpha` Tab gives `α`, `x\\_1` gives `x₁`, `θ\\hat` gives `θ̂`.
+    /// The Greek letters, subscripts and superscripts, accents (combining marks) and a
+    /// few symbols for comments and strings; Julia's spelling throughout (`\\epsilon` is
+    /// `ϵ`, `\\varepsilon` `ε`).
+    static let latex: [(name: String, symbol: String)] = {
+        let greek = "alpha α beta β gamma γ delta δ epsilon ϵ varepsilon ε zeta ζ eta η theta θ vartheta ϑ iota ι kappa κ lambda λ mu μ nu ν xi ξ omicron ο pi π varpi ϖ rho ρ varrho ϱ sigma σ varsigma ς tau τ upsilon υ phi ϕ varphi φ chi χ psi ψ omega ω"
+            + " Alpha Α Beta Β Gamma Γ Delta Δ Epsilon Ε Zeta Ζ Eta Η Theta Θ Iota Ι Kappa Κ Lambda Λ Mu Μ Nu Ν Xi Ξ Omicron Ο Pi Π Rho Ρ Sigma Σ Tau Τ Upsilon Υ Phi Φ Chi Χ Psi Ψ Omega Ω"
+        let symbols = "sqrt √ pm ± to → rightarrow → leftarrow ← cdot · times × div ÷ infty ∞ approx ≈ le ≤ leq ≤ ge ≥ geq ≥ ne ≠ in ∈ sum ∑ prod ∏ partial ∂ nabla ∇ ell ℓ circ ∘ odot ⊙ otimes ⊗"
+        let words = (greek + " " + symbols).split(separator: " ").map(String.init)
+        var table = stride(from: 0, to: words.count - 1, by: 2).map { (words[$0], words[$0 + 1]) }
+        let accents: [(String, String)] = [("hat", "\u{302}"), ("tilde", "\u{303}"), ("bar", "\u{304}"), ("dot", "\u{307}"),
+                                           ("ddot", "\u{308}"), ("vec", "\u{20D7}")]
+        table += accents
+        for (digit, (sub, sup)) in zip("0123456789", zip("₀₁₂₃₄₅₆₇₈₉", "⁰¹²³⁴⁵⁶⁷⁸⁹")) {
+            table.append(("_\(digit)", String(sub)))
+            table.append(("^\(digit)", String(sup)))
+        }
+        for (letter, sub) in zip("aehijklmnoprstuvx", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ") { table.append(("_\(letter)", String(sub))) }
+        return table
+    }()
+
+    /// The completions of a LaTeX name after a backslash: its symbol when the name is
+    /// one (`in` is `∈`, though `infty` starts with it) or only one name starts with it,
+    /// else the names that start with it, backslash included.
+    static func symbols(for name: Substring) -> [String] {
+        if let exact = latex.first(where: { $0.name == name }) { return [exact.symbol] }
+        let matches = latex.filter { $0.name.hasPrefix(name) }
+        if matches.count == 1 { return [matches[0].symbol] }
+        return matches.map { "\\" + $0.name }.sorted()
     }
 
     /// The parameter names of the builtin or function called `name`.
@@ -182,9 +216,9 @@ public enum Completion {
     nonisolated(unsafe) private static var matches: [String] = []
     nonisolated(unsafe) private static var next = 0
     /// Word breaks: operators and brackets; '.' and ':' stay inside words, so that
-    /// fields and commands complete. After :load and :step only spaces break, so that
+    /// fields and commands complete, and '\\' too (`\\alpha`). After :load and :step only spaces break, so that
     /// a path's '/' does not.
-    nonisolated(unsafe) private static let expressionBreaks = strdup(" \t\n\"\\'`@$><=;|&{(,+-*/^%![]")
+    nonisolated(unsafe) private static let expressionBreaks = strdup(" \t\n\"'`@$><=;|&{(,+-*/^%![]")
     nonisolated(unsafe) private static let pathBreaks = strdup(" \t\n\"")
 
     /// Installs completion for `interpreter` in GNU readline.

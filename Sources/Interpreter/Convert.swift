@@ -142,7 +142,7 @@ enum Convert {
         case .number(let x): return x != 0
         case .tensor(let t):
             guard let x = t.scalarValue else {
-                throw TxError(.value, "value error: \(context) needs one value, got a tensor \(describe(shape: t.shape)); use sum, max or all-of checks to reduce it", at: span)
+                throw TxError(.value, "value error: \(context) needs one value, got a tensor \(describe(shape: t.shape)); use all(...) or any(...) to reduce it", at: span)
             }
             return x != 0
         default:

@@ -67,19 +67,24 @@ public enum Display {
         case .none: out.append("none")
         case .list(let l):
             out.append("[")
-            for (i, item) in l.items.enumerated() where !out.isFull {
-                if i > 0 { out.append(", ") }
-                write(item, depth: depth + 1, to: &out)
+            for (n, i) in shown(l.items.count).enumerated() where !out.isFull {
+                if n > 0 { out.append(", ") }
+                if let i { write(l.items[i], depth: depth + 1, to: &out) } else { out.append("…") }
             }
             out.append("]")
         case .record(let r) where r.role != nil:
             out.append(r.role?.summary(r, true) ?? "")
         case .record(let r):
             out.append("{")
-            for (i, entry) in r.entries.enumerated() where !out.isFull {
-                if i > 0 { out.append(", ") }
-                out.append(key(entry.key) + ": ")
-                write(entry.value, depth: depth + 1, to: &out)
+            let entries = r.entries
+            for (n, i) in shown(entries.count).enumerated() where !out.isFull {
+                if n > 0 { out.append(", ") }
+                guard let i else {
+                    out.append("…")
+                    continue
+                }
+                out.append(key(entries[i].key) + ": ")
+                write(entries[i].value, depth: depth + 1, to: &out)
             }
             out.append("}")
         case .function(let f): out.append("<fn \(f.signature)>")
@@ -102,24 +107,58 @@ public enum Display {
         let pad = String(repeating: " ", count: indent + 2)
         switch value {
         case .list(let l):
+            let indices = shown(l.items.count)
+            if indices.allSatisfy({ i in i.map { l.items[$0].isAtom } ?? true }) {
+                // Numbers, strings and bools fill the lines, as NumPy's rows do.
+                let cells = indices.map { i in i.map { short(l.items[$0], depth: indent / 2 + 1) } ?? "…" }
+                out.append("[\n" + pad)
+                var column = 0
+                for (n, cell) in cells.enumerated() where !out.isFull {
+                    let piece = cell + (n == cells.count - 1 ? "" : ",")
+                    if column > 0, pad.count + column + 1 + piece.count > Terminal.columns() {
+                        out.append("\n" + pad)
+                        column = 0
+                    } else if column > 0 {
+                        out.append(" ")
+                        column += 1
+                    }
+                    out.append(piece)
+                    column += piece.count
+                }
+                out.append("\n" + String(repeating: " ", count: indent) + "]")
+                return
+            }
             out.append("[\n")
-            for (i, item) in l.items.enumerated() where !out.isFull {
-                if i > 0 { out.append(",\n") }
+            for (n, i) in indices.enumerated() where !out.isFull {
+                if n > 0 { out.append(",\n") }
                 out.append(pad)
-                nested(item, indent: indent + 2, out: &out)
+                if let i { nested(l.items[i], indent: indent + 2, out: &out) } else { out.append("…") }
             }
             out.append("\n" + String(repeating: " ", count: indent) + "]")
         case .record(let r) where r.role == nil:
             out.append("{\n")
-            for (i, entry) in r.entries.enumerated() where !out.isFull {
-                if i > 0 { out.append(",\n") }
-                out.append(pad + "\(key(entry.key)): ")
-                nested(entry.value, indent: indent + 2, out: &out)
+            let entries = r.entries
+            for (n, i) in shown(entries.count).enumerated() where !out.isFull {
+                if n > 0 { out.append(",\n") }
+                guard let i else {
+                    out.append(pad + "…")
+                    continue
+                }
+                out.append(pad + "\(key(entries[i].key)): ")
+                nested(entries[i].value, indent: indent + 2, out: &out)
             }
             out.append("\n" + String(repeating: " ", count: indent) + "}")
         default:
             write(value, depth: indent / 2, to: &out)
         }
+    }
+
+    /// The positions of a list's or record's entries that print, nil for the `…` of a
+    /// summary: all of them up to the `threshold` of `print_options`, else `edge` at each end.
+    private static func shown(_ count: Int) -> [Int?] {
+        let options = TensorFormatter.settings.options
+        guard count > options.threshold, count > 2 * options.edge else { return Array(0..<count) }
+        return Array(0..<options.edge) + [nil] + Array((count - options.edge)..<count)
     }
 
     /// A record key as written in a literal: bare when it is an identifier.
@@ -147,5 +186,15 @@ public enum Display {
         }
         out.append("\"")
         return String(out)
+    }
+}
+
+extension Value {
+    /// Numbers, strings, bools and none: what a list shows several to a line.
+    var isAtom: Bool {
+        switch self {
+        case .number, .string, .bool, .none: true
+        default: false
+        }
     }
 }

@@ -13,9 +13,11 @@ final class FunctionTemplate {
     let frameSize: Int
     let body: Code
     let span: SourceSpan
+    /// The comment lines directly above the definition: what `:help NAME` shows.
+    let comments: [String]
 
     init(name: String?, parameters: [String], defaults: [Code?], defaultTexts: [String?],
-         frameSize: Int, body: @escaping Code, span: SourceSpan) {
+         frameSize: Int, body: @escaping Code, span: SourceSpan, comments: [String] = []) {
         self.name = name
         self.parameters = parameters
         self.defaults = defaults
@@ -23,6 +25,7 @@ final class FunctionTemplate {
         self.frameSize = frameSize
         self.body = body
         self.span = span
+        self.comments = comments
     }
 
     var signature: String {

@@ -20,14 +20,18 @@ public enum Help {
             """
         for command in Command.all {
             let usage = command.name + (command.argument.isEmpty ? "" : " " + command.argument)
-            out += "  " + usage + String(repeating: " ", count: max(1, 16 - usage.count)) + command.summary + "\n"
+            out += "  " + usage + String(repeating: " ", count: max(1, 20 - usage.count)) + command.summary + "\n"
         }
         out += """
-              ?NAME and help(NAME) are :help NAME, whos is :vars, exit and quit leave.
-              ans is the last value shown. Tab completes what may stand there: names,
-              axis= inside softmax(...), fields (p.attn.W), files after :load and :step.
-              Up and Down find earlier inputs that start with what is typed; Ctrl-D on
-              a ...> line drops the unfinished input. NO_COLOR=1 turns colour off.
+              ?NAME, NAME? and help(NAME) are :help NAME, whos and who are :vars, exit
+              and quit leave. ans is the last value shown. :help NAME also explains
+              your functions, keywords (for), operators (@) and commands (:time).
+              Tab completes what may stand there: names, axis= inside softmax(...),
+              fields (p.attn.W), files after :load and :step; \\alpha Tab gives α.
+              Up and Down find earlier inputs that start with what is typed, and move
+              between the lines of a block; Ctrl-X Ctrl-E edits the input in $EDITOR;
+              Ctrl-D on a ...> line drops the unfinished input. NO_COLOR=1 turns
+              colour off.
               Ctrl-C stops a running computation (a product, elementwise function or
               reduction of any size too) within a fraction of a second; the
               interrupted statement assigns nothing.
@@ -42,21 +46,37 @@ public enum Help {
         return out
     }
 
-    /// Every name `:help NAME` knows: `syntax`, the constants and the builtins.
+    /// Every name `:help NAME` knows: `syntax`, the constants, the builtins, the user's
+    /// functions, the keywords, the operators and the commands.
     public static func topics(_ interpreter: Interpreter) -> [String] {
-        ["syntax", "vars"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name)
+        let functions = interpreter.userVariables.filter { if case .function = $0.value { true } else { false } }.map(\.name)
+        return ["syntax", "vars"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name) + functions
+            + language.flatMap(\.names) + Command.all.map(\.name)
     }
 
-    public static func topic(_ name: String, _ interpreter: Interpreter) -> String? {
+    /// The help of `name`; a function of the user's is shown with where it was defined,
+    /// which for a REPL input is found among `inputs`.
+    public static func topic(_ name: String, _ interpreter: Interpreter, inputs: [REPL.Input] = []) -> String? {
         switch name {
         case "syntax": return syntax
         case "vars": return vars
         default: break
         }
+        if name.hasPrefix(":"), name.count > 1 { return commandTopic(name) }
+        if case .function(let function)? = interpreter.value(named: name) {
+            return functionTopic(name, function, inputs: inputs)
+        }
+        if let text = languageTopic(name) { return text }
         if let constant = Interpreter.constants.first(where: { $0.name == name }) {
             return "\(constant.name)\n  \(constant.help)\n"
         }
-        guard let builtin = interpreter.builtins[name] else { return nil }
+        guard let builtin = interpreter.builtins[name] else {
+            // `x?` for a variable of the user's: what it holds.
+            if let value = interpreter.userVariables.first(where: { $0.name == name })?.value {
+                return "\(name)\n  your variable: \(article(value.typeDescription)) (:vars shows it with the others)\n"
+            }
+            return commandTopic(":" + name)
+        }
         // `:help blas` and `:help memory` are the builtins and what they report.
         let suffix = name == "blas" ? "\n" + blas() : name == "memory" ? "\n" + memory() : ""
         var out = "\(builtin.signature)\n  \(builtin.summary)\n"

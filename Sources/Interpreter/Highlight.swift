@@ -84,6 +84,7 @@ public enum Highlight {
         guard !line.contains("\n"), !line.contains(where: { $0.isASCII && $0.asciiValue.map { $0 < 32 || $0 == 127 } == true }) else { return }
         var rows: Int32 = 0, columns: Int32 = 0
         rl_get_screen_size(&rows, &columns)
+        rows = Terminal.screenRows
         guard columns > 0 else { return }
         // The prompt's visible width: its escapes sit between \001 and \002.
         var promptWidth = 0, invisible = false

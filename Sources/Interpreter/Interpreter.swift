@@ -27,10 +27,10 @@ public final class Interpreter {
     /// while it runs: the prompt sees and may change them.
     var breakpointLocals: [(name: String, frame: Frame, slot: Int)] = []
     /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
-    var figureObserver: ((any Figure) -> Void)?
+    var figureObserver: ((any Figure) throws -> Void)?
     /// Told of each picture `savefig` wrote, with its path (the stepper names the file, and
     /// the HTML transcript shows the picture).
-    var savedFigureObserver: ((any Figure, String) -> Void)?
+    var savedFigureObserver: ((any Figure, String) throws -> Void)?
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0
@@ -39,6 +39,9 @@ public final class Interpreter {
     /// The session that runs tx's model library for `load_model` and friends, made on
     /// first use; its names stay out of this session's variables.
     private var modelSession: Interpreter?
+    /// How this session prints tensors, lists and records (`print_options`); bound while
+    /// it runs code or prints (see `printing`).
+    public let printSettings = PrintSettings()
     /// Script arguments (`tx FILE.tx a b` gives args = ["a", "b"]).
     public var scriptArguments: [String] = [] {
         didSet { globals.define("args", .list(ListValue(scriptArguments.map { .string($0) }))) }
@@ -89,6 +92,12 @@ public final class Interpreter {
         Memory.trimCache()
         defineBuiltins()
         random = RandomGenerator(seed: 0)
+        printSettings.options = PrintOptions()
+    }
+
+    /// Runs `body` with this session's print options in force.
+    public func printing<T>(_ body: () throws -> T) rethrows -> T {
+        try TensorFormatter.$settings.withValue(printSettings, operation: body)
     }
 
     /// Names the user defined (not builtins or constants), in definition order.
@@ -156,8 +165,15 @@ public final class Interpreter {
     /// set. Returns the value of the last statement.
     @discardableResult
     public func run(_ text: String, name: String, firstLine: Int = 1, echo: Bool) throws -> Value {
-        try LargeStack.run {
-            let program = try Parser.parse(Source(name: name, text: text, firstLine: firstLine))
+        try run(Source(name: name, text: text, firstLine: firstLine), echo: echo)
+    }
+
+    /// Parses and runs `source` as `run(_:name:firstLine:echo:)` does (the REPL keeps
+    /// each input's source: the functions it defines point into it).
+    @discardableResult
+    public func run(_ source: Source, echo: Bool) throws -> Value {
+        try printing { try LargeStack.run {
+            let program = try Parser.parse(source, steps: Self.reading(source.name))
             var last = Value.none
             try run(program) { result in
                 last = result.value
@@ -167,7 +183,7 @@ public final class Interpreter {
                 }
             }
             return last
-        }
+        } }
     }
 
     /// Writes `text` to `output`, a long text (a huge list) in pieces with a check for
@@ -187,7 +203,7 @@ public final class Interpreter {
     /// anything runs), then runs its statements in order. Parsing, compiling and
     /// running happen on a thread with a large stack (see `LargeStack`).
     public func run(_ program: Program, each: (StatementResult) throws -> Void) throws {
-        try LargeStack.run {
+        try printing { try LargeStack.run {
             let compiler = Compiler(interpreter: self)
             let codes = try program.statements.map { statement in
                 // Ctrl-C: compiling 10^6 statements takes seconds.
@@ -198,16 +214,16 @@ public final class Interpreter {
                 let value = try execute(code, at: statement.span)
                 try each(StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value)))
             }
-        }
+        } }
     }
 
     /// Runs one statement (used by `--step`, which shows each before running it).
     public func run(statement: Stmt) throws -> StatementResult {
-        try LargeStack.run {
+        try printing { try LargeStack.run {
             let code = try Compiler(interpreter: self).statement(statement)
             let value = try execute(code, at: statement.span)
             return StatementResult(statement: statement, value: value, shouldEcho: Self.echoes(statement, value))
-        }
+        } }
     }
 
     /// Runs a compiled statement. An interrupt that arrived since the last prompt stops
@@ -231,13 +247,27 @@ public final class Interpreter {
         return !value.isNone
     }
 
+    /// The checks made while a source is read: Ctrl-C, and the memory limit for its tokens
+    /// and syntax tree, which take about 170 bytes a token (a 54 MB file of short
+    /// statements, 17 million tokens, took 3.2 GB, uncounted, before it ran).
+    static func reading(_ name: String) -> ReadingSteps {
+        ReadingSteps { steps in
+            try Interrupt.stop(at: nil)
+            do {
+                try Memory.checkRoom(for: steps.tokens * 176, "reading \(name) (\(steps.tokens) tokens so far)")
+            } catch let error as TensorError {
+                throw TxError(error, at: nil)
+            }
+        }
+    }
+
     /// `include(path)`: runs a file's statements in this session's global scope, as if
     /// typed here; its functions and variables stay defined.
     func include(path: String) throws {
         guard including.count < 32 else {
             throw TxError(.limit, "recursion limit: include nested more than 32 files deep (does \(path) include itself?)")
         }
-        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)))
+        let program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: Self.reading(path))
         including.append(path)
         defer { including.removeLast() }
         let compiler = Compiler(interpreter: self)
@@ -331,7 +361,7 @@ public final class Interpreter {
         } catch let signal as ControlSignal where signal.kind == .returnValue {
             return signal.value
         } catch var error as TxError {
-            if error.span != nil, error.trace.count < 8, error.kind != .limit { error.trace.append(span) }
+            if error.span != nil, error.trace.count < 8, error.kind != .limit { error.trace.append(TxError.Call(function: function.name, site: span)) }
             throw error
         }
     }
@@ -341,6 +371,8 @@ public final class Interpreter {
         if let near = nearestName(to: name, among: locals + globals.definedNames) {
             message += " (did you mean '\(near)'?)"
         }
+        // IPython's last value.
+        if name == "_" { message = "name error: unknown name '_'; tx writes ans for the last value shown" }
         return TxError(.name, message, at: span)
     }
 }

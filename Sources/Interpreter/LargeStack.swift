@@ -1,4 +1,5 @@
 import Glibc
+import Tensor
 
 /// Runs tx code on a thread with a large stack, so that deep (but limited) recursion in
 /// the parser, compiler and evaluator never overflows the small default stacks of
@@ -23,9 +24,13 @@ enum LargeStack {
         if pthread_getspecific(marker) != nil { return try body() }
         return try withoutActuallyEscaping(body) { body in
             var outcome: Result<T, Error> = .failure(TxErrorPlaceholder.notRun)
+            // The new thread prints with the caller's options.
+            let settings = TensorFormatter.settings
             let job = Job {
                 pthread_setspecific(marker, UnsafeRawPointer(bitPattern: 1))
-                outcome = Result { try body() }
+                TensorFormatter.$settings.withValue(settings) {
+                    outcome = Result { try body() }
+                }
             }
             var attributes = pthread_attr_t()
             pthread_attr_init(&attributes)

@@ -55,6 +55,17 @@ struct ModelFolder {
         case "BertForSequenceClassification": "classifier"
         default: nil
         }
+        // What every text needs, checked here rather than found missing in lib/bert.tx.
+        guard layers >= 1 else {
+            throw refusal("config.json: num_hidden_layers is 0; tx's BERT runs at least one encoder layer")
+        }
+        guard types >= 1 else {
+            throw refusal("config.json: type_vocab_size is 0; every token has a token type (0, and 1 for the second text of a pair)")
+        }
+        let specials = head == "classifier" ? 3 : 2
+        guard positions >= specials else {
+            throw refusal("config.json: max_position_embeddings is \(positions); every text takes at least \(specials) positions (\(head == "classifier" ? "[CLS] a [SEP] b [SEP] for a pair" : "[CLS] and [SEP]"))")
+        }
 
         let out = RecordValue()
         out["folder"] = .string(path)
@@ -341,8 +352,11 @@ struct ModelFolder {
             let rest = name.dropFirst((prefix + "encoder.layer.").count)
             if let n = Int(rest.prefix { $0 != "." }) { found.insert(n) }
         }
-        guard found == Set(0..<layers) else {
-            let have = found.sorted().map(String.init).joined(separator: ", ")
+        // Each of 0 to layers - 1, and no other (without a set of all of them: config.json
+        // may say a billion).
+        guard found.count == layers, found.allSatisfy({ (0..<layers).contains($0) }) else {
+            let sorted = found.sorted()
+            let have = sorted.prefix(12).map(String.init).joined(separator: ", ") + (sorted.count > 12 ? ", … (\(sorted.count) layers)" : "")
             throw refusal("\(file) holds encoder layers \(have.isEmpty ? "none" : have); config.json's num_hidden_layers \(layers) needs layers 0 to \(layers - 1)")
         }
         for l in 0..<layers {

@@ -97,13 +97,6 @@ public func writeStandardError(_ text: String) {
 }
 
 extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
-        while let c = s.last, c.isWhitespace { s = s.dropLast() }
-        return String(s)
-    }
-
     var trimmingTrailingSpaces: String {
         var s = Substring(self)
         while let c = s.last, c.isWhitespace { s = s.dropLast() }

@@ -170,6 +170,10 @@ public final class Stepper {
     /// Steps through the script at `path`; returns the exit status (without a terminal to
     /// stop at: 1 when a step failed, 130 when Ctrl-C stopped one).
     public func run(_ path: String) -> Int32 {
+        interpreter.printing { stepThrough(path) }
+    }
+
+    private func stepThrough(_ path: String) -> Int32 {
         guard load(path) else { return 1 }
         loaded = true
         start = interpreter.snapshot()
@@ -183,9 +187,10 @@ public final class Stepper {
         }
         if let transcript {
             interpreter.figureObserver = { [unowned self] map in
-                let text = map.terminal(color: style.isEnabled, width: Terminal.columns()), svg = map.svg(standalone: false)
+                let text = try map.terminal(color: style.isEnabled, width: Terminal.columns())
+                let svg = try map.svg(standalone: false)
                 // Ctrl-C cut the drawing short: nothing is shown (the step reports it).
-                guard !Interrupt.isRequested else { return }
+                try Interrupt.check()
                 terminal(text)
                 transcript.figure(svg)
             }
@@ -368,13 +373,13 @@ public final class Stepper {
         }
         interpreter.figureObserver = figures.map { draw in { map in
             printed = true
-            draw(map)
+            try draw(map)
         } }
         // savefig names the file it wrote; the transcript shows the picture too.
         interpreter.savedFigureObserver = { [unowned self] map, path in
             printed = true
             say(style.paint("wrote \(path)", .comment), plain: "wrote \(path)")
-            transcript?.figure(map.svg(standalone: false))
+            transcript?.figure(try map.svg(standalone: false))
         }
         let script = scriptName
         interpreter.checkObserver = { check in

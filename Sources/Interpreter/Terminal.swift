@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
+import Lang
 import Tensor
 
 /// Reading lines for the REPL: GNU readline on a terminal (history, editing; Ctrl-C
@@ -44,14 +45,24 @@ public enum Terminal {
     }
 
     /// Lines from GNU readline, with `history` and prompts in `style`'s colours. Up and
-    /// Down search the history for entries that start with what is typed before the
-    /// cursor. Ctrl-D on an empty continuation line abandons the input being typed
-    /// (`.cancelled`), not the session.
+    /// Down move between the lines of an input of several lines (a recalled block) and,
+    /// from its first or last line, search the history for entries that start with what
+    /// is typed before the cursor. Ctrl-X Ctrl-E opens the input in the editor. Ctrl-D
+    /// on an empty continuation line abandons the input being typed (`.cancelled`), not
+    /// the session.
     public static func readlineReader(history: History, style: Style) -> (String) -> REPL.LineInput {
         rl_catch_signals = 0
+        // Readline must not tell programs started from tx (:sh, the editor) the tall
+        // screen it is given (see `screenRows`).
+        rl_change_environment = 0
         history.load()
-        for up in ["\\e[A", "\\eOA"] { rl_bind_keyseq(up, rl_history_search_backward) }
-        for down in ["\\e[B", "\\eOB"] { rl_bind_keyseq(down, rl_history_search_forward) }
+        Terminal.history = history
+        for up in ["\\e[A", "\\eOA"] { rl_bind_keyseq(up, upKey) }
+        for down in ["\\e[B", "\\eOB"] { rl_bind_keyseq(down, downKey) }
+        rl_bind_keyseq("\\C-x\\C-e", { _, _ in Terminal.editInEditor() })
+        // Home and End (Ctrl-A, Ctrl-E) keep to the line the cursor is on.
+        for home in ["\\C-a", "\\e[H", "\\eOH", "\\e[1~"] { rl_bind_keyseq(home, { count, key in Terminal.homeOrEnd(-1, count, key) }) }
+        for end in ["\\C-e", "\\e[F", "\\eOF", "\\e[4~"] { rl_bind_keyseq(end, { count, key in Terminal.homeOrEnd(1, count, key) }) }
         return { prompt in
             let continuation = prompt == REPL.continuationPrompt
             if !continuation { history.commit() }
@@ -69,6 +80,172 @@ public enum Terminal {
             }
             return input
         }
+    }
+
+    nonisolated(unsafe) private static var history: History?
+
+    /// Makes `text` the newest history entry, as if typed (an input `:edit` ran).
+    static func remember(_ text: String) {
+        history?.add(text, continuation: false)
+        history?.commit()
+    }
+
+    /// Whether the keys since the last other command have searched the history (Up and
+    /// Down then go on with that search, as readline's own search keys do).
+    nonisolated(unsafe) private static var searching = false
+    /// Up (`direction` -1) or Down (1): the line above or below in an input of several
+    /// lines, else the history search.
+    fileprivate static func upOrDown(_ direction: Int, _ count: Int32, _ key: Int32) -> Int32 {
+        let last = unsafeBitCast(rl_last_func, to: UnsafeRawPointer?.self)
+        let up: @convention(c) (Int32, Int32) -> Int32 = upKey, down: @convention(c) (Int32, Int32) -> Int32 = downKey
+        if last != unsafeBitCast(up, to: UnsafeRawPointer.self), last != unsafeBitCast(down, to: UnsafeRawPointer.self) {
+            searching = false
+        }
+        if moveBetweenLines(direction) { return 0 }
+        // Readline goes on with a search when the last command was one of its own.
+        if searching {
+            rl_last_func = rl_history_search_backward
+        } else if let buffer = rl_line_buffer, strchr(buffer, 10) != nil {
+            // A new search from a block (one edited since it was recalled): what stands
+            // before the cursor is no prefix to search for; the next input is wanted.
+            rl_point = 0
+        }
+        searching = true
+        return direction < 0 ? rl_history_search_backward(count, key) : rl_history_search_forward(count, key)
+    }
+
+    /// Home (`direction` -1) or End (1) of the line the cursor is on.
+    private static func homeOrEnd(_ direction: Int, _ count: Int32, _ key: Int32) -> Int32 {
+        guard let buffer = rl_line_buffer, rl_end > 0 else { return 0 }
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: Int(rl_end))
+        let point = min(Int(rl_point), bytes.count)
+        let newline = UInt8(ascii: "\n")
+        rl_point = Int32(direction < 0
+            ? bytes[..<point].lastIndex(of: newline).map { $0 + 1 } ?? 0
+            : bytes[point...].firstIndex(of: newline) ?? bytes.count)
+        return 0
+    }
+
+    /// Moves the cursor to the line above (`direction` -1) or below (1) in the input,
+    /// at the same column as far as that line reaches; false on its first or last line.
+    private static func moveBetweenLines(_ direction: Int) -> Bool {
+        guard let buffer = rl_line_buffer, rl_end > 0 else { return false }
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: Int(rl_end))
+        let newline = UInt8(ascii: "\n")
+        let point = min(Int(rl_point), bytes.count)
+        let lineStart = bytes[..<point].lastIndex(of: newline).map { $0 + 1 } ?? 0
+        // Columns count characters: UTF-8 bytes that start one.
+        let column = bytes[lineStart..<point].filter { $0 & 0xC0 != 0x80 }.count
+        let target: Int
+        if direction < 0 {
+            guard lineStart > 0 else { return false }
+            target = bytes[..<(lineStart - 1)].lastIndex(of: newline).map { $0 + 1 } ?? 0
+        } else {
+            guard let lineEnd = bytes[point...].firstIndex(of: newline) else { return false }
+            target = lineEnd + 1
+        }
+        var offset = target, characters = 0
+        while offset < bytes.count, bytes[offset] != newline {
+            if bytes[offset] & 0xC0 != 0x80 {
+                if characters == column { break }
+                characters += 1
+            }
+            offset += 1
+        }
+        rl_point = Int32(offset)
+        return true
+    }
+
+    /// Ctrl-X Ctrl-E: the input being typed (the last one when nothing is typed) in the
+    /// editor; what it leaves is then entered, as if typed and Enter pressed.
+    private static func editInEditor() -> Int32 {
+        var text = rl_line_buffer.map { String(cString: $0) } ?? ""
+        if text.isEmpty, history_length > 0, let entry = history_get(history_base + history_length - 1) {
+            text = String(cString: entry.pointee.line)
+        }
+        rl_point = rl_end
+        rl_redisplay()
+        fputs("\n", rl_outstream)
+        fflush(rl_outstream)
+        rl_deprep_terminal()
+        let edited = Shell.edit(text)
+        rl_prep_terminal(1)
+        rl_on_new_line()
+        switch edited {
+        case .failed(let reason):
+            fputs("error: \(reason)\n", stderr)
+            rl_replace_line(text, 0)
+            rl_point = rl_end
+            rl_redisplay()
+        case .text(var edited):
+            while let last = edited.last, last.isWhitespace { edited.removeLast() }
+            rl_replace_line(edited, 0)
+            rl_point = rl_end
+            rl_redisplay()
+            if !edited.isEmpty { return rl_newline(1, 10) }
+        }
+        return 0
+    }
+
+    /// The terminal's rows. Readline is told of a screen far taller than that: given the
+    /// real one, it draws an input taller than the screen (a long paste) by writing every
+    /// line past the last row over that row, garbling it; given a tall one, it writes the
+    /// lines one under the other and the terminal scrolls, as it does for output.
+    nonisolated(unsafe) private(set) static var screenRows: Int32 = 24
+    private static let tallScreenRows: Int32 = 100_000
+
+    /// Tells readline of a tall screen of the terminal's width (again after a resize,
+    /// where readline reads the terminal's size).
+    private static func keepScreenTall() {
+        var rows: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        guard rows != tallScreenRows else { return }
+        screenRows = rows
+        rl_set_screen_size(tallScreenRows, columns)
+    }
+
+    /// Whether Ctrl-R's search prompt stands in for the prompt.
+    private static var isSearching: Bool {
+        guard let prompt = rl_prompt, let shown = rl_display_prompt else { return false }
+        return strcmp(prompt, shown) != 0
+    }
+
+    /// Draws the prompt and the input anew once a Ctrl-R search has ended. Readline
+    /// redraws only what it thinks changed, and with a coloured prompt (whose escapes it
+    /// does not count) over an input of several lines it gets the first row wrong,
+    /// leaving part of the search prompt on the screen: from the prompt's row, the
+    /// screen is cleared and everything drawn again.
+    private static func redrawAfterSearch() {
+        let point = rl_point
+        rl_point = 0
+        rl_redisplay()
+        fputs("\r\u{1B}[J", rl_outstream)
+        rl_forced_update_display()
+        rl_point = point
+        rl_redisplay()
+        fflush(rl_outstream)
+    }
+
+    /// After Enter in a Ctrl-R search: readline has drawn the accepted input as it
+    /// redraws one (`redrawAfterSearch`), the first row wrong; the rows it took are
+    /// cleared and the prompt and input written again.
+    private static func redrawAccepted(_ line: String, prompt: String) {
+        var rows: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        guard columns > 0, line.contains("\n") else { return }
+        var invisible = false, promptWidth = 0
+        for c in prompt {
+            if c == "\u{1}" { invisible = true } else if c == "\u{2}" { invisible = false } else if !invisible { promptWidth += displayWidth(c) }
+        }
+        var taken = 0
+        for (i, text) in line.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let width = (i == 0 ? promptWidth : 0) + text.reduce(0) { $0 + displayWidth($1) }
+            taken += max(1, (width + Int(columns) - 1) / Int(columns))
+        }
+        guard taken < Int(screenRows) else { return }
+        let shown = prompt.filter { $0 != "\u{1}" && $0 != "\u{2}" }
+        fputs("\u{1B}[\(taken)A\r\u{1B}[J" + shown + line + "\n", rl_outstream)
+        fflush(rl_outstream)
     }
 
     nonisolated(unsafe) private static var completed: REPL.LineInput? = nil
@@ -130,12 +307,20 @@ public enum Terminal {
                 return .cancelled
             }
             if ready <= 0 { continue }
+            let wasSearching = isSearching
+            keepScreenTall()
             rl_callback_read_char()
+            if completed == nil, wasSearching, !isSearching { redrawAfterSearch() }
+            if case .line(let line)? = completed, wasSearching { redrawAccepted(line, prompt: prompt) }
             if completed == nil { Highlight.colourLine() }
         }
         return completed ?? .endOfInput
     }
 }
+
+/// What readline calls for Up and Down (C functions: readline remembers the last one).
+private func upKey(_ count: Int32, _ key: Int32) -> Int32 { Terminal.upOrDown(-1, count, key) }
+private func downKey(_ count: Int32, _ key: Int32) -> Int32 { Terminal.upOrDown(1, count, key) }
 
 /// Lines from a file descriptor, split at "\n" (a final line without one counts too).
 final class PlainLineReader {

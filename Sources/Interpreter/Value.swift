@@ -151,7 +151,7 @@ public final class RecordValue {
     /// Bytes counted in `Memory`: an estimate of the object and its tables, and of each
     /// entry (its slots in both tables, and its key's text).
     private var counted = 0
-    private static let objectBytes = 128, entryBytes = 96
+    static let objectBytes = 128, entryBytes = 96
 
     public init() {
         count(RecordValue.objectBytes)

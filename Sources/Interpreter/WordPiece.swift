@@ -35,11 +35,11 @@ enum WordPiece {
                             limit: Int = .max, origins: inout [[Int]]?) throws -> [String] {
         var splitter = Splitter(lower: lower, stripAccents: stripAccents ?? lower, limit: limit)
         splitter.origins = origins
-        let tokens = keep.filter { !$0.isEmpty }
+        let tokens = try SpecialTokens(keep)
         var rest = Substring(text)
         var size = 4096
         while !rest.isEmpty, !splitter.full {
-            let end = limit == .max ? rest.endIndex : cut(rest, after: size, tokens: tokens, tables: splitter.tables)
+            let end = limit == .max ? rest.endIndex : try cut(rest, after: size, tokens: tokens, tables: splitter.tables)
             size = min(size * 2, 1 << 24)
             try scan(rest[..<end], tokens: tokens, into: &splitter)
             rest = rest[end...]
@@ -48,13 +48,67 @@ enum WordPiece {
         return splitter.words
     }
 
+    /// The strings that are kept whole, as a trie over Unicode scalars: the earliest and
+    /// longest of them at a place costs a lookup per scalar it matches, however many
+    /// there are (30,000 strings searched one by one made the text's length times theirs).
+    struct SpecialTokens {
+        private(set) var tokens: [String] = []
+        /// The child of node n by scalar c, under the key n << 21 | c.
+        private var children: [Int: Int32] = [:]
+        /// The token that ends at each node (its index in `tokens`), or -1.
+        private var ends: [Int32] = [-1]
+        /// The most scalars a token has.
+        private(set) var longest = 0
+
+        init(_ keep: [String]) throws {
+            var polled = 0
+            for token in keep where !token.isEmpty {
+                var node = 0, length = 0
+                for scalar in token.unicodeScalars {
+                    let key = node << 21 | Int(scalar.value)
+                    if let child = children[key] {
+                        node = Int(child)
+                    } else {
+                        children[key] = Int32(ends.count)
+                        node = ends.count
+                        ends.append(-1)
+                    }
+                    length += 1
+                    polled += 1
+                    if polled & 0xFFFF == 0 { try Interrupt.check() }
+                }
+                if ends[node] < 0 {
+                    ends[node] = Int32(tokens.count)
+                    tokens.append(token)
+                }
+                longest = max(longest, length)
+            }
+        }
+
+        var isEmpty: Bool { tokens.isEmpty }
+
+        /// The longest token that starts at `i`, and the index after it; `steps` counts
+        /// the scalars looked at.
+        func match(_ scalars: Substring.UnicodeScalarView, at i: String.Index, steps: inout Int) -> (token: String, end: String.Index)? {
+            var node = 0, j = i
+            var found: (token: String, end: String.Index)?
+            while j < scalars.endIndex, let child = children[node << 21 | Int(scalars[j].value)] {
+                steps += 1
+                node = Int(child)
+                j = scalars.index(after: j)
+                if ends[node] >= 0 { found = (tokens[Int(ends[node])], j) }
+            }
+            return found
+        }
+    }
+
     /// The first place after `size` scalars of text that is just before a white-space
     /// scalar and inside no occurrence of a token; the end when there is none. Words end
     /// there whether the text is read in one part or two.
-    private static func cut(_ text: Substring, after size: Int, tokens: [String], tables: BertUnicode) -> String.Index {
+    private static func cut(_ text: Substring, after size: Int, tokens: SpecialTokens, tables: BertUnicode) throws -> String.Index {
         let scalars = text.unicodeScalars
         guard var i = scalars.index(scalars.startIndex, offsetBy: size, limitedBy: scalars.endIndex) else { return scalars.endIndex }
-        let lengths = tokens.map { $0.unicodeScalars.count }
+        var steps = 0
         while i < scalars.endIndex {
             guard tables.flags(scalars[i]).contains(.space) else {
                 i = scalars.index(after: i)
@@ -62,16 +116,15 @@ enum WordPiece {
             }
             // A token that starts before i and ends after it moves the cut past it.
             var crossing: String.Index?
-            for (token, length) in zip(tokens, lengths) where length > 1 {
-                var start = i
-                for _ in 1..<length {
-                    guard start > scalars.startIndex else { break }
-                    start = scalars.index(before: start)
-                    if scalars[start...].starts(with: token.unicodeScalars) {
-                        let end = scalars.index(start, offsetBy: length)
-                        if end > i { crossing = max(crossing ?? end, end) }
-                    }
-                }
+            var start = i
+            for _ in 0..<max(tokens.longest - 1, 0) {
+                guard start > scalars.startIndex else { break }
+                start = scalars.index(before: start)
+                if let end = tokens.match(scalars, at: start, steps: &steps)?.end, end > i { crossing = max(crossing ?? end, end) }
+            }
+            if steps > 1 << 16 {
+                steps = 0
+                try Interrupt.check()
             }
             guard let past = crossing else { return i }
             i = past
@@ -79,34 +132,34 @@ enum WordPiece {
         return scalars.endIndex
     }
 
-    /// The words of one part of the text. Linear in the text: each special token's next
-    /// occurrence is remembered and searched for again only once the text before it has
-    /// been cut off.
-    private static func scan(_ text: Substring, tokens: [String], into splitter: inout Splitter) throws {
-        var rest = text
-        var next = tokens.map { rest.unicodeScalars.firstRange(of: $0.unicodeScalars) }
-        while !rest.isEmpty, !splitter.full {
-            var best: Int?
-            for i in tokens.indices {
-                if let range = next[i], range.lowerBound < rest.startIndex {
-                    next[i] = rest.unicodeScalars.firstRange(of: tokens[i].unicodeScalars)
-                }
-                guard let range = next[i] else { continue }
-                if let b = best, let current = next[b] {
-                    let earlier = range.lowerBound < current.lowerBound
-                    let longer = range.lowerBound == current.lowerBound && tokens[i].unicodeScalars.count > tokens[b].unicodeScalars.count
-                    if !(earlier || longer) { continue }
-                }
-                best = i
-            }
-            guard let b = best, let range = next[b] else {
-                try splitter.split(rest)
-                break
-            }
-            try splitter.split(rest[..<range.lowerBound])
-            splitter.add(tokens[b])
-            rest = rest[range.upperBound...]
+    /// The words of one part of the text: at each place the longest token that starts
+    /// there is one word, and the text between tokens is split. Ctrl-C is looked for
+    /// every 65,536 scalars looked at.
+    private static func scan(_ text: Substring, tokens: SpecialTokens, into splitter: inout Splitter) throws {
+        guard !tokens.isEmpty else {
+            try splitter.split(text)
+            return
         }
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex, i = start
+        var steps = 0
+        while i < scalars.endIndex, !splitter.full {
+            if let (token, end) = tokens.match(scalars, at: i, steps: &steps) {
+                // Sliced by scalars: a token may start inside a Character.
+                try splitter.split(Substring(scalars[start..<i]))
+                splitter.add(token)
+                start = end
+                i = end
+            } else {
+                i = scalars.index(after: i)
+            }
+            steps += 1
+            if steps > 1 << 16 {
+                steps = 0
+                try Interrupt.check()
+            }
+        }
+        if start < scalars.endIndex, !splitter.full { try splitter.split(Substring(scalars[start...])) }
     }
 
     /// Normalises and splits text as it streams by, one Unicode scalar at a time.

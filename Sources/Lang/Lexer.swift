@@ -50,6 +50,7 @@ public struct Lexer {
         }
         var lineHasCode = false
         while position < bytes.count {
+            try steps.tick(tokens: tokens.count)
             let c = at(position)
             let start = position
             switch c {
@@ -269,7 +270,22 @@ public struct Lexer {
         if c == UInt8(ascii: "&") || c == UInt8(ascii: "|") {
             throw TxError(.syntax, "syntax error: unexpected character '\(shown)' (logical and/or are && and ||)", at: span(start, end))
         }
+        if c == UInt8(ascii: "?") {
+            throw TxError(.syntax, "syntax error: unexpected character '?'" + questionMarkHint(at: start), at: span(start, end))
+        }
         throw TxError(.syntax, "syntax error: unexpected character '\(shown)'", at: span(start, end))
+    }
+
+    /// IPython's `softmax?` asks for help; C's `c ? a : b` chooses.
+    private func questionMarkHint(at offset: Int) -> String {
+        var nameStart = offset
+        while nameStart > 0, Lexer.isIdentifierPart(bytes[nameStart - 1]) { nameStart -= 1 }
+        let lineEnd = source.lineEnd(at: offset)
+        let rest = bytes[(offset + 1)..<lineEnd].drop { $0 == UInt8(ascii: "?") }
+        if nameStart < offset, rest.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) {
+            return "; tx writes :help " + String(decoding: bytes[nameStart..<offset], as: UTF8.self)
+        }
+        return "; tx writes if c { a } else { b } to choose"
     }
 }
 
@@ -292,5 +308,23 @@ public enum ReadingInterrupt {
 /// it costs one addition a look.
 public final class ReadingSteps {
     public internal(set) var count = 0
-    public init() {}
+    /// The tokens made so far (updated when `poll` is called).
+    public internal(set) var tokens = 0
+    /// Called every 65,536 lexer steps and expressions read, to stop a long read: the
+    /// interpreter passes its Ctrl-C check and a check that the tokens and the syntax
+    /// tree fit in the memory limit (Lang knows nothing of either).
+    private let poll: ((ReadingSteps) throws -> Void)?
+    private var ticks = 0
+
+    public init(poll: ((ReadingSteps) throws -> Void)? = nil) {
+        self.poll = poll
+    }
+
+    @inline(__always)
+    func tick(tokens made: Int? = nil) throws {
+        ticks &+= 1
+        guard ticks & 0xFFFF == 0, let poll else { return }
+        if let made { tokens = made }
+        try poll(self)
+    }
 }

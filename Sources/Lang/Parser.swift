@@ -95,8 +95,9 @@ public struct Parser {
         return false
     }
 
+    /// A syntax error at `token`, with a hint when it is another language's spelling.
     private func error(_ message: String, at token: Token) -> TxError {
-        TxError(.syntax, "syntax error: \(message)", at: span(of: token))
+        TxError(.syntax, "syntax error: \(message)" + (Habits.hint(at: token, in: source) ?? ""), at: span(of: token))
     }
 
     /// Consumes the closing bracket of `open`, or explains which bracket is unclosed.
@@ -513,6 +514,7 @@ public struct Parser {
     }
 
     private mutating func primary() throws -> Expr {
+        try steps.tick()
         let token = peek()
         switch token.kind {
         case .number:

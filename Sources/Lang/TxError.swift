@@ -22,7 +22,19 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var span: SourceSpan?
     /// Calls that led here, innermost first, shown under the main location.
-    public var trace: [SourceSpan]
+    public var trace: [Call]
+
+    /// One frame of a trace: the function the error (or the next frame) was in, and where
+    /// it was called.
+    public struct Call: Sendable {
+        public var function: String
+        public var site: SourceSpan
+
+        public init(function: String, site: SourceSpan) {
+            self.function = function
+            self.site = site
+        }
+    }
 
     public init(_ kind: Kind, _ message: String, at span: SourceSpan? = nil) {
         self.kind = kind
@@ -61,7 +73,9 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
     ///   |
     /// 7 | e = Q @ K / sqrt(8)
     ///   |       ^
+    ///  ... in scores, called from attn.tx:12:5
     /// ```
+    /// (the last line, one for each function call that led to the error, when there was one).
     public func rendered(_ paint: (Part, String) -> String = { $1 }) -> String {
         let kind = kindPrefix
         var out = paint(.label, "error:") + " " + paint(.kind, String(kind)) + message.dropFirst(kind.count)
@@ -94,7 +108,8 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
         let under = displayed.dropFirst(max(0, caretColumn)).prefix(carets).reduce(0) { $0 + displayWidth($1) }
         out += "\n" + paint(.location, "\(pad) |") + " " + String(repeating: " ", count: before) + paint(.caret, String(repeating: "^", count: max(carets, under)))
         for call in trace {
-            out += "\n\(pad)... called from \(call.source.name):\(call.line):\(call.column)"
+            let site = call.site
+            out += "\n\(pad)... in \(call.function), called from \(site.source.name):\(site.line):\(site.column)"
         }
         return out
     }

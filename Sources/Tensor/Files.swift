@@ -10,7 +10,9 @@ public func checkPath(_ path: String) throws {
 
 /// Reads a whole file and passes its bytes to `body`; they count against the memory
 /// limit until `body` returns. Only regular files: a FIFO or a device could block or
-/// never end. The file is read 64 MiB at a time, so Ctrl-C stops a long read.
+/// never end. The file is read 64 MiB at a time, so Ctrl-C stops a long read. A file
+/// whose size says 0 (those of /proc and /sys, generated as they are read) is read until
+/// its end, its buffer counted as it grows.
 public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T {
     try checkPath(path)
     // Without O_NONBLOCK, opening a FIFO waits for a writer, where Ctrl-C cannot reach.
@@ -25,6 +27,7 @@ public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T
     default: throw TensorError.io("io error: \(path) is not a regular file (a pipe, socket or device); load reads files")
     }
     let size = Int(info.st_size)
+    if size == 0 { return try readToEnd(descriptor, path: path, body) }
     // The buffer is a Swift array, whose allocation failing would abort: check the
     // address space too.
     try Memory.checkRoom(for: size, "reading \(path)")
@@ -37,6 +40,7 @@ public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T
                 try Interrupt.check()
                 let n = read(descriptor, base + done, min(size - done, 1 << 26))
                 if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw fileError(path) }
                 guard n > 0 else { break }
                 done += n
             }
@@ -44,6 +48,35 @@ public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T
         guard done == size else { throw TensorError.io("io error: \(path): could only read \(done) of \(size) bytes") }
         return try body(bytes)
     }
+}
+
+/// A file that gives no size, read until its end: the buffer doubles from 64 KiB, each
+/// size counted against the memory limit before it is allocated.
+private func readToEnd<T>(_ descriptor: Int32, path: String, _ body: ([UInt8]) throws -> T) throws -> T {
+    var bytes: [UInt8] = []
+    var counted = 0
+    defer { Memory.release(counted) }
+    var done = 0
+    while true {
+        try Interrupt.check()
+        if done == bytes.count {
+            let grown = max(1 << 16, bytes.count * 2)
+            try Memory.checkRoom(for: grown, "reading \(path)")
+            try Memory.reserve(grown - counted, "reading \(path)")
+            counted = grown
+            bytes += [UInt8](repeating: 0, count: grown - bytes.count)
+        }
+        let n = bytes.withUnsafeMutableBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            return read(descriptor, base + done, min(buffer.count - done, 1 << 26))
+        }
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { throw fileError(path) }
+        if n == 0 { break }
+        done += n
+    }
+    bytes.removeLast(bytes.count - done)
+    return try body(bytes)
 }
 
 /// Reads a whole file.
@@ -65,6 +98,13 @@ public struct FileWriter {
             let written = Glibc.write(descriptor, next, min(left, 1 << 24))
             if written < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    // A pipe or device opened without blocking is full: wait for its
+                    // reader a tenth of a second at a time, looking for Ctrl-C between.
+                    var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, 100)
+                    continue
+                }
                 throw fileError(path)
             }
             next += written
@@ -92,7 +132,12 @@ public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws 
     // A device or a pipe (/dev/null, /dev/stdout) is written in place: renaming over it
     // would replace the device with a file.
     if exists && (old.st_mode & S_IFMT) != S_IFREG {
-        let descriptor = open(target, O_WRONLY | O_CLOEXEC)
+        // Without O_NONBLOCK, opening a FIFO waits for a reader, where Ctrl-C cannot
+        // reach; with it, a FIFO nobody reads is an error at once (ENXIO).
+        let descriptor = open(target, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        if descriptor < 0 && errno == ENXIO && (old.st_mode & S_IFMT) == S_IFIFO {
+            throw TensorError.io("io error: \(path) is a pipe (FIFO) that no process is reading; start its reader first")
+        }
         guard descriptor >= 0 else { throw fileError(path) }
         defer { close(descriptor) }
         try body(FileWriter(descriptor: descriptor, path: path))
@@ -101,9 +146,18 @@ public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws 
     let slash = target.lastIndex(of: "/")
     let folder = slash.map { String(target[...$0]) } ?? ""
     let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+    // The temporary's name is the file's with a dot before and ".tx-" and ten digits
+    // after: a name of more than 240 bytes is cut (between Unicode scalars) to keep it
+    // within the 255 bytes a file name may have.
+    var stem = "", bytes = 0
+    for scalar in name.unicodeScalars {
+        bytes += UTF8.width(scalar)
+        if bytes > 240 { break }
+        stem.unicodeScalars.append(scalar)
+    }
     var temporary = "", descriptor: Int32 = -1
     while descriptor < 0 {
-        temporary = "\(folder).\(name).tx-\(UInt32.random(in: 0...UInt32.max))"
+        temporary = "\(folder).\(stem).tx-\(UInt32.random(in: 0...UInt32.max))"
         // The kernel applies the umask to 0o666, as for any new file.
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         if descriptor < 0 && errno != EEXIST { throw fileError(path) }
@@ -128,6 +182,13 @@ public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws 
 /// Writes (replaces) a whole file, as `writeFile(path:_:)` does.
 public func writeFile(path: String, bytes: [UInt8]) throws {
     try writeFile(path: path) { try $0.write(bytes) }
+}
+
+/// Writes (replaces) a whole file with the UTF-8 of `text`, straight from the string's
+/// storage (no copy of a large text).
+public func writeFile(path: String, text: String) throws {
+    var text = text
+    try text.withUTF8 { utf8 in try writeFile(path: path) { try $0.write(UnsafeRawBufferPointer(utf8)) } }
 }
 
 /// Makes the folder `path` and the missing folders above it, as `mkdir -p`; a folder

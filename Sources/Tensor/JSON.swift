@@ -20,6 +20,25 @@ public enum JSON: Equatable {
         }
     }
 
+    /// What a document holds, counted as it is read: what the memory its values take is
+    /// estimated from.
+    public struct Tally {
+        public var values = 0
+        /// Arrays and the values in them.
+        public var arrays = 0, items = 0
+        /// Objects and their members (each a key and a value).
+        public var objects = 0, members = 0
+        /// Strings (keys included) and their bytes.
+        public var strings = 0, stringBytes = 0
+    }
+
+    /// The bytes the tree of a document with `tally` takes (its arrays, objects and
+    /// strings), a little more than it.
+    public static func treeBytes(_ tally: Tally) -> Int {
+        (tally.arrays + tally.objects) * 32 + tally.items * MemoryLayout<JSON>.stride
+            + tally.members * MemoryLayout<(String, JSON)>.stride + tally.strings * 32 + tally.stringBytes
+    }
+
     struct Reader {
         let bytes: [UInt8]
         let what: String
@@ -29,10 +48,19 @@ public enum JSON: Equatable {
         var values = 0
         /// Bytes looked at (see `parse(_:what:steps:)`).
         var steps = 0
+        var tally = Tally()
+        /// The bytes the values read so far will take (the tree, and what a caller makes
+        /// of it): checked against the memory limit every 4,096 values and at the end.
+        let cost: (Tally) -> Int
 
-        init(_ bytes: [UInt8], what: String) {
+        init(_ bytes: [UInt8], what: String, cost: @escaping (Tally) -> Int = JSON.treeBytes) {
             self.bytes = bytes
             self.what = what
+            self.cost = cost
+        }
+
+        func checkRoom() throws {
+            try Memory.checkRoom(for: cost(tally), "reading \(tally.values) values of \(what)")
         }
 
         /// The byte at `offset`, counted.
@@ -53,6 +81,8 @@ public enum JSON: Equatable {
             let value = try self.value()
             skip()
             guard i == bytes.count else { throw fail("unexpected text after the value") }
+            tally.values = values
+            try checkRoom()
             return value
         }
 
@@ -63,10 +93,15 @@ public enum JSON: Equatable {
             defer { depth -= 1 }
             guard depth < 64 else { throw fail("nested too deeply") }
             values += 1
-            if values & 0xFFFF == 0 { try Interrupt.check() }
+            if values & 0xFFF == 0 {
+                try Interrupt.check()
+                tally.values = values
+                try checkRoom()
+            }
             switch at(i) {
             case UInt8(ascii: "{"):
                 i += 1
+                tally.objects += 1
                 var members: [(String, JSON)] = []
                 skip()
                 if i < bytes.count, at(i) == UInt8(ascii: "}") { i += 1; return .object(members) }
@@ -77,6 +112,7 @@ public enum JSON: Equatable {
                     guard i < bytes.count, at(i) == UInt8(ascii: ":") else { throw fail("expected ':'") }
                     i += 1
                     members.append((key, try value()))
+                    tally.members += 1
                     skip()
                     guard i < bytes.count else { throw fail("unexpected end") }
                     if at(i) == UInt8(ascii: ",") { i += 1; continue }
@@ -85,11 +121,13 @@ public enum JSON: Equatable {
                 }
             case UInt8(ascii: "["):
                 i += 1
+                tally.arrays += 1
                 var items: [JSON] = []
                 skip()
                 if i < bytes.count, at(i) == UInt8(ascii: "]") { i += 1; return .array(items) }
                 while true {
                     items.append(try value())
+                    tally.items += 1
                     skip()
                     guard i < bytes.count else { throw fail("unexpected end") }
                     if at(i) == UInt8(ascii: ",") { i += 1; continue }
@@ -161,20 +199,28 @@ public enum JSON: Equatable {
                 default: throw fail("bad escape")
                 }
             }
+            tally.strings += 1
+            tally.stringBytes += out.count
+            // A long string is checked before its copy is made.
+            if out.count >= 1 << 20 { try Memory.checkRoom(for: cost(tally) + out.count, "reading a string of \(what)") }
             return String(decoding: out, as: UTF8.self)
         }
     }
 
-    /// Parses a whole document; errors name it as `what`.
-    public static func parse(_ bytes: [UInt8], what: String = "safetensors header") throws -> JSON {
+    /// Parses a whole document; errors name it as `what`. The tree must fit in what the
+    /// memory limit leaves; with `cost`, what the caller makes of it too: `cost` gives
+    /// the bytes of both for the values tallied so far, checked as they are read.
+    public static func parse(_ bytes: [UInt8], what: String = "safetensors header",
+                             cost: @escaping (Tally) -> Int = JSON.treeBytes) throws -> JSON {
         var steps = 0
-        return try parse(bytes, what: what, steps: &steps)
+        return try parse(bytes, what: what, steps: &steps, cost: cost)
     }
 
     /// Parses a whole document and adds the bytes it looked at to `steps` (tests check
     /// that this grows in proportion to the input: reading is linear).
-    public static func parse(_ bytes: [UInt8], what: String, steps: inout Int) throws -> JSON {
-        var reader = Reader(bytes, what: what)
+    public static func parse(_ bytes: [UInt8], what: String, steps: inout Int,
+                             cost: @escaping (Tally) -> Int = JSON.treeBytes) throws -> JSON {
+        var reader = Reader(bytes, what: what, cost: cost)
         defer { steps += reader.steps }
         return try reader.document()
     }

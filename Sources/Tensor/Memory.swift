@@ -229,13 +229,18 @@ public enum Memory {
 ///   concatenation per tensor (ShapeOps), random fills every 2^20 values (Random);
 /// - Transformer stacks between blocks and layers (Blocks), init_transformer per block;
 /// - files: reads and writes every 64 MiB and 16 MiB (Files), safetensors per entry;
-/// - JSON every 65,536 values and every MiB of a string (JSON), WordPiece's basic
-///   tokenizer every 2^20 characters and `wordpiece` every 65,536 words;
+/// - JSON every 4,096 values and every MiB of a string (JSON), WordPiece's basic
+///   tokenizer every 2^20 characters (and every 65,536 scalars it matches against the
+///   keep strings) and `wordpiece` every 65,536 words; `lines` every 4,096 lines;
+/// - a pipe or device that is full, every tenth of a second while a write waits (Files);
+/// - pictures every 4,096 cells (heatmap, savefig);
+/// - reading a source (`include`, a script, REPL input): every 65,536 lexer steps and
+///   expressions as it is lexed and parsed (Lang calls the check it is given, which
+///   also checks the tokens against the memory limit) and compiled (Compiler);
 /// - list and record equality every 4096 pairs (Operators).
-/// Not polled, on purpose: lexing and parsing (linear, about a second for 10^6 lines;
-/// Lang knows nothing of the flag), printing (only what is shown is formatted), copies
-/// of strided views (one pass over at most the memory limit), and single Swift string
-/// operations (`split`, `replace`, `+`: one pass each, bounded by the memory limit).
+/// Not polled, on purpose: printing (only what is shown is formatted), copies of strided
+/// views (one pass over at most the memory limit), and single Swift string operations
+/// (`split`, `replace`, `+`: one pass each, bounded by the memory limit).
 public enum Interrupt {
     public static func request() { tx_interrupt_request() }
     public static func clear() { tx_interrupt_clear() }

@@ -1,16 +1,45 @@
 import Glibc
 
+/// What `print_options` sets: how many digits tensors show and when long values are
+/// summarised (NumPy's `set_printoptions`, PyTorch's `set_printoptions`).
+public struct PrintOptions: Sendable, Equatable {
+    /// Decimals in fixed point, or digits after the point of a scientific mantissa.
+    public var precision = 4
+    /// Tensors of more elements, and lists and records of more entries, are summarised.
+    public var threshold = 1000
+    /// The entries shown at each end of a summarised axis, list or record.
+    public var edge = 3
+    /// Scientific notation always (true), never (false), or when the values call for it.
+    public var scientific: Bool? = nil
+
+    public init() {}
+
+    /// The most decimals (or mantissa digits) a value may need so that it does not print
+    /// as a whole number it is not: float32 holds about 7 to 8 significant digits.
+    static let honestDigits = 8
+}
+
+/// The print options of the session printing now: each interpreter binds its own (see
+/// `TensorFormatter.$settings`), so that two sessions in one process never share them.
+public final class PrintSettings: @unchecked Sendable {
+    public var options = PrintOptions()
+    public init() {}
+}
+
 /// How tx prints numbers and tensors.
 ///
 /// A tensor prints as a header line with its shape, then NumPy-style nested brackets
 /// with one number format for all the elements shown: integers when every value is
-/// integral; fixed point with the fewest decimals (at most 4) that show every value
-/// to 4 decimals; scientific when values are very large, very small or spread over
-/// more than 3 orders of magnitude. Tensors over 1000 elements show the first and
-/// last 3 entries of each long axis with `…`.
+/// integral; fixed point with the fewest decimals (at most `precision`, 4) that show
+/// every value to `precision` decimals; scientific when values are very large, very
+/// small or spread over more than 3 orders of magnitude. A value that is not a whole
+/// number never prints as one (`1.0` for 0.99999, `0.0000` for 2e-9): the format takes
+/// more digits, up to 8, and else turns scientific. Tensors over `threshold` (1000)
+/// elements show the first and last `edge` (3) entries of each long axis with `…`.
 public enum TensorFormatter {
-    static let threshold = 1000
-    static let edge = 3
+    /// The options in force: the running interpreter's (the default when none is bound).
+    @TaskLocal public static var settings = PrintSettings()
+    static var options: PrintOptions { settings.options }
     /// The width rows wrap at, when the caller does not say (a pipe or a file).
     public static let defaultWidth = 80
 
@@ -36,7 +65,7 @@ public enum TensorFormatter {
     public static func summary(_ t: Tensor) -> String {
         if t.rank == 0 {
             let v = t.scalarValue ?? 0
-            return "tensor(\(Style([v]).text(v)))"
+            return "tensor(\(Style([v], options).text(v)))"
         }
         return "tensor \(describe(shape: t.shape))"
     }
@@ -46,7 +75,8 @@ public enum TensorFormatter {
         if t.rank == 0 { return summary(t) }
         let header = "tensor \(describe(shape: t.shape))\n"
         if t.count == 0 { return header + "[]" }
-        let summarise = t.count > threshold
+        let options = options, edge = options.edge
+        let summarise = t.count > options.threshold
         // The indices shown along each axis (-1 for the `…`). Only the elements shown are
         // read, so a summarised tensor of billions of elements prints at once.
         let shown: [[Int]] = t.shape.map { size in
@@ -56,7 +86,7 @@ public enum TensorFormatter {
         walk(t, shown) { offset in
             for i in shown[t.rank - 1] where i >= 0 { picked.append(t.storage.pointer[offset + i * t.strides[t.rank - 1]]) }
         }
-        let style = Style(picked, fixedPoint: !summarise && isDistribution(picked, rows: t.shape[t.rank - 1]))
+        let style = Style(picked, options, fixedPoint: !summarise && isDistribution(picked, rows: t.shape[t.rank - 1]))
         let width = picked.map { style.text($0).count }.max() ?? 1
         var out = ""
         walk(t, shown, open: { out += "[" }, close: { out += "]" }, ellipsis: { out += "…" }, separator: { axis in
@@ -90,7 +120,7 @@ public enum TensorFormatter {
         let fits = { (text: String) in text.count <= room ? text : "" }
         if t.rank == 0 {
             let v = t.scalarValue ?? 0
-            return fits(Style([v]).text(v))
+            return fits(Style([v], options).text(v))
         }
         if t.count == 0 { return fits("[]") }
         // Each element takes at least three characters (`0, `).
@@ -101,7 +131,7 @@ public enum TensorFormatter {
             walk(t, shown) { offset in
                 for i in 0..<t.shape[t.rank - 1] { values.append(t.storage.pointer[offset + i * t.strides[t.rank - 1]]) }
             }
-            let style = Style(values, fixedPoint: isDistribution(values, rows: t.shape[t.rank - 1]))
+            let style = Style(values, options, fixedPoint: isDistribution(values, rows: t.shape[t.rank - 1]))
             var out = "", next = 0
             walk(t, shown, open: { out += "[" }, close: { out += "]" }, separator: { _ in out += ", " }) { _ in
                 let row = values[next..<(next + t.shape[t.rank - 1])]
@@ -114,7 +144,7 @@ public enum TensorFormatter {
         let element = { (i: Int) in t.storage.pointer[t.offset + i * t.strides[0]] }
         for first in stride(from: min(most, t.count - 2), through: 1, by: -1) {
             let values = (0..<first).map(element) + [element(t.count - 1)]
-            let style = Style(values)
+            let style = Style(values, options)
             let cells = values.map(style.text)
             let text = "[" + cells.dropLast().joined(separator: ", ") + ", …, " + (cells.last ?? "") + "]"
             if text.count <= room { return text }
@@ -180,29 +210,52 @@ public enum TensorFormatter {
         enum Kind { case integer, fixed(Int), scientific(Int) }
         let kind: Kind
 
-        init(_ values: [Float], fixedPoint: Bool = false) {
+        init(_ values: [Float], _ options: PrintOptions = PrintOptions(), fixedPoint: Bool = false) {
             let finite = values.filter { $0.isFinite }.map { Double($0) }
             let magnitudes = finite.map { abs($0) }.filter { $0 > 0 }
             if finite.allSatisfy({ $0 == $0.rounded() }) && (magnitudes.max() ?? 0) < 1e16 {
                 kind = .integer
                 return
             }
+            let precision = options.precision, honest = max(precision, PrintOptions.honestDigits)
+            let fractions = finite.filter { $0 != $0.rounded() }
             let largest = magnitudes.max() ?? 0, smallest = magnitudes.min() ?? 0
-            if !fixedPoint, largest >= 1e8 || (smallest > 0 && smallest < 1e-4) || (smallest > 0 && largest / smallest > 1e3) {
-                var digits = 0
-                for d in 0...4 {
-                    digits = d
-                    if finite.allSatisfy({ Style.mantissa($0, d) == Style.mantissa($0, 4) }) { break }
+            let spread = largest >= 1e8 || (smallest > 0 && smallest < 1e-4) || (smallest > 0 && largest / smallest > 1e3)
+            if options.scientific != true, options.scientific == false || fixedPoint || !spread {
+                // The fewest decimals that show every value to `precision` decimals, then
+                // more while some fraction would print as a whole number.
+                var decimals = precision
+                for d in 0...precision where finite.allSatisfy({ Style.fixed($0, d) == Style.fixed($0, precision) }) {
+                    decimals = d
+                    break
                 }
-                kind = .scientific(digits)
-                return
+                decimals = max(decimals, 1)
+                while decimals < honest, fractions.contains(where: { Style.misleads($0, Style.fixed($0, decimals)) }) {
+                    decimals += 1
+                }
+                if options.scientific == false || !fractions.contains(where: { Style.misleads($0, Style.fixed($0, decimals)) }) {
+                    kind = .fixed(decimals)
+                    return
+                }
             }
-            var decimals = 1
-            for d in 1...4 {
-                decimals = d
-                if finite.allSatisfy({ Style.fixed($0, d) == Style.fixed($0, 4) }) { break }
+            var digits = precision
+            for d in 0...precision where finite.allSatisfy({ Style.mantissa($0, d) == Style.mantissa($0, precision) }) {
+                digits = d
+                break
             }
-            kind = .fixed(decimals)
+            while digits < honest, fractions.contains(where: { Style.misleads($0, Double(Style.mantissa($0, digits)) ?? $0) }) {
+                digits += 1
+            }
+            kind = .scientific(digits)
+        }
+
+        /// Whether `x`, which is not a whole number, printed as `shown` reads as one it is
+        /// not: zero for a value that is not (`0.0000` for 2e-9), or another whole number
+        /// further than float32's rounding (a relative 1e-6) from it (`1.0` for 0.99999,
+        /// but `1.0000` for 0.9999999, which float32 arithmetic gives for 1).
+        static func misleads(_ x: Double, _ shown: Double) -> Bool {
+            guard shown == shown.rounded() else { return false }
+            return shown == 0 || abs(x - shown) > 1e-6 * abs(x)
         }
 
         static func fixed(_ x: Double, _ decimals: Int) -> Double {

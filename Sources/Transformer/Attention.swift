@@ -6,15 +6,27 @@ import Tensor
 /// Scaled dot-product attention, softmax(Q K^T / sqrt(d_k) + mask) V.
 ///
 /// Tensors are `[..., n, d]`; leading (batch) axes broadcast against each other and
-/// against the mask's. The kernel (tx_attention in CKernels) walks the queries in blocks
-/// of rows, and long key sequences in blocks of keys, so attention that returns no
-/// weights needs a few MiB of extra memory rather than n_q x n_k floats: for each block,
-/// one sgemm makes the scores (K enters through the transpose flag), one fused pass adds
-/// the mask, applies the causal cut and exponentiates, one sgemm multiplies by V, and the
-/// output rows are divided by the row sums at the end (n x d_v divisions instead of
-/// n x n_k). The gradient is `backward` (AttentionBackward.swift), FlashAttention-2's,
-/// which recomputes the weights block by block from the logsumexp of each row that
-/// `attentionWithStatistics` keeps; under a tape, `attention` records it as one node.
+/// against the mask's. `Blocks` decides how a call is cut up: blocks of query rows
+/// shared between threads, and for long key sequences blocks of keys too, so that
+/// attention that returns no weights needs a few MiB of extra memory rather than
+/// n_q x n_k floats. The kernel (tx_attention in CKernels/kernels.c) computes each
+/// block as the formula reads:
+///
+///     S = Q K^T * scale      scores_product: tx's micro-kernel on a packed K^T (AVX2,
+///                            AVX-512; d_k and d_v up to 512), else sgemm with K
+///                            through its transpose flag
+///     S += mask              mask_row_max, which also takes each row's maximum and
+///                            leaves out the causal tail (query i sees keys j <= i)
+///     P = exp(S - max)       exp_row, which sums each row as it goes
+///     O = P V / rowsum(P)    values_product (micro-kernel or sgemm), then one division
+///                            per output element (n x d_v, not n x n_k)
+///
+/// Keys that no row of a block sees (the causal tail, keys a padding mask blocks) are
+/// never multiplied. With blocks of keys, an online softmax keeps each row's running
+/// maximum and sum and rescales its output when the maximum grows. The gradient is
+/// `backward` (AttentionBackward.swift), FlashAttention-2's, which recomputes the
+/// weights block by block from the logsumexp of each row that `attentionWithStatistics`
+/// keeps; under a tape, `attention` records it as one node.
 public enum Attention {
     /// softmax(Q K^T * scale + mask) V; `scale` defaults to 1/sqrt(d_k).
     public static func attention(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor? = nil,
@@ -151,8 +163,55 @@ public enum Attention {
         }
     }
 
-    /// Rows per block at most (TX_ATTENTION_ROWS overrides it, for tuning).
-    static let maxBlockRows = setting("TX_ATTENTION_ROWS", 256)
+    /// How one call is cut into blocks and shared between threads: the one place that
+    /// decides it, for the forward and the backward; the kernels (tx_attention and
+    /// tx_attention_backward in kernels.c) follow what it says.
+    struct Blocks {
+        /// Query rows and keys per block, and the threads that share the blocks.
+        let rows, keys, threads: Int
+        /// The backward's parts per batch item (its key blocks split between threads).
+        var splits = 1
+
+        /// Rows per block at most (TX_ATTENTION_ROWS overrides it, for tuning).
+        static let maxRows = setting("TX_ATTENTION_ROWS", 256)
+        /// Keys per block when the keys are taken in blocks (TX_ATTENTION_KEYS).
+        static let longKeys = setting("TX_ATTENTION_KEYS", 512)
+        /// The backward's queries and keys per block (TX_ATTENTION_BACKWARD_ROWS and
+        /// TX_ATTENTION_BACKWARD_KEYS).
+        static let backwardRows = setting("TX_ATTENTION_BACKWARD_ROWS", 64)
+        static let backwardKeys = setting("TX_ATTENTION_BACKWARD_KEYS", 128)
+        /// The most threads a call uses (the kernels' bound too).
+        static let maxThreads = Int(TX_ATTENTION_MAX_THREADS)
+
+        /// The forward: blocks of at most `maxRows` rows and all the keys; past twice
+        /// `longKeys` keys (when the weights are not the output), blocks of `longKeys`
+        /// keys with an online softmax and twice the rows; half the rows when causal,
+        /// whose blocks skip the keys after their last row. A block's scores are then at
+        /// most 256 x 1024 or 512 x 512 floats per thread.
+        static func forward(_ plan: Plan, causal: Bool, weights: Bool) -> Blocks {
+            let tiled = !weights && plan.nk > 2 * longKeys
+            let rowLimit = max(1, (tiled ? 2 * maxRows : maxRows) / (causal ? 2 : 1))
+            let rows = max(1, min(plan.nq, rowLimit))
+            let queryBlocks = (plan.nq + rows - 1) / rows
+            return Blocks(rows: rows, keys: tiled ? longKeys : plan.nk,
+                          threads: max(1, min(BLAS.threads, maxThreads, plan.batchCount * queryBlocks)))
+        }
+
+        /// The backward: blocks of 64 queries by 128 keys. P and dS are then 32 KiB each,
+        /// and with the packed blocks of K, V, Q and dO stay in a Zen 3 core's L2 cache
+        /// (on one, 96 or 128 queries were no faster, 64 or 256 keys slower). Batch items
+        /// are shared out between the threads; when they do not divide evenly among few
+        /// items (one head), each item's key blocks are split too, into twice as many
+        /// parts as threads (so that a thread slowed by other work leaves the others parts
+        /// to take), and each thread adds the dQ of its parts in a buffer of its own.
+        static func backward(_ plan: Plan) -> Blocks {
+            let rows = min(plan.nq, backwardRows), keys = min(plan.nk, backwardKeys)
+            let keyBlocks = (plan.nk + keys - 1) / keys, batches = plan.batchCount
+            let threads = max(1, min(BLAS.threads, maxThreads, batches * keyBlocks))
+            let splits = batches >= 4 * threads || batches % threads == 0 ? 1 : min(2 * threads, keyBlocks)
+            return Blocks(rows: rows, keys: keys, threads: threads, splits: splits)
+        }
+    }
 
     /// A positive whole number from the environment variable `name`, else `fallback`.
     static func setting(_ name: String, _ fallback: Int) -> Int {
@@ -167,34 +226,26 @@ public enum Attention {
                     logsumexp: Tensor? = nil) throws {
         let nq = plan.nq, nk = plan.nk
         if nq == 0 || plan.batchCount == 0 { return }
-        // Rows per block: at most `maxBlockRows`, twice that when the keys are taken in
-        // blocks too (see tx_attention_key_block: long key sequences), half that when
-        // causal, whose blocks skip the keys after their last row. A block's scores are
-        // then at most 256 x 1024 or 512 x 512 floats per thread.
-        let tiled = weights == nil && nk > 2 * tx_attention_key_block()
-        let rowLimit = max(1, (tiled ? 2 * maxBlockRows : maxBlockRows) / (causal ? 2 : 1))
-        let blockRows = max(1, min(nq, rowLimit))
-        let batches = plan.batchCount
+        let blocks = Blocks.forward(plan, causal: causal, weights: weights != nil)
         // For `:time`: the scores and the weighted sum of values; causal skips half.
         let products = 2 * Double(nq) * Double(nk) * Double(plan.dk + (plan.v == nil ? 0 : plan.dv))
-        BLAS.countOperations(Double(batches) * products / (causal ? 2 : 1))
+        BLAS.countOperations(Double(plan.batchCount) * products / (causal ? 2 : 1))
         // The kernel's scratch per thread: a block of scores (none when the weights are
         // the output), a row sum and maximum per row, and a block of K or V packed for
         // its micro-kernel.
-        let threads = max(1, min(BLAS.threads, 8, batches * ((nq + blockRows - 1) / blockRows)))
-        let width = weights != nil ? 0 : tiled ? tx_attention_key_block() : max(nk, 1)
-        let scratch = threads * tx_attention_scratch(nk, plan.dk, plan.dv, blockRows, weights != nil ? 1 : 0)
-        let status: Int32 = try Memory.withScratch(bytes: scratch, "attention's score blocks (\(threads) x [\(blockRows), \(width)])") {
+        let width = weights != nil ? 0 : max(blocks.keys, 1)
+        let scratch = blocks.threads * tx_attention_scratch(blocks.keys, plan.dk, plan.dv, blocks.rows, weights != nil ? 1 : 0)
+        let status: Int32 = try Memory.withScratch(bytes: scratch, "attention's score blocks (\(blocks.threads) x [\(blocks.rows), \(width)])") {
             withJob(plan, causal: causal, scale: scale, output: output, weights: weights, logsumexp: logsumexp,
-                    blockRows: blockRows, threads: threads) { job in tx_attention(&job) }
+                    blocks: blocks) { job in tx_attention(&job) }
         }
-        try check(status, "attention could not allocate its score buffers (\(blockRows) x \(nk) floats per thread)")
+        try check(status, "attention could not allocate its score buffers (\(blocks.rows) x \(nk) floats per thread)")
     }
 
     /// Calls `body` with the kernel's job for `plan`: pointers to the operands and each
     /// batch item's offsets, which live as long as the call.
     static func withJob(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?, logsumexp: Tensor?,
-                        blockRows: Int, threads: Int, _ body: (inout tx_attention_job) -> Int32) -> Int32 {
+                        blocks: Blocks, _ body: (inout tx_attention_job) -> Int32) -> Int32 {
         let batches = plan.batchCount
         func offsets(_ strides: [Int]) -> [Int] { (0..<batches).map { plan.offsets($0, strides) } }
         let q = plan.q, k = plan.k, mask = plan.mask
@@ -225,8 +276,8 @@ public enum Attention {
                                 mask_col_stride: mask.map { $0.shape[$0.rank - 1] == 1 ? 0 : $0.strides[$0.rank - 1] } ?? 0,
                                 scale: scaleOf(plan, scale),
                                 causal: causal ? 1 : 0,
-                                block_rows: blockRows,
-                                threads: Int32(threads))
+                                block_rows: blocks.rows, block_keys: blocks.keys,
+                                threads: Int32(blocks.threads))
                             return body(&job)
                         }
                     }

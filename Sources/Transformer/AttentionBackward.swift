@@ -57,19 +57,9 @@ extension Attention {
         let dV = try Tensor(uninitializedShape: plan.batchShape + [nk, dv], zeroed: true)
         var ran: String? = nil
         if nq > 0, nk > 0, batches > 0 {
-            // Blocks of 64 queries by 128 keys: P and dS are 32 KiB each, and with the
-            // packed blocks of K, V, Q and dO stay in a Zen 3 core's L2 cache (on one, 96
-            // or 128 queries were no faster, 64 or 256 keys slower).
-            let blockRows = min(nq, backwardBlockRows), blockKeys = min(nk, backwardBlockKeys)
-            let keyBlocks = (nk + blockKeys - 1) / blockKeys
-            let threads = max(1, min(BLAS.threads, 8, batches * keyBlocks))
-            // Batch items are shared out between the threads; when they do not divide
-            // evenly among few items (one head), each item's key blocks are split too,
-            // into twice as many parts as threads (so that a thread slowed by other work
-            // leaves the others parts to take), and each thread adds the dQ of its parts
-            // in a buffer of its own.
-            let splits = batches >= 4 * threads || batches % threads == 0 ? 1 : min(2 * threads, keyBlocks)
-            let partials = splits > 1 && threads > 1
+            let blocks = Blocks.backward(plan)
+            let (blockRows, blockKeys, threads) = (blocks.rows, blocks.keys, blocks.threads)
+            let partials = blocks.splits > 1 && threads > 1
                 ? try Tensor(uninitializedShape: [threads - 1, batches * nq * dk], zeroed: true) : nil
             let products = 2 * Double(nq) * Double(nk) * Double(3 * dk + 2 * dv)
             BLAS.countOperations(Double(batches) * products / (causal ? 2 : 1))
@@ -78,13 +68,13 @@ extension Attention {
                 let doOffsets = (0..<batches).map { plan.offsets($0, Array(dO.strides.dropLast(2))) }
                 return doOffsets.withUnsafeBufferPointer { doo in
                     withJob(plan, causal: causal, scale: scale, output: o, weights: nil, logsumexp: nil,
-                            blockRows: blockRows, threads: threads) { forward in
+                            blocks: blocks) { forward in
                         var job = tx_attention_backward_job(
                             forward: forward, dout_offsets: doo.baseAddress,
                             dout: UnsafePointer(dO.storage.pointer + dO.offset), lddout: dO.strides[dO.rank - 2],
                             logsumexp: UnsafePointer(lse.storage.pointer + lse.offset),
                             dq: dQ.storage.pointer, dk: dK.storage.pointer, dv: dV.storage.pointer,
-                            dq_partials: partials?.storage.pointer, block_keys: blockKeys, splits: Int32(splits))
+                            dq_partials: partials?.storage.pointer, splits: Int32(blocks.splits))
                         var status: Int32 = 0
                         let name = kernels.map { set in set.withCString { tx_attention_backward_on($0, &job, &status) } }
                             ?? tx_attention_backward_on(nil, &job, &status)
@@ -98,9 +88,4 @@ extension Attention {
         return ((try Derivative.unbroadcast(dQ, to: queries.shape), try Derivative.unbroadcast(dK, to: keys.shape),
                  try Derivative.unbroadcast(dV, to: values.shape)), ran)
     }
-
-    /// Queries and keys per block of the backward (TX_ATTENTION_BACKWARD_ROWS and
-    /// TX_ATTENTION_BACKWARD_KEYS override them, for tuning).
-    static let backwardBlockRows = setting("TX_ATTENTION_BACKWARD_ROWS", 64)
-    static let backwardBlockKeys = setting("TX_ATTENTION_BACKWARD_KEYS", 128)
 }

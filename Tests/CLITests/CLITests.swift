@@ -745,7 +745,7 @@ func modelExampleStepsThroughWithoutATerminal(_ file: String) throws {
         r     tensor  [40]    160 B  [0.00, 0.25, 0.50, 0.75, 1.00, 1.25, 1.50, …, 9.75]
         odd   tensor  [20]     80 B  [0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.25, …, 9.75]
         g     tensor  [5, 6]  120 B
-        p     tensor  [3]      12 B  [0.0, 0.0, 1.0]
+        p     tensor  [3]      12 B  [2.0612e-09, 2.0612e-09, 1.0000e+00]
         e     tensor  [0, 3]    0 B  []
         c     mask    [40]    160 B  [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, …, 1]
         total: 484 B in 9 variables
@@ -1102,4 +1102,22 @@ func parseXML(_ path: String) throws -> (panels: Int, network: [String]) {
     #expect(nul.err.hasPrefix("error: syntax error: a NUL character (byte 0) in the source\n"))
     #expect(nul.err.contains("nul.tx:2:7\n"))
     #expect(nul.err.contains("2 | y = 2 ␀ + 3\n"))
+}
+
+/// Each frame of a trace names the function the error was in and where it was called
+/// (before, `... called from FILE:2:13` without the function).
+@Test func errorTracesNameTheirFunctions() throws {
+    let path = try temporaryScript("fn scores(x) = x @ [1, 2, 3]\nfn attend(y) = scores(y) + 1\nattend(ones(2, 2))\n")
+    let run = try tx([path])
+    #expect(run.status == 1)
+    #expect(run.err == """
+        error: shape mismatch in @: [2, 2] @ [3] (inner sizes 2 and 3 differ)
+          --> \(path):1:18
+          |
+        1 | fn scores(x) = x @ [1, 2, 3]
+          |                  ^
+         ... in scores, called from \(path):2:16
+         ... in attend, called from \(path):3:1
+
+        """)
 }

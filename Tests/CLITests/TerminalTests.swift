@@ -460,3 +460,26 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+/// On a terminal each input has a number, and errors give it: a function defined in
+/// input 1 fails in `<repl 1>`, called from input 3 (before, every input was `<repl>`).
+@Test func errorsNameTheInputTheyCameFrom() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("fn f(x) = x @ ones(3, 3)\r")
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("1 + 1\r")
+    #expect(terminal.wait(for: "2\ntx> "))
+    terminal.type("f(ones(2, 2))\r")
+    #expect(terminal.wait(for: "called from <repl 3>:1:1\ntx> "))
+    terminal.type("exit\r")
+    #expect(terminal.exitStatus() == 0)
+    #expect(terminal.text.contains("""
+        error: shape mismatch in @: [2, 2] @ [3, 3] (inner sizes 2 and 3 differ)
+          --> <repl 1>:1:13
+          |
+        1 | fn f(x) = x @ ones(3, 3)
+          |             ^
+         ... in f, called from <repl 3>:1:1
+        """))
+}

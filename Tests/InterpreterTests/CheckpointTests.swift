@@ -351,6 +351,39 @@ func checkpointEmbeddingsMatchSentenceTransformers(_ name: String, _ settings: S
     #expect(error?.message == "io error: load_model: /tmp is a folder without config.json; a Hugging Face model folder has config.json, vocab.txt and model.safetensors")
 }
 
+/// Folders whose sizes leave a text nothing to run on (issue 21): the old load_model
+/// accepted them and they failed later inside lib/bert.tx (an assertion about max_length,
+/// an index out of range, a missing field), naming neither the file nor the setting; a
+/// num_hidden_layers of a billion took minutes to refuse.
+@Test func foldersWithoutRoomForATextAreRefusedNamingTheSetting() throws {
+    #expect(try Checkpoints.loadError("mean") { f in
+        unlink(f + "/sentence_bert_config.json")
+        try Checkpoints.edit(f + "/config.json", "\"max_position_embeddings\": 40", "\"max_position_embeddings\": 1")
+        try Checkpoints.editTensors(f) { tensors in
+            let i = tensors.firstIndex { $0.name == "embeddings.position_embeddings.weight" }!
+            tensors[i].tensor = try Tensor.zeros([1, 16])
+        }
+    } == "value error: load_model: F/config.json: max_position_embeddings is 1; every text takes at least 2 positions ([CLS] and [SEP])")
+    #expect(try Checkpoints.loadError("classifier") { f in
+        try Checkpoints.edit(f + "/config.json", "\"max_position_embeddings\": 40", "\"max_position_embeddings\": 2")
+    } == "value error: load_model: F/config.json: max_position_embeddings is 2; every text takes at least 3 positions ([CLS] a [SEP] b [SEP] for a pair)")
+    #expect(try Checkpoints.loadError("mean") { f in
+        try Checkpoints.edit(f + "/config.json", "\"type_vocab_size\": 2", "\"type_vocab_size\": 0")
+    } == "value error: load_model: F/config.json: type_vocab_size is 0; every token has a token type (0, and 1 for the second text of a pair)")
+    #expect(try Checkpoints.loadError("mean") { f in
+        try Checkpoints.edit(f + "/config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 0")
+        try Checkpoints.editTensors(f) { tensors in tensors.removeAll { $0.name.hasPrefix("encoder.") } }
+    } == "value error: load_model: F/config.json: num_hidden_layers is 0; tx's BERT runs at least one encoder layer")
+    #expect(try Checkpoints.loadError("mean") { f in
+        try Checkpoints.edit(f + "/config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 100000000")
+    } == "value error: load_model: F/model.safetensors holds encoder layers 0, 1; config.json's num_hidden_layers 100000000 needs layers 0 to 99999999")
+    #expect(try Checkpoints.loadError("mean") { f in
+        try Checkpoints.editTensors(f) { tensors in
+            tensors = tensors.map { ($0.name.replacingOccurrences(of: "encoder.layer.1.", with: "encoder.layer.01."), $0.tensor) }
+        }
+    } == "value error: load_model: F/model.safetensors has no encoder.layer.1.attention.self.query.weight (layer 1: the attention's query weight, [16, 16])")
+}
+
 /// A model shows as a summary (PyTorch prints a module so), not its 60,000 vocabulary
 /// entries; its fields stay reachable; max_length and the settings refuse values the
 /// model cannot run.

@@ -236,7 +236,7 @@ extension OneAtATime {
             assertion failed: item 0 of tokenize's list is a list of 3: a pair is [a, b] (and then no pair=)
             assertion failed: max_length=1 is less than the 2 special tokens every row has
             assertion failed: tokenize needs a string, a list of strings or a list of [a, b] pairs; got number
-            assertion failed: 1790 tokens: the model reads at most 512 (max_position_embeddings); tokenize with truncation=true cuts them to max_length
+            assertion failed: 1790 tokens: the model reads at most 512 (\(TestEnvironment.miniLMFolder)/config.json's max_position_embeddings); tokenize with truncation=true cuts them to max_length
             assertion failed: decode: 30522 is not a token id of the model's vocabulary of 30522
             value error: decode: skip_special is for a model's token ids, decode(m, ids, skip_special=true)
             assertion failed: embed: batch_size must be a whole number >= 1, got 0

@@ -128,18 +128,22 @@ void tx_interrupt_clear(void);
 int tx_interrupt_requested(void);
 
 /// Scaled dot-product attention over a batch of independent (Q, K, V) problems,
-/// computed in blocks of query rows shared between threads. Each block makes its
-/// scores with one sgemm (K through the transpose flag), adds the mask (row r at
-/// mask + r * mask_row_stride, key j at j * mask_col_stride; strides may be 0 to
-/// broadcast), applies the causal cut (query i sees keys j <= i), exponentiates
-/// (rows with every key blocked give 0; rows whose scores hold NaN or +inf give NaN
-/// weights and a NaN output row), multiplies by V
-/// with a second sgemm and divides its output rows by the row sums. With `weights`
-/// set instead of `out`, the normalised weights are written there ([nq, nk] per item).
-/// With `logsumexp` set (beside `out`), each row's L = m + log(l) of its scaled, masked
-/// scores (m their maximum, l the sum of exp(s - m)) is written there, [batches, nq]
-/// contiguous: -inf for a row that sees no key, NaN for a NaN row. The backward
-/// recomputes the weights from it, P = exp(S - L).
+/// computed in blocks of `block_rows` query rows shared between `threads` threads (at
+/// most TX_ATTENTION_MAX_THREADS). Each block makes its scores S = scale Q K^T (K
+/// through the transpose flag, or packed for tx's own micro-kernel), adds the mask (row
+/// r at mask + r * mask_row_stride, key j at j * mask_col_stride; strides may be 0 to
+/// broadcast), applies the causal cut (query i sees keys j <= i), exponentiates (rows
+/// with every key blocked give 0; rows whose scores hold NaN or +inf give NaN weights
+/// and a NaN output row), multiplies by V and divides its output rows by the row sums.
+/// The keys are taken `block_keys` at a time: all nk in one block, or fewer with an
+/// online softmax (a running row maximum and sum) that keeps a block's scores in cache
+/// (only when the weights are not the output). With `weights` set instead of `out`, the
+/// normalised weights are written there ([nq, nk] per item). With `logsumexp` set
+/// (beside `out`), each row's L = m + log(l) of its scaled, masked scores (m their
+/// maximum, l the sum of exp(s - m)) is written there, [batches, nq] contiguous: -inf
+/// for a row that sees no key, NaN for a NaN row. The backward recomputes the weights
+/// from it, P = exp(S - L). The caller (Attention.Blocks in Swift) chooses block_rows,
+/// block_keys and threads; the kernel only clamps threads to [1, TX_ATTENTION_MAX_THREADS].
 typedef struct {
     long batches;
     /// Element offsets of each batch item's matrices (mask_offsets may be NULL).
@@ -151,25 +155,24 @@ typedef struct {
     long mask_row_stride, mask_col_stride;
     float scale;
     int causal;
-    long block_rows;
+    long block_rows, block_keys;
     int threads;
 } tx_attention_job;
 
-/// Keys per block when n_k is long (more than twice this): 512, or TX_ATTENTION_KEYS.
-/// Such attention keeps a running row maximum and sum (an online softmax), so that a
-/// block's scores stay in cache; shorter key sequences are done in one block.
-long tx_attention_key_block(void);
+/// The most threads one attention call (forward or backward) uses: beyond it the blocks
+/// are too few to share.
+enum { TX_ATTENTION_MAX_THREADS = 8 };
 
 /// 0 on success, 1 when interrupted (tx_interrupt_requested), -1 when a buffer could
 /// not be allocated.
 int tx_attention(const tx_attention_job *job);
 /// The bytes of scratch each thread of tx_attention allocates for a job of these sizes
-/// whose blocks have `block_rows` rows (`weights`: 1 when the weights are the output).
-long tx_attention_scratch(long nk, long dk, long dv, long block_rows, int weights);
+/// (`weights`: 1 when the weights are the output, whose blocks take all the keys).
+long tx_attention_scratch(long block_keys, long dk, long dv, long block_rows, int weights);
 
 /// The gradients of attention with respect to Q, K and V, from the forward's output O
 /// and logsumexp and the output's gradient dO: FlashAttention-2's backward, blocks of
-/// `forward.block_rows` queries by `block_keys` keys whose weights are recomputed from
+/// `forward.block_rows` queries by `forward.block_keys` keys whose weights are recomputed from
 /// the logsumexp (see kernels.c). `forward` is the forward's job with `out` = O and
 /// `weights` NULL (its `logsumexp` is not read). The gradients are contiguous
 /// [batches, nq, dk], [batches, nk, dk] and [batches, nk, dv], zeroed by the caller.
@@ -184,7 +187,6 @@ typedef struct {
     long lddout;
     const float *logsumexp;   /* [batches, nq] */
     float *dq, *dk, *dv, *dq_partials;
-    long block_keys;
     int splits;
 } tx_attention_backward_job;
 

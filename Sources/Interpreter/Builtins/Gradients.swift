@@ -58,6 +58,7 @@ extension Library {
     /// tracks is an error (see `Gradients.checkFlow`).
     static let withoutGradient: [String: String] = [
         "argmax": "an index", "argmin": "an index", "item": "a number read from the tensor",
+        "all": "a truth value", "any": "a truth value", "print_options": "settings",
         "zeros_like": "only x's shape is used", "ones_like": "only x's shape is used",
         "shape": "a shape", "size": "a count", "rank": "a count",
         "stop_gradient": "it cuts the gradient on purpose",

@@ -6,7 +6,7 @@ import Tensor
 enum Library {
     static func all() -> [Builtin] {
         let table = creation() + shapes() + elementwise() + reductions() + neural() + transformer()
-            + gradients() + training() + data() + sampling() + files() + text() + models() + checking() + showing() + plotting() + system()
+            + gradients() + training() + data() + sampling() + files() + text() + models() + checking() + showing() + printing() + plotting() + system()
         for builtin in table { builtin.passesNoGradient = withoutGradient[builtin.name] }
         return table
     }

@@ -109,6 +109,21 @@ extension Library {
             }
             return .tensor(try x.norm(axes: axes, keepdims: try args.bool("keepdims")))
         })
+        let truthNote = """
+            As NumPy's all and any: nan counts as nonzero; over no elements all is true and any false.
+            Without axis the result is a bool (for if, assert, && and ||); with axis, a mask of the
+            remaining axes. x may also be a list: each item is a bool, a number or a one-element tensor.
+            """
+        table.append(builtin("all", [.x, .axisAll, .keepdims], "reduction",
+                             "Whether every element of x is nonzero: true or false over all of x, a mask along axis.",
+                             example: "all([1, 2, 3] > 0); all([[1, 0], [1, 1]], axis=1)", details: truthNote) { args in
+            try truthReduction(args, every: true)
+        })
+        table.append(builtin("any", [.x, .axisAll, .keepdims], "reduction",
+                             "Whether some element of x is nonzero: true or false over all of x, a mask along axis.",
+                             example: "any([0, 0, 3]); any([[1, 0], [0, 0]], axis=1)", details: truthNote) { args in
+            try truthReduction(args, every: false)
+        })
         table.append(builtin("item", [.x], "reduction", "The number held by a one-element tensor (or a number).",
                              example: "item(sum([1, 2]))") { args in
             let v = try args.value("x")
@@ -122,6 +137,28 @@ extension Library {
         })
         return table
     }
+}
+
+/// all and any: over a list's items, over all of a tensor (a bool), or along axes (a mask).
+private func truthReduction(_ args: Arguments, every: Bool) throws -> Value {
+    if case .list(let l) = try args.value("x") {
+        guard try args.value("axis").isNone else {
+            throw TxError(.type, "type error: \(args.builtin.name) of a list takes no axis", at: args.span("axis"))
+        }
+        for item in l.items where try Convert.truth(item, context: "\(args.builtin.name) of a list item", at: args.span("x")) != every {
+            return .bool(!every)
+        }
+        return .bool(every)
+    }
+    let x = try args.tensor("x"), axes = try args.axes("axis"), keepdims = try args.bool("keepdims")
+    // Count the elements that decide: zeros for all, nonzeros for any.
+    let deciding = try Tensor.binary(every ? .equal : .notEqual, x, scalar: 0)
+    let count = try deciding.reduce(.sum, axes: axes, keepdims: keepdims)
+    guard axes != nil else {
+        let found = (count.scalarValue ?? 0) > 0
+        return .bool(every ? !found : found)
+    }
+    return .tensor(try Tensor.binary(every ? .equal : .greater, count, scalar: 0).markedAsMask())
 }
 
 /// sum or mean of x counting only the elements where `condition` (broadcast to x's shape)

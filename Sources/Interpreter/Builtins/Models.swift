@@ -12,11 +12,12 @@ extension Library {
         return [
             builtin("read_text", [.required("path")], "files", "The contents of a text file, as a string (UTF-8).",
                     example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { args in
-                .string(String(decoding: try readFile(path: try args.string("path")), as: UTF8.self))
+                let path = try args.string("path")
+                return .string(try readFile(path: path) { bytes in try text(of: bytes, from: path) })
             },
             builtin("write_text", [.required("path"), .required("text")], "files", "Writes a string to a file (UTF-8), replacing it.",
                     example: "write_text(\"/tmp/tx-example.txt\", format(\"{} heads\\n\", 12))") { args in
-                try writeFile(path: try args.string("path"), bytes: Array(try args.string("text").utf8))
+                try writeFile(path: try args.string("path"), text: try args.string("text"))
                 return .none
             },
             builtin("exists", [.required("path")], "files", "Whether a file or folder exists at path.",
@@ -45,7 +46,10 @@ extension Library {
                         key with a dot. tensor(list) turns a list of numbers (or of equal lists) into a tensor.
                         """) { args in
                 let path = try args.string("path")
-                return value(of: try JSON.parse(try readFile(path: path), what: "JSON in \(path)"))
+                // The file's bytes count while the tree is built, the tree while the values are.
+                return try readFile(path: path) { bytes in
+                    value(of: try JSON.parse(bytes, what: "JSON in \(path)", cost: valueBytes))
+                }
             },
             builtin("include", [.required("path")], "files",
                     "Runs another .tx file here, so that its functions and variables are defined in this session.",
@@ -73,6 +77,12 @@ extension Library {
                     example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { args in
                 let v = try args.value("list")
                 guard case .list(let list) = v else { throw args.typeError("list", expected: "a list of strings", got: v) }
+                // Each entry (and its key) counts while the record lives: all must fit.
+                var bytes = RecordValue.objectBytes
+                for item in list.items {
+                    if case .string(let s) = item { bytes += RecordValue.entryBytes + s.text.utf8.count }
+                }
+                try Memory.checkRoom(for: bytes, "the record of \(list.items.count) names")
                 let record = RecordValue()
                 for (i, item) in list.items.enumerated() {
                     guard case .string(let s) = item else {
@@ -389,6 +399,23 @@ extension Library {
             throw TxError(.value, "value error: \(args.builtin.name): the vocabulary has no id for the unknown token \(Display.show(.string(unkToken)))", at: args.span("vocab"))
         }
         return (id, unknown)
+    }
+
+    /// The bytes of a JSON document's tree and of the tx values `value(of:)` makes of it,
+    /// as they count against the memory limit.
+    static func valueBytes(_ tally: JSON.Tally) -> Int {
+        JSON.treeBytes(tally) + tally.objects * RecordValue.objectBytes + tally.members * RecordValue.entryBytes
+            + (tally.arrays + tally.items) * MemoryLayout<Value>.stride + tally.strings * StringValue.objectBytes + tally.stringBytes
+    }
+
+    /// The text of a file's bytes, UTF-8 (a malformed sequence becomes U+FFFD), once it
+    /// is clear that it fits beside them in what the memory limit leaves.
+    static func text(of bytes: [UInt8], from path: String) throws -> String {
+        try Memory.checkRoom(for: bytes.count + StringValue.objectBytes, "the text of \(path)")
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        // Each malformed byte may become the three of U+FFFD.
+        try Memory.checkRoom(for: 3 * bytes.count + StringValue.objectBytes, "the text of \(path)")
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A JSON value as a tx value.

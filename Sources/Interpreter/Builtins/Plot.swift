@@ -26,13 +26,13 @@ extension Library {
                     do {
                         let svg = plot.svg(standalone: true)
                         try Interrupt.check()
-                        try writeFile(path: path, bytes: Array(svg.utf8))
+                        try writeFile(path: path, text: svg)
                     } catch let error as TensorError {
                         throw TxError(error, at: args.span("path"))
                     }
                 }
                 if let figures = args.interpreter.figureObserver {
-                    figures(plot)
+                    try figures(plot)
                 } else {
                     let text = plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns())
                     try Interrupt.check()

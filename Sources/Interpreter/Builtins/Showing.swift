@@ -22,12 +22,9 @@ extension Library {
                     details: details) { args in
                 let map = try HeatmapData(args)
                 if let figures = args.interpreter.figureObserver {
-                    figures(map)
+                    try figures(map)
                 } else {
-                    // Drawing stops early on Ctrl-C; a picture cut short is not shown.
-                    let text = map.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns())
-                    try Interrupt.check()
-                    args.interpreter.output(text)
+                    args.interpreter.output(try map.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
                 }
                 return .none
             },
@@ -37,14 +34,13 @@ extension Library {
                     details: details) { args in
                 let path = try args.path("path")
                 let map = try HeatmapData(args)
+                let svg = try map.svg()
                 do {
-                    let svg = map.svg()
-                    try Interrupt.check()
-                    try writeFile(path: path, bytes: Array(svg.utf8))
+                    try writeFile(path: path, text: svg)
                 } catch let error as TensorError {
                     throw TxError(error, at: args.span("path"))
                 }
-                args.interpreter.savedFigureObserver?(map, path)
+                try args.interpreter.savedFigureObserver?(map, path)
                 return .none
             },
         ]
@@ -54,8 +50,8 @@ extension Library {
 /// A picture a builtin draws: as text for the terminal, and as SVG for a file or an HTML
 /// transcript (the stepper shows both).
 protocol Figure {
-    func terminal(color: Bool, width: Int) -> String
-    func svg(standalone: Bool) -> String
+    func terminal(color: Bool, width: Int) throws -> String
+    func svg(standalone: Bool) throws -> String
 }
 
 /// Maps with labels, ready to draw: one matrix, a row of heads, or a grid of layers x
@@ -110,79 +106,58 @@ struct HeatmapData: Figure {
             throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
         }
         let (r, c) = (shape[0], shape[1])
-        // Ctrl-C: a check every chunk of cells, in each pass below (a map of 3000 x 3000
-        // takes seconds to draw).
-        var poll = Interrupt.Poll()
-        var done = 0
-        func cells(_ n: Int) throws {
-            done += n
-            if done >= Interrupt.chunk {
-                done = 0
-                try Interrupt.check()
+        grid = layers.map { layer in
+            (0..<layer.shape[0]).map { h in
+                (0..<r).map { i in Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]) }
             }
         }
-        var grid: [[[[Float]]]] = []
-        for layer in layers {
-            var heads: [[[Float]]] = []
-            for h in 0..<layer.shape[0] {
-                var panel: [[Float]] = []
-                for i in 0..<r {
-                    panel.append(Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]))
-                    try cells(c)
-                }
-                heads.append(panel)
-            }
-            grid.append(heads)
-        }
-        self.grid = grid
         rows = try Self.labels(args, "rows", count: r)
         cols = try Self.labels(args, "cols", count: c)
         let t = try args.value("title")
         title = t.isNone ? nil : Display.text(t)
         showValues = try args.bool("values")
-        // The scale's statistics, in one pass.
+        // One pass over the values (in plain loops: a million cells), polling Ctrl-C.
+        var poll = Interrupt.Poll()
         var smallest = Float.infinity, largest = -Float.infinity
-        var finite = 0, nans = 0, infinities = 0, negativeInfinities = 0, zeros = 0, unit = true
+        var finite = 0, nan = 0, infinity = 0, negativeInfinity = 0, zeros = 0
+        var distributions = c > 0
         for layer in layers {
-            try layer.values.withUnsafeBufferPointer { values in
-                try poll.run(values.count) { start, count in
-                    for v in values[start..<(start + count)] {
+            try poll.run(layer.values.count) { _, _ in }
+            layer.values.withUnsafeBufferPointer { values in
+                for row in stride(from: 0, to: values.count, by: Swift.max(c, 1)) {
+                    var sum = 0.0
+                    for v in values[row..<Swift.min(row + c, values.count)] {
                         if v.isFinite {
                             finite += 1
                             smallest = Swift.min(smallest, v)
                             largest = Swift.max(largest, v)
+                            if v < 0 || v > 1 { distributions = false }
                             if v == 0 { zeros += 1 }
-                            if v < 0 || v > 1 { unit = false }
+                            sum += Double(v)
                         } else if v.isNaN {
-                            nans += 1
+                            nan += 1
+                            distributions = false
                         } else if v > 0 {
-                            infinities += 1
+                            infinity += 1
+                            distributions = false
                         } else {
-                            negativeInfinities += 1
+                            // A masked score: the row is not a distribution of weights.
+                            negativeInfinity += 1
+                            distributions = false
                         }
                     }
+                    if abs(sum - 1) >= 1e-3 { distributions = false }
                 }
             }
         }
         finiteLow = finite > 0 ? smallest : 0
         finiteHigh = finite > 0 ? largest : 0
         finiteCount = finite
-        nanCount = nans
-        infinityCount = infinities
-        var isWeights = c > 0 && finite > 0 && nans == 0 && infinities == 0 && unit
-        if isWeights {
-            rowsSum: for panel in grid.joined() {
-                for row in panel {
-                    try cells(row.count)
-                    if abs(row.reduce(0.0) { $0 + Double($1) } - 1) >= 1e-3 {
-                        isWeights = false
-                        break rowsSum
-                    }
-                }
-            }
-        }
+        nanCount = nan
+        infinityCount = infinity
+        let isWeights = distributions && finite > 0
         weights = isWeights
-        maskedCount = negativeInfinities + (isWeights ? zeros : 0)
+        maskedCount = negativeInfinity + (isWeights ? zeros : 0)
         let range = try args.value("range")
         if range.isNone {
             (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
@@ -259,9 +234,11 @@ struct HeatmapData: Figure {
         return Summary.significant(v)
     }
 
+    private static let anchors: [(Float, Float, Float)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+
     /// Viridis, by linear interpolation between five of its colours.
     static func color(_ t: Float) -> (Int, Int, Int) {
-        let anchors: [(Float, Float, Float)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+        let anchors = Self.anchors
         let x = (t.isNaN ? 0 : Swift.min(Swift.max(t, 0), 1)) * Float(anchors.count - 1)
         let i = Swift.min(Int(x), anchors.count - 2)
         let f = x - Float(i)
@@ -279,16 +256,12 @@ struct HeatmapData: Figure {
     }
 
     /// The maps in the terminal, panels side by side and wrapped at `width` columns.
-    func terminal(color: Bool, width: Int) -> String {
+    /// Ctrl-C stops it between rows.
+    func terminal(color: Bool, width: Int) throws -> String {
+        var cellsSinceCheck = 0
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-        // Ctrl-C stops the drawing between rows; the caller checks and shows nothing.
-        var valueWidth = showValues ? 1 : 0
-        if showValues {
-            for row in grid.joined().joined() {
-                if Interrupt.isRequested { return "" }
-                for v in row { valueWidth = Swift.max(valueWidth, cellText(v).count) }
-            }
-        }
+        let all = grid.joined().joined().joined()
+        let valueWidth = showValues ? all.map { cellText($0).count }.max() ?? 1 : 0
         let longestColumn = cols.map(\.count).max() ?? 2
         let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
         let columns = cols.count
@@ -334,7 +307,10 @@ struct HeatmapData: Figure {
                 let ink = t > 0.6 ? "30" : "97"
                 return "\u{1B}[\(ink);48;2;\(r);\(g);\(b)m" + text + "\u{1B}[0m"
             }
-            if showValues { return String(repeating: " ", count: cell - cellText(v).count) + cellText(v) }
+            if showValues {
+                let text = cellText(v)
+                return String(repeating: " ", count: cell - text.count) + text
+            }
             return String(repeating: shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))], count: cell)
         }
         let perBand = panelsPerBand(layout)
@@ -359,7 +335,11 @@ struct HeatmapData: Figure {
                     }
                 }
                 for i in 0..<rows.count {
-                    if Interrupt.isRequested { return "" }
+                    cellsSinceCheck += columns * heads.count
+                    if cellsSinceCheck >= 4096 {
+                        cellsSinceCheck = 0
+                        try Interrupt.check()
+                    }
                     let line = fit(rows[i], labelWidth) + " " + heads.map { h in
                         layer[h][i].map(draw).joined(separator: separator) + padding
                     }.joined(separator: gap)
@@ -388,12 +368,22 @@ struct HeatmapData: Figure {
 
     /// The maps as SVG: panels in the grid's layout, labels once per row and column of
     /// panels, masked cells light grey, and a colour scale. `standalone` adds the XML
-    /// namespace a file needs (inline in HTML it is not).
-    func svg(standalone: Bool = true) -> String {
+    /// namespace a file needs (inline in HTML it is not). Ctrl-C stops it between cells,
+    /// and it must fit in what the memory limit leaves (about 125 bytes a cell, more with
+    /// values).
+    func svg(standalone: Bool = true) throws -> String {
         let rowCount = rows.count, columnCount = cols.count
+        let cells = grid.reduce(0) { $0 + $1.count } * rowCount * columnCount
+        // Each cell names its row and column; the string may double as it grows.
+        let longest = (rows.map(\.utf8.count).max() ?? 0) + (cols.map(\.utf8.count).max() ?? 0)
+        try Memory.checkRoom(for: 2 * cells * ((showValues ? 280 : 140) + longest), "the SVG of the heatmap")
+        // Ctrl-C is looked for every 4,096 cells (each a microsecond or more of work).
+        var cellsSinceCheck = 0
+        // Labels escaped once, not once per cell.
+        let rowLabels = rows.map(escapeXML), columnLabels = cols.map(escapeXML)
         let cell = Swift.max(showValues ? 30 : 8, Swift.min(40, 480 / Swift.max(1, Swift.max(rowCount, columnCount))))
         let labelWidth = 7 * Swift.min(16, rows.map(\.count).max() ?? 0) + 8
-        let columnLabels = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
+        let columnLabelHeight = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
         let panelWidth = cell * columnCount, panelHeight = cell * rowCount
         let gap = 16
         let titleHeight = title == nil ? 0 : 24
@@ -401,7 +391,7 @@ struct HeatmapData: Figure {
         let layerHeight = grid.count > 1 ? 16 : 0
         let headsPerRow = grid.map(\.count).max() ?? 1
         let bandHeight = layerHeight + headTitle + panelHeight + gap
-        let top = titleHeight + columnLabels
+        let top = titleHeight + columnLabelHeight
         // Wide enough for the title too (14 px monospace: under 9 px a character).
         let legendWidth = Swift.max(labelWidth, 7 * scaleText(low).count + 12) + 172 + 7 * scaleText(high).count
         let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20, legendWidth)
@@ -428,16 +418,19 @@ struct HeatmapData: Figure {
                     out += "<text x=\"\(x0 + panelWidth / 2)\" y=\"\(y0 - 4)\" text-anchor=\"middle\">\(escapeXML(name))</text>\n"
                 }
                 if l == 0 {
-                    for (j, label) in cols.enumerated() {
+                    for (j, label) in columnLabels.enumerated() {
                         let x = x0 + j * cell + cell / 2 + 4
-                        out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(escapeXML(label))</text>\n"
+                        out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(label)</text>\n"
                     }
                 }
                 for (i, row) in panel.enumerated() {
-                    // Ctrl-C stops the drawing between rows; the caller checks and writes nothing.
-                    if Interrupt.isRequested { return "" }
                     if hIndex == 0 {
-                        out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(escapeXML(rows[i]))</text>\n"
+                        out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(rowLabels[i])</text>\n"
+                    }
+                    cellsSinceCheck += row.count
+                    if cellsSinceCheck >= 4096 {
+                        cellsSinceCheck = 0
+                        try Interrupt.check()
                     }
                     for (j, v) in row.enumerated() {
                         let (x, y) = (x0 + j * cell, y0 + i * cell)
@@ -450,7 +443,7 @@ struct HeatmapData: Figure {
                             let (r, g, b) = Self.color(level(v))
                             fill = "rgb(\(r),\(g),\(b))"
                         }
-                        out += "<rect class=\"c q\(i)\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(escapeXML(rows[i])), \(escapeXML(cols[j])): \(TensorFormatter.formatNumber(v))</title></rect>\n"
+                        out += "<rect class=\"c q\(i)\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(rowLabels[i]), \(columnLabels[j]): \(TensorFormatter.formatNumber(v))</title></rect>\n"
                         if showValues || isMasked(v) || v.isNaN {
                             let ink = !isMasked(v) && !v.isNaN && level(v) < 0.6 ? "white" : "black"
                             out += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(ink)\">\(escapeXML(cellText(v)))</text>\n"

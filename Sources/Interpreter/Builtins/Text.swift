@@ -106,13 +106,19 @@ extension Library {
                 // Split at the byte \n, not at the Character "\n": "\r\n" is one Swift Character.
                 let s = try args.string("s")
                 let utf8 = s.utf8
+                // Each line is a string value in the list: all must fit before any is made.
+                var count = 1
+                for byte in utf8 where byte == 10 { count += 1 }
+                try Memory.checkRoom(for: count * (MemoryLayout<Value>.stride + StringValue.objectBytes) + utf8.count, "the list of lines")
                 var parts: [Value] = []
+                parts.reserveCapacity(count)
                 var start = utf8.startIndex
                 while start < utf8.endIndex {
                     let newline = utf8[start...].firstIndex(of: 10)
                     var end = newline ?? utf8.endIndex
                     if end > start, utf8[utf8.index(before: end)] == 13 { end = utf8.index(before: end) }
                     parts.append(.string(String(decoding: utf8[start..<end], as: UTF8.self)))
+                    if parts.count & 0xFFF == 0 { try Interrupt.check() }
                     guard let newline else { break }
                     start = utf8.index(after: newline)
                 }

@@ -1,0 +1,199 @@
+/// `:help` for what is not a builtin: the keywords, the operators, the REPL's commands
+/// and the user's own functions.
+extension Help {
+    /// One help entry for a keyword or an operator, under each of its names.
+    struct Entry {
+        let names: [String]
+        let usage: String
+        let text: String
+        /// A line of tx that runs.
+        let example: String
+    }
+
+    /// Keywords and operators (docs/LANGUAGE.md §2, §4 and §5 say the same at length).
+    static let language: [Entry] = [
+        Entry(names: ["fn", "return"], usage: "fn name(a, b=2) = expr      fn name(a) { ...; last }      fn(x) = x * 2",
+              text: """
+                  Defines a function: one expression, or a block whose last line's value is
+                  returned (return e leaves early, return alone gives none). Defaults may use
+                  earlier parameters, and calls may name parameters: f(1, b=3). Functions see
+                  the scope they were defined in; assigning a local of an enclosing function
+                  updates it. fn(x) = ... without a name is a value. The comment lines right
+                  above fn name(...) are what :help name shows.
+                  """,
+              example: "fn scaled(x, t=2) = x / t; scaled(6)"),
+        Entry(names: ["if", "else"], usage: "if c { a } else if d { b } else { e }",
+              text: """
+                  An expression: its value is the taken branch's, none when no branch is taken.
+                  c is a bool or a one-element tensor (nonzero is true); where(m, a, b) chooses
+                  elementwise. tx has no c ? a : b.
+                  """,
+              example: "x = -3; if x < 0 { -x } else { x }"),
+        Entry(names: ["for", "in"], usage: "for x in items { ... }",
+              text: """
+                  Runs the block once per item: a range's numbers, a list's items, a tensor's
+                  rows (its first axis), a string's characters, a record's keys. break leaves
+                  the loop and continue goes on with the next item; Ctrl-C stops it.
+                  """,
+              example: "s = 0; for i in range(4) { s += i }; s"),
+        Entry(names: ["while"], usage: "while c { ... }",
+              text: """
+                  Runs the block as long as c is true (a bool or a one-element tensor). break
+                  leaves the loop and continue starts the next turn; Ctrl-C stops it.
+                  """,
+              example: "n = 1; while n < 100 { n *= 2 }; n"),
+        Entry(names: ["break", "continue"], usage: "break      continue",
+              text: """
+                  Inside for and while: break leaves the innermost loop, continue goes on
+                  with its next turn.
+                  """,
+              example: "for i in range(10) { if i == 3 { break } }; i"),
+        Entry(names: ["true", "false"], usage: "true      false",
+              text: "The two bools. In arithmetic with a tensor, true counts as 1, false as 0.",
+              example: "[true, 3 > 4]"),
+        Entry(names: ["none"], usage: "none",
+              text: """
+                  The absent value: what an if without a taken branch and a bare return
+                  give, and the default of optional arguments (mask=none).
+                  """,
+              example: "f = fn() = none; f() == none"),
+        Entry(names: ["@"], usage: "a @ b",
+              text: """
+                  The matrix product: [n, k] @ [k, m] gives [n, m]. A 1-D side is a vector
+                  ([k] @ [k, m] gives [m]); leading axes are batch axes and broadcast
+                  ([b, n, k] @ [k, m]). It runs on BLAS sgemm, and views such as K' go to it
+                  with a transpose flag instead of a copy.
+                  """,
+              example: "[[1, 2], [3, 4]] @ [1, 1]"),
+        Entry(names: ["'"], usage: "x'",
+              text: """
+                  Swaps the last two axes, as a view (no copy); on a 1-D or 0-d tensor it
+                  changes nothing. NumPy's x.T, MATLAB's x.'.
+                  """,
+              example: "shape(zeros(2, 3)')"),
+        Entry(names: ["^"], usage: "x ^ y",
+              text: """
+                  The power, elementwise with broadcasting (Python's **, Julia's .^). It binds
+                  tighter than unary minus (-2^2 is -4) and is right-associative (2^3^2 is 512).
+                  """,
+              example: "[1, 2, 3] ^ 2"),
+        Entry(names: ["*", "/"], usage: "a * b      a / b",
+              text: """
+                  Elementwise product and division, with NumPy broadcasting: shapes align at
+                  their last axes, and an axis of size 1 stretches. 1 / 0 is inf. The matrix
+                  product is @.
+                  """,
+              example: "[[1, 2], [3, 4]] * [10, 100]"),
+        Entry(names: ["//", "%"], usage: "a // b      a % b",
+              text: """
+                  Floor division and its remainder, as in Python and NumPy: -7 // 2 is -4
+                  and -7 % 3 is 2.
+                  """,
+              example: "[-7 // 2, -7 % 3]"),
+        Entry(names: ["+", "-"], usage: "a + b      a - b      -a",
+              text: """
+                  Elementwise sum and difference with broadcasting, and negation; + also
+                  joins two strings or two lists.
+                  """,
+              example: "\"tx\" + \"!\""),
+        Entry(names: ["==", "!=", "<", "<=", ">", ">="], usage: "a == b   a != b   a < b   a <= b   a > b   a >= b",
+              text: """
+                  Comparisons: elementwise on tensors, giving a mask (x[x > 0] selects with it);
+                  == and != compare any two values (lists and records by content), < and the
+                  others numbers, tensors and strings. They do not chain: write a < b && b < c.
+                  """,
+              example: "[1, 5, 3] > 2"),
+        Entry(names: ["&&", "||", "!"], usage: "a && b      a || b      !a",
+              text: """
+                  And, or, not: on bools (&& and || skip the right side when the left decides),
+                  and elementwise on masks and tensors. In the REPL !ls is not a shell command
+                  (that is :sh ls).
+                  """,
+              example: "!(1 > 2) && true"),
+        Entry(names: ["=", "+=", "-=", "*=", "/="], usage: "x = e      x += e      r.f = e      x[i, :] = e",
+              text: """
+                  Assignment: binds a name, sets a record's field or writes into a tensor
+                  through an index (in place, broadcasting). x += e is x = x + e, with the
+                  parts of x evaluated once.
+                  """,
+              example: "x = zeros(2, 3); x[0, :] = 1; x"),
+        Entry(names: ["[", "]", ":"], usage: "x[i]   x[i, j]   x[a:b:step]   x[ids]   x[mask]   [1, 2, 3]",
+              text: """
+                  Indexing: integers pick (negative count from the end), slices a:b:step give
+                  views, a tensor of integers gathers, a mask selects. Brackets also write
+                  lists, and a list of numbers (or of tensors of one shape) is a tensor.
+                  """,
+              example: "x = [[1, 2, 3], [4, 5, 6]]; x[:, -1]"),
+        Entry(names: ["."], usage: "r.name",
+              text: """
+                  A record's field (r["name"] too). Tensors have no fields: shape(x), not
+                  x.shape; sum(x), not x.sum().
+                  """,
+              example: "r = {a: 1, b: 2}; r.b"),
+        Entry(names: ["#", ";"], usage: "# comment      a; b      x = f();",
+              text: """
+                  # starts a comment that runs to the end of the line. ; separates statements
+                  on one line, and ends a statement whose value should not be shown.
+                  """,
+              example: "x = 2; x * 3  # shows 6"),
+    ]
+
+    /// The help of a keyword or operator.
+    static func languageTopic(_ name: String) -> String? {
+        guard let entry = language.first(where: { $0.names.contains(name) }) else { return nil }
+        return "\(entry.usage)\n" + indented(entry.text) + "\n  example: \(entry.example)\n"
+    }
+
+    /// `:help :time`: a command's usage, summary and details.
+    static func commandTopic(_ name: String) -> String? {
+        guard let command = Command.named(name) else { return nil }
+        var out = command.name + (command.argument.isEmpty ? "" : " " + command.argument) + "\n  " + command.summary + "\n"
+        if !command.aliases.isEmpty { out += "  (also " + command.aliases.joined(separator: ", ") + ")\n" }
+        if !command.details.isEmpty { out += "\n" + indented(command.details) }
+        return out
+    }
+
+    /// `:help f` for a function of the user's: its signature, where it was defined (the
+    /// REPL's input number, or the file and line), and the comment lines right above the
+    /// definition (for a definition typed alone, the comment-only inputs just before it).
+    static func functionTopic(_ name: String, _ function: FunctionValue, inputs: [REPL.Input]) -> String {
+        let template = function.template
+        let signature = template.name == name ? template.signature : "\(name) = \(template.signature)"
+        let source = template.span.source
+        let input = inputs.firstIndex { $0.source === source }
+        let place = if let input, source.name.hasPrefix("<repl") {
+            "in input \(inputs[input].number)"
+        } else {
+            "at \(source.name):\(source.line(at: template.span.start))"
+        }
+        var comments = template.comments
+        if comments.isEmpty, let input, source.line(at: template.span.start) == source.firstLine {
+            var i = input
+            while !inputs[i].followsABlankLine, i > 0, inputs[i - 1].isCode, let lines = commentLines(inputs[i - 1].text) {
+                comments = lines + comments
+                i -= 1
+            }
+        }
+        return "\(signature)\n  your function, defined \(place)\n" + (comments.isEmpty
+            ? "  (no comment above it: # lines right above its definition become its help)\n"
+            : "\n" + comments.map { "  " + $0 }.joined(separator: "\n") + "\n")
+    }
+
+    /// The text of an input that holds only comments, each line's `#` (and one space after
+    /// it) removed; nil for any other input.
+    private static func commentLines(_ text: String) -> [String]? {
+        var lines: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            guard trimmed.hasPrefix("#") else { return nil }
+            var comment = trimmed.dropFirst()
+            if comment.hasPrefix(" ") { comment = comment.dropFirst() }
+            lines.append(String(comment).trimmingTrailingSpaces)
+        }
+        return lines
+    }
+
+    private static func indented(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+    }
+}
