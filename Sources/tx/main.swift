@@ -69,6 +69,8 @@ struct TX: ParsableCommand {
         interpreter.style = .standardOutput
         var status: Int32 = 0
         if let expression {
+            // Ctrl-C stops it cleanly, as it does a script: status 130.
+            Terminal.installInterruptHandler()
             status = Runner.runExpression(expression, interpreter: interpreter)
         } else if let file {
             interpreter.scriptArguments = scriptArguments

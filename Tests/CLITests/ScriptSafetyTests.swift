@@ -154,6 +154,34 @@ func aScriptThatCannotRunLeavesThePreviousTranscript(_ source: String?) throws {
     #expect(left.filter { $0.contains(".tx-") } == [], "\(left)")
 }
 
+@Test func ctrlCStopsAnExpressionCleanly() throws {
+    // tx -e had no handler: Ctrl-C killed it, with its printed output unflushed.
+    let folder = try temporaryFolder()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: txPath)
+    process.arguments = ["-e", "print(\"started\"); write_text(\"ready\", \"\"); u = 0; while true { u = u + 1 }"]
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    _ = FileManager.default.createFile(atPath: folder + "/log.txt", contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/log.txt"))
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let pid = process.processIdentifier
+    Thread.detachNewThread {
+        sleep(60)
+        kill(pid, SIGKILL)
+    }
+    while !FileManager.default.fileExists(atPath: folder + "/ready") && process.isRunning { usleep(20_000) }
+    usleep(300_000)
+    process.interrupt()
+    let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .exit && process.terminationStatus == 130)
+    #expect(err.hasPrefix("error: interrupted\n"), "\(err)")
+    #expect(try String(contentsOfFile: folder + "/log.txt", encoding: .utf8) == "started\n")
+}
+
 @Test(arguments: ["\"$TX\" loop.tx", "\"$TX\" --step loop.tx", "\"$TX\" < loop.tx", "\"$TX\" -e 'while true { print(1) }'"])
 func aReaderThatIsGoneStopsTxWithSIGPIPEIgnored(_ command: String) throws {
     // With SIGPIPE ignored by the parent (`trap '' PIPE`), writing to a pipe whose reader
