@@ -147,3 +147,14 @@ private let bound = 5.0
     stops.append(try interrupted(setup: "v5 = 42", "include(\"\(folder)/long.tx\")", check: "v5", expect: "42", delay: 2))
     #expect(stops.allSatisfy { $0 < bound }, "stopped \(stops) s after Ctrl-C")
 }
+
+@Test func ctrlCStopsBuildingAVocabularyRecord() throws {
+    // index_map of 3 million names, four times over (seconds each in a debug build):
+    // it checked only between statements, so Ctrl-C took 2.4 s in a release build.
+    let folder = try temporaryFolder()
+    let names = (0..<3_000_000).map { "w\($0)" }.joined(separator: " ")
+    #expect(FileManager.default.createFile(atPath: folder + "/names.txt", contents: Data(names.utf8)))
+    let stopped = try interrupted(setup: "w = words(read_text(\"\(folder)/names.txt\")); t = 42",
+                                  "t = [index_map(w), index_map(w), index_map(w), index_map(w)]", check: "t", expect: "42")
+    #expect(stopped < bound, "stopped \(stopped) s after Ctrl-C")
+}

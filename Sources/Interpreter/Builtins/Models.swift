@@ -85,6 +85,8 @@ extension Library {
                 try Memory.checkRoom(for: bytes, "the record of \(list.items.count) names")
                 let record = RecordValue()
                 for (i, item) in list.items.enumerated() {
+                    // Ctrl-C: three million names take seconds.
+                    if i & 0xFFFF == 0 { try Interrupt.stop(at: args.span("list")) }
                     guard case .string(let s) = item else {
                         throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: args.span("list"))
                     }
