@@ -546,6 +546,17 @@ struct PipedSession {
         }
     }
 
+    /// Waits for the error of the input `nope` (the statement to stop comes next), lets
+    /// that statement run `delay` seconds, and presses Ctrl-C until tx reports it: the
+    /// seconds from the first press to the report.
+    mutating func interruptAfterMarker(delay: Double) -> Double {
+        waitForError("unknown name 'nope'")
+        usleep(UInt32(delay * 1_000_000))
+        let pressed = Date()
+        interruptUntilReported()
+        return Date().timeIntervalSince(pressed)
+    }
+
     /// Closes standard input and waits for tx to end: its standard output and all of its
     /// standard error.
     mutating func finish() throws -> (out: String, errors: String) {

@@ -94,11 +94,7 @@ func writingToAPipeNobodyReadsIsAnErrorAtOnce(_ call: String, _ file: String) th
         len(s)
 
         """)
-    session.waitForError("unknown name 'nope'")
-    usleep(300_000)
-    let pressed = Date()
-    session.interruptUntilReported()
-    let stopped = Date().timeIntervalSince(pressed)
+    let stopped = session.interruptAfterMarker(delay: 0.3)
     let result = try session.finish()
     #expect(result.out.hasSuffix("16777216\n"), "\(result.errors.suffix(600))")
     #expect(result.errors.contains("error: interrupted"))
@@ -170,11 +166,7 @@ private func controlCharacters(in text: String) -> [UInt32] {
         shape(x)
 
         """)
-    session.waitForError("unknown name 'nope'")
-    usleep(300_000)
-    let pressed = Date()
-    session.interruptUntilReported()
-    let stopped = Date().timeIntervalSince(pressed)
+    let stopped = session.interruptAfterMarker(delay: 0.3)
     let result = try session.finish()
     #expect(result.out.hasSuffix("[2000, 2000]\n"), "\(result.errors.suffix(600))")
     #expect(result.errors.contains("error: interrupted"))
@@ -223,11 +215,7 @@ private func controlCharacters(in text: String) -> [UInt32] {
         x + 1
 
         """)
-    session.waitForError("unknown name 'nope'")
-    usleep(300_000)
-    let pressed = Date()
-    session.interruptUntilReported()
-    let stopped = Date().timeIntervalSince(pressed)
+    let stopped = session.interruptAfterMarker(delay: 0.3)
     let result = try session.finish()
     #expect(result.out.hasSuffix("42\n"), "\(result.errors.suffix(600))")
     #expect(result.errors.contains("error: interrupted"))

@@ -150,11 +150,7 @@ func bounded(_ script: String, seconds: Int = 30) throws -> Run {
 
         """)
     // The error of `nope` on stderr shows that wordpiece comes next.
-    session.waitForError("unknown name 'nope'")
-    usleep(500_000)
-    let pressed = Date()
-    session.interruptUntilReported()
-    let stopped = Date().timeIntervalSince(pressed)
+    let stopped = session.interruptAfterMarker(delay: 0.5)
     let result = try session.finish()
     #expect(result.out == "200000\n")
     #expect(result.errors.contains("error: interrupted"))

@@ -21,11 +21,7 @@ private func interrupted(setup: String, _ statement: String, check: String, expe
     var session = try PipedSession()
     // The error of `nope` on standard error shows that the statement comes next.
     session.write(setup + "\nnope\n" + statement + "\n")
-    session.waitForError("unknown name 'nope'")
-    usleep(UInt32(delay * 1_000_000))
-    let pressed = Date()
-    session.interruptUntilReported()
-    let stopped = Date().timeIntervalSince(pressed)
+    let stopped = session.interruptAfterMarker(delay: delay)
     session.write(check + "\n")
     let result = try session.finish()
     #expect(result.out == expect + "\n", "\(statement): \(result.out.suffix(300))")

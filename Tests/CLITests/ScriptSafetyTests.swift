@@ -125,13 +125,28 @@ func aScriptThatCannotRunLeavesThePreviousTranscript(_ source: String?) throws {
         for i in range(1000000) { save("big.npy", x) }
 
         """.write(toFile: folder + "/loop.tx", atomically: false, encoding: .utf8)
+    let run = try interruptedWithoutATerminal(["loop.tx"], in: folder, input: Pipe(), delay: 0.7)
+    #expect(run.status == 130)
+    #expect(run.err.hasPrefix("error: interrupted\n"), "\(run.err)")
+    #expect(try String(contentsOfFile: folder + "/log.txt", encoding: .utf8) == "started\n")
+    let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    #expect(left.filter { $0.contains(".tx-") } == [], "\(left)")
+}
+
+/// Runs tx with `arguments` in `folder` (standard output to log.txt there, standard
+/// input `input`), waits for the file `ready` that the script writes, lets it run
+/// `delay` seconds more (a save of 64 MiB takes most of that), and sends SIGINT: the
+/// exit status (-1 when tx did not exit by itself) and standard error. A watchdog kills
+/// tx after 60 s.
+private func interruptedWithoutATerminal(_ arguments: [String], in folder: String, input: Any,
+                                         delay: Double) throws -> (status: Int32, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: txPath)
-    process.arguments = ["loop.tx"]
+    process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: folder)
     _ = FileManager.default.createFile(atPath: folder + "/log.txt", contents: nil)
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/log.txt"))
-    let errors = Pipe(), input = Pipe()
+    let errors = Pipe()
     process.standardError = errors
     process.standardInput = input
     try process.run()
@@ -141,44 +156,21 @@ func aScriptThatCannotRunLeavesThePreviousTranscript(_ source: String?) throws {
         kill(pid, SIGKILL)
     }
     while !FileManager.default.fileExists(atPath: folder + "/ready") && process.isRunning { usleep(20_000) }
-    // Into the saves of 64 MiB: most of the time goes into writing them.
-    usleep(700_000)
+    usleep(UInt32(delay * 1_000_000))
     process.interrupt()
     let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    #expect(process.terminationReason == .exit)
-    #expect(process.terminationStatus == 130)
-    #expect(err.hasPrefix("error: interrupted\n"), "\(err)")
-    #expect(try String(contentsOfFile: folder + "/log.txt", encoding: .utf8) == "started\n")
-    let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-    #expect(left.filter { $0.contains(".tx-") } == [], "\(left)")
+    return (process.terminationReason == .exit ? process.terminationStatus : -1, err)
 }
 
 @Test func ctrlCStopsAnExpressionCleanly() throws {
     // tx -e had no handler: Ctrl-C killed it, with its printed output unflushed.
     let folder = try temporaryFolder()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: txPath)
-    process.arguments = ["-e", "print(\"started\"); write_text(\"ready\", \"\"); u = 0; while true { u = u + 1 }"]
-    process.currentDirectoryURL = URL(fileURLWithPath: folder)
-    _ = FileManager.default.createFile(atPath: folder + "/log.txt", contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/log.txt"))
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let pid = process.processIdentifier
-    Thread.detachNewThread {
-        sleep(60)
-        kill(pid, SIGKILL)
-    }
-    while !FileManager.default.fileExists(atPath: folder + "/ready") && process.isRunning { usleep(20_000) }
-    usleep(300_000)
-    process.interrupt()
-    let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationReason == .exit && process.terminationStatus == 130)
-    #expect(err.hasPrefix("error: interrupted\n"), "\(err)")
+    let run = try interruptedWithoutATerminal(
+        ["-e", "print(\"started\"); write_text(\"ready\", \"\"); u = 0; while true { u = u + 1 }"],
+        in: folder, input: FileHandle.nullDevice, delay: 0.3)
+    #expect(run.status == 130)
+    #expect(run.err.hasPrefix("error: interrupted\n"), "\(run.err)")
     #expect(try String(contentsOfFile: folder + "/log.txt", encoding: .utf8) == "started\n")
 }
 
