@@ -33,8 +33,9 @@ public final class PrintSettings: @unchecked Sendable {
 /// integral; fixed point with the fewest decimals (at most `precision`, 4) that show
 /// every value to `precision` decimals; scientific when values are very large, very
 /// small or spread over more than 3 orders of magnitude. A value that is not a whole
-/// number never prints as one (`1.0` for 0.99999, `0.0000` for 2e-9): the format takes
-/// more digits, up to 8, and else turns scientific. Tensors over `threshold` (1000)
+/// number never prints as zero (`0.0000` for 2e-9) or as a whole number further than
+/// float32's rounding from it (`1.0` for 0.99999): the format takes more digits, up to
+/// 8, and else turns scientific (`Style.misleads`). Tensors over `threshold` (1000)
 /// elements show the first and last `edge` (3) entries of each long axis with `…`.
 public enum TensorFormatter {
     /// The options in force: the running interpreter's (the default when none is bound).

@@ -19,10 +19,11 @@ extension Library {
                         sci ("auto"): true prints every tensor that is not all whole numbers in scientific
                         notation, false never (tiny values may then print as 0, as NumPy's suppress=True),
                         "auto" when the values are very large, very small or spread over 3 orders of magnitude.
-                        Whatever the options, a value that is not a whole number does not print as one:
-                        [1, 0.99999] shows [1.00000, 0.99999] and softmax([0, 20]) [2.0612e-09, 1.0000e+00],
-                        taking up to 8 digits, then scientific notation (unless sci=false). Numbers (not
-                        tensors) always print in their shortest exact form.
+                        Whatever the options, a value that is not a whole number does not print as zero or
+                        as a whole number further than float32's rounding from it: [1, 0.99999] shows
+                        [1.00000, 0.99999] and softmax([0, 20]) [2.0612e-09, 1.0000e+00], taking up to 8
+                        digits, then scientific notation (unless sci=false); 0.9999999, a cosine of 1 in
+                        float32, shows as 1. Numbers (not tensors) always print in their shortest exact form.
                         """) { args in
                 try printOptions(&args)
             },
