@@ -155,10 +155,28 @@ public enum Display {
 
     /// The positions of a list's or record's entries that print, nil for the `…` of a
     /// summary: all of them up to the `threshold` of `print_options`, else `edge` at each end.
-    private static func shown(_ count: Int) -> [Int?] {
+    private static func shown(_ count: Int) -> Shown {
         let options = TensorFormatter.settings.options
-        guard count > options.threshold, count > 2 * options.edge else { return Array(0..<count) }
-        return Array(0..<options.edge) + [nil] + Array((count - options.edge)..<count)
+        let summarised = count > options.threshold && count > 2 * options.edge
+        return Shown(total: count, edge: summarised ? options.edge : nil)
+    }
+
+    /// The positions `shown` gives, computed as they are read: a list of ten million
+    /// items prints without an array of its positions.
+    struct Shown: RandomAccessCollection {
+        /// The list's or record's entries.
+        let total: Int
+        /// Entries kept at each end, or nil when all are shown.
+        let edge: Int?
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { edge.map { 2 * $0 + 1 } ?? total }
+
+        subscript(position: Int) -> Int? {
+            guard let edge else { return position }
+            if position < edge { return position }
+            return position == edge ? nil : total - (2 * edge + 1 - position)
+        }
     }
 
     /// A record key as written in a literal: bare when it is an identifier.

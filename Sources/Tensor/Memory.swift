@@ -265,19 +265,34 @@ public enum Interrupt {
     /// stops soon and one over short rows checks rarely.
     public struct Poll {
         private var done = 0
+        /// Elements between two checks: a chunk, or fewer for costly ones
+        /// (a heatmap's cell is text to build, not a float to add).
+        private let every: Int
 
-        public init() {}
+        public init(every: Int = Interrupt.chunk) { self.every = every }
+
+        /// Counts `n` elements done (a row, a merged key) and checks for Ctrl-C once a
+        /// chunk's worth has been done since the last check: for loops whose pieces are
+        /// not cut, as `run` cuts them.
+        @inline(__always)
+        public mutating func advance(by n: Int = 1) throws {
+            done += n
+            if done >= every {
+                done = 0
+                try Interrupt.check()
+            }
+        }
 
         /// body(start, count) over 0..<n, in pieces that each end at a check or at n.
         @inline(__always)
         public mutating func run(_ n: Int, _ body: (_ start: Int, _ count: Int) -> Void) throws {
             var start = 0
             while start < n {
-                let count = Swift.min(n - start, Interrupt.chunk - done)
+                let count = Swift.min(n - start, every - done)
                 body(start, count)
                 start += count
                 done += count
-                if done == Interrupt.chunk {
+                if done >= every {
                     done = 0
                     try Interrupt.check()
                 }

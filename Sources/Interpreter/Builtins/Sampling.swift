@@ -144,7 +144,7 @@ extension Library {
         var other = [UInt64](repeating: 0, count: n)
         var width = block
         while width < n {
-            var done = 0
+            var poll = Interrupt.Poll()
             for start in stride(from: 0, to: n, by: 2 * width) {
                 let middle = Swift.min(n, start + width), end = Swift.min(n, start + 2 * width)
                 var (i, j, out) = (start, middle, start)
@@ -157,11 +157,7 @@ extension Library {
                         j += 1
                     }
                     out += 1
-                    done += 1
-                    if done == Interrupt.chunk {
-                        done = 0
-                        try Interrupt.check()
-                    }
+                    try poll.advance()
                 }
             }
             swap(&keys, &other)

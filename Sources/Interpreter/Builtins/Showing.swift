@@ -108,14 +108,7 @@ struct HeatmapData: Figure {
         let (r, c) = (shape[0], shape[1])
         // Ctrl-C: a check every chunk of cells, in each pass below (a map of 3000 x 3000
         // takes seconds to draw).
-        var done = 0
-        func cells(_ n: Int) throws {
-            done += n
-            if done >= Interrupt.chunk {
-                done = 0
-                try Interrupt.check()
-            }
-        }
+        var poll = Interrupt.Poll()
         var grid: [[[[Float]]]] = []
         for layer in layers {
             var heads: [[[Float]]] = []
@@ -123,7 +116,7 @@ struct HeatmapData: Figure {
                 var panel: [[Float]] = []
                 for i in 0..<r {
                     panel.append(Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]))
-                    try cells(c)
+                    try poll.advance(by: c)
                 }
                 heads.append(panel)
             }
@@ -142,7 +135,7 @@ struct HeatmapData: Figure {
         for layer in layers {
             try layer.values.withUnsafeBufferPointer { values in
                 for row in stride(from: 0, to: values.count, by: Swift.max(c, 1)) {
-                    try cells(c)
+                    try poll.advance(by: c)
                     var sum = 0.0
                     for v in values[row..<Swift.min(row + c, values.count)] {
                         if v.isFinite {
@@ -276,7 +269,7 @@ struct HeatmapData: Figure {
     /// The maps in the terminal, panels side by side and wrapped at `width` columns.
     /// Ctrl-C stops it between rows.
     func terminal(color: Bool, width: Int) throws -> String {
-        var cellsSinceCheck = 0
+        var poll = Interrupt.Poll(every: 4096)   // cells drawn between two checks
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
         var valueWidth = showValues ? 1 : 0
         if showValues {
@@ -358,11 +351,7 @@ struct HeatmapData: Figure {
                     }
                 }
                 for i in 0..<rows.count {
-                    cellsSinceCheck += columns * heads.count
-                    if cellsSinceCheck >= 4096 {
-                        cellsSinceCheck = 0
-                        try Interrupt.check()
-                    }
+                    try poll.advance(by: columns * heads.count)
                     let line = fit(rows[i], labelWidth) + " " + heads.map { h in
                         layer[h][i].map(draw).joined(separator: separator) + padding
                     }.joined(separator: gap)
@@ -401,7 +390,7 @@ struct HeatmapData: Figure {
         let longest = (rows.map(\.utf8.count).max() ?? 0) + (cols.map(\.utf8.count).max() ?? 0)
         try Memory.checkRoom(for: 2 * cells * ((showValues ? 280 : 140) + longest), "the SVG of the heatmap")
         // Ctrl-C is looked for every 4,096 cells (each a microsecond or more of work).
-        var cellsSinceCheck = 0
+        var poll = Interrupt.Poll(every: 4096)   // cells drawn between two checks
         // Labels escaped once, not once per cell.
         let rowLabels = rows.map(escapeXML), columnLabels = cols.map(escapeXML)
         let cell = Swift.max(showValues ? 30 : 8, Swift.min(40, 480 / Swift.max(1, Swift.max(rowCount, columnCount))))
@@ -450,11 +439,7 @@ struct HeatmapData: Figure {
                     if hIndex == 0 {
                         out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(rowLabels[i])</text>\n"
                     }
-                    cellsSinceCheck += row.count
-                    if cellsSinceCheck >= 4096 {
-                        cellsSinceCheck = 0
-                        try Interrupt.check()
-                    }
+                    try poll.advance(by: row.count)
                     for (j, v) in row.enumerated() {
                         let (x, y) = (x0 + j * cell, y0 + i * cell)
                         let fill: String
