@@ -537,12 +537,18 @@ struct PipedSession {
     }
 
     /// Sends SIGINT until standard error reports the interrupt (a signal that comes
-    /// before the work starts belongs to the line before and is dropped).
+    /// before the work starts belongs to the line before and is dropped). It waits up
+    /// to a second for the report before sending again: a second SIGINT that lands
+    /// after the first was handled stops the next statement too.
     mutating func interruptUntilReported() {
         while !String(decoding: seen, as: UTF8.self).contains("error: interrupted") && process.isRunning {
             process.interrupt()
-            var ready = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            if poll(&ready, 1, 100) > 0 { seen.append(errors.fileHandleForReading.availableData) }
+            let sent = Date()
+            while !String(decoding: seen, as: UTF8.self).contains("error: interrupted") && process.isRunning
+                    && Date().timeIntervalSince(sent) < 1 {
+                var ready = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                if poll(&ready, 1, 100) > 0 { seen.append(errors.fileHandleForReading.availableData) }
+            }
         }
     }
 
