@@ -2,14 +2,6 @@ import Tensor
 
 /// `:help`, generated from the builtin table so that it cannot drift from the code.
 public enum Help {
-    static let categories: [(String, String)] = [
-        ("creation", "Creating tensors"), ("shape", "Shapes"), ("elementwise", "Elementwise"),
-        ("reduction", "Reductions"), ("neural", "Neural"), ("attention", "Attention and Transformers"),
-        ("gradients", "Gradients"), ("training", "Training"), ("sampling", "Sampling"),
-        ("files", "Files"), ("text", "Text and values"), ("models", "Pretrained models"), ("checking", "Checking"), ("showing", "Showing"),
-        ("system", "System"),
-    ]
-
     public static func overview(_ interpreter: Interpreter) -> String {
         var out = """
             tx: type formulas, get tensors. Examples:
@@ -37,10 +29,10 @@ public enum Help {
               interrupted statement assigns nothing.
 
             """
-        for (category, title) in categories {
+        for category in Category.allCases {
             let names = interpreter.builtinList.filter { $0.category == category }.map(\.name)
             guard !names.isEmpty else { continue }
-            out += "\n\(title):\n" + wrap(names.joined(separator: " "), indent: "  ")
+            out += "\n\(category.title):\n" + wrap(names.joined(separator: " "), indent: "  ")
         }
         out += "\nConstants:\n  " + Interpreter.constants.map(\.name).joined(separator: " ") + "\n"
         return out
