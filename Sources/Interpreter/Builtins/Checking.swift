@@ -4,24 +4,22 @@ import Tensor
 extension Library {
     static func checking() -> [Builtin] {
         [
-            builtin("assert", [.required("cond"), .optional("message", .string("assertion failed"), "\"assertion failed\"")], "checking",
-                    "Stops with an error carrying message unless cond is true (a bool or a nonzero one-element tensor).",
-                    example: "assert(1 + 1 == 2, \"arithmetic works\")") { args in
-                guard try Convert.truth(try args.value("cond"), context: "assert", at: args.span("cond")) else {
-                    let message = Display.text(try args.value("message"))
+            builtin("assert", .argument("cond"), .value("message", default: .string("assertion failed"), shown: "\"assertion failed\""),
+                    summary: "Stops with an error carrying message unless cond is true (a bool or a nonzero one-element tensor).",
+                    example: "assert(1 + 1 == 2, \"arithmetic works\")") { args, cond, message in
+                guard try Convert.truth(cond.value, context: "assert", at: cond.span) else {
+                    let message = Display.text(message)
                     throw args.failedCheck(message.hasPrefix("assertion failed") ? message : "assertion failed: \(message)")
                 }
                 args.interpreter.checkObserver?(Check(passed: true, at: args.span, detail: ""))
                 return .none
             },
-            builtin("assert_close", [.required("a"), .required("b"), .optional("atol", .number(1e-5), "1e-5"), .optional("rtol", .number(1e-4), "1e-4")],
-                    "checking",
-                    "Stops with an error unless |a - b| <= atol + rtol * |b| everywhere (NumPy's allclose, with broadcasting).",
+            builtin("assert_close", .tensor("a"), .tensor("b"), .number("atol", default: 1e-5, shown: "1e-5"), .number("rtol", default: 1e-4, shown: "1e-4"),
+                    summary: "Stops with an error unless |a - b| <= atol + rtol * |b| everywhere (NumPy's allclose, with broadcasting).",
                     example: "assert_close(sqrt(2)^2, 2)",
-                    details: "Equal infinities are close; NaN never is. The error names the largest difference and where it is.") { args in
-                let a = try args.tensor("a"), b = try args.tensor("b")
+                    details: "Equal infinities are close; NaN never is. The error names the largest difference and where it is.") { args, a, b, atol, rtol in
                 do {
-                    let largest = try checkClose(a, b, atol: try args.number("atol"), rtol: try args.number("rtol"), at: args.span)
+                    let largest = try checkClose(a, b, atol: atol, rtol: rtol, at: args.span)
                     let f = { (v: Double) in Summary.significant(Float(v)) }
                     args.interpreter.checkObserver?(Check(passed: true, at: args.span,
                         detail: "largest difference \(f(largest.difference)), tolerance there \(f(largest.tolerance))"))
@@ -30,27 +28,27 @@ extension Library {
                 }
                 return .none
             },
-            builtin("expect_error", [.required("f"), .required("substring")], "checking",
-                    "Calls f() and checks that it fails with an error whose message contains substring; returns that message.",
+            builtin("expect_error", .argument("f"), .argument("substring"),
+                    summary: "Calls f() and checks that it fails with an error whose message contains substring; returns that message.",
                     example: "expect_error(fn() = [1, 2, 3][5], \"out of range\")",
-                    details: "For showing an error on purpose and going on, as a lecture does where something breaks: the script stops with an assertion error if f() succeeds or fails with another message. Ctrl-C is never taken for the expected error. f must be a function (fn() = ...): a value is a type error.") { args in
-                let f = try args.value("f")
+                    details: "For showing an error on purpose and going on, as a lecture does where something breaks: the script stops with an assertion error if f() succeeds or fails with another message. Ctrl-C is never taken for the expected error. f must be a function (fn() = ...): a value is a type error.") { args, fArgument, substring in
+                let f = fArgument.value
                 // expect_error(risky(), ...) runs risky() before expect_error does: calling
                 // its value would fail with a type error that might pass for the expected one.
                 switch f {
                 case .function, .builtin: break
                 default:
                     throw TxError(.type, "type error: expect_error needs a function to call, such as fn() = risky(); got a \(f.typeName)",
-                                  at: args.span("f"))
+                                  at: fArgument.span)
                 }
-                let expected = try args.string("substring")
+                let expected = try substring.string()
                 var caught: String? = nil
                 // Checks failing inside f are the expected error, not crosses of their own.
                 let observer = args.interpreter.checkObserver
                 args.interpreter.checkObserver = nil
                 defer { args.interpreter.checkObserver = observer }
                 do {
-                    _ = try args.interpreter.call(f, [], at: args.span("f"))
+                    _ = try args.interpreter.call(f, [], at: fArgument.span)
                 } catch let error as TxError where error.kind != .interrupted {
                     caught = error.message
                 } catch let error as TensorError where error.kind != .interrupted {
@@ -66,8 +64,8 @@ extension Library {
                 args.interpreter.checkObserver?(Check(passed: true, at: args.span, detail: "error as expected: \(message)"))
                 return .string(message)
             },
-            builtin("breakpoint", [], "checking",
-                    "Stops the script here and opens the step prompt in its variables, when standard input is a terminal; does nothing otherwise.",
+            builtin("breakpoint",
+                    summary: "Stops the script here and opens the step prompt in its variables, when standard input is a terminal; does nothing otherwise.",
                     example: "breakpoint()",
                     details: "At the prompt, any tx is evaluated in the script's variables, and inside a function in its local variables too (assigning one changes it); Enter or c goes on, q leaves the script (when stepping, Enter stops again at the next step and c runs to the end). Works in tx FILE, tx --step FILE and :load alike.") { args in
                 if let handler = args.interpreter.breakpointHandler {

@@ -5,23 +5,21 @@ import Transformer
 extension Library {
     static func neural() -> [Builtin] {
         [
-            builtin("softmax", [.x, .optional("axis", .number(-1), "-1")], "neural",
-                    "exp(x) / sum(exp(x)) along axis, computed stably; a row of all -inf gives zeros.",
-                    example: "softmax([1, 2, 3])") { args in
-                .tensor(try args.tensor("x").softmax(axis: try args.int("axis")))
+            builtin("softmax", .tensor("x"), .int("axis", default: -1),
+                    summary: "exp(x) / sum(exp(x)) along axis, computed stably; a row of all -inf gives zeros.",
+                    example: "softmax([1, 2, 3])") { _, x, axis in
+                .tensor(try x.softmax(axis: axis))
             },
-            builtin("layernorm", [.x, .required("gamma"), .required("beta"), .optional("eps", .number(1e-5), "1e-5")], "neural",
-                    "Normalises each row (last axis) to mean 0, variance 1, then gamma * x + beta (as PyTorch).",
+            builtin("layernorm", .tensor("x"), .tensor("gamma"), .tensor("beta"), .number("eps", default: 1e-5, shown: "1e-5"),
+                    summary: "Normalises each row (last axis) to mean 0, variance 1, then gamma * x + beta (as PyTorch).",
                     example: "layernorm(randn(4, 8), ones(8), zeros(8))",
-                    details: "x: [..., d]; gamma, beta: [d]. Uses the biased variance and eps inside the square root, as nn.LayerNorm.") { args in
-                .tensor(try args.tensor("x").layerNormalized(gamma: try args.tensor("gamma"), beta: try args.tensor("beta"),
-                                                         eps: Float(try args.number("eps"))))
+                    details: "x: [..., d]; gamma, beta: [d]. Uses the biased variance and eps inside the square root, as nn.LayerNorm.") { _, x, gamma, beta, eps in
+                .tensor(try x.layerNormalized(gamma: gamma, beta: beta, eps: Float(eps)))
             },
-            builtin("linear", [.x, .required("W"), .optional("b", .none, "none")], "neural",
-                    "x @ W + b with W of shape [d_in, d_out] (the row-vector convention).",
+            builtin("linear", .tensor("x"), .tensor("W"), .optionalTensor("b"),
+                    summary: "x @ W + b with W of shape [d_in, d_out] (the row-vector convention).",
                     example: "linear(ones(2, 3), ones(3, 4), zeros(4))",
-                    details: "A layer's shapes (x [..., d_in], W [d_in, d_out], b [d_out]) go through the code of ffn and mha, so the three agree bit for bit; other shapes (a batch of W, a b that broadcasts) are x @ W + b.") { args in
-                let x = try args.tensor("x"), W = try args.tensor("W"), b = try args.optionalTensor("b")
+                    details: "A layer's shapes (x [..., d_in], W [d_in, d_out], b [d_out]) go through the code of ffn and mha, so the three agree bit for bit; other shapes (a batch of W, a b that broadcasts) are x @ W + b.") { _, x, W, b in
                 if x.rank >= 1, W.rank == 2, b == nil || b?.shape == [W.shape[1]] { return .tensor(try affine(x, W, b)) }
                 let product = try Tensor.matmul(x, W)
                 guard let b else { return .tensor(product) }
@@ -31,21 +29,20 @@ extension Library {
                     throw error.blaming("b")
                 }
             },
-            builtin("cosine", [.required("a"), .required("b"), .optional("axis", .number(-1), "-1")], "neural",
-                    "The cosine similarity of a and b along axis: sum(a * b) / (norm(a) * norm(b)), with broadcasting.",
+            builtin("cosine", .tensor("a"), .tensor("b"), .int("axis", default: -1),
+                    summary: "The cosine similarity of a and b along axis: sum(a * b) / (norm(a) * norm(b)), with broadcasting.",
                     example: "cosine([1, 0], [[1, 0], [1, 1], [0, 1]])",
-                    details: "As PyTorch's cosine_similarity: the product of the norms is clamped to at least 1e-8, so a zero vector gives 0.") { args in
-                let a = try args.tensor("a"), b = try args.tensor("b"), axis = try args.int("axis")
+                    details: "As PyTorch's cosine_similarity: the product of the norms is clamped to at least 1e-8, so a zero vector gives 0.") { _, a, b, axis in
                 let dot = try Tensor.binary(.multiply, a, b).reduce(.sum, axes: [axis])
                 let norms = try Tensor.binary(.multiply, try a.norm(axes: [axis]), try b.norm(axes: [axis]))
                 return .tensor(try Tensor.binary(.divide, dot, try Tensor.binary(.maximum, norms, try Tensor(scalar: 1e-8))))
             },
-            builtin("similarity", [.required("a"), .optional("b", .none, "none")], "neural",
-                    "The matrix of cosine similarities between the rows of a [n, d] and of b [m, d] (default: a): [n, m].",
+            builtin("similarity", .tensor("a"), .optionalTensor("b"),
+                    summary: "The matrix of cosine similarities between the rows of a [n, d] and of b [m, d] (default: a): [n, m].",
                     example: "similarity([[1, 0], [1, 1], [0, 1]])",
-                    details: "As sentence-transformers' cos_sim: each row is divided by its norm (at least 1e-8), then a @ b'. A 1-D a or b is one row.") { args in
-                let a = try unitRows(try args.tensor("a"))
-                let b = try args.optionalTensor("b").map(unitRows) ?? a
+                    details: "As sentence-transformers' cos_sim: each row is divided by its norm (at least 1e-8), then a @ b'. A 1-D a or b is one row.") { _, a, b in
+                let a = try unitRows(a)
+                let b = try b.map(unitRows) ?? a
                 return .tensor(try Tensor.matmul(a, try b.swappingLastAxes()))
             },
         ]

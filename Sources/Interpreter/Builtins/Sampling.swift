@@ -8,14 +8,16 @@ import Tensor
 extension Library {
     static func sampling() -> [Builtin] {
         [
-            builtin("topk", [.x, .required("k"), .optional("axis", .number(-1), "-1")], "sampling",
-                    "The k largest entries along axis, largest first: {values, indices}, as torch.topk.",
+            // axis is read after k, as errors are placed at the first integer read with the
+            // culprit's value (Arguments.place).
+            builtin("topk", .tensor("x"), .argument("k"), .argument("axis", default: .number(-1), shown: "-1"),
+                    summary: "The k largest entries along axis, largest first: {values, indices}, as torch.topk.",
                     example: "topk([3, 1, 4, 1, 5], 2)",
-                    details: "Equal entries keep their order (the lower index first). values and indices have x's shape with k along axis.") { args in
-                let x = try args.tensor("x"), k = try args.int("k")
-                let axis = try Tensor.normalize(axis: try args.int("axis"), rank: max(x.rank, 1))
+                    details: "Equal entries keep their order (the lower index first). values and indices have x's shape with k along axis.") { _, x, kArgument, axis in
+                let k = try kArgument.int()
+                let axis = try Tensor.normalize(axis: try axis.int(), rank: max(x.rank, 1))
                 guard x.rank >= 1, k >= 0, k <= x.shape[axis] else {
-                    throw TxError(.value, "value error: topk: k must be in 0...\(x.rank >= 1 ? x.shape[axis] : 0), got \(k)", at: args.span("k"))
+                    throw TxError(.value, "value error: topk: k must be in 0...\(x.rank >= 1 ? x.shape[axis] : 0), got \(k)", at: kArgument.span)
                 }
                 let last = x.rank - 1
                 let rows = try x.transposed(axis, last).contiguous()
@@ -35,14 +37,14 @@ extension Library {
                 return .record(RecordValue([("values", .tensor(try values.transposed(axis, last).contiguous())),
                                             ("indices", .tensor(try indices.transposed(axis, last).contiguous()))]))
             },
-            builtin("multinomial", [.required("probs"), .optional("n", .number(1), "1"), .optional("replacement", .bool(false), "false")],
-                    "sampling", "n class ids drawn from each row of probs [..., C] (weights, not necessarily summing to 1), as torch.multinomial: [..., n].",
+            builtin("multinomial", .argument("probs"), .argument("n", default: .number(1), shown: "1"), .bool("replacement", default: false),
+                    summary: "n class ids drawn from each row of probs [..., C] (weights, not necessarily summing to 1), as torch.multinomial: [..., n].",
                     example: "seed(0); multinomial([0.1, 0.0, 0.9], 2)",
-                    details: "Without replacement a class is drawn at most once per row, so n is at most the number of positive weights. Draws come from the session's generator (see seed).") { args in
-                let probs = try args.tensor("probs"), n = try args.int("n"), replacement = try args.bool("replacement")
-                let (rows, classes) = try weightRows(probs, args, "probs")
+                    details: "Without replacement a class is drawn at most once per row, so n is at most the number of positive weights. Draws come from the session's generator (see seed).") { args, probsArgument, nArgument, replacement in
+                let probs = try probsArgument.tensor(), n = try nArgument.int()
+                let (rows, classes) = try weightRows(probs, probsArgument)
                 guard n >= 0, replacement || rows.allSatisfy({ row in row.filter { $0 > 0 }.count >= n }) else {
-                    throw TxError(.value, "value error: multinomial: cannot draw \(n) classes without replacement from a row with fewer positive weights", at: args.span("n"))
+                    throw TxError(.value, "value error: multinomial: cannot draw \(n) classes without replacement from a row with fewer positive weights", at: nArgument.span)
                 }
                 let out = try Tensor(uninitializedShape: Array(probs.shape.dropLast()) + [n])
                 for (r, row) in rows.enumerated() {
@@ -55,8 +57,8 @@ extension Library {
                 }
                 return .tensor(out)
             },
-            builtin("sample", [.required("probs"), .optional("temperature", .number(1), "1"), .optional("top_k", .none, "none")],
-                    "sampling", "One class id drawn from probs [C] (a number), or one per row of [..., C] (a tensor [...]), after temperature and top-k.",
+            builtin("sample", .argument("probs"), .argument("temperature", default: .number(1), shown: "1"), .optionalArgument("top_k"),
+                    summary: "One class id drawn from probs [C] (a number), or one per row of [..., C] (a tensor [...]), after temperature and top-k.",
                     example: "seed(0); sample(softmax([2, 1, 0.5]), temperature=0.8, top_k=2)",
                     details: """
                         probs are weights (they need not sum to 1). temperature T reshapes them to
@@ -64,15 +66,15 @@ extension Library {
                         sharpens, above 1 it flattens, and 0 takes the most probable id (greedy). top_k keeps
                         the k largest weights of each row before drawing. Draws come from the session's
                         generator (see seed).
-                        """) { args in
-                let probs = try args.tensor("probs"), temperature = try args.number("temperature")
-                let topK = try args.optionalInt("top_k")
+                        """) { args, probsArgument, temperatureArgument, topKArgument in
+                let probs = try probsArgument.tensor(), temperature = try temperatureArgument.number()
+                let topK = try topKArgument.optionalInt()
                 guard temperature >= 0, temperature.isFinite else {
-                    throw TxError(.value, "value error: sample: temperature must be a number >= 0, got \(temperature)", at: args.span("temperature"))
+                    throw TxError(.value, "value error: sample: temperature must be a number >= 0, got \(temperature)", at: temperatureArgument.span)
                 }
-                let (rows, classes) = try weightRows(probs, args, "probs")
+                let (rows, classes) = try weightRows(probs, probsArgument)
                 if let topK, topK < 1 || topK > classes {
-                    throw TxError(.value, "value error: sample: top_k must be in 1...\(classes), got \(topK)", at: args.span("top_k"))
+                    throw TxError(.value, "value error: sample: top_k must be in 1...\(classes), got \(topK)", at: topKArgument.span)
                 }
                 var ids: [Float] = []
                 for row in rows {
@@ -97,16 +99,17 @@ extension Library {
         ]
     }
 
-    /// The rows of a weight tensor [..., C] as arrays of non-negative numbers with a
-    /// positive sum, and C.
-    private static func weightRows(_ probs: Tensor, _ args: Arguments, _ name: String) throws -> ([[Double]], Int) {
+    /// The rows of a weight tensor [..., C] (`probs`, the argument `given`) as arrays of
+    /// non-negative numbers with a positive sum, and C.
+    private static func weightRows(_ probs: Tensor, _ given: RawArgument) throws -> ([[Double]], Int) {
+        let builtinName = given.arguments.builtin.name, name = given.name
         guard probs.rank >= 1, let classes = probs.shape.last, classes > 0 else {
-            throw TxError(.shape, "shape mismatch in \(args.builtin.name): \(name) must be [..., C] with C >= 1, got \(describe(shape: probs.shape))", at: args.span(name))
+            throw TxError(.shape, "shape mismatch in \(builtinName): \(name) must be [..., C] with C >= 1, got \(describe(shape: probs.shape))", at: given.span)
         }
         let values = try probs.contiguous().values
         let rows = stride(from: 0, to: values.count, by: classes).map { Array(values[$0..<($0 + classes)]).map(Double.init) }
         for row in rows where !(row.allSatisfy { $0 >= 0 && $0.isFinite } && row.reduce(0, +) > 0) {
-            throw TxError(.value, "value error: \(args.builtin.name): each row of \(name) must hold finite weights >= 0 with a positive sum", at: args.span(name))
+            throw TxError(.value, "value error: \(builtinName): each row of \(name) must hold finite weights >= 0 with a positive sum", at: given.span)
         }
         return (rows, classes)
     }

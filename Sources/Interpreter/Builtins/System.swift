@@ -5,11 +5,11 @@ import Tensor
 extension Library {
     static func system() -> [Builtin] {
         [
-            builtin("clock", [], "system", "Seconds from a fixed point, for timing: t = clock(); ...; clock() - t.",
+            builtin("clock", summary: "Seconds from a fixed point, for timing: t = clock(); ...; clock() - t.",
                     example: "t = clock()") { _ in
                 .number(monotonicSeconds())
             },
-            builtin("blas", [], "system", "The BLAS library tx uses: its core (kernel family), threads and how the core was chosen; and the instruction set of tx's own kernels.",
+            builtin("blas", summary: "The BLAS library tx uses: its core (kernel family), threads and how the core was chosen; and the instruction set of tx's own kernels.",
                     example: "blas().core") { _ in
                 .record(RecordValue([
                     ("core", .string(BLAS.core)),
@@ -19,8 +19,8 @@ extension Library {
                     ("kernels", .string(BLAS.kernels)),
                 ]))
             },
-            builtin("memory", [.optional("reset_peak", .bool(false), "false"), .optional("limit", .none, "none")], "system",
-                    "Memory in bytes (tensors, strings, lists, records): {live, peak, limit, cached}; reset_peak=true then starts a new peak from now, limit= sets the limit.",
+            builtin("memory", .bool("reset_peak", default: false), .optionalArgument("limit"),
+                    summary: "Memory in bytes (tensors, strings, lists, records): {live, peak, limit, cached}; reset_peak=true then starts a new peak from now, limit= sets the limit.",
                     example: "memory(reset_peak=true); o = attention(randn(2000, 64), randn(2000, 64), randn(2000, 64)); memory().peak",
                     details: """
                         live: bytes held now by tensors (payload and 256 bytes each), strings, lists and records;
@@ -34,15 +34,15 @@ extension Library {
                         bytes (1e9) or a size ("512M", "4G", "50%" of what tx may use), at least what is
                         live now. Past it an operation stops with a memory limit error. The record gives
                         the old limit back: old = memory(limit="256M"); ...; memory(limit=old.limit).
-                        """) { args in
+                        """) { _, resetPeak, limitArgument in
                 let stats = Value.record(RecordValue([
                     ("live", .number(Double(Memory.liveBytes))),
                     ("peak", .number(Double(Memory.peakBytes))),
                     ("limit", .number(Double(Memory.limit))),
                     ("cached", .number(Double(Memory.cachedBytes))),
                 ]))
-                let limit = try memoryLimit(args)
-                if try args.bool("reset_peak") { Memory.resetPeak() }
+                let limit = try memoryLimit(limitArgument)
+                if resetPeak { Memory.resetPeak() }
                 if let limit { Memory.limit = limit }
                 return stats
             },
@@ -50,23 +50,23 @@ extension Library {
     }
 
     /// The limit `memory(limit=)` asks for, in bytes, or nil when none is given.
-    private static func memoryLimit(_ args: Arguments) throws -> Int? {
-        let value = try args.value("limit")
+    private static func memoryLimit(_ limit: RawArgument) throws -> Int? {
+        let value = limit.value
         let bytes: Int?
         switch value {
         case .none: return nil
         case .string(let text): bytes = Memory.size(text.text, of: Memory.available())
         default:
             guard let number = Convert.number(value) else {
-                throw args.typeError("limit", expected: "a number of bytes or a size such as \"512M\"", got: value)
+                throw limit.typeError(expected: "a number of bytes or a size such as \"512M\"")
             }
             bytes = number >= 1 && number < 1e18 ? Int(number) : nil
         }
         guard let bytes else {
-            throw TxError(.value, "value error: memory: cannot read the size '\(Display.text(value))' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\"", at: args.span("limit"))
+            throw TxError(.value, "value error: memory: cannot read the size '\(Display.text(value))' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\"", at: limit.span)
         }
         guard bytes >= Memory.liveBytes else {
-            throw TxError(.value, "value error: memory: a limit of \(Memory.format(bytes: bytes)) is below the \(Memory.format(bytes: Memory.liveBytes)) held now", at: args.span("limit"))
+            throw TxError(.value, "value error: memory: a limit of \(Memory.format(bytes: bytes)) is below the \(Memory.format(bytes: Memory.liveBytes)) held now", at: limit.span)
         }
         return bytes
     }
