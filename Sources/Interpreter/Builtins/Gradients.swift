@@ -3,43 +3,42 @@ import Tensor
 
 extension Library {
     static func gradients() -> [Builtin] {
-        let wrt = BuiltinParameter.optional("wrt", .none, "none")
-        return [
-            builtin("grad", [.required("f"), wrt], "gradients",
-                    "The gradient of f: a function with f's parameters that returns the gradient of f's result with respect to its first parameter (or those named by wrt).",
+        [
+            builtin("grad", .function("f"), .wrt,
+                    summary: "The gradient of f: a function with f's parameters that returns the gradient of f's result with respect to its first parameter (or those named by wrt).",
                     example: "grad(fn(x) = x ^ 3 - 2 * x)(3)",
-                    details: Gradients.details) { args in
-                try Gradients.transform(args, name: "grad", valueToo: false)
+                    details: Gradients.details) { _, f, wrt in
+                try Gradients.transform(f, wrt: wrt, name: "grad", valueToo: false)
             },
-            builtin("value_and_grad", [.required("f"), wrt], "gradients",
-                    "Like grad, but the function returns {value, grad}: f's result and its gradient, from one run of f.",
+            builtin("value_and_grad", .function("f"), .wrt,
+                    summary: "Like grad, but the function returns {value, grad}: f's result and its gradient, from one run of f.",
                     example: "value_and_grad(fn(w, x) = sum((x @ w) ^ 2), wrt=[\"w\"])(ones(2, 1), [[1, 2]])",
                     details: """
                         value is what f returned: a number, a one-element tensor, or a record whose loss field is
                         differentiated and whose other fields come back untouched (as JAX's has_aux).
                         grad is as grad(f, wrt) gives it. See :help grad.
-                        """) { args in
-                try Gradients.transform(args, name: "value_and_grad", valueToo: true)
+                        """) { _, f, wrt in
+                try Gradients.transform(f, wrt: wrt, name: "value_and_grad", valueToo: true)
             },
-            builtin("stop_gradient", [.x], "gradients",
-                    "x itself, through which no gradient flows: inside f, grad treats it as a constant.",
+            builtin("stop_gradient", .value("x"),
+                    summary: "x itself, through which no gradient flows: inside f, grad treats it as a constant.",
                     example: "grad(fn(x) = x * stop_gradient(x))(3)",
-                    details: "Records and lists are walked: every tensor in them is cut off. Outside grad it changes nothing.") { args in
-                Gradients.detached(try args.value("x"))
+                    details: "Records and lists are walked: every tensor in them is cut off. Outside grad it changes nothing.") { _, x in
+                Gradients.detached(x)
             },
-            builtin("jacobian", [.required("f")], "gradients",
-                    "The Jacobian of f: a function with f's parameters giving d f(x) / d x for its first parameter x, shaped [out..., in...].",
+            builtin("jacobian", .function("f"),
+                    summary: "The Jacobian of f: a function with f's parameters giving d f(x) / d x for its first parameter x, shaped [out..., in...].",
                     example: "jacobian(fn(x) = x ^ 2)([1, 2, 3])",
                     details: """
                         x must be a number or a tensor and f must return one; for a number x and a result of one
                         element and no axes, the derivative is a number.
                         One backward pass per element of f's result, so it is for small functions (at most 2^24
                         entries).
-                        """) { args in
-                try Gradients.jacobian(args)
+                        """) { _, f in
+                try Gradients.jacobian(f)
             },
-            builtin("check_grad", [.required("f"), .variadic("args"), .optional("step", .number(3e-3), "3e-3")], "gradients",
-                    "Checks grad(f) at args against finite differences along a random direction; returns the relative error.",
+            builtin("check_grad", .value("f"), .rest("args"), .argument("step", default: .number(3e-3), shown: "3e-3"),
+                    summary: "Checks grad(f) at args against finite differences along a random direction; returns the relative error.",
                     example: "check_grad(fn(x) = sum(tanh(x) ^ 2), randn(3, 4)) < 1e-2",
                     details: """
                         Every number and tensor in args (also inside records and lists) moves along one random
@@ -47,8 +46,8 @@ extension Library {
                         with (f(args + step v) - f(args - step v)) / (2 step). The error is
                         |analytic - numeric| / max(|analytic|, |numeric|), 0 when both are 0. In float32 a step
                         near 3e-3 balances rounding against curvature; errors below 1e-2 are agreement.
-                        """) { args in
-                try Gradients.check(args)
+                        """) { args, f, inputs, step in
+                try Gradients.check(f, inputs, step: step, args)
             },
         ]
     }
@@ -146,37 +145,25 @@ enum Gradients {
     // MARK: The transforms
 
     /// grad(f, wrt) or value_and_grad(f, wrt): a function with f's parameters.
-    static func transform(_ args: Arguments, name: String, valueToo: Bool) throws -> Value {
-        let f = try args.value("f")
-        let parameters = try parameterNames(of: f, args)
+    static func transform(_ f: FunctionArgument, wrt: WithRespectTo, name: String, valueToo: Bool) throws -> Value {
         let names: [String]
-        var asRecord = false
-        switch try args.value("wrt") {
-        case .none:
-            guard let first = parameters.first else {
-                throw TxError(.value, "value error: \(name) needs a function with at least one parameter", at: args.span("f"))
+        if let given = wrt.names {
+            names = given
+        } else {
+            guard let first = f.parameters.first else {
+                throw TxError(.value, "value error: \(name) needs a function with at least one parameter", at: f.span)
             }
             names = [first]
-        case .string(let s): names = [s.text]
-        case .list(let list):
-            asRecord = true
-            names = try list.items.map { item in
-                guard case .string(let s) = item else {
-                    throw TxError(.type, "type error: \(name) expects parameter names (strings) in 'wrt', got \(article(item.typeDescription))", at: args.span("wrt"))
-                }
-                return s.text
-            }
-        case let other:
-            throw args.typeError("wrt", expected: "a parameter name or a list of them", got: other)
         }
-        for n in names where !parameters.contains(n) {
+        for n in names where !f.parameters.contains(n) {
             var message = "name error: \(name): f has no parameter '\(n)'"
-            if let near = nearestName(to: n, among: parameters) { message += " (did you mean '\(near)'?)" }
-            throw TxError(.name, message, at: args.span("wrt"))
+            if let near = nearestName(to: n, among: f.parameters) { message += " (did you mean '\(near)'?)" }
+            throw TxError(.name, message, at: wrt.span)
         }
-        let label = "\(name)(\(functionName(f)))"
-        return .builtin(wrapper(f, label: label, args) { interpreter, call, span in
-            let run = try differentiate(f, call: call, names: names, interpreter: interpreter, span: span)
+        let asRecord = wrt.asRecord
+        let label = "\(name)(\(functionName(f.value)))"
+        return .builtin(wrapper(f.value, label: label) { interpreter, call, span in
+            let run = try differentiate(f.value, call: call, names: names, interpreter: interpreter, span: span)
             let gradient: Value = asRecord
                 ? .record(RecordValue(zip(names, run.gradients).map { ($0, $1) }))
                 : run.gradients[0]
@@ -185,13 +172,12 @@ enum Gradients {
     }
 
     /// jacobian(f): a function with f's parameters.
-    static func jacobian(_ args: Arguments) throws -> Value {
-        let f = try args.value("f")
-        let parameters = try parameterNames(of: f, args)
-        guard let first = parameters.first else {
-            throw TxError(.value, "value error: jacobian needs a function with at least one parameter", at: args.span("f"))
+    static func jacobian(_ function: FunctionArgument) throws -> Value {
+        let f = function.value
+        guard let first = function.parameters.first else {
+            throw TxError(.value, "value error: jacobian needs a function with at least one parameter", at: function.span)
         }
-        return .builtin(wrapper(f, label: "jacobian(\(functionName(f)))", args) { interpreter, call, span in
+        return .builtin(wrapper(f, label: "jacobian(\(functionName(f)))") { interpreter, call, span in
             guard let index = call.firstIndex(where: { $0.name == first }) else {
                 throw TxError(.arity, "arity error: jacobian(\(functionName(f))) needs the argument '\(first)'", at: span)
             }
@@ -239,14 +225,13 @@ enum Gradients {
     }
 
     /// check_grad(f, args..., step): the relative error of the directional derivative.
-    static func check(_ args: Arguments) throws -> Value {
+    static func check(_ f: Value, _ inputs: [Value], step given: RawArgument, _ args: Arguments) throws -> Value {
         guard Tape.active == nil else { throw nestedError("check_grad") }
-        let f = try args.value("f"), step = try args.number("step")
+        let step = try given.number()
         guard step > 0, step.isFinite else {
-            throw TxError(.value, "value error: check_grad needs a positive step, got \(TensorFormatter.formatNumber(step))", at: args.span("step"))
+            throw TxError(.value, "value error: check_grad needs a positive step, got \(TensorFormatter.formatNumber(step))", at: given.span)
         }
         let interpreter = args.interpreter, span = args.span
-        let inputs = args.rest
         // The analytic directional derivative: sum over leaves of <gradient, v>.
         let tape = Tape()
         var leaves = Leaves(tape: tape)
@@ -431,12 +416,12 @@ enum Gradients {
 
     // MARK: Function values made by the transforms
 
-    /// The parameter names of a function value.
-    static func parameterNames(of f: Value, _ args: Arguments) throws -> [String] {
+    /// The parameter names of a function value (nil for a value that is not a function).
+    static func parameterNames(of f: Value) -> [String]? {
         switch f {
         case .function(let function): return function.template.parameters
         case .builtin(let builtin): return builtin.parameters.filter { !$0.isVariadic }.map(\.name)
-        default: throw args.typeError("f", expected: "a function", got: f)
+        default: return nil
         }
     }
 
@@ -449,39 +434,16 @@ enum Gradients {
     }
 
     /// A builtin with f's parameters whose body gets the arguments the call gave, by
-    /// name (arguments not given are left out, so that f's defaults apply).
-    static func wrapper(_ f: Value, label: String, _ args: Arguments,
+    /// name (arguments not given are left out, so that f's defaults apply). Made at run
+    /// time, so that its parameters are f's: one `Param` (`Param.bound`) declares them all.
+    static func wrapper(_ f: Value, label: String,
                         body: @escaping (Interpreter, [Bound], SourceSpan) throws -> Value) -> Builtin {
-        // A default no call can pass: it marks an argument that was not given.
-        let missing = Value.builtin(Builtin("missing", [], category: .gradients, summary: "", example: "") { _ in .none })
-        let marker: Builtin? = { if case .builtin(let b) = missing { return b } else { return nil } }()
-        let texts: [String?]
-        let names: [String]
-        switch f {
-        case .function(let function):
-            names = function.template.parameters
-            texts = function.template.defaultTexts
-        case .builtin(let builtin):
-            let plain = builtin.parameters.filter { !$0.isVariadic }
-            names = plain.map(\.name)
-            texts = plain.map(\.defaultText)
-        default:
-            names = []
-            texts = []
+        let made = builtin(label, .bound(f), summary: "A function made by \(label.split(separator: "(").first ?? "grad").",
+                           example: "") { call, bound in
+            try body(call.interpreter, bound, call.span)
         }
-        let parameters = zip(names, texts).map { name, text in
-            BuiltinParameter(name: name, defaultValue: missing, defaultText: text, isVariadic: false)
-        }
-        return Builtin(label, parameters, category: .gradients, summary: "A function made by \(label.split(separator: "(").first ?? "grad").",
-                       example: "", details: "") { call in
-            var bound: [Bound] = []
-            for name in names {
-                let value = try call.value(name)
-                if case .builtin(let b) = value, b === marker { continue }
-                bound.append(Bound(name: name, value: value, span: call.span(name)))
-            }
-            return try body(call.interpreter, bound, call.span)
-        }
+        made.category = .gradients   // no table section gives it one; checkFlow lets its results through
+        return made
     }
 
     // MARK: The safety net
@@ -529,5 +491,97 @@ enum Gradients {
             }
         }
         return walk(value, depth: 0)
+    }
+}
+
+// MARK: Parameters
+
+extension Gradients {
+    /// The function a transform differentiates, with its parameters' names.
+    struct FunctionArgument {
+        let value: Value
+        let parameters: [String]
+        /// Where it was given.
+        let span: SourceSpan
+    }
+
+    /// wrt=: nil names for f's first parameter, else the names given; a list of names
+    /// gives a record of gradients.
+    struct WithRespectTo {
+        let names: [String]?
+        let asRecord: Bool
+        let span: SourceSpan
+    }
+}
+
+extension Param where T == Gradients.FunctionArgument {
+    /// A function value (a user function or a builtin).
+    fileprivate static func function(_ name: String) -> Param {
+        .required(name) { args, name in
+            let f = try args.value(name)
+            guard let parameters = Gradients.parameterNames(of: f) else { throw args.typeError(name, expected: "a function", got: f) }
+            return Gradients.FunctionArgument(value: f, parameters: parameters, span: args.span(name))
+        }
+    }
+}
+
+extension Param where T == Gradients.WithRespectTo {
+    /// wrt=: none, a parameter name, or a list of them.
+    fileprivate static var wrt: Param {
+        .optional("wrt", default: .none, shown: "none") { args, name in
+            let span = args.span(name)
+            switch try args.value(name) {
+            case .none: return Gradients.WithRespectTo(names: nil, asRecord: false, span: span)
+            case .string(let s): return Gradients.WithRespectTo(names: [s.text], asRecord: false, span: span)
+            case .list(let list):
+                let names = try list.items.map { item in
+                    guard case .string(let s) = item else {
+                        throw TxError(.type, "type error: \(args.builtin.name) expects parameter names (strings) in 'wrt', got \(article(item.typeDescription))", at: span)
+                    }
+                    return s.text
+                }
+                return Gradients.WithRespectTo(names: names, asRecord: true, span: span)
+            case let other:
+                throw args.typeError(name, expected: "a parameter name or a list of them", got: other)
+            }
+        }
+    }
+}
+
+extension Param where T == [Gradients.Bound] {
+    /// The parameters of the function value f, each defaulting to a marker no call can
+    /// pass: the arguments a call gave, by name, with their places (those not given are
+    /// left out, so that f's own defaults apply). f's parameter names are data here, read
+    /// when a transform makes its function.
+    fileprivate static func bound(_ f: Value) -> Param {
+        // A default no call can pass: it marks an argument that was not given.
+        let marker = Builtin("missing", [], category: .gradients, summary: "", example: "") { _ in .none }
+        let missing = Value.builtin(marker)
+        let texts: [String?]
+        let names: [String]
+        switch f {
+        case .function(let function):
+            names = function.template.parameters
+            texts = function.template.defaultTexts
+        case .builtin(let builtin):
+            let plain = builtin.parameters.filter { !$0.isVariadic }
+            names = plain.map(\.name)
+            texts = plain.map(\.defaultText)
+        default:
+            names = []
+            texts = []
+        }
+        let declarations = zip(names, texts).map { name, text in
+            BuiltinParameter(name: name, defaultValue: missing, defaultText: text, isVariadic: false)
+        }
+        return Param(declarations: declarations) { call in
+            var bound: [Gradients.Bound] = []
+            for name in names {
+                let value = try call.value(name)
+                if case .builtin(let b) = value, b === marker { continue }
+                bound.append(Gradients.Bound(name: name, value: value, span: call.span(name)))
+            }
+            return bound
+        }
     }
 }
