@@ -165,7 +165,7 @@ extension Library {
                         The number of heads is not stored: give heads= to mha and the blocks.
                         \(seedHelp)
                         """) { args, d, seed in
-                try seed.generate(args.interpreter) { try record(Initializers.multiHead(d: d, &$0)) }
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.multiHead(d: d, &$0)) }
             },
             builtin("init_ffn", .size("d"), .size("d_ff"), .seed,
                     summary: "Parameters for ffn with nn.Linear's initialisation (U(±1/sqrt(fan_in)) weights and biases).",
@@ -176,11 +176,11 @@ extension Library {
                         U(±1/sqrt(d)), W2 and b2 U(±1/sqrt(d_ff)).
                         \(seedHelp)
                         """) { args, d, dFF, seed in
-                try seed.generate(args.interpreter) { try record(Initializers.feedForward(d: d, dFF: dFF, &$0)) }
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.feedForward(d: d, dFF: dFF, &$0)) }
             },
             builtin("init_layernorm", .size("d"), summary: "{gamma: ones(d), beta: zeros(d)}.",
                     example: "init_layernorm(4)", details: "Returns \(LayerNorm.structure), the parameters of layernorm.") { _, d in
-                record(try Initializers.layerNorm(d: d))
+                LayerRecords.record(try Initializers.layerNorm(d: d))
             },
             builtin("init_encoder_block", .blockSizes, .seed,
                     summary: "Parameters \(EncoderBlock.structure) for encoder_block, initialised as nn.TransformerEncoderLayer.",
@@ -191,7 +191,7 @@ extension Library {
                         attn as init_mha(d), ffn as init_ffn(d, d_ff), ln1 and ln2 as init_layernorm(d).
                         \(seedHelp)
                         """) { args, sizes, seed in
-                try seed.generate(args.interpreter) { try record(Initializers.encoderBlock(d: sizes.d, dFF: sizes.dFF, &$0)) }
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.encoderBlock(d: sizes.d, dFF: sizes.dFF, &$0)) }
             },
             builtin("init_decoder_block", .blockSizes, .seed,
                     summary: "Parameters \(DecoderBlock.structure) for decoder_block, initialised as nn.TransformerDecoderLayer.",
@@ -203,7 +203,7 @@ extension Library {
                         init_layernorm(d).
                         \(seedHelp)
                         """) { args, sizes, seed in
-                try seed.generate(args.interpreter) { try record(Initializers.decoderBlock(d: sizes.d, dFF: sizes.dFF, &$0)) }
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.decoderBlock(d: sizes.d, dFF: sizes.dFF, &$0)) }
             },
             builtin("init_transformer", .blockSizes, .size("n_enc"), .size("n_dec"), .seed,
                     summary: "Parameters {encoder, decoder} for transformer, initialised as nn.Transformer (xavier-uniform for every matrix), with final norms.",
@@ -222,139 +222,43 @@ extension Library {
                 return try seed.generate(args.interpreter) { random in
                     let encoderLayers = try (0..<nEnc).map { _ in
                         try Interrupt.check()
-                        return try record(Initializers.encoderBlock(d: d, dFF: dFF, allXavier: true, &random))
+                        return try LayerRecords.record(Initializers.encoderBlock(d: d, dFF: dFF, allXavier: true, &random))
                     }
                     let decoderLayers = try (0..<nDec).map { _ in
                         try Interrupt.check()
-                        return try record(Initializers.decoderBlock(d: d, dFF: dFF, allXavier: true, &random))
+                        return try LayerRecords.record(Initializers.decoderBlock(d: d, dFF: dFF, allXavier: true, &random))
                     }
                     return .record(RecordValue([
-                        ("encoder", .record(RecordValue([("layers", .list(ListValue(encoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),
-                        ("decoder", .record(RecordValue([("layers", .list(ListValue(decoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),
+                        ("encoder", .record(RecordValue([("layers", .list(ListValue(encoderLayers))), ("norm", LayerRecords.record(try Initializers.layerNorm(d: d)))]))),
+                        ("decoder", .record(RecordValue([("layers", .list(ListValue(decoderLayers))), ("norm", LayerRecords.record(try Initializers.layerNorm(d: d)))]))),
                     ]))
                 }
             },
         ]
     }
-
-    // MARK: Records to parameters
-
-    fileprivate static func field(_ record: RecordValue, _ name: String, in site: RecordSite, _ path: String) throws -> RecordValue {
-        guard let value = record[name] else { throw missing(name, record, site, path) }
-        guard case .record(let inner) = value else {
-            throw TxError(.type, "type error: \(site.builtin): \(path).\(name) must be a record, got \(article(value.typeDescription))", at: site.span)
-        }
-        return inner
-    }
-
-    private static func missing(_ name: String, _ record: RecordValue, _ site: RecordSite, _ path: String) -> TxError {
-        let present = record.keys.isEmpty ? "no fields" : "fields " + record.keys.joined(separator: ", ")
-        return TxError(.name, "name error: \(site.builtin): the parameter record \(path) has no field '\(name)' (it has \(present))", at: site.span)
-    }
-
-    private static func tensor(_ record: RecordValue, _ name: String, _ site: RecordSite, _ path: String) throws -> Tensor {
-        guard let value = record[name] else { throw missing(name, record, site, path) }
-        guard let t = try Convert.tensor(value, at: site.span) else {
-            throw TxError(.type, "type error: \(site.builtin): \(path).\(name) must be a tensor, got \(article(value.typeDescription))", at: site.span)
-        }
-        return t
-    }
-
-    /// The layer of type `L` that record `r` (at `path` in the argument) describes,
-    /// field by field as `L.fields` declares them.
-    fileprivate static func layer<L: ParameterLayer>(_ type: L.Type, _ r: RecordValue, _ site: RecordSite, _ path: String) throws -> L {
-        try L(parts: try parts(of: L.self, r, site, path))
-    }
-
-    private static func parts(of type: any ParameterLayer.Type, _ r: RecordValue, _ site: RecordSite,
-                              _ path: String) throws -> [ParameterPart] {
-        try type.fields.map { declared in
-            switch declared {
-            case .tensor(let name, _):
-                return .tensor(try tensor(r, name, site, path))
-            case .layer(let name, let inner):
-                let sub = try field(r, name, in: site, path)
-                return .layer(try inner.init(parts: try parts(of: inner, sub, site, path + "." + name)))
-            }
-        }
-    }
-
-    private static func layers(_ r: RecordValue, _ site: RecordSite, _ path: String) throws -> [RecordValue] {
-        guard let value = r["layers"] else { throw missing("layers", r, site, path) }
-        guard case .list(let list) = value else {
-            throw TxError(.type, "type error: \(site.builtin): \(path).layers must be a list of records, got \(article(value.typeDescription))", at: site.span)
-        }
-        return try list.items.enumerated().map { i, item in
-            guard case .record(let layer) = item else {
-                throw TxError(.type, "type error: \(site.builtin): \(path).layers[\(i)] must be a record, got \(article(item.typeDescription))", at: site.span)
-            }
-            return layer
-        }
-    }
-
-    /// `norm` may be none or missing.
-    private static func optionalNorm(_ r: RecordValue, _ site: RecordSite, _ path: String) throws -> LayerNorm? {
-        guard let value = r["norm"], !value.isNone else { return nil }
-        return try layer(LayerNorm.self, try field(r, "norm", in: site, path), site, path + ".norm")
-    }
-
-    fileprivate static func encoderStack(_ r: RecordValue, _ site: RecordSite, _ path: String) throws -> Encoder {
-        Encoder(layers: try layers(r, site, path).enumerated().map { try layer(EncoderBlock.self, $1, site, "\(path).layers[\($0)]") },
-                norm: try optionalNorm(r, site, path))
-    }
-
-    fileprivate static func decoderStack(_ r: RecordValue, _ site: RecordSite, _ path: String) throws -> Decoder {
-        Decoder(layers: try layers(r, site, path).enumerated().map { try layer(DecoderBlock.self, $1, site, "\(path).layers[\($0)]") },
-                norm: try optionalNorm(r, site, path))
-    }
-
-    // MARK: Parameters to records
-
-    /// The record of a layer, field by field as its type declares them.
-    private static func record(_ layer: any ParameterLayer) -> Value {
-        let fields = type(of: layer).fields
-        return .record(RecordValue(zip(fields, layer.parts).map { declared, part in
-            switch part {
-            case .tensor(let t): return (declared.name, .tensor(t))
-            case .layer(let inner): return (declared.name, record(inner))
-            }
-        }))
-    }
 }
 
 // MARK: Parameters
-
-/// Where a parameter record was given, for the errors about its fields: the builtin and
-/// the argument's place.
-private struct RecordSite {
-    let builtin: String
-    let span: SourceSpan
-
-    init(_ args: Arguments, _ name: String) {
-        builtin = args.builtin.name
-        span = args.span(name)
-    }
-}
 
 extension Param where T: ParameterLayer {
     /// A parameter record read as the layer of type T, field by field (mha's p, ffn's, a
     /// block's); a missing or mistyped field is an error naming its path, at the argument.
     fileprivate static func layer(_ name: String, _ type: T.Type) -> Param {
-        .required(name) { args, name in try Library.layer(T.self, try args.record(name), RecordSite(args, name), name) }
+        .required(name) { args, name in try LayerRecords.layer(T.self, try args.record(name), RecordSite(args, name), name) }
     }
 }
 
 extension Param where T == Encoder {
     /// An encoder stack {layers, norm}.
     fileprivate static func encoderStack(_ name: String) -> Param {
-        .required(name) { args, name in try Library.encoderStack(try args.record(name), RecordSite(args, name), name) }
+        .required(name) { args, name in try LayerRecords.encoderStack(try args.record(name), RecordSite(args, name), name) }
     }
 }
 
 extension Param where T == Decoder {
     /// A decoder stack {layers, norm}.
     fileprivate static func decoderStack(_ name: String) -> Param {
-        .required(name) { args, name in try Library.decoderStack(try args.record(name), RecordSite(args, name), name) }
+        .required(name) { args, name in try LayerRecords.decoderStack(try args.record(name), RecordSite(args, name), name) }
     }
 }
 
@@ -369,8 +273,8 @@ extension Param where T == EncoderDecoder {
     fileprivate static func encoderDecoder(_ name: String) -> Param {
         .required(name) { args, name in
             let p = try args.record(name), site = RecordSite(args, name)
-            let encoder = try Library.encoderStack(try Library.field(p, "encoder", in: site, name), site, name + ".encoder")
-            let decoder = try Library.decoderStack(try Library.field(p, "decoder", in: site, name), site, name + ".decoder")
+            let encoder = try LayerRecords.encoderStack(try LayerRecords.field(p, "encoder", in: site, name), site, name + ".encoder")
+            let decoder = try LayerRecords.decoderStack(try LayerRecords.field(p, "decoder", in: site, name), site, name + ".decoder")
             return EncoderDecoder(encoder: encoder, decoder: decoder)
         }
     }
