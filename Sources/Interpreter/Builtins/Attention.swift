@@ -4,19 +4,16 @@ import Transformer
 
 extension Library {
     static func transformer() -> [Builtin] {
-        let maskOptions: [BuiltinParameter] = [.optional("mask", .none, "none"), .optional("causal", .bool(false), "false")]
-        let blockOptions: [BuiltinParameter] = [
-            .optional("activation", .string("relu"), "\"relu\""), .optional("norm_first", .bool(false), "false"),
-            .optional("eps", .number(1e-5), "1e-5"),
-        ]
-        let seed = BuiltinParameter.optional("seed", .none, "none")
+        // One block-options parameter for the five blocks, so that its default "relu" is one
+        // string the session holds (the memory figures count it).
+        let blockStyle = Param<BlockStyle>.blockStyle
         let seedHelp = """
             seed: a number gives the same parameters every time; none (the default) draws from
             the session's generator (see seed), so two calls give different parameters.
             """
         return [
-            builtin("attention", [.required("Q"), .required("K"), .required("V")] + maskOptions, "attention",
-                    "softmax(Q @ K' / sqrt(d_k) + mask) @ V, without materialising all the scores.",
+            builtin("attention", .tensor("Q"), .tensor("K"), .tensor("V"), .masking,
+                    summary: "softmax(Q @ K' / sqrt(d_k) + mask) @ V, without materialising all the scores.",
                     example: "attention(randn(4, 8), randn(6, 8), randn(6, 8), causal=true)",
                     details: """
                         Q: [..., n_q, d_k], K: [..., n_k, d_k], V: [..., n_k, d_v] -> [..., n_q, d_v]; leading axes broadcast.
@@ -37,66 +34,62 @@ extension Library {
                         n_q x n_k matrix either (n = 50,000, one head, causal: about 50 MiB). A row that sees no key
                         gets zero gradients. The mask gets no gradient unless grad tracks it (a learned bias):
                         then the formula's n_q x n_k path runs instead.
-                        """) { args in
-                .tensor(try Attention.attention(queries: try args.tensor("Q"), keys: try args.tensor("K"), values: try args.tensor("V"),
-                                            mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+                        """) { _, q, k, v, masking in
+                .tensor(try Attention.attention(queries: q, keys: k, values: v, mask: masking.mask, causal: masking.causal))
             },
-            builtin("attention_weights", [.required("Q"), .required("K")] + maskOptions, "attention",
-                    "The attention weights alpha = softmax(Q @ K' / sqrt(d_k) + mask), [..., n_q, n_k].",
+            builtin("attention_weights", .tensor("Q"), .tensor("K"), .masking,
+                    summary: "The attention weights alpha = softmax(Q @ K' / sqrt(d_k) + mask), [..., n_q, n_k].",
                     example: "attention_weights(randn(4, 8), randn(4, 8), causal=true)",
-                    details: "Rows sum to 1; blocked entries are exactly 0; a row with every key blocked is all 0.\nMemory: the full [..., n_q, n_k] result.") { args in
-                .tensor(try Attention.weights(queries: try args.tensor("Q"), keys: try args.tensor("K"),
-                                          mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+                    details: "Rows sum to 1; blocked entries are exactly 0; a row with every key blocked is all 0.\nMemory: the full [..., n_q, n_k] result.") { _, q, k, masking in
+                .tensor(try Attention.weights(queries: q, keys: k, mask: masking.mask, causal: masking.causal))
             },
-            builtin("causal_mask", [.required("n")], "attention", "[n, n]: 0 on and below the diagonal, -inf above (query i sees keys j <= i).",
-                    example: "causal_mask(3)") { args in .tensor(try Masks.causal(try sizeArgument(args, "n"))) },
-            builtin("padding_mask", [.required("lengths"), .optional("n", .none, "none")], "attention",
-                    "[b, 1, n] from b lengths: -inf at key positions >= length; broadcasts against [b, n_q, n] scores.",
+            builtin("causal_mask", .size("n"), summary: "[n, n]: 0 on and below the diagonal, -inf above (query i sees keys j <= i).",
+                    example: "causal_mask(3)") { _, n in .tensor(try Masks.causal(n)) },
+            builtin("padding_mask", .argument("lengths"), .optionalArgument("n"),
+                    summary: "[b, 1, n] from b lengths: -inf at key positions >= length; broadcasts against [b, n_q, n] scores.",
                     example: "padding_mask([2, 3], 4); padding_mask([[1, 1, 0], [1, 1, 1]])",
                     details: """
                         Given a [b, n] 0/1 attention mask (Hugging Face's attention_mask: 1 for a real token,
                         0 for padding) instead of lengths, and no n, it gives the same [b, 1, n] additive mask:
                         0 where the mask is nonzero, -inf where it is 0. ((1 - am) * -inf would be nan where
                         am is 1, since 0 * inf is nan.)
-                        """) { args in
-                if case .none = try args.value("n") {
-                    let am = try args.tensor("lengths")
+                        """) { _, lengths, n in
+                if n.isNone {
+                    let am = try lengths.tensor()
                     guard am.rank == 2 else {
-                        throw TxError(.value, "value error: padding_mask needs n after a list of lengths, or a [b, n] 0/1 attention mask (got \(try args.value("lengths").typeDescription))", at: args.span("lengths"))
+                        throw TxError(.value, "value error: padding_mask needs n after a list of lengths, or a [b, n] 0/1 attention mask (got \(lengths.value.typeDescription))", at: lengths.span)
                     }
                     let additive = try Tensor.select(am, try Tensor(scalar: 0), try Tensor(scalar: -Float.infinity))
                     return .tensor(try additive.reshaped([am.shape[0], 1, am.shape[1]]))
                 }
-                let n = try sizeArgument(args, "n")
-                let lengths: [Int]
-                switch try args.value("lengths") {
-                case .list(let list): lengths = try list.items.map { try Convert.integer($0, what: "a length", at: args.span("lengths")) }
+                let n = try n.size()
+                let counts: [Int]
+                switch lengths.value {
+                case .list(let list): counts = try list.items.map { try Convert.integer($0, what: "a length", at: lengths.span) }
                 default:
-                    let t = try args.tensor("lengths")
-                    lengths = try t.values.map { try Convert.integer(.number(Double($0)), what: "a length", at: args.span("lengths")) }
+                    let t = try lengths.tensor()
+                    counts = try t.values.map { try Convert.integer(.number(Double($0)), what: "a length", at: lengths.span) }
                 }
-                return .tensor(try Masks.padding(lengths: lengths, n: n))
+                return .tensor(try Masks.padding(lengths: counts, n: n))
             },
-            builtin("sinusoidal", [.required("n"), .required("d")], "attention",
-                    "[n, d] positions: column 2i is sin(pos / 10000^(2i/d)), column 2i+1 is cos(pos / 10000^(2i/d)).",
-                    example: "sinusoidal(4, 8)") { args in
-                .tensor(try Masks.sinusoidal(try sizeArgument(args, "n"), try sizeArgument(args, "d")))
+            builtin("sinusoidal", .size("n"), .size("d"),
+                    summary: "[n, d] positions: column 2i is sin(pos / 10000^(2i/d)), column 2i+1 is cos(pos / 10000^(2i/d)).",
+                    example: "sinusoidal(4, 8)") { _, n, d in
+                .tensor(try Masks.sinusoidal(n, d))
             },
-            builtin("mha", [.required("xq"), .required("xkv"), .required("p"), .required("heads")] + maskOptions, "attention",
-                    "Multi-head attention with p = {Wq, bq, Wk, bk, Wv, bv, Wo, bo}: [..., n_q, d] from queries xq and keys/values xkv.",
+            builtin("mha", .tensor("xq"), .tensor("xkv"), .layer("p", MultiHeadAttention.self), .heads, .masking,
+                    summary: "Multi-head attention with p = {Wq, bq, Wk, bk, Wv, bv, Wo, bo}: [..., n_q, d] from queries xq and keys/values xkv.",
                     example: "mha(randn(4, 8), randn(6, 8), init_mha(8, seed=0), heads=2)",
                     details: """
                         W*: [d, d] (x @ W), b*: [d]. The heads split the projected d into h slices of d/h and
                         scale scores by 1/sqrt(d/h), as PyTorch's nn.MultiheadAttention. A mask of rank <= 3
                         applies to every head; a rank-4 mask [b, h, n_q, n_k] to each head.
                         Memory: Q, K, V projections (3 x [..., n, d]) plus the block buffer of attention.
-                        """) { args in
-                let p = try multiHead(args, "p")
-                return .tensor(try p(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
-                                 mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+                        """) { _, xq, xkv, p, heads, masking in
+                .tensor(try p(xq, xkv, heads: heads, mask: masking.mask, causal: masking.causal))
             },
-            builtin("mha_weights", [.required("xq"), .required("xkv"), .required("p"), .required("heads")] + maskOptions, "attention",
-                    "The per-head attention weights of mha, [..., h, n_q, n_k].",
+            builtin("mha_weights", .tensor("xq"), .tensor("xkv"), .layer("p", MultiHeadAttention.self), .heads, .masking,
+                    summary: "The per-head attention weights of mha, [..., h, n_q, n_k].",
                     example: "mha_weights(randn(4, 8), randn(4, 8), init_mha(8, seed=0), heads=2)",
                     details: """
                         Same arguments as mha: xq [..., n_q, d] gives the queries, xkv [..., n_k, d] the keys,
@@ -105,80 +98,65 @@ extension Library {
                         Each row of each head sums to 1 (a row whose keys are all masked is zeros).
                         PyTorch's nn.MultiheadAttention(average_attn_weights=False) gives the same.
                         Memory: the result, [..., h, n_q, n_k] floats, plus the Q, K projections.
-                        """) { args in
-                let p = try multiHead(args, "p")
-                return .tensor(try p.weights(try args.tensor("xq"), try args.tensor("xkv"), heads: try heads(args),
-                                         mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+                        """) { _, xq, xkv, p, heads, masking in
+                .tensor(try p.weights(xq, xkv, heads: heads, mask: masking.mask, causal: masking.causal))
             },
-            builtin("ffn", [.x, .required("p"), .optional("activation", .string("relu"), "\"relu\"")], "attention",
-                    "The position-wise feed-forward network act(x @ W1 + b1) @ W2 + b2 with p = {W1, b1, W2, b2}.",
+            builtin("ffn", .tensor("x"), .layer("p", FeedForward.self), .activation,
+                    summary: "The position-wise feed-forward network act(x @ W1 + b1) @ W2 + b2 with p = {W1, b1, W2, b2}.",
                     example: "ffn(randn(4, 8), init_ffn(8, 32, seed=0), activation=\"gelu\")",
-                    details: "W1: [d, d_ff], b1: [d_ff], W2: [d_ff, d], b2: [d]. activation: \"relu\" or \"gelu\" (exact erf form).\nMemory: one [..., n, d_ff] hidden tensor.") { args in
-                .tensor(try feedForward(args, "p")(try args.tensor("x"), activation: try activation(args)))
+                    details: "W1: [d, d_ff], b1: [d_ff], W2: [d_ff, d], b2: [d]. activation: \"relu\" or \"gelu\" (exact erf form).\nMemory: one [..., n, d_ff] hidden tensor.") { _, x, p, activation in
+                .tensor(try p(x, activation: activation))
             },
-            builtin("encoder_block", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions
-                                     + [.optional("causal", .bool(false), "false")], "attention",
-                    "An encoder block {attn, ln1, ffn, ln2}: x = ln1(x + mha(x, x)), then x = ln2(x + ffn(x)).",
+            builtin("encoder_block", .tensor("x"), .layer("p", EncoderBlock.self), .heads, .optionalTensor("mask"), blockStyle,
+                    .bool("causal", default: false),
+                    summary: "An encoder block {attn, ln1, ffn, ln2}: x = ln1(x + mha(x, x)), then x = ln2(x + ffn(x)).",
                     example: "encoder_block(randn(5, 8), init_encoder_block(8, 2, 32, seed=0), heads=2)",
                     details: """
                         norm_first=true gives the pre-LN variant x = x + mha(ln1(x)), x = x + ffn(ln2(x)), as PyTorch's norm_first.
                         mask adds to the attention scores; causal=true lets position i see positions <= i only (PyTorch's
                         is_causal), skipping the hidden keys: the same result as mask=causal_mask(n), with less work.
                         Memory: a few [..., n, d] tensors, one [..., n, d_ff], and attention's block buffer.
-                        """) { args in
-                .tensor(try layer(EncoderBlock.self, args.record("p"), args, "p")(try args.tensor("x"), options: try options(args),
-                                                                             mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+                        """) { _, x, p, heads, mask, style, causal in
+                .tensor(try p(x, options: style.options(heads: heads), mask: mask, causal: causal))
             },
-            builtin("decoder_block", [.required("y"), .required("memory"), .required("p"), .required("heads"),
-                                      .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
-                                      .optional("memory_mask", .none, "none")] + blockOptions, "attention",
-                    "A decoder block {self_attn, ln1, cross_attn, ln2, ffn, ln3}: masked self-attention, cross-attention to memory, FFN, each with Add & Norm.",
+            builtin("decoder_block", .tensor("y"), .tensor("memory"), .layer("p", DecoderBlock.self), .heads, .decoderMasking,
+                    blockStyle,
+                    summary: "A decoder block {self_attn, ln1, cross_attn, ln2, ffn, ln3}: masked self-attention, cross-attention to memory, FFN, each with Add & Norm.",
                     example: "decoder_block(randn(3, 8), randn(5, 8), init_decoder_block(8, 2, 32, seed=0), heads=2)",
                     details: """
                         y: [..., n_y, d], memory: [..., n_m, d]. causal=true (the default) lets position i of y see
                         positions <= i; mask adds to the self-attention scores, memory_mask to the cross-attention
                         scores. norm_first=true gives pre-LN. activation, eps as encoder_block.
                         Memory: a few [..., n_y, d] tensors, one [..., n_y, d_ff], and attention's block buffers.
-                        """) { args in
-                .tensor(try layer(DecoderBlock.self, args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
-                                                                  options: try options(args), causal: try args.bool("causal"),
-                                                                  mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
+                        """) { _, y, memory, p, heads, masks, style in
+                .tensor(try p(y, memory: memory, options: style.options(heads: heads), causal: masks.causal,
+                              mask: masks.mask, memoryMask: masks.memoryMask))
             },
-            builtin("encoder", [.x, .required("p"), .required("heads"), .optional("mask", .none, "none")] + blockOptions
-                               + [.optional("causal", .bool(false), "false")], "attention",
-                    "An encoder stack {layers, norm}: each block in turn, then norm when present.",
+            builtin("encoder", .tensor("x"), .encoderStack("p"), .heads, .optionalTensor("mask"), blockStyle,
+                    .bool("causal", default: false),
+                    summary: "An encoder stack {layers, norm}: each block in turn, then norm when present.",
                     example: "encoder(randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).encoder, heads=2)",
-                    details: "Options as encoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { args in
-                .tensor(try encoderStack(args.record("p"), args, "p")(try args.tensor("x"), options: try options(args),
-                                                                  mask: try args.optionalTensor("mask"), causal: try args.bool("causal")))
+                    details: "Options as encoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { _, x, p, heads, mask, style, causal in
+                .tensor(try p(x, options: style.options(heads: heads), mask: mask, causal: causal))
             },
-            builtin("decoder", [.required("y"), .required("memory"), .required("p"), .required("heads"),
-                                .optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
-                                .optional("memory_mask", .none, "none")] + blockOptions, "attention",
-                    "A decoder stack {layers, norm}: each block in turn, then norm when present.",
+            builtin("decoder", .tensor("y"), .tensor("memory"), .decoderStack("p"), .heads, .decoderMasking, blockStyle,
+                    summary: "A decoder stack {layers, norm}: each block in turn, then norm when present.",
                     example: "decoder(randn(3, 8), randn(5, 8), init_transformer(8, 2, 32, 2, 2, seed=0).decoder, heads=2)",
-                    details: "Options as decoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { args in
-                .tensor(try decoderStack(args.record("p"), args, "p")(try args.tensor("y"), memory: try args.tensor("memory"),
-                                                                  options: try options(args), causal: try args.bool("causal"),
-                                                                  mask: try args.optionalTensor("mask"), memoryMask: try args.optionalTensor("memory_mask")))
+                    details: "Options as decoder_block. Memory: what one block needs; the stack keeps only the running [..., n, d].") { _, y, memory, p, heads, masks, style in
+                .tensor(try p(y, memory: memory, options: style.options(heads: heads), causal: masks.causal,
+                              mask: masks.mask, memoryMask: masks.memoryMask))
             },
-            builtin("transformer", [.required("src"), .required("tgt"), .required("p"), .required("heads"),
-                                    .optional("src_mask", .none, "none"), .optional("tgt_mask", .none, "none"),
-                                    .optional("memory_mask", .none, "none"), .optional("causal", .bool(true), "true")] + blockOptions,
-                    "attention",
-                    "The encoder-decoder Transformer {encoder, decoder}: memory = encoder(src), then decoder(tgt, memory).",
+            builtin("transformer", .tensor("src"), .tensor("tgt"), .encoderDecoder("p"), .heads, .optionalTensor("src_mask"),
+                    .optionalTensor("tgt_mask"), .optionalTensor("memory_mask"), .bool("causal", default: true), blockStyle,
+                    summary: "The encoder-decoder Transformer {encoder, decoder}: memory = encoder(src), then decoder(tgt, memory).",
                     example: "transformer(randn(5, 8), randn(3, 8), init_transformer(8, 2, 32, 2, 2, seed=0), heads=2)",
-                    details: "As PyTorch's nn.Transformer with its final norms, except that the decoder's self-attention is causal unless causal=false.\nMemory: the encoder's output (memory) plus what one block needs at a time; blocks run one after another.") { args in
-                let p = try args.record("p")
-                let encoder = try encoderStack(try field(p, "encoder", in: args, "p"), args, "p.encoder")
-                let decoder = try decoderStack(try field(p, "decoder", in: args, "p"), args, "p.decoder")
-                let o = try options(args)
-                let memory = try encoder(try args.tensor("src"), options: o, mask: try args.optionalTensor("src_mask"))
-                return .tensor(try decoder(try args.tensor("tgt"), memory: memory, options: o, causal: try args.bool("causal"),
-                                       mask: try args.optionalTensor("tgt_mask"), memoryMask: try args.optionalTensor("memory_mask")))
+                    details: "As PyTorch's nn.Transformer with its final norms, except that the decoder's self-attention is causal unless causal=false.\nMemory: the encoder's output (memory) plus what one block needs at a time; blocks run one after another.") { _, src, tgt, p, heads, srcMask, tgtMask, memoryMask, causal, style in
+                let o = style.options(heads: heads)
+                let memory = try p.encoder(src, options: o, mask: srcMask)
+                return .tensor(try p.decoder(tgt, memory: memory, options: o, causal: causal, mask: tgtMask, memoryMask: memoryMask))
             },
-            builtin("init_mha", [.required("d"), seed], "attention",
-                    "Parameters for mha with nn.MultiheadAttention's initialisation (xavier-uniform in-projection, zero biases).",
+            builtin("init_mha", .size("d"), .seed,
+                    summary: "Parameters for mha with nn.MultiheadAttention's initialisation (xavier-uniform in-projection, zero biases).",
                     example: "p = init_mha(8, seed=0)",
                     details: """
                         d: the model width. Returns \(MultiHeadAttention.structure).
@@ -186,40 +164,37 @@ extension Library {
                         (U(±sqrt(6 / (4d)))); Wo is nn.Linear's U(±1/sqrt(d)); every bias is 0.
                         The number of heads is not stored: give heads= to mha and the blocks.
                         \(seedHelp)
-                        """) { args in
-                let d = try sizeArgument(args, "d")
-                return try withGenerator(args) { try record(Initializers.multiHead(d: d, &$0)) }
+                        """) { args, d, seed in
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.multiHead(d: d, &$0)) }
             },
-            builtin("init_ffn", [.required("d"), .required("d_ff"), seed], "attention",
-                    "Parameters for ffn with nn.Linear's initialisation (U(±1/sqrt(fan_in)) weights and biases).",
+            builtin("init_ffn", .size("d"), .size("d_ff"), .seed,
+                    summary: "Parameters for ffn with nn.Linear's initialisation (U(±1/sqrt(fan_in)) weights and biases).",
                     example: "p = init_ffn(8, 32, seed=0)",
                     details: """
                         d: the model width, d_ff: the hidden width (the lecture's base model: 512 and 2048).
                         Returns \(FeedForward.structure); W1 and b1 are
                         U(±1/sqrt(d)), W2 and b2 U(±1/sqrt(d_ff)).
                         \(seedHelp)
-                        """) { args in
-                let d = try sizeArgument(args, "d"), dFF = try sizeArgument(args, "d_ff")
-                return try withGenerator(args) { try record(Initializers.feedForward(d: d, dFF: dFF, &$0)) }
+                        """) { args, d, dFF, seed in
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.feedForward(d: d, dFF: dFF, &$0)) }
             },
-            builtin("init_layernorm", [.required("d")], "attention", "{gamma: ones(d), beta: zeros(d)}.",
-                    example: "init_layernorm(4)", details: "Returns \(LayerNorm.structure), the parameters of layernorm.") { args in
-                record(try Initializers.layerNorm(d: try sizeArgument(args, "d")))
+            builtin("init_layernorm", .size("d"), summary: "{gamma: ones(d), beta: zeros(d)}.",
+                    example: "init_layernorm(4)", details: "Returns \(LayerNorm.structure), the parameters of layernorm.") { _, d in
+                LayerRecords.record(try Initializers.layerNorm(d: d))
             },
-            builtin("init_encoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
-                    "Parameters \(EncoderBlock.structure) for encoder_block, initialised as nn.TransformerEncoderLayer.",
+            builtin("init_encoder_block", .blockSizes, .seed,
+                    summary: "Parameters \(EncoderBlock.structure) for encoder_block, initialised as nn.TransformerEncoderLayer.",
                     example: "p = init_encoder_block(8, 2, 32, seed=0)",
                     details: """
                         d: the model width, heads: the number of heads (checked to divide d, not stored:
                         give heads= to encoder_block too), d_ff: the FFN's hidden width.
                         attn as init_mha(d), ffn as init_ffn(d, d_ff), ln1 and ln2 as init_layernorm(d).
                         \(seedHelp)
-                        """) { args in
-                let (d, dFF) = try sizes(args)
-                return try withGenerator(args) { try record(Initializers.encoderBlock(d: d, dFF: dFF, &$0)) }
+                        """) { args, sizes, seed in
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.encoderBlock(d: sizes.d, dFF: sizes.dFF, &$0)) }
             },
-            builtin("init_decoder_block", [.required("d"), .required("heads"), .required("d_ff"), seed], "attention",
-                    "Parameters \(DecoderBlock.structure) for decoder_block, initialised as nn.TransformerDecoderLayer.",
+            builtin("init_decoder_block", .blockSizes, .seed,
+                    summary: "Parameters \(DecoderBlock.structure) for decoder_block, initialised as nn.TransformerDecoderLayer.",
                     example: "p = init_decoder_block(8, 2, 32, seed=0)",
                     details: """
                         d: the model width, heads: the number of heads (checked to divide d, not stored:
@@ -227,13 +202,11 @@ extension Library {
                         self_attn and cross_attn as init_mha(d), ffn as init_ffn(d, d_ff), ln1..ln3 as
                         init_layernorm(d).
                         \(seedHelp)
-                        """) { args in
-                let (d, dFF) = try sizes(args)
-                return try withGenerator(args) { try record(Initializers.decoderBlock(d: d, dFF: dFF, &$0)) }
+                        """) { args, sizes, seed in
+                try seed.generate(args.interpreter) { try LayerRecords.record(Initializers.decoderBlock(d: sizes.d, dFF: sizes.dFF, &$0)) }
             },
-            builtin("init_transformer", [.required("d"), .required("heads"), .required("d_ff"), .required("n_enc"), .required("n_dec"), seed],
-                    "attention",
-                    "Parameters {encoder, decoder} for transformer, initialised as nn.Transformer (xavier-uniform for every matrix), with final norms.",
+            builtin("init_transformer", .blockSizes, .size("n_enc"), .size("n_dec"), .seed,
+                    summary: "Parameters {encoder, decoder} for transformer, initialised as nn.Transformer (xavier-uniform for every matrix), with final norms.",
                     example: "p = init_transformer(8, 2, 32, 2, 2, seed=0)",
                     details: """
                         d, heads, d_ff as init_encoder_block; n_enc and n_dec: the number of encoder and
@@ -242,154 +215,184 @@ extension Library {
                         As nn.Transformer, every weight matrix is xavier-uniform over its own shape;
                         biases follow nn.Linear (attention biases 0). heads= is needed again by transformer.
                         \(seedHelp)
-                        """) { args in
-                let (d, dFF) = try sizes(args)
-                let nEnc = try sizeArgument(args, "n_enc"), nDec = try sizeArgument(args, "n_dec")
+                        """) { args, sizes, nEnc, nDec, seed in
+                let (d, dFF) = (sizes.d, sizes.dFF)
                 // The lists of blocks are made at their full length first.
                 try Memory.checkRoom(for: (nEnc + nDec) * MemoryLayout<Value>.stride, "\(nEnc + nDec) blocks")
-                return try withGenerator(args) { random in
+                return try seed.generate(args.interpreter) { random in
                     let encoderLayers = try (0..<nEnc).map { _ in
                         try Interrupt.check()
-                        return try record(Initializers.encoderBlock(d: d, dFF: dFF, allXavier: true, &random))
+                        return try LayerRecords.record(Initializers.encoderBlock(d: d, dFF: dFF, allXavier: true, &random))
                     }
                     let decoderLayers = try (0..<nDec).map { _ in
                         try Interrupt.check()
-                        return try record(Initializers.decoderBlock(d: d, dFF: dFF, allXavier: true, &random))
+                        return try LayerRecords.record(Initializers.decoderBlock(d: d, dFF: dFF, allXavier: true, &random))
                     }
                     return .record(RecordValue([
-                        ("encoder", .record(RecordValue([("layers", .list(ListValue(encoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),
-                        ("decoder", .record(RecordValue([("layers", .list(ListValue(decoderLayers))), ("norm", record(try Initializers.layerNorm(d: d)))]))),
+                        ("encoder", .record(RecordValue([("layers", .list(ListValue(encoderLayers))), ("norm", LayerRecords.record(try Initializers.layerNorm(d: d)))]))),
+                        ("decoder", .record(RecordValue([("layers", .list(ListValue(decoderLayers))), ("norm", LayerRecords.record(try Initializers.layerNorm(d: d)))]))),
                     ]))
                 }
             },
         ]
     }
+}
 
-    // MARK: Arguments
+// MARK: Parameters
 
-    private static func heads(_ args: Arguments) throws -> Int {
-        let h = try args.int("heads")
-        guard h > 0 else { throw TxError(.value, "value error: \(args.builtin.name): heads must be positive, got \(h)", at: args.span("heads")) }
-        return h
+extension Param where T: ParameterLayer {
+    /// A parameter record read as the layer of type T, field by field (mha's p, ffn's, a
+    /// block's); a missing or mistyped field is an error naming its path, at the argument.
+    fileprivate static func layer(_ name: String, _ type: T.Type) -> Param {
+        .required(name) { args, name in try LayerRecords.layer(T.self, try args.record(name), RecordSite(args, name), name) }
     }
+}
 
-    private static func activation(_ args: Arguments) throws -> Activation {
-        let name = try args.string("activation")
-        guard let a = Activation(rawValue: name) else {
-            throw TxError(.value, "value error: \(args.builtin.name): activation must be \"relu\" or \"gelu\", got \"\(name)\"", at: args.span("activation"))
+extension Param where T == Encoder {
+    /// An encoder stack {layers, norm}.
+    fileprivate static func encoderStack(_ name: String) -> Param {
+        .required(name) { args, name in try LayerRecords.encoderStack(try args.record(name), RecordSite(args, name), name) }
+    }
+}
+
+extension Param where T == Decoder {
+    /// A decoder stack {layers, norm}.
+    fileprivate static func decoderStack(_ name: String) -> Param {
+        .required(name) { args, name in try LayerRecords.decoderStack(try args.record(name), RecordSite(args, name), name) }
+    }
+}
+
+/// The two stacks of an encoder-decoder Transformer.
+private struct EncoderDecoder {
+    let encoder: Encoder
+    let decoder: Decoder
+}
+
+extension Param where T == EncoderDecoder {
+    /// {encoder, decoder}, each a stack.
+    fileprivate static func encoderDecoder(_ name: String) -> Param {
+        .required(name) { args, name in
+            let p = try args.record(name), site = RecordSite(args, name)
+            let encoder = try LayerRecords.encoderStack(try LayerRecords.field(p, "encoder", in: site, name), site, name + ".encoder")
+            let decoder = try LayerRecords.decoderStack(try LayerRecords.field(p, "decoder", in: site, name), site, name + ".decoder")
+            return EncoderDecoder(encoder: encoder, decoder: decoder)
         }
-        return a
     }
+}
 
-    private static func options(_ args: Arguments) throws -> BlockOptions {
-        BlockOptions(heads: try heads(args), activation: try activation(args), normFirst: try args.bool("norm_first"),
-                     eps: Float(try args.number("eps")))
-    }
-
-    private static func sizes(_ args: Arguments) throws -> (Int, Int) {
-        let d = try sizeArgument(args, "d"), h = try heads(args), dFF = try sizeArgument(args, "d_ff")
-        guard d % h == 0 else {
-            throw TxError(.value, "value error: \(args.builtin.name): d = \(d) is not divisible by heads = \(h)", at: args.span("heads"))
+extension Param where T == Int {
+    /// heads=: a positive number of heads.
+    fileprivate static var heads: Param {
+        .required("heads") { args, name in
+            let h = try args.int(name)
+            guard h > 0 else { throw TxError(.value, "value error: \(args.builtin.name): heads must be positive, got \(h)", at: args.span(name)) }
+            return h
         }
-        return (d, dFF)
     }
+}
 
-    /// Runs `body` with the generator of `seed=`, or the session's when no seed is given.
-    private static func withGenerator(_ args: Arguments, _ body: (inout RandomGenerator) throws -> Value) throws -> Value {
-        if try args.value("seed").isNone { return try body(&args.interpreter.random) }
-        var random = RandomGenerator(seed: UInt64(bitPattern: Int64(try args.int("seed"))))
+extension Param where T == Activation {
+    /// activation=: "relu" (the default) or "gelu".
+    fileprivate static var activation: Param {
+        .optional("activation", default: .string("relu"), shown: "\"relu\"") { args, name in
+            let text = try args.string(name)
+            guard let a = Activation(rawValue: text) else {
+                throw TxError(.value, "value error: \(args.builtin.name): activation must be \"relu\" or \"gelu\", got \"\(text)\"", at: args.span(name))
+            }
+            return a
+        }
+    }
+}
+
+/// mask= and causal= of attention and mha: an additive mask, and whether later keys are hidden.
+private struct Masking {
+    let mask: Tensor?
+    let causal: Bool
+}
+
+extension Param where T == Masking {
+    fileprivate static var masking: Param {
+        Param(declarations: [.optional("mask", .none, "none"), .optional("causal", .bool(false), "false")]) { args in
+            Masking(mask: try args.optionalTensor("mask"), causal: try args.bool("causal"))
+        }
+    }
+}
+
+/// causal=, mask= and memory_mask= of decoder_block and decoder: causal by default.
+private struct DecoderMasking {
+    let causal: Bool
+    let mask: Tensor?
+    let memoryMask: Tensor?
+}
+
+extension Param where T == DecoderMasking {
+    fileprivate static var decoderMasking: Param {
+        Param(declarations: [.optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
+                             .optional("memory_mask", .none, "none")]) { args in
+            DecoderMasking(causal: try args.bool("causal"), mask: try args.optionalTensor("mask"),
+                           memoryMask: try args.optionalTensor("memory_mask"))
+        }
+    }
+}
+
+/// activation=, norm_first= and eps= of the blocks: their BlockOptions but for heads, which
+/// their signatures give earlier.
+private struct BlockStyle {
+    let activation: Activation
+    let normFirst: Bool
+    let eps: Float
+
+    func options(heads: Int) -> BlockOptions {
+        BlockOptions(heads: heads, activation: activation, normFirst: normFirst, eps: eps)
+    }
+}
+
+extension Param where T == BlockStyle {
+    fileprivate static var blockStyle: Param {
+        let activation = Param<Activation>.activation
+        return Param(declarations: activation.declarations + [.optional("norm_first", .bool(false), "false"),
+                                                              .optional("eps", .number(1e-5), "1e-5")]) { args in
+            BlockStyle(activation: try activation.read(args), normFirst: try args.bool("norm_first"),
+                       eps: Float(try args.number("eps")))
+        }
+    }
+}
+
+/// d, heads and d_ff of the block initialisers; heads is checked to divide d, not kept.
+private struct BlockSizes {
+    let d: Int
+    let dFF: Int
+}
+
+extension Param where T == BlockSizes {
+    fileprivate static var blockSizes: Param {
+        let heads = Param<Int>.heads
+        return Param(declarations: [.required("d")] + heads.declarations + [.required("d_ff")]) { args in
+            let d = try sizeArgument(args, "d"), h = try heads.read(args), dFF = try sizeArgument(args, "d_ff")
+            guard d % h == 0 else {
+                throw TxError(.value, "value error: \(args.builtin.name): d = \(d) is not divisible by heads = \(h)", at: args.span("heads"))
+            }
+            return BlockSizes(d: d, dFF: dFF)
+        }
+    }
+}
+
+/// seed= of the initialisers: a number gives its own generator, none the session's.
+private struct Seed {
+    let fixed: UInt64?
+
+    /// Runs `body` with the seed's generator, or the session's.
+    func generate(_ interpreter: Interpreter, _ body: (inout RandomGenerator) throws -> Value) throws -> Value {
+        guard let fixed else { return try body(&interpreter.random) }
+        var random = RandomGenerator(seed: fixed)
         return try body(&random)
     }
+}
 
-    // MARK: Records to parameters
-
-    private static func field(_ record: RecordValue, _ name: String, in args: Arguments, _ path: String) throws -> RecordValue {
-        guard let value = record[name] else { throw missing(name, record, args, path) }
-        guard case .record(let inner) = value else {
-            throw TxError(.type, "type error: \(args.builtin.name): \(path).\(name) must be a record, got \(article(value.typeDescription))", at: args.span("p"))
+extension Param where T == Seed {
+    fileprivate static var seed: Param {
+        .optional("seed", default: .none, shown: "none") { args, name in
+            Seed(fixed: try args.value(name).isNone ? nil : UInt64(bitPattern: Int64(try args.int(name))))
         }
-        return inner
-    }
-
-    private static func missing(_ name: String, _ record: RecordValue, _ args: Arguments, _ path: String) -> TxError {
-        let present = record.keys.isEmpty ? "no fields" : "fields " + record.keys.joined(separator: ", ")
-        return TxError(.name, "name error: \(args.builtin.name): the parameter record \(path) has no field '\(name)' (it has \(present))", at: args.span("p"))
-    }
-
-    private static func tensor(_ record: RecordValue, _ name: String, _ args: Arguments, _ path: String) throws -> Tensor {
-        guard let value = record[name] else { throw missing(name, record, args, path) }
-        guard let t = try Convert.tensor(value, at: args.span("p")) else {
-            throw TxError(.type, "type error: \(args.builtin.name): \(path).\(name) must be a tensor, got \(article(value.typeDescription))", at: args.span("p"))
-        }
-        return t
-    }
-
-    private static func multiHead(_ args: Arguments, _ name: String) throws -> MultiHeadAttention {
-        try layer(MultiHeadAttention.self, try args.record(name), args, name)
-    }
-
-    private static func feedForward(_ args: Arguments, _ name: String) throws -> FeedForward {
-        try layer(FeedForward.self, try args.record(name), args, name)
-    }
-
-    /// The layer of type `L` that record `r` (at `path` in the argument p) describes,
-    /// field by field as `L.fields` declares them.
-    private static func layer<L: ParameterLayer>(_ type: L.Type, _ r: RecordValue, _ args: Arguments, _ path: String) throws -> L {
-        try L(parts: try parts(of: L.self, r, args, path))
-    }
-
-    private static func parts(of type: any ParameterLayer.Type, _ r: RecordValue, _ args: Arguments,
-                              _ path: String) throws -> [ParameterPart] {
-        try type.fields.map { declared in
-            switch declared {
-            case .tensor(let name, _):
-                return .tensor(try tensor(r, name, args, path))
-            case .layer(let name, let inner):
-                let sub = try field(r, name, in: args, path)
-                return .layer(try inner.init(parts: try parts(of: inner, sub, args, path + "." + name)))
-            }
-        }
-    }
-
-    private static func layers(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> [RecordValue] {
-        guard let value = r["layers"] else { throw missing("layers", r, args, path) }
-        guard case .list(let list) = value else {
-            throw TxError(.type, "type error: \(args.builtin.name): \(path).layers must be a list of records, got \(article(value.typeDescription))", at: args.span("p"))
-        }
-        return try list.items.enumerated().map { i, item in
-            guard case .record(let layer) = item else {
-                throw TxError(.type, "type error: \(args.builtin.name): \(path).layers[\(i)] must be a record, got \(article(item.typeDescription))", at: args.span("p"))
-            }
-            return layer
-        }
-    }
-
-    /// `norm` may be none or missing.
-    private static func optionalNorm(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> LayerNorm? {
-        guard let value = r["norm"], !value.isNone else { return nil }
-        return try layer(LayerNorm.self, try field(r, "norm", in: args, path), args, path + ".norm")
-    }
-
-    private static func encoderStack(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> Encoder {
-        Encoder(layers: try layers(r, args, path).enumerated().map { try layer(EncoderBlock.self, $1, args, "\(path).layers[\($0)]") },
-                norm: try optionalNorm(r, args, path))
-    }
-
-    private static func decoderStack(_ r: RecordValue, _ args: Arguments, _ path: String) throws -> Decoder {
-        Decoder(layers: try layers(r, args, path).enumerated().map { try layer(DecoderBlock.self, $1, args, "\(path).layers[\($0)]") },
-                norm: try optionalNorm(r, args, path))
-    }
-
-    // MARK: Parameters to records
-
-    /// The record of a layer, field by field as its type declares them.
-    private static func record(_ layer: any ParameterLayer) -> Value {
-        let fields = type(of: layer).fields
-        return .record(RecordValue(zip(fields, layer.parts).map { declared, part in
-            switch part {
-            case .tensor(let t): return (declared.name, .tensor(t))
-            case .layer(let inner): return (declared.name, record(inner))
-            }
-        }))
     }
 }

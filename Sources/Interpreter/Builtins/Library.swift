@@ -53,7 +53,7 @@ public enum Category: String, CaseIterable, Sendable {
         case .neural: Library.neural()
         case .attention: Library.transformer()
         case .gradients: Library.gradients()
-        case .training: Library.training() + Library.data()
+        case .training: Library.training()
         case .sampling: Library.sampling()
         case .files: Library.files()
         case .text: Library.text()
