@@ -1,3 +1,5 @@
+import Interpreter
+
 /// The REPL's `:commands`, in one table read by the REPL, completion, `:help` and
 /// did-you-mean.
 public struct Command: Sendable {

@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
+import Interpreter
 
 /// The REPL's history, in readline and in a file (`~/.tx_history` or `TX_HISTORY`).
 ///

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Interpreter
 import Lang
 import Tensor
 

@@ -1,33 +1,7 @@
 @preconcurrency import Glibc
+import Interpreter
 import Lang
 import Tensor
-
-/// A passed or failed `assert`, `assert_close` or `expect_error`, as the stepper shows it.
-struct Check {
-    let passed: Bool
-    /// The call as written: `assert_close(o[:3], o2[:3])`.
-    let text: String
-    /// What was found: the largest difference, the expected error, the failure message.
-    let detail: String
-    /// The file the check is written in: the stepper shows the script's own checks,
-    /// not those of the library code it includes.
-    var source = ""
-
-    /// The check written at `span`: its text and its file.
-    init(passed: Bool, at span: SourceSpan, detail: String) {
-        self.init(passed: passed, text: span.text, detail: detail, source: span.source.name)
-    }
-
-    init(passed: Bool, text: String, detail: String, source: String = "") {
-        self.passed = passed
-        self.text = text
-        self.detail = detail
-        self.source = source
-    }
-}
-
-/// Leaving a script from its step or breakpoint prompt (`q`, `:quit`).
-struct StepperQuit: Error {}
 
 /// `tx --step FILE` and `:step FILE`: the script one top-level statement at a time
 /// (statements sharing a line together), each with the narration above it, and after
@@ -392,9 +366,7 @@ public final class Stepper {
             printed = false
             checks = []
             // What the statement writes, to show what a loop changed.
-            let journal = interpreter.globals.beginJournal()
-            let outcome = Result { try interpreter.run(statement: statement) }
-            let written = interpreter.globals.endJournal(journal)
+            let (outcome, written) = interpreter.noticingWrites { try interpreter.run(statement: statement) }
             do {
                 let result = try outcome.get()
                 show(checks)
@@ -458,7 +430,7 @@ public final class Stepper {
     /// What a statement did, when it printed nothing itself.
     /// What a statement did, after its `checks` were shown: its value (unless a check
     /// showed it already, as `expect_error`'s message), what it assigned, or `ok`.
-    private func show(_ result: Interpreter.StatementResult, written: [(slot: Int, old: Value?)], quiet: Bool, checks: [Check]) {
+    private func show(_ result: Interpreter.StatementResult, written: Interpreter.Writes, quiet: Bool, checks: [Check]) {
         switch result.statement.kind {
         case .expression(let expression):
             if case .string(let string) = result.value, checks.contains(where: { $0.detail.contains(string.text) }) { return }
@@ -482,15 +454,7 @@ public final class Stepper {
             guard !quiet else { return }
             // The variables the loop assigned a new value, or changed in place, in the
             // order they were defined.
-            let globals = interpreter.globals
-            var slots = Set(written.compactMap { entry -> Int? in
-                guard let old = entry.old, let new = globals.get(entry.slot) else { return entry.slot }
-                return Self.same(old, new) ? nil : entry.slot
-            })
-            for name in Self.changedInPlace(body.statements) {
-                if let slot = globals.slotIfDefined(name) { slots.insert(slot) }
-            }
-            var changed = slots.sorted().compactMap(interpreter.userVariable(at:))
+            var changed = interpreter.changedVariables(written, changedInPlace: Self.changedInPlace(body.statements))
             // The loop's own variable only when nothing else changed: it is scaffolding.
             if case .forLoop(let variable, _, _, _) = result.statement.kind, changed.count > 1 {
                 changed.removeAll { $0.name == variable }
@@ -554,22 +518,6 @@ public final class Stepper {
         guard case .call(let callee, let arguments) = expression.kind, case .name("push") = callee.kind,
               let first = arguments.first, first.label == nil, case .name(let name) = first.value.kind else { return nil }
         return name
-    }
-
-    /// Whether a loop left a variable as it was (the same object for containers and tensors).
-    private static func same(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
-        case (.string(let x), .string(let y)): return ScalarKey.same(x.text, y.text)
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.none, .none): return true
-        case (.tensor(let x), .tensor(let y)): return x.storage === y.storage && x.offset == y.offset && x.shape == y.shape
-        case (.list(let x), .list(let y)): return x === y
-        case (.record(let x), .record(let y)): return x === y
-        case (.function(let x), .function(let y)): return x === y
-        case (.builtin(let x), .builtin(let y)): return x.name == y.name
-        default: return false
-        }
     }
 
     // MARK: Commands
@@ -668,67 +616,6 @@ public final class Stepper {
         let repl = REPL(interpreter: interpreter, readLine: readLine, errorStyle: .standardError)
         let style = interpreter.style
         interpreter.breakpointHandler = { span in try breakpointPrompt(at: span, repl: repl, style: style) }
-    }
-}
-
-/// One-line summaries of values, shown after assignments:
-/// `tensor [5, 5]  min 0  max 0.93  rows sum to 1`.
-enum Summary {
-    /// The summary of `value` in at most `width` characters.
-    static func line(_ value: Value, width: Int = 77) -> String {
-        switch value {
-        case .tensor(let t): return tensor(t, width: width)
-        case .list(let l):
-            // Whole items, as many as fit, then how many more: never half a token.
-            let head = "list of \(l.items.count): ["
-            var shown: [String] = []
-            var used = head.count + 1
-            for (i, item) in l.items.enumerated() {
-                let text = Display.short(item, depth: 1, limit: width)
-                let more = i + 1 < l.items.count ? ", … \(l.items.count - i - 1) more".count : 0
-                if used + text.count + (shown.isEmpty ? 0 : 2) + more > width && !shown.isEmpty { break }
-                shown.append(text)
-                used += text.count + (shown.count > 1 ? 2 : 0)
-            }
-            let rest = l.items.count - shown.count
-            let text = head + shown.joined(separator: ", ") + (rest > 0 ? ", … \(rest) more]" : "]")
-            return text.count > width ? String(text.prefix(width - 1)) + "…" : text
-        default:
-            let text = Display.short(value)
-            return text.count > width ? text.prefix(width - 1) + "…" : text
-        }
-    }
-
-    static func tensor(_ t: Tensor, width: Int = 77) -> String {
-        let head = TensorFormatter.summary(t)
-        guard t.rank > 0, t.count > 0, t.count <= 1 << 24 else { return head }
-        let values = t.values
-        if t.rank == 1 && t.count <= 8 {
-            let line = head + "  " + TensorFormatter.format(t).split(separator: "\n").dropFirst().joined()
-            if line.count <= width { return line }
-        }
-        let numbers = values.filter { !$0.isNaN }
-        var parts = [head]
-        if let low = numbers.min(), let high = numbers.max() {
-            parts.append("min \(significant(low))  max \(significant(high))")
-        }
-        let nans = values.count - numbers.count
-        if nans > 0 { parts.append("\(nans) nan") }
-        if let last = t.shape.last, last > 1, t.rank >= 2, nans == 0,
-           values.allSatisfy({ $0 >= 0 && $0 <= 1 }) {
-            let rows = stride(from: 0, to: values.count, by: last).map { start in
-                values[start..<(start + last)].reduce(0.0) { $0 + Double($1) }
-            }
-            if rows.allSatisfy({ abs($0 - 1) < 1e-3 }) { parts.append("rows sum to 1") }
-        }
-        return parts.joined(separator: "  ")
-    }
-
-    /// Four significant digits: `0.9312`, `-1.235e+04`.
-    static func significant(_ x: Float) -> String {
-        let v = Double(x)
-        if !v.isFinite || v == v.rounded() && abs(v) < 1e6 { return TensorFormatter.formatNumber(v) }
-        return formatC(v, "%.4g")
     }
 }
 
