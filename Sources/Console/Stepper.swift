@@ -32,6 +32,8 @@ public final class Stepper {
     private var closing: [String?] = []
     /// Where the script started from, for going back.
     private var start: Interpreter.Snapshot?
+    /// The next step to run, and the step whose narration and code were shown last.
+    private var position = 0, presented = -1
     /// Running to the end without prompting (`c`, or without a terminal).
     private var continuing = false
     private var failed = false
@@ -187,8 +189,8 @@ public final class Stepper {
     }
 
     private func loop() throws {
-        var position = 0
-        var presented = -1
+        position = 0
+        presented = -1
         while true {
             if presented != position {
                 present(position)
@@ -220,56 +222,76 @@ public final class Stepper {
                     continue
                 }
                 let variables = Set(interpreter.userVariables.map(\.name))
-                guard let command = Command(input, variables: variables) else {
+                guard case let (command, number)? = StepCommand.named(input, variables: variables) else {
                     if !repl.handle(text) { return }
-                    if let shadowed = Command(":" + input, variables: []) {
+                    if case let (shadowed, _)? = StepCommand.named(":" + input, variables: []) {
                         // A variable named like a command: the variable was shown.
                         out(style.paint("(\(input) is your variable; :\(input) \(shadowed.meaning))", .comment) + "\n")
                     }
                     continue
                 }
-                switch command {
-                case .help:
-                    out(Self.help(stepCount: steps.count))
-                case .quit:
-                    return
-                case .continueToEnd:
-                    continuing = true
-                case .rerun:
-                    guard position > 0 else {
-                        out("no step has run yet: Enter runs step 1\n")
-                        continue
-                    }
-                    present(position - 1)
-                    _ = try perform(position - 1)
-                    presented = -1
-                case .back:
-                    guard position > 0 else {
-                        out("already at the first step\n")
-                        continue
-                    }
-                    position = try go(to: position - 1, from: position)
-                case .jump(let target):
-                    guard (1...max(1, steps.count)).contains(target), !steps.isEmpty else {
-                        out("there are steps 1 to \(steps.count)\n")
-                        continue
-                    }
-                    position = try go(to: target - 1, from: position)
-                case .nextSection:
-                    guard let target = steps.indices.first(where: { $0 > position && !steps[$0].narration.isEmpty }) else {
-                        out("this is the last section\n")
-                        continue
-                    }
-                    position = try go(to: target, from: position)
-                case .previousSection:
-                    guard let target = steps.indices.last(where: { $0 < position && !steps[$0].narration.isEmpty }) else {
-                        out("this is the first section\n")
-                        continue
-                    }
-                    position = try go(to: target, from: position)
-                }
+                if try !command.perform(self, number) { return }
             }
         }
+    }
+
+    // MARK: The step commands' handlers (StepCommand.all names them); false leaves
+
+    func listCommands(_: Int) -> Bool {
+        out(StepCommand.list(stepCount: steps.count))
+        return true
+    }
+
+    func continueToEnd(_: Int) -> Bool {
+        continuing = true
+        return true
+    }
+
+    func rerun(_: Int) throws -> Bool {
+        guard position > 0 else {
+            out("no step has run yet: Enter runs step 1\n")
+            return true
+        }
+        present(position - 1)
+        _ = try perform(position - 1)
+        presented = -1
+        return true
+    }
+
+    func back(_: Int) throws -> Bool {
+        guard position > 0 else {
+            out("already at the first step\n")
+            return true
+        }
+        position = try go(to: position - 1, from: position)
+        return true
+    }
+
+    func jump(_ target: Int) throws -> Bool {
+        guard (1...max(1, steps.count)).contains(target), !steps.isEmpty else {
+            out("there are steps 1 to \(steps.count)\n")
+            return true
+        }
+        position = try go(to: target - 1, from: position)
+        return true
+    }
+
+    func nextSection(_: Int) throws -> Bool {
+        guard let target = steps.indices.first(where: { $0 > position && !steps[$0].narration.isEmpty }) else {
+            out("this is the last section\n")
+            return true
+        }
+        position = try go(to: target, from: position)
+        return true
+    }
+
+    func previousSection(_: Int) throws -> Bool {
+        guard let target = steps.indices.last(where: { $0 < position && !steps[$0].narration.isEmpty }) else {
+            out("this is the first section\n")
+            return true
+        }
+        position = try go(to: target, from: position)
+        return true
     }
 
     /// Makes `target` the next step to run: forward by running the steps between, back by
@@ -518,67 +540,6 @@ public final class Stepper {
         guard case .call(let callee, let arguments) = expression.kind, case .name("push") = callee.kind,
               let first = arguments.first, first.label == nil, case .name(let name) = first.value.kind else { return nil }
         return name
-    }
-
-    // MARK: Commands
-
-    enum Command {
-        case help, back, rerun, jump(Int), nextSection, previousSection, continueToEnd, quit
-
-        /// The command `input` names, or nil for tx code. With a colon (`:b`, `:j 3`) a
-        /// command always; without one, only when no variable of `variables` has that
-        /// name, so that typing a variable's name shows the variable.
-        init?(_ input: String, variables: Set<String>) {
-            let explicit = input.hasPrefix(":")
-            let words = (explicit ? String(input.dropFirst()) : input).split(separator: " ").map(String.init)
-            guard let word = words.first, explicit || !variables.contains(word) else { return nil }
-            if words.count == 2, ["j", "jump"].contains(word), let n = Int(words[1]) {
-                self = .jump(n)
-                return
-            }
-            guard words.count == 1 else { return nil }
-            switch word {
-            case "?" where !explicit, "help" where !explicit: self = .help   // :help and :? are the REPL's
-            case "b", "back": self = .back
-            case "r", "rerun": self = .rerun
-            case "n", "next": self = .nextSection
-            case "p", "prev": self = .previousSection
-            case "c", "continue": self = .continueToEnd
-            case "q", "quit": self = .quit
-            default: return nil
-            }
-        }
-
-        /// What the command does, for the hint shown when a variable hides it.
-        var meaning: String {
-            switch self {
-            case .help: return "lists the commands"
-            case .back: return "goes back one step"
-            case .rerun: return "runs the last step again"
-            case .jump: return "jumps to a step"
-            case .nextSection: return "skips to the next section"
-            case .previousSection: return "goes back a section"
-            case .continueToEnd: return "runs to the end"
-            case .quit: return "leaves the script"
-            }
-        }
-    }
-
-    static func help(stepCount: Int) -> String {
-        """
-          Enter        run this step
-          b, back      back one step (the script runs again up to the step before)
-          r, rerun     run the last step again, with the variables as they are now
-          j N, jump N  go to step N (1 to \(stepCount))
-          n, next      skip to the next section (the next narration)
-          p, prev      back to the start of this section, or of the one before
-          c, continue  run to the end (stopping at breakpoint() and errors)
-          q, quit      leave (Ctrl-D too); Ctrl-C stops a step or drops the line
-          anything else is tx, run in the script's variables: alpha, shape(Q),
-          heatmap(alpha), :vars, :help mha. A variable's name shows the variable,
-          also when it is named like a command: then :n (:b, :j 3...) is the command.
-
-        """
     }
 
     // MARK: breakpoint()
