@@ -1,6 +1,5 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
-import Interpreter
 
 /// The REPL's history, in readline and in a file (`~/.tx_history` or `TX_HISTORY`).
 ///

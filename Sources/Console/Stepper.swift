@@ -558,11 +558,13 @@ public final class Stepper {
             case .endOfInput: throw StepperQuit()
             case .cancelled: continue
             case .line(let text):
-                switch text.trimmingSpaces {
-                case "": return false
-                case "c", "continue", ":c", ":continue": return true
-                case "q", "quit", ":q", ":quit": throw StepperQuit()
-                case "?", "help":
+                let input = text.trimmingSpaces
+                if input.isEmpty { return false }
+                // The step prompt's c, q and ? (StepCommand.all), as this prompt means them.
+                switch StepCommand.named(input, variables: [])?.0.keys.first {
+                case "c": return true
+                case "q": throw StepperQuit()
+                case "?":
                     out(stepping ? "  Enter      go on to the next step and stop there\n  c          run to the end\n"
                                  : "  Enter, c   go on\n")
                     out("  q          leave the script\n  anything else is tx in the script's variables\n")
