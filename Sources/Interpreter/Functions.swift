@@ -82,19 +82,22 @@ public struct BuiltinParameter {
 public final class Builtin {
     public let name: String
     public let parameters: [BuiltinParameter]
-    public let category: String
+    /// The section of the table it is listed in (set by `Library.all`).
+    public internal(set) var category: Category
+    /// Set by the old form of `builtin`, which names its category (see `Library.all`).
+    var categoryGiven = false
     /// One line: what it does.
     public let summary: String
     /// A line of tx that runs.
     public let example: String
     /// Longer help: arguments, shapes, notes. May be empty.
     public let details: String
-    let body: (inout Arguments) throws -> Value
+    let body: (Arguments) throws -> Value
     /// Why no gradient flows through this builtin (`Library.withoutGradient`), or nil.
     public internal(set) var passesNoGradient: String?
 
-    init(_ name: String, _ parameters: [BuiltinParameter], category: String, summary: String,
-         example: String, details: String = "", body: @escaping (inout Arguments) throws -> Value) {
+    init(_ name: String, _ parameters: [BuiltinParameter], category: Category, summary: String,
+         example: String, details: String = "", body: @escaping (Arguments) throws -> Value) {
         self.name = name
         self.parameters = parameters
         self.category = category

@@ -4,21 +4,13 @@ import Tensor
 /// the code: builtins, constants, keywords, operators and syntax. The console's `:help`
 /// (`Sources/Console/CommandHelp.swift`) adds its commands and the user's functions.
 public enum Help {
-    static let categories: [(String, String)] = [
-        ("creation", "Creating tensors"), ("shape", "Shapes"), ("elementwise", "Elementwise"),
-        ("reduction", "Reductions"), ("neural", "Neural"), ("attention", "Attention and Transformers"),
-        ("gradients", "Gradients"), ("training", "Training"), ("sampling", "Sampling"),
-        ("files", "Files"), ("text", "Text and values"), ("models", "Pretrained models"), ("checking", "Checking"), ("showing", "Showing"),
-        ("system", "System"),
-    ]
-
     /// The builtins by category, then the constants: the end of `:help`'s overview.
     public static func index(_ interpreter: Interpreter) -> String {
         var out = ""
-        for (category, title) in categories {
+        for category in Category.allCases {
             let names = interpreter.builtinList.filter { $0.category == category }.map(\.name)
             guard !names.isEmpty else { continue }
-            out += "\n\(title):\n" + wrap(names.joined(separator: " "), indent: "  ")
+            out += "\n\(category.title):\n" + wrap(names.joined(separator: " "), indent: "  ")
         }
         out += "\nConstants:\n  " + Interpreter.constants.map(\.name).joined(separator: " ") + "\n"
         return out

@@ -322,7 +322,7 @@ public final class Interpreter {
             var arguments = try Arguments(builtin: builtin, positional: positional, keywords: keywords,
                                           span: span, interpreter: self)
             do {
-                let result = try builtin.body(&arguments)
+                let result = try builtin.body(arguments)
                 if let tape = Tape.active {
                     try Gradients.checkFlow(builtin, tape, positional: positional, keywords: keywords, result: result, at: span)
                 }

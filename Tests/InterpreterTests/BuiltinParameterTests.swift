@@ -95,7 +95,7 @@ private let wrongFixture = #"""
 @Test func readingAnUndeclaredParameterIsAnError() {
     var output = ""
     let interpreter = Interpreter(output: { output += $0 })
-    let broken = Builtin("broken", [.x, .axisAll], category: "test", summary: "", example: "") { args in
+    let broken = Builtin("broken", [.x, .axisAll], category: .system, summary: "", example: "") { args in
         .tensor(try args.tensor("x").reduce(.sum, axes: try args.axes("axs"), keepdims: false))
     }
     interpreter.globals.define("broken", .builtin(broken))

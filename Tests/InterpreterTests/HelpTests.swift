@@ -9,7 +9,7 @@ import Transformer
     let builtins = Interpreter(output: { _ in }).builtinList
     #expect(builtins.count > 80)
     // The pretrained-model examples load all-MiniLM-L6-v2: OneAtATime.modelHelpExamplesRun runs them.
-    for (name, example) in builtins.filter({ $0.category != "models" }).map({ ($0.name, $0.example) }) {
+    for (name, example) in builtins.filter({ $0.category != .models }).map({ ($0.name, $0.example) }) {
         let (_, error) = runScript(example, name: "example of \(name)")
         #expect(error == nil, "\(name): \(example): \(error?.rendered() ?? "")")
     }

@@ -143,7 +143,7 @@ extension OneAtATime {
     }
 
     @Test(MiniLM.needed) func modelHelpExamplesRun() {
-        let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == "models" }
+        let builtins = Interpreter(output: { _ in }).builtinList.filter { $0.category == .models }
         #expect(builtins.map(\.name) == ["load_model", "save_model", "corpus", "tokenize", "tokens", "embed", "hidden_states", "fill_mask", "score_pairs", "attention_maps"])
         for builtin in builtins {
             let (_, error) = runScript(builtin.example, name: "example of \(builtin.name)")

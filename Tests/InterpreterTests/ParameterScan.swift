@@ -24,6 +24,9 @@ struct ParameterScan {
         let name: String?
         let declared: Set<String>
         let read: Set<String>
+        /// The typed form (`builtin("f", .tensor("x"), summary: ...)`), whose body gets its
+        /// values from the declaration: the compiler checks it, the scan does not.
+        var typed = false
     }
 
     /// A function that takes `Arguments` (`heads(args)`), and the names it reads itself.
@@ -39,7 +42,7 @@ struct ParameterScan {
     func problems() -> [String] {
         let (entries, scanProblems) = scan()
         var problems = scanProblems
-        for entry in entries {
+        for entry in entries where !entry.typed {
             if let name = entry.name {
                 guard let parameters = table[name] else {
                     problems.append("\(entry.place): '\(name)' is not in the builtin table")
@@ -99,6 +102,12 @@ struct ParameterScan {
                     continue
                 }
                 let arguments = source.split(open + 1..<close)
+                if arguments.contains(where: { source.string($0).trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("summary:") }) {
+                    let nameText = source.string(arguments[0]).trimmingCharacters(in: .whitespacesAndNewlines)
+                    let name = nameText.hasPrefix("\"") ? String(nameText.dropFirst().dropLast()) : nil
+                    entries.append(Entry(place: place, name: name, declared: [], read: [], typed: true))
+                    continue
+                }
                 guard arguments.count >= 2, let body = source.body(after: close, lastArgument: arguments.last) else {
                     problems.append("\(place): a builtin without a body the scan can find")
                     continue

@@ -453,7 +453,7 @@ enum Gradients {
     static func wrapper(_ f: Value, label: String, _ args: Arguments,
                         body: @escaping (Interpreter, [Bound], SourceSpan) throws -> Value) -> Builtin {
         // A default no call can pass: it marks an argument that was not given.
-        let missing = Value.builtin(Builtin("missing", [], category: "", summary: "", example: "") { _ in .none })
+        let missing = Value.builtin(Builtin("missing", [], category: .gradients, summary: "", example: "") { _ in .none })
         let marker: Builtin? = { if case .builtin(let b) = missing { return b } else { return nil } }()
         let texts: [String?]
         let names: [String]
@@ -472,7 +472,7 @@ enum Gradients {
         let parameters = zip(names, texts).map { name, text in
             BuiltinParameter(name: name, defaultValue: missing, defaultText: text, isVariadic: false)
         }
-        return Builtin(label, parameters, category: "gradients", summary: "A function made by \(label.split(separator: "(").first ?? "grad").",
+        return Builtin(label, parameters, category: .gradients, summary: "A function made by \(label.split(separator: "(").first ?? "grad").",
                        example: "", details: "") { call in
             var bound: [Bound] = []
             for name in names {
@@ -491,7 +491,7 @@ enum Gradients {
     /// That is an error, unless the builtin (or the parameter) is declared to pass none.
     static func checkFlow(_ builtin: Builtin, _ tape: Tape, positional: [(Value, SourceSpan)],
                           keywords: [(String, Value, SourceSpan)], result: Value, at span: SourceSpan) throws {
-        if builtin.passesNoGradient != nil || builtin.category == "gradients" { return }
+        if builtin.passesNoGradient != nil || builtin.category == .gradients { return }
         let exempt = Library.parametersWithoutGradient[builtin.name] ?? []
         var arguments = positional.enumerated().compactMap { i, argument -> Value? in
             i < builtin.parameters.count && !builtin.parameters[i].isVariadic && exempt.contains(builtin.parameters[i].name) ? nil : argument.0

@@ -1,23 +1,88 @@
 import Lang
 import Tensor
 
-/// The builtin table (docs/LANGUAGE.md §6). Each group lives in its own file; `:help`,
-/// completion, argument checking and suggestions all read this one list.
+/// The builtin table (docs/LANGUAGE.md §6), one section per category, each in its own
+/// file; `:help`, completion, argument checking and suggestions all read this one list.
 enum Library {
     static func all() -> [Builtin] {
-        let table = creation() + shapes() + elementwise() + reductions() + neural() + transformer()
-            + gradients() + training() + data() + sampling() + files() + text() + models() + checking() + showing() + printing() + plotting() + system()
-        for builtin in table { builtin.passesNoGradient = withoutGradient[builtin.name] }
+        var table: [Builtin] = []
+        for category in Category.allCases {
+            for builtin in category.section() {
+                if !builtin.categoryGiven { builtin.category = category }
+                builtin.passesNoGradient = withoutGradient[builtin.name]
+                table.append(builtin)
+            }
+        }
         return table
     }
 }
 
-/// Shorthand for the table entries.
+/// The sections of the builtin table, in the order `:help` lists them.
+public enum Category: String, CaseIterable, Sendable {
+    case creation, shape, elementwise, reduction, neural, attention, gradients, training,
+         sampling, files, text, models, checking, showing, system
+
+    /// The heading `:help` shows over the section.
+    public var title: String {
+        switch self {
+        case .creation: "Creating tensors"
+        case .shape: "Shapes"
+        case .elementwise: "Elementwise"
+        case .reduction: "Reductions"
+        case .neural: "Neural"
+        case .attention: "Attention and Transformers"
+        case .gradients: "Gradients"
+        case .training: "Training"
+        case .sampling: "Sampling"
+        case .files: "Files"
+        case .text: "Text and values"
+        case .models: "Pretrained models"
+        case .checking: "Checking"
+        case .showing: "Showing"
+        case .system: "System"
+        }
+    }
+
+    /// The section's entries (a switch, so that a new category cannot lack one).
+    func section() -> [Builtin] {
+        switch self {
+        case .creation: Library.creation()
+        case .shape: Library.shapes()
+        case .elementwise: Library.elementwise()
+        case .reduction: Library.reductions()
+        case .neural: Library.neural()
+        case .attention: Library.transformer()
+        case .gradients: Library.gradients()
+        case .training: Library.training() + Library.data()
+        case .sampling: Library.sampling()
+        case .files: Library.files()
+        case .text: Library.text()
+        case .models: Library.models()
+        case .checking: Library.checking()
+        case .showing: Library.showing() + Library.printing() + Library.plotting()
+        case .system: Library.system()
+        }
+    }
+}
+
+/// Shorthand for the table entries (the old form, whose body reads its arguments by name;
+/// being replaced by the typed form in Param.swift).
 func builtin(_ name: String, _ parameters: [BuiltinParameter], _ category: String,
              _ summary: String, example: String, details: String = "",
              _ body: @escaping (inout Arguments) throws -> Value) -> Builtin {
-    Builtin(name, parameters, category: category, summary: summary, example: example,
-            details: details, body: body)
+    Builtin(name, parameters, category: Category(rawValue: category) ?? .system, summary: summary, example: example,
+            details: details) { args in
+        var args = args
+        return try body(&args)
+    }.givingCategory()
+}
+
+extension Builtin {
+    /// An entry of the old form keeps the category it names (some sections still mix them).
+    fileprivate func givingCategory() -> Builtin {
+        categoryGiven = true
+        return self
+    }
 }
 
 extension BuiltinParameter {
