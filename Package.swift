@@ -28,10 +28,13 @@ let package = Package(
         // The evaluator's frames and globals are classes touched on every variable access;
         // runtime exclusivity checks there cost about 40 ns per loop iteration. Each
         // session runs on one thread, so the checks are dropped for this module.
-        .target(name: "Interpreter", dependencies: ["Lang", "Tensor", "Transformer", "CReadline"],
+        .target(name: "Interpreter", dependencies: ["Lang", "Tensor", "Transformer"],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        // The person at a terminal: the REPL and its :commands, the stepper, transcripts,
+        // completion, highlighting, history and readline. The language knows none of it.
+        .target(name: "Console", dependencies: ["Interpreter", "Lang", "Tensor", "CReadline"]),
         .executableTarget(name: "tx", dependencies: [
-            "Interpreter",
+            "Console", "Interpreter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "txbench", dependencies: ["Tensor", "Transformer", "Interpreter"],
@@ -41,7 +44,7 @@ let package = Package(
         .testTarget(name: "LangTests", dependencies: ["Lang", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Lang", "Tensor", "Transformer", "TestSupport"],
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Console", "Lang", "Tensor", "Transformer", "TestSupport"],
                     exclude: ["Scripts", "Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["tx", "TestSupport"]),
     ]

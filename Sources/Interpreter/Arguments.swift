@@ -225,7 +225,7 @@ private final class IntegersRead {
 }
 
 /// "a tensor [4, 8]", "an int".
-func article(_ noun: String) -> String {
+public func article(_ noun: String) -> String {
     guard let first = noun.first, noun != "none" else { return noun }
     return ("aeiou".contains(first) ? "an " : "a ") + noun
 }

@@ -10,7 +10,7 @@ public enum Display {
     }
 
     /// The printed form; `style` colours a tensor's header line.
-    static func show(_ value: Value, style: Style = .plain) -> String {
+    public static func show(_ value: Value, style: Style = .plain) -> String {
         switch value {
         case .tensor(let t): return style.tensor(TensorFormatter.format(t, width: Terminal.columns()))
         case .record(let r) where r.role != nil: return r.role?.summary(r, false) ?? ""

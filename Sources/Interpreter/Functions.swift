@@ -48,6 +48,12 @@ public final class FunctionValue {
 
     public var name: String { template.name ?? "fn" }
     public var signature: String { template.signature }
+    /// The name after `fn` (nil for `fn(x) = ...`), its parameters' names, where it was
+    /// written and the comment lines above it: what `:help NAME` and completion show.
+    public var declaredName: String? { template.name }
+    public var parameters: [String] { template.parameters }
+    public var span: SourceSpan { template.span }
+    public var comments: [String] { template.comments }
 }
 
 /// One parameter of a builtin.

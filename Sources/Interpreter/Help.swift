@@ -1,34 +1,12 @@
 import Tensor
 
-/// `:help`, generated from the builtin table so that it cannot drift from the code.
+/// The language's help, generated from the builtin table so that it cannot drift from
+/// the code: builtins, constants, keywords, operators and syntax. The console's `:help`
+/// (`Sources/Console/CommandHelp.swift`) adds its commands and the user's functions.
 public enum Help {
-    public static func overview(_ interpreter: Interpreter) -> String {
-        var out = """
-            tx: type formulas, get tensors. Examples:
-              x = randn(4, 8); W = randn(8, 8)
-              a = softmax(x @ W @ x' / sqrt(8), axis=-1)
-
-
-            """
-        for command in Command.all {
-            let usage = command.name + (command.argument.isEmpty ? "" : " " + command.argument)
-            out += "  " + usage + String(repeating: " ", count: max(1, 20 - usage.count)) + command.summary + "\n"
-        }
-        out += """
-              ?NAME, NAME? and help(NAME) are :help NAME, whos and who are :vars, exit
-              and quit leave. ans is the last value shown. :help NAME also explains
-              your functions, keywords (for), operators (@) and commands (:time).
-              Tab completes what may stand there: names, axis= inside softmax(...),
-              fields (p.attn.W), files after :load and :step; \\alpha Tab gives α.
-              Up and Down find earlier inputs that start with what is typed, and move
-              between the lines of a block; Ctrl-X Ctrl-E edits the input in $EDITOR;
-              Ctrl-D on a ...> line drops the unfinished input. NO_COLOR=1 turns
-              colour off.
-              Ctrl-C stops a running computation (a product, elementwise function or
-              reduction of any size too) within a fraction of a second; the
-              interrupted statement assigns nothing.
-
-            """
+    /// The builtins by category, then the constants: the end of `:help`'s overview.
+    public static func index(_ interpreter: Interpreter) -> String {
+        var out = ""
         for category in Category.allCases {
             let names = interpreter.builtinList.filter { $0.category == category }.map(\.name)
             guard !names.isEmpty else { continue }
@@ -38,37 +16,18 @@ public enum Help {
         return out
     }
 
-    /// Every name `:help NAME` knows: `syntax`, the constants, the builtins, the user's
-    /// functions, the keywords, the operators and the commands.
-    public static func topics(_ interpreter: Interpreter) -> [String] {
-        let functions = interpreter.userVariables.filter { if case .function = $0.value { true } else { false } }.map(\.name)
-        return ["syntax", "vars"] + Interpreter.constants.map(\.name) + interpreter.builtinList.map(\.name) + functions
-            + language.flatMap(\.names) + Command.all.map(\.name)
-    }
+    /// The names of the constants and of the keywords and operators `entry` explains.
+    public static var constantNames: [String] { Interpreter.constants.map(\.name) }
+    public static var languageNames: [String] { language.flatMap(\.names) }
 
-    /// The help of `name`; a function of the user's is shown with where it was defined,
-    /// which for a REPL input is found among `inputs`.
-    public static func topic(_ name: String, _ interpreter: Interpreter, inputs: [REPL.Input] = []) -> String? {
-        switch name {
-        case "syntax": return syntax
-        case "vars": return vars
-        default: break
-        }
-        if name.hasPrefix(":"), name.count > 1 { return commandTopic(name) }
-        if case .function(let function)? = interpreter.value(named: name) {
-            return functionTopic(name, function, inputs: inputs)
-        }
+    /// The help of a keyword or an operator, a constant or a builtin, in that order; nil
+    /// for any other name. `:help NAME` shows it (after the user's own functions).
+    public static func entry(_ name: String, _ interpreter: Interpreter) -> String? {
         if let text = languageTopic(name) { return text }
         if let constant = Interpreter.constants.first(where: { $0.name == name }) {
             return "\(constant.name)\n  \(constant.help)\n"
         }
-        guard let builtin = interpreter.builtins[name] else {
-            // `x?` for a variable of the user's: what it holds.
-            if let value = interpreter.userVariables.first(where: { $0.name == name })?.value {
-                return "\(name)\n  your variable: \(article(value.typeDescription)) (:vars shows it with the others)\n"
-            }
-            return commandTopic(":" + name)
-        }
+        guard let builtin = interpreter.builtins[name] else { return nil }
         // `:help blas` and `:help memory` are the builtins and what they report.
         let suffix = name == "blas" ? "\n" + blas() : name == "memory" ? "\n" + memory() : ""
         var out = "\(builtin.signature)\n  \(builtin.summary)\n"
@@ -118,21 +77,7 @@ public enum Help {
         """
     }
 
-    static let vars = """
-        :vars (also whos) lists your variables in the order they were defined: name,
-          kind (tensor, mask, number, string, list, record, function), shape (or how
-          many items, fields or characters), the bytes held, and the value on one line.
-          Numbers, strings, lists and records are cut between items with … to fit the
-          terminal's width (80 columns through a pipe). A tensor shows its elements as
-          printing formats them when they fit: [-0.0190, -1.3559, -0.4037] or
-          [[1, 2], [3, 4]]; a longer vector its first elements, … and its last:
-          [0.2334, 1.6251, …, 0.1912]; a larger tensor of rank 2 or more nothing (its
-          shape says it). Last comes the total memory held, each tensor's storage
-          counted once however many variables share it.
-
-        """
-
-    static let syntax = """
+    public static let syntax = """
         Values: numbers (64-bit), tensors (float32, any rank), strings "...", true/false,
           none, lists [a, "b", x], records {Wq: w, bq: b}, functions.
           [1, 2, 3] and [[1, 2], [3, 4]] are tensors: a bracketed list of numbers, or of

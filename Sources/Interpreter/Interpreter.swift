@@ -19,7 +19,7 @@ public final class Interpreter {
     public var keepsAnswer = false
     /// Told of every assert, assert_close and expect_error as it passes or fails (the
     /// stepper shows them as check marks).
-    var checkObserver: ((Check) -> Void)?
+    public var checkObserver: ((Check) -> Void)?
     /// What `breakpoint()` opens: a prompt in the script's scope, set when standard input
     /// is a terminal; without one `breakpoint()` does nothing.
     public var breakpointHandler: ((SourceSpan) throws -> Void)?
@@ -27,10 +27,10 @@ public final class Interpreter {
     /// while it runs: the prompt sees and may change them.
     var breakpointLocals: [(name: String, frame: Frame, slot: Int)] = []
     /// Takes the maps `heatmap` draws instead of printing them (the HTML transcript).
-    var figureObserver: ((any Figure) throws -> Void)?
+    public var figureObserver: ((any Figure) throws -> Void)?
     /// Told of each picture `savefig` wrote, with its path (the stepper names the file, and
     /// the HTML transcript shows the picture).
-    var savedFigureObserver: ((any Figure, String) throws -> Void)?
+    public var savedFigureObserver: ((any Figure, String) throws -> Void)?
     /// Nested user-function calls allowed before a recursion error.
     public var maxCallDepth = 2_000
     private var callDepth = 0
@@ -121,12 +121,12 @@ public final class Interpreter {
     public func value(named name: String) -> Value? { globals.value(named: name) }
 
     /// The global variables and the random generator's state, to go back to.
-    struct Snapshot {
+    public struct Snapshot {
         let globals: [Value?]
         let random: RandomGenerator
     }
 
-    func snapshot() -> Snapshot { Snapshot(globals: globals.values, random: random) }
+    public func snapshot() -> Snapshot { Snapshot(globals: globals.values, random: random) }
 
     /// Runs `body` with the locals of the function `breakpoint()` was called in as
     /// top-level names, shadowing globals of the same name; afterwards each local takes
@@ -144,7 +144,7 @@ public final class Interpreter {
         try body()
     }
 
-    func restore(_ snapshot: Snapshot) {
+    public func restore(_ snapshot: Snapshot) {
         _ = try? LargeStack.run { globals.restore(snapshot.globals) }
         random = snapshot.random
     }

@@ -1,5 +1,5 @@
-/// `:help` for what is not a builtin: the keywords, the operators, the REPL's commands
-/// and the user's own functions.
+/// `:help` for what is not a builtin: the keywords and the operators (the console's
+/// commands and the user's own functions are `Sources/Console/CommandHelp.swift`).
 extension Help {
     /// One help entry for a keyword or an operator, under each of its names.
     struct Entry {
@@ -142,55 +142,6 @@ extension Help {
     static func languageTopic(_ name: String) -> String? {
         guard let entry = language.first(where: { $0.names.contains(name) }) else { return nil }
         return "\(entry.usage)\n" + indented(entry.text) + "\n  example: \(entry.example)\n"
-    }
-
-    /// `:help :time`: a command's usage, summary and details.
-    static func commandTopic(_ name: String) -> String? {
-        guard let command = Command.named(name) else { return nil }
-        var out = command.name + (command.argument.isEmpty ? "" : " " + command.argument) + "\n  " + command.summary + "\n"
-        if !command.aliases.isEmpty { out += "  (also " + command.aliases.joined(separator: ", ") + ")\n" }
-        if !command.details.isEmpty { out += "\n" + indented(command.details) }
-        return out
-    }
-
-    /// `:help f` for a function of the user's: its signature, where it was defined (the
-    /// REPL's input number, or the file and line), and the comment lines right above the
-    /// definition (for a definition typed alone, the comment-only inputs just before it).
-    static func functionTopic(_ name: String, _ function: FunctionValue, inputs: [REPL.Input]) -> String {
-        let template = function.template
-        let signature = template.name == name ? template.signature : "\(name) = \(template.signature)"
-        let source = template.span.source
-        let input = inputs.firstIndex { $0.source === source }
-        let place = if let input, source.name.hasPrefix("<repl") {
-            "in input \(inputs[input].number)"
-        } else {
-            "at \(source.name):\(source.line(at: template.span.start))"
-        }
-        var comments = template.comments
-        if comments.isEmpty, let input, source.line(at: template.span.start) == source.firstLine {
-            var i = input
-            while !inputs[i].followsABlankLine, i > 0, inputs[i - 1].isCode, let lines = commentLines(inputs[i - 1].text) {
-                comments = lines + comments
-                i -= 1
-            }
-        }
-        return "\(signature)\n  your function, defined \(place)\n" + (comments.isEmpty
-            ? "  (no comment above it: # lines right above its definition become its help)\n"
-            : "\n" + comments.map { "  " + $0 }.joined(separator: "\n") + "\n")
-    }
-
-    /// The text of an input that holds only comments, each line's `#` (and one space after
-    /// it) removed; nil for any other input.
-    private static func commentLines(_ text: String) -> [String]? {
-        var lines: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            guard trimmed.hasPrefix("#") else { return nil }
-            var comment = trimmed.dropFirst()
-            if comment.hasPrefix(" ") { comment = comment.dropFirst() }
-            lines.append(String(comment).trimmingTrailingSpaces)
-        }
-        return lines
     }
 
     private static func indented(_ text: String) -> String {

@@ -5,7 +5,7 @@ import Tensor
 /// the parser, compiler and evaluator never overflows the small default stacks of
 /// secondary threads. The caller waits for the thread: this is about stack, not
 /// concurrency.
-enum LargeStack {
+public enum LargeStack {
     static let size = 1 << 30
 
     private final class Job: @unchecked Sendable {
@@ -20,7 +20,7 @@ enum LargeStack {
         return key
     }()
 
-    static func run<T>(_ body: () throws -> T) throws -> T {
+    public static func run<T>(_ body: () throws -> T) throws -> T {
         if pthread_getspecific(marker) != nil { return try body() }
         return try withoutActuallyEscaping(body) { body in
             var outcome: Result<T, Error> = .failure(TxErrorPlaceholder.notRun)

@@ -2,6 +2,12 @@
 import Lang
 import Tensor
 
+/// Leaving a script from its step or breakpoint prompt (`q`, `:quit`): what a
+/// `breakpointHandler` throws to stop the script, keeping its variables.
+public struct StepperQuit: Error {
+    public init() {}
+}
+
 /// The ways to run tx code from the command line: a script, `-e`, `--step`. Each prints
 /// an error the one way `TxError.rendered()` formats it and returns an exit status.
 public enum Runner {
@@ -97,7 +103,7 @@ public func writeStandardError(_ text: String) {
 }
 
 extension String {
-    var trimmingTrailingSpaces: String {
+    public var trimmingTrailingSpaces: String {
         var s = Substring(self)
         while let c = s.last, c.isWhitespace { s = s.dropLast() }
         return String(s)

@@ -1,6 +1,6 @@
 /// The candidate closest to `name` by edit distance, if it is close enough to be a
 /// plausible typo (at most a third of the name's length, and at least one edit allowed).
-func nearestName(to name: String, among candidates: [String]) -> String? {
+public func nearestName(to name: String, among candidates: [String]) -> String? {
     let target = Array(name.lowercased().utf8)
     let allowed = max(1, target.count / 3)
     var best: (name: String, distance: Int)? = nil

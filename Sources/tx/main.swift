@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 @preconcurrency import Glibc
 import Interpreter
 import Tensor

@@ -1,3 +1,4 @@
+import Console
 import Interpreter
 import Lang
 import Testing

@@ -49,7 +49,7 @@ extension Library {
 
 /// A picture a builtin draws: as text for the terminal, and as SVG for a file or an HTML
 /// transcript (the stepper shows both).
-protocol Figure {
+public protocol Figure {
     func terminal(color: Bool, width: Int) throws -> String
     func svg(standalone: Bool) throws -> String
 }

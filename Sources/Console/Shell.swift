@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Interpreter
 import Tensor
 
 /// What the REPL runs outside tx: a shell command (`:sh`) and the user's editor

@@ -1,19 +1,12 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
+import Interpreter
 import Lang
 import Tensor
 
 /// Reading lines for the REPL: GNU readline on a terminal (history, editing; Ctrl-C
 /// drops the line being typed), plain lines from a pipe.
-public enum Terminal {
-    /// The width printing wraps at: the terminal's columns when standard output is one,
-    /// else 80 (pipes and files print the same everywhere).
-    public static func columns() -> Int {
-        var size = winsize()
-        if isatty(1) != 0, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 { return Int(size.ws_col) }
-        return TensorFormatter.defaultWidth
-    }
-
+extension Terminal {
     /// Makes Ctrl-C set the interrupt flag that running code polls, instead of killing
     /// tx. Not restarting system calls lets the prompt's poll() see it at once.
     public static func installInterruptHandler() {

@@ -1,3 +1,4 @@
+import Interpreter
 import Lang
 
 /// The lines of REPL or piped input read so far for the next statement, and whether

@@ -1,5 +1,9 @@
-/// The REPL's `:commands`, in one table read by the REPL, completion, `:help` and
-/// did-you-mean.
+import Interpreter
+
+/// The REPL's `:commands`, in one table: each command's name, aliases, argument, help
+/// and handler. The REPL dispatches through it; `:help` (the overview and `:help :name`),
+/// completion, did-you-mean and a test against docs/REPL.md read it. A new command is
+/// one entry here and its handler, a method of `REPL`.
 public struct Command: Sendable {
     public let name: String
     public let aliases: [String]
@@ -8,13 +12,25 @@ public struct Command: Sendable {
     public let summary: String
     /// What `:help :name` adds to the summary.
     public let details: String
+    /// What it does, given the REPL and how it was called; false leaves the REPL.
+    let perform: @Sendable (REPL, Call) -> Bool
 
-    init(name: String, aliases: [String] = [], argument: String = "", summary: String, details: String = "") {
+    /// How a command was called: the name as typed (an alias, `:save!`), what follows
+    /// it (trimmed), and the whole input.
+    struct Call {
+        let name: String
+        let argument: String
+        let input: String
+    }
+
+    init(name: String, aliases: [String] = [], argument: String = "", summary: String, details: String = "",
+         perform: @escaping @Sendable (REPL, Call) -> Bool) {
         self.name = name
         self.aliases = aliases
         self.argument = argument
         self.summary = summary
         self.details = details
+        self.perform = perform
     }
 
     public static let all: [Command] = [
@@ -24,9 +40,11 @@ public struct Command: Sendable {
                     it was defined and the comments above it), a keyword (for, fn, if), an
                     operator (@, ', ^, //), a command (:time), syntax, vars, blas or memory.
                     ?NAME, NAME? and help(NAME) are :help NAME.
-                    """),
+                    """,
+                perform: { $0.help($1) }),
         Command(name: ":vars", argument: "", summary: "your variables: kind, shape, bytes, value (:help vars)",
-                details: "whos and who are :vars too."),
+                details: "whos and who are :vars too.",
+                perform: { $0.showVariables($1) }),
         Command(name: ":time", argument: "EXPR", summary: "time it as %timeit: best, median, GFLOP/s, memory",
                 details: """
                     Compiles EXPR once and runs it again and again for about half a second
@@ -34,16 +52,22 @@ public struct Command: Sendable {
                     the best and the median time, the number of runs, the GFLOP/s of its
                     matrix products and attention, and the most tensor memory it held at once.
                     IPython's %timeit x and Julia's @time x are :time x here.
-                    """),
-        Command(name: ":load", argument: "FILE", summary: "run a script here"),
-        Command(name: ":step", argument: "FILE", summary: "step through a script"),
+                    """,
+                perform: { $0.time($1) }),
+        Command(name: ":load", argument: "FILE", summary: "run a script here",
+                perform: { $0.runFile($1) }),
+        Command(name: ":step", argument: "FILE", summary: "step through a script",
+                details: "As tx --step FILE does. At the step prompt:\n"
+                    + String(StepCommand.list(stepCount: nil).dropLast()),
+                perform: { $0.runFile($1) }),
         Command(name: ":history", argument: "[RANGE]", summary: "this session's inputs, numbered (:history 3-7)",
                 details: """
                     Lists what you typed this session, each input with its number, a block of
                     several lines as one input. RANGE picks some: 4, 3-7, 3- (from 3 on),
                     several separated by spaces or commas (1-3 8). The numbers are the ones
                     :save and :edit take.
-                    """),
+                    """,
+                perform: { $0.history($1) }),
         Command(name: ":save", aliases: [":save!"], argument: "FILE [RANGE]", summary: "write inputs as a script: :save explore.tx 3-7",
                 details: """
                     Writes this session's inputs to FILE, one after another, as a script that
@@ -51,22 +75,27 @@ public struct Command: Sendable {
                     without it every input that ran without an error. :commands are left out
                     (a script cannot hold them). An existing FILE is not replaced: :save!
                     FILE replaces it (IPython's %save -f).
-                    """),
+                    """,
+                perform: { $0.save($1) }),
         Command(name: ":edit", argument: "[N]", summary: "edit the last input (or input N) in $EDITOR, then run it",
                 details: """
                     Opens the input in $VISUAL or $EDITOR (vi without them) and, when the
                     editor exits with status 0, runs what the file then holds as a new input.
                     Ctrl-X Ctrl-E does the same for the input being typed (the last input
                     when the line is empty).
-                    """),
+                    """,
+                perform: { $0.edit($1) }),
         Command(name: ":sh", argument: "COMMAND", summary: "run a shell command: :sh ls data",
                 details: """
                     Runs COMMAND with /bin/sh in tx's folder; its output goes to the terminal,
                     and a status other than 0 is shown. IPython's !ls is :sh ls here: in tx
                     !x is the negation of x.
-                    """),
-        Command(name: ":reset", argument: "", summary: "forget everything"),
-        Command(name: ":quit", aliases: [":q", ":exit"], argument: "", summary: "leave (or Ctrl-D)"),
+                    """,
+                perform: { $0.shell($1) }),
+        Command(name: ":reset", argument: "", summary: "forget everything",
+                perform: { $0.reset($1) }),
+        Command(name: ":quit", aliases: [":q", ":exit"], argument: "", summary: "leave (or Ctrl-D)",
+                perform: { _, _ in false }),
     ]
 
     /// The command `word` names (its name or an alias).

@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
+import Interpreter
 import Lang
 
 /// The input coloured as it is typed: numbers, strings, keywords, builtins, comments,

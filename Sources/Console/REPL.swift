@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Interpreter
 import Lang
 import Tensor
 
@@ -180,16 +181,12 @@ public final class REPL {
         Runner.reportError(error, to: fail, style: errorStyle)
     }
 
-    /// Runs a `:command`, as read; false means quit.
+    /// Runs a `:command`, as read; false means quit. The command's handler in
+    /// `Command.all` does the work.
     private func perform(_ input: String) -> Bool {
-        let command = input.trimmingSpaces
-        let parts = command.split(separator: " ", maxSplits: 1).map(String.init)
+        let parts = input.trimmingSpaces.split(separator: " ", maxSplits: 1).map(String.init)
         let name = parts.first ?? ""
         let argument = parts.count > 1 ? parts[1].trimmingSpaces : ""
-        // `:load "file.tx"` as well as `:load file.tx`.
-        let path = argument.count >= 2 && argument.hasPrefix("\"") && argument.hasSuffix("\"")
-            ? String(argument.dropFirst().dropLast()) : argument
-        let out = interpreter.output
         guard let command = Command.named(name) else {
             var message = "unknown command \(name)"
             if let near = nearestName(to: name, among: Command.all.map(\.name)) { message += " (did you mean \(near)?)" }
@@ -200,70 +197,99 @@ public final class REPL {
             fail(.arity, "\(name) takes no argument")
             return true
         }
-        switch command.name {
-        case ":quit":
-            return false
-        case ":help":
-            if argument.isEmpty {
-                out(Help.overview(interpreter))
-            } else if let text = Help.topic(argument, interpreter, inputs: inputs) {
-                out(text)
-            } else {
-                var message = "no help for '\(argument)'"
-                if let near = nearestName(to: argument, among: Help.topics(interpreter)) {
-                    message += " (did you mean '\(near)'?)"
-                }
-                fail(.name, message)
+        return command.perform(self, Command.Call(name: name, argument: argument, input: input))
+    }
+
+    // MARK: The commands' handlers (Command.all names them)
+
+    func help(_ call: Command.Call) -> Bool {
+        let argument = call.argument
+        if argument.isEmpty {
+            interpreter.output(Help.overview(interpreter))
+        } else if let text = Help.topic(argument, interpreter, inputs: inputs) {
+            interpreter.output(text)
+        } else {
+            var message = "no help for '\(argument)'"
+            if let near = nearestName(to: argument, among: Help.topics(interpreter)) {
+                message += " (did you mean '\(near)'?)"
             }
-        case ":vars":
-            out(interpreter.variablesTable(width: Terminal.columns()))
-        case ":time":
-            if argument.isEmpty {
-                fail(.arity, ":time needs an expression, e.g. :time a @ b")
-                return true
-            }
-            // Errors point into the line as typed: the command's word becomes blanks.
-            let text = input.replacing(/^\s*:\S+/) { String(repeating: " ", count: $0.output.count) }
-            do {
-                out(try interpreter.time(text, name: inputName, firstLine: lineNumber(entryLine)).summary + "\n")
-            } catch {
-                report(error)
-            }
-        case ":load", ":step":
-            if path.isEmpty {
-                fail(.arity, "\(name) needs a file, e.g. \(name) examples/03_self_attention.tx")
-            } else if name == ":load" {
-                do {
-                    try interpreter.run(try Runner.readSource(path: path), name: path, echo: true)
-                } catch {
-                    Runner.reportError(error, to: fail, style: errorStyle)
-                }
-            } else {
-                let stepper = Stepper(interpreter: interpreter, readLine: isatty(0) != 0 ? readLine : nil, errorStyle: errorStyle)
-                if stepper.run(path) != 0 { hadErrors = true }
-            }
-        case ":history":
-            // This input, `:history` itself, is not listed.
-            guard let chosen = chosenInputs(argument, among: inputs.dropLast()) else { return true }
-            out(REPL.listing(chosen))
-        case ":save":
-            save(argument, replacing: name.hasSuffix("!"))
-        case ":edit":
-            edit(argument)
-        case ":sh":
-            if argument.isEmpty {
-                fail(.arity, ":sh needs a command, e.g. :sh ls")
-            } else if let status = Shell.run(argument) {
-                if status != 0 { errors("exit status \(status)\n") }
-            } else {
-                fail(.io, ":sh: cannot start /bin/sh")
-            }
-        case ":reset":
-            interpreter.reset()
-            out("session reset\n")
-        default:
-            break
+            fail(.name, message)
         }
+        return true
+    }
+
+    func showVariables(_ call: Command.Call) -> Bool {
+        interpreter.output(interpreter.variablesTable(width: Terminal.columns()))
+        return true
+    }
+
+    func time(_ call: Command.Call) -> Bool {
+        if call.argument.isEmpty {
+            fail(.arity, ":time needs an expression, e.g. :time a @ b")
+            return true
+        }
+        // Errors point into the line as typed: the command's word becomes blanks.
+        let text = call.input.replacing(/^\s*:\S+/) { String(repeating: " ", count: $0.output.count) }
+        do {
+            interpreter.output(try interpreter.time(text, name: inputName, firstLine: lineNumber(entryLine)).summary + "\n")
+        } catch {
+            report(error)
+        }
+        return true
+    }
+
+    /// `:load FILE` and `:step FILE`.
+    func runFile(_ call: Command.Call) -> Bool {
+        let name = call.name, argument = call.argument
+        // `:load "file.tx"` as well as `:load file.tx`.
+        let path = argument.count >= 2 && argument.hasPrefix("\"") && argument.hasSuffix("\"")
+            ? String(argument.dropFirst().dropLast()) : argument
+        if path.isEmpty {
+            fail(.arity, "\(name) needs a file, e.g. \(name) examples/03_self_attention.tx")
+        } else if name == ":load" {
+            do {
+                try interpreter.run(try Runner.readSource(path: path), name: path, echo: true)
+            } catch {
+                Runner.reportError(error, to: fail, style: errorStyle)
+            }
+        } else {
+            let stepper = Stepper(interpreter: interpreter, readLine: isatty(0) != 0 ? readLine : nil, errorStyle: errorStyle)
+            if stepper.run(path) != 0 { hadErrors = true }
+        }
+        return true
+    }
+
+    func history(_ call: Command.Call) -> Bool {
+        // This input, `:history` itself, is not listed.
+        guard let chosen = chosenInputs(call.argument, among: inputs.dropLast()) else { return true }
+        interpreter.output(REPL.listing(chosen))
+        return true
+    }
+
+    func save(_ call: Command.Call) -> Bool {
+        save(call.argument, replacing: call.name.hasSuffix("!"))
+        return true
+    }
+
+    func edit(_ call: Command.Call) -> Bool {
+        edit(call.argument)
+        return true
+    }
+
+    func shell(_ call: Command.Call) -> Bool {
+        if call.argument.isEmpty {
+            fail(.arity, ":sh needs a command, e.g. :sh ls")
+        } else if let status = Shell.run(call.argument) {
+            if status != 0 { errors("exit status \(status)\n") }
+        } else {
+            fail(.io, ":sh: cannot start /bin/sh")
+        }
+        return true
+    }
+
+    func reset(_ call: Command.Call) -> Bool {
+        interpreter.reset()
+        interpreter.output("session reset\n")
         return true
     }
 

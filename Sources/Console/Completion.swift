@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 @preconcurrency import Glibc
+import Interpreter
 import Lang
 
 /// Tab completion in the REPL, knowing where the cursor is: at the start of a statement
@@ -150,7 +151,7 @@ public enum Completion {
     static func parameters(of name: String, in interpreter: Interpreter) -> [String] {
         switch interpreter.value(named: name) {
         case .builtin(let builtin): return builtin.parameters.filter { !$0.isVariadic }.map(\.name)
-        case .function(let function): return function.template.parameters
+        case .function(let function): return function.parameters
         default: return []
         }
     }

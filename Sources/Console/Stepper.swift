@@ -1,33 +1,7 @@
 @preconcurrency import Glibc
+import Interpreter
 import Lang
 import Tensor
-
-/// A passed or failed `assert`, `assert_close` or `expect_error`, as the stepper shows it.
-struct Check {
-    let passed: Bool
-    /// The call as written: `assert_close(o[:3], o2[:3])`.
-    let text: String
-    /// What was found: the largest difference, the expected error, the failure message.
-    let detail: String
-    /// The file the check is written in: the stepper shows the script's own checks,
-    /// not those of the library code it includes.
-    var source = ""
-
-    /// The check written at `span`: its text and its file.
-    init(passed: Bool, at span: SourceSpan, detail: String) {
-        self.init(passed: passed, text: span.text, detail: detail, source: span.source.name)
-    }
-
-    init(passed: Bool, text: String, detail: String, source: String = "") {
-        self.passed = passed
-        self.text = text
-        self.detail = detail
-        self.source = source
-    }
-}
-
-/// Leaving a script from its step or breakpoint prompt (`q`, `:quit`).
-struct StepperQuit: Error {}
 
 /// `tx --step FILE` and `:step FILE`: the script one top-level statement at a time
 /// (statements sharing a line together), each with the narration above it, and after
@@ -58,6 +32,8 @@ public final class Stepper {
     private var closing: [String?] = []
     /// Where the script started from, for going back.
     private var start: Interpreter.Snapshot?
+    /// The next step to run, and the step whose narration and code were shown last.
+    private var position = 0, presented = -1
     /// Running to the end without prompting (`c`, or without a terminal).
     private var continuing = false
     private var failed = false
@@ -213,8 +189,8 @@ public final class Stepper {
     }
 
     private func loop() throws {
-        var position = 0
-        var presented = -1
+        position = 0
+        presented = -1
         while true {
             if presented != position {
                 present(position)
@@ -246,56 +222,76 @@ public final class Stepper {
                     continue
                 }
                 let variables = Set(interpreter.userVariables.map(\.name))
-                guard let command = Command(input, variables: variables) else {
+                guard case let (command, number)? = StepCommand.named(input, variables: variables) else {
                     if !repl.handle(text) { return }
-                    if let shadowed = Command(":" + input, variables: []) {
+                    if case let (shadowed, _)? = StepCommand.named(":" + input, variables: []) {
                         // A variable named like a command: the variable was shown.
                         out(style.paint("(\(input) is your variable; :\(input) \(shadowed.meaning))", .comment) + "\n")
                     }
                     continue
                 }
-                switch command {
-                case .help:
-                    out(Self.help(stepCount: steps.count))
-                case .quit:
-                    return
-                case .continueToEnd:
-                    continuing = true
-                case .rerun:
-                    guard position > 0 else {
-                        out("no step has run yet: Enter runs step 1\n")
-                        continue
-                    }
-                    present(position - 1)
-                    _ = try perform(position - 1)
-                    presented = -1
-                case .back:
-                    guard position > 0 else {
-                        out("already at the first step\n")
-                        continue
-                    }
-                    position = try go(to: position - 1, from: position)
-                case .jump(let target):
-                    guard (1...max(1, steps.count)).contains(target), !steps.isEmpty else {
-                        out("there are steps 1 to \(steps.count)\n")
-                        continue
-                    }
-                    position = try go(to: target - 1, from: position)
-                case .nextSection:
-                    guard let target = steps.indices.first(where: { $0 > position && !steps[$0].narration.isEmpty }) else {
-                        out("this is the last section\n")
-                        continue
-                    }
-                    position = try go(to: target, from: position)
-                case .previousSection:
-                    guard let target = steps.indices.last(where: { $0 < position && !steps[$0].narration.isEmpty }) else {
-                        out("this is the first section\n")
-                        continue
-                    }
-                    position = try go(to: target, from: position)
-                }
+                if try !command.perform(self, number) { return }
             }
         }
+    }
+
+    // MARK: The step commands' handlers (StepCommand.all names them); false leaves
+
+    func listCommands(_: Int) -> Bool {
+        out(StepCommand.list(stepCount: steps.count))
+        return true
+    }
+
+    func continueToEnd(_: Int) -> Bool {
+        continuing = true
+        return true
+    }
+
+    func rerun(_: Int) throws -> Bool {
+        guard position > 0 else {
+            out("no step has run yet: Enter runs step 1\n")
+            return true
+        }
+        present(position - 1)
+        _ = try perform(position - 1)
+        presented = -1
+        return true
+    }
+
+    func back(_: Int) throws -> Bool {
+        guard position > 0 else {
+            out("already at the first step\n")
+            return true
+        }
+        position = try go(to: position - 1, from: position)
+        return true
+    }
+
+    func jump(_ target: Int) throws -> Bool {
+        guard (1...max(1, steps.count)).contains(target), !steps.isEmpty else {
+            out("there are steps 1 to \(steps.count)\n")
+            return true
+        }
+        position = try go(to: target - 1, from: position)
+        return true
+    }
+
+    func nextSection(_: Int) throws -> Bool {
+        guard let target = steps.indices.first(where: { $0 > position && !steps[$0].narration.isEmpty }) else {
+            out("this is the last section\n")
+            return true
+        }
+        position = try go(to: target, from: position)
+        return true
+    }
+
+    func previousSection(_: Int) throws -> Bool {
+        guard let target = steps.indices.last(where: { $0 < position && !steps[$0].narration.isEmpty }) else {
+            out("this is the first section\n")
+            return true
+        }
+        position = try go(to: target, from: position)
+        return true
     }
 
     /// Makes `target` the next step to run: forward by running the steps between, back by
@@ -392,9 +388,7 @@ public final class Stepper {
             printed = false
             checks = []
             // What the statement writes, to show what a loop changed.
-            let journal = interpreter.globals.beginJournal()
-            let outcome = Result { try interpreter.run(statement: statement) }
-            let written = interpreter.globals.endJournal(journal)
+            let (outcome, written) = interpreter.noticingWrites { try interpreter.run(statement: statement) }
             do {
                 let result = try outcome.get()
                 show(checks)
@@ -458,7 +452,7 @@ public final class Stepper {
     /// What a statement did, when it printed nothing itself.
     /// What a statement did, after its `checks` were shown: its value (unless a check
     /// showed it already, as `expect_error`'s message), what it assigned, or `ok`.
-    private func show(_ result: Interpreter.StatementResult, written: [(slot: Int, old: Value?)], quiet: Bool, checks: [Check]) {
+    private func show(_ result: Interpreter.StatementResult, written: Interpreter.Writes, quiet: Bool, checks: [Check]) {
         switch result.statement.kind {
         case .expression(let expression):
             if case .string(let string) = result.value, checks.contains(where: { $0.detail.contains(string.text) }) { return }
@@ -482,15 +476,7 @@ public final class Stepper {
             guard !quiet else { return }
             // The variables the loop assigned a new value, or changed in place, in the
             // order they were defined.
-            let globals = interpreter.globals
-            var slots = Set(written.compactMap { entry -> Int? in
-                guard let old = entry.old, let new = globals.get(entry.slot) else { return entry.slot }
-                return Self.same(old, new) ? nil : entry.slot
-            })
-            for name in Self.changedInPlace(body.statements) {
-                if let slot = globals.slotIfDefined(name) { slots.insert(slot) }
-            }
-            var changed = slots.sorted().compactMap(interpreter.userVariable(at:))
+            var changed = interpreter.changedVariables(written, changedInPlace: Self.changedInPlace(body.statements))
             // The loop's own variable only when nothing else changed: it is scaffolding.
             if case .forLoop(let variable, _, _, _) = result.statement.kind, changed.count > 1 {
                 changed.removeAll { $0.name == variable }
@@ -556,83 +542,6 @@ public final class Stepper {
         return name
     }
 
-    /// Whether a loop left a variable as it was (the same object for containers and tensors).
-    private static func same(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
-        case (.string(let x), .string(let y)): return ScalarKey.same(x.text, y.text)
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.none, .none): return true
-        case (.tensor(let x), .tensor(let y)): return x.storage === y.storage && x.offset == y.offset && x.shape == y.shape
-        case (.list(let x), .list(let y)): return x === y
-        case (.record(let x), .record(let y)): return x === y
-        case (.function(let x), .function(let y)): return x === y
-        case (.builtin(let x), .builtin(let y)): return x.name == y.name
-        default: return false
-        }
-    }
-
-    // MARK: Commands
-
-    enum Command {
-        case help, back, rerun, jump(Int), nextSection, previousSection, continueToEnd, quit
-
-        /// The command `input` names, or nil for tx code. With a colon (`:b`, `:j 3`) a
-        /// command always; without one, only when no variable of `variables` has that
-        /// name, so that typing a variable's name shows the variable.
-        init?(_ input: String, variables: Set<String>) {
-            let explicit = input.hasPrefix(":")
-            let words = (explicit ? String(input.dropFirst()) : input).split(separator: " ").map(String.init)
-            guard let word = words.first, explicit || !variables.contains(word) else { return nil }
-            if words.count == 2, ["j", "jump"].contains(word), let n = Int(words[1]) {
-                self = .jump(n)
-                return
-            }
-            guard words.count == 1 else { return nil }
-            switch word {
-            case "?" where !explicit, "help" where !explicit: self = .help   // :help and :? are the REPL's
-            case "b", "back": self = .back
-            case "r", "rerun": self = .rerun
-            case "n", "next": self = .nextSection
-            case "p", "prev": self = .previousSection
-            case "c", "continue": self = .continueToEnd
-            case "q", "quit": self = .quit
-            default: return nil
-            }
-        }
-
-        /// What the command does, for the hint shown when a variable hides it.
-        var meaning: String {
-            switch self {
-            case .help: return "lists the commands"
-            case .back: return "goes back one step"
-            case .rerun: return "runs the last step again"
-            case .jump: return "jumps to a step"
-            case .nextSection: return "skips to the next section"
-            case .previousSection: return "goes back a section"
-            case .continueToEnd: return "runs to the end"
-            case .quit: return "leaves the script"
-            }
-        }
-    }
-
-    static func help(stepCount: Int) -> String {
-        """
-          Enter        run this step
-          b, back      back one step (the script runs again up to the step before)
-          r, rerun     run the last step again, with the variables as they are now
-          j N, jump N  go to step N (1 to \(stepCount))
-          n, next      skip to the next section (the next narration)
-          p, prev      back to the start of this section, or of the one before
-          c, continue  run to the end (stopping at breakpoint() and errors)
-          q, quit      leave (Ctrl-D too); Ctrl-C stops a step or drops the line
-          anything else is tx, run in the script's variables: alpha, shape(Q),
-          heatmap(alpha), :vars, :help mha. A variable's name shows the variable,
-          also when it is named like a command: then :n (:b, :j 3...) is the command.
-
-        """
-    }
-
     // MARK: breakpoint()
 
     /// The prompt `breakpoint()` opens: tx in the script's variables until Enter or `c`;
@@ -649,11 +558,13 @@ public final class Stepper {
             case .endOfInput: throw StepperQuit()
             case .cancelled: continue
             case .line(let text):
-                switch text.trimmingSpaces {
-                case "": return false
-                case "c", "continue", ":c", ":continue": return true
-                case "q", "quit", ":q", ":quit": throw StepperQuit()
-                case "?", "help":
+                let input = text.trimmingSpaces
+                if input.isEmpty { return false }
+                // The step prompt's c, q and ? (StepCommand.all), as this prompt means them.
+                switch StepCommand.named(input, variables: [])?.0.keys.first {
+                case "c": return true
+                case "q": throw StepperQuit()
+                case "?":
                     out(stepping ? "  Enter      go on to the next step and stop there\n  c          run to the end\n"
                                  : "  Enter, c   go on\n")
                     out("  q          leave the script\n  anything else is tx in the script's variables\n")
@@ -668,67 +579,6 @@ public final class Stepper {
         let repl = REPL(interpreter: interpreter, readLine: readLine, errorStyle: .standardError)
         let style = interpreter.style
         interpreter.breakpointHandler = { span in try breakpointPrompt(at: span, repl: repl, style: style) }
-    }
-}
-
-/// One-line summaries of values, shown after assignments:
-/// `tensor [5, 5]  min 0  max 0.93  rows sum to 1`.
-enum Summary {
-    /// The summary of `value` in at most `width` characters.
-    static func line(_ value: Value, width: Int = 77) -> String {
-        switch value {
-        case .tensor(let t): return tensor(t, width: width)
-        case .list(let l):
-            // Whole items, as many as fit, then how many more: never half a token.
-            let head = "list of \(l.items.count): ["
-            var shown: [String] = []
-            var used = head.count + 1
-            for (i, item) in l.items.enumerated() {
-                let text = Display.short(item, depth: 1, limit: width)
-                let more = i + 1 < l.items.count ? ", … \(l.items.count - i - 1) more".count : 0
-                if used + text.count + (shown.isEmpty ? 0 : 2) + more > width && !shown.isEmpty { break }
-                shown.append(text)
-                used += text.count + (shown.count > 1 ? 2 : 0)
-            }
-            let rest = l.items.count - shown.count
-            let text = head + shown.joined(separator: ", ") + (rest > 0 ? ", … \(rest) more]" : "]")
-            return text.count > width ? String(text.prefix(width - 1)) + "…" : text
-        default:
-            let text = Display.short(value)
-            return text.count > width ? text.prefix(width - 1) + "…" : text
-        }
-    }
-
-    static func tensor(_ t: Tensor, width: Int = 77) -> String {
-        let head = TensorFormatter.summary(t)
-        guard t.rank > 0, t.count > 0, t.count <= 1 << 24 else { return head }
-        let values = t.values
-        if t.rank == 1 && t.count <= 8 {
-            let line = head + "  " + TensorFormatter.format(t).split(separator: "\n").dropFirst().joined()
-            if line.count <= width { return line }
-        }
-        let numbers = values.filter { !$0.isNaN }
-        var parts = [head]
-        if let low = numbers.min(), let high = numbers.max() {
-            parts.append("min \(significant(low))  max \(significant(high))")
-        }
-        let nans = values.count - numbers.count
-        if nans > 0 { parts.append("\(nans) nan") }
-        if let last = t.shape.last, last > 1, t.rank >= 2, nans == 0,
-           values.allSatisfy({ $0 >= 0 && $0 <= 1 }) {
-            let rows = stride(from: 0, to: values.count, by: last).map { start in
-                values[start..<(start + last)].reduce(0.0) { $0 + Double($1) }
-            }
-            if rows.allSatisfy({ abs($0 - 1) < 1e-3 }) { parts.append("rows sum to 1") }
-        }
-        return parts.joined(separator: "  ")
-    }
-
-    /// Four significant digits: `0.9312`, `-1.235e+04`.
-    static func significant(_ x: Float) -> String {
-        let v = Double(x)
-        if !v.isFinite || v == v.rounded() && abs(v) < 1e6 { return TensorFormatter.formatNumber(v) }
-        return formatC(v, "%.4g")
     }
 }
 
