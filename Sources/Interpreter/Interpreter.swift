@@ -319,7 +319,7 @@ public final class Interpreter {
               span: SourceSpan, calleeSpan: SourceSpan) throws -> Value {
         switch callee {
         case .builtin(let builtin):
-            var arguments = try Arguments(builtin: builtin, positional: positional, keywords: keywords,
+            let arguments = try Arguments(builtin: builtin, positional: positional, keywords: keywords,
                                           span: span, interpreter: self)
             do {
                 let result = try builtin.body(arguments)
