@@ -1,3 +1,4 @@
+import Glibc
 import Lang
 import Tensor
 
@@ -59,7 +60,97 @@ extension Library {
                 }
                 return .none
             },
+            builtin("read_text", [.required("path")], "files", "The contents of a text file, as a string (UTF-8).",
+                    example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { args in
+                let path = try args.string("path")
+                return .string(try readFile(path: path) { bytes in try text(of: bytes, from: path) })
+            },
+            builtin("write_text", [.required("path"), .required("text")], "files", "Writes a string to a file (UTF-8), replacing it.",
+                    example: "write_text(\"/tmp/tx-example.txt\", format(\"{} heads\\n\", 12))") { args in
+                try writeFile(path: try args.string("path"), text: try args.string("text"))
+                return .none
+            },
+            builtin("exists", [.required("path")], "files", "Whether a file or folder exists at path.",
+                    example: "exists(\"/tmp\")") { args in
+                let path = try args.string("path")
+                try checkPath(path)
+                var info = stat()
+                return .bool(stat(path, &info) == 0)
+            },
+            builtin("mkdir", [.required("path")], "files",
+                    "Makes the folder path and the missing folders above it (as mkdir -p); a folder already there is kept.",
+                    example: "mkdir(\"/tmp/tx-example/model/1_Pooling\"); exists(\"/tmp/tx-example/model\")") { args in
+                let path = try args.path("path")
+                do {
+                    try makeFolder(path: path)
+                } catch let error as TensorError {
+                    throw TxError(error, at: args.span("path"))
+                }
+                return .none
+            },
+            builtin("read_json", [.required("path")], "files",
+                    "A JSON file as tx values: objects become records, arrays lists, null none.",
+                    example: "write_text(\"/tmp/tx-example.json\", \"{\\\"heads\\\": 12, \\\"act\\\": \\\"gelu\\\"}\"); read_json(\"/tmp/tx-example.json\")",
+                    details: """
+                        Numbers become numbers and true/false bools. Keys are kept as written: r["a.b"] reads a
+                        key with a dot. tensor(list) turns a list of numbers (or of equal lists) into a tensor.
+                        """) { args in
+                let path = try args.string("path")
+                // The file's bytes count while the tree is built, the tree while the values are.
+                return try readFile(path: path) { bytes in
+                    value(of: try JSON.parse(bytes, what: "JSON in \(path)", cost: valueBytes))
+                }
+            },
+            builtin("include", [.required("path")], "files",
+                    "Runs another .tx file here, so that its functions and variables are defined in this session.",
+                    example: "write_text(\"/tmp/tx-example-lib.tx\", \"fn twice(x) = 2 * x\"); include(\"/tmp/tx-example-lib.tx\"); twice(21)",
+                    details: """
+                        A relative path is looked for beside the script that includes it, then in the current
+                        folder, then in tx's library folder (lib/ of the source tree, or TX_LIB); ".tx" may be
+                        left out. The file runs every time it is included.
+                        """) { args in
+                let name = try args.string("path")
+                try checkPath(name)
+                guard let path = includePath(name, from: args.span.source.name) else {
+                    if name.hasPrefix("/") { throw TxError(.io, "io error: include: no such file: \(name)", at: args.span("path")) }
+                    var places: [String] = []
+                    for folder in [scriptFolder(args.span.source.name), ".", LibraryFolder.path] {
+                        if let folder, !places.contains(folder) { places.append(folder) }
+                    }
+                    throw TxError(.io, "io error: include: no file \(name) in \(places.joined(separator: ", ")) (beside the script, the current folder, tx's library)", at: args.span("path"))
+                }
+                try args.interpreter.include(path: path)
+                return .none
+            },
         ]
+    }
+
+    /// The folder of the script a call is in, when it is a file.
+    private static func scriptFolder(_ sourceName: String) -> String? {
+        if sourceName.hasPrefix("<") { return nil }
+        return sourceName.contains("/") ? LibraryFolder.parent(sourceName) : "."
+    }
+
+    /// Where `include(name)` finds its file: beside the including script, in the current
+    /// folder, in tx's library folder; each with and without ".tx" added.
+    private static func includePath(_ name: String, from sourceName: String) -> String? {
+        let names = name.hasSuffix(".tx") ? [name] : [name, name + ".tx"]
+        var folders: [String?] = [nil]
+        if !name.hasPrefix("/") {
+            folders = [scriptFolder(sourceName), ".", LibraryFolder.path]
+        }
+        for folder in folders {
+            for candidate in names {
+                let path = folder.map { $0 + "/" + candidate } ?? candidate
+                if isFile(path) { return path }
+            }
+        }
+        return nil
+    }
+
+    static func isFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Builds nested records (and lists, for numeric parts) from dotted tensor names. The

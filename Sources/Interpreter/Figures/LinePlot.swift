@@ -3,44 +3,7 @@ import Lang
 import Tensor
 
 /// Line plots: loss curves and the like, in the terminal (and in --html transcripts) and
-/// as SVG files (docs/LANGUAGE.md §6.12).
-extension Library {
-    static func plotting() -> [Builtin] {
-        [
-            builtin("plot", [.x, .optional("ys", .none, "none"), .optional("labels", .none, "none"),
-                             .optional("title", .none, "none"), .optional("path", .none, "none")], "showing",
-                    "Draws y against its index (plot(y)) or several series against x (plot(x, ys)) as a line plot in the terminal; path= also writes it as SVG.",
-                    example: "plot([4, 2.5, 1.8, 1.5, 1.4, 1.35], title=\"loss\")",
-                    details: """
-                        plot(y): y is a list or 1-D tensor, drawn against 0, 1, 2, .... plot(x, ys): x is 1-D [n];
-                        ys is one series [n], several [k, n], or a list of series of length n. labels names the
-                        series (a legend); title goes on top. Each series has its own mark (* + o x #) and, on a
-                        colour terminal, its own colour; nan and inf points are left out. path="loss.svg" writes
-                        the same plot as an SVG file (whole or not at all, like save); in a --html transcript the
-                        plot appears as SVG too.
-                        """) { args in
-                let plot = try LinePlot(args)
-                // Drawing stops early on Ctrl-C; a picture cut short is neither written nor shown.
-                try Interrupt.check()
-                if let path = try args.value("path").isNone ? nil : args.path("path") {
-                    do {
-                        try writeFile(path: path, text: try plot.svg(standalone: true))
-                    } catch let error as TensorError {
-                        throw TxError(error, at: args.span("path"))
-                    }
-                }
-                if let figures = args.interpreter.figureObserver {
-                    try figures(plot)
-                } else {
-                    args.interpreter.output(try plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
-                }
-                return .none
-            },
-        ]
-    }
-}
-
-/// One or more series of (x, y) points on shared axes.
+/// as SVG files (docs/LANGUAGE.md §6.12): one or more series of (x, y) points on shared axes.
 struct LinePlot: Figure {
     let x: [Double]
     let series: [[Double]]
