@@ -1,7 +1,8 @@
 import Lang
 import Tensor
 
-extension Library {
+/// Files' contents as tx values: text (read_text) and JSON (read_json, config files).
+enum FileContents {
     /// The bytes of a JSON document's tree and of the tx values `value(of:)` makes of it,
     /// as they count against the memory limit.
     static func valueBytes(_ tally: JSON.Tally) -> Int {

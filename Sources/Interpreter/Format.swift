@@ -2,7 +2,8 @@ import Glibc
 import Lang
 import Tensor
 
-extension Library {
+/// `format`'s engine: a template with Python's format specs, filled with values.
+enum Format {
     /// `format`'s template: each `{}` or `{:spec}` takes the next value; `{{` and `}}`
     /// are literal braces. The spec is Python's format-spec mini-language (see `FormatSpec`).
     static func formatted(_ template: String, _ values: [Value], at span: SourceSpan,

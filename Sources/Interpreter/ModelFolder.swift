@@ -69,7 +69,7 @@ struct ModelFolder {
 
         let out = RecordValue()
         out["folder"] = .string(path)
-        out["config"] = Library.value(of: .object(config))
+        out["config"] = FileContents.value(of: .object(config))
         out["architecture"] = .string(architecture)
         out["head"] = head.map { Value.string($0) } ?? Value.none
         out["activation"] = .string(activation)

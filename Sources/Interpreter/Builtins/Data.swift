@@ -47,7 +47,7 @@ extension Library {
                         skip_special=true) is "hello, world!".
                         """) { args in
                 if case .record(let model) = try args.value("ids") {
-                    return try callModelLibrary("bert_decode", [.record(model), try args.value("vocab"), try args.value("skip_special")], args)
+                    return try callModelFunction("bert_decode", [.record(model), try args.value("vocab"), try args.value("skip_special")], args)
                 }
                 if try args.bool("skip_special") {
                     throw TxError(.value, "value error: decode: skip_special is for a model's token ids, decode(m, ids, skip_special=true)", at: args.span("skip_special"))

@@ -63,7 +63,7 @@ extension Library {
             builtin("read_text", [.required("path")], "files", "The contents of a text file, as a string (UTF-8).",
                     example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { args in
                 let path = try args.string("path")
-                return .string(try readFile(path: path) { bytes in try text(of: bytes, from: path) })
+                return .string(try readFile(path: path) { bytes in try FileContents.text(of: bytes, from: path) })
             },
             builtin("write_text", [.required("path"), .required("text")], "files", "Writes a string to a file (UTF-8), replacing it.",
                     example: "write_text(\"/tmp/tx-example.txt\", format(\"{} heads\\n\", 12))") { args in
@@ -98,7 +98,7 @@ extension Library {
                 let path = try args.string("path")
                 // The file's bytes count while the tree is built, the tree while the values are.
                 return try readFile(path: path) { bytes in
-                    value(of: try JSON.parse(bytes, what: "JSON in \(path)", cost: valueBytes))
+                    FileContents.value(of: try JSON.parse(bytes, what: "JSON in \(path)", cost: FileContents.valueBytes))
                 }
             },
             builtin("include", [.required("path")], "files",
@@ -114,7 +114,7 @@ extension Library {
                 guard let path = includePath(name, from: args.span.source.name) else {
                     if name.hasPrefix("/") { throw TxError(.io, "io error: include: no such file: \(name)", at: args.span("path")) }
                     var places: [String] = []
-                    for folder in [scriptFolder(args.span.source.name), ".", LibraryFolder.path] {
+                    for folder in [scriptFolder(args.span.source.name), ".", LibFolder.path] {
                         if let folder, !places.contains(folder) { places.append(folder) }
                     }
                     throw TxError(.io, "io error: include: no file \(name) in \(places.joined(separator: ", ")) (beside the script, the current folder, tx's library)", at: args.span("path"))
@@ -128,16 +128,16 @@ extension Library {
     /// The folder of the script a call is in, when it is a file.
     private static func scriptFolder(_ sourceName: String) -> String? {
         if sourceName.hasPrefix("<") { return nil }
-        return sourceName.contains("/") ? LibraryFolder.parent(sourceName) : "."
+        return sourceName.contains("/") ? LibFolder.parent(sourceName) : "."
     }
 
     /// Where `include(name)` finds its file: beside the including script, in the current
-    /// folder, in tx's library folder; each with and without ".tx" added.
+    /// folder, in lib/ (`LibFolder`); each with and without ".tx" added.
     private static func includePath(_ name: String, from sourceName: String) -> String? {
         let names = name.hasSuffix(".tx") ? [name] : [name, name + ".tx"]
         var folders: [String?] = [nil]
         if !name.hasPrefix("/") {
-            folders = [scriptFolder(sourceName), ".", LibraryFolder.path]
+            folders = [scriptFolder(sourceName), ".", LibFolder.path]
         }
         for folder in folders {
             for candidate in names {

@@ -3,7 +3,8 @@ import Lang
 import Tensor
 
 extension Library {
-    /// The pretrained models: the entry points of tx's model library (`lib/bert.tx`).
+    /// The pretrained models: each builtin checks its arguments and calls its model
+    /// function, a tx function of lib/bert.tx (`callModelFunction`).
     static func models() -> [Builtin] {
         [
             builtin("load_model", [.required("name")], "models",
@@ -29,7 +30,7 @@ extension Library {
                 try checkPath(name)
                 let folder = try modelFolder(name, at: args.span("name"))
                 let settings = try ModelFolder.read(folder, at: args.span("name"))
-                let model = try callModelLibrary("bert_model", [.record(settings)], args)
+                let model = try callModelFunction("bert_model", [.record(settings)], args)
                 if case .record(let record) = model { record.role = ModelFolder.role }
                 return model
             },
@@ -49,7 +50,7 @@ extension Library {
                         """) { args in
                 let folder = try args.string("folder")
                 try checkPath(folder)
-                return try callModelLibrary("save_model", [try args.value("m"), .string(folder)], args)
+                return try callModelFunction("save_model", [try args.value("m"), .string(folder)], args)
             },
             builtin("corpus", [.required("name")], "models",
                     "A training text from tx's cache, as a string: \"shakespeare\" (six tragedies, 842 KB).",
@@ -93,14 +94,14 @@ extension Library {
                         token (the model reads at most config.max_position_embeddings). hidden_states and
                         attention_maps take the batch; decode(m, batch.ids) gives its texts back.
                         """) { args in
-                try callModelLibrary("tokenize", [try args.value("m"), try args.value("text"), try args.value("pair"),
+                try callModelFunction("tokenize", [try args.value("m"), try args.value("text"), try args.value("pair"),
                                                   try args.value("max_length"), try args.value("truncation")], args)
             },
             builtin("tokens", [.required("m"), .required("text"), .optional("pair", .none, "none")], "models",
                     "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
                     example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
                     details: "A list of texts (or of [a, b] pairs) gives a list of each one's tokens, without padding.") { args in
-                try callModelLibrary("tokens", [try args.value("m"), try args.value("text"), try args.value("pair")], args)
+                try callModelFunction("tokens", [try args.value("m"), try args.value("text"), try args.value("pair")], args)
             },
             builtin("embed", [.required("m"), .required("sentences"), .optional("normalize", .none, "none"),
                               .optional("batch_size", .number(32), "32")], "models",
@@ -116,7 +117,7 @@ extension Library {
                         division (sentence-transformers' mean pooling without its Normalize module); none
                         follows the model. similarity(e) of normalised rows is the matrix of cosine similarities.
                         """) { args in
-                try callModelLibrary("embed", [try args.value("m"), try args.value("sentences"), try args.value("normalize"),
+                try callModelFunction("embed", [try args.value("m"), try args.value("sentences"), try args.value("normalize"),
                                                try args.value("batch_size")], args)
             },
             builtin("hidden_states", [.required("m"), .required("texts")], "models",
@@ -129,7 +130,7 @@ extension Library {
                         states [layers + 1, b, n, d]: the padding is masked out of attention; padding positions
                         hold states of their own that no real token reads (mask says which are real).
                         """) { args in
-                try callModelLibrary("hidden_states", [try args.value("m"), try args.value("texts")], args)
+                try callModelFunction("hidden_states", [try args.value("m"), try args.value("texts")], args)
             },
             builtin("fill_mask", [.required("m"), .required("text"), .optional("top_k", .number(5), "5")], "models",
                     "The top_k tokens a masked language model puts at the [MASK] of text, with their probabilities.",
@@ -148,7 +149,7 @@ extension Library {
                 guard case .string = text else { throw args.typeError("text", expected: "a string with [MASK]", got: text) }
                 let k = try args.int("top_k")
                 guard k >= 1 else { throw TxError(.value, "value error: fill_mask: top_k must be at least 1, got \(k)", at: args.span("top_k")) }
-                return try callModelLibrary("fill_mask", [m, text, .number(Double(k))], args)
+                return try callModelFunction("fill_mask", [m, text, .number(Double(k))], args)
             },
             builtin("score_pairs", [.required("m"), .required("pairs")], "models",
                     "Scores of sentence pairs [[query, passage], ...] with a cross-encoder: [n], or [n, labels].",
@@ -173,7 +174,7 @@ extension Library {
                         throw TxError(.type, "type error: score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: args.span("pairs"))
                     }
                 }
-                return try callModelLibrary("score_pairs", [m, pairs], args)
+                return try callModelFunction("score_pairs", [m, pairs], args)
             },
             builtin("attention_maps", [.required("m"), .required("text")], "models",
                     "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
@@ -185,7 +186,7 @@ extension Library {
                         output_attentions stacked: padding keys get 0, so each row spreads its attention over
                         its text's real tokens.
                         """) { args in
-                try callModelLibrary("attention_maps", [try args.value("m"), try args.value("text")], args)
+                try callModelFunction("attention_maps", [try args.value("m"), try args.value("text")], args)
             },
         ]
     }
@@ -224,8 +225,8 @@ extension Library {
             """, at: span)
     }
 
-    /// Calls the function `name` of tx's model library with `arguments`.
-    static func callModelLibrary(_ name: String, _ arguments: [Value], _ args: Arguments) throws -> Value {
+    /// Calls the model function `name` (a tx function of lib/bert.tx) with `arguments`.
+    static func callModelFunction(_ name: String, _ arguments: [Value], _ args: Arguments) throws -> Value {
         let (session, function) = try args.interpreter.modelFunction(name)
         return try session.call(function, arguments, at: args.span)
     }

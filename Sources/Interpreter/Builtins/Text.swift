@@ -84,7 +84,7 @@ extension Library {
                     {{ and }} are literal braces; width and precision are at most 1000; each value needs
                     its {} and each {} its value.
                     """) { args in
-                .string(try formatted(try args.string("fmt"), args.rest, at: args.span,
+                .string(try Format.formatted(try args.string("fmt"), args.rest, at: args.span,
                                        templateSpan: args.span("fmt"), valueSpans: args.restSpans))
             },
             builtin("join", [.required("parts"), .optional("separator", .string(""), "\"\"")], "text",
