@@ -418,8 +418,8 @@ struct ModelFolder {
             }
         }
         out["prefix"] = .string(prefix)
-        out["base"] = try Library.nest(base, from: path + "/" + file, at: span)
-        out["head_weights"] = try Library.nest(headWeights, from: path + "/" + file, at: span)
+        out["base"] = try TensorRecords.nest(base, from: path + "/" + file, at: span)
+        out["head_weights"] = try TensorRecords.nest(headWeights, from: path + "/" + file, at: span)
         out["unused"] = .record(unused)
     }
 

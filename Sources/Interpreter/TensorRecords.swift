@@ -1,7 +1,9 @@
 import Lang
 import Tensor
 
-extension Library {
+/// Records of tensors as .safetensors files hold them: dotted names (`layers.0.attn.Wq`)
+/// to nested records and lists (`load`, model folders) and back (`save`).
+enum TensorRecords {
     /// Builds nested records (and lists, for numeric parts) from dotted tensor names. The
     /// root stays a record whatever its names, so that `save` takes it back.
     static func nest(_ entries: [(name: String, value: Value)], from path: String, at span: SourceSpan) throws -> Value {

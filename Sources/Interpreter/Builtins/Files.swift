@@ -21,7 +21,7 @@ extension Library {
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
                 if path.hasSuffix(".safetensors") {
                     let (tensors, texts) = try SafeTensors.loadWithTexts(path: path)
-                    return try nest(tensors.map { ($0.name, Value.tensor($0.tensor)) } + texts.compactMap(savedValue),
+                    return try TensorRecords.nest(tensors.map { ($0.name, Value.tensor($0.tensor)) } + texts.compactMap(TensorRecords.savedValue),
                                     from: path, at: args.span)
                 }
                 throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
@@ -48,12 +48,12 @@ extension Library {
                         throw args.typeError("value", expected: "a record of tensors (for .safetensors)", got: value)
                     }
                     var counted: [ObjectIdentifier: Int] = [:]
-                    guard tensorCount(.record(record), counted: &counted) <= maxSavedTensors else {
-                        throw TxError(.value, "value error: save: the record holds more than \(maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: args.span("value"))
+                    guard TensorRecords.tensorCount(.record(record), counted: &counted) <= TensorRecords.maxSavedTensors else {
+                        throw TxError(.value, "value error: save: the record holds more than \(TensorRecords.maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: args.span("value"))
                     }
                     var entries: [(name: String, tensor: Tensor)] = [], texts: [(name: String, text: String)] = []
-                    try flatten(.record(record), prefix: "", into: &entries, texts: &texts, at: args.span("value"))
-                    try checkNames(entries.map(\.name) + texts.map(\.name), at: args.span("value"))
+                    try TensorRecords.flatten(.record(record), prefix: "", into: &entries, texts: &texts, at: args.span("value"))
+                    try TensorRecords.checkNames(entries.map(\.name) + texts.map(\.name), at: args.span("value"))
                     try SafeTensors.save(entries, texts: texts, path: path)
                 } else {
                     throw TxError(.io, "io error: \(path): save writes .npy (a tensor) or .safetensors (a record)", at: args.span("path"))
