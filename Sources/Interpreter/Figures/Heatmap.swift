@@ -24,35 +24,13 @@ struct HeatmapData: Figure {
     let infinityCount: Int
     let maskedCount: Int
 
-    init(_ args: Arguments) throws {
-        // Each layer: its heads' values one after another, and its shape [h, n_q, n_k].
-        var layers: [(values: [Float], shape: [Int])] = []
-        let m = try args.value("m")
-        if case .list(let list) = m {
-            guard !list.items.isEmpty else {
-                throw TxError(.value, "value error: \(args.builtin.name): m is an empty list", at: args.span("m"))
-            }
-            for item in list.items {
-                guard let t = try Convert.tensor(item, at: args.span("m")), t.rank == 2 || t.rank == 3 else {
-                    throw args.typeError("m", expected: "a tensor or a list of [n_q, n_k] or [h, n_q, n_k] tensors", got: item)
-                }
-                layers.append((t.values, t.rank == 2 ? [1] + t.shape : t.shape))
-            }
-        } else {
-            let t = try args.tensor("m")
-            guard (1...4).contains(t.rank) else {
-                throw TxError(.shape, "shape mismatch in \(args.builtin.name): m must be [n_q, n_k], [h, n_q, n_k] or [layers, h, n_q, n_k], got \(describe(shape: t.shape))", at: args.span("m"))
-            }
-            let shape = Array(repeating: 1, count: 4 - t.rank) + t.shape
-            let flat = t.values
-            let size = shape[1] * shape[2] * shape[3]
-            layers = (0..<shape[0]).map { (Array(flat[($0 * size)..<($0 * size + size)]), Array(shape[1...])) }
-        }
-        let shape = Array(layers[0].shape.suffix(2))
-        guard layers.allSatisfy({ Array($0.shape.suffix(2)) == shape }) else {
-            throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
-        }
-        let (r, c) = (shape[0], shape[1])
+    /// The maps of `layers` (each layer's heads' values one after another, and its shape
+    /// [h, n_q, n_k]; at least one layer, all of one n_q and n_k), labelled by `rows` and
+    /// `cols` (one label per row and column), on the scale `range` (low < high, both
+    /// finite) or else from the smallest finite value to the largest.
+    init(layers: [(values: [Float], shape: [Int])], rows: [String], cols: [String], title: String?,
+         showValues: Bool, range: (low: Float, high: Float)?) throws {
+        let (r, c) = (layers[0].shape[1], layers[0].shape[2])
         // Ctrl-C: a check every chunk of cells, in each pass below (a map of 3000 x 3000
         // takes seconds to draw).
         var poll = Interrupt.Poll()
@@ -70,11 +48,10 @@ struct HeatmapData: Figure {
             grid.append(heads)
         }
         self.grid = grid
-        rows = try Self.labels(args, "rows", count: r)
-        cols = try Self.labels(args, "cols", count: c)
-        let t = try args.value("title")
-        title = t.isNone ? nil : Display.text(t)
-        showValues = try args.bool("values")
+        self.rows = rows
+        self.cols = cols
+        self.title = title
+        self.showValues = showValues
         // One pass over the values (in plain loops: a million cells), polling Ctrl-C.
         var smallest = Float.infinity, largest = -Float.infinity
         var finite = 0, nan = 0, infinity = 0, negativeInfinity = 0, zeros = 0
@@ -116,31 +93,10 @@ struct HeatmapData: Figure {
         let isWeights = distributions && finite > 0
         weights = isWeights
         maskedCount = negativeInfinity + (isWeights ? zeros : 0)
-        let range = try args.value("range")
-        if range.isNone {
-            (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
+        if let range {
+            (low, high, rangeGiven) = (range.low, range.high, true)
         } else {
-            guard let ends = try Convert.tensor(range, at: args.span("range")), ends.count == 2,
-                  ends.values[0].isFinite, ends.values[1].isFinite, ends.values[0] < ends.values[1] else {
-                throw args.typeError("range", expected: "two finite numbers [low, high] with low < high", got: range)
-            }
-            (low, high, rangeGiven) = (ends.values[0], ends.values[1], true)
-        }
-    }
-
-    private static func labels(_ args: Arguments, _ name: String, count: Int) throws -> [String] {
-        let v = try args.value(name)
-        switch v {
-        case .none: return (0..<count).map(String.init)
-        case .list(let list):
-            guard list.items.count == count else {
-                throw TxError(.value, "value error: \(args.builtin.name): \(name) has \(list.items.count) labels for \(count) \(name)", at: args.span(name))
-            }
-            return list.items.map(Display.text)
-        case .tensor(let t) where t.rank == 1 && t.count == count:
-            return t.values.map { TensorFormatter.formatNumber(Double($0)) }
-        default:
-            throw args.typeError(name, expected: "a list of \(count) labels", got: v)
+            (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
         }
     }
 
