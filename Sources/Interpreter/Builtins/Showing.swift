@@ -174,6 +174,9 @@ extension Param where T == HeatmapData {
                     throw TxError(.shape, "shape mismatch in \(args.builtin.name): m must be [n_q, n_k], [h, n_q, n_k] or [layers, h, n_q, n_k], got \(describe(shape: t.shape))", at: args.span("m"))
                 }
                 let shape = Array(repeating: 1, count: 4 - t.rank) + t.shape
+                guard shape[0] > 0 else {
+                    throw TxError(.value, "value error: \(args.builtin.name): m has no maps (its shape is \(describe(shape: t.shape)))", at: args.span("m"))
+                }
                 let flat = t.values
                 let size = shape[1] * shape[2] * shape[3]
                 layers = (0..<shape[0]).map { (Array(flat[($0 * size)..<($0 * size + size)]), Array(shape[1...])) }
