@@ -2,9 +2,9 @@ import Glibc
 
 /// `lib/`, the folder of tx code files that come with tx (`bert.tx`, behind load_model
 /// and the other model builtins; `gpt.tx`, which scripts include): the folder `TX_LIB`
-/// names, else a `lib/` (or `share/tx/lib/`) beside the executable or
-/// up to four folders above it (`.build/release/tx` sits three below the source tree),
-/// else the source tree this binary was built from.
+/// names, else a `lib/` (or `share/tx/lib/`) beside the executable or up to four folders
+/// above it (`.build/release/tx` sits three below the source tree), else the source tree
+/// this binary was built from.
 enum LibFolder {
     static let path: String? = {
         if let value = getenv("TX_LIB"), !String(cString: value).isEmpty { return String(cString: value) }
