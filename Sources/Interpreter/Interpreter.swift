@@ -36,8 +36,8 @@ public final class Interpreter {
     private var callDepth = 0
     /// Files being included, innermost last (include inside include).
     private var including: [String] = []
-    /// The session that runs tx's model library for `load_model` and friends, made on
-    /// first use; its names stay out of this session's variables.
+    /// The session that runs lib/bert.tx, the tx functions behind `load_model` and the
+    /// other model builtins, made on first use; its names stay out of this session's variables.
     private var modelSession: Interpreter?
     /// How this session prints tensors, lists and records (`print_options`); bound while
     /// it runs code or prints (see `printing`).
@@ -293,14 +293,14 @@ public final class Interpreter {
         try runStatements(of: program, codes: &codes, topLevel: false) { _ in }
     }
 
-    /// The tx function `name` of the model library (`lib/bert.tx`), and the session it
+    /// The tx function `name` of lib/bert.tx (the model functions), and the session it
     /// runs in.
     func modelFunction(_ name: String) throws -> (Interpreter, Value) {
         let session: Interpreter
         if let existing = modelSession {
             session = existing
         } else {
-            guard let folder = LibraryFolder.path else {
+            guard let folder = LibFolder.path else {
                 throw TxError(.io, "io error: tx's library folder (lib/ with bert.tx) was not found beside the tx executable or its source tree; set TX_LIB to it")
             }
             session = Interpreter(output: { [unowned self] text in self.output(text) })

@@ -69,7 +69,7 @@ struct ModelFolder {
 
         let out = RecordValue()
         out["folder"] = .string(path)
-        out["config"] = Library.value(of: .object(config))
+        out["config"] = FileContents.value(of: .object(config))
         out["architecture"] = .string(architecture)
         out["head"] = head.map { Value.string($0) } ?? Value.none
         out["activation"] = .string(activation)
@@ -418,8 +418,8 @@ struct ModelFolder {
             }
         }
         out["prefix"] = .string(prefix)
-        out["base"] = try Library.nest(base, from: path + "/" + file, at: span)
-        out["head_weights"] = try Library.nest(headWeights, from: path + "/" + file, at: span)
+        out["base"] = try TensorRecords.nest(base, from: path + "/" + file, at: span)
+        out["head_weights"] = try TensorRecords.nest(headWeights, from: path + "/" + file, at: span)
         out["unused"] = .record(unused)
     }
 

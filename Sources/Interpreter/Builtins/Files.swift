@@ -1,11 +1,12 @@
+import Glibc
 import Lang
 import Tensor
 
 extension Library {
     static func files() -> [Builtin] {
         [
-            builtin("load", [.required("path")], "files",
-                    "Reads a .npy file as a tensor, or a .safetensors file as a record.",
+            builtin("load", .argument("path"),
+                    summary: "Reads a .npy file as a tensor, or a .safetensors file as a record.",
                     example: "save(\"/tmp/tx-example.safetensors\", {W: eye(2)}); p = load(\"/tmp/tx-example.safetensors\")",
                     details: """
                         .npy: float32, float64, int32 and int64 arrays in C order, converted to float32;
@@ -15,18 +16,18 @@ extension Library {
                         tensor, and p["layers.0.attn.Wq"] = W replaces it (creating records on the way).
                         Masks are saved as BOOL and BOOL tensors load as masks, as in .npy.
                         Only regular files load: a pipe or a device is an error rather than a wait.
-                        """) { args in
-                let path = try args.path("path")
+                        """) { args, argument in
+                let path = try argument.path()
                 if path.hasSuffix(".npy") { return .tensor(try NPY.load(path: path)) }
                 if path.hasSuffix(".safetensors") {
                     let (tensors, texts) = try SafeTensors.loadWithTexts(path: path)
-                    return try nest(tensors.map { ($0.name, Value.tensor($0.tensor)) } + texts.compactMap(savedValue),
+                    return try TensorRecords.nest(tensors.map { ($0.name, Value.tensor($0.tensor)) } + texts.compactMap(TensorRecords.savedValue),
                                     from: path, at: args.span)
                 }
-                throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: args.span("path"))
+                throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: argument.span)
             },
-            builtin("save", [.required("path"), .required("value")], "files",
-                    "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
+            builtin("save", .argument("path"), .argument("value"),
+                    summary: "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
                     example: "save(\"/tmp/tx-example.npy\", eye(3))",
                     details: """
                         The file is written whole or not at all: into a temporary file in the same folder,
@@ -37,171 +38,115 @@ extension Library {
                         several paths is saved once per path, up to 1,000,000 tensors in all; the record's
                         strings and numbers go into the header's __metadata__ and load back exactly (a
                         checkpoint of parameters and an optimiser resumes bit for bit).
-                        """) { args in
-                let path = try args.path("path")
-                let value = try args.value("value")
+                        """) { _, pathArgument, argument in
+                let path = try pathArgument.path()
+                let value = argument.value
                 if path.hasSuffix(".npy") {
-                    try NPY.save(try args.tensor("value"), path: path)
+                    try NPY.save(try argument.tensor(), path: path)
                 } else if path.hasSuffix(".safetensors") {
                     guard case .record(let record) = value else {
-                        throw args.typeError("value", expected: "a record of tensors (for .safetensors)", got: value)
+                        throw argument.typeError(expected: "a record of tensors (for .safetensors)")
                     }
                     var counted: [ObjectIdentifier: Int] = [:]
-                    guard tensorCount(.record(record), counted: &counted) <= maxSavedTensors else {
-                        throw TxError(.value, "value error: save: the record holds more than \(maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: args.span("value"))
+                    guard TensorRecords.tensorCount(.record(record), counted: &counted) <= TensorRecords.maxSavedTensors else {
+                        throw TxError(.value, "value error: save: the record holds more than \(TensorRecords.maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: argument.span)
                     }
                     var entries: [(name: String, tensor: Tensor)] = [], texts: [(name: String, text: String)] = []
-                    try flatten(.record(record), prefix: "", into: &entries, texts: &texts, at: args.span("value"))
-                    try checkNames(entries.map(\.name) + texts.map(\.name), at: args.span("value"))
+                    try TensorRecords.flatten(.record(record), prefix: "", into: &entries, texts: &texts, at: argument.span)
+                    try TensorRecords.checkNames(entries.map(\.name) + texts.map(\.name), at: argument.span)
                     try SafeTensors.save(entries, texts: texts, path: path)
                 } else {
-                    throw TxError(.io, "io error: \(path): save writes .npy (a tensor) or .safetensors (a record)", at: args.span("path"))
+                    throw TxError(.io, "io error: \(path): save writes .npy (a tensor) or .safetensors (a record)", at: pathArgument.span)
                 }
+                return .none
+            },
+            builtin("read_text", .string("path"), summary: "The contents of a text file, as a string (UTF-8).",
+                    example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { _, path in
+                return .string(try readFile(path: path) { bytes in try FileContents.text(of: bytes, from: path) })
+            },
+            builtin("write_text", .string("path"), .string("text"), summary: "Writes a string to a file (UTF-8), replacing it.",
+                    example: "write_text(\"/tmp/tx-example.txt\", format(\"{} heads\\n\", 12))") { _, path, text in
+                try writeFile(path: path, text: text)
+                return .none
+            },
+            builtin("exists", .string("path"), summary: "Whether a file or folder exists at path.",
+                    example: "exists(\"/tmp\")") { _, path in
+                try checkPath(path)
+                var info = stat()
+                return .bool(stat(path, &info) == 0)
+            },
+            builtin("mkdir", .argument("path"),
+                    summary: "Makes the folder path and the missing folders above it (as mkdir -p); a folder already there is kept.",
+                    example: "mkdir(\"/tmp/tx-example/model/1_Pooling\"); exists(\"/tmp/tx-example/model\")") { _, argument in
+                let path = try argument.path()
+                do {
+                    try makeFolder(path: path)
+                } catch let error as TensorError {
+                    throw TxError(error, at: argument.span)
+                }
+                return .none
+            },
+            builtin("read_json", .string("path"),
+                    summary: "A JSON file as tx values: objects become records, arrays lists, null none.",
+                    example: "write_text(\"/tmp/tx-example.json\", \"{\\\"heads\\\": 12, \\\"act\\\": \\\"gelu\\\"}\"); read_json(\"/tmp/tx-example.json\")",
+                    details: """
+                        Numbers become numbers and true/false bools. Keys are kept as written: r["a.b"] reads a
+                        key with a dot. tensor(list) turns a list of numbers (or of equal lists) into a tensor.
+                        """) { _, path in
+                // The file's bytes count while the tree is built, the tree while the values are.
+                return try readFile(path: path) { bytes in
+                    FileContents.value(of: try JSON.parse(bytes, what: "JSON in \(path)", cost: FileContents.valueBytes))
+                }
+            },
+            builtin("include", .argument("path"),
+                    summary: "Runs another .tx file here, so that its functions and variables are defined in this session.",
+                    example: "write_text(\"/tmp/tx-example-lib.tx\", \"fn twice(x) = 2 * x\"); include(\"/tmp/tx-example-lib.tx\"); twice(21)",
+                    details: """
+                        A relative path is looked for beside the script that includes it, then in the current
+                        folder, then in tx's library folder (lib/ of the source tree, or TX_LIB); ".tx" may be
+                        left out. The file runs every time it is included.
+                        """) { args, argument in
+                let name = try argument.string()
+                try checkPath(name)
+                guard let path = includePath(name, from: args.span.source.name) else {
+                    if name.hasPrefix("/") { throw TxError(.io, "io error: include: no such file: \(name)", at: argument.span) }
+                    var places: [String] = []
+                    for folder in [scriptFolder(args.span.source.name), ".", LibFolder.path] {
+                        if let folder, !places.contains(folder) { places.append(folder) }
+                    }
+                    throw TxError(.io, "io error: include: no file \(name) in \(places.joined(separator: ", ")) (beside the script, the current folder, tx's library)", at: argument.span)
+                }
+                try args.interpreter.include(path: path)
                 return .none
             },
         ]
     }
 
-    /// Builds nested records (and lists, for numeric parts) from dotted tensor names. The
-    /// root stays a record whatever its names, so that `save` takes it back.
-    static func nest(_ entries: [(name: String, value: Value)], from path: String, at span: SourceSpan) throws -> Value {
-        let root = RecordValue()
-        for (name, value) in entries {
-            // As deep as save writes: a name of millions of parts would build (and free)
-            // a chain of millions of records.
-            let depth = name.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count + 1
-            guard depth <= Display.maxDepth else {
-                let shown = name.count > 60 ? name.prefix(60) + "…" : Substring(name)
-                throw TxError(.io, "io error: the name '\(shown)' has \(depth) dotted parts; records nest at most \(Display.maxDepth) deep", at: span)
-            }
-            let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            var record = root
-            for (i, part) in parts.enumerated() {
-                if i == parts.count - 1 {
-                    guard record[part] == nil else {
-                        throw TxError(.io, "io error: \(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
-                    }
-                    record[part] = value
-                } else {
-                    switch record[part] {
-                    case nil:
-                        let child = RecordValue()
-                        record[part] = .record(child)
-                        record = child
-                    case .record(let child)?:
-                        record = child
-                    default:
-                        throw TxError(.io, "io error: \(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
-                    }
-                }
-            }
-        }
-        for key in root.keys { root[key] = listsFromNumericKeys(root[key] ?? .none) }
-        return .record(root)
+    /// The folder of the script a call is in, when it is a file.
+    private static func scriptFolder(_ sourceName: String) -> String? {
+        if sourceName.hasPrefix("<") { return nil }
+        return sourceName.contains("/") ? LibFolder.parent(sourceName) : "."
     }
 
-    /// A record whose keys are exactly 0, 1, ..., n-1 becomes a list, recursively.
-    private static func listsFromNumericKeys(_ value: Value) -> Value {
-        guard case .record(let record) = value else { return value }
-        for key in record.keys { record[key] = listsFromNumericKeys(record[key] ?? .none) }
-        let numeric = record.keys.compactMap { Int($0) }
-        if !record.keys.isEmpty, numeric.count == record.count, Set(numeric) == Set(0..<record.count),
-           record.keys.allSatisfy({ String(Int($0) ?? -1) == $0 }) {
-            return .list(ListValue((0..<record.count).map { record[String($0)] ?? .none }))
+    /// Where `include(name)` finds its file: beside the including script, in the current
+    /// folder, in lib/ (`LibFolder`); each with and without ".tx" added.
+    private static func includePath(_ name: String, from sourceName: String) -> String? {
+        let names = name.hasSuffix(".tx") ? [name] : [name, name + ".tx"]
+        var folders: [String?] = [nil]
+        if !name.hasPrefix("/") {
+            folders = [scriptFolder(sourceName), ".", LibFolder.path]
         }
-        return value
-    }
-
-    /// Names that `load` could not read back: the same name twice (`{"a.b": x, a: {b: y}}`),
-    /// a name that is also a group (`a` and `a.b`), or the format's own `__metadata__`.
-    static func checkNames(_ names: [String], at span: SourceSpan) throws {
-        var seen = Set<String>()
-        for name in names {
-            if name.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
-                throw TxError(.value, "value error: save: the name '\(name)' has an empty part; names are joined with dots", at: span)
-            }
-            if name == "__metadata__" {
-                throw TxError(.value, "value error: save: the name '__metadata__' is reserved by the .safetensors format", at: span)
-            }
-            guard seen.insert(name).inserted else {
-                throw TxError(.value, "value error: save: two tensors would both be named '\(name)'", at: span)
+        for folder in folders {
+            for candidate in names {
+                let path = folder.map { $0 + "/" + candidate } ?? candidate
+                if isFile(path) { return path }
             }
         }
-        for name in names {
-            var prefix = Substring(name)
-            while let dot = prefix.lastIndex(of: ".") {
-                prefix = prefix[..<dot]
-                if seen.contains(String(prefix)) {
-                    throw TxError(.value, "value error: save: '\(prefix)' would be both a tensor and a group of tensors ('\(name)')", at: span)
-                }
-            }
-        }
-    }
-
-    /// The most tensors `save` writes to one .safetensors file.
-    static let maxSavedTensors = 1_000_000
-
-    /// How many tensors `flatten` would name, counted without naming them: a sub-record
-    /// reached by several paths counts once per path (a record reusing its sub-records
-    /// over 30 levels names 2^30 tensors), but is visited once, so `save` refuses such a
-    /// record at once. Counts stop past `maxSavedTensors`; cycles and nesting past the
-    /// depth limit count 0, for `flatten` to report.
-    static func tensorCount(_ value: Value, depth: Int = 0, counted: inout [ObjectIdentifier: Int]) -> Int {
-        guard depth <= Display.maxDepth else { return 0 }
-        let items: [Value], container: ObjectIdentifier
-        switch value {
-        case .record(let record): (items, container) = (record.entries.map(\.value), ObjectIdentifier(record))
-        case .list(let list): (items, container) = (list.items, ObjectIdentifier(list))
-        case .none: return 0
-        default: return 1
-        }
-        if let n = counted[container] { return n }
-        counted[container] = 0
-        var n = 0
-        for item in items { n = min(n + tensorCount(item, depth: depth + 1, counted: &counted), maxSavedTensors + 1) }
-        counted[container] = n
-        return n
-    }
-
-    /// A string or number kept in a file's metadata ("s:text", "n:0.001"), as saved; other
-    /// metadata is not tx's and is left out.
-    static func savedValue(_ entry: (name: String, text: String)) -> (String, Value)? {
-        if entry.text.hasPrefix("s:") { return (entry.name, .string(String(entry.text.dropFirst(2)))) }
-        if entry.text.hasPrefix("n:"), let x = Double(entry.text.dropFirst(2)) { return (entry.name, .number(x)) }
         return nil
     }
 
-    /// Dotted names for every tensor in nested records and lists, and for every string and
-    /// number (kept exactly in the file's metadata, so that they load back as they were);
-    /// none is skipped.
-    static func flatten(_ value: Value, prefix: String, into entries: inout [(name: String, tensor: Tensor)],
-                        texts: inout [(name: String, text: String)], at span: SourceSpan, depth: Int = 0) throws {
-        func join(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
-        guard depth <= Display.maxDepth else {
-            throw TxError(.value, "value error: save: '\(prefix)' is nested more than \(Display.maxDepth) levels deep (does it contain itself?)", at: span)
-        }
-        switch value {
-        case .record(let record):
-            for (key, item) in record.entries { try flatten(item, prefix: join(key), into: &entries, texts: &texts, at: span, depth: depth + 1) }
-        case .list(let list):
-            for (i, item) in list.items.enumerated() {
-                // A gap in a list's numbers would load back as a record.
-                if case .none = item {
-                    throw TxError(.value, "value error: save: '\(join(String(i)))' is none; a list can only be saved without gaps", at: span)
-                }
-                try flatten(item, prefix: join(String(i)), into: &entries, texts: &texts, at: span, depth: depth + 1)
-            }
-        case .none:
-            break
-        case .string(let s) where !prefix.isEmpty:
-            texts.append((prefix, "s:" + s.text))
-        case .number(let x) where !prefix.isEmpty:
-            texts.append((prefix, "n:" + String(x)))
-        default:
-            guard let tensor = try Convert.tensor(value, at: span) else {
-                throw TxError(.type, "type error: save: '\(prefix)' is \(article(value.typeDescription)); only tensors, numbers and strings can be saved", at: span)
-            }
-            entries.append((prefix, tensor))
-        }
+    static func isFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 }

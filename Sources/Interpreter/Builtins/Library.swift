@@ -59,7 +59,7 @@ public enum Category: String, CaseIterable, Sendable {
         case .text: Library.text()
         case .models: Library.models()
         case .checking: Library.checking()
-        case .showing: Library.showing() + Library.printing() + Library.plotting()
+        case .showing: Library.showing()
         case .system: Library.system()
         }
     }

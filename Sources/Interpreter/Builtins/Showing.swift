@@ -1,13 +1,8 @@
-@preconcurrency import Glibc
 import Lang
 import Tensor
 
 extension Library {
     static func showing() -> [Builtin] {
-        let labelled: [BuiltinParameter] = [
-            .optional("rows", .none, "none"), .optional("cols", .none, "none"), .optional("title", .none, "none"),
-            .optional("range", .none, "none"), .optional("values", .bool(false), "false"),
-        ]
         let details = """
             m is [n_q, n_k], [h, n_q, n_k] (one panel per head, side by side, wrapping to the terminal's width), [layers, h, n_q, n_k] or a list of [h, n_q, n_k] tensors (a grid: a row of heads per layer). \
             rows and cols label the rows and columns (lists of strings or numbers; by default the indices), once per row and column of panels; title goes on top. \
@@ -16,11 +11,10 @@ extension Library {
             The legend line gives the scale and counts masked, nan and inf cells.
             """
         return [
-            builtin("heatmap", [.required("m")] + labelled, "showing",
-                    "Draws a matrix, or one panel per attention head, in the terminal: colour where the terminal has it, shades otherwise.",
+            builtin("heatmap", .heatmap,
+                    summary: "Draws a matrix, or one panel per attention head, in the terminal: colour where the terminal has it, shades otherwise.",
                     example: "heatmap(softmax(randn(2, 4, 4) + causal_mask(4), axis=-1), range=[0, 1], values=true)",
-                    details: details) { args in
-                let map = try HeatmapData(args)
+                    details: details) { args, map in
                 if let figures = args.interpreter.figureObserver {
                     try figures(map)
                 } else {
@@ -28,159 +22,187 @@ extension Library {
                 }
                 return .none
             },
-            builtin("savefig", [.required("path"), .required("m")] + labelled, "showing",
-                    "Writes heatmap's picture as an SVG file: the same panels, labels, scale, masked cells and values (a --html transcript shows it too).",
+            builtin("savefig", .pathArgument("path"), .heatmap,
+                    summary: "Writes heatmap's picture as an SVG file: the same panels, labels, scale, masked cells and values (a --html transcript shows it too).",
                     example: "savefig(\"/tmp/tx-attention.svg\", softmax(randn(2, 4, 4), axis=-1), range=[0, 1])",
-                    details: details) { args in
-                let path = try args.path("path")
-                let map = try HeatmapData(args)
+                    details: details) { args, path, map in
                 let svg = try map.svg()
                 do {
-                    try writeFile(path: path, text: svg)
+                    try writeFile(path: path.path, text: svg)
                 } catch let error as TensorError {
-                    throw TxError(error, at: args.span("path"))
+                    throw TxError(error, at: path.span)
                 }
-                try args.interpreter.savedFigureObserver?(map, path)
+                try args.interpreter.savedFigureObserver?(map, path.path)
+                return .none
+            },
+            builtin("print_options", .printOptions,
+                    summary: "How values print: digits, when long tensors, lists and records are summarised, scientific notation. Returns the options now in force.",
+                    example: "print_options(precision=2); [1 / 3, 2 / 3]; print_options(reset=true)",
+                    details: """
+                        Each argument given changes one option for the rest of the session (:reset restores them
+                        all, as reset=true does); the others stay. As NumPy's and PyTorch's set_printoptions:
+                        precision (4): decimals in fixed point, or digits of a scientific mantissa, from 1 to 9.
+                        threshold (1000): tensors of more elements, and lists and records of more entries, show
+                        only `edge` entries at each end with … (inf: never summarise).
+                        edge (3): the entries shown at each end of a summarised axis, list or record.
+                        sci ("auto"): true prints every tensor that is not all whole numbers in scientific
+                        notation, false never (tiny values may then print as 0, as NumPy's suppress=True),
+                        "auto" when the values are very large, very small or spread over 3 orders of magnitude.
+                        Whatever the options, a value that is not a whole number does not print as zero or
+                        as a whole number further than float32's rounding from it: [1, 0.99999] shows
+                        [1.00000, 0.99999] and softmax([0, 20]) [2.0612e-09, 1.0000e+00], taking up to 8
+                        digits, then scientific notation (unless sci=false); 0.9999999, a cosine of 1 in
+                        float32, shows as 1. Numbers (not tensors) always print in their shortest exact form.
+                        """) { args, change in
+                let settings = args.interpreter.printSettings
+                var options = change.reset ? PrintOptions() : settings.options
+                if let precision = change.precision { options.precision = precision }
+                if let threshold = change.threshold { options.threshold = threshold }
+                if let edge = change.edge { options.edge = edge }
+                if let scientific = change.scientific { options.scientific = scientific }
+                settings.options = options
+                return .record(RecordValue([
+                    ("precision", .number(Double(options.precision))),
+                    ("threshold", .number(options.threshold == Int.max ? .infinity : Double(options.threshold))),
+                    ("edge", .number(Double(options.edge))),
+                    ("sci", options.scientific.map { .bool($0) } ?? .string(StringValue("auto"))),
+                ]))
+            },
+            builtin("plot", .linePlot, .optionalArgument("path"),
+                    summary: "Draws y against its index (plot(y)) or several series against x (plot(x, ys)) as a line plot in the terminal; path= also writes it as SVG.",
+                    example: "plot([4, 2.5, 1.8, 1.5, 1.4, 1.35], title=\"loss\")",
+                    details: """
+                        plot(y): y is a list or 1-D tensor, drawn against 0, 1, 2, .... plot(x, ys): x is 1-D [n];
+                        ys is one series [n], several [k, n], or a list of series of length n. labels names the
+                        series (a legend); title goes on top. Each series has its own mark (* + o x #) and, on a
+                        colour terminal, its own colour; nan and inf points are left out. path="loss.svg" writes
+                        the same plot as an SVG file (whole or not at all, like save); in a --html transcript the
+                        plot appears as SVG too.
+                        """) { args, plot, pathArgument in
+                // Drawing stops early on Ctrl-C; a picture cut short is neither written nor shown.
+                try Interrupt.check()
+                if let path = pathArgument.isNone ? nil : try pathArgument.path() {
+                    do {
+                        try writeFile(path: path, text: try plot.svg(standalone: true))
+                    } catch let error as TensorError {
+                        throw TxError(error, at: pathArgument.span)
+                    }
+                }
+                if let figures = args.interpreter.figureObserver {
+                    try figures(plot)
+                } else {
+                    args.interpreter.output(try plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
+                }
                 return .none
             },
         ]
     }
 }
 
-/// A picture a builtin draws: as text for the terminal, and as SVG for a file or an HTML
-/// transcript (the stepper shows both).
-public protocol Figure {
-    func terminal(color: Bool, width: Int) throws -> String
-    func svg(standalone: Bool) throws -> String
+/// The options `print_options` changes: nil for those not given.
+struct PrintOptionChange {
+    var reset = false
+    var precision: Int?
+    var threshold: Int?
+    var edge: Int?
+    /// true or false, or .some(nil) for "auto".
+    var scientific: Bool??
 }
 
-/// Maps with labels, ready to draw: one matrix, a row of heads, or a grid of layers x
-/// heads, on one colour scale.
-struct HeatmapData: Figure {
-    /// grid[layer][head]: matrices of the same shape, as rows of values.
-    let grid: [[[[Float]]]]
-    let rows: [String]
-    let cols: [String]
-    let title: String?
-    /// The colour scale's ends: `range=` or the finite min and max of every panel.
-    let low: Float
-    let high: Float
-    let rangeGiven: Bool
-    let showValues: Bool
-    /// Whether exact zeros are masked weights: every row of every panel is a distribution.
-    let weights: Bool
-    /// The smallest and largest finite values (0 when there are none).
-    let finiteLow: Float
-    let finiteHigh: Float
-    let finiteCount: Int
-    let nanCount: Int
-    let infinityCount: Int
-    let maskedCount: Int
+extension Param where T == PrintOptionChange {
+    /// print_options' parameters, read together (reset first) and checked.
+    static var printOptions: Param {
+        Param(declarations: [.optional("precision", .none, "none"), .optional("threshold", .none, "none"),
+                             .optional("edge", .none, "none"), .optional("sci", .none, "none"),
+                             .optional("reset", .bool(false), "false")]) { args in
+            var change = PrintOptionChange()
+            change.reset = try args.bool("reset")
+            if let precision = try args.optionalInt("precision") {
+                guard (1...9).contains(precision) else {
+                    throw TxError(.value, "value error: print_options: precision is a whole number from 1 to 9, got \(precision)", at: args.span("precision"))
+                }
+                change.precision = precision
+            }
+            if !(try args.value("threshold")).isNone {
+                let threshold = try args.number("threshold")
+                guard threshold >= 0, threshold == threshold.rounded() else {
+                    throw TxError(.value, "value error: print_options: threshold is a whole number >= 0 or inf, got \(TensorFormatter.formatNumber(threshold))", at: args.span("threshold"))
+                }
+                change.threshold = threshold >= Double(Int.max) ? Int.max : Int(threshold)
+            }
+            if let edge = try args.optionalInt("edge") {
+                guard edge >= 1, edge <= 1_000_000 else {
+                    throw TxError(.value, "value error: print_options: edge is a whole number from 1 to 1000000, got \(edge)", at: args.span("edge"))
+                }
+                change.edge = edge
+            }
+            switch try args.value("sci") {
+            case .none: break
+            case .bool(let b): change.scientific = .some(b)
+            case .string(let s) where s.text == "auto": change.scientific = .some(nil)
+            case let other: throw args.typeError("sci", expected: "true, false or \"auto\"", got: other)
+            }
+            return change
+        }
+    }
+}
 
-    init(_ args: Arguments) throws {
-        // Each layer: its heads' values one after another, and its shape [h, n_q, n_k].
-        var layers: [(values: [Float], shape: [Int])] = []
-        let m = try args.value("m")
-        if case .list(let list) = m {
-            guard !list.items.isEmpty else {
-                throw TxError(.value, "value error: \(args.builtin.name): m is an empty list", at: args.span("m"))
-            }
-            for item in list.items {
-                guard let t = try Convert.tensor(item, at: args.span("m")), t.rank == 2 || t.rank == 3 else {
-                    throw args.typeError("m", expected: "a tensor or a list of [n_q, n_k] or [h, n_q, n_k] tensors", got: item)
+extension Param where T == HeatmapData {
+    /// m and heatmap's options (rows, cols, title, range, values), read together: the
+    /// labels must match m's rows and columns.
+    static var heatmap: Param {
+        Param(declarations: [.required("m"), .optional("rows", .none, "none"), .optional("cols", .none, "none"),
+                             .optional("title", .none, "none"), .optional("range", .none, "none"),
+                             .optional("values", .bool(false), "false")]) { args in
+            // Each layer: its heads' values one after another, and its shape [h, n_q, n_k].
+            var layers: [(values: [Float], shape: [Int])] = []
+            let m = try args.value("m")
+            if case .list(let list) = m {
+                guard !list.items.isEmpty else {
+                    throw TxError(.value, "value error: \(args.builtin.name): m is an empty list", at: args.span("m"))
                 }
-                layers.append((t.values, t.rank == 2 ? [1] + t.shape : t.shape))
-            }
-        } else {
-            let t = try args.tensor("m")
-            guard (1...4).contains(t.rank) else {
-                throw TxError(.shape, "shape mismatch in \(args.builtin.name): m must be [n_q, n_k], [h, n_q, n_k] or [layers, h, n_q, n_k], got \(describe(shape: t.shape))", at: args.span("m"))
-            }
-            let shape = Array(repeating: 1, count: 4 - t.rank) + t.shape
-            let flat = t.values
-            let size = shape[1] * shape[2] * shape[3]
-            layers = (0..<shape[0]).map { (Array(flat[($0 * size)..<($0 * size + size)]), Array(shape[1...])) }
-        }
-        let shape = Array(layers[0].shape.suffix(2))
-        guard layers.allSatisfy({ Array($0.shape.suffix(2)) == shape }) else {
-            throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
-        }
-        let (r, c) = (shape[0], shape[1])
-        // Ctrl-C: a check every chunk of cells, in each pass below (a map of 3000 x 3000
-        // takes seconds to draw).
-        var poll = Interrupt.Poll()
-        var grid: [[[[Float]]]] = []
-        for layer in layers {
-            var heads: [[[Float]]] = []
-            for h in 0..<layer.shape[0] {
-                var panel: [[Float]] = []
-                for i in 0..<r {
-                    panel.append(Array(layer.values[(h * r * c + i * c)..<(h * r * c + i * c + c)]))
-                    try poll.advance(by: c)
-                }
-                heads.append(panel)
-            }
-            grid.append(heads)
-        }
-        self.grid = grid
-        rows = try Self.labels(args, "rows", count: r)
-        cols = try Self.labels(args, "cols", count: c)
-        let t = try args.value("title")
-        title = t.isNone ? nil : Display.text(t)
-        showValues = try args.bool("values")
-        // One pass over the values (in plain loops: a million cells), polling Ctrl-C.
-        var smallest = Float.infinity, largest = -Float.infinity
-        var finite = 0, nan = 0, infinity = 0, negativeInfinity = 0, zeros = 0
-        var distributions = c > 0
-        for layer in layers {
-            try layer.values.withUnsafeBufferPointer { values in
-                for row in stride(from: 0, to: values.count, by: Swift.max(c, 1)) {
-                    try poll.advance(by: c)
-                    var sum = 0.0
-                    for v in values[row..<Swift.min(row + c, values.count)] {
-                        if v.isFinite {
-                            finite += 1
-                            smallest = Swift.min(smallest, v)
-                            largest = Swift.max(largest, v)
-                            if v < 0 || v > 1 { distributions = false }
-                            if v == 0 { zeros += 1 }
-                            sum += Double(v)
-                        } else if v.isNaN {
-                            nan += 1
-                            distributions = false
-                        } else if v > 0 {
-                            infinity += 1
-                            distributions = false
-                        } else {
-                            // A masked score: the row is not a distribution of weights.
-                            negativeInfinity += 1
-                            distributions = false
-                        }
+                for item in list.items {
+                    guard let t = try Convert.tensor(item, at: args.span("m")), t.rank == 2 || t.rank == 3 else {
+                        throw args.typeError("m", expected: "a tensor or a list of [n_q, n_k] or [h, n_q, n_k] tensors", got: item)
                     }
-                    if abs(sum - 1) >= 1e-3 { distributions = false }
+                    layers.append((t.values, t.rank == 2 ? [1] + t.shape : t.shape))
                 }
+            } else {
+                let t = try args.tensor("m")
+                guard (1...4).contains(t.rank) else {
+                    throw TxError(.shape, "shape mismatch in \(args.builtin.name): m must be [n_q, n_k], [h, n_q, n_k] or [layers, h, n_q, n_k], got \(describe(shape: t.shape))", at: args.span("m"))
+                }
+                let shape = Array(repeating: 1, count: 4 - t.rank) + t.shape
+                guard shape[0] > 0 else {
+                    throw TxError(.value, "value error: \(args.builtin.name): m has no maps (its shape is \(describe(shape: t.shape)))", at: args.span("m"))
+                }
+                let flat = t.values
+                let size = shape[1] * shape[2] * shape[3]
+                layers = (0..<shape[0]).map { (Array(flat[($0 * size)..<($0 * size + size)]), Array(shape[1...])) }
             }
-        }
-        finiteLow = finite > 0 ? smallest : 0
-        finiteHigh = finite > 0 ? largest : 0
-        finiteCount = finite
-        nanCount = nan
-        infinityCount = infinity
-        let isWeights = distributions && finite > 0
-        weights = isWeights
-        maskedCount = negativeInfinity + (isWeights ? zeros : 0)
-        let range = try args.value("range")
-        if range.isNone {
-            (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
-        } else {
-            guard let ends = try Convert.tensor(range, at: args.span("range")), ends.count == 2,
-                  ends.values[0].isFinite, ends.values[1].isFinite, ends.values[0] < ends.values[1] else {
-                throw args.typeError("range", expected: "two finite numbers [low, high] with low < high", got: range)
+            let shape = Array(layers[0].shape.suffix(2))
+            guard layers.allSatisfy({ Array($0.shape.suffix(2)) == shape }) else {
+                throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
             }
-            (low, high, rangeGiven) = (ends.values[0], ends.values[1], true)
+            let rows = try labels(args, "rows", count: shape[0])
+            let cols = try labels(args, "cols", count: shape[1])
+            let t = try args.value("title")
+            let title = t.isNone ? nil : Display.text(t)
+            let showValues = try args.bool("values")
+            var range: (low: Float, high: Float)? = nil
+            let given = try args.value("range")
+            if !given.isNone {
+                guard let ends = try Convert.tensor(given, at: args.span("range")), ends.count == 2,
+                      ends.values[0].isFinite, ends.values[1].isFinite, ends.values[0] < ends.values[1] else {
+                    throw args.typeError("range", expected: "two finite numbers [low, high] with low < high", got: given)
+                }
+                range = (ends.values[0], ends.values[1])
+            }
+            return try HeatmapData(layers: layers, rows: rows, cols: cols, title: title, showValues: showValues, range: range)
         }
     }
 
+    /// rows= or cols=: none (the indices), a list of `count` labels, or a 1-D tensor of them.
     private static func labels(_ args: Arguments, _ name: String, count: Int) throws -> [String] {
         let v = try args.value(name)
         switch v {
@@ -196,299 +218,84 @@ struct HeatmapData: Figure {
             throw args.typeError(name, expected: "a list of \(count) labels", got: v)
         }
     }
+}
 
-    /// Cells drawn as masked: -inf scores, and exact zeros among weights.
-    func isMasked(_ v: Float) -> Bool { v == -.infinity || weights && v == 0 }
-
-    /// 0...1 position of a value on the scale; inf takes the top, values outside a given
-    /// range its ends. NaN and masked cells are drawn apart.
-    func level(_ v: Float) -> Float {
-        if v == .infinity { return 1 }
-        if !v.isFinite { return 0 }
-        guard high > low else { return 0.5 }
-        // In double: high - low can overflow a float.
-        let t = (Double(v) - Double(low)) / (Double(high) - Double(low))
-        return Float(Swift.min(Swift.max(t, 0), 1))
-    }
-
-    /// The text in a cell when values are shown: two decimals for weights, else three
-    /// significant digits.
-    func cellText(_ v: Float) -> String {
-        if v.isNaN { return "?" }
-        if isMasked(v) { return "·" }
-        if !v.isFinite { return TensorFormatter.formatNumber(v) }
-        return finiteLow >= 0 && finiteHigh <= 1 ? formatC(Double(v), "%.2f") : formatC(Double(v), "%.3g")
-    }
-
-    /// What the scale's ends, masked cells, nan and inf mean.
-    func legend(bar: String) -> String {
-        if finiteCount == 0 && !rangeGiven {
-            var parts = [nanCount + infinityCount + maskedCount == 0 ? "no values" : "no finite values"]
-            if maskedCount > 0 { parts.append("\(maskedCount) masked (·)") }
-            if nanCount > 0 { parts.append("\(nanCount) nan (?)") }
-            if infinityCount > 0 { parts.append("\(infinityCount) inf") }
-            return parts.joined(separator: ", ")
-        }
-        var parts = ["scale \(scaleText(low)) \(bar) \(scaleText(high))"]
-        if rangeGiven && finiteCount > 0 { parts.append("values \(scaleText(finiteLow)) to \(scaleText(finiteHigh))") }
-        if maskedCount > 0 { parts.append(weights ? "· masked (weight 0)" : "· masked (-inf)") }
-        if nanCount > 0 { parts.append("\(nanCount) nan (?)") }
-        if infinityCount > 0 { parts.append("\(infinityCount) inf") }
-        return parts.joined(separator: ", ")
-    }
-
-    /// A number of the legend, with four significant digits; a value within 1e-4 of the
-    /// scale's span from 0 is 0 (softmax's 6.8e-17 is a zero weight on a 0 to 1 scale).
-    func scaleText(_ v: Float) -> String {
-        let span = Double(Swift.max(high, finiteHigh)) - Double(Swift.min(low, finiteLow))
-        if v.isFinite, span > 0, Swift.abs(Double(v)) < span * 1e-4 { return "0" }
-        return Summary.significant(v)
-    }
-
-    private static let anchors: [(Float, Float, Float)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
-
-    /// Viridis, by linear interpolation between five of its colours.
-    static func color(_ t: Float) -> (Int, Int, Int) {
-        let anchors = Self.anchors
-        let x = (t.isNaN ? 0 : Swift.min(Swift.max(t, 0), 1)) * Float(anchors.count - 1)
-        let i = Swift.min(Int(x), anchors.count - 2)
-        let f = x - Float(i)
-        let (a, b) = (anchors[i], anchors[i + 1])
-        return (Int(a.0 + (b.0 - a.0) * f), Int(a.1 + (b.1 - a.1) * f), Int(a.2 + (b.2 - a.2) * f))
-    }
-
-    /// Titles of the panels of grid row `layer`, and of the row itself.
-    private func panelTitle(layer: Int, head: Int) -> String? {
-        grid[layer].count > 1 ? "head \(head)" : nil
-    }
-
-    private func layerTitle(_ layer: Int) -> String? {
-        grid.count > 1 ? "layer \(layer)" : nil
-    }
-
-    /// The maps in the terminal, panels side by side and wrapped at `width` columns.
-    /// Ctrl-C stops it between rows.
-    func terminal(color: Bool, width: Int) throws -> String {
-        var poll = Interrupt.Poll(every: 4096)   // cells drawn between two checks
-        let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-        var valueWidth = showValues ? 1 : 0
-        if showValues {
-            for row in grid.joined().joined() {
-                try Interrupt.check()
-                for v in row { valueWidth = Swift.max(valueWidth, cellText(v).count) }
+extension Param where T == LinePlot {
+    /// plot's series (x, ys), labels and title, read together: ys is read against x, the
+    /// labels against the series.
+    static var linePlot: Param {
+        Param(declarations: [.required("x"), .optional("ys", .none, "none"), .optional("labels", .none, "none"),
+                             .optional("title", .none, "none")]) { args in
+            let first = try args.value("x"), second = try args.value("ys")
+            func vector(_ v: Value, _ name: String) throws -> [Double]? {
+                guard let t = try Convert.tensor(v, at: args.span(name)), t.rank == 1 else { return nil }
+                return try LinePlot.doubles(t.contiguous().values)
             }
-        }
-        let longestColumn = cols.map(\.count).max() ?? 2
-        let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
-        let columns = cols.count
-        let titleWidth = grid.indices.flatMap { l in grid[l].indices.map { panelTitle(layer: l, head: $0)?.count ?? 0 } }.max() ?? 0
-        let gap = "   "
-        let margin = String(repeating: " ", count: labelWidth + 1)
-        // Layouts from the widest to the most compact, (cell, space between cells): the
-        // first that puts every head of a layer side by side within `width`, else the
-        // most compact. Shown values keep their width.
-        let preferred = (Swift.max(2, valueWidth, Swift.min(8, longestColumn)), 1)
-        let layouts = showValues ? [preferred] : [preferred, (2, 1), (2, 0), (1, 0)]
-        func panelWidth(_ layout: (Int, Int)) -> Int { Swift.max(Swift.max(columns * (layout.0 + layout.1) - layout.1, 0), titleWidth) }
-        func panelsPerBand(_ layout: (Int, Int)) -> Int {
-            Swift.max(1, (width - margin.count + gap.count) / Swift.max(1, panelWidth(layout) + gap.count))
-        }
-        let headCount = grid.map(\.count).max() ?? 1
-        let fits = { (layout: (Int, Int)) in
-            panelsPerBand(layout) >= headCount && margin.count + panelWidth(layout) <= Swift.max(width, 20)
-        }
-        let layout = layouts.first(where: fits) ?? layouts[layouts.count - 1]
-        let (cell, space) = layout
-        let separator = String(repeating: " ", count: space)
-        let cellsWidth = Swift.max(columns * (cell + space) - space, 0)
-        let panelWidth = panelWidth(layout)
-        let padding = String(repeating: " ", count: panelWidth - cellsWidth)
-        // Column labels wider than a narrowed cell are written downwards, a character a line.
-        let downwards = layout != preferred && longestColumn > cell
-        func fit(_ s: String, _ w: Int) -> String {
-            let cut = String(s.prefix(w))
-            return cut + String(repeating: " ", count: w - cut.count)
-        }
-        func centred(_ s: String, _ w: Int) -> String {
-            let cut = String(s.prefix(w))
-            return fit(String(repeating: " ", count: (w - cut.count) / 2) + cut, w)
-        }
-        func draw(_ v: Float) -> String {
-            if v.isNaN { return centred("?", cell) }
-            if isMasked(v) { return centred("·", cell) }
-            let t = level(v)
-            if color {
-                let (r, g, b) = Self.color(t)
-                let text = showValues ? centred(cellText(v), cell) : String(repeating: " ", count: cell)
-                let ink = t > 0.6 ? "30" : "97"
-                return "\u{1B}[\(ink);48;2;\(r);\(g);\(b)m" + text + "\u{1B}[0m"
-            }
-            if showValues {
-                let text = cellText(v)
-                return String(repeating: " ", count: cell - text.count) + text
-            }
-            return String(repeating: shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))], count: cell)
-        }
-        let perBand = panelsPerBand(layout)
-        let wraps = grid.contains { $0.count > perBand }
-        var out = ""
-        if let title { out += title + "\n" }
-        for (l, layer) in grid.enumerated() {
-            if let layerTitle = layerTitle(l) { out += layerTitle + "\n" }
-            for start in stride(from: 0, to: layer.count, by: perBand) {
-                let heads = Array(start..<Swift.min(layer.count, start + perBand))
-                if heads.contains(where: { panelTitle(layer: l, head: $0) != nil }) {
-                    out += trimmed(margin + heads.map { fit(panelTitle(layer: l, head: $0) ?? "", panelWidth) }.joined(separator: gap)) + "\n"
+            let x: [Double], series: [[Double]]
+            if second.isNone {
+                guard let y = try vector(first, "x") else {
+                    throw TxError(.type, "type error: plot(y) expects a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
                 }
-                if l == 0 || wraps {
-                    let lines = downwards
-                        ? (0..<Swift.min(longestColumn, 8)).map { k in
-                            cols.map { label in fit(k < label.count ? String(Array(label)[k]) : "", cell) }.joined(separator: separator)
+                var indices = [Double](repeating: 0, count: y.count)
+                var poll = Interrupt.Poll()
+                try poll.run(y.count) { start, count in
+                    for i in start..<(start + count) { indices[i] = Double(i) }
+                }
+                (x, series) = (indices, [y])
+            } else {
+                guard let xs = try vector(first, "x") else {
+                    throw TxError(.type, "type error: plot(x, ys) expects x as a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
+                }
+                var ys: [[Double]] = []
+                if case .list(let list) = second, list.items.contains(where: { if case .list = $0 { return true }; if case .tensor = $0 { return true }; return false }) {
+                    for item in list.items {
+                        guard let y = try vector(item, "ys") else {
+                            throw TxError(.type, "type error: plot: each series in ys must be a list of numbers or a 1-D tensor", at: args.span("ys"))
                         }
-                        : [cols.map { fit($0, cell) }.joined(separator: separator)]
-                    for labels in lines {
-                        out += trimmed(margin + heads.map { _ in fit(labels, panelWidth) }.joined(separator: gap)) + "\n"
+                        ys.append(y)
                     }
+                } else if let t = try Convert.tensor(second, at: args.span("ys")), t.rank == 1 || t.rank == 2 {
+                    let values = try LinePlot.doubles(t.contiguous().values)
+                    let n = t.shape.last ?? 0
+                    ys = t.rank == 1 ? [values] : stride(from: 0, to: values.count, by: Swift.max(n, 1)).map { Array(values[$0..<($0 + n)]) }
+                } else {
+                    throw TxError(.type, "type error: plot: ys must be a series [n], several [k, n], or a list of series", at: args.span("ys"))
                 }
-                for i in 0..<rows.count {
-                    try poll.advance(by: columns * heads.count)
-                    let line = fit(rows[i], labelWidth) + " " + heads.map { h in
-                        layer[h][i].map(draw).joined(separator: separator) + padding
-                    }.joined(separator: gap)
-                    out += (color ? line : trimmed(line)) + "\n"
+                for y in ys where y.count != xs.count {
+                    throw TxError(.shape, "shape mismatch in plot: x has \(xs.count) points and a series of ys \(y.count)", at: args.span("ys"))
                 }
+                (x, series) = (xs, ys)
             }
-        }
-        let bar = color
-            ? (0..<8).map { i -> String in
-                let (r, g, b) = Self.color(Float(i) / 7)
-                return "\u{1B}[48;2;\(r);\(g);\(b)m \u{1B}[0m"
-            }.joined()
-            : "[" + String(shades) + "]"
-        var note = ""
-        if layout != preferred {
-            note = "\n" + margin + "(cells narrowed to fit \(width) columns" + (downwards ? "; column labels read downwards)" : ")")
-        }
-        return out + margin + legend(bar: bar) + note + "\n"
-    }
-
-    private func trimmed(_ line: String) -> String {
-        var s = Substring(line)
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
-
-    /// The maps as SVG: panels in the grid's layout, labels once per row and column of
-    /// panels, masked cells light grey, and a colour scale. `standalone` adds the XML
-    /// namespace a file needs (inline in HTML it is not). Ctrl-C stops it between cells,
-    /// and it must fit in what the memory limit leaves (about 125 bytes a cell, more with
-    /// values).
-    func svg(standalone: Bool = true) throws -> String {
-        let rowCount = rows.count, columnCount = cols.count
-        let cells = grid.reduce(0) { $0 + $1.count } * rowCount * columnCount
-        // Each cell names its row and column; the string may double as it grows.
-        let longest = (rows.map(\.utf8.count).max() ?? 0) + (cols.map(\.utf8.count).max() ?? 0)
-        try Memory.checkRoom(for: 2 * cells * ((showValues ? 280 : 140) + longest), "the SVG of the heatmap")
-        // Ctrl-C is looked for every 4,096 cells (each a microsecond or more of work).
-        var poll = Interrupt.Poll(every: 4096)   // cells drawn between two checks
-        // Labels escaped once, not once per cell.
-        let rowLabels = rows.map(escapeXML), columnLabels = cols.map(escapeXML)
-        let cell = Swift.max(showValues ? 30 : 8, Swift.min(40, 480 / Swift.max(1, Swift.max(rowCount, columnCount))))
-        let labelWidth = 7 * Swift.min(16, rows.map(\.count).max() ?? 0) + 8
-        let columnLabelHeight = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
-        let panelWidth = cell * columnCount, panelHeight = cell * rowCount
-        let gap = 16
-        let titleHeight = title == nil ? 0 : 24
-        let headTitle = grid.contains { $0.count > 1 } ? 16 : 0
-        let layerHeight = grid.count > 1 ? 16 : 0
-        let headsPerRow = grid.map(\.count).max() ?? 1
-        let bandHeight = layerHeight + headTitle + panelHeight + gap
-        let top = titleHeight + columnLabelHeight
-        // Wide enough for the title too (14 px monospace: under 9 px a character).
-        let legendWidth = Swift.max(labelWidth, 7 * scaleText(low).count + 12) + 172 + 7 * scaleText(high).count
-        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20, legendWidth)
-        let h = top + grid.count * bandHeight + 40
-        var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
-        out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"
-        // Pointing at a query (a row's label or cell) dims every other row of every
-        // panel: that query's attention in all heads at once. CSS only (:has), no script.
-        out += "<style>.c{transition:opacity .1s}"
-        for i in 0..<rowCount { out += "svg:has(.q\(i):hover) .c:not(.q\(i)){opacity:.15}" }
-        out += "</style>\n"
-        out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        if let title { out += "<text x=\"\(w / 2)\" y=\"17\" text-anchor=\"middle\" font-size=\"14\">\(escapeXML(title))</text>\n" }
-        for (l, layer) in grid.enumerated() {
-            let bandTop = top + l * bandHeight
-            if let name = layerTitle(l) {
-                out += "<text x=\"2\" y=\"\(bandTop + 12)\" font-weight=\"bold\">\(escapeXML(name))</text>\n"
+            guard !series.isEmpty, series.count <= 16 else {
+                throw TxError(.value, "value error: plot: between 1 and 16 series, got \(series.count)", at: args.span("ys"))
             }
-            let y0 = bandTop + layerHeight + headTitle
-            for (hIndex, panel) in layer.enumerated() {
-                let x0 = labelWidth + hIndex * (panelWidth + gap)
-                out += "<g class=\"panel\">\n"
-                if let name = panelTitle(layer: l, head: hIndex) {
-                    out += "<text x=\"\(x0 + panelWidth / 2)\" y=\"\(y0 - 4)\" text-anchor=\"middle\">\(escapeXML(name))</text>\n"
-                }
-                if l == 0 {
-                    for (j, label) in columnLabels.enumerated() {
-                        let x = x0 + j * cell + cell / 2 + 4
-                        out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(label)</text>\n"
-                    }
-                }
-                for (i, row) in panel.enumerated() {
-                    if hIndex == 0 {
-                        out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(rowLabels[i])</text>\n"
-                    }
-                    try poll.advance(by: row.count)
-                    for (j, v) in row.enumerated() {
-                        let (x, y) = (x0 + j * cell, y0 + i * cell)
-                        let fill: String
-                        if v.isNaN {
-                            fill = "rgb(150,150,150)"
-                        } else if isMasked(v) {
-                            fill = "rgb(238,238,238)"
-                        } else {
-                            let (r, g, b) = Self.color(level(v))
-                            fill = "rgb(\(r),\(g),\(b))"
-                        }
-                        out += "<rect class=\"c q\(i)\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\"><title>\(rowLabels[i]), \(columnLabels[j]): \(TensorFormatter.formatNumber(v))</title></rect>\n"
-                        if showValues || isMasked(v) || v.isNaN {
-                            let ink = !isMasked(v) && !v.isNaN && level(v) < 0.6 ? "white" : "black"
-                            out += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(ink)\">\(escapeXML(cellText(v)))</text>\n"
-                        }
-                    }
-                }
-                out += "</g>\n"
+            let labels: [String]
+            let given = try args.value("labels")
+            switch given {
+            case .none: labels = []
+            case .list(let list) where list.items.count == series.count:
+                labels = list.items.map { if case .string(let s) = $0 { return s.text }; return Display.text($0) }
+            case .string(let s) where series.count == 1: labels = [s.text]
+            default:
+                throw TxError(.value, "value error: plot: labels must be a list of \(series.count) names, one per series", at: args.span("labels"))
             }
+            let t = try args.value("title")
+            let title: String?
+            if case .string(let s) = t { title = s.text } else if t.isNone { title = nil } else { title = Display.text(t) }
+            return LinePlot(x: x, series: series, labels: labels, title: title)
         }
-        // The colour scale: low to high, and what masked cells look like.
-        let legendY = top + grid.count * bandHeight
-        // The bar starts far enough right for the low end's text (7 px a character).
-        let lowText = scaleText(low), highText = scaleText(high)
-        let legendX = Swift.max(labelWidth, 7 * lowText.count + 12)
-        out += "<g class=\"legend\">\n<text x=\"\(legendX - 4)\" y=\"\(legendY + 12)\" text-anchor=\"end\">\(escapeXML(lowText))</text>\n"
-        for i in 0..<20 {
-            let (r, g, b) = Self.color(Float(i) / 19)
-            out += "<rect x=\"\(legendX + i * 8)\" y=\"\(legendY + 2)\" width=\"8\" height=\"12\" fill=\"rgb(\(r),\(g),\(b))\"/>\n"
-        }
-        out += "<text x=\"\(legendX + 164)\" y=\"\(legendY + 12)\">\(escapeXML(highText))</text>\n"
-        if maskedCount > 0 {
-            out += "<rect x=\"\(legendX)\" y=\"\(legendY + 20)\" width=\"12\" height=\"12\" fill=\"rgb(238,238,238)\"/>\n"
-            out += "<text x=\"\(legendX + 16)\" y=\"\(legendY + 30)\">masked (\(weights ? "weight 0" : "-inf"))</text>\n"
-        }
-        return out + "</g>\n</svg>\n"
     }
 }
 
-/// A C printf format of one number: `%.2f`, `%.3g`.
-func formatC(_ x: Double, _ format: String) -> String {
-    var buffer = [CChar](repeating: 0, count: 48)
-    _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, format, $0) }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+/// A file path (a string without NUL bytes), read in its parameter's turn, and where it
+/// was written: for the error of a file that cannot be written.
+struct PathArgument {
+    let path: String
+    let span: SourceSpan
 }
 
-extension String {
-    func replacingAll(_ target: String, _ replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+extension Param where T == PathArgument {
+    static func pathArgument(_ name: String) -> Param {
+        Param<RawArgument>.argument(name).map { PathArgument(path: try $0.path(), span: $0.span) }
     }
 }

@@ -1,13 +1,14 @@
-import Glibc
 import Lang
 import Tensor
 
 extension Library {
     static func text() -> [Builtin] {
-        [
-            builtin("words", [.required("s")], "text", "The words of s (split at white space), as a list of strings.",
-                    example: "words(\"I went to Stanford CS224N and learned\")") { args in
-                let s = try args.string("s")
+        // One default string for wordpiece's and bert_tokenize's unk (each string value
+        // counts against the memory limit).
+        let unknown = Value.string("[UNK]")
+        return [
+            builtin("words", .string("s"), summary: "The words of s (split at white space), as a list of strings.",
+                    example: "words(\"I went to Stanford CS224N and learned\")") { _, s in
                 // Count first: 512 MiB of "a a a ..." would make a list of 8 GiB. At most one
                 // word per run of ASCII non-space bytes, and one per other character.
                 var count = 0, inWord = false, seen = 0
@@ -41,33 +42,32 @@ extension Library {
                 if !word.isEmpty { list.append(.string(String(word))) }
                 return .list(ListValue(list))
             },
-            builtin("str", [.required("v")], "text", "v as text, as print shows it.", example: "str(3) + \" heads\"") { args in
-                .string(Display.text(try args.value("v")))
+            builtin("str", .value("v"), summary: "v as text, as print shows it.", example: "str(3) + \" heads\"") { _, v in
+                .string(Display.text(v))
             },
-            builtin("len", [.required("v")], "text",
-                    "The length of a list, string, record or range, or the size of a tensor's first axis.",
-                    example: "len([1, \"a\", none])") { args in
-                let v = try args.value("v")
-                switch v {
+            builtin("len", .argument("v"),
+                    summary: "The length of a list, string, record or range, or the size of a tensor's first axis.",
+                    example: "len([1, \"a\", none])") { _, v in
+                switch v.value {
                 case .list(let l): return .number(Double(l.items.count))
                 case .string(let s): return .number(Double(CharacterPositions.count(of: s.text)))
                 case .record(let r): return .number(Double(r.count))
                 case .range(let r): return .number(Double(r.count))
                 case .tensor(let t) where t.rank > 0: return .number(Double(t.shape[0]))
-                default: throw args.typeError("v", expected: "a list, string, record, range or tensor of rank >= 1", got: v)
+                default: throw v.typeError(expected: "a list, string, record, range or tensor of rank >= 1")
                 }
             },
-            builtin("keys", [.required("r")], "text", "The field names of a record, in order.",
-                    example: "keys({a: 1, b: 2})") { args in
-                .list(ListValue(try args.record("r").keys.map { .string($0) }))
+            builtin("keys", .record("r"), summary: "The field names of a record, in order.",
+                    example: "keys({a: 1, b: 2})") { _, r in
+                .list(ListValue(r.keys.map { .string($0) }))
             },
-            builtin("print", [.variadic("v")], "text", "Prints the values separated by spaces, then a newline.",
-                    example: "print(\"d =\", 8)") { args in
-                try args.interpreter.write(args.rest.map(Display.text).joined(separator: " ") + "\n", at: args.span)
+            builtin("print", .rest("v"), summary: "Prints the values separated by spaces, then a newline.",
+                    example: "print(\"d =\", 8)") { args, values in
+                try args.interpreter.write(values.map(Display.text).joined(separator: " ") + "\n", at: args.span)
                 return .none
             },
-            builtin("format", [.required("fmt"), .variadic("v")], "text",
-                    "fmt with each {} replaced by the next value; {:spec} formats it as Python does: {:.3f}, {:8.2e}, {:>10}, {:+,d}, {:.1%}.",
+            builtin("format", .argument("fmt"), .rest("v"),
+                    summary: "fmt with each {} replaced by the next value; {:spec} formats it as Python does: {:.3f}, {:8.2e}, {:>10}, {:+,d}, {:.1%}.",
                     example: "format(\"{} heads of size {:.1f}\", 8, 64)",
                     details: """
                     A spec is [[fill]align][sign][z][#][0][width][,|_][.precision][type], as in Python:
@@ -80,17 +80,14 @@ extension Library {
                     tensors) format as str(v); a one-element tensor takes a number's spec.
                     {{ and }} are literal braces; width and precision are at most 1000; each value needs
                     its {} and each {} its value.
-                    """) { args in
-                .string(try formatted(try args.string("fmt"), args.rest, at: args.span,
-                                       templateSpan: args.span("fmt"), valueSpans: args.restSpans))
+                    """) { args, fmt, values in
+                .string(try Format.formatted(try fmt.string(), values, at: args.span,
+                                             templateSpan: fmt.span, valueSpans: args.restSpans))
             },
-            builtin("join", [.required("parts"), .optional("separator", .string(""), "\"\"")], "text",
-                    "The items of a list joined into one string, separator between them (as Julia's join; Python's separator.join(parts)).",
+            builtin("join", .list("parts", expected: "a list"), .string("separator", default: ""),
+                    summary: "The items of a list joined into one string, separator between them (as Julia's join; Python's separator.join(parts)).",
                     example: "join(words(\"the cat sat\"), \" \")",
-                    details: "Strings are joined as they are, other values as str shows them.") { args in
-                let v = try args.value("parts")
-                guard case .list(let list) = v else { throw args.typeError("parts", expected: "a list", got: v) }
-                let separator = try args.string("separator")
+                    details: "Strings are joined as they are, other values as str shows them.") { _, list, separator in
                 var bytes = separator.utf8.count * Swift.max(list.items.count - 1, 0)
                 let pieces = list.items.map { item -> String in
                     let text = Display.text(item)
@@ -100,11 +97,10 @@ extension Library {
                 try Memory.checkRoom(for: 2 * bytes, "building a string")
                 return .string(pieces.joined(separator: separator))
             },
-            builtin("lines", [.required("s")], "text",
-                    "The lines of s, as a list of strings (without their \\n or \\r\\n; a final newline ends the last line).",
-                    example: "lines(\"[PAD]\\n[UNK]\\nthe\\n\")") { args in
+            builtin("lines", .string("s"),
+                    summary: "The lines of s, as a list of strings (without their \\n or \\r\\n; a final newline ends the last line).",
+                    example: "lines(\"[PAD]\\n[UNK]\\nthe\\n\")") { _, s in
                 // Split at the byte \n, not at the Character "\n": "\r\n" is one Swift Character.
-                let s = try args.string("s")
                 let utf8 = s.utf8
                 // Each line is a string value in the list: all must fit before any is made.
                 var count = 1
@@ -124,354 +120,235 @@ extension Library {
                 }
                 return .list(ListValue(parts))
             },
-            builtin("chr", [.required("n")], "text",
-                    "The string of the one Unicode scalar (code point) n, as Python's chr: chr(233) is \"é\".",
+            builtin("chr", .argument("n"),
+                    summary: "The string of the one Unicode scalar (code point) n, as Python's chr: chr(233) is \"é\".",
                     example: "chr(233) + chr(20013)",
-                    details: "n is 0 to 1114111 (hex 10FFFF), not a surrogate (hex D800 to DFFF). ord is its inverse; \"\\u{e9}\" writes the same in a literal.") { args in
-                let n = try args.int("n")
+                    details: "n is 0 to 1114111 (hex 10FFFF), not a surrogate (hex D800 to DFFF). ord is its inverse; \"\\u{e9}\" writes the same in a literal.") { _, argument in
+                let n = try argument.int()
                 guard let scalar = (0...0x10FFFF).contains(n) ? Unicode.Scalar(UInt32(n)) : nil else {
-                    throw TxError(.value, "value error: chr: \(n) is not a Unicode scalar (0 to 1114111, hex 10FFFF, without the surrogates D800 to DFFF)", at: args.span("n"))
+                    throw TxError(.value, "value error: chr: \(n) is not a Unicode scalar (0 to 1114111, hex 10FFFF, without the surrogates D800 to DFFF)", at: argument.span)
                 }
                 return .string(String(Character(scalar)))
             },
-            builtin("ord", [.required("s")], "text",
-                    "The code point of a string of one Unicode scalar, as Python's ord: ord(\"é\") is 233.",
+            builtin("ord", .argument("s"),
+                    summary: "The code point of a string of one Unicode scalar, as Python's ord: ord(\"é\") is 233.",
                     example: "ord(\"é\") == 233 && ord(\"\\u{1F600}\") == 128512",
-                    details: "\"e\\u{301}\" (e and a combining accent) is one character on screen but two scalars: ord(\"e\") and ord(\"\\u{301}\") give them.") { args in
-                let s = try args.string("s")
+                    details: "\"e\\u{301}\" (e and a combining accent) is one character on screen but two scalars: ord(\"e\") and ord(\"\\u{301}\") give them.") { _, argument in
+                let s = try argument.string()
                 let scalars = s.unicodeScalars
                 guard let first = scalars.first, scalars.index(after: scalars.startIndex) == scalars.endIndex else {
-                    throw TxError(.value, "value error: ord needs a string of one Unicode scalar, got \(Display.show(.string(s))) (\(scalars.count) scalars)", at: args.span("s"))
+                    throw TxError(.value, "value error: ord needs a string of one Unicode scalar, got \(Display.show(.string(s))) (\(scalars.count) scalars)", at: argument.span)
                 }
                 return .number(Double(first.value))
             },
-            builtin("number", [.required("s")], "text",
-                    "The number a string spells (\"42\", \"-1.5e3\", \"inf\"), e.g. of a script's args; numbers stay numbers.",
-                    example: "number(\"256\") + 1") { args in
-                let v = try args.value("s")
+            builtin("number", .argument("s"),
+                    summary: "The number a string spells (\"42\", \"-1.5e3\", \"inf\"), e.g. of a script's args; numbers stay numbers.",
+                    example: "number(\"256\") + 1") { _, argument in
+                let v = argument.value
                 if let x = Convert.number(v) { return .number(x) }
-                guard case .string(let s) = v else { throw args.typeError("s", expected: "a string", got: v) }
+                guard case .string(let s) = v else { throw argument.typeError(expected: "a string") }
                 guard let x = Double(s.text.trimmingSpaces) else {
-                    throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: args.span("s"))
+                    throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: argument.span)
                 }
                 return .number(x)
             },
-            builtin("push", [.required("list"), .variadic("v")], "text",
-                    "Appends the values to the end of list (in place, as Python's append) and returns the list.",
+            builtin("push", .list("list", expected: "a list"), .rest("v"),
+                    summary: "Appends the values to the end of list (in place, as Python's append) and returns the list.",
                     example: "rows = []; push(rows, eye(2)); push(rows, 1, \"a\"); len(rows)",
-                    details: "[x] of a tensor or a number is a tensor literal, so rows + [x] would add; push(rows, x) adds an item.") { args in
-                let v = try args.value("list")
-                guard case .list(let list) = v else { throw args.typeError("list", expected: "a list", got: v) }
-                try Memory.checkRoom(for: (list.items.count + args.rest.count) * MemoryLayout<Value>.stride, "building a list")
-                list.items.append(contentsOf: args.rest)
-                return v
+                    details: "[x] of a tensor or a number is a tensor literal, so rows + [x] would add; push(rows, x) adds an item.") { _, list, values in
+                try Memory.checkRoom(for: (list.items.count + values.count) * MemoryLayout<Value>.stride, "building a list")
+                list.items.append(contentsOf: values)
+                return .list(list)
             },
-            builtin("type", [.required("v")], "text", "The kind of v: \"number\", \"tensor\", \"string\", ...",
-                    example: "type(eye(2))") { args in
-                .string(try args.value("v").typeName)
+            builtin("type", .value("v"), summary: "The kind of v: \"number\", \"tensor\", \"string\", ...",
+                    example: "type(eye(2))") { _, v in
+                .string(v.typeName)
+            },
+            builtin("index_map", .argument("list"),
+                    summary: "A record from each string of list to its position (the first, if repeated): a vocabulary's token -> id.",
+                    example: "vocab = index_map([\"[PAD]\", \"the\", \"cat\"]); vocab.cat") { _, argument in
+                guard case .list(let list) = argument.value else { throw argument.typeError(expected: "a list of strings") }
+                // Each entry (and its key) counts while the record lives: all must fit.
+                var bytes = RecordValue.objectBytes
+                for item in list.items {
+                    if case .string(let s) = item { bytes += RecordValue.entryBytes + s.text.utf8.count }
+                }
+                try Memory.checkRoom(for: bytes, "the record of \(list.items.count) names")
+                let record = RecordValue()
+                for (i, item) in list.items.enumerated() {
+                    // Ctrl-C: three million names take seconds.
+                    if i & 0xFFFF == 0 { try Interrupt.stop(at: argument.span) }
+                    guard case .string(let s) = item else {
+                        throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: argument.span)
+                    }
+                    if record[s.text] == nil { record[s.text] = .number(Double(i)) }
+                }
+                return .record(record)
+            },
+            builtin("basic_tokenize", .string("text"), .bool("lower", default: true), .keep, .limit, .optionalBool("strip_accents"),
+                    summary: "BERT's basic tokenizer: the words of text, cleaned, with accents stripped, lower-cased and split at punctuation.",
+                    example: "basic_tokenize(\"Héllo, World! 日本 [SEP]\", keep=[\"[SEP]\"])",
+                    details: """
+                        As Hugging Face's Rust BertNormalizer and BertPreTokenizer (the tokenizer.json of a
+                        BERT model): NUL, U+FFFD, control and format characters are dropped; CJK ideographs
+                        become words of their own; with lower=true, accents are stripped (Unicode NFD without
+                        nonspacing marks) and letters lower-cased (strip_accents=true or false overrides the
+                        first, as a cased model's tokenizer_config.json may); the text is split at white space
+                        and every punctuation character (ASCII's, which include $ + < = > ^ ` | ~, and
+                        Unicode's) is a word. The character classes are the Rust tokenizer's, frozen in tx (an
+                        unassigned character is kept, as there, and becomes [UNK]). Each string of keep (a
+                        list, e.g. ["[CLS]", "[SEP]"]) found in the text is one word, as written. With limit=n
+                        it stops after n words, reading no further.
+                        """) { _, text, lower, keep, limit, strip in
+                // At most one word per character (and at most limit), each a string value.
+                let most = limit == .max ? text.unicodeScalars.count : min(limit, text.utf8.count)
+                try Memory.checkRoom(for: most * (MemoryLayout<Value>.stride + StringValue.objectBytes) + text.utf8.count,
+                                     "the list of words")
+                let words = try WordPiece.basicTokens(text, lower: lower, stripAccents: strip ?? lower, keep: keep, limit: limit)
+                return .list(ListValue(words.map { .string($0) }))
+            },
+            builtin("wordpiece", .words("words"), .argument("vocab"), .unk(unknown), .int("max_chars", default: 100), .limit,
+                    summary: "The token ids of words (a list of strings, or one word): WordPiece's greedy longest pieces, later ones with ##.",
+                    example: "wordpiece([\"the\", \"cats\", \"xyz\"], index_map([\"[UNK]\", \"the\", \"cat\", \"##s\"]))",
+                    details: """
+                        vocab is a record token -> id (index_map of the vocabulary's lines). Each word is split
+                        into the longest prefix the vocabulary has, then the longest "##" continuation, and so
+                        on; a word with a part that has no piece, or longer than max_chars characters (Unicode
+                        scalars; tokenizer.json's max_input_chars_per_word), is the one id of unk. With limit=n
+                        it gives at most n ids and splits no further word.
+                        """) { args, words, vocab, unk, maxCharacters, limit in
+                let vocabulary = try Vocabulary(vocab, unk: unk, for: args.builtin.name)
+                var ids: [Value] = []
+                for word in words {
+                    if ids.count >= limit { break }
+                    try Interrupt.check()
+                    ids += WordPiece.pieces(of: word, vocabulary: vocabulary.id, unknown: vocabulary.unknown, maxCharacters: maxCharacters,
+                                            longest: vocabulary.longest)
+                        .prefix(limit - ids.count).map { .number(Double($0)) }
+                }
+                return .list(ListValue(ids))
+            },
+            builtin("bert_tokenize", .string("text"), .argument("vocab"), .bool("lower", default: true), .keep, .unk(unknown),
+                    .int("max_chars", default: 100), .optionalBool("strip_accents"),
+                    summary: "wordpiece of basic_tokenize's words, with where each token is in text: {ids, offsets}, offsets[i] = [start, end].",
+                    example: "t = bert_tokenize(\"Unaffable cats!\", index_map([\"[UNK]\", \"un\", \"##aff\", \"##able\", \"cat\", \"##s\", \"!\"])); t",
+                    details: """
+                        The ids are wordpiece(basic_tokenize(text, lower, keep, strip_accents=strip_accents), vocab, unk,
+                        max_chars)'s.
+                        text[start:end] is the stretch of text token i was made from (as Hugging Face's
+                        return_offsets_mapping: a word piece's own characters, an unknown word's whole
+                        word), so offsets highlight words. Positions count characters as tx's strings do;
+                        Hugging Face counts Unicode code points, which differ only after a character made
+                        of several (a letter with a combining accent, an emoji with a skin tone).
+                        """) { args, text, vocab, lower, keep, unk, maxCharacters, strip in
+                try Memory.checkRoom(for: text.unicodeScalars.count * (4 * MemoryLayout<Value>.stride + 96) + text.utf8.count,
+                                     "the tokens and their offsets")
+                let vocabulary = try Vocabulary(vocab, unk: unk, for: args.builtin.name)
+                let tokens = try WordPiece.locatedTokens(text, lower: lower, stripAccents: strip ?? lower, keep: keep, vocabulary: vocabulary.id,
+                                                         unknown: vocabulary.unknown, maxCharacters: maxCharacters,
+                                                         longest: vocabulary.longest)
+                return .record(RecordValue([
+                    ("ids", .list(ListValue(tokens.map { .number(Double($0.id)) }))),
+                    ("offsets", .list(ListValue(tokens.map { .list(ListValue([.number(Double($0.start)), .number(Double($0.end))])) }))),
+                ]))
             },
         ]
     }
+}
 
-    /// `format`'s template: each `{}` or `{:spec}` takes the next value; `{{` and `}}`
-    /// are literal braces. The spec is Python's format-spec mini-language (see `FormatSpec`).
-    static func formatted(_ template: String, _ values: [Value], at span: SourceSpan,
-                          templateSpan: SourceSpan? = nil, valueSpans: [SourceSpan] = []) throws -> String {
-        let fmtSpan = templateSpan ?? span
-        var out = ""
-        var next = 0
-        let chars = Array(template)
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if c == "}" {
-                guard i + 1 < chars.count, chars[i + 1] == "}" else {
-                    throw TxError(.value, "value error: format: a single '}' (character \(i + 1)); write }} for a literal '}'", at: fmtSpan)
-                }
-                out.append("}")
-                i += 2
-                continue
-            }
-            guard c == "{" else { out.append(c); i += 1; continue }
-            if i + 1 < chars.count, chars[i + 1] == "{" { out.append("{"); i += 2; continue }
-            let number = next + 1
-            var field = ""
-            var closed = false
-            i += 1
-            while i < chars.count {
-                let d = chars[i]
-                i += 1
-                if d == "}" { closed = true; break }
-                if d == "{" {
-                    throw TxError(.value, "value error: format: placeholder \(number) has a '{' inside; nested placeholders are not supported", at: fmtSpan)
-                }
-                field.append(d)
-            }
-            guard closed else {
-                throw TxError(.value, "value error: format: placeholder \(number) is not closed; write {{ for a literal '{'", at: fmtSpan)
-            }
-            let label = "placeholder \(number) {\(field)}"
-            guard field.isEmpty || field.hasPrefix(":") else {
-                throw TxError(.value, "value error: format: \(label): only {} and {:spec} are supported (no positions, names or conversions)", at: fmtSpan)
-            }
-            let spec = try FormatSpec(parsing: field.dropFirst(), label: label, at: fmtSpan)
-            guard next < values.count else {
-                throw TxError(.arity, "arity error: format has more {} than values (\(values.count))", at: span)
-            }
-            let valueSpan = next < valueSpans.count ? valueSpans[next] : span
-            let piece = try spec.apply(to: values[next], label: label, at: valueSpan)
-            do {
-                try Memory.checkRoom(for: 2 * (out.utf8.count + piece.utf8.count), "building a string")
-            } catch let error as TxError {
-                throw TxError(error.kind, error.message, at: span)
-            }
-            out += piece
-            next += 1
+/// A vocabulary record (token -> id), with the id of its unknown token.
+private struct Vocabulary {
+    /// A token's id, or nil when the vocabulary has none.
+    let id: (String) -> Int?
+    let unknown: Int
+    /// The longest token's length (`WordPiece.longestToken`).
+    let longest: Int
+
+    /// `vocab`, a record, whose id for the token `unk` is the unknown token's.
+    init(_ vocab: RawArgument, unk: String, for name: String) throws {
+        let record = try vocab.record()
+        func id(_ token: String) -> Int? {
+            guard let v = record[token], let x = Convert.number(v), x == x.rounded(), abs(x) < 0x1p53 else { return nil }
+            return Int(x)
         }
-        guard next == values.count else {
-            throw TxError(.arity, "arity error: format got \(values.count) values for \(next) {}", at: span)
+        guard let unknown = id(unk) else {
+            throw TxError(.value, "value error: \(name): the vocabulary has no id for the unknown token \(Display.show(.string(unk)))", at: vocab.span)
         }
-        return out
+        self.id = id
+        self.unknown = unknown
+        longest = WordPiece.longestToken(in: record)
     }
 }
 
-/// One placeholder's spec, Python's mini-language:
-/// `[[fill]align][sign][z][#][0][width][,|_][.precision][type]`.
-struct FormatSpec {
-    static let maxWidth = 1000
-    static let numberTypes: Set<Character> = ["f", "F", "e", "E", "g", "G", "%", "d", "x", "X", "o", "b"]
-    static let integerTypes: Set<Character> = ["d", "x", "X", "o", "b"]
-
-    var fill: Character? = nil
-    var align: Character? = nil
-    var sign: Character? = nil
-    var noNegativeZero = false
-    var alternate = false
-    var zero = false
-    var width = 0
-    var grouping: Character? = nil
-    var precision: Int? = nil
-    var type: Character? = nil
-
-    init(parsing spec: Substring, label: String, at span: SourceSpan) throws {
-        func fail(_ problem: String) -> TxError {
-            TxError(.value, "value error: format: \(label): \(problem)", at: span)
-        }
-        let s = Array(spec)
-        var i = 0
-        if s.count >= 2, "<>=^".contains(s[1]) {
-            fill = s[0]; align = s[1]; i = 2
-        } else if s.count >= 1, "<>=^".contains(s[0]) {
-            align = s[0]; i = 1
-        }
-        if i < s.count, "+- ".contains(s[i]) { sign = s[i]; i += 1 }
-        if i < s.count, s[i] == "z" { noNegativeZero = true; i += 1 }
-        if i < s.count, s[i] == "#" { alternate = true; i += 1 }
-        if fill == nil, i < s.count, s[i] == "0" { zero = true; i += 1 }
-        func digits(_ what: String) throws -> Int? {
-            var text = ""
-            while i < s.count, let d = s[i].asciiValue, d >= 48, d <= 57 { text.append(s[i]); i += 1 }
-            guard !text.isEmpty else { return nil }
-            guard text.count <= 6, let n = Int(text), n <= Self.maxWidth else {
-                throw fail("\(what) \(text) is too large (at most \(Self.maxWidth))")
-            }
-            return n
-        }
-        width = try digits("width") ?? 0
-        if i < s.count, s[i] == "," || s[i] == "_" {
-            grouping = s[i]; i += 1
-            if i < s.count, s[i] == "," || s[i] == "_" { throw fail("only one grouping character, ',' or '_'") }
-        }
-        if i < s.count, s[i] == "." {
-            i += 1
-            guard let p = try digits("precision") else {
-                throw fail("'.' must be followed by the precision, a number of digits")
-            }
-            precision = p
-        }
-        let rest = s[i...]
-        if rest.count > 1 {
-            throw fail("cannot read \"\(String(rest))\"; a spec is [[fill]align][sign][z][#][0][width][,|_][.precision][type]")
-        }
-        if let t = rest.first {
-            guard t == "s" || Self.numberTypes.contains(t) else {
-                throw fail("unknown type '\(t)'; the types are f F e E g G % d x X o b s")
-            }
-            type = t
-        }
-        if let t = type, Self.integerTypes.contains(t) {
-            if precision != nil { throw fail("type '\(t)' takes no precision") }
-            if t != "d", grouping == "," { throw fail("type '\(t)' groups digits with '_', not ','") }
-        }
-    }
-
-    /// The parts of the spec only a number can take, for the error about a value that is not one.
-    private var numericPart: String? {
-        if let t = type, t != "s" { return "type '\(t)'" }
-        if let sign { return "'\(sign)'" }
-        if noNegativeZero { return "'z'" }
-        if alternate { return "'#'" }
-        if let grouping { return "'\(grouping)'" }
-        if align == "=" { return "'=' alignment" }
-        return nil
-    }
-
-    func apply(to value: Value, label: String, at span: SourceSpan) throws -> String {
-        switch value {
-        case .number(let x):
-            if type == "s" {
-                throw TxError(.type, "type error: format: \(label) needs a string for type 's', got a number", at: span)
-            }
-            return try number(x, float: false, label: label, at: span)
-        case .tensor(let t) where t.scalarValue != nil && type != "s"
-            && (numericPart != nil || precision != nil || zero):
-            return try number(Double(t.scalarValue ?? 0), float: true, label: label, at: span)
-        default:
-            if let part = numericPart {
-                throw TxError(.type, "type error: format: \(label) needs a number for \(part), got \(article(value.typeDescription))", at: span)
-            }
-            var text = Display.text(value)
-            if let precision, text.count > precision { text = String(text.prefix(precision)) }
-            return pad("", text, align: align ?? "<", fill: fill ?? (zero ? "0" : " "))
-        }
-    }
-
-    private func number(_ x: Double, float: Bool, label: String, at span: SourceSpan) throws -> String {
-        var negative: Bool
-        var body: String
-        var prefix = ""
-        if let t = type, Self.integerTypes.contains(t) {
-            guard x.isFinite, x == x.rounded() else {
-                throw TxError(.value, "value error: format: \(label) needs an integer for type '\(t)', got \(TensorFormatter.formatNumber(x))", at: span)
-            }
-            negative = x < 0
-            body = Self.integerDigits(abs(x), type: t)
-            if alternate, t != "d" { prefix = "0" + String(t) }
-        } else {
-            negative = x.sign == .minus && !x.isNaN
-            let m = abs(x)
-            let upper = type == "F" || type == "E" || type == "G"
-            if !m.isFinite {
-                body = m.isNaN ? "nan" : "inf"
-                if upper { body = body.uppercased() }
-                if type == "%" { body += "%" }
-            } else if let t = type {
-                switch t {
-                case "%": body = Self.c(m * 100, "f", precision: precision ?? 6, alternate: alternate) + "%"
-                case "g", "G": body = Self.general(m, precision: precision ?? 6, alternate: alternate, upper: t == "G")
-                default: body = Self.c(m, t, precision: precision ?? 6, alternate: alternate)
+extension Param where T == [String] {
+    /// keep: none (no strings) or a list of strings.
+    static var keep: Param {
+        .optional("keep", default: .none, shown: "none") { args, name in
+            switch try args.value(name) {
+            case .none: return []
+            case .list(let list):
+                return try list.items.map { item in
+                    guard case .string(let s) = item else { throw args.typeError(name, expected: "a list of strings", got: item) }
+                    return s.text
                 }
-            } else if let precision {
-                body = Self.general(m, precision: precision, alternate: alternate, noType: true)
-            } else {
-                body = float ? TensorFormatter.formatNumber(Float(m)) : TensorFormatter.formatNumber(m)
+            case let other: throw args.typeError(name, expected: "a list of strings", got: other)
             }
-            if noNegativeZero, negative, m.isFinite, Self.isZero(body) { negative = false }
         }
-        let signText = negative ? "-" : sign == "+" ? "+" : sign == " " ? " " : ""
-        // The leading run of digits is the integer part, which grouping splits; an
-        // integer type's body is all digits (hex ones included).
-        let integral = type.map { Self.integerTypes.contains($0) } ?? false
-        let digitCount = integral ? body.count : body.prefix { $0.isASCII && $0.isNumber }.count
-        var digits = String(body.prefix(digitCount))
-        let rest = String(body.dropFirst(digitCount))
-        let align = align ?? (zero ? "=" : ">")
-        let fill = fill ?? (zero ? "0" : " ")
-        if let grouping {
-            let size = type.map { "xXob".contains($0) } == true ? 4 : 3
-            if align == "=", fill == "0", !digits.isEmpty {
-                // Zero padding is grouped too, as Python does: 0,001,234.
-                let needed = width - signText.count - prefix.count - rest.count
-                while Self.grouped(digits, grouping, size).count < needed { digits = "0" + digits }
+    }
+
+    /// A list of strings, or one string (a list of one).
+    static func words(_ name: String) -> Param {
+        .required(name) { args, name in
+            switch try args.value(name) {
+            case .string(let s): return [s.text]
+            case .list(let list):
+                return try list.items.map { item in
+                    guard case .string(let s) = item else { throw args.typeError(name, expected: "a list of strings", got: item) }
+                    return s.text
+                }
+            case let other: throw args.typeError(name, expected: "a list of strings", got: other)
             }
-            digits = Self.grouped(digits, grouping, size)
-        }
-        return pad(signText + prefix, digits + rest, align: align, fill: fill)
-    }
-
-    /// head + body padded to the width; '=' puts the padding between them.
-    private func pad(_ head: String, _ body: String, align: Character, fill: Character) -> String {
-        let missing = width - head.count - body.count
-        guard missing > 0 else { return head + body }
-        let f = { (n: Int) in String(repeating: fill, count: n) }
-        switch align {
-        case "<": return head + body + f(missing)
-        case "^": return f(missing / 2) + head + body + f(missing - missing / 2)
-        case "=": return head + f(missing) + body
-        default: return f(missing) + head + body
         }
     }
+}
 
-    private static func grouped(_ digits: String, _ separator: Character, _ size: Int) -> String {
-        var out = ""
-        for (k, d) in digits.enumerated() {
-            if k > 0, (digits.count - k) % size == 0 { out.append(separator) }
-            out.append(d)
-        }
-        return out
+extension Param where T == String {
+    /// The unknown token, `[UNK]` unless given (`unknown` is that default, one string value
+    /// for every builtin that takes it: each counts against the memory limit).
+    static func unk(_ unknown: Value) -> Param {
+        .optional("unk", default: unknown, shown: "\"[UNK]\"") { try $0.string($1) }
     }
+}
 
-    private static func isZero(_ text: String) -> Bool {
-        let mantissa = text.prefix { $0 != "e" && $0 != "E" }
-        return mantissa.allSatisfy { !$0.isNumber || $0 == "0" }
+extension Param where T == Int {
+    /// limit: at most this many results; none (the default) is no limit (`Int.max`).
+    static var limit: Param {
+        .optional("limit", default: .none, shown: "none") { args, name in
+            let limit = try args.optionalInt(name) ?? .max
+            guard limit >= 0 else {
+                throw TxError(.value, "value error: \(args.builtin.name): limit must be at least 0, got \(limit)", at: args.span(name))
+            }
+            return limit
+        }
     }
+}
 
-    /// 'g' and 'G' (C's %g rounds before choosing fixed or scientific only on some
-    /// libcs, so this chooses from the rounded exponent itself), and no type with a
-    /// precision: like 'g', but scientific from exponent precision - 1 on and at least one
-    /// digit after the point (Python: 3.0 → "3.0" and 100 → "1e+02" for {:.3}).
-    private static func general(_ m: Double, precision: Int, alternate: Bool, upper: Bool = false,
-                                noType: Bool = false) -> String {
-        let p = Swift.max(precision, 1)
-        let scientific = c(m, upper ? "E" : "e", precision: p - 1, alternate: alternate)
-        let mark = scientific.firstIndex { $0 == "e" || $0 == "E" }
-        let exponent = m == 0 ? 0 : mark.flatMap { Int(scientific[scientific.index(after: $0)...]) } ?? 0
-        func trimmed(_ number: Substring) -> String {
-            var t = String(number)
-            guard !alternate, t.contains(".") else { return t }
-            while t.last == "0" { t.removeLast() }
-            if t.last == "." { t.removeLast() }
-            return t
+extension Param where T == Bool? {
+    /// true or false, or nil for none (the default).
+    static func optionalBool(_ name: String) -> Param {
+        .optional(name, default: .none, shown: "none") { args, name in
+            try args.value(name).isNone ? nil : try args.bool(name)
         }
-        if exponent >= -4, exponent < (noType ? p - 1 : p) {
-            let fixed = trimmed(Substring(c(m, "f", precision: p - 1 - exponent, alternate: alternate)))
-            return noType && !fixed.contains(".") ? fixed + ".0" : fixed
-        }
-        guard let mark else { return scientific }
-        return trimmed(scientific[..<mark]) + scientific[mark...]
     }
+}
 
-    /// The digits of a non-negative integral value in the type's base.
-    private static func integerDigits(_ m: Double, type: Character) -> String {
-        if type == "d" { return c(m, "f", precision: 0, alternate: false) }
-        let bits = type == "b" ? 1 : type == "o" ? 3 : 4
-        let upper = type == "X"
-        if m < 18446744073709551616.0 {
-            return String(UInt64(m), radix: 1 << bits, uppercase: upper)
+extension Param where T == ListValue {
+    /// A list (the list itself, so that a body may change it in place).
+    static func list(_ name: String, expected: String) -> Param {
+        .required(name) { args, name in
+            let v = try args.value(name)
+            guard case .list(let list) = v else { throw args.typeError(name, expected: expected, got: v) }
+            return list
         }
-        // m = significand * 2^shift with shift > 0: the significand's bits, then zeros.
-        let significand = m.significandBitPattern | (UInt64(1) << 52)
-        let shift = Int(m.exponent) - 52
-        var binary = Array(String(significand, radix: 2)) + Array(repeating: Character("0"), count: shift)
-        while binary.count % bits != 0 { binary.insert("0", at: 0) }
-        var out = ""
-        var k = 0
-        while k < binary.count {
-            var v = 0
-            for b in binary[k..<(k + bits)] { v = v * 2 + (b == "1" ? 1 : 0) }
-            out += String(v, radix: 1 << bits, uppercase: upper)
-            k += bits
-        }
-        return out
-    }
-
-    /// A finite non-negative number through C's printf: %.{precision}{type}, with '#'.
-    private static func c(_ x: Double, _ type: Character, precision: Int, alternate: Bool) -> String {
-        let format = "%" + (alternate ? "#" : "") + ".\(precision)" + String(type)
-        let size = withVaList([x]) { vsnprintf(nil, 0, format, $0) }
-        guard size >= 0 else { return TensorFormatter.formatNumber(x) }
-        var buffer = [CChar](repeating: 0, count: Int(size) + 1)
-        _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, format, $0) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

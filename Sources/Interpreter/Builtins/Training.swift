@@ -157,7 +157,7 @@ extension Library {
                         """) { args, idsArgument, vocabArgument, skipSpecial in
                 // decode(m, ids): the model comes first, the ids second.
                 if case .record(let model) = idsArgument.value {
-                    return try callModelLibrary("bert_decode", [.record(model), vocabArgument.value, skipSpecial.value], args)
+                    return try callModelFunction("bert_decode", [.record(model), vocabArgument.value, skipSpecial.value], args)
                 }
                 if try skipSpecial.bool() {
                     throw TxError(.value, "value error: decode: skip_special is for a model's token ids, decode(m, ids, skip_special=true)", at: skipSpecial.span)

@@ -1,10 +1,11 @@
 import Glibc
 
-/// tx's own library of `.tx` files (`lib/` in the source tree, with `bert.tx`): the
-/// folder `TX_LIB` names, else a `lib/` (or `share/tx/lib/`) beside the executable or
-/// up to four folders above it (`.build/release/tx` sits three below the source tree),
-/// else the source tree this binary was built from.
-enum LibraryFolder {
+/// `lib/`, the folder of tx code files that come with tx (`bert.tx`, behind load_model
+/// and the other model builtins; `gpt.tx`, which scripts include): the folder `TX_LIB`
+/// names, else a `lib/` (or `share/tx/lib/`) beside the executable or up to four folders
+/// above it (`.build/release/tx` sits three below the source tree), else the source tree
+/// this binary was built from.
+enum LibFolder {
     static let path: String? = {
         if let value = getenv("TX_LIB"), !String(cString: value).isEmpty { return String(cString: value) }
         var candidates: [String] = []
@@ -15,7 +16,7 @@ enum LibraryFolder {
                 folder = parent(folder)
             }
         }
-        // This file is Sources/Interpreter/LibraryFolder.swift.
+        // This file is Sources/Interpreter/LibFolder.swift.
         candidates.append(parent(parent(parent(#filePath))) + "/lib")
         return candidates.first { access($0 + "/bert.tx", R_OK) == 0 }
     }()

@@ -3,44 +3,7 @@ import Lang
 import Tensor
 
 /// Line plots: loss curves and the like, in the terminal (and in --html transcripts) and
-/// as SVG files (docs/LANGUAGE.md §6.12).
-extension Library {
-    static func plotting() -> [Builtin] {
-        [
-            builtin("plot", [.x, .optional("ys", .none, "none"), .optional("labels", .none, "none"),
-                             .optional("title", .none, "none"), .optional("path", .none, "none")], "showing",
-                    "Draws y against its index (plot(y)) or several series against x (plot(x, ys)) as a line plot in the terminal; path= also writes it as SVG.",
-                    example: "plot([4, 2.5, 1.8, 1.5, 1.4, 1.35], title=\"loss\")",
-                    details: """
-                        plot(y): y is a list or 1-D tensor, drawn against 0, 1, 2, .... plot(x, ys): x is 1-D [n];
-                        ys is one series [n], several [k, n], or a list of series of length n. labels names the
-                        series (a legend); title goes on top. Each series has its own mark (* + o x #) and, on a
-                        colour terminal, its own colour; nan and inf points are left out. path="loss.svg" writes
-                        the same plot as an SVG file (whole or not at all, like save); in a --html transcript the
-                        plot appears as SVG too.
-                        """) { args in
-                let plot = try LinePlot(args)
-                // Drawing stops early on Ctrl-C; a picture cut short is neither written nor shown.
-                try Interrupt.check()
-                if let path = try args.value("path").isNone ? nil : args.path("path") {
-                    do {
-                        try writeFile(path: path, text: try plot.svg(standalone: true))
-                    } catch let error as TensorError {
-                        throw TxError(error, at: args.span("path"))
-                    }
-                }
-                if let figures = args.interpreter.figureObserver {
-                    try figures(plot)
-                } else {
-                    args.interpreter.output(try plot.terminal(color: args.interpreter.style.isEnabled, width: Terminal.columns()))
-                }
-                return .none
-            },
-        ]
-    }
-}
-
-/// One or more series of (x, y) points on shared axes.
+/// as SVG files (docs/LANGUAGE.md §6.12): one or more series of (x, y) points on shared axes.
 struct LinePlot: Figure {
     let x: [Double]
     let series: [[Double]]
@@ -52,64 +15,15 @@ struct LinePlot: Figure {
     static let colors = [33, 36, 35, 32, 31]
     static let svgColors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"]
 
-    init(_ args: Arguments) throws {
-        let first = try args.value("x"), second = try args.value("ys")
-        func vector(_ v: Value, _ name: String) throws -> [Double]? {
-            guard let t = try Convert.tensor(v, at: args.span(name)), t.rank == 1 else { return nil }
-            return try Self.doubles(t.contiguous().values)
-        }
-        if second.isNone {
-            guard let y = try vector(first, "x") else {
-                throw TxError(.type, "type error: plot(y) expects a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
-            }
-            var indices = [Double](repeating: 0, count: y.count)
-            var poll = Interrupt.Poll()
-            try poll.run(y.count) { start, count in
-                for i in start..<(start + count) { indices[i] = Double(i) }
-            }
-            (x, series) = (indices, [y])
-        } else {
-            guard let xs = try vector(first, "x") else {
-                throw TxError(.type, "type error: plot(x, ys) expects x as a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
-            }
-            var ys: [[Double]] = []
-            if case .list(let list) = second, list.items.contains(where: { if case .list = $0 { return true }; if case .tensor = $0 { return true }; return false }) {
-                for item in list.items {
-                    guard let y = try vector(item, "ys") else {
-                        throw TxError(.type, "type error: plot: each series in ys must be a list of numbers or a 1-D tensor", at: args.span("ys"))
-                    }
-                    ys.append(y)
-                }
-            } else if let t = try Convert.tensor(second, at: args.span("ys")), t.rank == 1 || t.rank == 2 {
-                let values = try Self.doubles(t.contiguous().values)
-                let n = t.shape.last ?? 0
-                ys = t.rank == 1 ? [values] : stride(from: 0, to: values.count, by: Swift.max(n, 1)).map { Array(values[$0..<($0 + n)]) }
-            } else {
-                throw TxError(.type, "type error: plot: ys must be a series [n], several [k, n], or a list of series", at: args.span("ys"))
-            }
-            for y in ys where y.count != xs.count {
-                throw TxError(.shape, "shape mismatch in plot: x has \(xs.count) points and a series of ys \(y.count)", at: args.span("ys"))
-            }
-            (x, series) = (xs, ys)
-        }
-        guard !series.isEmpty, series.count <= 16 else {
-            throw TxError(.value, "value error: plot: between 1 and 16 series, got \(series.count)", at: args.span("ys"))
-        }
-        let given = try args.value("labels")
-        switch given {
-        case .none: labels = []
-        case .list(let list) where list.items.count == series.count:
-            labels = list.items.map { if case .string(let s) = $0 { return s.text }; return Display.text($0) }
-        case .string(let s) where series.count == 1: labels = [s.text]
-        default:
-            throw TxError(.value, "value error: plot: labels must be a list of \(series.count) names, one per series", at: args.span("labels"))
-        }
-        let t = try args.value("title")
-        if case .string(let s) = t { title = s.text } else if t.isNone { title = nil } else { title = Display.text(t) }
+    init(x: [Double], series: [[Double]], labels: [String], title: String?) {
+        self.x = x
+        self.series = series
+        self.labels = labels
+        self.title = title
     }
 
     /// `values` as doubles, with a check for Ctrl-C every chunk (a series may have 10^8 points).
-    private static func doubles(_ values: [Float]) throws -> [Double] {
+    static func doubles(_ values: [Float]) throws -> [Double] {
         var out = [Double](repeating: 0, count: values.count)
         var poll = Interrupt.Poll()
         try poll.run(values.count) { start, count in
