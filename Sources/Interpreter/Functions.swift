@@ -84,8 +84,6 @@ public final class Builtin {
     public let parameters: [BuiltinParameter]
     /// The section of the table it is listed in (set by `Library.all`).
     public internal(set) var category: Category
-    /// Set by the old form of `builtin`, which names its category (see `Library.all`).
-    var categoryGiven = false
     /// One line: what it does.
     public let summary: String
     /// A line of tx that runs.

@@ -8,7 +8,7 @@ enum Library {
         var table: [Builtin] = []
         for category in Category.allCases {
             for builtin in category.section() {
-                if !builtin.categoryGiven { builtin.category = category }
+                builtin.category = category
                 builtin.passesNoGradient = withoutGradient[builtin.name]
                 table.append(builtin)
             }
@@ -63,30 +63,4 @@ public enum Category: String, CaseIterable, Sendable {
         case .system: Library.system()
         }
     }
-}
-
-/// Shorthand for the table entries (the old form, whose body reads its arguments by name;
-/// being replaced by the typed form in Param.swift).
-func builtin(_ name: String, _ parameters: [BuiltinParameter], _ category: String,
-             _ summary: String, example: String, details: String = "",
-             _ body: @escaping (inout Arguments) throws -> Value) -> Builtin {
-    Builtin(name, parameters, category: Category(rawValue: category) ?? .system, summary: summary, example: example,
-            details: details) { args in
-        var args = args
-        return try body(&args)
-    }.givingCategory()
-}
-
-extension Builtin {
-    /// An entry of the old form keeps the category it names (some sections still mix them).
-    fileprivate func givingCategory() -> Builtin {
-        categoryGiven = true
-        return self
-    }
-}
-
-extension BuiltinParameter {
-    static var x: BuiltinParameter { .required("x") }
-    static var axisAll: BuiltinParameter { .optional("axis", .none, "none") }
-    static var keepdims: BuiltinParameter { .optional("keepdims", .bool(false), "false") }
 }
