@@ -159,7 +159,7 @@ public final class REPL {
             let text = source.text.trimmingSpaces
             if text.hasPrefix("!"), text.dropFirst().first?.isLetter == true,
                error.kind == .name || error.kind == .syntax, !error.message.contains("; tx writes") {
-                error.message += "; a shell command is :sh \(text.dropFirst())"
+                error.detail += "; a shell command is :sh \(text.dropFirst())"
             }
             report(error)
             return false

@@ -24,7 +24,7 @@ public enum Runner {
         do {
             return String(decoding: try readFile(path: path), as: UTF8.self)
         } catch let error as TensorError {
-            throw TxError(.io, error.message)
+            throw TxError(.io, label: error.label, error.detail)
         }
     }
 
