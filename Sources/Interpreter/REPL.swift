@@ -146,7 +146,7 @@ public final class REPL {
 
     /// Reports an error of the REPL itself (a bad `:command`).
     private func fail(_ kind: TxError.Kind, _ message: String) {
-        fail(errorStyle.error(TxError(kind, message)) + "\n")
+        fail(errorStyle.error(TxError(kind, label: "", message)) + "\n")
     }
 
     /// Runs `source`, printing its values or its error; false after an error.

@@ -15,7 +15,7 @@ public enum Runner {
         } else if let error = error as? TensorError {
             sink(style.error(TxError(error, at: nil)) + "\n")
         } else {
-            sink(style.error(TxError(.value, "\(error)")) + "\n")
+            sink(style.error(TxError(.value, label: "", "\(error)")) + "\n")
         }
     }
 

@@ -40,14 +40,15 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
     /// The kind's own label unless the error names a finer one (`Kind.label`).
     public var label: String
     /// What went wrong, after the label; empty for an error that is its label alone
-    /// ("interrupted").
+    /// ("interrupted"). An empty label is a message of its own (the REPL's `:command`
+    /// errors).
     public var detail: String
     public var span: SourceSpan?
     /// Calls that led here, innermost first, shown under the main location.
     public var trace: [Call]
 
     /// The full first line after `error: `, e.g. "shape mismatch in @: [4, 8] @ [4, 8] ...".
-    public var message: String { detail.isEmpty ? label : label + ": " + detail }
+    public var message: String { detail.isEmpty ? label : label.isEmpty ? detail : label + ": " + detail }
 
     /// One frame of a trace: the function the error (or the next frame) was in, and where
     /// it was called.
@@ -101,7 +102,7 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
     /// ```
     /// (the last line, one for each function call that led to the error, when there was one).
     public func rendered(_ paint: (Part, String) -> String = { $1 }) -> String {
-        var out = paint(.label, "error:") + " " + (detail.isEmpty ? label : paint(.kind, label + ":") + " " + detail)
+        var out = paint(.label, "error:") + " " + (detail.isEmpty || label.isEmpty ? message : paint(.kind, label + ":") + " " + detail)
         guard let span else { return out }
         let line = span.line, column = span.column
         let text = span.source.lineText(line)

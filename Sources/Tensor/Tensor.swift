@@ -86,7 +86,8 @@ public final class Tensor: @unchecked Sendable {
     public convenience init(shape: [Int], values: [Float]) throws {
         let count = try Tensor.elementCount(shape)
         guard count == values.count else {
-            throw TensorError.shape("\(values.count) values do not fill a tensor of shape \(describe(shape: shape))")
+            // No label, as this message has always been written.
+            throw TensorError(.shape, label: "", "\(values.count) values do not fill a tensor of shape \(describe(shape: shape))")
         }
         try self.init(uninitializedShape: shape)
         values.withUnsafeBufferPointer { source in
@@ -253,7 +254,8 @@ public final class Tensor: @unchecked Sendable {
     @discardableResult
     public static func checkShape(_ shape: [Int]) throws -> Int {
         for size in shape where size < 0 {
-            throw TensorError.value("negative size \(size) in shape \(describe(shape: shape))")
+            // No label, as this message has always been written.
+            throw TensorError(.value, label: "", "negative size \(size) in shape \(describe(shape: shape))")
         }
         var extent = 1
         for size in shape where size > 0 {

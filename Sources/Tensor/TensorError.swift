@@ -24,7 +24,7 @@ public struct TensorError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, after the label (empty for "interrupted").
     public var detail: String
     /// The whole message: label and detail.
-    public var message: String { detail.isEmpty ? label : label + ": " + detail }
+    public var message: String { detail.isEmpty ? label : label.isEmpty ? detail : label + ": " + detail }
     /// The argument at fault (an axis, a number of parts, a bias of the wrong shape),
     /// when one is: the interpreter underlines that argument rather than the whole call.
     public private(set) var culprit: Culprit?
