@@ -147,7 +147,7 @@ public final class REPL {
 
     /// Reports an error of the REPL itself (a bad `:command`).
     private func fail(_ kind: TxError.Kind, _ message: String) {
-        fail(errorStyle.error(TxError(kind, message)) + "\n")
+        fail(errorStyle.error(TxError(kind, label: "", message)) + "\n")
     }
 
     /// Runs `source`, printing its values or its error; false after an error.
@@ -160,7 +160,7 @@ public final class REPL {
             let text = source.text.trimmingSpaces
             if text.hasPrefix("!"), text.dropFirst().first?.isLetter == true,
                error.kind == .name || error.kind == .syntax, !error.message.contains("; tx writes") {
-                error.message += "; a shell command is :sh \(text.dropFirst())"
+                error.detail += "; a shell command is :sh \(text.dropFirst())"
             }
             report(error)
             return false

@@ -32,7 +32,7 @@ public struct Arguments {
             while next < parameters.count, !parameters[next].isVariadic, bound[next] != nil { next += 1 }
             guard next < parameters.count else {
                 let most = parameters.count
-                throw TxError(.arity, "arity error: \(builtin.name) takes at most \(most) argument\(most == 1 ? "" : "s"), got \(positional.count)", at: argSpan)
+                throw TxError(.arity, "\(builtin.name) takes at most \(most) argument\(most == 1 ? "" : "s"), got \(positional.count)", at: argSpan)
             }
             if parameters[next].isVariadic {
                 rest.append(value)
@@ -46,20 +46,20 @@ public struct Arguments {
         for (label, value, argSpan) in keywords {
             guard let index = parameters.firstIndex(where: { $0.name == label && !$0.isVariadic }) else {
                 let names = parameters.filter { !$0.isVariadic }.map(\.name)
-                var message = "name error: \(builtin.name) has no parameter '\(label)'"
+                var message = "\(builtin.name) has no parameter '\(label)'"
                 if let near = nearestName(to: label, among: names) { message += " (did you mean '\(near)'?)" }
                 else if !names.isEmpty { message += "; its parameters are \(names.joined(separator: ", "))" }
                 throw TxError(.name, message, at: argSpan)
             }
             guard bound[index] == nil else {
-                throw TxError(.arity, "arity error: \(builtin.name) got two values for '\(label)'", at: argSpan)
+                throw TxError(.arity, "\(builtin.name) got two values for '\(label)'", at: argSpan)
             }
             bound[index] = value
             boundSpans[index] = argSpan
         }
         for (i, parameter) in parameters.enumerated() where bound[i] == nil && !parameter.isVariadic {
             guard let value = parameter.defaultValue else {
-                throw TxError(.arity, "arity error: \(builtin.signature) needs the argument '\(parameter.name)'", at: span)
+                throw TxError(.arity, "\(builtin.signature) needs the argument '\(parameter.name)'", at: span)
             }
             bound[i] = value
         }
@@ -70,7 +70,7 @@ public struct Arguments {
     /// `builtinBodiesReadOnlyTheirParameters` finds such names before they ship).
     private func index(_ name: String) throws -> Int {
         guard let i = builtin.parameters.firstIndex(where: { $0.name == name }) else {
-            throw TxError(.name, "internal error: \(builtin.name) reads a parameter '\(name)' it does not have; please report this", at: span)
+            throw TxError(.name, label: "internal error", "\(builtin.name) reads a parameter '\(name)' it does not have; please report this", at: span)
         }
         return i
     }
@@ -87,7 +87,7 @@ public struct Arguments {
     }
 
     func typeError(_ name: String, expected: String, got value: Value) -> TxError {
-        TxError(.type, "type error: \(builtin.name) expects \(expected) for '\(name)', got \(article(value.typeDescription))", at: span(name))
+        TxError(.type, "\(builtin.name) expects \(expected) for '\(name)', got \(article(value.typeDescription))", at: span(name))
     }
 
     public func tensor(_ name: String) throws -> Tensor {
@@ -231,9 +231,13 @@ public func article(_ noun: String) -> String {
 }
 
 extension Arguments {
-    /// An assertion error for a failed check, after telling the check observer.
+    /// An assertion error for a failed check, after telling the check observer. `message`
+    /// is the whole message: "assertion failed: DETAIL", or assert's own message when it
+    /// already starts with "assertion failed" (it is then the label, as written).
     func failedCheck(_ message: String) -> TxError {
         interpreter.checkObserver?(Check(passed: false, at: span, detail: message))
-        return TxError(.assertion, message, at: span)
+        let label = TxError.Kind.assertion.label
+        if message.hasPrefix(label + ": ") { return TxError(.assertion, String(message.dropFirst(label.count + 2)), at: span) }
+        return TxError(.assertion, label: message, "", at: span)
     }
 }

@@ -100,14 +100,14 @@ final class Compiler {
             let isBreak: Bool
             if case .breakLoop = s.kind { isBreak = true } else { isBreak = false }
             guard loopDepth > 0 else {
-                throw TxError(.syntax, "syntax error: \(isBreak ? "break" : "continue") outside a loop", at: s.span)
+                throw TxError(.syntax, "\(isBreak ? "break" : "continue") outside a loop", at: s.span)
             }
             let signal = ControlSignal(kind: isBreak ? .breakLoop : .continueLoop, value: .none)
             return { _ in throw signal }
 
         case .returnValue(let e):
             guard scope != nil else {
-                throw TxError(.syntax, "syntax error: return outside a function", at: s.span)
+                throw TxError(.syntax, "return outside a function", at: s.span)
             }
             let code = try e.map(expression) ?? { _ in .none }
             return { frame in throw ControlSignal(kind: .returnValue, value: try code(frame)) }
@@ -213,7 +213,7 @@ final class Compiler {
                 try Subscripts.set(holder, try itemCodes(frame), value, at: span)
             }
         default:
-            throw TxError(.syntax, "syntax error: cannot assign to this expression", at: target.span)
+            throw TxError(.syntax, "cannot assign to this expression", at: target.span)
         }
     }
 
@@ -248,7 +248,7 @@ final class Compiler {
                 return .none
             }
         default:
-            throw TxError(.syntax, "syntax error: cannot assign to this expression", at: span)
+            throw TxError(.syntax, "cannot assign to this expression", at: span)
         }
     }
 
@@ -256,7 +256,7 @@ final class Compiler {
     /// builtin called `name`, if any.
     private static func field(_ name: String, of holder: Value, at span: SourceSpan, method: Builtin? = nil) throws -> Value {
         guard case .record(let record) = holder else {
-            var message = "type error: cannot read field '\(name)' of \(article(holder.typeDescription))"
+            var message = "cannot read field '\(name)' of \(article(holder.typeDescription))"
             // NumPy and PyTorch habits: attributes, and methods that are builtins here.
             let hints = ["shape": "shape(x)", "T": "x'", "ndim": "rank(x)", "size": "size(x)", "mT": "x'"]
             let required = method?.parameters.filter { $0.defaultValue == nil }.count ?? 0
@@ -265,7 +265,7 @@ final class Compiler {
             throw TxError(.type, message, at: span)
         }
         if let v = record[name] { return v }
-        var message = "name error: record has no field '\(name)'"
+        var message = "record has no field '\(name)'"
         if let near = nearestName(to: name, among: record.keys) { message += " (did you mean '\(near)'?)" }
         throw TxError(.name, message, at: span)
     }
@@ -273,7 +273,7 @@ final class Compiler {
     /// `holder.name = value`.
     private static func setField(_ name: String, of holder: Value, to value: Value, at span: SourceSpan) throws {
         guard case .record(let record) = holder else {
-            throw TxError(.type, "type error: cannot set field '\(name)' on \(article(holder.typeDescription))", at: span)
+            throw TxError(.type, "cannot set field '\(name)' on \(article(holder.typeDescription))", at: span)
         }
         if let refusal = record.role?.refusal(record, name, value) { throw TxError(.value, refusal, at: span) }
         record[name] = value
@@ -491,7 +491,7 @@ final class Compiler {
         var seen = Set<String>()
         for parameter in decl.parameters {
             guard seen.insert(parameter.name).inserted else {
-                throw TxError(.syntax, "syntax error: parameter '\(parameter.name)' appears twice", at: parameter.span)
+                throw TxError(.syntax, "parameter '\(parameter.name)' appears twice", at: parameter.span)
             }
             inner.declare(parameter.name)
         }
@@ -570,6 +570,6 @@ private final class MissingName {
     }
 
     func unassignedLocal() -> TxError {
-        TxError(.name, "name error: '\(name)' has no value yet (it is assigned in this function, which makes it local here)", at: span)
+        TxError(.name, "'\(name)' has no value yet (it is assigned in this function, which makes it local here)", at: span)
     }
 }

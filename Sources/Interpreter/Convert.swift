@@ -16,16 +16,16 @@ enum Convert {
     /// with integral values).
     static func integer(_ value: Value, what: String, at span: SourceSpan?) throws -> Int {
         guard let x = number(value) else {
-            throw TxError(.type, "type error: \(what) must be an integer, got \(article(value.typeDescription))", at: span)
+            throw TxError(.type, "\(what) must be an integer, got \(article(value.typeDescription))", at: span)
         }
         guard x.isFinite, x == x.rounded() else {
-            throw TxError(.index, "index error: \(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
+            throw TxError(.index, "\(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
         }
         guard abs(x) < 9.0e15 else {
             if what.hasPrefix("an index") {
-                throw TxError(.index, "index error: index \(TensorFormatter.formatNumber(x)) is out of range", at: span)
+                throw TxError(.index, "index \(TensorFormatter.formatNumber(x)) is out of range", at: span)
             }
-            throw TxError(.value, "value error: \(what) is too large, got \(TensorFormatter.formatNumber(x))", at: span)
+            throw TxError(.value, "\(what) is too large, got \(TensorFormatter.formatNumber(x))", at: span)
         }
         return Int(x)
     }
@@ -34,10 +34,10 @@ enum Convert {
     /// NumPy clamps `x[2^53:]`.
     static func sliceBound(_ value: Value, what: String, at span: SourceSpan?) throws -> Int {
         guard let x = number(value) else {
-            throw TxError(.type, "type error: \(what) must be an integer, got \(article(value.typeDescription))", at: span)
+            throw TxError(.type, "\(what) must be an integer, got \(article(value.typeDescription))", at: span)
         }
         guard let n = sliceInteger(x) else {
-            throw TxError(.index, "index error: \(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
+            throw TxError(.index, "\(what) must be an integer, got \(TensorFormatter.formatNumber(x))", at: span)
         }
         return n
     }
@@ -45,7 +45,7 @@ enum Convert {
     /// A size: a non-negative integer.
     static func size(_ value: Value, at span: SourceSpan?) throws -> Int {
         let n = try integer(value, what: "a size", at: span)
-        guard n >= 0 else { throw TxError(.value, "value error: sizes cannot be negative, got \(n)", at: span) }
+        guard n >= 0 else { throw TxError(.value, "sizes cannot be negative, got \(n)", at: span) }
         return n
     }
 
@@ -142,11 +142,11 @@ enum Convert {
         case .number(let x): return x != 0
         case .tensor(let t):
             guard let x = t.scalarValue else {
-                throw TxError(.value, "value error: \(context) needs one value, got a tensor \(describe(shape: t.shape)); use all(...) or any(...) to reduce it", at: span)
+                throw TxError(.value, "\(context) needs one value, got a tensor \(describe(shape: t.shape)); use all(...) or any(...) to reduce it", at: span)
             }
             return x != 0
         default:
-            throw TxError(.type, "type error: \(context) needs a bool or a one-element tensor, got \(article(value.typeDescription))", at: span)
+            throw TxError(.type, "\(context) needs a bool or a one-element tensor, got \(article(value.typeDescription))", at: span)
         }
     }
 }
@@ -164,6 +164,6 @@ extension TxError {
         case .io: kind = .io
         case .interrupted: kind = .interrupted
         }
-        self.init(kind, error.message, at: span)
+        self.init(kind, label: error.label, error.detail, at: span)
     }
 }

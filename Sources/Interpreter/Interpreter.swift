@@ -283,7 +283,7 @@ public final class Interpreter {
     /// typed here; its functions and variables stay defined.
     func include(path: String) throws {
         guard including.count < 32 else {
-            throw TxError(.limit, "recursion limit: include nested more than 32 files deep (does \(path) include itself?)")
+            throw TxError(.limit, label: "recursion limit", "include nested more than 32 files deep (does \(path) include itself?)")
         }
         var program = try Parser.parse(Source(name: path, text: try Runner.readSource(path: path)), steps: Self.reading(path))
         var codes: [Code] = []
@@ -308,7 +308,7 @@ public final class Interpreter {
             modelSession = session
         }
         guard let function = session.value(named: name) else {
-            throw TxError(.name, "name error: the model library has no function '\(name)'")
+            throw TxError(.name, "the model library has no function '\(name)'")
         }
         return (session, function)
     }
@@ -333,7 +333,7 @@ public final class Interpreter {
         case .function(let function):
             return try callUser(function, positional: positional, keywords: keywords, span: span)
         default:
-            throw TxError(.type, "type error: \(article(callee.typeDescription)) is not a function", at: calleeSpan)
+            throw TxError(.type, "\(article(callee.typeDescription)) is not a function", at: calleeSpan)
         }
     }
 
@@ -347,30 +347,30 @@ public final class Interpreter {
         let template = function.template
         let parameters = template.parameters
         guard positional.count <= parameters.count else {
-            throw TxError(.arity, "arity error: \(template.signature) takes \(parameters.count) argument\(parameters.count == 1 ? "" : "s"), got \(positional.count)", at: span)
+            throw TxError(.arity, "\(template.signature) takes \(parameters.count) argument\(parameters.count == 1 ? "" : "s"), got \(positional.count)", at: span)
         }
         callDepth += 1
         defer { callDepth -= 1 }
         guard callDepth <= maxCallDepth else {
-            throw TxError(.limit, "recursion limit: more than \(maxCallDepth) nested calls (runaway recursion?)", at: span)
+            throw TxError(.limit, label: "recursion limit", "more than \(maxCallDepth) nested calls (runaway recursion?)", at: span)
         }
         try Interrupt.stop(at: span)
         let frame = Frame(size: template.frameSize, parent: function.captured)
         for (i, argument) in positional.enumerated() { frame.slots[i] = argument.0 }
         for (label, value, argSpan) in keywords {
             guard let i = parameters.firstIndex(of: label) else {
-                var message = "name error: \(template.signature) has no parameter '\(label)'"
+                var message = "\(template.signature) has no parameter '\(label)'"
                 if let near = nearestName(to: label, among: parameters) { message += " (did you mean '\(near)'?)" }
                 throw TxError(.name, message, at: argSpan)
             }
             guard frame.slots[i] == nil else {
-                throw TxError(.arity, "arity error: \(template.signature) got two values for '\(label)'", at: argSpan)
+                throw TxError(.arity, "\(template.signature) got two values for '\(label)'", at: argSpan)
             }
             frame.slots[i] = value
         }
         for i in parameters.indices where frame.slots[i] == nil {
             guard let code = template.defaults[i] else {
-                throw TxError(.arity, "arity error: \(template.signature) needs the argument '\(parameters[i])'", at: span)
+                throw TxError(.arity, "\(template.signature) needs the argument '\(parameters[i])'", at: span)
             }
             frame.slots[i] = try code(frame)
         }
@@ -385,12 +385,12 @@ public final class Interpreter {
     }
 
     func unknownName(_ name: String, at span: SourceSpan, locals: [String]) -> TxError {
-        var message = "name error: unknown name '\(name)'"
+        var message = "unknown name '\(name)'"
         if let near = nearestName(to: name, among: locals + globals.definedNames) {
             message += " (did you mean '\(near)'?)"
         }
         // IPython's last value.
-        if name == "_" { message = "name error: unknown name '_'; tx writes ans for the last value shown" }
+        if name == "_" { message = "unknown name '_'; tx writes ans for the last value shown" }
         return TxError(.name, message, at: span)
     }
 }
@@ -401,7 +401,7 @@ extension Interrupt {
     static func stop(at span: SourceSpan?) throws {
         guard isRequested else { return }
         clear()
-        throw TxError(.interrupted, "interrupted", at: span)
+        throw TxError(.interrupted, "", at: span)
     }
 }
 

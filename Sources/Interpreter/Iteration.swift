@@ -21,7 +21,7 @@ enum Iteration {
             for item in list.items where try !body(item) { return }
         case .tensor(let t):
             guard t.rank > 0 else {
-                throw TxError(.type, "type error: cannot iterate over a 0-d tensor", at: span)
+                throw TxError(.type, "cannot iterate over a 0-d tensor", at: span)
             }
             for i in 0..<t.shape[0] {
                 let row: Tensor
@@ -33,7 +33,7 @@ enum Iteration {
         case .record(let r):
             for key in r.keys where try !body(.string(key)) { return }
         default:
-            throw TxError(.type, "type error: cannot iterate over \(article(sequence.typeDescription))", at: span)
+            throw TxError(.type, "cannot iterate over \(article(sequence.typeDescription))", at: span)
         }
     }
 }

@@ -24,7 +24,7 @@ struct ModelFolder {
         self.span = span
         files = ModelFolder.list(path)
         guard case .object(let members)? = try ModelFolder.json(path + "/config.json", at: span) else {
-            throw TxError(.io, "io error: \(path)/config.json is not a JSON object", at: span)
+            throw TxError(.io, "\(path)/config.json is not a JSON object", at: span)
         }
         config = members
     }
@@ -470,12 +470,12 @@ struct ModelFolder {
     // MARK: Reading
 
     private func refusal(_ message: String) -> TxError {
-        TxError(.value, "value error: load_model: \(path)/\(message)", at: span)
+        TxError(.value, "load_model: \(path)/\(message)", at: span)
     }
 
     private func missing(_ file: String, _ why: String) -> TxError {
         let shown = files.count > 12 ? files.prefix(12).joined(separator: ", ") + ", …" : files.joined(separator: ", ")
-        return TxError(.io, "io error: load_model: \(path) has no \(file) (it holds \(shown.isEmpty ? "no files" : shown)); \(why)", at: span)
+        return TxError(.io, "load_model: \(path) has no \(file) (it holds \(shown.isEmpty ? "no files" : shown)); \(why)", at: span)
     }
 
     private func configValue(_ key: String) -> JSON? { config.first { $0.0 == key }?.1 }
@@ -552,17 +552,17 @@ extension ModelFolder {
         case "max_length":
             let positions = tensor(m, "embeddings", "position_embeddings", "weight")?.shape.first ?? 0
             guard let x = Convert.number(value), x == x.rounded(), x >= 2, x <= Double(positions) else {
-                return "value error: m.max_length = \(Display.short(value)): the model has \(positions) positions (config.json's max_position_embeddings), so max_length is a whole number from 2 to \(positions)"
+                return "m.max_length = \(Display.short(value)): the model has \(positions) positions (config.json's max_position_embeddings), so max_length is a whole number from 2 to \(positions)"
             }
         case "lower", "strip_accents", "normalize":
-            guard case .bool = value else { return "value error: m.\(key) is true or false, not \(Display.short(value))" }
+            guard case .bool = value else { return "m.\(key) is true or false, not \(Display.short(value))" }
         case "pooling":
             let known = ["cls", "max", "mean", "mean_sqrt_len_tokens"]
             guard case .list(let modes) = value, !modes.items.isEmpty, modes.items.allSatisfy({ mode in
                 if case .string(let s) = mode { return known.contains(s.text) }
                 return false
             }) else {
-                return "value error: m.pooling is a list of \(known.map(Display.quoted).joined(separator: ", ")) (at least one), not \(Display.short(value))"
+                return "m.pooling is a list of \(known.map(Display.quoted).joined(separator: ", ")) (at least one), not \(Display.short(value))"
             }
         default: break
         }

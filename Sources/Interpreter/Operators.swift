@@ -103,9 +103,9 @@ enum Operators {
         if op == .equal { return .bool(try equal(a, b)) }
         if op == .notEqual { return .bool(try !equal(a, b)) }
         if op == .matmul, case .number = a, case .number = b {
-            throw TxError(.type, "type error: @ needs tensors, got two numbers; use * for numbers")
+            throw TxError(.type, "@ needs tensors, got two numbers; use * for numbers")
         }
-        throw TxError(.type, "type error: cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
+        throw TxError(.type, "cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
     }
 
     /// How deep `equal` follows nested lists and records before it stops: far past any
@@ -175,7 +175,7 @@ enum Operators {
         case .number(let x): return .number(-x)
         case .tensor(let t): return .tensor(try t.map(.negate))
         default:
-            throw TxError(.type, "type error: cannot negate \(article(value.typeDescription))")
+            throw TxError(.type, "cannot negate \(article(value.typeDescription))")
         }
     }
 
@@ -185,7 +185,7 @@ enum Operators {
         func truth(_ v: Value) throws -> Tensor {
             if case .bool(let p) = v { return try Tensor(scalar: p ? 1 : 0) }
             guard let t = try Convert.tensor(v, at: nil) else {
-                throw TxError(.type, "type error: \(and ? "&&" : "||") needs bools or tensors, got \(article(v.typeDescription))")
+                throw TxError(.type, "\(and ? "&&" : "||") needs bools or tensors, got \(article(v.typeDescription))")
             }
             return try Tensor.binary(.notEqual, t, scalar: 0)
         }
@@ -208,7 +208,7 @@ enum Operators {
         case .tensor(let t): return .tensor(try t.swappingLastAxes())
         default:
             if let t = try Convert.tensor(value, at: nil) { return .tensor(try t.swappingLastAxes()) }
-            throw TxError(.type, "type error: cannot transpose \(article(value.typeDescription))")
+            throw TxError(.type, "cannot transpose \(article(value.typeDescription))")
         }
     }
 }

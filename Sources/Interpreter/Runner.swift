@@ -21,7 +21,7 @@ public enum Runner {
         } else if let error = error as? TensorError {
             sink(style.error(TxError(error, at: nil)) + "\n")
         } else {
-            sink(style.error(TxError(.value, "\(error)")) + "\n")
+            sink(style.error(TxError(.value, label: "", "\(error)")) + "\n")
         }
     }
 
@@ -30,7 +30,7 @@ public enum Runner {
         do {
             return String(decoding: try readFile(path: path), as: UTF8.self)
         } catch let error as TensorError {
-            throw TxError(.io, error.message)
+            throw TxError(.io, label: error.label, error.detail)
         }
     }
 

@@ -55,7 +55,7 @@ enum Subscripts {
         case .record(let record):
             let item = try single(items, of: "a record", at: span)
             guard case .single(let v, let s) = item, case .string(let key) = v else {
-                throw TxError(.type, "type error: a record is indexed by a string, as in r[\"name\"]", at: item.span)
+                throw TxError(.type, "a record is indexed by a string, as in r[\"name\"]", at: item.span)
             }
             return try lookup(record, path: key.text, at: s)
         case .range(let r):
@@ -69,7 +69,7 @@ enum Subscripts {
                 return .range(RangeValue(start: r[first], step: r.step * Double(step), count: n))
             }
         default:
-            throw TxError(.type, "type error: cannot index \(article(target.typeDescription))", at: span)
+            throw TxError(.type, "cannot index \(article(target.typeDescription))", at: span)
         }
     }
 
@@ -82,7 +82,7 @@ enum Subscripts {
                 case .number(let x): try t.assign(indices, scalar: Float(x))
                 default:
                     guard let v = try Convert.tensor(value, at: span) else {
-                        throw TxError(.type, "type error: cannot store \(article(value.typeDescription)) in a tensor", at: span)
+                        throw TxError(.type, "cannot store \(article(value.typeDescription)) in a tensor", at: span)
                     }
                     try t.assign(indices, v)
                 }
@@ -92,17 +92,17 @@ enum Subscripts {
         case .list(let list):
             let item = try single(items, of: "a list", at: span)
             guard case .single(let v, let s) = item else {
-                throw TxError(.type, "type error: assigning to a slice of a list is not supported", at: item.span)
+                throw TxError(.type, "assigning to a slice of a list is not supported", at: item.span)
             }
             list.items[try position(v, count: list.items.count, at: s)] = value
         case .record(let record):
             let item = try single(items, of: "a record", at: span)
             guard case .single(let v, let s) = item, case .string(let key) = v else {
-                throw TxError(.type, "type error: a record is indexed by a string, as in r[\"name\"]", at: item.span)
+                throw TxError(.type, "a record is indexed by a string, as in r[\"name\"]", at: item.span)
             }
             try store(value, in: record, path: key.text, at: s)
         default:
-            throw TxError(.type, "type error: cannot assign into \(article(target.typeDescription))", at: span)
+            throw TxError(.type, "cannot assign into \(article(target.typeDescription))", at: span)
         }
     }
 
@@ -116,17 +116,17 @@ enum Subscripts {
             switch current {
             case .record(let r):
                 if let next = r[part] { current = next; continue }
-                var message = "name error: record has no field '\(part)'"
+                var message = "record has no field '\(part)'"
                 if i > 0 { message += " (in '\(parts[0..<i].joined(separator: "."))')" }
                 if let near = nearestName(to: part, among: r.keys) { message += "; did you mean '\(near)'?" }
                 throw TxError(.name, message, at: span)
             case .list(let l):
                 guard let n = Int(part), n >= 0, n < l.items.count else {
-                    throw TxError(.index, "index error: '\(part)' in '\(path)' is not an index of a list of \(l.items.count)", at: span)
+                    throw TxError(.index, "'\(part)' in '\(path)' is not an index of a list of \(l.items.count)", at: span)
                 }
                 current = l.items[n]
             default:
-                throw TxError(.type, "type error: '\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
+                throw TxError(.type, "'\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
             }
         }
         return current
@@ -162,12 +162,12 @@ enum Subscripts {
             case .list(let l):
                 // An index one past the end appends, as building a list up from 0 does.
                 guard let n = Int(part), n >= 0, n <= l.items.count else {
-                    throw TxError(.index, "index error: '\(part)' in '\(path)' is not an index of a list of \(l.items.count)", at: span)
+                    throw TxError(.index, "'\(part)' in '\(path)' is not an index of a list of \(l.items.count)", at: span)
                 }
                 if n == l.items.count { l.items.append(last ? value : container(after: i)) }
                 if last { l.items[n] = value } else { current = l.items[n] }
             default:
-                throw TxError(.type, "type error: '\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
+                throw TxError(.type, "'\(parts[0..<i].joined(separator: "."))' is \(article(current.typeDescription)), not a record", at: span)
             }
         }
     }
@@ -185,7 +185,7 @@ enum Subscripts {
 
     private static func single(_ items: [IndexArgument], of kind: String, at span: SourceSpan) throws -> IndexArgument {
         guard items.count == 1, let item = items.first else {
-            throw TxError(.index, "index error: \(kind) takes one index, got \(items.count)", at: span)
+            throw TxError(.index, "\(kind) takes one index, got \(items.count)", at: span)
         }
         return item
     }
@@ -193,12 +193,12 @@ enum Subscripts {
     /// A position in a sequence of `count`, negative counting from the end.
     static func position(_ value: Value, count: Int, at span: SourceSpan) throws -> Int {
         if case .tensor(let t) = value, t.isMask {
-            throw TxError(.type, "type error: a mask indexes tensors; lists, strings and ranges take integer indices", at: span)
+            throw TxError(.type, "a mask indexes tensors; lists, strings and ranges take integer indices", at: span)
         }
         let i = try Convert.integer(value, what: "an index", at: span)
         let resolved = i < 0 ? i + count : i
         guard resolved >= 0, resolved < count else {
-            throw TxError(.index, "index error: index \(i) is out of range for length \(count)", at: span)
+            throw TxError(.index, "index \(i) is out of range for length \(count)", at: span)
         }
         return resolved
     }
@@ -240,7 +240,7 @@ enum Subscripts {
                 case .tensor(let t): return .gather(t)
                 default:
                     if let t = try Convert.tensor(v, at: s) { return .gather(t) }
-                    throw TxError(.type, "type error: a tensor index must be a number, a slice or an integral tensor, got \(article(v.typeDescription))", at: s)
+                    throw TxError(.type, "a tensor index must be a number, a slice or an integral tensor, got \(article(v.typeDescription))", at: s)
                 }
             case .slice(let a, let b, let c, let s):
                 func part(_ v: Value, _ what: String) throws -> Int? {

@@ -42,7 +42,7 @@ public struct Lexer {
     private mutating func run() throws {
         // A NUL byte would cut the rendered error short wherever C strings carry it.
         if let nul = bytes.firstIndex(of: 0) {
-            throw TxError(.syntax, "syntax error: a NUL character (byte 0) in the source", at: span(nul, nul + 1))
+            throw TxError(.syntax, "a NUL character (byte 0) in the source", at: span(nul, nul + 1))
         }
         // A first line starting with #! is ignored.
         if byte(0) == UInt8(ascii: "#"), byte(1) == UInt8(ascii: "!") {
@@ -159,17 +159,17 @@ public struct Lexer {
                 position = look
                 while Lexer.isDigit(byte(position)) { position += 1 }
             } else {
-                throw TxError(.syntax, "syntax error: a number's exponent needs digits", at: span(start, look))
+                throw TxError(.syntax, "a number's exponent needs digits", at: span(start, look))
             }
         }
         if Lexer.isIdentifierStart(byte(position)) {
             var end = position
             while Lexer.isIdentifierPart(byte(end)) { end += 1 }
-            throw TxError(.syntax, "syntax error: '\(String(decoding: bytes[start..<end], as: UTF8.self))' is not a number or a name", at: span(start, end))
+            throw TxError(.syntax, "'\(String(decoding: bytes[start..<end], as: UTF8.self))' is not a number or a name", at: span(start, end))
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         guard let value = Double(text) else {
-            throw TxError(.syntax, "syntax error: cannot read the number '\(text)'", at: span(start, position))
+            throw TxError(.syntax, "cannot read the number '\(text)'", at: span(start, position))
         }
         tokens.append(Token(.number, text, start: start, end: position, number: value))
     }
@@ -180,7 +180,7 @@ public struct Lexer {
         var contents: [UInt8] = []
         while true {
             guard position < bytes.count, at(position) != UInt8(ascii: "\n") else {
-                throw TxError(.syntax, "syntax error: unterminated string", at: span(start, start + 1))
+                throw TxError(.syntax, "unterminated string", at: span(start, start + 1))
             }
             let c = at(position)
             if c == UInt8(ascii: "\"") { position += 1; break }
@@ -197,7 +197,7 @@ public struct Lexer {
                     continue
                 default:
                     let shown = escape == 0 || escape == 10 ? "" : String(decoding: [escape], as: UTF8.self)
-                    throw TxError(.syntax, "syntax error: unknown escape '\\\(shown)' in a string (use \\n \\t \\r \\\" \\\\ \\u{e9})", at: span(position, position + 2))
+                    throw TxError(.syntax, "unknown escape '\\\(shown)' in a string (use \\n \\t \\r \\\" \\\\ \\u{e9})", at: span(position, position + 2))
                 }
                 position += 2
                 continue
@@ -214,7 +214,7 @@ public struct Lexer {
     private mutating func unicodeEscape() throws -> [UInt8] {
         let start = position
         guard byte(start + 2) == UInt8(ascii: "{") else {
-            throw TxError(.syntax, "syntax error: \\u needs its code point in braces, as \\u{e9} or \\u{1F600}", at: span(start, start + 2))
+            throw TxError(.syntax, "\\u needs its code point in braces, as \\u{e9} or \\u{1F600}", at: span(start, start + 2))
         }
         var end = start + 3
         var value: UInt32 = 0
@@ -226,11 +226,11 @@ public struct Lexer {
             var close = end
             while close < bytes.count, at(close) != UInt8(ascii: "}"), at(close) != UInt8(ascii: "\""), at(close) != 10 { close += 1 }
             if close < bytes.count, at(close) == UInt8(ascii: "}") { close += 1 }
-            throw TxError(.syntax, "syntax error: \\u{...} needs 1 to 6 hex digits and a closing }, as \\u{e9} or \\u{1F600}", at: span(start, Swift.max(close, start + 3)))
+            throw TxError(.syntax, "\\u{...} needs 1 to 6 hex digits and a closing }, as \\u{e9} or \\u{1F600}", at: span(start, Swift.max(close, start + 3)))
         }
         position = end + 1
         guard let scalar = Unicode.Scalar(value) else {
-            throw TxError(.syntax, "syntax error: \\u{\(String(value, radix: 16, uppercase: true))} is not a Unicode scalar (surrogates D800-DFFF and values above 10FFFF are not)", at: span(start, position))
+            throw TxError(.syntax, "\\u{\(String(value, radix: 16, uppercase: true))} is not a Unicode scalar (surrogates D800-DFFF and values above 10FFFF are not)", at: span(start, position))
         }
         return Array(String(Character(scalar)).utf8)
     }
@@ -268,12 +268,12 @@ public struct Lexer {
         while end < bytes.count, at(end) & 0xC0 == 0x80 { end += 1 }
         let shown = String(decoding: bytes[position..<end], as: UTF8.self)
         if c == UInt8(ascii: "&") || c == UInt8(ascii: "|") {
-            throw TxError(.syntax, "syntax error: unexpected character '\(shown)' (logical and/or are && and ||)", at: span(start, end))
+            throw TxError(.syntax, "unexpected character '\(shown)' (logical and/or are && and ||)", at: span(start, end))
         }
         if c == UInt8(ascii: "?") {
-            throw TxError(.syntax, "syntax error: unexpected character '?'" + questionMarkHint(at: start), at: span(start, end))
+            throw TxError(.syntax, "unexpected character '?'" + questionMarkHint(at: start), at: span(start, end))
         }
-        throw TxError(.syntax, "syntax error: unexpected character '\(shown)'", at: span(start, end))
+        throw TxError(.syntax, "unexpected character '\(shown)'", at: span(start, end))
     }
 
     /// IPython's `softmax?` asks for help; C's `c ? a : b` chooses.
@@ -299,7 +299,7 @@ public enum ReadingInterrupt {
     nonisolated(unsafe) public static var stop: () -> Bool = { false }
 
     static func check(_ source: Source, at offset: Int) throws {
-        if stop() { throw TxError(.interrupted, "interrupted", at: SourceSpan(source: source, start: offset, end: offset)) }
+        if stop() { throw TxError(.interrupted, "", at: SourceSpan(source: source, start: offset, end: offset)) }
     }
 }
 

@@ -37,7 +37,7 @@ public struct Parser {
             return false
         } catch let error as TxError {
             guard error.kind == .syntax, let span = error.span else { return false }
-            if error.message.hasPrefix("syntax error: unterminated string") { return false }
+            if error.detail.hasPrefix("unterminated string") { return false }
             return span.start >= source.bytes.count
         } catch {
             return false
@@ -97,7 +97,7 @@ public struct Parser {
 
     /// A syntax error at `token`, with a hint when it is another language's spelling.
     private func error(_ message: String, at token: Token) -> TxError {
-        TxError(.syntax, "syntax error: \(message)" + (Habits.hint(at: token, in: source) ?? ""), at: span(of: token))
+        TxError(.syntax, "\(message)" + (Habits.hint(at: token, in: source) ?? ""), at: span(of: token))
     }
 
     /// Consumes the closing bracket of `open`, or explains which bracket is unclosed.
@@ -113,7 +113,7 @@ public struct Parser {
     private mutating func enter(at token: Token) throws {
         nesting += 1
         if nesting > maxNesting {
-            throw TxError(.limit, "nesting limit: more than \(maxNesting) levels of nesting", at: span(of: token))
+            throw TxError(.limit, "more than \(maxNesting) levels of nesting", at: span(of: token))
         }
     }
 
@@ -129,7 +129,7 @@ public struct Parser {
     private func node(_ kind: ExprKind, _ whole: SourceSpan) throws -> Expr {
         let expr = Expr(kind, whole)
         guard expr.depth <= Parser.maxDepth else {
-            throw TxError(.limit, "nesting limit: an expression more than \(Parser.maxDepth) operations deep",
+            throw TxError(.limit, "an expression more than \(Parser.maxDepth) operations deep",
                           at: span(max(whole.start, whole.end - 1), whole.end))
         }
         return expr
@@ -245,7 +245,7 @@ public struct Parser {
         switch target.kind {
         case .name, .field, .index: return
         default:
-            throw TxError(.syntax, "syntax error: cannot assign to '\(target.span.text)' (only to a name, r.field or x[...])", at: target.span)
+            throw TxError(.syntax, "cannot assign to '\(target.span.text)' (only to a name, r.field or x[...])", at: target.span)
         }
     }
 

@@ -15,14 +15,40 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
         case memory          // an allocation over the limit
         case limit           // nesting or recursion too deep
         case interrupted     // Ctrl-C
+
+        /// How a message of this kind starts, unless the error names a finer label.
+        public var label: String {
+            switch self {
+            case .syntax: "syntax error"
+            case .name: "name error"
+            case .type: "type error"
+            case .shape: "shape mismatch"
+            case .index: "index error"
+            case .value: "value error"
+            case .arity: "arity error"
+            case .assertion: "assertion failed"
+            case .io: "io error"
+            case .memory: "memory limit"
+            case .limit: "nesting limit"
+            case .interrupted: "interrupted"
+            }
+        }
     }
 
     public var kind: Kind
-    /// The full first line after `error: `, e.g. "shape mismatch in @: ...".
-    public var message: String
+    /// What kind of error it is, as the message starts: "type error", "shape mismatch in @".
+    /// The kind's own label unless the error names a finer one (`Kind.label`).
+    public var label: String
+    /// What went wrong, after the label; empty for an error that is its label alone
+    /// ("interrupted"). An empty label is a message of its own (the REPL's `:command`
+    /// errors).
+    public var detail: String
     public var span: SourceSpan?
     /// Calls that led here, innermost first, shown under the main location.
     public var trace: [Call]
+
+    /// The full first line after `error: `, e.g. "shape mismatch in @: [4, 8] @ [4, 8] ...".
+    public var message: String { detail.isEmpty ? label : label.isEmpty ? detail : label + ": " + detail }
 
     /// One frame of a trace: the function the error (or the next frame) was in, and where
     /// it was called.
@@ -36,9 +62,17 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public init(_ kind: Kind, _ message: String, at span: SourceSpan? = nil) {
+    /// An error labelled by its kind: `TxError(.type, "f expects a tensor", at: span)`
+    /// reads "type error: f expects a tensor".
+    public init(_ kind: Kind, _ detail: String, at span: SourceSpan? = nil) {
+        self.init(kind, label: kind.label, detail, at: span)
+    }
+
+    /// An error with a finer label than its kind's: "shape mismatch in @", "gradient error".
+    public init(_ kind: Kind, label: String, _ detail: String, at span: SourceSpan? = nil) {
         self.kind = kind
-        self.message = message
+        self.label = label
+        self.detail = detail
         self.span = span
         self.trace = []
     }
@@ -49,21 +83,12 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
     public enum Part: Sendable {
         /// `error:`
         case label
-        /// The kind that starts the message, up to its colon: `shape mismatch in @:`.
+        /// The label that starts the message, with its colon: `shape mismatch in @:`.
         case kind
         /// The line of carets under the span.
         case caret
         /// The `-->` line and the gutter.
         case location
-    }
-
-    /// The message's leading kind, up to and including the first `: `, when the
-    /// message starts with one (`name error:`); else empty.
-    private var kindPrefix: Substring {
-        guard let colon = message.firstRange(of: ": ")?.lowerBound,
-              !message[..<colon].contains(where: { "'\"([:".contains($0) })
-        else { return "" }
-        return message[...colon]
     }
 
     /// The error as tx shows it:
@@ -77,8 +102,7 @@ public struct TxError: Error, Sendable, CustomStringConvertible {
     /// ```
     /// (the last line, one for each function call that led to the error, when there was one).
     public func rendered(_ paint: (Part, String) -> String = { $1 }) -> String {
-        let kind = kindPrefix
-        var out = paint(.label, "error:") + " " + paint(.kind, String(kind)) + message.dropFirst(kind.count)
+        var out = paint(.label, "error:") + " " + (detail.isEmpty || label.isEmpty ? message : paint(.kind, label + ":") + " " + detail)
         guard let span else { return out }
         let line = span.line, column = span.column
         let text = span.source.lineText(line)

@@ -28,7 +28,7 @@ public enum BLAS {
     @inline(__always)
     public static func check(largest: Int, for what: @autoclosure () -> String) throws {
         guard largest > maxSize else { return }
-        throw TensorError.value("value error: \(what()) is too large for BLAS (a size or row stride of \(largest); at most 2^31 - 1)")
+        throw TensorError.value("\(what()) is too large for BLAS (a size or row stride of \(largest); at most 2^31 - 1)")
     }
 
     /// Row-major C = alpha op(A) op(B) + beta C: the one way tx calls sgemm, with its

@@ -22,7 +22,7 @@ extension Tensor {
             }
         }
         guard target.count >= rank else {
-            throw TensorError.shape("shape mismatch: cannot broadcast \(describe(shape: shape)) to \(describe(shape: target))")
+            throw TensorError.shape("cannot broadcast \(describe(shape: shape)) to \(describe(shape: target))")
         }
         try Tensor.checkShape(target)
         let extra = target.count - rank
@@ -34,7 +34,7 @@ extension Tensor {
             } else if shape[own] == 1 {
                 newStrides[axis] = 0
             } else {
-                throw TensorError.shape("shape mismatch: cannot broadcast \(describe(shape: shape)) to \(describe(shape: target))")
+                throw TensorError.shape("cannot broadcast \(describe(shape: shape)) to \(describe(shape: target))")
             }
         }
         return Tensor(storage: storage, shape: target, strides: newStrides, offset: offset)

@@ -11,10 +11,10 @@ extension Tensor {
     /// start, start + step, ... before stop (NumPy's arange).
     public static func arange(start: Double, stop: Double, step: Double) throws -> Tensor {
         guard step != 0, step.isFinite, start.isFinite, stop.isFinite else {
-            throw TensorError.value("value error: arange needs finite bounds and a nonzero step")
+            throw TensorError.value("arange needs finite bounds and a nonzero step")
         }
         let n = max(0, ((stop - start) / step).rounded(.up))
-        guard n < 1e12 else { throw TensorError(.memory, "memory limit: arange(\(start), \(stop), \(step)) is too large") }
+        guard n < 1e12 else { throw TensorError(.memory, "arange(\(start), \(stop), \(step)) is too large") }
         let t = try Tensor(uninitializedShape: [Int(n)])
         for i in 0..<Int(n) { t.storage.pointer[i] = Float(start + Double(i) * step) }
         return t

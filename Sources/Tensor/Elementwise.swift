@@ -79,7 +79,7 @@ extension Tensor {
         }
         guard let shape = broadcastShape(a.shape, b.shape) else {
             let joiner = op == .maximum || op == .minimum ? " and " : " \(op.symbol) "
-            throw TensorError.shape("shape mismatch in \(op.symbol): \(describe(shape: a.shape))\(joiner)\(describe(shape: b.shape)) (cannot broadcast)")
+            throw TensorError.shape(in: "\(op.symbol)", "\(describe(shape: a.shape))\(joiner)\(describe(shape: b.shape)) (cannot broadcast)")
         }
         if b.count == 1 && b.rank == 0, let y = b.scalarValue, shape == a.shape { return try binary(op, a, scalar: y) }
         if a.count == 1 && a.rank == 0, let x = a.scalarValue, shape == b.shape { return try binary(op, scalar: x, b) }
@@ -297,7 +297,7 @@ extension Tensor {
             }
         }
         guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(condition.shape, ab) else {
-            throw TensorError.shape("shape mismatch in where: \(describe(shape: condition.shape)), \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)")
+            throw TensorError.shape(in: "where", "\(describe(shape: condition.shape)), \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)")
         }
         let c = try condition.withContiguousRows().broadcast(to: shape)
         let x = try a.withContiguousRows().broadcast(to: shape), y = try b.withContiguousRows().broadcast(to: shape)

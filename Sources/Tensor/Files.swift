@@ -5,7 +5,7 @@ import Glibc
 public func checkPath(_ path: String) throws {
     guard path.utf8.contains(0) else { return }
     let shown = path.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\0")
-    throw TensorError.io("io error: the path \"\(shown.count > 200 ? String(shown.prefix(200)) + "…" : shown)\" contains a NUL byte")
+    throw TensorError.io("the path \"\(shown.count > 200 ? String(shown.prefix(200)) + "…" : shown)\" contains a NUL byte")
 }
 
 /// Reads a whole file and passes its bytes to `body`; they count against the memory
@@ -23,8 +23,8 @@ public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T
     guard fstat(descriptor, &info) == 0 else { throw fileError(path) }
     switch info.st_mode & S_IFMT {
     case S_IFREG: break
-    case S_IFDIR: throw TensorError.io("io error: \(path) is a directory")
-    default: throw TensorError.io("io error: \(path) is not a regular file (a pipe, socket or device); load reads files")
+    case S_IFDIR: throw TensorError.io("\(path) is a directory")
+    default: throw TensorError.io("\(path) is not a regular file (a pipe, socket or device); load reads files")
     }
     let size = Int(info.st_size)
     if size == 0 { return try readToEnd(descriptor, path: path, body) }
@@ -45,7 +45,7 @@ public func readFile<T>(path: String, _ body: ([UInt8]) throws -> T) throws -> T
                 done += n
             }
         }
-        guard done == size else { throw TensorError.io("io error: \(path): could only read \(done) of \(size) bytes") }
+        guard done == size else { throw TensorError.io("\(path): could only read \(done) of \(size) bytes") }
         return try body(bytes)
     }
 }
@@ -128,7 +128,7 @@ public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws 
     let target = symbolicLinkTarget(path) ?? path
     var old = stat()
     let exists = stat(target, &old) == 0
-    if exists && (old.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("io error: \(path) is a directory") }
+    if exists && (old.st_mode & S_IFMT) == S_IFDIR { throw TensorError.io("\(path) is a directory") }
     // A device or a pipe (/dev/null, /dev/stdout) is written in place: renaming over it
     // would replace the device with a file.
     if exists && (old.st_mode & S_IFMT) != S_IFREG {
@@ -136,7 +136,7 @@ public func writeFile(path: String, _ body: (FileWriter) throws -> Void) throws 
         // reach; with it, a FIFO nobody reads is an error at once (ENXIO).
         let descriptor = open(target, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
         if descriptor < 0 && errno == ENXIO && (old.st_mode & S_IFMT) == S_IFIFO {
-            throw TensorError.io("io error: \(path) is a pipe (FIFO) that no process is reading; start its reader first")
+            throw TensorError.io("\(path) is a pipe (FIFO) that no process is reading; start its reader first")
         }
         guard descriptor >= 0 else { throw fileError(path) }
         defer { close(descriptor) }
@@ -195,18 +195,18 @@ public func writeFile(path: String, text: String) throws {
 /// already there is left as it is.
 public func makeFolder(path: String) throws {
     try checkPath(path)
-    guard !path.isEmpty else { throw TensorError.io("io error: a folder needs a name") }
+    guard !path.isEmpty else { throw TensorError.io("a folder needs a name") }
     var prefix = path.hasPrefix("/") ? "/" : ""
     for part in path.split(separator: "/") {
         prefix += part
         if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
-            throw TensorError.io("io error: cannot make the folder \(prefix): \(String(cString: strerror(errno)))")
+            throw TensorError.io("cannot make the folder \(prefix): \(String(cString: strerror(errno)))")
         }
         prefix += "/"
     }
     var info = stat()
     guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-        throw TensorError.io("io error: \(path) exists and is not a folder")
+        throw TensorError.io("\(path) exists and is not a folder")
     }
 }
 
@@ -223,10 +223,10 @@ private func symbolicLinkTarget(_ path: String) -> String? {
 private func fileError(_ path: String) -> TensorError {
     let code = errno
     switch code {
-    case ENOENT: return TensorError.io("io error: no such file: \(path)")
-    case EACCES: return TensorError.io("io error: permission denied: \(path)")
-    case EISDIR: return TensorError.io("io error: \(path) is a directory")
-    default: return TensorError.io("io error: \(path): \(String(cString: strerror(code)))")
+    case ENOENT: return TensorError.io("no such file: \(path)")
+    case EACCES: return TensorError.io("permission denied: \(path)")
+    case EISDIR: return TensorError.io("\(path) is a directory")
+    default: return TensorError.io("\(path): \(String(cString: strerror(code)))")
     }
 }
 

@@ -16,7 +16,7 @@ public enum TensorIndex: Sendable {
 /// many are picked (negative bounds count from the end, bounds of any size are clamped).
 /// Defined, without overflow, for every Int bound and step.
 public func sliceExtent(start: Int?, stop: Int?, step: Int, size: Int) throws -> (first: Int, count: Int) {
-    guard step != 0 else { throw TensorError.value("value error: slice step cannot be 0") }
+    guard step != 0 else { throw TensorError.value("slice step cannot be 0") }
     func clamp(_ v: Int?, _ fallback: Int) -> Int {
         guard let v else { return fallback }
         let r = v < 0 ? v + size : v
@@ -44,7 +44,7 @@ extension Tensor {
     func basicView(_ items: [TensorIndex]) throws -> (view: Tensor, gather: (axis: Int, ids: Tensor)?) {
         let consumed = items.filter { if case .newAxis = $0 { return false } else { return true } }.count
         guard consumed <= rank else {
-            throw TensorError.index("index error: too many indices: \(consumed) for a tensor of rank \(rank)")
+            throw TensorError.index("too many indices: \(consumed) for a tensor of rank \(rank)")
         }
         var newShape: [Int] = [], newStrides: [Int] = []
         var newOffset = offset
@@ -59,7 +59,7 @@ extension Tensor {
                 let size = shape[axis]
                 let resolved = i < 0 ? i + size : i
                 guard resolved >= 0, resolved < size else {
-                    throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)").blaming("index", i)
+                    throw TensorError.index("index \(i) is out of range for axis \(axis) of size \(size)").blaming("index", i)
                 }
                 newOffset += resolved * strides[axis]
                 axis += 1
@@ -73,10 +73,10 @@ extension Tensor {
                 newStrides.append(n > 1 ? strides[axis] * s : strides[axis])
                 axis += 1
             case .mask:
-                throw TensorError.index("index error: a mask must be the only index (x[m], not x[m, ...])")
+                throw TensorError.index("a mask must be the only index (x[m], not x[m, ...])")
             case .gather(let ids):
                 guard gather == nil else {
-                    throw TensorError.value("value error: only one tensor index per subscript is supported")
+                    throw TensorError.value("only one tensor index per subscript is supported")
                 }
                 gather = (newShape.count, ids)
                 newShape.append(shape[axis])
@@ -93,15 +93,15 @@ extension Tensor {
     static func positions(_ ids: Tensor, size: Int, axis: Int) throws -> [Int] {
         try ids.values.map { v in
             guard v.isFinite, v == v.rounded() else {
-                throw TensorError.index("index error: index \(v.isFinite ? String(describing: v) : "\(v)") is not an integer")
+                throw TensorError.index("index \(v.isFinite ? String(describing: v) : "\(v)") is not an integer")
             }
             guard Swift.abs(v) < 0x1p62 else {
-                throw TensorError.index("index error: index \(TensorFormatter.formatNumber(v)) is out of range for axis \(axis) of size \(size)")
+                throw TensorError.index("index \(TensorFormatter.formatNumber(v)) is out of range for axis \(axis) of size \(size)")
             }
             let i = Int(v)
             let resolved = i < 0 ? i + size : i
             guard resolved >= 0, resolved < size else {
-                throw TensorError.index("index error: index \(i) is out of range for axis \(axis) of size \(size)").blaming("index", i)
+                throw TensorError.index("index \(i) is out of range for axis \(axis) of size \(size)").blaming("index", i)
             }
             return resolved
         }
@@ -188,7 +188,7 @@ extension Tensor {
     /// are nonzero (selected), the trailing shape and the number of floats per row.
     private func maskRows(_ mask: Tensor) throws -> (flags: Tensor, selected: Int, rest: [Int], rows: Int) {
         guard mask.rank <= rank, Array(shape.prefix(mask.rank)) == mask.shape else {
-            throw TensorError.index("index error: a mask of shape \(describe(shape: mask.shape)) does not match the leading axes of a tensor of shape \(describe(shape: shape))")
+            throw TensorError.index("a mask of shape \(describe(shape: mask.shape)) does not match the leading axes of a tensor of shape \(describe(shape: shape))")
         }
         let flags = try mask.contiguous()
         let m = flags.storage.pointer + flags.offset
@@ -255,7 +255,7 @@ extension Tensor {
 
     private func expandedForAssignment(to region: [Int]) throws -> Tensor {
         guard let shape = Tensor.broadcastShape(self.shape, region), shape == region else {
-            throw TensorError.shape("shape mismatch in assignment: cannot store a tensor \(describe(shape: self.shape)) into a region of shape \(describe(shape: region))")
+            throw TensorError.shape(in: "assignment", "cannot store a tensor \(describe(shape: self.shape)) into a region of shape \(describe(shape: region))")
         }
         return try broadcast(to: region)
     }

@@ -70,7 +70,7 @@ public enum JSON: Equatable {
         }
 
         func fail(_ why: String) -> TensorError {
-            TensorError.io("io error: malformed \(what): \(why) at byte \(i)")
+            TensorError.io("malformed \(what): \(why) at byte \(i)")
         }
 
         mutating func skip() {

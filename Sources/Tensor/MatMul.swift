@@ -34,18 +34,18 @@ extension Tensor {
             }
         }
         guard a.rank >= 1, b.rank >= 1 else {
-            throw TensorError.shape("shape mismatch in @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (@ needs tensors of rank 1 or more)")
+            throw TensorError.shape(in: "@", "\(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (@ needs tensors of rank 1 or more)")
         }
         let left = a.rank == 1 ? try a.unsqueezed(axis: 0) : a
         let right = b.rank == 1 ? try b.unsqueezed(axis: -1) : b
         let m = left.shape[left.rank - 2], k = left.shape[left.rank - 1]
         let k2 = right.shape[right.rank - 2], n = right.shape[right.rank - 1]
         guard k == k2 else {
-            throw TensorError.shape("shape mismatch in @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (inner sizes \(k) and \(k2) differ)")
+            throw TensorError.shape(in: "@", "\(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (inner sizes \(k) and \(k2) differ)")
         }
         let batchA = Array(left.shape.dropLast(2)), batchB = Array(right.shape.dropLast(2))
         guard let batch = broadcastShape(batchA, batchB) else {
-            throw TensorError.shape("shape mismatch in @: \(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (batch axes \(describe(shape: batchA)) and \(describe(shape: batchB)) cannot broadcast)")
+            throw TensorError.shape(in: "@", "\(describe(shape: a.shape)) @ \(describe(shape: b.shape)) (batch axes \(describe(shape: batchA)) and \(describe(shape: batchB)) cannot broadcast)")
         }
         var resultShape = batch + [m, n]
         let result = try Tensor(uninitializedShape: resultShape)
@@ -71,7 +71,7 @@ extension Tensor {
         let l = left.matrixLayout() == nil ? try left.contiguous() : left
         let r = right.matrixLayout() == nil ? try right.contiguous() : right
         guard let ll = l.matrixLayout(), let rl = r.matrixLayout() else {
-            throw TensorError.value("value error: \(what()) is too large for BLAS (a row stride above 2^31 - 1)")
+            throw TensorError.value("\(what()) is too large for BLAS (a row stride above 2^31 - 1)")
         }
         let batchCount = batch.reduce(1, *)
         let stridesA = batchStrides(l, batch), stridesB = batchStrides(r, batch)

@@ -144,11 +144,11 @@ public enum Memory {
         let left = limit - liveBytes
         if bytes > left - BufferCache.cachedBytes { BufferCache.trim() }
         if bytes > left {
-            throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), which would not fit in the \(format(bytes: max(left, 0))) left of the \(format(bytes: limit)) limit (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
+            throw TensorError(.memory, "\(what()) needs \(format(bytes: bytes)), which would not fit in the \(format(bytes: max(left, 0))) left of the \(format(bytes: limit)) limit (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
         }
         // Reading the address space costs a system call: only for large requests.
         if bytes >= 1 << 20, let space = addressSpaceLeft(), bytes > space - (64 << 20) {
-            throw TensorError(.memory, "out of memory: \(what()) needs \(format(bytes: bytes)), and only \(format(bytes: max(space, 0))) of address space is left (ulimit -v)")
+            throw TensorError(.memory, label: "out of memory", "\(what()) needs \(format(bytes: bytes)), and only \(format(bytes: max(space, 0))) of address space is left (ulimit -v)")
         }
     }
 
@@ -161,7 +161,7 @@ public enum Memory {
             // back first: they never make an allocation fail.
             if before + bytes + BufferCache.cachedBytes > limit { BufferCache.trim() }
             guard before + bytes <= limit else {
-                throw TensorError(.memory, "memory limit: \(what()) needs \(format(bytes: bytes)), and \(format(bytes: before)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
+                throw TensorError(.memory, "\(what()) needs \(format(bytes: bytes)), and \(format(bytes: before)) of the \(format(bytes: limit)) limit are in use (set it with --max-memory, TX_MAX_MEMORY or memory(limit=...))")
             }
             let (exchanged, original) = live.compareExchange(expected: before, desired: before + bytes, ordering: .relaxed)
             if exchanged { break }
@@ -251,7 +251,7 @@ public enum Interrupt {
     public static func check() throws {
         if tx_interrupt_requested() != 0 {
             tx_interrupt_clear()
-            throw TensorError(.interrupted, "interrupted")
+            throw TensorError(.interrupted, "")
         }
     }
 

@@ -5,7 +5,7 @@ public enum NPY {
             do {
                 return try decode(bytes)
             } catch let error as TensorError where error.kind == .io {
-                throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+                throw TensorError.io("\(path): " + error.detail)
             }
         }
     }
@@ -19,7 +19,7 @@ public enum NPY {
 
     public static func decode(_ bytes: [UInt8]) throws -> Tensor {
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
-            throw TensorError.io("io error: not a .npy file (bad magic bytes)")
+            throw TensorError.io("not a .npy file (bad magic bytes)")
         }
         let major = bytes[6]
         let reader = ByteReader(bytes: bytes)
@@ -28,31 +28,31 @@ public enum NPY {
         case 1:
             headerLength = Int(reader.uint(8, 2)); headerStart = 10
         case 2, 3:
-            guard bytes.count >= 12 else { throw TensorError.io("io error: truncated .npy header") }
+            guard bytes.count >= 12 else { throw TensorError.io("truncated .npy header") }
             headerLength = Int(reader.uint(8, 4)); headerStart = 12
         default:
-            throw TensorError.io("io error: unsupported .npy version \(major).\(bytes[7])")
+            throw TensorError.io("unsupported .npy version \(major).\(bytes[7])")
         }
         guard headerLength <= bytes.count - headerStart else {
-            throw TensorError.io("io error: truncated: the header is \(headerLength) bytes, the file has \(bytes.count - headerStart) after the preamble")
+            throw TensorError.io("truncated: the header is \(headerLength) bytes, the file has \(bytes.count - headerStart) after the preamble")
         }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         let (descr, fortran, shape) = try parseHeader(header)
         guard !fortran else {
-            throw TensorError.io("io error: Fortran-order arrays are not supported; save with np.ascontiguousarray")
+            throw TensorError.io("Fortran-order arrays are not supported; save with np.ascontiguousarray")
         }
         let (type, bigEndian) = try elementType(descr)
         let dataStart = headerStart + headerLength
         let available = bytes.count - dataStart
         guard let count = checkedCount(shape) else {
-            throw TensorError.io("io error: the header's shape \(describe(shape: shape)) is invalid or too large")
+            throw TensorError.io("the header's shape \(describe(shape: shape)) is invalid or too large")
         }
         let (needed, overflow) = count.multipliedReportingOverflow(by: type.size)
         guard !overflow, needed == available else {
             if !overflow && needed > available {
-                throw TensorError.io("io error: truncated: the header says \(needed) bytes of data, the file has \(available)")
+                throw TensorError.io("truncated: the header says \(needed) bytes of data, the file has \(available)")
             }
-            throw TensorError.io("io error: the header says \(overflow ? "more than 2^63" : String(needed)) bytes of data, the file has \(available)")
+            throw TensorError.io("the header says \(overflow ? "more than 2^63" : String(needed)) bytes of data, the file has \(available)")
         }
         let tensor = try Tensor(uninitializedShape: shape)
         type.decode(bytes, from: dataStart, count: count, into: tensor.storage.pointer, bigEndian: bigEndian)
@@ -61,23 +61,23 @@ public enum NPY {
     }
 
     private static func elementType(_ descr: String) throws -> (ElementType, Bool) {
-        guard descr.count >= 2, let order = descr.first else { throw TensorError.io("io error: unknown dtype '\(descr)'") }
+        guard descr.count >= 2, let order = descr.first else { throw TensorError.io("unknown dtype '\(descr)'") }
         let code = String(descr.dropFirst())
         let bigEndian = order == ">"
         guard order == "<" || order == "|" || order == "=" || order == ">" else {
-            throw TensorError.io("io error: unknown dtype '\(descr)'")
+            throw TensorError.io("unknown dtype '\(descr)'")
         }
         let types: [String: ElementType] = ["f2": .f16, "f4": .f32, "f8": .f64, "i1": .i8, "u1": .u8, "b1": .bool,
                                             "i2": .i16, "i4": .i32, "i8": .i64, "u4": .u32]
         guard let type = types[code] else {
-            throw TensorError.io("io error: unsupported dtype '\(descr)' (tx reads float16/32/64 and integer arrays)")
+            throw TensorError.io("unsupported dtype '\(descr)' (tx reads float16/32/64 and integer arrays)")
         }
         return (type, bigEndian)
     }
 
     /// Reads `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
     private static func parseHeader(_ header: String) throws -> (String, Bool, [Int]) {
-        func bad(_ why: String) -> TensorError { TensorError.io("io error: malformed .npy header: \(why)") }
+        func bad(_ why: String) -> TensorError { TensorError.io("malformed .npy header: \(why)") }
         var chars = Array(header.unicodeScalars)
         while let last = chars.last, last == "\n" || last == " " || last == "\0" { chars.removeLast() }
         var i = 0
@@ -129,7 +129,7 @@ public enum NPY {
                     while i < chars.count, ("0"..."9").contains(chars[i]) { digits.unicodeScalars.append(chars[i]); i += 1 }
                     if i < chars.count, chars[i] == "L" { i += 1 }
                     guard let d = Int(digits) else { throw bad("shape must be a tuple of integers") }
-                    guard d >= 0 else { throw TensorError.io("io error: the header's shape has a negative size \(d)") }
+                    guard d >= 0 else { throw TensorError.io("the header's shape has a negative size \(d)") }
                     dims.append(d)
                     skip()
                     if i < chars.count, chars[i] == "," { i += 1 }

@@ -49,13 +49,13 @@ extension Tensor {
         for axis in axes ?? Array(0..<rank) {
             let a = try Tensor.normalize(axis: axis, rank: rank)
             guard reduced.insert(a).inserted else {
-                throw TensorError.index("index error: axis \(axis) appears twice in \(reduction.name)").blaming("axis", axis)
+                throw TensorError.index("axis \(axis) appears twice in \(reduction.name)").blaming("axis", axis)
             }
         }
         switch reduction {
         case .argmax, .argmin:
             if reduced.count > 1 && reduced.count != rank {
-                throw TensorError.value("value error: \(reduction.name) takes one axis or none").blaming("axis", axes?.last ?? 0)
+                throw TensorError.value("\(reduction.name) takes one axis or none").blaming("axis", axes?.last ?? 0)
             }
         default: break
         }
@@ -67,7 +67,7 @@ extension Tensor {
             case .sum: return try Tensor.zeros(outputShape)
             case .mean, .variance, .standardDeviation: return try Tensor.full(.nan, outputShape)
             case .logsumexp: return try Tensor.full(-.infinity, outputShape)
-            default: throw TensorError.value("value error: \(reduction.name) of an empty tensor")
+            default: throw TensorError.value("\(reduction.name) of an empty tensor")
             }
         }
         let result = try Tensor(uninitializedShape: outputShape)

@@ -12,7 +12,7 @@ public enum SafeTensors {
             do {
                 return try decodeWithTexts(bytes)
             } catch let error as TensorError where error.kind == .io {
-                throw TensorError.io(error.message.replacingPrefix("io error: ", with: "io error: \(path): "))
+                throw TensorError.io("\(path): " + error.detail)
             }
         }
     }
@@ -38,19 +38,19 @@ public enum SafeTensors {
     }
 
     public static func decodeWithTexts(_ bytes: [UInt8]) throws -> (tensors: [(name: String, tensor: Tensor)], texts: [(name: String, text: String)]) {
-        guard bytes.count >= 8 else { throw TensorError.io("io error: truncated: a safetensors file starts with 8 bytes of header length") }
+        guard bytes.count >= 8 else { throw TensorError.io("truncated: a safetensors file starts with 8 bytes of header length") }
         let length = ByteReader(bytes: bytes).uint(0, 8)
         guard length <= UInt64(bytes.count - 8) else {
-            throw TensorError.io("io error: truncated: the header length is \(length) bytes, the file has \(bytes.count - 8) after it")
+            throw TensorError.io("truncated: the header length is \(length) bytes, the file has \(bytes.count - 8) after it")
         }
         let headerEnd = 8 + Int(length)
         guard case .object(let members) = try JSON.parse(Array(bytes[8..<headerEnd])) else {
-            throw TensorError.io("io error: malformed safetensors header: not a JSON object")
+            throw TensorError.io("malformed safetensors header: not a JSON object")
         }
         var texts: [(name: String, text: String)] = []
         if case .object(let metadata)? = members.first(where: { $0.0 == "__metadata__" })?.1 {
             for (key, value) in metadata where key.hasPrefix(textPrefix) {
-                guard case .string(let text) = value else { throw TensorError.io("io error: the metadata entry '\(key)' is not a string") }
+                guard case .string(let text) = value else { throw TensorError.io("the metadata entry '\(key)' is not a string") }
                 texts.append((String(key.dropFirst(textPrefix.count)), text))
             }
         }
@@ -60,8 +60,8 @@ public enum SafeTensors {
         var planned: [(name: String, type: ElementType, shape: [Int], count: Int, begin: Int, end: Int)] = []
         var names = Set<String>()
         for (name, info) in members where name != "__metadata__" {
-            guard names.insert(name).inserted else { throw TensorError.io("io error: the name '\(name)' appears twice in the header") }
-            func bad(_ why: String) -> TensorError { TensorError.io("io error: tensor '\(name)': \(why)") }
+            guard names.insert(name).inserted else { throw TensorError.io("the name '\(name)' appears twice in the header") }
+            func bad(_ why: String) -> TensorError { TensorError.io("tensor '\(name)': \(why)") }
             guard case .object(let fields) = info else { throw bad("its header entry is not an object") }
             func field(_ key: String) -> JSON? { fields.first { $0.0 == key }?.1 }
             guard case .string(let dtype)? = field("dtype") else { throw bad("no dtype") }
@@ -88,7 +88,7 @@ public enum SafeTensors {
         // By start, then file order, so that the pair named is always the same.
         let ranges = planned.indices.sorted { (planned[$0].begin, $0) < (planned[$1].begin, $1) }.map { planned[$0] }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end {
-            throw TensorError.io("io error: tensors '\(a.name)' and '\(b.name)' overlap")
+            throw TensorError.io("tensors '\(a.name)' and '\(b.name)' overlap")
         }
         let tensors = try planned.map { entry in
             try Interrupt.check()

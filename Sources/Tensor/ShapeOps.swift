@@ -10,7 +10,7 @@ extension Tensor {
         var target = newShape
         let unknown = target.indices.filter { target[$0] == -1 }
         guard unknown.count <= 1, target.allSatisfy({ $0 >= -1 }) else {
-            throw TensorError.value("value error: reshape takes sizes >= 0 and at most one -1, got \(describe(shape: newShape))")
+            throw TensorError.value("reshape takes sizes >= 0 and at most one -1, got \(describe(shape: newShape))")
                 .blaming("size", newShape.first { $0 < -1 } ?? -1)
         }
         // The known sizes pass the shape rule first, so that their products cannot overflow.
@@ -21,12 +21,12 @@ extension Tensor {
         } catch {
             let excluded = (unknown.isEmpty ? [] : ["-1"]) + (target.contains(0) ? ["0"] : [])
             let which = excluded.isEmpty ? "its sizes" : "its sizes other than " + excluded.joined(separator: " and ")
-            throw TensorError.value("value error: reshape: a tensor of shape \(describe(shape: newShape)) is too large (\(which) multiply to more than 2^53)")
+            throw TensorError.value("reshape: a tensor of shape \(describe(shape: newShape)) is too large (\(which) multiply to more than 2^53)")
         }
         let knownCount = known.reduce(1, *)
         func mismatch() -> TensorError {
             let shown = describe(shape: newShape)
-            return TensorError.shape("shape mismatch in reshape: cannot reshape \(describe(shape: shape)) (\(count) elements) to \(shown)\(unknown.isEmpty ? " (\(knownCount) elements)" : "")")
+            return TensorError.shape(in: "reshape", "cannot reshape \(describe(shape: shape)) (\(count) elements) to \(shown)\(unknown.isEmpty ? " (\(knownCount) elements)" : "")")
         }
         if let u = unknown.first {
             guard knownCount > 0, count % knownCount == 0 else { throw mismatch() }
@@ -61,7 +61,7 @@ extension Tensor {
         }
         let resolved = try axes.map { try Tensor.normalize(axis: $0, rank: rank) }
         guard resolved.count == rank, Set(resolved).count == rank else {
-            throw TensorError.value("value error: permute needs each of the \(rank) axes once, got \(describe(shape: axes))")
+            throw TensorError.value("permute needs each of the \(rank) axes once, got \(describe(shape: axes))")
         }
         return Tensor(storage: storage, shape: resolved.map { shape[$0] }, strides: resolved.map { strides[$0] }, offset: offset)
     }
@@ -79,7 +79,7 @@ extension Tensor {
         }
         let a = try Tensor.normalize(axis: axis, rank: rank)
         guard shape[a] == 1 else {
-            throw TensorError.value("value error: squeeze: axis \(axis) has size \(shape[a]), not 1").blaming("axis", axis)
+            throw TensorError.value("squeeze: axis \(axis) has size \(shape[a]), not 1").blaming("axis", axis)
         }
         var newShape = shape, newStrides = strides
         newShape.remove(at: a)
@@ -108,13 +108,13 @@ extension Tensor {
                 try Derivative.concat(tensors, axis: try normalize(axis: axis, rank: g.rank), g)
             }
         }
-        guard let first = tensors.first else { throw TensorError.value("value error: concat needs at least one tensor") }
+        guard let first = tensors.first else { throw TensorError.value("concat needs at least one tensor") }
         let a = try normalize(axis: axis, rank: max(first.rank, 1))
-        guard first.rank > 0 else { throw TensorError.shape("shape mismatch in concat: 0-d tensors cannot be joined; use stack") }
+        guard first.rank > 0 else { throw TensorError.shape(in: "concat", "0-d tensors cannot be joined; use stack") }
         for (i, t) in tensors.enumerated() {
             guard t.rank == first.rank, t.shape.indices.allSatisfy({ $0 == a || t.shape[$0] == first.shape[$0] }) else {
                 let expected = first.shape.indices.map { $0 == a ? "*" : String(first.shape[$0]) }.joined(separator: ", ")
-                throw TensorError.shape("shape mismatch in concat: tensor \(i) has shape \(describe(shape: t.shape)), expected [\(expected)]")
+                throw TensorError.shape(in: "concat", "tensor \(i) has shape \(describe(shape: t.shape)), expected [\(expected)]")
             }
         }
         var shape = first.shape
@@ -122,7 +122,7 @@ extension Tensor {
         for t in tensors {
             let (sum, overflow) = joined.addingReportingOverflow(t.shape[a])
             guard !overflow, sum <= Tensor.maxShapeExtent else {
-                throw TensorError.value("value error: concat: the result is too large (its size along axis \(axis) exceeds 2^53)")
+                throw TensorError.value("concat: the result is too large (its size along axis \(axis) exceeds 2^53)")
             }
             joined = sum
         }
@@ -150,9 +150,9 @@ extension Tensor {
 
     /// Joins tensors of one shape along a new axis.
     public static func stack(_ tensors: [Tensor], axis: Int) throws -> Tensor {
-        guard let first = tensors.first else { throw TensorError.value("value error: stack needs at least one tensor") }
+        guard let first = tensors.first else { throw TensorError.value("stack needs at least one tensor") }
         for (i, t) in tensors.enumerated() where t.shape != first.shape {
-            throw TensorError.shape("shape mismatch in stack: tensor \(i) has shape \(describe(shape: t.shape)), expected \(describe(shape: first.shape))")
+            throw TensorError.shape(in: "stack", "tensor \(i) has shape \(describe(shape: t.shape)), expected \(describe(shape: first.shape))")
         }
         let a = try normalize(axis: axis, rank: first.rank + 1)
         return try concat(try tensors.map { try $0.unsqueezed(axis: a) }, axis: a)
@@ -166,10 +166,10 @@ extension Tensor {
     public func split(_ parts: Int, axis: Int) throws -> [Tensor] {
         let a = try Tensor.normalize(axis: axis, rank: rank)
         guard parts > 0, shape[a] % parts == 0 else {
-            throw TensorError.value("value error: split: axis \(axis) has size \(shape[a]), which does not divide into \(parts) equal parts").blaming("parts", parts)
+            throw TensorError.value("split: axis \(axis) has size \(shape[a]), which does not divide into \(parts) equal parts").blaming("parts", parts)
         }
         guard parts <= Tensor.maxSplitParts else {
-            throw TensorError.value("value error: split: \(parts) parts are too many (at most 2^20 = \(Tensor.maxSplitParts))").blaming("parts", parts)
+            throw TensorError.value("split: \(parts) parts are too many (at most 2^20 = \(Tensor.maxSplitParts))").blaming("parts", parts)
         }
         let size = shape[a] / parts
         var newShape = shape

@@ -19,7 +19,7 @@ public final class TensorStorage: @unchecked Sendable {
         try Memory.reserve(bytes, shape: shape)
         guard let (raw, size) = BufferCache.allocate(bytes, zeroed: zeroed) else {
             Memory.release(tensorBytes: bytes)
-            throw TensorError(.memory, "out of memory: a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
+            throw TensorError(.memory, label: "out of memory", "a tensor of shape \(describe(shape: shape)) needs \(Memory.format(bytes: bytes))")
         }
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
@@ -86,7 +86,8 @@ public final class Tensor: @unchecked Sendable {
     public convenience init(shape: [Int], values: [Float]) throws {
         let count = try Tensor.elementCount(shape)
         guard count == values.count else {
-            throw TensorError.shape("\(values.count) values do not fill a tensor of shape \(describe(shape: shape))")
+            // No label, as this message has always been written.
+            throw TensorError(.shape, label: "", "\(values.count) values do not fill a tensor of shape \(describe(shape: shape))")
         }
         try self.init(uninitializedShape: shape)
         values.withUnsafeBufferPointer { source in
@@ -253,14 +254,15 @@ public final class Tensor: @unchecked Sendable {
     @discardableResult
     public static func checkShape(_ shape: [Int]) throws -> Int {
         for size in shape where size < 0 {
-            throw TensorError.value("negative size \(size) in shape \(describe(shape: shape))")
+            // No label, as this message has always been written.
+            throw TensorError(.value, label: "", "negative size \(size) in shape \(describe(shape: shape))")
         }
         var extent = 1
         for size in shape where size > 0 {
             let (product, overflow) = extent.multipliedReportingOverflow(by: size)
             guard !overflow, product <= maxShapeExtent else {
                 let which = shape.contains(0) ? "its sizes other than 0" : "its sizes"
-                throw TensorError.value("value error: a tensor of shape \(describe(shape: shape)) is too large (\(which) multiply to more than 2^53)")
+                throw TensorError.value("a tensor of shape \(describe(shape: shape)) is too large (\(which) multiply to more than 2^53)")
             }
             extent = product
         }
@@ -278,7 +280,7 @@ public final class Tensor: @unchecked Sendable {
         for size in shape {
             let (product, overflow) = total.multipliedReportingOverflow(by: size)
             guard !overflow, product <= maxElementCount else {
-                throw TensorError(.memory, "memory limit: a tensor of shape \(describe(shape: shape)) is too large")
+                throw TensorError(.memory, "a tensor of shape \(describe(shape: shape)) is too large")
             }
             total = product
         }
@@ -289,7 +291,7 @@ public final class Tensor: @unchecked Sendable {
     public static func normalize(axis: Int, rank: Int) throws -> Int {
         let resolved = axis < 0 ? axis + rank : axis
         guard resolved >= 0, resolved < rank else {
-            throw TensorError.index("index error: axis \(axis) is out of range for a tensor of rank \(rank)").blaming("axis", axis)
+            throw TensorError.index("axis \(axis) is out of range for a tensor of rank \(rank)").blaming("axis", axis)
         }
         return resolved
     }

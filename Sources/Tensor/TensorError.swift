@@ -3,9 +3,28 @@
 public struct TensorError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         case shape, index, value, type, memory, io, interrupted
+
+        /// How a message of this kind starts, unless the error names a finer label (the
+        /// same words as the interpreter's error kinds).
+        public var label: String {
+            switch self {
+            case .shape: "shape mismatch"
+            case .index: "index error"
+            case .value: "value error"
+            case .type: "type error"
+            case .memory: "memory limit"
+            case .io: "io error"
+            case .interrupted: "interrupted"
+            }
+        }
     }
     public let kind: Kind
-    public let message: String
+    /// "shape mismatch in @", "io error": the kind's label unless a finer one is given.
+    public let label: String
+    /// What went wrong, after the label (empty for "interrupted").
+    public var detail: String
+    /// The whole message: label and detail.
+    public var message: String { detail.isEmpty ? label : label.isEmpty ? detail : label + ": " + detail }
     /// The argument at fault (an axis, a number of parts, a bias of the wrong shape),
     /// when one is: the interpreter underlines that argument rather than the whole call.
     public private(set) var culprit: Culprit?
@@ -16,9 +35,16 @@ public struct TensorError: Error, Sendable, CustomStringConvertible {
         public let value: Int?
     }
 
-    public init(_ kind: Kind, _ message: String) {
+    /// An error labelled by its kind: `TensorError(.index, "axis 3 is out of range")`.
+    public init(_ kind: Kind, _ detail: String) {
+        self.init(kind, label: kind.label, detail)
+    }
+
+    /// An error with a finer label than its kind's: "shape mismatch in @", "out of memory".
+    public init(_ kind: Kind, label: String, _ detail: String) {
         self.kind = kind
-        self.message = message
+        self.label = label
+        self.detail = detail
     }
 
     public var description: String { message }
@@ -31,10 +57,14 @@ public struct TensorError: Error, Sendable, CustomStringConvertible {
         return error
     }
 
-    public static func shape(_ message: String) -> TensorError { TensorError(.shape, message) }
-    public static func index(_ message: String) -> TensorError { TensorError(.index, message) }
-    public static func value(_ message: String) -> TensorError { TensorError(.value, message) }
-    public static func io(_ message: String) -> TensorError { TensorError(.io, message) }
+    public static func shape(_ detail: String) -> TensorError { TensorError(.shape, detail) }
+    /// "shape mismatch in OPERATION: detail".
+    public static func shape(in operation: String, _ detail: String) -> TensorError {
+        TensorError(.shape, label: "shape mismatch in \(operation)", detail)
+    }
+    public static func index(_ detail: String) -> TensorError { TensorError(.index, detail) }
+    public static func value(_ detail: String) -> TensorError { TensorError(.value, detail) }
+    public static func io(_ detail: String) -> TensorError { TensorError(.io, detail) }
 }
 
 /// Formats a shape the way tx prints it: `[4, 8]`.

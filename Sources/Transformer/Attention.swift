@@ -47,11 +47,11 @@ public enum Attention {
                                  scale: Float?, into output: Tensor) throws {
         let plan = try Plan(queries: queries, keys: keys, values: values, mask: mask, name: "attention")
         guard output.shape == plan.batchShape + [plan.nq, plan.dv], output.strides.last == 1 || plan.dv <= 1 else {
-            throw TensorError.shape("shape mismatch in attention: output must be \(describe(shape: plan.batchShape + [plan.nq, plan.dv]))")
+            throw TensorError.shape(in: "attention", "output must be \(describe(shape: plan.batchShape + [plan.nq, plan.dv]))")
         }
         try BLAS.check(largest: output.strides[output.rank - 2], for: "attention: the output's row stride")
         if try isTracked(queries, keys, values, mask) {
-            throw TensorError.value("gradient error: attention into an output view writes in place, which has no derivative; call attention(queries:keys:values:...) for its result")
+            throw TensorError(.value, label: "gradient error", "attention into an output view writes in place, which has no derivative; call attention(queries:keys:values:...) for its result")
         }
         try run(plan, causal: causal, scale: scale, output: output, weights: nil)
     }
@@ -93,7 +93,7 @@ public enum Attention {
         init(queries: Tensor, keys: Tensor, values: Tensor?, mask: Tensor?, name: String) throws {
             func matrix(_ t: Tensor, _ role: String) throws -> Tensor {
                 guard t.rank >= 2 else {
-                    throw TensorError.shape("shape mismatch in \(name): \(role) must be [..., n, d], got \(describe(shape: t.shape))")
+                    throw TensorError.shape(in: "\(name)", "\(role) must be [..., n, d], got \(describe(shape: t.shape))")
                 }
                 // BLAS needs unit stride along rows; other layouts are copied once.
                 return t.strides[t.rank - 1] == 1 || t.shape[t.rank - 1] <= 1 ? t : try t.contiguous()
@@ -105,16 +105,16 @@ public enum Attention {
             dk = q.shape[q.rank - 1]
             nk = k.shape[k.rank - 2]
             guard k.shape[k.rank - 1] == dk else {
-                throw TensorError.shape("shape mismatch in \(name): Q is \(describe(shape: q.shape)) and K is \(describe(shape: k.shape)) (query and key sizes \(dk) and \(k.shape[k.rank - 1]) differ)")
+                throw TensorError.shape(in: "\(name)", "Q is \(describe(shape: q.shape)) and K is \(describe(shape: k.shape)) (query and key sizes \(dk) and \(k.shape[k.rank - 1]) differ)")
             }
             if let v, v.shape[v.rank - 2] != nk {
-                throw TensorError.shape("shape mismatch in \(name): K is \(describe(shape: k.shape)) and V is \(describe(shape: v.shape)) (\(nk) keys but \(v.shape[v.rank - 2]) values)")
+                throw TensorError.shape(in: "\(name)", "K is \(describe(shape: k.shape)) and V is \(describe(shape: v.shape)) (\(nk) keys but \(v.shape[v.rank - 2]) values)")
             }
             dv = v.map { $0.shape[$0.rank - 1] } ?? 0
             var batch = Array(q.shape.dropLast(2))
             for other in [k, v].compactMap({ $0 }) {
                 guard let b = Tensor.broadcastShape(batch, Array(other.shape.dropLast(2))) else {
-                    throw TensorError.shape("shape mismatch in \(name): batch axes of \(describe(shape: q.shape)), \(describe(shape: k.shape))\(v.map { " and " + describe(shape: $0.shape) } ?? "") cannot broadcast")
+                    throw TensorError.shape(in: "\(name)", "batch axes of \(describe(shape: q.shape)), \(describe(shape: k.shape))\(v.map { " and " + describe(shape: $0.shape) } ?? "") cannot broadcast")
                 }
                 batch = b
             }
@@ -124,7 +124,7 @@ public enum Attention {
                 let lastTwo = Array(m.shape.suffix(2))
                 guard (lastTwo[0] == nq || lastTwo[0] == 1), (lastTwo[1] == nk || lastTwo[1] == 1),
                       let b = Tensor.broadcastShape(batch, Array(m.shape.dropLast(2))) else {
-                    throw TensorError.shape("shape mismatch in \(name): the mask \(describe(shape: mask.shape)) does not broadcast to the scores \(describe(shape: batch + [nq, nk]))")
+                    throw TensorError.shape(in: "\(name)", "the mask \(describe(shape: mask.shape)) does not broadcast to the scores \(describe(shape: batch + [nq, nk]))")
                 }
                 batch = b
                 maskView = m
@@ -292,9 +292,9 @@ public enum Attention {
         case 0: return
         case 1:
             tx_interrupt_clear()
-            throw TensorError(.interrupted, "interrupted")
+            throw TensorError(.interrupted, "")
         default:
-            throw TensorError(.memory, "memory limit: " + allocation())
+            throw TensorError(.memory, allocation())
         }
     }
 }

@@ -45,7 +45,7 @@ extension Attention {
         let outputShape = plan.batchShape + [nq, dv]
         guard output.shape == outputShape, outputGradient.shape == outputShape,
               logsumexp.shape == plan.batchShape + [nq] else {
-            throw TensorError.shape("shape mismatch in attention backward: the output and its gradient must be \(describe(shape: outputShape)) and the logsumexp \(describe(shape: plan.batchShape + [nq])), got \(describe(shape: output.shape)), \(describe(shape: outputGradient.shape)) and \(describe(shape: logsumexp.shape))")
+            throw TensorError.shape(in: "attention backward", "the output and its gradient must be \(describe(shape: outputShape)) and the logsumexp \(describe(shape: plan.batchShape + [nq])), got \(describe(shape: output.shape)), \(describe(shape: outputGradient.shape)) and \(describe(shape: logsumexp.shape))")
         }
         // The kernel reads the logsumexp as one [batch, n_q] array.
         let o = try rowMajor(output), dO = try rowMajor(outputGradient), lse = try logsumexp.contiguous()

@@ -7,10 +7,10 @@ extension Tensor {
     /// `gamma` and shifted by `beta` (both `[d]`).
     public func layerNormalized(gamma: Tensor, beta: Tensor, eps: Float = 1e-5) throws -> Tensor {
         guard let d = shape.last else {
-            throw TensorError.shape("shape mismatch in layernorm: x must have at least one axis, got a 0-d tensor")
+            throw TensorError.shape(in: "layernorm", "x must have at least one axis, got a 0-d tensor")
         }
         guard gamma.shape == [d], beta.shape == [d] else {
-            throw TensorError.shape("shape mismatch in layernorm: x is \(describe(shape: shape)), so gamma and beta must be [\(d)], got \(describe(shape: gamma.shape)) and \(describe(shape: beta.shape))")
+            throw TensorError.shape(in: "layernorm", "x is \(describe(shape: shape)), so gamma and beta must be [\(d)], got \(describe(shape: gamma.shape)) and \(describe(shape: beta.shape))")
                 .blaming(gamma.shape == [d] ? "beta" : "gamma")
         }
         if let tape = try Tape.tracking([self, gamma, beta]), tape.isNested {

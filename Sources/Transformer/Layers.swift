@@ -53,16 +53,16 @@ public struct MultiHeadAttention {
 
     func check(_ xq: Tensor, _ xkv: Tensor, heads: Int, name: String) throws -> Int {
         guard xq.rank >= 2, xkv.rank >= 2, let d = xq.shape.last, xkv.shape.last == d else {
-            throw TensorError.shape("shape mismatch in \(name): queries \(describe(shape: xq.shape)) and keys/values \(describe(shape: xkv.shape)) must be [..., n, d] with the same d")
+            throw TensorError.shape(in: "\(name)", "queries \(describe(shape: xq.shape)) and keys/values \(describe(shape: xkv.shape)) must be [..., n, d] with the same d")
         }
         guard heads > 0, d % heads == 0 else {
-            throw TensorError.value("value error: \(name): d = \(d) is not divisible by heads = \(heads)").blaming("heads", heads)
+            throw TensorError.value("\(name): d = \(d) is not divisible by heads = \(heads)").blaming("heads", heads)
         }
         for (label, W) in [("Wq", Wq), ("Wk", Wk), ("Wv", Wv), ("Wo", Wo)] where W.shape != [d, d] {
-            throw TensorError.shape("shape mismatch in \(name): \(label) must be [\(d), \(d)], got \(describe(shape: W.shape))")
+            throw TensorError.shape(in: "\(name)", "\(label) must be [\(d), \(d)], got \(describe(shape: W.shape))")
         }
         for (label, b) in [("bq", bq), ("bk", bk), ("bv", bv), ("bo", bo)] where b.shape != [d] {
-            throw TensorError.shape("shape mismatch in \(name): \(label) must be [\(d)], got \(describe(shape: b.shape))")
+            throw TensorError.shape(in: "\(name)", "\(label) must be [\(d)], got \(describe(shape: b.shape))")
         }
         return d
     }
@@ -81,7 +81,7 @@ public struct MultiHeadAttention {
         var batch = Array(Q.shape.dropLast(3))
         for other in [Array(K.shape.dropLast(3)), headMask.map { Array($0.shape.dropLast(3)) } ?? []] {
             guard let joined = Tensor.broadcastShape(batch, other) else {
-                throw TensorError.shape("shape mismatch in mha: batch axes \(describe(shape: batch)) and \(describe(shape: other)) do not broadcast")
+                throw TensorError.shape(in: "mha", "batch axes \(describe(shape: batch)) and \(describe(shape: other)) do not broadcast")
             }
             batch = joined
         }

@@ -10,11 +10,11 @@ import Tensor
 public func affine(_ x: Tensor, _ W: Tensor, _ b: Tensor?, activation: Activation? = nil,
                    name: String = "linear") throws -> Tensor {
     guard x.rank >= 1, W.rank == 2, let dIn = x.shape.last, W.shape[0] == dIn else {
-        throw TensorError.shape("shape mismatch in \(name): x is \(describe(shape: x.shape)) and W is \(describe(shape: W.shape)) (W must be [d_in, d_out] with d_in the last size of x)")
+        throw TensorError.shape(in: "\(name)", "x is \(describe(shape: x.shape)) and W is \(describe(shape: W.shape)) (W must be [d_in, d_out] with d_in the last size of x)")
     }
     let dOut = W.shape[1]
     if let b, b.shape != [dOut] {
-        throw TensorError.shape("shape mismatch in \(name): W is \(describe(shape: W.shape)), so b must be [\(dOut)], got \(describe(shape: b.shape))")
+        throw TensorError.shape(in: "\(name)", "W is \(describe(shape: W.shape)), so b must be [\(dOut)], got \(describe(shape: b.shape))")
     }
     if let tape = try Tape.tracking([x, W] + (b.map { [$0] } ?? [])), tape.isNested {
         // Its gradient will be differentiated: the formula, from recorded primitives.

@@ -60,7 +60,7 @@ extension Array where Element == ParameterPart {
     }
 
     private func mismatch(_ i: Int) -> TensorError {
-        TensorError.value("internal error: parameter part \(i) does not match its layer's declared fields; please report this")
+        TensorError(.value, label: "internal error", "parameter part \(i) does not match its layer's declared fields; please report this")
     }
 }
 

@@ -79,7 +79,7 @@ extension Library {
                              example: "item(sum([1, 2]))") { _, v in
             guard let n = Convert.number(v.value) else {
                 if case .tensor(let t) = v.value {
-                    throw TxError(.value, "value error: item needs a one-element tensor, got a tensor \(describe(shape: t.shape))", at: v.span)
+                    throw TxError(.value, "item needs a one-element tensor, got a tensor \(describe(shape: t.shape))", at: v.span)
                 }
                 throw v.typeError(expected: "a one-element tensor")
             }
@@ -93,7 +93,7 @@ extension Library {
 private func truthReduction(_ name: String, _ x: RawArgument, axis: RawArgument, keepdims: Bool, every: Bool) throws -> Value {
     if case .list(let l) = x.value {
         guard axis.isNone else {
-            throw TxError(.type, "type error: \(name) of a list takes no axis", at: axis.span)
+            throw TxError(.type, "\(name) of a list takes no axis", at: axis.span)
         }
         for item in l.items where try Convert.truth(item, context: "\(name) of a list item", at: x.span) != every {
             return .bool(!every)

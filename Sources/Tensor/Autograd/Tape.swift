@@ -159,7 +159,7 @@ public final class Tape {
     func checkNotAlias(_ tensor: Tensor) throws {
         if let outer { try outer.checkNotAlias(tensor) }
         guard !written.isEmpty, !owns(tensor), written.contains(ObjectIdentifier(tensor.storage)) else { return }
-        throw TensorError.value("gradient error: this tensor shares memory with a tensor written in place with values that carry a gradient, but is another view of it; write through the tensor itself (x[i, j] = v, not x[i][j] = v) and read it after the writes")
+        throw TensorError(.value, label: "gradient error", "this tensor shares memory with a tensor written in place with values that carry a gradient, but is another view of it; write through the tensor itself (x[i, j] = v, not x[i][j] = v) and read it after the writes")
     }
 
     /// Marks `tensor` as a leaf: gradients with respect to it are wanted.
@@ -252,7 +252,7 @@ public final class Tape {
     /// Throws when writing into `target` would change what the backward pass reads.
     func checkWrite(into target: Tensor) throws {
         if needs(target) {
-            throw TensorError.value("value error: x[...] = ... writes into a tensor that the gradient still needs; write into a copy")
+            throw TensorError.value("x[...] = ... writes into a tensor that the gradient still needs; write into a copy")
         }
         try checkNotAlias(target)
     }
@@ -290,7 +290,7 @@ public final class Tape {
                 for (input, g) in zip(node.inputs, inputGradients) {
                     guard let g, owns(input) else { continue }
                     guard g.shape == input.shape else {
-                        throw TensorError.value("internal error: the derivative of \(node.name) gave a gradient of shape \(describe(shape: g.shape)) for an input of shape \(describe(shape: input.shape)); please report this")
+                        throw TensorError(.value, label: "internal error", "the derivative of \(node.name) gave a gradient of shape \(describe(shape: g.shape)) for an input of shape \(describe(shape: input.shape)); please report this")
                     }
                     let key = ObjectIdentifier(input)
                     gradients[key] = try gradients[key].map { try Tensor.binary(.add, $0, g) } ?? g
