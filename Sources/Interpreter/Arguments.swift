@@ -231,13 +231,14 @@ public func article(_ noun: String) -> String {
 }
 
 extension Arguments {
-    /// An assertion error for a failed check, after telling the check observer. `message`
-    /// is the whole message: "assertion failed: DETAIL", or assert's own message when it
-    /// already starts with "assertion failed" (it is then the label, as written).
-    func failedCheck(_ message: String) -> TxError {
-        interpreter.checkObserver?(Check(passed: false, at: span, detail: message))
-        let label = TxError.Kind.assertion.label
-        if message.hasPrefix(label + ": ") { return TxError(.assertion, String(message.dropFirst(label.count + 2)), at: span) }
-        return TxError(.assertion, label: message, "", at: span)
+    /// "assertion failed: DETAIL" for a failed check, after telling the check observer.
+    func failedCheck(_ detail: String) -> TxError {
+        failedCheck(TxError(.assertion, detail, at: span))
+    }
+
+    /// `error` as a failed check, after telling the check observer.
+    func failedCheck(_ error: TxError) -> TxError {
+        interpreter.checkObserver?(Check(passed: false, at: span, detail: error.message))
+        return error
     }
 }

@@ -17,7 +17,7 @@ enum Format {
             let c = chars[i]
             if c == "}" {
                 guard i + 1 < chars.count, chars[i + 1] == "}" else {
-                    throw TxError(.value, "value error: format: a single '}' (character \(i + 1)); write }} for a literal '}'", at: fmtSpan)
+                    throw TxError(.value, "format: a single '}' (character \(i + 1)); write }} for a literal '}'", at: fmtSpan)
                 }
                 out.append("}")
                 i += 2
@@ -34,33 +34,33 @@ enum Format {
                 i += 1
                 if d == "}" { closed = true; break }
                 if d == "{" {
-                    throw TxError(.value, "value error: format: placeholder \(number) has a '{' inside; nested placeholders are not supported", at: fmtSpan)
+                    throw TxError(.value, "format: placeholder \(number) has a '{' inside; nested placeholders are not supported", at: fmtSpan)
                 }
                 field.append(d)
             }
             guard closed else {
-                throw TxError(.value, "value error: format: placeholder \(number) is not closed; write {{ for a literal '{'", at: fmtSpan)
+                throw TxError(.value, "format: placeholder \(number) is not closed; write {{ for a literal '{'", at: fmtSpan)
             }
             let label = "placeholder \(number) {\(field)}"
             guard field.isEmpty || field.hasPrefix(":") else {
-                throw TxError(.value, "value error: format: \(label): only {} and {:spec} are supported (no positions, names or conversions)", at: fmtSpan)
+                throw TxError(.value, "format: \(label): only {} and {:spec} are supported (no positions, names or conversions)", at: fmtSpan)
             }
             let spec = try FormatSpec(parsing: field.dropFirst(), label: label, at: fmtSpan)
             guard next < values.count else {
-                throw TxError(.arity, "arity error: format has more {} than values (\(values.count))", at: span)
+                throw TxError(.arity, "format has more {} than values (\(values.count))", at: span)
             }
             let valueSpan = next < valueSpans.count ? valueSpans[next] : span
             let piece = try spec.apply(to: values[next], label: label, at: valueSpan)
             do {
                 try Memory.checkRoom(for: 2 * (out.utf8.count + piece.utf8.count), "building a string")
             } catch let error as TxError {
-                throw TxError(error.kind, error.message, at: span)
+                throw TxError(error.kind, label: error.label, error.detail, at: span)
             }
             out += piece
             next += 1
         }
         guard next == values.count else {
-            throw TxError(.arity, "arity error: format got \(values.count) values for \(next) {}", at: span)
+            throw TxError(.arity, "format got \(values.count) values for \(next) {}", at: span)
         }
         return out
     }
@@ -86,7 +86,7 @@ struct FormatSpec {
 
     init(parsing spec: Substring, label: String, at span: SourceSpan) throws {
         func fail(_ problem: String) -> TxError {
-            TxError(.value, "value error: format: \(label): \(problem)", at: span)
+            TxError(.value, "format: \(label): \(problem)", at: span)
         }
         let s = Array(spec)
         var i = 0
@@ -151,7 +151,7 @@ struct FormatSpec {
         switch value {
         case .number(let x):
             if type == "s" {
-                throw TxError(.type, "type error: format: \(label) needs a string for type 's', got a number", at: span)
+                throw TxError(.type, "format: \(label) needs a string for type 's', got a number", at: span)
             }
             return try number(x, float: false, label: label, at: span)
         case .tensor(let t) where t.scalarValue != nil && type != "s"
@@ -159,7 +159,7 @@ struct FormatSpec {
             return try number(Double(t.scalarValue ?? 0), float: true, label: label, at: span)
         default:
             if let part = numericPart {
-                throw TxError(.type, "type error: format: \(label) needs a number for \(part), got \(article(value.typeDescription))", at: span)
+                throw TxError(.type, "format: \(label) needs a number for \(part), got \(article(value.typeDescription))", at: span)
             }
             var text = Display.text(value)
             if let precision, text.count > precision { text = String(text.prefix(precision)) }
@@ -173,7 +173,7 @@ struct FormatSpec {
         var prefix = ""
         if let t = type, Self.integerTypes.contains(t) {
             guard x.isFinite, x == x.rounded() else {
-                throw TxError(.value, "value error: format: \(label) needs an integer for type '\(t)', got \(TensorFormatter.formatNumber(x))", at: span)
+                throw TxError(.value, "format: \(label) needs an integer for type '\(t)', got \(TensorFormatter.formatNumber(x))", at: span)
             }
             negative = x < 0
             body = Self.integerDigits(abs(x), type: t)

@@ -57,7 +57,7 @@ enum Gradients {
 
     /// The error for a transform called while another one is recording.
     static func nestedError(_ name: String) -> TxError {
-        TxError(.value, "gradient error: \(name) inside a function being differentiated is not supported (nested gradients)")
+        TxError(.value, label: "gradient error", "\(name) inside a function being differentiated is not supported (nested gradients)")
     }
 
     // MARK: The transforms
@@ -69,12 +69,12 @@ enum Gradients {
             names = given
         } else {
             guard let first = f.parameters.first else {
-                throw TxError(.value, "value error: \(name) needs a function with at least one parameter", at: f.span)
+                throw TxError(.value, "\(name) needs a function with at least one parameter", at: f.span)
             }
             names = [first]
         }
         for n in names where !f.parameters.contains(n) {
-            var message = "name error: \(name): f has no parameter '\(n)'"
+            var message = "\(name): f has no parameter '\(n)'"
             if let near = nearestName(to: n, among: f.parameters) { message += " (did you mean '\(near)'?)" }
             throw TxError(.name, message, at: wrt.span)
         }
@@ -93,11 +93,11 @@ enum Gradients {
     static func jacobian(_ function: FunctionArgument) throws -> Value {
         let f = function.value
         guard let first = function.parameters.first else {
-            throw TxError(.value, "value error: jacobian needs a function with at least one parameter", at: function.span)
+            throw TxError(.value, "jacobian needs a function with at least one parameter", at: function.span)
         }
         return .builtin(wrapper(f, label: "jacobian(\(functionName(f)))") { interpreter, call, span in
             guard let index = call.firstIndex(where: { $0.name == first }) else {
-                throw TxError(.arity, "arity error: jacobian(\(functionName(f))) needs the argument '\(first)'", at: span)
+                throw TxError(.arity, "jacobian(\(functionName(f))) needs the argument '\(first)'", at: span)
             }
             let input = call[index].value
             let leaf: Tensor
@@ -105,7 +105,7 @@ enum Gradients {
             case .number(let x): leaf = try Tensor(scalar: Float(x))
             case .tensor(let t): leaf = try t.copy()   // recorded by an outer tape, if any
             default:
-                throw TxError(.type, "type error: jacobian differentiates with respect to a number or a tensor, got \(article(input.typeDescription))", at: call[index].span)
+                throw TxError(.type, "jacobian differentiates with respect to a number or a tensor, got \(article(input.typeDescription))", at: call[index].span)
             }
             let tape = Tape()
             tape.watch(leaf)
@@ -119,11 +119,11 @@ enum Gradients {
             case .number(let y): output = try Tensor(scalar: Float(y))
             case .tensor(let t): output = t
             default:
-                throw TxError(.type, "type error: jacobian needs f to return a number or a tensor, got \(article(result.typeDescription))", at: span)
+                throw TxError(.type, "jacobian needs f to return a number or a tensor, got \(article(result.typeDescription))", at: span)
             }
             let (m, n) = (output.count, leaf.count)
             guard m.multipliedReportingOverflow(by: n).partialValue <= 1 << 24, m <= 1 << 24, n <= 1 << 24 else {
-                throw TxError(.value, "value error: jacobian is for small functions: \(m) outputs x \(n) inputs is more than 2^24 entries", at: span)
+                throw TxError(.value, "jacobian is for small functions: \(m) outputs x \(n) inputs is more than 2^24 entries", at: span)
             }
             // One backward pass per output element; the rows are stacked by a recorded
             // operation, so that an outer gradient flows through the Jacobian too.
@@ -147,7 +147,7 @@ enum Gradients {
         guard Tape.active == nil else { throw nestedError("check_grad") }
         let step = try given.number()
         guard step > 0, step.isFinite else {
-            throw TxError(.value, "value error: check_grad needs a positive step, got \(TensorFormatter.formatNumber(step))", at: given.span)
+            throw TxError(.value, "check_grad needs a positive step, got \(TensorFormatter.formatNumber(step))", at: given.span)
         }
         let interpreter = args.interpreter, span = args.span
         // The analytic directional derivative: sum over leaves of <gradient, v>.
@@ -239,7 +239,7 @@ enum Gradients {
         var watched: [Value] = []
         for name in names {
             guard let i = arguments.firstIndex(where: { $0.name == name }) else {
-                throw TxError(.arity, "arity error: differentiating with respect to '\(name)' needs its argument in the call (a default is not differentiated)", at: span)
+                throw TxError(.arity, "differentiating with respect to '\(name)' needs its argument in the call (a default is not differentiated)", at: span)
             }
             arguments[i].value = try leaves.watch(arguments[i].value)
             watched.append(arguments[i].value)
@@ -258,12 +258,12 @@ enum Gradients {
             case .number: return nil
             case .tensor(let t) where t.count == 1: return t
             default:
-                throw TxError(.value, "gradient error: \(name) needs f to return a number, a one-element tensor or a record with a loss field; \(what) \(article(value.typeDescription))", at: span)
+                throw TxError(.value, label: "gradient error", "\(name) needs f to return a number, a one-element tensor or a record with a loss field; \(what) \(article(value.typeDescription))", at: span)
             }
         }
         if case .record(let record) = result {
             guard let loss = record["loss"] else {
-                throw TxError(.value, "gradient error: \(name) needs f's record to have a loss field (it has \(record.keys.joined(separator: ", ")))", at: span)
+                throw TxError(.value, label: "gradient error", "\(name) needs f's record to have a loss field (it has \(record.keys.joined(separator: ", ")))", at: span)
             }
             return try scalar(loss, what: "its loss is")
         }
@@ -380,7 +380,7 @@ enum Gradients {
         guard arguments.contains(where: { carries(tape, $0) }) else { return }
         var tensors = 0
         if carries(tape, result, counting: &tensors) || tensors == 0 { return }
-        throw TxError(.value, "gradient error: \(builtin.name) has no derivative (its result is cut off from the gradient)", at: span)
+        throw TxError(.value, label: "gradient error", "\(builtin.name) has no derivative (its result is cut off from the gradient)", at: span)
     }
 
     /// Whether a tensor in `value` (records and lists walked) is tracked by the tape.

@@ -301,7 +301,7 @@ public final class Interpreter {
             session = existing
         } else {
             guard let folder = LibFolder.path else {
-                throw TxError(.io, "io error: tx's library folder (lib/ with bert.tx) was not found beside the tx executable or its source tree; set TX_LIB to it")
+                throw TxError(.io, "tx's library folder (lib/ with bert.tx) was not found beside the tx executable or its source tree; set TX_LIB to it")
             }
             session = Interpreter(output: { [unowned self] text in self.output(text) })
             try session.include(path: folder + "/bert.tx")

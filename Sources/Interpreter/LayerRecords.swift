@@ -13,20 +13,20 @@ enum LayerRecords {
     static func field(_ record: RecordValue, _ name: String, in site: RecordSite, _ path: String) throws -> RecordValue {
         guard let value = record[name] else { throw missing(name, record, site, path) }
         guard case .record(let inner) = value else {
-            throw TxError(.type, "type error: \(site.builtin): \(path).\(name) must be a record, got \(article(value.typeDescription))", at: site.span)
+            throw TxError(.type, "\(site.builtin): \(path).\(name) must be a record, got \(article(value.typeDescription))", at: site.span)
         }
         return inner
     }
 
     private static func missing(_ name: String, _ record: RecordValue, _ site: RecordSite, _ path: String) -> TxError {
         let present = record.keys.isEmpty ? "no fields" : "fields " + record.keys.joined(separator: ", ")
-        return TxError(.name, "name error: \(site.builtin): the parameter record \(path) has no field '\(name)' (it has \(present))", at: site.span)
+        return TxError(.name, "\(site.builtin): the parameter record \(path) has no field '\(name)' (it has \(present))", at: site.span)
     }
 
     private static func tensor(_ record: RecordValue, _ name: String, _ site: RecordSite, _ path: String) throws -> Tensor {
         guard let value = record[name] else { throw missing(name, record, site, path) }
         guard let t = try Convert.tensor(value, at: site.span) else {
-            throw TxError(.type, "type error: \(site.builtin): \(path).\(name) must be a tensor, got \(article(value.typeDescription))", at: site.span)
+            throw TxError(.type, "\(site.builtin): \(path).\(name) must be a tensor, got \(article(value.typeDescription))", at: site.span)
         }
         return t
     }
@@ -53,11 +53,11 @@ enum LayerRecords {
     private static func layers(_ r: RecordValue, _ site: RecordSite, _ path: String) throws -> [RecordValue] {
         guard let value = r["layers"] else { throw missing("layers", r, site, path) }
         guard case .list(let list) = value else {
-            throw TxError(.type, "type error: \(site.builtin): \(path).layers must be a list of records, got \(article(value.typeDescription))", at: site.span)
+            throw TxError(.type, "\(site.builtin): \(path).layers must be a list of records, got \(article(value.typeDescription))", at: site.span)
         }
         return try list.items.enumerated().map { i, item in
             guard case .record(let layer) = item else {
-                throw TxError(.type, "type error: \(site.builtin): \(path).layers[\(i)] must be a record, got \(article(item.typeDescription))", at: site.span)
+                throw TxError(.type, "\(site.builtin): \(path).layers[\(i)] must be a record, got \(article(item.typeDescription))", at: site.span)
             }
             return layer
         }

@@ -14,7 +14,7 @@ struct Optimizer {
         self.record = record
         (self.opt, self.p, self.g) = (opt, p, g)
         guard case .string(let kind)? = record["optimizer"], ["sgd", "adam", "adamw"].contains(kind.text) else {
-            throw TxError(.value, "value error: step: opt must be a record made by sgd, adam or adamw", at: opt.span)
+            throw TxError(.value, "step: opt must be a record made by sgd, adam or adamw", at: opt.span)
         }
         self.kind = kind.text
         lr = try Optimizer.number(record, "lr", opt)
@@ -22,7 +22,7 @@ struct Optimizer {
 
     static func number(_ record: RecordValue, _ name: String, _ opt: RawArgument) throws -> Double {
         guard let value = record[name], let x = Convert.number(value) else {
-            throw TxError(.value, "value error: step: opt.\(name) must be a number", at: opt.span)
+            throw TxError(.value, "step: opt.\(name) must be a number", at: opt.span)
         }
         return x
     }
@@ -85,7 +85,7 @@ struct Optimizer {
     static func betas(_ record: RecordValue, _ opt: RawArgument) throws -> (Double, Double) {
         guard case .list(let list)? = record["betas"], list.items.count == 2,
               let b1 = Convert.number(list.items[0]), let b2 = Convert.number(list.items[1]) else {
-            throw TxError(.value, "value error: step: opt.betas must be two numbers", at: opt.span)
+            throw TxError(.value, "step: opt.betas must be two numbers", at: opt.span)
         }
         return (b1, b2)
     }
@@ -135,16 +135,16 @@ struct Optimizer {
 
     /// Walks p, g and the states together, appending a slot for every tensor of p.
     func collect(_ p: Value, _ g: Value, _ states: [Value], path: String, depth: Int = 0, into found: inout [Slot]) throws {
-        guard depth < 64 else { throw TxError(.value, "value error: step: records nest more than 64 deep", at: self.p.span) }
+        guard depth < 64 else { throw TxError(.value, "step: records nest more than 64 deep", at: self.p.span) }
         if g.isNone { return }
         switch (p, g) {
         case (.tensor(let param), _):
             guard let grad = try Convert.tensor(g, at: self.g.span), grad.shape == param.shape else {
-                throw TxError(.shape, "shape mismatch in step: \(path) is \(describe(shape: param.shape)), its gradient \(g.typeDescription)", at: self.g.span)
+                throw TxError(.shape, label: "shape mismatch in step", "\(path) is \(describe(shape: param.shape)), its gradient \(g.typeDescription)", at: self.g.span)
             }
             let buffers = try states.map { state -> Tensor in
                 guard case .tensor(let s) = state, s.shape == param.shape else {
-                    throw TxError(.value, "value error: step: the optimiser's state does not match \(path); make a new optimiser for new parameters", at: opt.span)
+                    throw TxError(.value, "step: the optimiser's state does not match \(path); make a new optimiser for new parameters", at: opt.span)
                 }
                 _ = try Library.writable(s, of: opt)
                 return s
@@ -160,7 +160,7 @@ struct Optimizer {
             }
         case (.list(let pl), .list(let gl)):
             guard pl.items.count == gl.items.count else {
-                throw TxError(.shape, "shape mismatch in step: \(path) has \(pl.items.count) items, its gradient \(gl.items.count)", at: self.g.span)
+                throw TxError(.shape, label: "shape mismatch in step", "\(path) has \(pl.items.count) items, its gradient \(gl.items.count)", at: self.g.span)
             }
             for (i, value) in pl.items.enumerated() {
                 let sub = states.map { state -> Value in
@@ -170,7 +170,7 @@ struct Optimizer {
                 try collect(value, gl.items[i], sub, path: "\(path)[\(i)]", depth: depth + 1, into: &found)
             }
         case (.record, _), (.list, _):
-            throw TxError(.type, "type error: step: \(path) is \(article(p.typeDescription)) but its gradient is \(article(g.typeDescription))", at: self.g.span)
+            throw TxError(.type, "step: \(path) is \(article(p.typeDescription)) but its gradient is \(article(g.typeDescription))", at: self.g.span)
         default:
             return   // numbers, strings and the like are not trained
         }

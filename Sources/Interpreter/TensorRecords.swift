@@ -14,14 +14,14 @@ enum TensorRecords {
             let depth = name.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count + 1
             guard depth <= Display.maxDepth else {
                 let shown = name.count > 60 ? name.prefix(60) + "…" : Substring(name)
-                throw TxError(.io, "io error: the name '\(shown)' has \(depth) dotted parts; records nest at most \(Display.maxDepth) deep", at: span)
+                throw TxError(.io, "the name '\(shown)' has \(depth) dotted parts; records nest at most \(Display.maxDepth) deep", at: span)
             }
             let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             var record = root
             for (i, part) in parts.enumerated() {
                 if i == parts.count - 1 {
                     guard record[part] == nil else {
-                        throw TxError(.io, "io error: \(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
+                        throw TxError(.io, "\(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
                     }
                     record[part] = value
                 } else {
@@ -33,7 +33,7 @@ enum TensorRecords {
                     case .record(let child)?:
                         record = child
                     default:
-                        throw TxError(.io, "io error: \(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
+                        throw TxError(.io, "\(path): the name '\(name)' is both a tensor and a group of tensors", at: span)
                     }
                 }
             }
@@ -60,13 +60,13 @@ enum TensorRecords {
         var seen = Set<String>()
         for name in names {
             if name.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
-                throw TxError(.value, "value error: save: the name '\(name)' has an empty part; names are joined with dots", at: span)
+                throw TxError(.value, "save: the name '\(name)' has an empty part; names are joined with dots", at: span)
             }
             if name == "__metadata__" {
-                throw TxError(.value, "value error: save: the name '__metadata__' is reserved by the .safetensors format", at: span)
+                throw TxError(.value, "save: the name '__metadata__' is reserved by the .safetensors format", at: span)
             }
             guard seen.insert(name).inserted else {
-                throw TxError(.value, "value error: save: two tensors would both be named '\(name)'", at: span)
+                throw TxError(.value, "save: two tensors would both be named '\(name)'", at: span)
             }
         }
         for name in names {
@@ -74,7 +74,7 @@ enum TensorRecords {
             while let dot = prefix.lastIndex(of: ".") {
                 prefix = prefix[..<dot]
                 if seen.contains(String(prefix)) {
-                    throw TxError(.value, "value error: save: '\(prefix)' would be both a tensor and a group of tensors ('\(name)')", at: span)
+                    throw TxError(.value, "save: '\(prefix)' would be both a tensor and a group of tensors ('\(name)')", at: span)
                 }
             }
         }
@@ -120,7 +120,7 @@ enum TensorRecords {
                         texts: inout [(name: String, text: String)], at span: SourceSpan, depth: Int = 0) throws {
         func join(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
         guard depth <= Display.maxDepth else {
-            throw TxError(.value, "value error: save: '\(prefix)' is nested more than \(Display.maxDepth) levels deep (does it contain itself?)", at: span)
+            throw TxError(.value, "save: '\(prefix)' is nested more than \(Display.maxDepth) levels deep (does it contain itself?)", at: span)
         }
         switch value {
         case .record(let record):
@@ -129,7 +129,7 @@ enum TensorRecords {
             for (i, item) in list.items.enumerated() {
                 // A gap in a list's numbers would load back as a record.
                 if case .none = item {
-                    throw TxError(.value, "value error: save: '\(join(String(i)))' is none; a list can only be saved without gaps", at: span)
+                    throw TxError(.value, "save: '\(join(String(i)))' is none; a list can only be saved without gaps", at: span)
                 }
                 try flatten(item, prefix: join(String(i)), into: &entries, texts: &texts, at: span, depth: depth + 1)
             }
@@ -141,7 +141,7 @@ enum TensorRecords {
             texts.append((prefix, "n:" + String(x)))
         default:
             guard let tensor = try Convert.tensor(value, at: span) else {
-                throw TxError(.type, "type error: save: '\(prefix)' is \(article(value.typeDescription)); only tensors, numbers and strings can be saved", at: span)
+                throw TxError(.type, "save: '\(prefix)' is \(article(value.typeDescription)); only tensors, numbers and strings can be saved", at: span)
             }
             entries.append((prefix, tensor))
         }

@@ -200,7 +200,7 @@ extension Tensor {
             }
         }
         guard rank >= 2 else {
-            throw TensorError.shape("shape mismatch in \(lower ? "tril" : "triu"): needs a tensor of rank 2 or more, got \(describe(shape: shape))")
+            throw TensorError.shape(in: lower ? "tril" : "triu", "needs a tensor of rank 2 or more, got \(describe(shape: shape))")
         }
         let result = try copy()
         let rows = shape[rank - 2], cols = shape[rank - 1]

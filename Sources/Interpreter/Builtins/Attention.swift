@@ -57,7 +57,7 @@ extension Library {
                 if n.isNone {
                     let am = try lengths.tensor()
                     guard am.rank == 2 else {
-                        throw TxError(.value, "value error: padding_mask needs n after a list of lengths, or a [b, n] 0/1 attention mask (got \(lengths.value.typeDescription))", at: lengths.span)
+                        throw TxError(.value, "padding_mask needs n after a list of lengths, or a [b, n] 0/1 attention mask (got \(lengths.value.typeDescription))", at: lengths.span)
                     }
                     let additive = try Tensor.select(am, try Tensor(scalar: 0), try Tensor(scalar: -Float.infinity))
                     return .tensor(try additive.reshaped([am.shape[0], 1, am.shape[1]]))
@@ -285,7 +285,7 @@ extension Param where T == Int {
     fileprivate static var heads: Param {
         .required("heads") { args, name in
             let h = try args.int(name)
-            guard h > 0 else { throw TxError(.value, "value error: \(args.builtin.name): heads must be positive, got \(h)", at: args.span(name)) }
+            guard h > 0 else { throw TxError(.value, "\(args.builtin.name): heads must be positive, got \(h)", at: args.span(name)) }
             return h
         }
     }
@@ -297,7 +297,7 @@ extension Param where T == Activation {
         .optional("activation", default: .string("relu"), shown: "\"relu\"") { args, name in
             let text = try args.string(name)
             guard let a = Activation(rawValue: text) else {
-                throw TxError(.value, "value error: \(args.builtin.name): activation must be \"relu\" or \"gelu\", got \"\(text)\"", at: args.span(name))
+                throw TxError(.value, "\(args.builtin.name): activation must be \"relu\" or \"gelu\", got \"\(text)\"", at: args.span(name))
             }
             return a
         }
@@ -370,7 +370,7 @@ extension Param where T == BlockSizes {
         return Param(declarations: [.required("d")] + heads.declarations + [.required("d_ff")]) { args in
             let d = try sizeArgument(args, "d"), h = try heads.read(args), dFF = try sizeArgument(args, "d_ff")
             guard d % h == 0 else {
-                throw TxError(.value, "value error: \(args.builtin.name): d = \(d) is not divisible by heads = \(h)", at: args.span("heads"))
+                throw TxError(.value, "\(args.builtin.name): d = \(d) is not divisible by heads = \(h)", at: args.span("heads"))
             }
             return BlockSizes(d: d, dFF: dFF)
         }

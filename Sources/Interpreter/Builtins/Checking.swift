@@ -8,8 +8,7 @@ extension Library {
                     summary: "Stops with an error carrying message unless cond is true (a bool or a nonzero one-element tensor).",
                     example: "assert(1 + 1 == 2, \"arithmetic works\")") { args, cond, message in
                 guard try Convert.truth(cond.value, context: "assert", at: cond.span) else {
-                    let message = Display.text(message)
-                    throw args.failedCheck(message.hasPrefix("assertion failed") ? message : "assertion failed: \(message)")
+                    throw args.failedCheck(assertion(Display.text(message), at: args.span))
                 }
                 args.interpreter.checkObserver?(Check(passed: true, at: args.span, detail: ""))
                 return .none
@@ -24,7 +23,7 @@ extension Library {
                     args.interpreter.checkObserver?(Check(passed: true, at: args.span,
                         detail: "largest difference \(f(largest.difference)), tolerance there \(f(largest.tolerance))"))
                 } catch let error as TxError where error.kind == .assertion {
-                    throw args.failedCheck(error.message)
+                    throw args.failedCheck(error)
                 }
                 return .none
             },
@@ -38,7 +37,7 @@ extension Library {
                 switch f {
                 case .function, .builtin: break
                 default:
-                    throw TxError(.type, "type error: expect_error needs a function to call, such as fn() = risky(); got a \(f.typeName)",
+                    throw TxError(.type, "expect_error needs a function to call, such as fn() = risky(); got a \(f.typeName)",
                                   at: fArgument.span)
                 }
                 let expected = try substring.string()
@@ -56,10 +55,10 @@ extension Library {
                 }
                 args.interpreter.checkObserver = observer
                 guard let message = caught else {
-                    throw args.failedCheck("assertion failed: expected an error containing '\(expected)', but f() ran without one")
+                    throw args.failedCheck("expected an error containing '\(expected)', but f() ran without one")
                 }
                 guard message.contains(expected) else {
-                    throw args.failedCheck("assertion failed: expected an error containing '\(expected)', got: \(message)")
+                    throw args.failedCheck("expected an error containing '\(expected)', got: \(message)")
                 }
                 args.interpreter.checkObserver?(Check(passed: true, at: args.span, detail: "error as expected: \(message)"))
                 return .string(message)
@@ -81,7 +80,7 @@ extension Library {
     static func checkClose(_ a: Tensor, _ b: Tensor, atol: Double, rtol: Double,
                            at span: SourceSpan) throws -> (difference: Double, tolerance: Double) {
         guard let shape = Tensor.broadcastShape(a.shape, b.shape) else {
-            throw TxError(.shape, "shape mismatch in assert_close: \(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)", at: span)
+            throw TxError(.shape, label: "shape mismatch in assert_close", "\(describe(shape: a.shape)) and \(describe(shape: b.shape)) (cannot broadcast)", at: span)
         }
         let x = try a.broadcast(to: shape).values, y = try b.broadcast(to: shape).values
         var failures = 0
@@ -111,6 +110,15 @@ extension Library {
         let f = { (v: Float) in TensorFormatter.formatNumber(v) }
         let difference = abs(x[worst.index] - y[worst.index])
         let place = shape.isEmpty ? "" : " at \(describe(shape: position))"
-        throw TxError(.assertion, "assertion failed: not close: largest difference \(f(difference))\(place) (a = \(f(x[worst.index])), b = \(f(y[worst.index]))); \(failures) of \(x.count) element\(x.count == 1 ? "" : "s") differ by more than atol + rtol * |b| (atol = \(n(atol)), rtol = \(n(rtol)))", at: span)
+        throw TxError(.assertion, "not close: largest difference \(f(difference))\(place) (a = \(f(x[worst.index])), b = \(f(y[worst.index]))); \(failures) of \(x.count) element\(x.count == 1 ? "" : "s") differ by more than atol + rtol * |b| (atol = \(n(atol)), rtol = \(n(rtol)))", at: span)
     }
+}
+
+/// assert's error for its message: "assertion failed: MESSAGE", or the message as written
+/// when it already starts with "assertion failed" (the default is just that).
+private func assertion(_ message: String, at span: SourceSpan) -> TxError {
+    let label = TxError.Kind.assertion.label
+    if message.hasPrefix(label + ": ") { return TxError(.assertion, String(message.dropFirst(label.count + 2)), at: span) }
+    if message.hasPrefix(label) { return TxError(.assertion, label: message, "", at: span) }
+    return TxError(.assertion, message, at: span)
 }

@@ -43,14 +43,14 @@ extension Library {
                     example: "for i in range(3) { print(i) }") { args, bounds, stepArgument in
                 let (start, stop) = (bounds.start, bounds.stop)
                 let step = try stepArgument.number()
-                guard step != 0 else { throw TxError(.value, "value error: range step cannot be 0", at: stepArgument.span) }
+                guard step != 0 else { throw TxError(.value, "range step cannot be 0", at: stepArgument.span) }
                 let call = "range(" + [start, stop, step].map(TensorFormatter.formatNumber).joined(separator: ", ") + ")"
                 guard start.isFinite, stop.isFinite, step.isFinite else {
-                    throw TxError(.value, "value error: range needs finite numbers, got \(call)", at: args.span)
+                    throw TxError(.value, "range needs finite numbers, got \(call)", at: args.span)
                 }
                 // Past 2^53, doubles no longer hold every integer.
                 guard RangeValue.length(start: start, stop: stop, step: step) <= 0x1p53 else {
-                    throw TxError(.value, "value error: \(call) has more than 2^53 numbers", at: args.span)
+                    throw TxError(.value, "\(call) has more than 2^53 numbers", at: args.span)
                 }
                 return .range(RangeValue(start: start, stop: stop, step: step))
             },
@@ -94,6 +94,6 @@ extension Param where T == Bounds {
 /// The argument `name` as a size: an integer >= 0 (`Param.size`, `RawArgument.size`).
 func sizeArgument(_ args: Arguments, _ name: String) throws -> Int {
     let n = try args.int(name)
-    guard n >= 0 else { throw TxError(.value, "value error: \(args.builtin.name): '\(name)' cannot be negative, got \(n)", at: args.span(name)) }
+    guard n >= 0 else { throw TxError(.value, "\(args.builtin.name): '\(name)' cannot be negative, got \(n)", at: args.span(name)) }
     return n
 }

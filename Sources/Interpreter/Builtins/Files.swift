@@ -24,7 +24,7 @@ extension Library {
                     return try TensorRecords.nest(tensors.map { ($0.name, Value.tensor($0.tensor)) } + texts.compactMap(TensorRecords.savedValue),
                                     from: path, at: args.span)
                 }
-                throw TxError(.io, "io error: \(path): load reads .npy and .safetensors files", at: argument.span)
+                throw TxError(.io, "\(path): load reads .npy and .safetensors files", at: argument.span)
             },
             builtin("save", .argument("path"), .argument("value"),
                     summary: "Writes a tensor to .npy, or a record of tensors to .safetensors (nested names joined with dots).",
@@ -49,14 +49,14 @@ extension Library {
                     }
                     var counted: [ObjectIdentifier: Int] = [:]
                     guard TensorRecords.tensorCount(.record(record), counted: &counted) <= TensorRecords.maxSavedTensors else {
-                        throw TxError(.value, "value error: save: the record holds more than \(TensorRecords.maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: argument.span)
+                        throw TxError(.value, "save: the record holds more than \(TensorRecords.maxSavedTensors) tensors, counting a shared sub-record once for each path to it; a .safetensors file names every one", at: argument.span)
                     }
                     var entries: [(name: String, tensor: Tensor)] = [], texts: [(name: String, text: String)] = []
                     try TensorRecords.flatten(.record(record), prefix: "", into: &entries, texts: &texts, at: argument.span)
                     try TensorRecords.checkNames(entries.map(\.name) + texts.map(\.name), at: argument.span)
                     try SafeTensors.save(entries, texts: texts, path: path)
                 } else {
-                    throw TxError(.io, "io error: \(path): save writes .npy (a tensor) or .safetensors (a record)", at: pathArgument.span)
+                    throw TxError(.io, "\(path): save writes .npy (a tensor) or .safetensors (a record)", at: pathArgument.span)
                 }
                 return .none
             },
@@ -109,12 +109,12 @@ extension Library {
                 let name = try argument.string()
                 try checkPath(name)
                 guard let path = includePath(name, from: args.span.source.name) else {
-                    if name.hasPrefix("/") { throw TxError(.io, "io error: include: no such file: \(name)", at: argument.span) }
+                    if name.hasPrefix("/") { throw TxError(.io, "include: no such file: \(name)", at: argument.span) }
                     var places: [String] = []
                     for folder in [scriptFolder(args.span.source.name), ".", LibFolder.path] {
                         if let folder, !places.contains(folder) { places.append(folder) }
                     }
-                    throw TxError(.io, "io error: include: no file \(name) in \(places.joined(separator: ", ")) (beside the script, the current folder, tx's library)", at: argument.span)
+                    throw TxError(.io, "include: no file \(name) in \(places.joined(separator: ", ")) (beside the script, the current folder, tx's library)", at: argument.span)
                 }
                 try args.interpreter.include(path: path)
                 return .none

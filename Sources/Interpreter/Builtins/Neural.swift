@@ -53,7 +53,7 @@ extension Library {
 /// row stays zero.
 private func unitRows(_ x: Tensor) throws -> Tensor {
     guard x.rank == 1 || x.rank == 2 else {
-        throw TensorError.shape("shape mismatch in similarity: rows of a [n, d] matrix are compared, got \(describe(shape: x.shape))")
+        throw TensorError.shape(in: "similarity", "rows of a [n, d] matrix are compared, got \(describe(shape: x.shape))")
     }
     let rows = x.rank == 1 ? try x.reshaped([1, x.shape[0]]) : x
     let norms = try rows.norm(axes: [1], keepdims: true)

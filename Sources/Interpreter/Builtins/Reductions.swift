@@ -36,7 +36,7 @@ extension Library {
                 } catch let error as TensorError {
                     // max(1, 2) reads 2 as an axis, as NumPy does; say what was likely meant.
                     guard x.rank == 0, error.kind == .index, let axis = error.culprit?.value, let meant = pairwise[name] else { throw error }
-                    throw TensorError(error.kind, error.message + " (for \(meant))").blaming("axis", axis)
+                    throw TensorError(error.kind, label: error.label, error.detail + " (for \(meant))").blaming("axis", axis)
                 }
             }
         }

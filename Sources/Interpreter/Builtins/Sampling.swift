@@ -17,7 +17,7 @@ extension Library {
                 let k = try kArgument.int()
                 let axis = try Tensor.normalize(axis: try axis.int(), rank: max(x.rank, 1))
                 guard x.rank >= 1, k >= 0, k <= x.shape[axis] else {
-                    throw TxError(.value, "value error: topk: k must be in 0...\(x.rank >= 1 ? x.shape[axis] : 0), got \(k)", at: kArgument.span)
+                    throw TxError(.value, "topk: k must be in 0...\(x.rank >= 1 ? x.shape[axis] : 0), got \(k)", at: kArgument.span)
                 }
                 let last = x.rank - 1
                 let rows = try x.transposed(axis, last).contiguous()
@@ -44,7 +44,7 @@ extension Library {
                 let probs = try probsArgument.tensor(), n = try nArgument.int()
                 let (rows, classes) = try weightRows(probs, probsArgument)
                 guard n >= 0, replacement || rows.allSatisfy({ row in row.filter { $0 > 0 }.count >= n }) else {
-                    throw TxError(.value, "value error: multinomial: cannot draw \(n) classes without replacement from a row with fewer positive weights", at: nArgument.span)
+                    throw TxError(.value, "multinomial: cannot draw \(n) classes without replacement from a row with fewer positive weights", at: nArgument.span)
                 }
                 let out = try Tensor(uninitializedShape: Array(probs.shape.dropLast()) + [n])
                 for (r, row) in rows.enumerated() {
@@ -70,11 +70,11 @@ extension Library {
                 let probs = try probsArgument.tensor(), temperature = try temperatureArgument.number()
                 let topK = try topKArgument.optionalInt()
                 guard temperature >= 0, temperature.isFinite else {
-                    throw TxError(.value, "value error: sample: temperature must be a number >= 0, got \(temperature)", at: temperatureArgument.span)
+                    throw TxError(.value, "sample: temperature must be a number >= 0, got \(temperature)", at: temperatureArgument.span)
                 }
                 let (rows, classes) = try weightRows(probs, probsArgument)
                 if let topK, topK < 1 || topK > classes {
-                    throw TxError(.value, "value error: sample: top_k must be in 1...\(classes), got \(topK)", at: topKArgument.span)
+                    throw TxError(.value, "sample: top_k must be in 1...\(classes), got \(topK)", at: topKArgument.span)
                 }
                 var ids: [Float] = []
                 for row in rows {
@@ -104,12 +104,12 @@ extension Library {
     private static func weightRows(_ probs: Tensor, _ given: RawArgument) throws -> ([[Double]], Int) {
         let builtinName = given.arguments.builtin.name, name = given.name
         guard probs.rank >= 1, let classes = probs.shape.last, classes > 0 else {
-            throw TxError(.shape, "shape mismatch in \(builtinName): \(name) must be [..., C] with C >= 1, got \(describe(shape: probs.shape))", at: given.span)
+            throw TxError(.shape, label: "shape mismatch in \(builtinName)", "\(name) must be [..., C] with C >= 1, got \(describe(shape: probs.shape))", at: given.span)
         }
         let values = try probs.contiguous().values
         let rows = stride(from: 0, to: values.count, by: classes).map { Array(values[$0..<($0 + classes)]).map(Double.init) }
         for row in rows where !(row.allSatisfy { $0 >= 0 && $0.isFinite } && row.reduce(0, +) > 0) {
-            throw TxError(.value, "value error: \(builtinName): each row of \(name) must hold finite weights >= 0 with a positive sum", at: given.span)
+            throw TxError(.value, "\(builtinName): each row of \(name) must hold finite weights >= 0 with a positive sum", at: given.span)
         }
         return (rows, classes)
     }

@@ -52,7 +52,7 @@ extension Library {
             builtin("split", .tensor("x"), .argument("n"), .argument("axis", default: .number(-1), shown: "-1"),
                     summary: "A list of n equal parts of x along axis.", example: "split(arange(6), 3)") { _, x, nArgument, axis in
                 let n = try nArgument.int()
-                guard n > 0 else { throw TxError(.value, "value error: split needs n > 0, got \(n)", at: nArgument.span) }
+                guard n > 0 else { throw TxError(.value, "split needs n > 0, got \(n)", at: nArgument.span) }
                 return .list(ListValue(try x.split(n, axis: try axis.int()).map { .tensor($0) }))
             },
             builtin("tril", .tensor("x"), .int("k", default: 0),
@@ -82,7 +82,7 @@ extension Param where T == [Tensor] {
             case .list(let list):
                 return try list.items.enumerated().map { i, item in
                     guard let t = try Convert.tensor(item, at: args.span(name)) else {
-                        throw TxError(.type, "type error: \(args.builtin.name) expects a list of tensors; item \(i) is \(article(item.typeDescription))", at: args.span(name))
+                        throw TxError(.type, "\(args.builtin.name) expects a list of tensors; item \(i) is \(article(item.typeDescription))", at: args.span(name))
                     }
                     return t
                 }

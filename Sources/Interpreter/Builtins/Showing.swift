@@ -119,20 +119,20 @@ extension Param where T == PrintOptionChange {
             change.reset = try args.bool("reset")
             if let precision = try args.optionalInt("precision") {
                 guard (1...9).contains(precision) else {
-                    throw TxError(.value, "value error: print_options: precision is a whole number from 1 to 9, got \(precision)", at: args.span("precision"))
+                    throw TxError(.value, "print_options: precision is a whole number from 1 to 9, got \(precision)", at: args.span("precision"))
                 }
                 change.precision = precision
             }
             if !(try args.value("threshold")).isNone {
                 let threshold = try args.number("threshold")
                 guard threshold >= 0, threshold == threshold.rounded() else {
-                    throw TxError(.value, "value error: print_options: threshold is a whole number >= 0 or inf, got \(TensorFormatter.formatNumber(threshold))", at: args.span("threshold"))
+                    throw TxError(.value, "print_options: threshold is a whole number >= 0 or inf, got \(TensorFormatter.formatNumber(threshold))", at: args.span("threshold"))
                 }
                 change.threshold = threshold >= Double(Int.max) ? Int.max : Int(threshold)
             }
             if let edge = try args.optionalInt("edge") {
                 guard edge >= 1, edge <= 1_000_000 else {
-                    throw TxError(.value, "value error: print_options: edge is a whole number from 1 to 1000000, got \(edge)", at: args.span("edge"))
+                    throw TxError(.value, "print_options: edge is a whole number from 1 to 1000000, got \(edge)", at: args.span("edge"))
                 }
                 change.edge = edge
             }
@@ -159,7 +159,7 @@ extension Param where T == HeatmapData {
             let m = try args.value("m")
             if case .list(let list) = m {
                 guard !list.items.isEmpty else {
-                    throw TxError(.value, "value error: \(args.builtin.name): m is an empty list", at: args.span("m"))
+                    throw TxError(.value, "\(args.builtin.name): m is an empty list", at: args.span("m"))
                 }
                 for item in list.items {
                     guard let t = try Convert.tensor(item, at: args.span("m")), t.rank == 2 || t.rank == 3 else {
@@ -170,11 +170,11 @@ extension Param where T == HeatmapData {
             } else {
                 let t = try args.tensor("m")
                 guard (1...4).contains(t.rank) else {
-                    throw TxError(.shape, "shape mismatch in \(args.builtin.name): m must be [n_q, n_k], [h, n_q, n_k] or [layers, h, n_q, n_k], got \(describe(shape: t.shape))", at: args.span("m"))
+                    throw TxError(.shape, label: "shape mismatch in \(args.builtin.name)", "m must be [n_q, n_k], [h, n_q, n_k] or [layers, h, n_q, n_k], got \(describe(shape: t.shape))", at: args.span("m"))
                 }
                 let shape = Array(repeating: 1, count: 4 - t.rank) + t.shape
                 guard shape[0] > 0 else {
-                    throw TxError(.value, "value error: \(args.builtin.name): m has no maps (its shape is \(describe(shape: t.shape)))", at: args.span("m"))
+                    throw TxError(.value, "\(args.builtin.name): m has no maps (its shape is \(describe(shape: t.shape)))", at: args.span("m"))
                 }
                 let flat = t.values
                 let size = shape[1] * shape[2] * shape[3]
@@ -182,7 +182,7 @@ extension Param where T == HeatmapData {
             }
             let shape = Array(layers[0].shape.suffix(2))
             guard layers.allSatisfy({ Array($0.shape.suffix(2)) == shape }) else {
-                throw TxError(.shape, "shape mismatch in \(args.builtin.name): every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
+                throw TxError(.shape, label: "shape mismatch in \(args.builtin.name)", "every map must be \(describe(shape: shape)), got \(layers.map { describe(shape: Array($0.shape.suffix(2))) }.joined(separator: ", "))", at: args.span("m"))
             }
             let rows = try labels(args, "rows", count: shape[0])
             let cols = try labels(args, "cols", count: shape[1])
@@ -209,7 +209,7 @@ extension Param where T == HeatmapData {
         case .none: return (0..<count).map(String.init)
         case .list(let list):
             guard list.items.count == count else {
-                throw TxError(.value, "value error: \(args.builtin.name): \(name) has \(list.items.count) labels for \(count) \(name)", at: args.span(name))
+                throw TxError(.value, "\(args.builtin.name): \(name) has \(list.items.count) labels for \(count) \(name)", at: args.span(name))
             }
             return list.items.map(Display.text)
         case .tensor(let t) where t.rank == 1 && t.count == count:
@@ -234,7 +234,7 @@ extension Param where T == LinePlot {
             let x: [Double], series: [[Double]]
             if second.isNone {
                 guard let y = try vector(first, "x") else {
-                    throw TxError(.type, "type error: plot(y) expects a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
+                    throw TxError(.type, "plot(y) expects a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
                 }
                 var indices = [Double](repeating: 0, count: y.count)
                 var poll = Interrupt.Poll()
@@ -244,13 +244,13 @@ extension Param where T == LinePlot {
                 (x, series) = (indices, [y])
             } else {
                 guard let xs = try vector(first, "x") else {
-                    throw TxError(.type, "type error: plot(x, ys) expects x as a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
+                    throw TxError(.type, "plot(x, ys) expects x as a list of numbers or a 1-D tensor, got \(article(first.typeDescription))", at: args.span("x"))
                 }
                 var ys: [[Double]] = []
                 if case .list(let list) = second, list.items.contains(where: { if case .list = $0 { return true }; if case .tensor = $0 { return true }; return false }) {
                     for item in list.items {
                         guard let y = try vector(item, "ys") else {
-                            throw TxError(.type, "type error: plot: each series in ys must be a list of numbers or a 1-D tensor", at: args.span("ys"))
+                            throw TxError(.type, "plot: each series in ys must be a list of numbers or a 1-D tensor", at: args.span("ys"))
                         }
                         ys.append(y)
                     }
@@ -259,15 +259,15 @@ extension Param where T == LinePlot {
                     let n = t.shape.last ?? 0
                     ys = t.rank == 1 ? [values] : stride(from: 0, to: values.count, by: Swift.max(n, 1)).map { Array(values[$0..<($0 + n)]) }
                 } else {
-                    throw TxError(.type, "type error: plot: ys must be a series [n], several [k, n], or a list of series", at: args.span("ys"))
+                    throw TxError(.type, "plot: ys must be a series [n], several [k, n], or a list of series", at: args.span("ys"))
                 }
                 for y in ys where y.count != xs.count {
-                    throw TxError(.shape, "shape mismatch in plot: x has \(xs.count) points and a series of ys \(y.count)", at: args.span("ys"))
+                    throw TxError(.shape, label: "shape mismatch in plot", "x has \(xs.count) points and a series of ys \(y.count)", at: args.span("ys"))
                 }
                 (x, series) = (xs, ys)
             }
             guard !series.isEmpty, series.count <= 16 else {
-                throw TxError(.value, "value error: plot: between 1 and 16 series, got \(series.count)", at: args.span("ys"))
+                throw TxError(.value, "plot: between 1 and 16 series, got \(series.count)", at: args.span("ys"))
             }
             let labels: [String]
             let given = try args.value("labels")
@@ -277,7 +277,7 @@ extension Param where T == LinePlot {
                 labels = list.items.map { if case .string(let s) = $0 { return s.text }; return Display.text($0) }
             case .string(let s) where series.count == 1: labels = [s.text]
             default:
-                throw TxError(.value, "value error: plot: labels must be a list of \(series.count) names, one per series", at: args.span("labels"))
+                throw TxError(.value, "plot: labels must be a list of \(series.count) names, one per series", at: args.span("labels"))
             }
             let t = try args.value("title")
             let title: String?

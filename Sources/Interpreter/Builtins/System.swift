@@ -63,10 +63,10 @@ extension Library {
             bytes = number >= 1 && number < 1e18 ? Int(number) : nil
         }
         guard let bytes else {
-            throw TxError(.value, "value error: memory: cannot read the size '\(Display.text(value))' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\"", at: limit.span)
+            throw TxError(.value, "memory: cannot read the size '\(Display.text(value))' for 'limit'; use bytes (1e9) or e.g. \"512M\", \"4G\", \"50%\"", at: limit.span)
         }
         guard bytes >= Memory.liveBytes else {
-            throw TxError(.value, "value error: memory: a limit of \(Memory.format(bytes: bytes)) is below the \(Memory.format(bytes: Memory.liveBytes)) held now", at: limit.span)
+            throw TxError(.value, "memory: a limit of \(Memory.format(bytes: bytes)) is below the \(Memory.format(bytes: Memory.liveBytes)) held now", at: limit.span)
         }
         return bytes
     }

@@ -126,7 +126,7 @@ extension Library {
                     details: "n is 0 to 1114111 (hex 10FFFF), not a surrogate (hex D800 to DFFF). ord is its inverse; \"\\u{e9}\" writes the same in a literal.") { _, argument in
                 let n = try argument.int()
                 guard let scalar = (0...0x10FFFF).contains(n) ? Unicode.Scalar(UInt32(n)) : nil else {
-                    throw TxError(.value, "value error: chr: \(n) is not a Unicode scalar (0 to 1114111, hex 10FFFF, without the surrogates D800 to DFFF)", at: argument.span)
+                    throw TxError(.value, "chr: \(n) is not a Unicode scalar (0 to 1114111, hex 10FFFF, without the surrogates D800 to DFFF)", at: argument.span)
                 }
                 return .string(String(Character(scalar)))
             },
@@ -137,7 +137,7 @@ extension Library {
                 let s = try argument.string()
                 let scalars = s.unicodeScalars
                 guard let first = scalars.first, scalars.index(after: scalars.startIndex) == scalars.endIndex else {
-                    throw TxError(.value, "value error: ord needs a string of one Unicode scalar, got \(Display.show(.string(s))) (\(scalars.count) scalars)", at: argument.span)
+                    throw TxError(.value, "ord needs a string of one Unicode scalar, got \(Display.show(.string(s))) (\(scalars.count) scalars)", at: argument.span)
                 }
                 return .number(Double(first.value))
             },
@@ -148,7 +148,7 @@ extension Library {
                 if let x = Convert.number(v) { return .number(x) }
                 guard case .string(let s) = v else { throw argument.typeError(expected: "a string") }
                 guard let x = Double(s.text.trimmingSpaces) else {
-                    throw TxError(.value, "value error: number: \(Display.show(v)) is not a number", at: argument.span)
+                    throw TxError(.value, "number: \(Display.show(v)) is not a number", at: argument.span)
                 }
                 return .number(x)
             },
@@ -179,7 +179,7 @@ extension Library {
                     // Ctrl-C: three million names take seconds.
                     if i & 0xFFFF == 0 { try Interrupt.stop(at: argument.span) }
                     guard case .string(let s) = item else {
-                        throw TxError(.type, "type error: index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: argument.span)
+                        throw TxError(.type, "index_map needs a list of strings; item \(i) is \(article(item.typeDescription))", at: argument.span)
                     }
                     if record[s.text] == nil { record[s.text] = .number(Double(i)) }
                 }
@@ -272,7 +272,7 @@ private struct Vocabulary {
             return Int(x)
         }
         guard let unknown = id(unk) else {
-            throw TxError(.value, "value error: \(name): the vocabulary has no id for the unknown token \(Display.show(.string(unk)))", at: vocab.span)
+            throw TxError(.value, "\(name): the vocabulary has no id for the unknown token \(Display.show(.string(unk)))", at: vocab.span)
         }
         self.id = id
         self.unknown = unknown
@@ -326,7 +326,7 @@ extension Param where T == Int {
         .optional("limit", default: .none, shown: "none") { args, name in
             let limit = try args.optionalInt(name) ?? .max
             guard limit >= 0 else {
-                throw TxError(.value, "value error: \(args.builtin.name): limit must be at least 0, got \(limit)", at: args.span(name))
+                throw TxError(.value, "\(args.builtin.name): limit must be at least 0, got \(limit)", at: args.span(name))
             }
             return limit
         }

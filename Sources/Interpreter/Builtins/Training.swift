@@ -30,7 +30,7 @@ extension Library {
                                                picked(logits, targets))
                 guard let mask = try maskArgument.optionalTensor() else { return .tensor(try losses.reduce(.mean)) }
                 guard mask.shape == losses.shape else {
-                    throw TxError(.shape, "shape mismatch in cross_entropy: targets are \(describe(shape: losses.shape)), so mask must be too, got \(describe(shape: mask.shape))", at: maskArgument.span)
+                    throw TxError(.shape, label: "shape mismatch in cross_entropy", "targets are \(describe(shape: losses.shape)), so mask must be too, got \(describe(shape: mask.shape))", at: maskArgument.span)
                 }
                 return .tensor(try Tensor.binary(.divide, Tensor.binary(.multiply, losses, mask).reduce(.sum), mask.reduce(.sum)))
             },
@@ -78,7 +78,7 @@ extension Library {
                         """) { args, opt, p, g in
                 let record = try opt.record()
                 guard Tape.active == nil else {
-                    throw TxError(.value, "value error: step updates parameters in place and cannot run inside a function being differentiated; call it on grad's result, outside", at: args.span)
+                    throw TxError(.value, "step updates parameters in place and cannot run inside a function being differentiated; call it on grad's result, outside", at: args.span)
                 }
                 try Optimizer(record, opt: opt, p: p, g: g).step()
                 return .none
@@ -136,7 +136,7 @@ extension Library {
                 let out = try Tensor(uninitializedShape: [count])
                 for (i, c) in text.enumerated() {
                     guard let id = ids[c] else {
-                        throw TxError(.value, "value error: encode: character \(String(c).debugDescription) (at \(i)) is not in the vocabulary", at: textArgument.span)
+                        throw TxError(.value, "encode: character \(String(c).debugDescription) (at \(i)) is not in the vocabulary", at: textArgument.span)
                     }
                     out.storage.pointer[i] = id
                 }
@@ -160,14 +160,14 @@ extension Library {
                     return try callModelFunction("bert_decode", [.record(model), vocabArgument.value, skipSpecial.value], args)
                 }
                 if try skipSpecial.bool() {
-                    throw TxError(.value, "value error: decode: skip_special is for a model's token ids, decode(m, ids, skip_special=true)", at: skipSpecial.span)
+                    throw TxError(.value, "decode: skip_special is for a model's token ids, decode(m, ids, skip_special=true)", at: skipSpecial.span)
                 }
                 let ids = try idsArgument.tensor().contiguous().values, vocab = Array(try vocabArgument.string())
                 try Memory.checkRoom(for: StringValue.objectBytes + ids.count * 4, "decode's string")
                 var text = ""
                 for id in ids {
                     guard id >= 0, id < Float(vocab.count), id == id.rounded() else {
-                        throw TxError(.value, "value error: decode: id \(TensorFormatter.formatNumber(id)) is not a position in the vocabulary of \(vocab.count) characters", at: idsArgument.span)
+                        throw TxError(.value, "decode: id \(TensorFormatter.formatNumber(id)) is not a position in the vocabulary of \(vocab.count) characters", at: idsArgument.span)
                     }
                     text.append(vocab[Int(id)])
                 }
@@ -190,7 +190,7 @@ extension Library {
                 case .range(let r): base = r
                 default:
                     let n = try given.int()
-                    guard n >= 0 else { throw TxError(.value, "value error: progress: n must be a count >= 0, got \(n)", at: given.span) }
+                    guard n >= 0 else { throw TxError(.value, "progress: n must be a count >= 0, got \(n)", at: given.span) }
                     base = RangeValue(start: 0, stop: Double(n), step: 1)
                 }
                 let show = showArgument.value
@@ -214,14 +214,14 @@ extension Library {
                     details: "Starts are drawn uniformly from 0..<n - block with the session's generator (see seed), as nanoGPT's get_batch. Split the data first: n = floor(0.9 * size(d, 0)); train = d[:n]; val = d[n:].") { args, dataArgument, blockArgument, sizeGiven in
                 let data = try dataArgument.tensor(), block = try blockArgument.int(), size = try sizeGiven.int()
                 guard data.rank == 1 else {
-                    throw TxError(.shape, "shape mismatch in get_batch: data must be a 1-D tensor of ids, got \(describe(shape: data.shape))", at: dataArgument.span)
+                    throw TxError(.shape, label: "shape mismatch in get_batch", "data must be a 1-D tensor of ids, got \(describe(shape: data.shape))", at: dataArgument.span)
                 }
                 let n = data.shape[0]
                 guard block >= 1, n > block else {
-                    throw TxError(.value, "value error: get_batch: block must be in 1..<\(n) (the data's length), got \(block)", at: blockArgument.span)
+                    throw TxError(.value, "get_batch: block must be in 1..<\(n) (the data's length), got \(block)", at: blockArgument.span)
                 }
                 guard size >= 1 else {
-                    throw TxError(.value, "value error: get_batch: size must be at least 1, got \(size)", at: sizeGiven.span)
+                    throw TxError(.value, "get_batch: size must be at least 1, got \(size)", at: sizeGiven.span)
                 }
                 let source = try data.contiguous()
                 let values = source.storage.pointer + source.offset
@@ -239,15 +239,15 @@ extension Library {
     /// targets as a tensor of class ids in 0..<C, shaped like logits without its last axis.
     private static func classIds(_ given: RawArgument, classesIn logits: Tensor, at logitsSpan: SourceSpan) throws -> Tensor {
         guard logits.rank >= 1, let classes = logits.shape.last, classes > 0 else {
-            throw TxError(.shape, "shape mismatch in cross_entropy: logits must be [..., C] with C >= 1 classes, got \(describe(shape: logits.shape))", at: logitsSpan)
+            throw TxError(.shape, label: "shape mismatch in cross_entropy", "logits must be [..., C] with C >= 1 classes, got \(describe(shape: logits.shape))", at: logitsSpan)
         }
         let targets = try given.tensor()
         let expected = Array(logits.shape.dropLast())
         guard targets.shape == expected else {
-            throw TxError(.shape, "shape mismatch in cross_entropy: logits are \(describe(shape: logits.shape)), so targets must be \(describe(shape: expected)), got \(describe(shape: targets.shape))", at: given.span)
+            throw TxError(.shape, label: "shape mismatch in cross_entropy", "logits are \(describe(shape: logits.shape)), so targets must be \(describe(shape: expected)), got \(describe(shape: targets.shape))", at: given.span)
         }
         for value in try targets.contiguous().values where !(value >= 0 && value < Float(classes) && value == value.rounded()) {
-            throw TxError(.value, "value error: cross_entropy: target \(TensorFormatter.formatNumber(value)) is not a class id in 0..<\(classes)", at: given.span)
+            throw TxError(.value, "cross_entropy: target \(TensorFormatter.formatNumber(value)) is not a class id in 0..<\(classes)", at: given.span)
         }
         return targets
     }
@@ -287,7 +287,7 @@ extension Library {
     /// contiguous (every tensor a computation or initialiser makes is).
     static func writable(_ t: Tensor, of argument: RawArgument) throws -> UnsafeMutablePointer<Float> {
         guard t.isContiguous else {
-            throw TxError(.value, "value error: \(argument.arguments.builtin.name): a tensor of \(argument.name) is a view with gaps (a transpose or a slice); copy it before training it", at: argument.span)
+            throw TxError(.value, "\(argument.arguments.builtin.name): a tensor of \(argument.name) is a view with gaps (a transpose or a slice); copy it before training it", at: argument.span)
         }
         return t.storage.pointer + t.offset
     }
@@ -307,7 +307,7 @@ extension Param where T == [Double] {
             default: values = []
             }
             guard values.count == 2, values.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
-                throw TxError(.value, "value error: \(args.builtin.name): betas must be two numbers in [0, 1), e.g. [0.9, 0.999]", at: args.span(name))
+                throw TxError(.value, "\(args.builtin.name): betas must be two numbers in [0, 1), e.g. [0.9, 0.999]", at: args.span(name))
             }
             return values
         }
