@@ -180,6 +180,16 @@ func anErrorAboutOneArgumentUnderlinesIt(expression: String, message: String, ca
 
         """)
     #expect(try tx(["-e", "max(ones(2), 2)"]).err.hasPrefix("error: index error: axis 2 is out of range for a tensor of rank 1\n"))
+    // Python's min(best, t) with a time t that is no whole number: the same hint.
+    #expect(try tx(["-e", "best = 1; min(best, 0.25)"]).err == """
+        error: index error: min: 'axis' must be an integer, got 0.25 (for the smaller of two values use minimum(a, b))
+          --> <expr>:1:21
+          |
+        1 | best = 1; min(best, 0.25)
+          |                     ^^^^
+
+        """)
+    #expect(try tx(["-e", "sum(ones(2), 0.5)"]).err.hasPrefix("error: index error: sum: 'axis' must be an integer, got 0.5\n"))
 }
 
 @Test func scriptRunsAndStopsAtTheFirstError() throws {

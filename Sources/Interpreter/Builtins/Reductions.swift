@@ -30,13 +30,19 @@ extension Library {
                     return .tensor(try maskedReduction(x, where: condition, mean: averages, axes: axes, keepdims: keepdims))
                 }
             }
-            return builtin(name, .tensor("x"), .axisAll, .keepdims, summary: summary, example: example, details: note) { _, x, axes, keepdims in
+            // axis comes as given, so that max(a, b)'s hint also follows an axis that is no integer.
+            return builtin(name, .tensor("x"), .optionalArgument("axis"), .keepdims, summary: summary, example: example, details: note) { _, x, axis, keepdims in
                 do {
-                    return .tensor(try x.reduce(reduction, axes: axes, keepdims: keepdims))
+                    return .tensor(try x.reduce(reduction, axes: try axis.axes(), keepdims: keepdims))
                 } catch let error as TensorError {
                     // max(1, 2) reads 2 as an axis, as NumPy does; say what was likely meant.
                     guard x.rank == 0, error.kind == .index, let axis = error.culprit?.value, let meant = pairwise[name] else { throw error }
                     throw TensorError(error.kind, label: error.label, error.detail + " (for \(meant))").blaming("axis", axis)
+                } catch var error as TxError {
+                    // min(best, t) with a t that is no whole number, as Python's min is written.
+                    guard x.rank == 0, error.kind == .index, let meant = pairwise[name] else { throw error }
+                    error.detail += " (for \(meant))"
+                    throw error
                 }
             }
         }
