@@ -81,8 +81,8 @@ public struct Command: Sendable {
                 details: """
                     Opens the input in $VISUAL or $EDITOR (vi without them) and, when the
                     editor exits with status 0, runs what the file then holds as a new input.
-                    Ctrl-X Ctrl-E does the same for the input being typed (the last input
-                    when the line is empty).
+                    Ctrl-X Ctrl-E does the same for the input being typed (at a ...> prompt
+                    all its lines so far; the last input when the line is empty).
                     """,
                 perform: { $0.edit($1) }),
         Command(name: ":sh", argument: "COMMAND", summary: "run a shell command: :sh ls data",

@@ -49,6 +49,14 @@ public final class History {
         }
     }
 
+    /// The lines of the input being typed so far, joined by "\n" (nil between inputs).
+    public var unfinished: String? { pending }
+
+    /// Replaces the input being typed (edited whole in the editor) by `text`.
+    public func replaceUnfinished(_ text: String) {
+        pending = text.trimmingSpaces.isEmpty ? nil : text
+    }
+
     /// Ends the input being typed: it becomes an entry unless it repeats the last one.
     public func commit() {
         guard var entry = pending else { return }

@@ -20,6 +20,9 @@ public final class REPL {
 
     public enum LineInput {
         case line(String)
+        /// The whole unfinished input, replaced (Ctrl-X Ctrl-E at a `...>` prompt opens
+        /// its earlier lines too).
+        case block(String)
         /// Ctrl-C at the prompt: drop what was typed so far.
         case cancelled
         case endOfInput
@@ -69,7 +72,7 @@ public final class REPL {
         while true {
             switch readEntry(prompt: REPL.prompt) {
             case .endOfInput: return
-            case .cancelled: continue
+            case .cancelled, .block: continue  // (readEntry makes a block a line)
             case .line(let text): if !handle(text) { return }
             }
         }
@@ -89,6 +92,14 @@ public final class REPL {
                 linesRead += 1
                 if pending.isEmpty { entryLine = linesRead }
                 pending.append(line)
+                if !pending.text.trimmingSpaces.hasPrefix(":"), pending.isIncomplete() { continue }
+                return .line(pending.text)
+            case .block(let text):
+                pending = PendingStatement()
+                guard !text.trimmingSpaces.isEmpty else { return .cancelled }
+                linesRead += 1
+                entryLine = linesRead
+                for line in text.split(separator: "\n", omittingEmptySubsequences: false) { pending.append(String(line)) }
                 if !pending.text.trimmingSpaces.hasPrefix(":"), pending.isIncomplete() { continue }
                 return .line(pending.text)
             }

@@ -212,7 +212,7 @@ public final class Stepper {
             case .endOfInput:
                 out("\n")
                 return
-            case .cancelled:
+            case .cancelled, .block:  // (readEntry makes a block a line)
                 continue
             case .line(let text):
                 let input = text.trimmingSpaces
@@ -556,7 +556,7 @@ public final class Stepper {
         while true {
             switch repl.readEntry(prompt: "[breakpoint \(place)]> ") {
             case .endOfInput: throw StepperQuit()
-            case .cancelled: continue
+            case .cancelled, .block: continue  // (readEntry makes a block a line)
             case .line(let text):
                 let input = text.trimmingSpaces
                 if input.isEmpty { return false }

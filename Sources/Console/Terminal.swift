@@ -59,8 +59,13 @@ extension Terminal {
         return { prompt in
             let continuation = prompt == REPL.continuationPrompt
             if !continuation { history.commit() }
+            Terminal.continuing = continuation
+            Terminal.editedBlock = false
             let input = readWithInterrupts(prompt: style.prompt(prompt, continuation: continuation))
             switch input {
+            case .line(let line) where Terminal.editedBlock:
+                history.replaceUnfinished(line)
+                return .block(line)
             case .line(let line):
                 history.add(line, continuation: continuation)
             case .endOfInput where continuation:
@@ -68,7 +73,7 @@ extension Terminal {
                 rl_eof_found = 0
                 history.commit()
                 return .cancelled
-            case .endOfInput, .cancelled:
+            case .endOfInput, .cancelled, .block:
                 history.commit()
             }
             return input
@@ -149,10 +154,19 @@ extension Terminal {
         return true
     }
 
-    /// Ctrl-X Ctrl-E: the input being typed (the last one when nothing is typed) in the
-    /// editor; what it leaves is then entered, as if typed and Enter pressed.
+    /// Whether the line being read continues an unfinished input (a `...>` prompt).
+    nonisolated(unsafe) private static var continuing = false
+    /// Whether the line just entered is the whole unfinished input, edited in the editor.
+    nonisolated(unsafe) private static var editedBlock = false
+
+    /// Ctrl-X Ctrl-E: the input being typed in the editor, its earlier lines too at a
+    /// `...>` prompt (the last input when nothing is typed at `tx>`); what the editor leaves
+    /// is then entered, as if typed and Enter pressed, and replaces the whole input.
     private static func editInEditor() -> Int32 {
-        var text = rl_line_buffer.map { String(cString: $0) } ?? ""
+        let typed = rl_line_buffer.map { String(cString: $0) } ?? ""
+        var text = typed
+        let earlier = continuing ? history?.unfinished : nil
+        if let earlier { text = earlier + "\n" + typed }
         if text.isEmpty, history_length > 0, let entry = history_get(history_base + history_length - 1) {
             text = String(cString: entry.pointee.line)
         }
@@ -167,7 +181,7 @@ extension Terminal {
         switch edited {
         case .failed(let reason):
             fputs("error: \(reason)\n", stderr)
-            rl_replace_line(text, 0)
+            rl_replace_line(earlier == nil ? text : typed, 0)
             rl_point = rl_end
             rl_redisplay()
         case .text(var edited):
@@ -175,6 +189,10 @@ extension Terminal {
             rl_replace_line(edited, 0)
             rl_point = rl_end
             rl_redisplay()
+            if earlier != nil {
+                editedBlock = true
+                return rl_newline(1, 10)
+            }
             if !edited.isEmpty { return rl_newline(1, 10) }
         }
         return 0

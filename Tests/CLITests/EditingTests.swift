@@ -71,6 +71,31 @@ private func sevensEditor() throws -> String {
     #expect(terminal.exitStatus() == 0)
 }
 
+/// At a `...>` prompt Ctrl-X Ctrl-E opens the whole input being typed, its earlier lines
+/// too, and what the editor leaves replaces that input (it opened only the current line:
+/// the function kept its old name).
+@Test func ctrlXCtrlEAtAContinuationPromptEditsTheWholeBlock() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1",
+                                                    "EDITOR": try sevensEditor(), "VISUAL": ""])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("fn g1(a) {\r")
+    #expect(terminal.wait(for: "...> "))
+    terminal.type("  a + 1\u{18}\u{5}")
+    // Still unfinished: the block as edited, and the prompt for its next line.
+    #expect(terminal.wait(for: "fn g7(a) {\n  a + 7\n...> "), "\(terminal.text.suffix(300))")
+    terminal.type("}\r")
+    #expect(terminal.wait(for: "...> }\ntx> "))
+    let ran = terminal.text.count
+    terminal.type("g7(1)\r")
+    #expect(terminal.wait(for: "g7(1)\n8\ntx> ", after: ran), "\(terminal.text.suffix(300))")
+    // The history holds the block as it ran.
+    let shown = terminal.text.count
+    terminal.type("\u{1B}[A\u{1B}[A")
+    #expect(terminal.wait(for: "  a + 7\n}", after: shown), "\(terminal.text.suffix(300))")
+    terminal.type("\u{3}\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
 /// :edit runs the edited input, shown as if typed, and Up finds it.
 @Test func editShowsAndRemembersWhatItRuns() throws {
     let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1",
