@@ -38,6 +38,19 @@ struct Param<T> {
         Param(declarations: [.optional(name, value, shown)]) { try read($0, name) }
     }
 
+    /// Several parameters read together into one value, each declared once as a Param:
+    /// `Param(.optionalTensor("mask"), .bool("causal", default: false)) { _, mask, causal in
+    /// Masking(mask: mask, causal: causal) }`. `combine` also gets the arguments, for an
+    /// error about the combination (heads that do not divide d).
+    init<each P>(_ parts: repeat Param<each P>, combine: @escaping (Arguments, repeat each P) throws -> T) {
+        var declarations: [BuiltinParameter] = []
+        for part in repeat each parts { declarations += part.declarations }
+        self.init(declarations: declarations) { args in
+            let values = (repeat try (each parts).read(args))
+            return try combine(args, repeat each values)
+        }
+    }
+
     /// The same parameter, its value passed through `transform`.
     func map<U>(_ transform: @escaping (T) throws -> U) -> Param<U> {
         let read = self.read

@@ -312,8 +312,8 @@ private struct Masking {
 
 extension Param where T == Masking {
     fileprivate static var masking: Param {
-        Param(declarations: [.optional("mask", .none, "none"), .optional("causal", .bool(false), "false")]) { args in
-            Masking(mask: try args.optionalTensor("mask"), causal: try args.bool("causal"))
+        Param(.optionalTensor("mask"), .bool("causal", default: false)) { _, mask, causal in
+            Masking(mask: mask, causal: causal)
         }
     }
 }
@@ -327,10 +327,8 @@ private struct DecoderMasking {
 
 extension Param where T == DecoderMasking {
     fileprivate static var decoderMasking: Param {
-        Param(declarations: [.optional("causal", .bool(true), "true"), .optional("mask", .none, "none"),
-                             .optional("memory_mask", .none, "none")]) { args in
-            DecoderMasking(causal: try args.bool("causal"), mask: try args.optionalTensor("mask"),
-                           memoryMask: try args.optionalTensor("memory_mask"))
+        Param(.bool("causal", default: true), .optionalTensor("mask"), .optionalTensor("memory_mask")) { _, causal, mask, memoryMask in
+            DecoderMasking(causal: causal, mask: mask, memoryMask: memoryMask)
         }
     }
 }
@@ -349,11 +347,8 @@ private struct BlockStyle {
 
 extension Param where T == BlockStyle {
     fileprivate static var blockStyle: Param {
-        let activation = Param<Activation>.activation
-        return Param(declarations: activation.declarations + [.optional("norm_first", .bool(false), "false"),
-                                                              .optional("eps", .number(1e-5), "1e-5")]) { args in
-            BlockStyle(activation: try activation.read(args), normFirst: try args.bool("norm_first"),
-                       eps: Float(try args.number("eps")))
+        Param(.activation, .bool("norm_first", default: false), .number("eps", default: 1e-5, shown: "1e-5")) { _, activation, normFirst, eps in
+            BlockStyle(activation: activation, normFirst: normFirst, eps: Float(eps))
         }
     }
 }
@@ -366,9 +361,7 @@ private struct BlockSizes {
 
 extension Param where T == BlockSizes {
     fileprivate static var blockSizes: Param {
-        let heads = Param<Int>.heads
-        return Param(declarations: [.required("d")] + heads.declarations + [.required("d_ff")]) { args in
-            let d = try sizeArgument(args, "d"), h = try heads.read(args), dFF = try sizeArgument(args, "d_ff")
+        Param(.size("d"), .heads, .size("d_ff")) { args, d, h, dFF in
             guard d % h == 0 else {
                 throw TxError(.value, "\(args.builtin.name): d = \(d) is not divisible by heads = \(h)", at: args.span("heads"))
             }

@@ -84,9 +84,8 @@ struct Bounds {
 extension Param where T == Bounds {
     /// The parameters a and b (default none) read as an interval.
     static var bounds: Param {
-        Param(declarations: [.required("a"), .optional("b", .none, "none")]) { args in
-            let a = try args.number("a")
-            return try args.value("b").isNone ? Bounds(start: 0, stop: a) : Bounds(start: a, stop: try args.number("b"))
+        Param(.number("a"), .optionalNumber("b")) { _, a, b in
+            b.map { Bounds(start: a, stop: $0) } ?? Bounds(start: 0, stop: a)
         }
     }
 }
