@@ -92,17 +92,16 @@ public final class REPL {
                 linesRead += 1
                 if pending.isEmpty { entryLine = linesRead }
                 pending.append(line)
-                if !pending.text.trimmingSpaces.hasPrefix(":"), pending.isIncomplete() { continue }
-                return .line(pending.text)
             case .block(let text):
+                // The whole unfinished input, edited: it starts again from these lines.
                 pending = PendingStatement()
                 guard !text.trimmingSpaces.isEmpty else { return .cancelled }
                 linesRead += 1
                 entryLine = linesRead
                 for line in text.split(separator: "\n", omittingEmptySubsequences: false) { pending.append(String(line)) }
-                if !pending.text.trimmingSpaces.hasPrefix(":"), pending.isIncomplete() { continue }
-                return .line(pending.text)
             }
+            if !pending.text.trimmingSpaces.hasPrefix(":"), pending.isIncomplete() { continue }
+            return .line(pending.text)
         }
     }
 

@@ -51,6 +51,15 @@ struct Param<T> {
         }
     }
 
+    /// An optional parameter whose default is none: nil then, else the argument as `read`
+    /// converts it (`.optionalNumber`, `.optionalString`, `.optionalBool`).
+    static func noneOr<U>(_ name: String, shown: String = "none",
+                          _ read: @escaping (Arguments, String) throws -> U) -> Param where T == U? {
+        .optional(name, default: .none, shown: shown) { args, name in
+            try args.value(name).isNone ? nil : try read(args, name)
+        }
+    }
+
     /// The same parameter, its value passed through `transform`.
     func map<U>(_ transform: @escaping (T) throws -> U) -> Param<U> {
         let read = self.read
@@ -96,9 +105,7 @@ extension Param where T == Double {
 extension Param where T == Double? {
     /// A number, or nil for none (the default).
     static func optionalNumber(_ name: String, shown: String = "none") -> Param {
-        .optional(name, default: .none, shown: shown) { args, name in
-            try args.value(name).isNone ? nil : try args.number(name)
-        }
+        .noneOr(name, shown: shown) { try $0.number($1) }
     }
 }
 
@@ -138,9 +145,14 @@ extension Param where T == String {
 extension Param where T == String? {
     /// A string, or nil for none (the default).
     static func optionalString(_ name: String) -> Param {
-        .optional(name, default: .none, shown: "none") { args, name in
-            try args.value(name).isNone ? nil : try args.string(name)
-        }
+        .noneOr(name) { try $0.string($1) }
+    }
+}
+
+extension Param where T == Bool? {
+    /// true or false, or nil for none (the default).
+    static func optionalBool(_ name: String) -> Param {
+        .noneOr(name) { try $0.bool($1) }
     }
 }
 

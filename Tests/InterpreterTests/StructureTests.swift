@@ -1,4 +1,7 @@
 import Foundation
+@testable import Interpreter
+import Lang
+import Tensor
 import Testing
 
 /// Rules the compiler cannot hold the sources to (issue 22): each has one home, and these
@@ -30,6 +33,16 @@ private func swiftSources() throws -> [(path: String, text: String)] {
         }
     }
     #expect(found == [])
+}
+
+/// Tensor cannot see Lang, so TensorError's kinds spell their labels again: they must be
+/// the words of the interpreter's kinds they become.
+@Test func tensorErrorLabelsAreTheInterpretersLabels() {
+    let kinds: [TensorError.Kind] = [.shape, .index, .value, .type, .memory, .io, .interrupted]
+    for kind in kinds {
+        let error = TxError(TensorError(kind, "detail"), at: nil)
+        #expect(error.label == error.kind.label, "\(kind): \(error.label) != \(error.kind.label)")
+    }
 }
 
 /// docs/ARCHITECTURE.md's module table names every target of Package.swift.

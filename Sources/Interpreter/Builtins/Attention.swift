@@ -3,7 +3,7 @@ import Tensor
 import Transformer
 
 extension Library {
-    static func transformer() -> [Builtin] {
+    static func attention() -> [Builtin] {
         // One block-options parameter for the five blocks, so that its default "relu" is one
         // string the session holds (the memory figures count it).
         let blockStyle = Param<BlockStyle>.blockStyle

@@ -51,7 +51,7 @@ public enum Category: String, CaseIterable, Sendable {
         case .elementwise: Library.elementwise()
         case .reduction: Library.reductions()
         case .neural: Library.neural()
-        case .attention: Library.transformer()
+        case .attention: Library.attention()
         case .gradients: Library.gradients()
         case .training: Library.training()
         case .sampling: Library.sampling()

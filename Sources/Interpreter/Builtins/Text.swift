@@ -333,15 +333,6 @@ extension Param where T == Int {
     }
 }
 
-extension Param where T == Bool? {
-    /// true or false, or nil for none (the default).
-    static func optionalBool(_ name: String) -> Param {
-        .optional(name, default: .none, shown: "none") { args, name in
-            try args.value(name).isNone ? nil : try args.bool(name)
-        }
-    }
-}
-
 extension Param where T == ListValue {
     /// A list (the list itself, so that a body may change it in place).
     static func list(_ name: String, expected: String) -> Param {
