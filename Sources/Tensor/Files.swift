@@ -1,11 +1,20 @@
 import Glibc
 
-/// Refuses a path with a NUL byte: the C library would read it only up to that byte, so
-/// `save("notes.txt\0.npy", x)` would write `notes.txt`.
+/// Refuses a string that cannot be a path. A NUL byte: the C library would read the path
+/// only up to it, so `save("notes.txt\0.npy", x)` would write `notes.txt`. A line break,
+/// or more bytes than PATH_MAX: such a string is nearly always a file's text given where
+/// its name belongs (`read_text(corpus("shakespeare"))`, corpus giving the text), and the
+/// message shows how it begins rather than all of it.
 public func checkPath(_ path: String) throws {
-    guard path.utf8.contains(0) else { return }
-    let shown = path.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\0")
-    throw TensorError.io("the path \"\(shown.count > 200 ? String(shown.prefix(200)) + "…" : shown)\" contains a NUL byte")
+    if path.utf8.contains(0) {
+        let shown = path.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\0")
+        throw TensorError.io("the path \"\(shown.count > 200 ? String(shown.prefix(200)) + "…" : shown)\" contains a NUL byte")
+    }
+    let lines = path.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
+    guard lines > 1 || path.utf8.count > Int(PATH_MAX) else { return }
+    let beginning = path.prefix(40).map { $0 == "\n" ? "\\n" : String($0) }.joined()
+    let size = lines > 1 ? "\(path.count) characters on \(lines) lines" : "\(path.count) characters"
+    throw TensorError.io("a file name was expected, not a text of \(size) beginning \"\(beginning)…\"")
 }
 
 /// Reads a whole file and passes its bytes to `body`; they count against the memory
