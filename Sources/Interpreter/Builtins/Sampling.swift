@@ -58,15 +58,19 @@ extension Library {
                 return .tensor(out)
             },
             builtin("sample", .argument("probs"), .argument("temperature", default: .number(1), shown: "1"), .optionalArgument("top_k"),
-                    summary: "One class id drawn from probs [C] (a number), or one per row of [..., C] (a tensor [...]), after temperature and top-k.",
+                    .optionalNumber("top_p"),
+                    summary: "One class id drawn from probs [C] (a number), or one per row of [..., C] (a tensor [...]), after temperature, top-k and top-p.",
                     example: "seed(0); sample(softmax([2, 1, 0.5]), temperature=0.8, top_k=2)",
                     details: """
                         probs are weights (they need not sum to 1). temperature T reshapes them to
                         probs^(1/T), which is softmax(logits / T) for probs = softmax(logits): below 1 it
                         sharpens, above 1 it flattens, and 0 takes the most probable id (greedy). top_k keeps
-                        the k largest weights of each row before drawing. Draws come from the session's
-                        generator (see seed).
-                        """) { args, probsArgument, temperatureArgument, topKArgument in
+                        the k largest weights of each row. top_p (nucleus sampling, in (0, 1]) then keeps
+                        the most probable ids whose probabilities, after temperature and top_k, first reach
+                        p in all, the one that crosses p included (so at least one), as Hugging Face's
+                        generate: sample([0.5, 0.3, 0.15, 0.05], top_p=0.7) draws only 0 and 1. Equal
+                        weights rank by index. Draws come from the session's generator (see seed).
+                        """) { args, probsArgument, temperatureArgument, topKArgument, topP in
                 let probs = try probsArgument.tensor(), temperature = try temperatureArgument.number()
                 let topK = try topKArgument.optionalInt()
                 guard temperature >= 0, temperature.isFinite else {
@@ -75,6 +79,9 @@ extension Library {
                 let (rows, classes) = try weightRows(probs, probsArgument)
                 if let topK, topK < 1 || topK > classes {
                     throw TxError(.value, "sample: top_k must be in 1...\(classes), got \(topK)", at: topKArgument.span)
+                }
+                if let topP, !(topP > 0 && topP <= 1) {
+                    throw TxError(.value, "sample: top_p must be in (0, 1], got \(TensorFormatter.formatNumber(topP))", at: args.span("top_p"))
                 }
                 var ids: [Float] = []
                 for row in rows {
@@ -91,12 +98,23 @@ extension Library {
                         let largest = weights.max() ?? 1
                         weights = weights.map { $0 > 0 ? Foundation.pow($0 / largest, 1 / temperature) : 0 }
                     }
+                    if let topP, topP < 1 { keepNucleus(&weights, order: order, p: topP) }
                     ids.append(Float(draw(weights, classes, &args.interpreter.random)))
                 }
                 if probs.rank == 1, let id = ids.first { return .number(Double(id)) }
                 return .tensor(try Tensor(shape: Array(probs.shape.dropLast()), values: ids))
             },
         ]
+    }
+
+    /// Top-p: zeroes the weights after the first ones, in `order` (largest first), whose
+    /// sum reaches `p` of the total; the weight that crosses `p` stays.
+    private static func keepNucleus(_ weights: inout [Double], order: [Int], p: Double) {
+        let total = weights.reduce(0, +)
+        var before = 0.0
+        for i in order {
+            if before >= p * total { weights[i] = 0 } else { before += weights[i] }
+        }
     }
 
     /// The rows of a weight tensor [..., C] (`probs`, the argument `given`) as arrays of
