@@ -60,18 +60,17 @@ extension Library {
                 }
                 return .none
             },
-            builtin("read_text", .string("path"), summary: "The contents of a text file, as a string (UTF-8).",
+            builtin("read_text", .path("path"), summary: "The contents of a text file, as a string (UTF-8).",
                     example: "write_text(\"/tmp/tx-example.txt\", \"[PAD]\\nthe\\n\"); lines(read_text(\"/tmp/tx-example.txt\"))") { _, path in
                 return .string(try readFile(path: path) { bytes in try FileContents.text(of: bytes, from: path) })
             },
-            builtin("write_text", .string("path"), .string("text"), summary: "Writes a string to a file (UTF-8), replacing it.",
+            builtin("write_text", .path("path"), .string("text"), summary: "Writes a string to a file (UTF-8), replacing it.",
                     example: "write_text(\"/tmp/tx-example.txt\", format(\"{} heads\\n\", 12))") { _, path, text in
                 try writeFile(path: path, text: text)
                 return .none
             },
-            builtin("exists", .string("path"), summary: "Whether a file or folder exists at path.",
+            builtin("exists", .path("path"), summary: "Whether a file or folder exists at path.",
                     example: "exists(\"/tmp\")") { _, path in
-                try checkPath(path)
                 var info = stat()
                 return .bool(stat(path, &info) == 0)
             },
@@ -86,7 +85,7 @@ extension Library {
                 }
                 return .none
             },
-            builtin("read_json", .string("path"),
+            builtin("read_json", .path("path"),
                     summary: "A JSON file as tx values: objects become records, arrays lists, null none.",
                     example: "write_text(\"/tmp/tx-example.json\", \"{\\\"heads\\\": 12, \\\"act\\\": \\\"gelu\\\"}\"); read_json(\"/tmp/tx-example.json\")",
                     details: """
