@@ -92,7 +92,12 @@ public struct Arguments {
 
     public func tensor(_ name: String) throws -> Tensor {
         let v = try value(name)
-        guard let t = try Convert.tensor(v, at: span(name)) else { throw typeError(name, expected: "a tensor", got: v) }
+        guard let t = try Convert.tensor(v, at: span(name)) else {
+            if case .list(let list) = v, let why = Convert.whyNotATensor(list.items) {
+                throw TxError(.type, "\(builtin.name) expects a tensor for '\(name)', got \(why)", at: span(name))
+            }
+            throw typeError(name, expected: "a tensor", got: v)
+        }
         return t
     }
 

@@ -77,6 +77,35 @@ enum Convert {
         }
     }
 
+    /// Why a list is not a tensor, for the type error of an argument that must be one:
+    /// "an empty list ...", "a list whose item 2 is a string", or "a list whose items 0
+    /// and 1 are shaped [2] and [1] and do not stack" (a ragged nested list); nil when it
+    /// would convert after all.
+    static func whyNotATensor(_ items: [Value], depth: Int = 0) -> String? {
+        guard !items.isEmpty else { return "an empty list (zeros(0) is an empty tensor)" }
+        var first: (index: Int, shape: [Int])? = nil
+        for (i, item) in items.enumerated() {
+            let shape: [Int]
+            switch item {
+            case .number, .bool: shape = []
+            case .tensor(let t): shape = t.shape
+            case .list(let inner):
+                guard let t = try? tensor(item, at: nil, depth: depth + 1) else {
+                    let why = depth < 1 ? whyNotATensor(inner.items, depth: depth + 1) : nil
+                    return "a list whose item \(i) is \(why ?? "a list")"
+                }
+                shape = t.shape
+            default:
+                return "a list whose item \(i) is \(article(item.typeDescription))"
+            }
+            if let first, first.shape != shape {
+                return "a list whose items \(first.index) and \(i) are shaped \(describe(shape: first.shape)) and \(describe(shape: shape)) and do not stack"
+            }
+            first = first ?? (i, shape)
+        }
+        return nil
+    }
+
     /// The value of a bracketed literal `[a, b, ...]` (§3): a tensor when every element
     /// is a number (or one-element 0-d tensor), or every element is a tensor of one
     /// shape (stacked along a new first axis); otherwise a list.
