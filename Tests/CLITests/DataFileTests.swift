@@ -181,6 +181,18 @@ private func controlCharacters(in text: String) -> [UInt32] {
             (1000 x 1000: showing columns 0 to 3 and 997 to 999, rows 0 to 19 and 981 to
             999; … marks the others)
         """))
+    // A --html transcript shows the same pooled SVG (it was 125 MB, 20 s).
+    let script = try temporaryScript("""
+        # Lecture 99: a big map
+        heatmap(reshape(arange(1000000), 1000, 1000))
+        """)
+    let html = folder + "/big.html"
+    let stepped = try tx(["--step", script, "--html", html])
+    #expect(stepped.status == 0, "\(stepped.err.prefix(300))")
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.utf8.count < 2_500_000, "\(page.utf8.count) bytes")
+    #expect(page.components(separatedBy: "<rect class=\"c ").count - 1 == 125 * 125)
+    #expect(page.contains(">(1000 x 1000 shown as 125 x 125: each cell is the mean of a 8 x 8 block, labelled by its first row and column)</text>"))
     // Ctrl-C stops a bigger one between cells (4 million cells, in 250 panels of 128 x
     // 125, the most the SVG draws unpooled); nothing is written.
     var session = try PipedSession()

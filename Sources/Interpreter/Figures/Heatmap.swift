@@ -202,8 +202,9 @@ struct HeatmapData: Figure {
     }
 
     /// The first `count` of `n` indices and the last, half each (the extra one first),
-    /// and where `…` goes; all of them when they are no more than `count`.
-    private static func ends(_ n: Int, keeping count: Int) -> (indices: [Int], gap: Int?) {
+    /// and where `…` goes; all of them when they are no more than `count` (at least 2).
+    private static func ends(_ n: Int, keeping wanted: Int) -> (indices: [Int], gap: Int?) {
+        let count = Swift.max(2, wanted)
         guard n > count else { return (Array(0..<n), nil) }
         let head = (count + 1) / 2, tail = count / 2
         return (Array(0..<head) + Array((n - tail)..<n), head)
@@ -221,7 +222,7 @@ struct HeatmapData: Figure {
         let (r, c) = (rows.count, cols.count)
         if !showValues {
             guard c > room || r > room else { return nil }
-            return try pooled(rowBlock: (r + room - 1) / room, columnBlock: (c + room - 1) / room)
+            return try pooled(rowBlock: Swift.max(1, (r + room - 1) / room), columnBlock: Swift.max(1, (c + room - 1) / room))
         }
         let lines = Swift.max(20, width / 2)
         let (keepRows, rowGap) = Self.ends(r, keeping: lines - 1)
@@ -239,7 +240,7 @@ struct HeatmapData: Figure {
         }
         for j in candidates { cell = Swift.max(cell, Swift.min(8, cols[j].count)) }
         let fitting = (room + 1) / (cell + 1)
-        let (keepColumns, columnGap) = Self.ends(c, keeping: c <= fitting ? c : Swift.max(1, fitting - 1))
+        let (keepColumns, columnGap) = Self.ends(c, keeping: c <= fitting ? c : Swift.max(2, fitting - 1))
         guard rowGap != nil || columnGap != nil else { return nil }
         return try summarised(keepRows: keepRows, rowGap: rowGap, keepColumns: keepColumns, columnGap: columnGap)
     }
@@ -250,7 +251,7 @@ struct HeatmapData: Figure {
         let (r, c) = (rows.count, cols.count)
         guard r > Self.svgSide || c > Self.svgSide else { return nil }
         let side = Self.svgSide
-        var copy = try pooled(rowBlock: (r + side - 1) / side, columnBlock: (c + side - 1) / side)
+        var copy = try pooled(rowBlock: Swift.max(1, (r + side - 1) / side), columnBlock: Swift.max(1, (c + side - 1) / side))
         if showValues {
             copy.showValues = false
             copy.note = (copy.note ?? "") + "; values not written (more than \(side) cells a side)"
@@ -414,7 +415,8 @@ struct HeatmapData: Figure {
         // The axis of a pooled map: a label every longest label + 2 columns.
         var axis = ""
         if ticks {
-            for j in stride(from: 0, to: columnLabels.count, by: longestColumn + 2) {
+            for j in stride(from: 0, to: columnLabels.count, by: longestColumn + 2)
+            where j * (cell + space) + columnLabels[j].count <= panelWidth {
                 axis += String(repeating: " ", count: j * (cell + space) - axis.count) + columnLabels[j]
             }
         }
@@ -493,6 +495,9 @@ struct HeatmapData: Figure {
         let labelWidth = 7 * Swift.min(16, rows.map(\.count).max() ?? 0) + 8
         let columnLabelHeight = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
         let panelWidth = cell * columnCount, panelHeight = cell * rowCount
+        // Labels (11 px) on cells smaller than 12 px: every few rows and columns, not
+        // written over each other.
+        let labelStep = (12 + cell - 1) / cell
         let gap = 16
         let titleHeight = title == nil ? 0 : 24
         let headTitle = grid.contains { $0.count > 1 } ? 16 : 0
@@ -528,13 +533,13 @@ struct HeatmapData: Figure {
                     out += "<text x=\"\(x0 + panelWidth / 2)\" y=\"\(y0 - 4)\" text-anchor=\"middle\">\(escapeXML(name))</text>\n"
                 }
                 if l == 0 {
-                    for (j, label) in columnLabels.enumerated() {
+                    for (j, label) in columnLabels.enumerated() where j % labelStep == 0 {
                         let x = x0 + j * cell + cell / 2 + 4
                         out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(label)</text>\n"
                     }
                 }
                 for (i, row) in panel.enumerated() {
-                    if hIndex == 0 {
+                    if hIndex == 0 && i % labelStep == 0 {
                         out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(rowLabels[i])</text>\n"
                     }
                     try poll.advance(by: row.count)
