@@ -213,7 +213,7 @@ struct HeatmapData: Figure {
     /// The copy the terminal draws at `width` when the maps do not fit (nil when they
     /// do). Without values: a map wider than the room beside the row labels even at one
     /// character a cell, or with more rows than that room has characters, is pooled in
-    /// blocks (the fewest that fit; square when both are). With values: the columns that
+    /// blocks (the smallest that fit; square when both are). With values: the columns that
     /// do not fit and the rows past max(20, width / 2) are left out, the first and last
     /// shown around `…`, as tensors print.
     private func fitted(width: Int) throws -> HeatmapData? {
