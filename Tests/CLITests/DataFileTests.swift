@@ -145,21 +145,59 @@ private func controlCharacters(in text: String) -> [UInt32] {
     #expect(page.contains(">a\u{FFFD}b</text>"))
 }
 
-@Test func aLargeHeatmapIsDrawnInSecondsAndCtrlCStopsIt() throws {
-    // 1000 x 1000 cells took 13 s (release build) to become SVG: every cell escaped both
-    // labels four times over. Now the labels are escaped once.
+@Test func aLargeHeatmapIsPooledToFitTheTerminalTheSVGAndTheTranscript() throws {
+    // 1000 x 1000 made 3 MB of text whose rows wrapped four times over in the terminal,
+    // 10 MB with values=true (3.4 s), and an SVG of a million cells, 125 MB (11 s, release
+    // build; 13 s before that, when every cell escaped both labels four times over). Now
+    // the terminal's picture fits 80 columns, pooled; values leave out the middle; the
+    // SVG pools to at most 128 cells a side. Each pooled cell is its block's mean: in
+    // 300 x 300 of 0, 1, 2, ... pooled 3 x 3, the first block's is 301 (0, 1, 2, 300, ...,
+    // 602) and the last's 89698; in 1000 x 1000 pooled 14 x 14, the first block's is
+    // 6.5 x 1000 + 6.5 and the last's (6 x 6) 996.5 x 1000 + 996.5.
     let folder = try temporaryFolder()
     let run = try bounded("""
-        savefig("\(folder)/big.svg", reshape(arange(1000000), 1000, 1000))
-        heatmap(reshape(arange(250000), 500, 500))
+        savefig("\(folder)/big.svg", reshape(arange(90000), 300, 300))
+        x = reshape(arange(1000000), 1000, 1000)
+        heatmap(x)
+        heatmap(x, values=true)
         """, seconds: 60)
     #expect(run.status == 0, "\(run.err.prefix(300))")
-    let size = try FileManager.default.attributesOfItem(atPath: folder + "/big.svg")[.size] as? Int ?? 0
-    #expect(size > 100_000_000)
-    // Ctrl-C stops a bigger one (4 million cells) between cells; nothing is written.
+    let svg = try String(contentsOfFile: folder + "/big.svg", encoding: .utf8)
+    #expect(svg.utf8.count < 2_000_000, "\(svg.utf8.count) bytes")
+    #expect(svg.components(separatedBy: "<rect class=\"c ").count - 1 == 100 * 100)
+    #expect(svg.contains("<title>0, 0: 301</title>"))
+    #expect(svg.contains("<title>297, 297: 89698</title>"))
+    #expect(svg.contains(">(300 x 300 shown as 100 x 100: each cell is the mean of a 3 x 3 block, labelled by its first row and column)</text>"))
+    let lines = run.out.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.allSatisfy { $0.count <= 80 }, "\(lines.filter { $0.count > 80 }.prefix(2))")
+    #expect(run.out.utf8.count < 30_000, "\(run.out.utf8.count) bytes")
+    #expect(run.out.contains("""
+            scale 6506 [ ░▒▓█] 9.975e+05
+            (1000 x 1000 shown as 72 x 72: each cell is the mean of a 14 x 14 block
+            (smaller at the edges), labelled by its first row and column)
+        """))
+    #expect(run.out.contains("""
+            scale 0 [ ░▒▓█] 999999
+            (1000 x 1000: showing columns 0 to 3 and 997 to 999, rows 0 to 19 and 981 to
+            999; … marks the others)
+        """))
+    // A --html transcript shows the same pooled SVG (it was 125 MB, 20 s).
+    let script = try temporaryScript("""
+        # Lecture 99: a big map
+        heatmap(reshape(arange(1000000), 1000, 1000))
+        """)
+    let html = folder + "/big.html"
+    let stepped = try tx(["--step", script, "--html", html])
+    #expect(stepped.status == 0, "\(stepped.err.prefix(300))")
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.utf8.count < 2_500_000, "\(page.utf8.count) bytes")
+    #expect(page.components(separatedBy: "<rect class=\"c ").count - 1 == 125 * 125)
+    #expect(page.contains(">(1000 x 1000 shown as 125 x 125: each cell is the mean of a 8 x 8 block, labelled by its first row and column)</text>"))
+    // Ctrl-C stops a bigger one between cells (4 million cells, in 250 panels of 128 x
+    // 125, the most the SVG draws unpooled); nothing is written.
     var session = try PipedSession()
     session.write("""
-        x = reshape(arange(4000000), 2000, 2000)
+        x = reshape(arange(4000000), 250, 128, 125)
         nope
         savefig("\(folder)/bigger.svg", x)
         "a second Ctrl-C sent while the first was reported stops this"
@@ -168,14 +206,15 @@ private func controlCharacters(in text: String) -> [UInt32] {
         """)
     let stopped = session.interruptAfterMarker(delay: 0.3)
     let result = try session.finish()
-    #expect(result.out.hasSuffix("[2000, 2000]\n"), "\(result.errors.suffix(600))")
+    #expect(result.out.hasSuffix("[250, 128, 125]\n"), "\(result.errors.suffix(600))")
     #expect(result.errors.contains("error: interrupted"))
     #expect(stopped < 5, "stopped \(stopped) s after Ctrl-C")
     #expect(!FileManager.default.fileExists(atPath: folder + "/bigger.svg"))
 }
 
 @Test func aHeatmapTooLargeForTheMemoryLimitIsRefusedBeforeItIsDrawn() throws {
-    let run = try tx(["--max-memory", "64M", "-e", "savefig(\"/tmp/never.svg\", zeros(1000, 1000))"])
+    // 1600 panels of 32 x 32 (a single map is pooled to 128 x 128 cells at most).
+    let run = try tx(["--max-memory", "64M", "-e", "savefig(\"/tmp/never.svg\", zeros(40, 40, 32, 32))"])
     #expect(run.status == 1)
     #expect(run.err.hasPrefix("error: memory limit: the SVG of the heatmap needs "), "\(run.err.prefix(300))")
 }

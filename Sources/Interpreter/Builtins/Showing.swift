@@ -8,7 +8,9 @@ extension Library {
             rows and cols label the rows and columns (lists of strings or numbers; by default the indices), once per row and column of panels; title goes on top. \
             Every panel shares one colour scale: range=[low, high] fixes it (e.g. [0, 1] for weights), else it runs from the smallest finite value to the largest; values=true prints the values in the cells. \
             Colours (or shades ' ░▒▓█') run dark to bright; masked cells show '·' (light grey in savefig): -inf, and exact zeros when every row is a distribution (the causal triangle of attention weights); nan cells show '?'. \
-            The legend line gives the scale and counts masked, nan and inf cells.
+            The legend line gives the scale and counts masked, nan and inf cells. \
+            A map wider than the room beside the row labels even at one character a cell, or with more rows than that room has columns, is pooled: each cell the mean of a block of rows x columns, which a line under the scale gives; the scale is then the means' range and the labels each block's first row and column (savefig pools past 128 cells a side). \
+            With values=true nothing is pooled: as tensors print, the columns that do not fit and the rows past max(20, width / 2) are left out around '…'.
             """
         return [
             builtin("heatmap", .heatmap,

@@ -5,24 +5,35 @@ import Tensor
 /// heads, on one colour scale.
 struct HeatmapData: Figure {
     /// grid[layer][head]: matrices of the same shape, as rows of values.
-    let grid: [[[[Float]]]]
-    let rows: [String]
-    let cols: [String]
+    private(set) var grid: [[[[Float]]]]
+    private(set) var rows: [String]
+    private(set) var cols: [String]
     let title: String?
     /// The colour scale's ends: `range=` or the finite min and max of every panel.
-    let low: Float
-    let high: Float
+    private(set) var low: Float
+    private(set) var high: Float
     let rangeGiven: Bool
-    let showValues: Bool
+    private(set) var showValues: Bool
     /// Whether exact zeros are masked weights: every row of every panel is a distribution.
     let weights: Bool
     /// The smallest and largest finite values (0 when there are none).
-    let finiteLow: Float
-    let finiteHigh: Float
-    let finiteCount: Int
-    let nanCount: Int
-    let infinityCount: Int
-    let maskedCount: Int
+    private(set) var finiteLow: Float
+    private(set) var finiteHigh: Float
+    private(set) var finiteCount: Int
+    private(set) var nanCount: Int
+    private(set) var infinityCount: Int
+    private(set) var maskedCount: Int
+    /// What a pooled or summarised copy shows of the maps (a line under the scale), and,
+    /// for a summarised one, the shown column and row before which `…` stands for those
+    /// left out.
+    private(set) var note: String?
+    private(set) var columnGap: Int?
+    private(set) var rowGap: Int?
+    /// The columns of the maps each shown column of a pooled copy stands for.
+    private(set) var columnBlock = 1
+
+    /// The most cells a side the SVG draws: a bigger map is pooled (as in the terminal).
+    static let svgSide = 128
 
     /// The maps of `layers` (each layer's heads' values one after another, and its shape
     /// [h, n_q, n_k]; at least one layer, all of one n_q and n_k), labelled by `rows` and
@@ -52,52 +63,214 @@ struct HeatmapData: Figure {
         self.cols = cols
         self.title = title
         self.showValues = showValues
-        // One pass over the values (in plain loops: a million cells), polling Ctrl-C.
-        var smallest = Float.infinity, largest = -Float.infinity
-        var finite = 0, nan = 0, infinity = 0, negativeInfinity = 0, zeros = 0
-        var distributions = c > 0
-        for layer in layers {
-            try layer.values.withUnsafeBufferPointer { values in
-                for row in stride(from: 0, to: values.count, by: Swift.max(c, 1)) {
-                    try poll.advance(by: c)
-                    var sum = 0.0
-                    for v in values[row..<Swift.min(row + c, values.count)] {
-                        if v.isFinite {
-                            finite += 1
-                            smallest = Swift.min(smallest, v)
-                            largest = Swift.max(largest, v)
-                            if v < 0 || v > 1 { distributions = false }
-                            if v == 0 { zeros += 1 }
-                            sum += Double(v)
-                        } else if v.isNaN {
-                            nan += 1
-                            distributions = false
-                        } else if v > 0 {
-                            infinity += 1
-                            distributions = false
-                        } else {
-                            // A masked score: the row is not a distribution of weights.
-                            negativeInfinity += 1
-                            distributions = false
-                        }
-                    }
-                    if abs(sum - 1) >= 1e-3 { distributions = false }
-                }
-            }
-        }
-        finiteLow = finite > 0 ? smallest : 0
-        finiteHigh = finite > 0 ? largest : 0
-        finiteCount = finite
-        nanCount = nan
-        infinityCount = infinity
-        let isWeights = distributions && finite > 0
+        // One pass over the values, polling Ctrl-C.
+        let tally = try Self.tally(grid)
+        let isWeights = tally.distributions && tally.finite > 0
         weights = isWeights
-        maskedCount = negativeInfinity + (isWeights ? zeros : 0)
+        (finiteLow, finiteHigh, finiteCount) = (tally.low, tally.high, tally.finite)
+        (nanCount, infinityCount) = (tally.nan, tally.infinity)
+        maskedCount = tally.negativeInfinity + (isWeights ? tally.zeros : 0)
         if let range {
             (low, high, rangeGiven) = (range.low, range.high, true)
         } else {
             (low, high, rangeGiven) = (finiteLow, finiteHigh, false)
         }
+    }
+
+    /// What the cells of `grid` hold: the finite range, the counts of each kind of
+    /// value, and whether every row is a distribution (values in 0...1 summing to 1).
+    private struct Tally {
+        var low: Float = 0, high: Float = 0
+        var finite = 0, nan = 0, infinity = 0, negativeInfinity = 0, zeros = 0
+        var distributions = true
+    }
+
+    private static func tally(_ grid: [[[[Float]]]]) throws -> Tally {
+        // Plain loops over the rows (a million cells), polling Ctrl-C.
+        var poll = Interrupt.Poll()
+        var t = Tally()
+        var smallest = Float.infinity, largest = -Float.infinity
+        for row in grid.joined().joined() {
+            try poll.advance(by: row.count)
+            if row.isEmpty { t.distributions = false }
+            var sum = 0.0
+            row.withUnsafeBufferPointer { values in
+                for v in values {
+                    if v.isFinite {
+                        t.finite += 1
+                        smallest = Swift.min(smallest, v)
+                        largest = Swift.max(largest, v)
+                        if v < 0 || v > 1 { t.distributions = false }
+                        if v == 0 { t.zeros += 1 }
+                        sum += Double(v)
+                    } else if v.isNaN {
+                        t.nan += 1
+                        t.distributions = false
+                    } else if v > 0 {
+                        t.infinity += 1
+                        t.distributions = false
+                    } else {
+                        // A masked score: the row is not a distribution of weights.
+                        t.negativeInfinity += 1
+                        t.distributions = false
+                    }
+                }
+            }
+            if abs(sum - 1) >= 1e-3 { t.distributions = false }
+        }
+        if t.finite > 0 { (t.low, t.high) = (smallest, largest) }
+        return t
+    }
+
+    /// The maps with each cell the mean of a block of `rowBlock` x `columnBlock` cells
+    /// (smaller at the bottom and right edges), in double, as arithmetic gives it: a
+    /// block with a nan is nan, one with -inf (and no nan or inf) is masked. Labels are
+    /// those of each block's first row and column; the scale and counts are the drawn
+    /// cells', and exact zeros stay masked if the maps were weights.
+    func pooled(rowBlock: Int, columnBlock: Int) throws -> HeatmapData {
+        var poll = Interrupt.Poll()
+        let (r, c) = (rows.count, cols.count)
+        let (pr, pc) = ((r + rowBlock - 1) / rowBlock, (c + columnBlock - 1) / columnBlock)
+        var copy = self
+        copy.grid = try grid.map { layer in
+            try layer.map { panel in
+                var out: [[Float]] = []
+                out.reserveCapacity(pr)
+                var sums = [Double](repeating: 0, count: pc)
+                for bi in 0..<pr {
+                    let first = bi * rowBlock, end = Swift.min(r, first + rowBlock)
+                    for i in 0..<pc { sums[i] = 0 }
+                    for i in first..<end {
+                        try poll.advance(by: c)
+                        panel[i].withUnsafeBufferPointer { row in
+                            sums.withUnsafeMutableBufferPointer { sums in
+                                for bj in 0..<pc {
+                                    var s = 0.0
+                                    for j in (bj * columnBlock)..<Swift.min(c, bj * columnBlock + columnBlock) { s += Double(row[j]) }
+                                    sums[bj] += s
+                                }
+                            }
+                        }
+                    }
+                    out.append((0..<pc).map { bj in
+                        let width = Swift.min(c, bj * columnBlock + columnBlock) - bj * columnBlock
+                        return Float(sums[bj] / Double((end - first) * width))
+                    })
+                }
+                return out
+            }
+        }
+        copy.rows = stride(from: 0, to: r, by: rowBlock).map { rows[$0] }
+        copy.cols = stride(from: 0, to: c, by: columnBlock).map { cols[$0] }
+        copy.columnBlock = columnBlock
+        let tally = try Self.tally(copy.grid)
+        (copy.finiteLow, copy.finiteHigh, copy.finiteCount) = (tally.low, tally.high, tally.finite)
+        (copy.nanCount, copy.infinityCount) = (tally.nan, tally.infinity)
+        copy.maskedCount = tally.negativeInfinity + (weights ? tally.zeros : 0)
+        if !rangeGiven { (copy.low, copy.high) = (tally.low, tally.high) }
+        let exact = r % rowBlock == 0 && c % columnBlock == 0
+        copy.note = "\(r) x \(c) shown as \(pr) x \(pc): each cell is the mean of a \(rowBlock) x \(columnBlock) block"
+            + (exact ? "" : " (smaller at the edges)") + ", labelled by its first row and column"
+        return copy
+    }
+
+    /// The maps with only the rows and columns `keepRows` and `keepColumns` (each the
+    /// first and last few, in order), `…` standing for those left out after the first
+    /// `rowGap` rows and `columnGap` columns. The scale stays the whole maps'.
+    private func summarised(keepRows: [Int], rowGap: Int?, keepColumns: [Int], columnGap: Int?) throws -> HeatmapData {
+        var poll = Interrupt.Poll()
+        var copy = self
+        copy.grid = try grid.map { layer in
+            try layer.map { panel in
+                try keepRows.map { i in
+                    try poll.advance(by: keepColumns.count)
+                    return keepColumns.map { panel[i][$0] }
+                }
+            }
+        }
+        copy.rows = keepRows.map { rows[$0] }
+        copy.cols = keepColumns.map { cols[$0] }
+        copy.rowGap = rowGap
+        copy.columnGap = columnGap
+        func shown(_ kept: [Int], _ gap: Int?, _ count: Int, _ name: String) -> String? {
+            guard let gap else { return nil }
+            return "\(name) 0 to \(gap - 1) and \(kept[gap]) to \(count - 1)"
+        }
+        let parts = [shown(keepColumns, columnGap, cols.count, "columns"), shown(keepRows, rowGap, rows.count, "rows")].compactMap { $0 }
+        copy.note = "\(rows.count) x \(cols.count): showing " + parts.joined(separator: ", ") + "; … marks the others"
+        return copy
+    }
+
+    /// The first `count` of `n` indices and the last, half each (the extra one first),
+    /// and where `…` goes; all of them when they are no more than `count` (at least 2).
+    private static func ends(_ n: Int, keeping wanted: Int) -> (indices: [Int], gap: Int?) {
+        let count = Swift.max(2, wanted)
+        guard n > count else { return (Array(0..<n), nil) }
+        let head = (count + 1) / 2, tail = count / 2
+        return (Array(0..<head) + Array((n - tail)..<n), head)
+    }
+
+    /// The copy the terminal draws at `width` when the maps do not fit (nil when they
+    /// do). Without values: a map wider than the room beside the row labels even at one
+    /// character a cell, or with more rows than that room has characters, is pooled in
+    /// blocks (the smallest that fit; square when both are). With values: the columns that
+    /// do not fit and the rows past max(20, width / 2) are left out, the first and last
+    /// shown around `…`, as tensors print.
+    private func fitted(width: Int) throws -> HeatmapData? {
+        let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
+        let room = Swift.max(1, Swift.max(width, 20) - labelWidth - 1)
+        let (r, c) = (rows.count, cols.count)
+        if !showValues {
+            guard c > room || r > room else { return nil }
+            return try pooled(rowBlock: Swift.max(1, (r + room - 1) / room), columnBlock: Swift.max(1, (c + room - 1) / room))
+        }
+        let lines = Swift.max(20, width / 2)
+        let (keepRows, rowGap) = Self.ends(r, keeping: lines - 1)
+        // Columns: as many as fit at the widest cell among the candidates (each end's
+        // first room / 3: a cell and its space take at least three characters).
+        let (candidates, _) = Self.ends(c, keeping: 2 * (room / 3 + 1))
+        var cell = 2
+        for i in keepRows {
+            try Interrupt.check()
+            for layer in grid {
+                for panel in layer {
+                    for j in candidates { cell = Swift.max(cell, cellText(panel[i][j]).count) }
+                }
+            }
+        }
+        for j in candidates { cell = Swift.max(cell, Swift.min(8, cols[j].count)) }
+        let fitting = (room + 1) / (cell + 1)
+        let (keepColumns, columnGap) = Self.ends(c, keeping: c <= fitting ? c : Swift.max(2, fitting - 1))
+        guard rowGap != nil || columnGap != nil else { return nil }
+        return try summarised(keepRows: keepRows, rowGap: rowGap, keepColumns: keepColumns, columnGap: columnGap)
+    }
+
+    /// The copy the SVG draws: maps of more than `svgSide` cells a side pooled (without
+    /// values, which would not be legible), else nil.
+    private func fittedForSVG() throws -> HeatmapData? {
+        let (r, c) = (rows.count, cols.count)
+        guard r > Self.svgSide || c > Self.svgSide else { return nil }
+        let side = Self.svgSide
+        var copy = try pooled(rowBlock: Swift.max(1, (r + side - 1) / side), columnBlock: Swift.max(1, (c + side - 1) / side))
+        if showValues {
+            copy.showValues = false
+            copy.note = (copy.note ?? "") + "; values not written (more than \(side) cells a side)"
+        }
+        return copy
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces.
+    private static func wrapped(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 
     /// Cells drawn as masked: -inf scores, and exact zeros among weights.
@@ -172,6 +345,7 @@ struct HeatmapData: Figure {
     /// The maps in the terminal, panels side by side and wrapped at `width` columns.
     /// Ctrl-C stops it between rows.
     func terminal(color: Bool, width: Int) throws -> String {
+        if note == nil, let fitted = try fitted(width: width) { return try fitted.terminal(color: color, width: width) }
         var poll = Interrupt.Poll(every: 4096)   // cells drawn between two checks
         let shades: [Character] = [" ", "░", "▒", "▓", "█"]
         var valueWidth = showValues ? 1 : 0
@@ -183,7 +357,10 @@ struct HeatmapData: Figure {
         }
         let longestColumn = cols.map(\.count).max() ?? 2
         let labelWidth = Swift.min(12, rows.map(\.count).max() ?? 0)
-        let columns = cols.count
+        // A summarised map's `…` takes a column of its own.
+        let columns = cols.count + (columnGap == nil ? 0 : 1)
+        var columnLabels = cols
+        if let columnGap { columnLabels.insert("…", at: columnGap) }
         let titleWidth = grid.indices.flatMap { l in grid[l].indices.map { panelTitle(layer: l, head: $0)?.count ?? 0 } }.max() ?? 0
         let gap = "   "
         let margin = String(repeating: " ", count: labelWidth + 1)
@@ -206,8 +383,11 @@ struct HeatmapData: Figure {
         let cellsWidth = Swift.max(columns * (cell + space) - space, 0)
         let panelWidth = panelWidth(layout)
         let padding = String(repeating: " ", count: panelWidth - cellsWidth)
-        // Column labels wider than a narrowed cell are written downwards, a character a line.
-        let downwards = layout != preferred && longestColumn > cell
+        // Column labels wider than a narrowed cell are written downwards, a character a
+        // line; a pooled map's, as an axis: a label every few columns, each over the
+        // column it names.
+        let ticks = columnBlock > 1 && columnGap == nil && layout != preferred && longestColumn > cell
+        let downwards = !ticks && layout != preferred && longestColumn > cell
         func fit(_ s: String, _ w: Int) -> String {
             let cut = String(s.prefix(w))
             return cut + String(repeating: " ", count: w - cut.count)
@@ -232,6 +412,14 @@ struct HeatmapData: Figure {
             }
             return String(repeating: shades[Swift.min(shades.count - 1, Int(t * Float(shades.count - 1) + 0.5))], count: cell)
         }
+        // The axis of a pooled map: a label every longest label + 2 columns.
+        var axis = ""
+        if ticks {
+            for j in stride(from: 0, to: columnLabels.count, by: longestColumn + 2)
+            where j * (cell + space) + columnLabels[j].count <= panelWidth {
+                axis += String(repeating: " ", count: j * (cell + space) - axis.count) + columnLabels[j]
+            }
+        }
         let perBand = panelsPerBand(layout)
         let wraps = grid.contains { $0.count > perBand }
         var out = ""
@@ -244,19 +432,22 @@ struct HeatmapData: Figure {
                     out += trimmed(margin + heads.map { fit(panelTitle(layer: l, head: $0) ?? "", panelWidth) }.joined(separator: gap)) + "\n"
                 }
                 if l == 0 || wraps {
-                    let lines = downwards
+                    let lines = ticks ? [axis] : downwards
                         ? (0..<Swift.min(longestColumn, 8)).map { k in
-                            cols.map { label in fit(k < label.count ? String(Array(label)[k]) : "", cell) }.joined(separator: separator)
+                            columnLabels.map { label in fit(k < label.count ? String(Array(label)[k]) : "", cell) }.joined(separator: separator)
                         }
-                        : [cols.map { fit($0, cell) }.joined(separator: separator)]
+                        : [columnLabels.map { fit($0, cell) }.joined(separator: separator)]
                     for labels in lines {
                         out += trimmed(margin + heads.map { _ in fit(labels, panelWidth) }.joined(separator: gap)) + "\n"
                     }
                 }
                 for i in 0..<rows.count {
                     try poll.advance(by: columns * heads.count)
+                    if i == rowGap { out += "…\n" }
                     let line = fit(rows[i], labelWidth) + " " + heads.map { h in
-                        layer[h][i].map(draw).joined(separator: separator) + padding
+                        var cells = layer[h][i].map(draw)
+                        if let columnGap { cells.insert(centred("…", cell), at: columnGap) }
+                        return cells.joined(separator: separator) + padding
                     }.joined(separator: gap)
                     out += (color ? line : trimmed(line)) + "\n"
                 }
@@ -269,7 +460,10 @@ struct HeatmapData: Figure {
             }.joined()
             : "[" + String(shades) + "]"
         var note = ""
-        if layout != preferred {
+        if let shown = self.note {
+            let text = "(" + shown + (downwards ? "; column labels read downwards)" : ")")
+            note = Self.wrapped(text, width: Swift.max(20, width - margin.count)).map { "\n" + margin + $0 }.joined()
+        } else if layout != preferred {
             note = "\n" + margin + "(cells narrowed to fit \(width) columns" + (downwards ? "; column labels read downwards)" : ")")
         }
         return out + margin + legend(bar: bar) + note + "\n"
@@ -287,6 +481,7 @@ struct HeatmapData: Figure {
     /// and it must fit in what the memory limit leaves (about 125 bytes a cell, more with
     /// values).
     func svg(standalone: Bool = true) throws -> String {
+        if note == nil, let fitted = try fittedForSVG() { return try fitted.svg(standalone: standalone) }
         let rowCount = rows.count, columnCount = cols.count
         let cells = grid.reduce(0) { $0 + $1.count } * rowCount * columnCount
         // Each cell names its row and column; the string may double as it grows.
@@ -300,6 +495,9 @@ struct HeatmapData: Figure {
         let labelWidth = 7 * Swift.min(16, rows.map(\.count).max() ?? 0) + 8
         let columnLabelHeight = 7 * Swift.min(16, cols.map(\.count).max() ?? 0) + 8
         let panelWidth = cell * columnCount, panelHeight = cell * rowCount
+        // Labels (11 px) on cells smaller than 12 px: every few rows and columns, not
+        // written over each other.
+        let labelStep = (12 + cell - 1) / cell
         let gap = 16
         let titleHeight = title == nil ? 0 : 24
         let headTitle = grid.contains { $0.count > 1 } ? 16 : 0
@@ -309,8 +507,10 @@ struct HeatmapData: Figure {
         let top = titleHeight + columnLabelHeight
         // Wide enough for the title too (14 px monospace: under 9 px a character).
         let legendWidth = Swift.max(labelWidth, 7 * scaleText(low).count + 12) + 172 + 7 * scaleText(high).count
-        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20, legendWidth)
-        let h = top + grid.count * bandHeight + 40
+        // A pooled map's note goes under the scale (7 px a character).
+        let noteWidth = note.map { 7 * $0.count + 12 } ?? 0
+        let w = Swift.max(labelWidth + headsPerRow * (panelWidth + gap) + 10, 260, 9 * (title?.count ?? 0) + 20, legendWidth, noteWidth)
+        let h = top + grid.count * bandHeight + 40 + (note == nil ? 0 : 20)
         var out = "<svg" + (standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : "")
         out += " width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"monospace\" font-size=\"11\">\n"
         // Pointing at a query (a row's label or cell) dims every other row of every
@@ -333,13 +533,13 @@ struct HeatmapData: Figure {
                     out += "<text x=\"\(x0 + panelWidth / 2)\" y=\"\(y0 - 4)\" text-anchor=\"middle\">\(escapeXML(name))</text>\n"
                 }
                 if l == 0 {
-                    for (j, label) in columnLabels.enumerated() {
+                    for (j, label) in columnLabels.enumerated() where j % labelStep == 0 {
                         let x = x0 + j * cell + cell / 2 + 4
                         out += "<text transform=\"translate(\(x),\(top - 4)) rotate(-60)\">\(label)</text>\n"
                     }
                 }
                 for (i, row) in panel.enumerated() {
-                    if hIndex == 0 {
+                    if hIndex == 0 && i % labelStep == 0 {
                         out += "<text class=\"q\(i)\" x=\"\(labelWidth - 4)\" y=\"\(y0 + i * cell + cell / 2 + 4)\" text-anchor=\"end\">\(rowLabels[i])</text>\n"
                     }
                     try poll.advance(by: row.count)
@@ -378,6 +578,9 @@ struct HeatmapData: Figure {
         if maskedCount > 0 {
             out += "<rect x=\"\(legendX)\" y=\"\(legendY + 20)\" width=\"12\" height=\"12\" fill=\"rgb(238,238,238)\"/>\n"
             out += "<text x=\"\(legendX + 16)\" y=\"\(legendY + 30)\">masked (\(weights ? "weight 0" : "-inf"))</text>\n"
+        }
+        if let note {
+            out += "<text class=\"note\" x=\"4\" y=\"\(legendY + (maskedCount > 0 ? 50 : 32))\">(\(escapeXML(note)))</text>\n"
         }
         return out + "</g>\n</svg>\n"
     }
