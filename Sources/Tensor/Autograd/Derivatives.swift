@@ -250,6 +250,13 @@ public enum Derivative {
         }
     }
 
+    /// cumsum(x, axis): the reverse running sum of g, flip(cumsum(flip(g))), written
+    /// with recorded operations so that it is differentiated in turn.
+    static func cumsum(_ g: Tensor, axis: Int) throws -> Tensor {
+        if g.rank == 0 { return g }
+        return try g.flipped(axes: [axis]).cumsum(axis: axis).flipped(axes: [axis])
+    }
+
     /// The inverse of a permutation of axes.
     static func inverse(_ axes: [Int]) -> [Int] {
         var inverse = [Int](repeating: 0, count: axes.count)

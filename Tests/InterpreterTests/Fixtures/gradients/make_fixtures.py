@@ -506,6 +506,34 @@ def elementwise_cases():
          notes="x[0, 0] is 0: the gradient there is 0, as PyTorch")
 
 
+def ordering_cases():
+    """The everyday operations a PyTorch user reaches for: ellipsis subscripts, clip,
+    cumsum, sort and flip (dropout's gradient, a mask drawn by tx, is held to its own
+    output in the corpus, gradients.tx)."""
+    reseed("ordering_cases")
+    x = randn(2, 3, 4)
+    case("ellipsis", "sum((x[..., 1:3] + x[0, ...][none, :, 1:3] + x[..., -1][..., none]) * R)", {"x": x}, ["x"],
+         lambda x: x[..., 1:3] + x[0, ...][None, :, 1:3] + x[..., -1][..., None],
+         notes="x[..., i] is x[:, :, i]: the same view and gradient")
+    x = randn(3, 5)
+    x[0, 0], x[1, 1], x[2, 2] = -0.5, 0.5, 0.25
+    case("clip_both", "sum(clip(x, -0.5, 0.5) * R)", {"x": x}, ["x"], lambda x: torch.clamp(x, -0.5, 0.5),
+         notes="x[0, 0] and x[1, 1] sit on the bounds: the gradient there is 1, as torch.clamp")
+    case("clip_one_bound", "sum((clip(x, lo=0) + clip(x, none, 0.25)) * R)", {"x": x.copy()}, ["x"],
+         lambda x: torch.clamp(x, min=0) + torch.clamp(x, max=0.25), notes="x[2, 2] is 0.25, on the upper bound")
+    x = randn(3, 4, 5)
+    case("cumsum_axes", "sum((cumsum(x) + cumsum(x, axis=1) * 2) * R)", {"x": x}, ["x"],
+         lambda x: torch.cumsum(x, -1) + torch.cumsum(x, 1) * 2, notes="the gradient is the reverse running sum")
+    x = randn(3, 6)
+    x[0, 4] = x[0, 1]              # a tie
+    case("sort_ascending_descending", "sum((sort(x) + sort(x, axis=0, descending=true)[:, :] * 0.5) * R)", {"x": x}, ["x"],
+         lambda x: torch.sort(x, dim=-1, stable=True).values + torch.sort(x, dim=0, descending=True, stable=True).values * 0.5,
+         notes="x[0, 1] == x[0, 4]: stable order sends each its own part of the gradient, as torch.sort(stable=True)")
+    x = randn(2, 3, 4)
+    case("flip", "sum((flip(x, axis=-1) + flip(x) * 2 + flip(x, axis=[0, 1]) * 3) * R)", {"x": x}, ["x"],
+         lambda x: torch.flip(x, [-1]) + torch.flip(x, [0, 1, 2]) * 2 + torch.flip(x, [0, 1]) * 3)
+
+
 def reduction_cases():
     reseed("reduction_cases")
     x = randn(3, 4, 5)
@@ -903,6 +931,7 @@ def build():
     shape_cases()
     elementwise_cases()
     reduction_cases()
+    ordering_cases()
     neural_cases()
     attention_cases()
     block_cases()
