@@ -103,9 +103,9 @@ extension Tensor {
         let from = lines.storage.pointer + lines.offset, by = picks.storage.pointer + picks.offset, to = result.storage.pointer
         for r in 0..<count {
             for j in 0..<n {
-                let k = Int(by[r * n + j])
-                guard k >= 0, k < n else { throw TensorError.index("position \(k) is out of range for axis \(a) of size \(n)") }
-                to[r * n + j] = from[r * n + k]
+                let position = by[r * n + j]
+                guard position >= 0, position < Float(n) else { throw TensorError.index("position \(position) is out of range for axis \(a) of size \(n)") }
+                to[r * n + j] = from[r * n + Int(position)]
             }
         }
         return try result.transposed(a, last).contiguous()
@@ -122,9 +122,9 @@ extension Tensor {
             let from = lines.storage.pointer + lines.offset, to = inverse.storage.pointer
             for r in 0..<count {
                 for j in 0..<n {
-                    let k = Int(from[r * n + j])
-                    guard k >= 0, k < n else { throw TensorError.index("position \(k) is out of range for axis \(axis) of size \(n)") }
-                    to[r * n + k] = Float(j)
+                    let position = from[r * n + j]
+                    guard position >= 0, position < Float(n) else { throw TensorError.index("position \(position) is out of range for axis \(axis) of size \(n)") }
+                    to[r * n + Int(position)] = Float(j)
                 }
             }
             return try inverse.transposed(axis, last).contiguous()

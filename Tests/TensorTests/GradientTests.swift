@@ -151,6 +151,9 @@ func reductionRulesAgreeWithFiniteDifferences(_ reduction: Reduction) throws {
         try expectAgrees([x], "sort along \(axis)") { try $0[0].permuted(along: axis, by: order) }
     }
     try expectAgrees([x], "flip") { try $0[0].flipped(axes: [0, 2]) }
+    let y = try randn([5, 4, 2], seed: 91)
+    try expectAgrees([x, y], "einsum with a batch letter") { try Tensor.einsum("bij,jbk->kbi", [$0[0].permuted([1, 0, 2]), $0[1]]) }
+    try expectAgrees([x], "einsum of one operand") { try Tensor.einsum("ijk->ki", [$0[0]]) }
     try expectAgrees([x], "clip") { try $0[0].clipped(lo: -0.5, hi: nil) }
     // clip at its bounds passes 1 (PyTorch's clamp), outside them 0.
     let g = try gradient(Tensor(shape: [5], values: [-1, 0, 0.5, 1, 2])) { try $0.clipped(lo: 0, hi: 1) }

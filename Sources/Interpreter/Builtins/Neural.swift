@@ -45,6 +45,31 @@ extension Library {
                 let b = try b.map(unitRows) ?? a
                 return .tensor(try Tensor.matmul(a, try b.swappingLastAxes()))
             },
+            builtin("einsum", .string("spec"), .rest("operands"),
+                    summary: "Einstein summation of one or two tensors, as NumPy's and PyTorch's einsum: einsum(\"qd,kd->qk\", Q, K) is Q @ K'.",
+                    example: "einsum(\"ij,jk->ik\", [[1, 2], [3, 4]], eye(2))",
+                    details: """
+                        One letter per axis. A letter in both operands and in the output is a batch
+                        axis, in both but not the output is summed over (contracted), in one operand
+                        only is kept when the output names it and summed there first otherwise.
+                        Without '->' the output is the letters that appear once, in alphabetical
+                        order. The contraction is one matrix product through BLAS (the operands'
+                        permutations are views where possible), so the gradient is the product's.
+                        Not supported: '...', a letter twice in one operand (diagonals, traces),
+                        three or more operands (contract in steps).
+                        """) { args, spec, operands in
+                let tensors = try zip(operands, args.restSpans).map { value, span in
+                    guard let t = try Convert.tensor(value, at: span) else {
+                        throw TxError(.type, "einsum's operands are tensors, got \(article(value.typeDescription))", at: span)
+                    }
+                    return t
+                }
+                do {
+                    return .tensor(try Tensor.einsum(spec, tensors))
+                } catch let error as TensorError where error.kind == .value {
+                    throw error.blaming("spec")
+                }
+            },
             builtin("dropout", .tensor("x"), .number("p"), .bool("train", default: true),
                     summary: "Inverted dropout, as torch.nn.functional.dropout: each entry zeroed with probability p, the rest scaled by 1/(1-p).",
                     example: "seed(0); dropout(ones(2, 4), 0.5)",

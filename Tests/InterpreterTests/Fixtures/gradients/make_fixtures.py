@@ -364,10 +364,10 @@ def write_case(c):
         if isinstance(c["inputs"][name], (dict, list)):
             grad_files[name] = f"{c['name']}/grad.{name}.safetensors"
             write_safetensors(os.path.join(HERE, grad_files[name]),
-                              {p[len(name) + 1:]: g.detach().numpy().astype(np.float32) for p, g in mine.items()})
+                              {p[len(name) + 1:]: np.ascontiguousarray(g.detach().numpy(), dtype=np.float32) for p, g in mine.items()})
         else:
             grad_files[name] = f"{c['name']}/grad.{name}.npy"
-            np.save(os.path.join(HERE, grad_files[name]), mine[name].detach().numpy().astype(np.float32))
+            np.save(os.path.join(HERE, grad_files[name]), np.ascontiguousarray(mine[name].detach().numpy(), dtype=np.float32))
     entry = {
         "name": c["name"], "kind": c["kind"], "tolerance": 1e-4 if c["kind"] == "block" else 1e-5,
         "params": list(c["inputs"]) + ["R"], "inputs": files, "wrt": c["wrt"], "body": c["body"],
@@ -381,7 +381,7 @@ def write_case(c):
         entry["alternative_grads"] = {}
         for k, g in alt.items():
             path = f"{c['name']}/alternative.{k}.npy"
-            np.save(os.path.join(HERE, path), g.detach().numpy().astype(np.float32))
+            np.save(os.path.join(HERE, path), np.ascontiguousarray(g.detach().numpy(), dtype=np.float32))
             entry["alternative_grads"][k] = path
     return entry
 
@@ -532,6 +532,22 @@ def ordering_cases():
     x = randn(2, 3, 4)
     case("flip", "sum((flip(x, axis=-1) + flip(x) * 2 + flip(x, axis=[0, 1]) * 3) * R)", {"x": x}, ["x"],
          lambda x: torch.flip(x, [-1]) + torch.flip(x, [0, 1, 2]) * 2 + torch.flip(x, [0, 1]) * 3)
+
+
+def einsum_cases():
+    reseed("einsum_cases")
+    Q, K = randn(5, 8), randn(7, 8)
+    case("einsum_attention_scores", "sum(einsum(\"qd,kd->qk\", Q, K) * R)", {"Q": Q, "K": K}, ["Q", "K"],
+         lambda Q, K: torch.einsum("qd,kd->qk", Q, K), notes="Q @ K' written as einsum")
+    a, b = randn(2, 3, 4), randn(2, 4, 5)
+    case("einsum_batched_permuted", "sum(einsum(\"bij,bjk->kbi\", a, b) * R)", {"a": a, "b": b}, ["a", "b"],
+         lambda a, b: torch.einsum("bij,bjk->kbi", a, b), notes="a batch letter, a contraction and a permuted output")
+    x, y = randn(3, 4), randn(4, 5, 2)
+    case("einsum_sums_and_implicit", "sum(concat([flatten(einsum(\"ij,jkl->l\", x, y)), flatten(einsum(\"jkl\", y)), flatten(einsum(\"ij->j\", x))]) * R)",
+         {"x": x, "y": y}, ["x", "y"],
+         lambda x, y: torch.cat([torch.einsum("ij,jkl->l", x, y).flatten(), torch.einsum("jkl", y).flatten(),
+                                 torch.einsum("ij->j", x).flatten()]),
+         notes="letters summed in one operand (i, k), the implicit output (jkl: its letters in order), a one-operand sum")
 
 
 def reduction_cases():
@@ -932,6 +948,7 @@ def build():
     elementwise_cases()
     reduction_cases()
     ordering_cases()
+    einsum_cases()
     neural_cases()
     attention_cases()
     block_cases()
