@@ -92,7 +92,7 @@ extension Tensor {
         }
         if let tape = try Tape.tracking(self) {
             return try tape.recording("sort", inputs: [self], saving: [order], savesOutput: false, forward: { try permuted(along: a, by: order) }) { g, _ in
-                [try g.permuted(along: a, by: try Tensor.inversePermutation(order, axis: a))]
+                [try Derivative.sort(g, axis: a, order: order)]
             }
         }
         if rank == 0 { return try copy() }

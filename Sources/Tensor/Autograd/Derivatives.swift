@@ -257,6 +257,12 @@ public enum Derivative {
         return try g.flipped(axes: [axis]).cumsum(axis: axis).flipped(axes: [axis])
     }
 
+    /// sort(x, axis), the entries of each line moved by `order`: g moved back, by the
+    /// inverse permutation (the scatter of g by `order`).
+    static func sort(_ g: Tensor, axis: Int, order: Tensor) throws -> Tensor {
+        try g.permuted(along: axis, by: try Tensor.inversePermutation(order, axis: axis))
+    }
+
     /// The inverse of a permutation of axes.
     static func inverse(_ axes: [Int]) -> [Int] {
         var inverse = [Int](repeating: 0, count: axes.count)
