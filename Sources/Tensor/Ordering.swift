@@ -55,30 +55,32 @@ extension Tensor {
             let n = shape[a], count = n == 0 ? 0 : lines.count / n
             let order = try Tensor(uninitializedShape: lines.shape)
             let source = lines.storage.pointer + lines.offset
-            var positions = [Int](repeating: 0, count: n)
+            var keys = [UInt64](repeating: 0, count: n)
             for r in 0..<count {
                 if r & 0xFF == 0xFF { try Interrupt.check() }
                 let line = source + r * n
-                for j in 0..<n { positions[j] = j }
-                // Ties broken by position make any sort stable.
-                if descending {
-                    positions.sort { i, j in
-                        let x = line[i], y = line[j]
-                        if x.isNaN || y.isNaN { return x.isNaN && (!y.isNaN || i < j) }
-                        return x > y || (x == y && i < j)
-                    }
-                } else {
-                    positions.sort { i, j in
-                        let x = line[i], y = line[j]
-                        if x.isNaN || y.isNaN { return y.isNaN && (!x.isNaN || i < j) }
-                        return x < y || (x == y && i < j)
-                    }
+                // One integer per entry, its order key above its position: sorting the
+                // integers sorts by value and, among equal values, by position (stable).
+                for j in 0..<n {
+                    let key = UInt64(Tensor.orderKey(line[j]))
+                    keys[j] = (descending ? ~key & 0xFFFF_FFFF : key) << 32 | UInt64(j)
                 }
+                keys.sort()
                 let out = order.storage.pointer + r * n
-                for j in 0..<n { out[j] = Float(positions[j]) }
+                for j in 0..<n { out[j] = Float(keys[j] & 0xFFFF_FFFF) }
             }
             return try order.transposed(a, last).contiguous()
         }
+    }
+
+    /// An unsigned key in the order of the numbers: -0 and 0 are equal, and every NaN has
+    /// the largest key, above +inf's. (A float's bits, with the sign bit flipped for
+    /// positive numbers and all bits flipped for negative ones, count upwards with the
+    /// value.)
+    static func orderKey(_ x: Float) -> UInt32 {
+        if x.isNaN { return UInt32.max }
+        let bits = (x == 0 ? Float(0) : x).bitPattern
+        return bits & 0x8000_0000 == 0 ? bits | 0x8000_0000 : ~bits
     }
 
     /// The entries of each line along `axis` moved to the positions `order` gives:
