@@ -261,7 +261,7 @@ final class Compiler {
             let hints = ["shape": "shape(x)", "T": "x'", "ndim": "rank(x)", "size": "size(x)", "mT": "x'"]
             let required = method?.parameters.filter { $0.defaultValue == nil }.count ?? 0
             let call = method.map { "\($0.name)(x\(required > 1 ? ", ..." : ""))" }
-            if case .tensor = holder, let hint = hints[name] ?? call { message += "; tx writes \(hint)" }
+            if case .tensor = holder, let hint = hints[name] ?? call ?? otherSpellings[name] { message += "; tx writes \(hint)" }
             throw TxError(.type, message, at: span)
         }
         if let v = record[name] { return v }
@@ -401,12 +401,14 @@ final class Compiler {
         enum Compiled {
             case single(Code, SourceSpan)
             case slice(Code?, Code?, Code?, SourceSpan)
+            case ellipsis(SourceSpan)
         }
         let compiled: [Compiled] = try items.map { item in
             switch item {
             case .single(let e): return .single(try expression(e), e.span)
             case .slice(let a, let b, let c, let span):
                 return .slice(try a.map(expression), try b.map(expression), try c.map(expression), span)
+            case .ellipsis(let span): return .ellipsis(span)
             }
         }
         return { frame in
@@ -415,6 +417,7 @@ final class Compiler {
                 case .single(let code, let span): return .single(try code(frame), span)
                 case .slice(let a, let b, let c, let span):
                     return .slice(start: try a?(frame) ?? .none, stop: try b?(frame) ?? .none, step: try c?(frame) ?? .none, span)
+                case .ellipsis(let span): return .ellipsis(span)
                 }
             }
         }

@@ -389,6 +389,8 @@ public final class Interpreter {
         if let near = nearestName(to: name, among: locals + globals.definedNames) {
             message += " (did you mean '\(near)'?)"
         }
+        // PyTorch's and NumPy's names.
+        if let spelling = otherSpellings[name] { message = "unknown name '\(name)'; tx writes \(spelling)" }
         // IPython's last value.
         if name == "_" { message = "unknown name '_'; tx writes ans for the last value shown" }
         return TxError(.name, message, at: span)

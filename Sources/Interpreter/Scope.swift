@@ -211,6 +211,7 @@ enum AssignedNames {
                 case .single(let e): collect(in: e, into: &names)
                 case .slice(let a, let b, let c, _):
                     for part in [a, b, c] { if let part { collect(in: part, into: &names) } }
+                case .ellipsis: break
                 }
             }
         case .ifElse(let condition, let then, let otherwise):

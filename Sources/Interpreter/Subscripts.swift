@@ -5,6 +5,20 @@ import Tensor
 enum IndexArgument {
     case single(Value, SourceSpan)
     case slice(start: Value, stop: Value, step: Value, SourceSpan)
+    /// `...`: as many whole axes as the other items leave of a tensor.
+    case ellipsis(SourceSpan)
+
+    var span: SourceSpan {
+        switch self {
+        case .single(_, let span), .slice(_, _, _, let span), .ellipsis(let span): return span
+        }
+    }
+}
+
+/// The one index of a list, string, record or range (which have no `...`).
+private enum OneIndex {
+    case single(Value, SourceSpan)
+    case slice(Value, Value, Value, SourceSpan)
 
     var span: SourceSpan {
         switch self {
@@ -18,7 +32,7 @@ enum Subscripts {
     static func get(_ target: Value, _ items: [IndexArgument], at span: SourceSpan) throws -> Value {
         switch target {
         case .tensor(let t):
-            let indices = try tensorIndices(items)
+            let indices = try tensorIndices(items, rank: t.rank)
             do {
                 return .tensor(Convert.keepingMask(try t.subscripted(indices), of: [t]))
             } catch let error as TensorError {
@@ -76,7 +90,7 @@ enum Subscripts {
     static func set(_ target: Value, _ items: [IndexArgument], _ value: Value, at span: SourceSpan) throws {
         switch target {
         case .tensor(let t):
-            let indices = try tensorIndices(items)
+            let indices = try tensorIndices(items, rank: t.rank)
             do {
                 switch value {
                 case .number(let x): try t.assign(indices, scalar: Float(x))
@@ -183,11 +197,16 @@ enum Subscripts {
         return nil
     }
 
-    private static func single(_ items: [IndexArgument], of kind: String, at span: SourceSpan) throws -> IndexArgument {
+    private static func single(_ items: [IndexArgument], of kind: String, at span: SourceSpan) throws -> OneIndex {
         guard items.count == 1, let item = items.first else {
             throw TxError(.index, "\(kind) takes one index, got \(items.count)", at: span)
         }
-        return item
+        switch item {
+        case .single(let v, let s): return .single(v, s)
+        case .slice(let a, let b, let c, let s): return .slice(a, b, c, s)
+        case .ellipsis(let s):
+            throw TxError(.index, "'...' stands for the remaining axes of a tensor, not of \(kind)", at: s)
+        }
     }
 
     /// A position in a sequence of `count`, negative counting from the end.
@@ -226,9 +245,31 @@ enum Subscripts {
         }
     }
 
-    static func tensorIndices(_ items: [IndexArgument]) throws -> [TensorIndex] {
+    /// The items as the tensor's indices, `...` written out as the full slices it stands
+    /// for (so `x[..., 0]` is `x[:, :, 0]` of a rank-3 x, with its view and gradient).
+    static func tensorIndices(_ items: [IndexArgument], rank: Int) throws -> [TensorIndex] {
+        guard let at = items.firstIndex(where: { if case .ellipsis = $0 { return true } else { return false } }) else {
+            return try indices(items[...])
+        }
+        let before = try indices(items[..<at]), after = try indices(items[(at + 1)...])
+        // A new axis takes none of x's axes, a mask as many as its rank, the rest one each;
+        // with more than x has, the tensor's own "too many indices" error follows.
+        let taken = (before + after).reduce(0) { n, index in
+            switch index {
+            case .newAxis: return n
+            case .mask(let m): return n + m.rank
+            default: return n + 1
+            }
+        }
+        let whole = [TensorIndex](repeating: .slice(start: nil, stop: nil, step: nil), count: max(0, rank - taken))
+        return before + whole + after
+    }
+
+    private static func indices(_ items: ArraySlice<IndexArgument>) throws -> [TensorIndex] {
         try items.map { item in
             switch item {
+            case .ellipsis(let s):
+                throw TxError(.index, "a subscript takes one '...'", at: s)
             case .single(let v, let s):
                 switch v {
                 case .none: return .newAxis

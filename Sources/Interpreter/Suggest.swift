@@ -33,3 +33,17 @@ private func editDistance(_ a: [UInt8], _ b: [UInt8], limit: Int) -> Int {
     }
     return previous[b.count]
 }
+
+/// PyTorch's and NumPy's names for what tx spells otherwise, with tx's spelling: the hint
+/// an unknown name (`cat(...)`) or a tensor's method (`x.view(...)`) ends with. Hints,
+/// not aliases, so that each operation keeps one name.
+let otherSpellings: [String: String] = [
+    "cat": "concat(xs, axis)", "concatenate": "concat(xs, axis)",
+    "clamp": "clip(x, lo, hi)", "clamp_min": "clip(x, lo=v)", "clamp_max": "clip(x, hi=v)",
+    "masked_fill": "where(mask, v, x)", "view": "reshape(x, d...)",
+    "numel": "size(x)", "ndim": "rank(x)", "dim": "rank(x)",
+    "matmul": "a @ b", "mm": "a @ b", "bmm": "a @ b", "dot": "a @ b",
+    "expand_dims": "unsqueeze(x, axis)", "swapaxes": "transpose(x, a, b)",
+    "manual_seed": "seed(n)", "array": "tensor(x)", "asarray": "tensor(x)",
+    "amax": "max(x, axis)", "amin": "min(x, axis)",
+]

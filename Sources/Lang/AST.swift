@@ -106,9 +106,13 @@ public enum IndexItem: Sendable {
     case single(Expr)
     /// `x[a:b:c]`, any part may be missing.
     case slice(start: Expr?, stop: Expr?, step: Expr?, span: SourceSpan)
+    /// `x[..., i]`: every axis the other items leave, each taken whole (at most one per
+    /// subscript; what it stands for is the indexed value's business).
+    case ellipsis(SourceSpan)
 
     var depth: Int {
         switch self {
+        case .ellipsis: return 0
         case .single(let e): return e.depth
         case .slice(let start, let stop, let step, _): return max(start?.depth ?? 0, stop?.depth ?? 0, step?.depth ?? 0)
         }

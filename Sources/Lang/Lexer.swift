@@ -75,6 +75,9 @@ public struct Lexer {
             case UInt8(ascii: "."):
                 if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte(position + 1)) {
                     try lexNumber()
+                } else if byte(position + 1) == UInt8(ascii: "."), byte(position + 2) == UInt8(ascii: ".") {
+                    position += 3
+                    tokens.append(Token(.symbol, "...", start: start, end: position))
                 } else {
                     position += 1
                     tokens.append(Token(.symbol, ".", start: start, end: position))

@@ -486,7 +486,15 @@ public struct Parser {
         let saved = try enterBracket(open)
         defer { leaveBracket(saved) }
         var items: [IndexItem] = []
+        var ellipsis: Token? = nil
         repeat {
+            if peek().isSymbol("...") {
+                let dots = advance()
+                if ellipsis != nil { throw error("a subscript takes one '...' (it stands for all the axes the other indices leave)", at: dots) }
+                ellipsis = dots
+                items.append(.ellipsis(span(dots.start, dots.end)))
+                continue
+            }
             items.append(try indexItem())
         } while match(symbol: ",")
         try close("]", opening: open)

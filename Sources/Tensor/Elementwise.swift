@@ -324,4 +324,24 @@ extension Tensor {
         default: for i in 0..<n { let a = x[i * sx], b = y[i * sy]; out[i] = c[i * sc] != 0 ? a : b }
         }
     }
+
+    /// x limited to [lo, hi] (either bound may be nil), as NumPy's clip and PyTorch's
+    /// clamp: min(max(x, lo), hi), so lo > hi gives hi everywhere, and NaN stays NaN.
+    /// Gradient (PyTorch's clamp): g where lo <= x <= hi, the bounds included, else 0.
+    public func clipped(lo: Float?, hi: Float?) throws -> Tensor {
+        if lo == nil && hi == nil { return self }
+        let (bounded, inside) = try Tape.paused {
+            var bounded = self, inside = try Tensor.full(1, [])
+            if let lo {
+                bounded = try Tensor.binary(.maximum, bounded, scalar: lo)
+                inside = try inside * Tensor.binary(.greaterEqual, self, scalar: lo)
+            }
+            if let hi {
+                bounded = try Tensor.binary(.minimum, bounded, scalar: hi)
+                inside = try inside * Tensor.binary(.lessEqual, self, scalar: hi)
+            }
+            return (bounded, inside)
+        }
+        return try Tensor.select(inside, self, bounded)
+    }
 }

@@ -86,3 +86,38 @@ extension Tensor {
         return t
     }
 }
+
+extension Tensor {
+    /// Inverted dropout's multiplier (torch.nn.functional.dropout): each entry is 0 with
+    /// probability p (a uniform draw below p) and else 1 / (1 - p), computed in float32
+    /// as PyTorch scales; p = 1 gives all zeros. x * mask is the dropout, and its
+    /// gradient is g * mask.
+    public static func dropoutMask(_ shape: [Int], p: Double, using random: inout RandomGenerator) throws -> Tensor {
+        guard p >= 0, p <= 1 else { throw TensorError.value("dropout: p must be in [0, 1], got \(p)") }
+        let t = try Tensor(uninitializedShape: shape)
+        let scale: Float = p == 1 ? 0 : 1 / Float(1 - p)
+        for i in 0..<t.count {
+            if i & 0xFFFFF == 0xFFFFF { try Interrupt.check() }
+            t.storage.pointer[i] = random.uniform() < p ? 0 : scale
+        }
+        return t
+    }
+
+    /// Integers drawn uniformly from low..<high (torch.randint), as float32: each is
+    /// low + floor(u (high - low)) for a uniform draw u. |low| and |high| are at most 2^24,
+    /// where float32 still holds every integer.
+    public static func randint(_ shape: [Int], low: Int, high: Int, using random: inout RandomGenerator) throws -> Tensor {
+        let limit = 1 << 24
+        guard abs(low) <= limit, abs(high) <= limit else {
+            throw TensorError.value("randint: bounds must lie within ±2^24 (float32 holds every integer there), got \(low) and \(high)")
+        }
+        guard high > low else { throw TensorError.value("randint: hi must be greater than lo, got lo = \(low), hi = \(high)") }
+        let t = try Tensor(uninitializedShape: shape)
+        let width = high - low
+        for i in 0..<t.count {
+            if i & 0xFFFFF == 0xFFFFF { try Interrupt.check() }
+            t.storage.pointer[i] = Float(low + min(Int(random.uniform() * Double(width)), width - 1))
+        }
+        return t
+    }
+}

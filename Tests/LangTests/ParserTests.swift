@@ -21,6 +21,7 @@ func sexp(_ e: Expr) -> String {
             switch item {
             case .single(let e): return " " + sexp(e)
             case .slice(let a, let b, let c, _): return " " + [a, b, c].map { $0.map(sexp) ?? "_" }.joined(separator: ":")
+            case .ellipsis: return " ..."
             }
         }.joined() + ")"
     case .field(let x, let name): return "(. \(sexp(x)) \(name))"
@@ -92,6 +93,11 @@ func parseError(_ text: String) -> TxError? {
     ("x[:, -1]", "(index x _:_:_ (- 1))"),
     ("x[::2]", "(index x _:_:2)"),
     ("x[1:]", "(index x 1:_:_)"),
+    ("x[..., 0]", "(index x ... 0)"),
+    ("x[..., a:b]", "(index x ... a:b:_)"),
+    ("x[i, ...]", "(index x i ...)"),
+    ("x[...]", "(index x ...)"),
+    ("x[0, ..., none]", "(index x 0 ... none)"),
     ("r.name.inner", "(. (. r name) inner)"),
     ("p.layers[0].attn.Wq", "(. (. (index (. p layers) 0) attn) Wq)"),
     ("[1, 2, 3]", "[1 2 3]"),
@@ -164,6 +170,8 @@ func statements(_ text: String, _ expected: [String]) throws {
     ("1e+", "syntax error: a number's exponent needs digits", 1, 1),
     ("{a 1}", "syntax error: expected ':' after the field name 'a', found '1'", 1, 4),
     ("x[]", "syntax error: expected an index, found ']'", 1, 3),
+    ("x[..., 0, ...]", "syntax error: a subscript takes one '...' (it stands for all the axes the other indices leave)", 1, 11),
+    ("x[...:2]", "syntax error: expected ']' to close '[' from line 1, found ':'", 1, 6),
 ])
 func syntaxErrors(_ text: String, _ message: String, _ line: Int, _ column: Int) {
     let error = parseError(text)

@@ -143,6 +143,25 @@ func reductionRulesAgreeWithFiniteDifferences(_ reduction: Reduction) throws {
     try expectAgrees([m], "triu") { try $0[0].triu(k: 1) }
 }
 
+@Test func orderingRulesAgreeWithFiniteDifferences() throws {
+    let x = try randn([3, 4, 5], seed: 90)
+    for axis in [0, 1, -1] {
+        try expectAgrees([x], "cumsum along \(axis)") { try $0[0].cumsum(axis: axis) }
+        let order = try x.argsorted(axis: axis, descending: axis == 1)
+        try expectAgrees([x], "sort along \(axis)") { try $0[0].permuted(along: axis, by: order) }
+    }
+    try expectAgrees([x], "flip") { try $0[0].flipped(axes: [0, 2]) }
+    let y = try randn([5, 4, 2], seed: 91)
+    try expectAgrees([x, y], "einsum with a batch letter") { try Tensor.einsum("bij,jbk->kbi", [$0[0].permuted([1, 0, 2]), $0[1]]) }
+    try expectAgrees([x], "einsum of one operand") { try Tensor.einsum("ijk->ki", [$0[0]]) }
+    try expectAgrees([x], "clip") { try $0[0].clipped(lo: -0.5, hi: nil) }
+    // clip at its bounds passes 1 (PyTorch's clamp), outside them 0.
+    let g = try gradient(Tensor(shape: [5], values: [-1, 0, 0.5, 1, 2])) { try $0.clipped(lo: 0, hi: 1) }
+    #expect(g.values == [0, 1, 1, 1, 0])
+    // The reverse running sum.
+    #expect(try gradient(Tensor.zeros([4])) { try $0.cumsum(axis: 0) }.values == [4, 3, 2, 1])
+}
+
 @Test func indexingRulesAgreeWithFiniteDifferences() throws {
     let x = try randn([5, 4], seed: 80)
     let ids = try Tensor(shape: [2, 3], values: [1, 1, 4, 0, 1, 3])
@@ -274,6 +293,10 @@ private func innerGradient(_ x: Tensor, _ f: (Tensor) throws -> Tensor) throws -
     cases.append(("gather", x, { try Tensor.binary(.power, $0.subscripted([.gather(Tensor(shape: [3], values: [2, 0, 2]))]), scalar: 3) }))
     cases.append(("slice and concat", x, { try Tensor.concat([$0.subscripted([.slice(start: 1, stop: nil, step: nil)]), $0], axis: 0).map(.exp) }))
     cases.append(("where", x, { try Tensor.select(Tensor.binary(.greater, x, scalar: 0), $0.map(.exp), $0.map(.sin)) }))
+    cases.append(("cumsum", x, { try $0.cumsum(axis: 1).map(.tanh) }))
+    let order = try x.argsorted(axis: 0, descending: false)
+    cases.append(("sort", x, { try Tensor.binary(.multiply, $0.permuted(along: 0, by: order), $0).map(.sin) }))
+    cases.append(("clip", x, { try Tensor.binary(.multiply, $0.clipped(lo: -0.5, hi: 0.7), $0).map(.sin) }))
     for (name, input, f) in cases {
         try expectAgrees([input], "second derivative of \(name)") { try innerGradient($0[0], f) }
     }

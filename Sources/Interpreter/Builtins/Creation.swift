@@ -32,6 +32,16 @@ extension Library {
                     example: "rand(2, 3)", details: Self.randomDetails) { args, sizes in
                 .tensor(try Tensor.rand(sizes, using: &args.interpreter.random))
             },
+            builtin("randint", .int("lo"), .int("hi"), .sizes("shape"),
+                    summary: "Integers drawn uniformly from lo..<hi (hi excluded), as torch.randint, from the session's generator.",
+                    example: "seed(0); randint(0, 10, 2, 3)",
+                    details: "The shape is given as sizes or a list (randint(0, 10, [2, 3])). Each draw is lo + floor(u (hi - lo)) for a uniform u from the generator; the bounds lie within ±2^24, where float32 holds every integer.\n\n" + Self.randomDetails) { args, lo, hi, sizes in
+                do {
+                    return .tensor(try Tensor.randint(sizes, low: lo, high: hi, using: &args.interpreter.random))
+                } catch let error as TensorError {
+                    throw error.blaming("hi")
+                }
+            },
             builtin("seed", .int("n"),
                     summary: "Reseeds the generator: the same seed gives the same tensors on every machine.",
                     example: "seed(0)", details: Self.randomDetails) { args, n in

@@ -44,6 +44,23 @@ extension Library {
                              example: "where([1, 0, 1], [1, 2, 3], 0)") { _, cond, a, b in
             .tensor(Convert.keepingMask(try Tensor.select(cond, a, b), of: [a, b]))
         })
+        table.append(builtin("clip", .numeric("x"), .optionalNumber("lo"), .optionalNumber("hi"),
+                             summary: "x limited to [lo, hi], as NumPy's clip and PyTorch's clamp; either bound may be none.",
+                             example: "clip([-2, 0.5, 3], 0, 1)",
+                             details: "min(max(x, lo), hi): with lo > hi every entry is hi, and NaN stays NaN, as both libraries. The gradient is PyTorch clamp's: 1 where lo <= x <= hi (the bounds included), else 0.") { args, x, lo, hi in
+            guard lo != nil || hi != nil else {
+                throw TxError(.value, "clip needs lo or hi (or both); with neither it would return x", at: args.span)
+            }
+            switch x {
+            case .number(let n):
+                var v = n
+                if let lo { v = propagatingMaximum(v, lo) }
+                if let hi { v = propagatingMinimum(v, hi) }
+                return .number(v)
+            case .tensor(let t):
+                return .tensor(try t.clipped(lo: lo.map(Float.init), hi: hi.map(Float.init)))
+            }
+        })
         return table
     }
 }

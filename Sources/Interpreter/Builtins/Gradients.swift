@@ -74,7 +74,7 @@ extension Library {
         "sgd": "an optimiser's settings", "adam": "an optimiser's settings", "adamw": "an optimiser's settings",
         "step": "it updates parameters in place", "clip_grad_norm": "it scales a gradient in place",
         "warmup_cosine": "a number", "topk": "values and indices read out of x", "multinomial": "random draws",
-        "sample": "a random draw", "progress": "a range", "vocabulary": "text", "encode": "ids", "decode": "text", "get_batch": "ids",
+        "sample": "a random draw", "argsort": "positions", "one_hot": "a constant of the ids", "randint": "random values", "progress": "a range", "vocabulary": "text", "encode": "ids", "decode": "text", "get_batch": "ids",
     ]
 
     /// Parameters through which no gradient flows (conditions and masks that select).

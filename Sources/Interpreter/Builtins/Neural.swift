@@ -45,6 +45,56 @@ extension Library {
                 let b = try b.map(unitRows) ?? a
                 return .tensor(try Tensor.matmul(a, try b.swappingLastAxes()))
             },
+            builtin("einsum", .string("spec"), .rest("operands"),
+                    summary: "Einstein summation of one or two tensors, as NumPy's and PyTorch's einsum: einsum(\"qd,kd->qk\", Q, K) is Q @ K'.",
+                    example: "einsum(\"ij,jk->ik\", [[1, 2], [3, 4]], eye(2))",
+                    details: """
+                        One letter per axis. A letter in both operands and in the output is a batch
+                        axis, in both but not the output is summed over (contracted), in one operand
+                        only is kept when the output names it and summed there first otherwise.
+                        Without '->' the output is the letters that appear once, in alphabetical
+                        order. The contraction is one matrix product through BLAS (the operands'
+                        permutations are views where possible), so the gradient is the product's.
+                        Not supported: '...', a letter twice in one operand (diagonals, traces),
+                        three or more operands (contract in steps).
+                        """) { args, spec, operands in
+                let tensors = try zip(operands, args.restSpans).map { value, span in
+                    guard let t = try Convert.tensor(value, at: span) else {
+                        throw TxError(.type, "einsum's operands are tensors, got \(article(value.typeDescription))", at: span)
+                    }
+                    return t
+                }
+                do {
+                    return .tensor(try Tensor.einsum(spec, tensors))
+                } catch let error as TensorError where error.kind == .value {
+                    throw error.blaming("spec")
+                }
+            },
+            builtin("dropout", .tensor("x"), .number("p"), .bool("train", default: true),
+                    summary: "Inverted dropout, as torch.nn.functional.dropout: each entry zeroed with probability p, the rest scaled by 1/(1-p).",
+                    example: "seed(0); dropout(ones(2, 4), 0.5)",
+                    details: """
+                        Draws come from the session's generator (see seed), one uniform per entry in
+                        row-major order: an entry is dropped when its draw is below p. train=false, or
+                        p = 0, returns x itself. p = 1 drops every entry (zeros, as PyTorch); p outside
+                        [0, 1] is a value error. The gradient is g times the same mask and scale, so
+                        evaluation (train=false) needs no rescaling.
+                        """) { args, x, p, train in
+                guard p >= 0, p <= 1 else { throw TensorError.value("dropout: p must be in [0, 1], got \(TensorFormatter.formatNumber(p))").blaming("p") }
+                if !train || p == 0 { return .tensor(x) }
+                let mask = try Tensor.dropoutMask(x.shape, p: p, using: &args.interpreter.random)
+                return .tensor(try Tensor.binary(.multiply, x, mask))
+            },
+            builtin("one_hot", .tensor("ids"), .size("n"),
+                    summary: "Rows of n zeros with a 1 at each id, as float32 (torch.nn.functional.one_hot): [..., n].",
+                    example: "one_hot([0, 2, 1], 3)",
+                    details: "Every id must be an integer in 0..<n (a value error otherwise). cross_entropy takes the ids themselves; one_hot is for targets written out, or for counting: sum(one_hot(ids, n), axis=0).") { _, ids, n in
+                do {
+                    return .tensor(try ids.oneHot(classes: n))
+                } catch let error as TensorError {
+                    throw error.blaming("ids")
+                }
+            },
         ]
     }
 }

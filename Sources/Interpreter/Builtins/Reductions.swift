@@ -91,6 +91,26 @@ extension Library {
             }
             return .number(n)
         })
+        table.append(builtin("cumsum", .tensor("x"), .int("axis", default: -1),
+                             summary: "The running sums along axis, as NumPy's and PyTorch's cumsum (x's shape).",
+                             example: "cumsum([1, 2, 3, 4])",
+                             details: "Summed in float32 from the first entry on, as both libraries. The gradient is the reverse running sum of g.") { _, x, axis in
+            .tensor(try x.cumsum(axis: axis))
+        })
+        let order = "Stable: equal entries keep their order (torch.sort(stable=True), NumPy's kind=\"stable\"), descending too; NaN sorts after every number (first when descending)."
+        table.append(builtin("sort", .tensor("x"), .int("axis", default: -1), .bool("descending", default: false),
+                             summary: "x's entries sorted along axis, smallest first (descending=true: largest first), as NumPy's sort.",
+                             example: "sort([[3, 1, 2], [0, 5, 4]], descending=true)",
+                             details: order + " The values are x[argsort(x)] along axis; the gradient goes back to the positions they came from.") { _, x, axis, descending in
+            let positions = try x.argsorted(axis: axis, descending: descending)
+            return .tensor(try x.permuted(along: axis, by: positions))
+        })
+        table.append(builtin("argsort", .tensor("x"), .int("axis", default: -1), .bool("descending", default: false),
+                             summary: "The positions that sort x along axis (as float32 integers), as NumPy's argsort and torch.argsort.",
+                             example: "argsort([3, 1, 2, 1])",
+                             details: order) { _, x, axis, descending in
+            .tensor(try x.argsorted(axis: axis, descending: descending))
+        })
         return table
     }
 }

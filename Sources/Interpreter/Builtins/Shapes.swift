@@ -69,6 +69,12 @@ extension Library {
             builtin("copy", .tensor("x"), summary: "A copy of x that shares no storage with it.", example: "y = copy(eye(2))") { _, x in
                 .tensor(Convert.keepingMask(try x.copy(), of: [x]))
             },
+            builtin("flip", .tensor("x"), .axisAll,
+                    summary: "x with its entries in reverse order along axis (an axis, a list of axes, or none: all), as NumPy's flip.",
+                    example: "flip([[1, 2], [3, 4]], axis=0)",
+                    details: "A view (x[::-1] along those axes), as flip(x) is x[::-1] on a vector; the gradient is g flipped back.") { _, x, axes in
+                .tensor(Convert.keepingMask(try x.flipped(axes: axes), of: [x]))
+            },
         ]
     }
 }

@@ -250,6 +250,19 @@ public enum Derivative {
         }
     }
 
+    /// cumsum(x, axis): the reverse running sum of g, flip(cumsum(flip(g))), written
+    /// with recorded operations so that it is differentiated in turn.
+    static func cumsum(_ g: Tensor, axis: Int) throws -> Tensor {
+        if g.rank == 0 { return g }
+        return try g.flipped(axes: [axis]).cumsum(axis: axis).flipped(axes: [axis])
+    }
+
+    /// sort(x, axis), the entries of each line moved by `order`: g moved back, by the
+    /// inverse permutation (the scatter of g by `order`).
+    static func sort(_ g: Tensor, axis: Int, order: Tensor) throws -> Tensor {
+        try g.permuted(along: axis, by: try Tensor.inversePermutation(order, axis: axis))
+    }
+
     /// The inverse of a permutation of axes.
     static func inverse(_ axes: [Int]) -> [Int] {
         var inverse = [Int](repeating: 0, count: axes.count)

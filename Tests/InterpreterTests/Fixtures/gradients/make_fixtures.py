@@ -364,10 +364,10 @@ def write_case(c):
         if isinstance(c["inputs"][name], (dict, list)):
             grad_files[name] = f"{c['name']}/grad.{name}.safetensors"
             write_safetensors(os.path.join(HERE, grad_files[name]),
-                              {p[len(name) + 1:]: g.detach().numpy().astype(np.float32) for p, g in mine.items()})
+                              {p[len(name) + 1:]: np.ascontiguousarray(g.detach().numpy(), dtype=np.float32) for p, g in mine.items()})
         else:
             grad_files[name] = f"{c['name']}/grad.{name}.npy"
-            np.save(os.path.join(HERE, grad_files[name]), mine[name].detach().numpy().astype(np.float32))
+            np.save(os.path.join(HERE, grad_files[name]), np.ascontiguousarray(mine[name].detach().numpy(), dtype=np.float32))
     entry = {
         "name": c["name"], "kind": c["kind"], "tolerance": 1e-4 if c["kind"] == "block" else 1e-5,
         "params": list(c["inputs"]) + ["R"], "inputs": files, "wrt": c["wrt"], "body": c["body"],
@@ -381,7 +381,7 @@ def write_case(c):
         entry["alternative_grads"] = {}
         for k, g in alt.items():
             path = f"{c['name']}/alternative.{k}.npy"
-            np.save(os.path.join(HERE, path), g.detach().numpy().astype(np.float32))
+            np.save(os.path.join(HERE, path), np.ascontiguousarray(g.detach().numpy(), dtype=np.float32))
             entry["alternative_grads"][k] = path
     return entry
 
@@ -504,6 +504,50 @@ def elementwise_cases():
          notes="x[0, 0] is 0: the gradient there is 0 (sign(0)), as PyTorch")
     case("elementwise_relu", "sum(relu(x) * R)", {"x": xz.copy()}, ["x"], lambda x: torch.relu(x),
          notes="x[0, 0] is 0: the gradient there is 0, as PyTorch")
+
+
+def ordering_cases():
+    """The everyday operations a PyTorch user reaches for: ellipsis subscripts, clip,
+    cumsum, sort and flip (dropout's gradient, a mask drawn by tx, is held to its own
+    output in the corpus, gradients.tx)."""
+    reseed("ordering_cases")
+    x = randn(2, 3, 4)
+    case("ellipsis", "sum((x[..., 1:3] + x[0, ...][none, :, 1:3] + x[..., -1][..., none]) * R)", {"x": x}, ["x"],
+         lambda x: x[..., 1:3] + x[0, ...][None, :, 1:3] + x[..., -1][..., None],
+         notes="x[..., i] is x[:, :, i]: the same view and gradient")
+    x = randn(3, 5)
+    x[0, 0], x[1, 1], x[2, 2] = -0.5, 0.5, 0.25
+    case("clip_both", "sum(clip(x, -0.5, 0.5) * R)", {"x": x}, ["x"], lambda x: torch.clamp(x, -0.5, 0.5),
+         notes="x[0, 0] and x[1, 1] sit on the bounds: the gradient there is 1, as torch.clamp")
+    case("clip_one_bound", "sum((clip(x, lo=0) + clip(x, none, 0.25)) * R)", {"x": x.copy()}, ["x"],
+         lambda x: torch.clamp(x, min=0) + torch.clamp(x, max=0.25), notes="x[2, 2] is 0.25, on the upper bound")
+    x = randn(3, 4, 5)
+    case("cumsum_axes", "sum((cumsum(x) + cumsum(x, axis=1) * 2) * R)", {"x": x}, ["x"],
+         lambda x: torch.cumsum(x, -1) + torch.cumsum(x, 1) * 2, notes="the gradient is the reverse running sum")
+    x = randn(3, 6)
+    x[0, 4] = x[0, 1]              # a tie
+    case("sort_ascending_descending", "sum((sort(x) + sort(x, axis=0, descending=true)[:, :] * 0.5) * R)", {"x": x}, ["x"],
+         lambda x: torch.sort(x, dim=-1, stable=True).values + torch.sort(x, dim=0, descending=True, stable=True).values * 0.5,
+         notes="x[0, 1] == x[0, 4]: stable order sends each its own part of the gradient, as torch.sort(stable=True)")
+    x = randn(2, 3, 4)
+    case("flip", "sum((flip(x, axis=-1) + flip(x) * 2 + flip(x, axis=[0, 1]) * 3) * R)", {"x": x}, ["x"],
+         lambda x: torch.flip(x, [-1]) + torch.flip(x, [0, 1, 2]) * 2 + torch.flip(x, [0, 1]) * 3)
+
+
+def einsum_cases():
+    reseed("einsum_cases")
+    Q, K = randn(5, 8), randn(7, 8)
+    case("einsum_attention_scores", "sum(einsum(\"qd,kd->qk\", Q, K) * R)", {"Q": Q, "K": K}, ["Q", "K"],
+         lambda Q, K: torch.einsum("qd,kd->qk", Q, K), notes="Q @ K' written as einsum")
+    a, b = randn(2, 3, 4), randn(2, 4, 5)
+    case("einsum_batched_permuted", "sum(einsum(\"bij,bjk->kbi\", a, b) * R)", {"a": a, "b": b}, ["a", "b"],
+         lambda a, b: torch.einsum("bij,bjk->kbi", a, b), notes="a batch letter, a contraction and a permuted output")
+    x, y = randn(3, 4), randn(4, 5, 2)
+    case("einsum_sums_and_implicit", "sum(concat([flatten(einsum(\"ij,jkl->l\", x, y)), flatten(einsum(\"jkl\", y)), flatten(einsum(\"ij->j\", x))]) * R)",
+         {"x": x, "y": y}, ["x", "y"],
+         lambda x, y: torch.cat([torch.einsum("ij,jkl->l", x, y).flatten(), torch.einsum("jkl", y).flatten(),
+                                 torch.einsum("ij->j", x).flatten()]),
+         notes="letters summed in one operand (i, k), the implicit output (jkl: its letters in order), a one-operand sum")
 
 
 def reduction_cases():
@@ -903,6 +947,8 @@ def build():
     shape_cases()
     elementwise_cases()
     reduction_cases()
+    ordering_cases()
+    einsum_cases()
     neural_cases()
     attention_cases()
     block_cases()
