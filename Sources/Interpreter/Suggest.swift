@@ -46,4 +46,5 @@ let otherSpellings: [String: String] = [
     "expand_dims": "unsqueeze(x, axis)", "swapaxes": "transpose(x, a, b)",
     "manual_seed": "seed(n)", "array": "tensor(x)", "asarray": "tensor(x)",
     "amax": "max(x, axis)", "amin": "min(x, axis)",
+    "time": "clock() for seconds", "perf_counter": "clock() for seconds", "int": "floor(x) or round(x)",
 ]
