@@ -17,7 +17,8 @@ static int supports(const struct tx_kernel_table *table) {
 #if defined(__x86_64__) && defined(__clang__)
     __builtin_cpu_init();
     if (table == &tx_kernel_table_avx512) return __builtin_cpu_supports("avx512f");
-    if (table == &tx_kernel_table_avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (table == &tx_kernel_table_avx2 || table == &tx_kernel_table_avx512_layout)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     if (table != &tx_kernel_table_generic) return 0;
 #endif
@@ -25,16 +26,18 @@ static int supports(const struct tx_kernel_table *table) {
 }
 
 /* The set named `wanted` (any case), or the newest the CPU has when it is NULL, unknown,
- * or a set the CPU lacks: then the newest older one it has. */
+ * or a set the CPU lacks: then the newest older one it has. The AVX-512 layout on AVX2
+ * (see isa.h) is taken only when it is named, never in another set's place. */
 static const struct tx_kernel_table *named(const char *wanted) {
-    static const struct tx_kernel_table *const ordered[] = {&tx_kernel_table_avx512, &tx_kernel_table_avx2,
-                                                            &tx_kernel_table_generic};
+    static const struct tx_kernel_table *const ordered[] = {&tx_kernel_table_avx512, &tx_kernel_table_avx512_layout,
+                                                            &tx_kernel_table_avx2, &tx_kernel_table_generic};
+    enum { SETS = sizeof ordered / sizeof ordered[0] };
     int first = 0;
     if (wanted && *wanted)
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < SETS; i++)
             if (strcasecmp(wanted, ordered[i]->name) == 0) first = i;
-    for (int i = first; i < 3; i++)
-        if (supports(ordered[i])) return ordered[i];
+    for (int i = first; i < SETS; i++)
+        if ((i == first || ordered[i] != &tx_kernel_table_avx512_layout) && supports(ordered[i])) return ordered[i];
     return &tx_kernel_table_generic;
 }
 
@@ -58,10 +61,27 @@ const char *tx_kernels_name(void) { return kernels()->name; }
 TX_OTHER_KERNELS(TX_OTHER_WRAPPER)
 #undef TX_OTHER_WRAPPER
 
+/* The table of `set` for one call (NULL: the chosen one). */
+static const struct tx_kernel_table *table_on(const char *set) { return set ? named(set) : kernels(); }
+
+const char *tx_attention_on(const char *set, const tx_attention_job *job, int *status) {
+    const struct tx_kernel_table *table = table_on(set);
+    *status = table->tx_attention(job);
+    return table->name;
+}
+
+long tx_attention_scratch_on(const char *set, long block_keys, long dk, long dv, long block_rows, int weights) {
+    return table_on(set)->tx_attention_scratch(block_keys, dk, dv, block_rows, weights);
+}
+
 const char *tx_attention_backward_on(const char *set, const tx_attention_backward_job *job, int *status) {
-    const struct tx_kernel_table *table = set ? named(set) : kernels();
+    const struct tx_kernel_table *table = table_on(set);
     *status = table->tx_attention_backward(job);
     return table->name;
+}
+
+long tx_attention_backward_scratch_on(const char *set, long nq, long dk, long dv, long block_rows, long block_keys) {
+    return table_on(set)->tx_attention_backward_scratch(nq, dk, dv, block_rows, block_keys);
 }
 
 /* Threads */

@@ -3,7 +3,17 @@
  * isa_generic.c each include them with TX_ISA naming the instruction set and every
  * function compiled for it, and end with a table of their entry points; dispatch.c
  * picks a table once (by the CPU's features, or TX_KERNELS) and defines the public
- * tx_* functions of tx_kernels.h, which call through it. Internal to CKernels. */
+ * tx_* functions of tx_kernels.h, which call through it. Internal to CKernels.
+ *
+ * A fourth table, "avx512-layout" (isa_avx512_layout.c), is for tests: the AVX-512
+ * build's sources as it compiles them (TX_GEMM_WIDTH 16, TX_GEMM_ROWS 12, and so its
+ * packed panels of 32 columns and its scratch sizes) but for AVX2 and FMA, so that the
+ * logic of the AVX-512 path runs on machines without AVX-512. The CPU's features never
+ * choose it; only its name does (TX_KERNELS=avx512-layout, or the `set` of
+ * tx_attention_on and tx_attention_backward_on), and it needs AVX2 and FMA like the
+ * avx2 table (without them it falls back to generic). The AVX-512 build differs from
+ * it only in code generation: its instructions, registers (32 zmm: the 12 x 2 tile's
+ * accumulators stay in registers, which 16 ymm cannot hold) and speed. */
 #ifndef TX_ISA_H
 #define TX_ISA_H
 
@@ -68,6 +78,7 @@ struct tx_kernel_table {
 #undef TX_ROW_FIELD
 };
 
-extern const struct tx_kernel_table tx_kernel_table_avx512, tx_kernel_table_avx2, tx_kernel_table_generic;
+extern const struct tx_kernel_table tx_kernel_table_avx512, tx_kernel_table_avx512_layout, tx_kernel_table_avx2,
+    tx_kernel_table_generic;
 
 #endif

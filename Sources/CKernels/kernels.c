@@ -208,25 +208,34 @@ TX_INLINE void gemm_packed_strided(long m, long n, long inner, float alpha, cons
                     acc[i][1] += b1 * x;
                 }
             }
+            /* C = alpha acc + C in one rounding: the fused multiply-add is written out, in
+             * both paths. Left to -ffp-contract, clang fused it in some of its copies of
+             * this code and not in others, so that the AVX-512 layout's dK differed from
+             * AVX2's in the last bit when d ended in a short panel (d = 40, 48, 80, 112). */
             float *out = c + r0 * ldc + c0;
             if (cols == GEMM_COLUMNS) {
+                gemm_vec scale = (gemm_vec){0} + alpha;
                 for (long i = 0; i < rows; i++) {
                     gemm_vec_unaligned *o = (gemm_vec_unaligned *)(out + i * ldc);
-                    gemm_vec v0 = acc[i][0] * alpha, v1 = acc[i][1] * alpha;
                     if (accumulate) {
-                        v0 += o[0];
-                        v1 += o[1];
+                        gemm_vec was0 = o[0], was1 = o[1];
+                        o[0] = __builtin_elementwise_fma(acc[i][0], scale, was0);
+                        o[1] = __builtin_elementwise_fma(acc[i][1], scale, was1);
+                    } else {
+                        o[0] = acc[i][0] * scale;
+                        o[1] = acc[i][1] * scale;
                     }
-                    o[0] = v0;
-                    o[1] = v1;
                 }
             } else {
                 for (long i = 0; i < rows; i++) {
                     float tile[GEMM_COLUMNS];
                     memcpy(tile, &acc[i][0], sizeof acc[i][0]);
                     memcpy(tile + TX_GEMM_WIDTH, &acc[i][1], sizeof acc[i][1]);
-                    for (long j = 0; j < cols; j++)
-                        out[i * ldc + j] = alpha * tile[j] + (accumulate ? out[i * ldc + j] : 0);
+                    float *o = out + i * ldc;
+                    if (accumulate)
+                        for (long j = 0; j < cols; j++) o[j] = __builtin_fmaf(tile[j], alpha, o[j]);
+                    else
+                        for (long j = 0; j < cols; j++) o[j] = tile[j] * alpha;
                 }
             }
         }

@@ -222,10 +222,14 @@ public enum Attention {
     /// The scale of the scores: `scale`, or 1/sqrt(d_k).
     static func scaleOf(_ plan: Plan, _ scale: Float?) -> Float { scale ?? 1 / Float(plan.dk).squareRoot() }
 
+    /// Runs the kernel on the chosen instruction set, or for tests on the one named
+    /// `kernels` (as `backward`'s); returns the name of the set that ran when one was
+    /// named and the kernel ran.
+    @discardableResult
     static func run(_ plan: Plan, causal: Bool, scale: Float?, output: Tensor?, weights: Tensor?,
-                    logsumexp: Tensor? = nil) throws {
+                    logsumexp: Tensor? = nil, kernels: String? = nil) throws -> String? {
         let nq = plan.nq, nk = plan.nk
-        if nq == 0 || plan.batchCount == 0 { return }
+        if nq == 0 || plan.batchCount == 0 { return nil }
         let blocks = Blocks.forward(plan, causal: causal, weights: weights != nil)
         // For `:time`: the scores and the weighted sum of values; causal skips half.
         let products = 2 * Double(nq) * Double(nk) * Double(plan.dk + (plan.v == nil ? 0 : plan.dv))
@@ -234,12 +238,27 @@ public enum Attention {
         // the output), a row sum and maximum per row, and a block of K or V packed for
         // its micro-kernel.
         let width = weights != nil ? 0 : max(blocks.keys, 1)
-        let scratch = blocks.threads * tx_attention_scratch(blocks.keys, plan.dk, plan.dv, blocks.rows, weights != nil ? 1 : 0)
+        let scratch = blocks.threads * withSet(kernels) {
+            tx_attention_scratch_on($0, blocks.keys, plan.dk, plan.dv, blocks.rows, weights != nil ? 1 : 0)
+        }
+        var ran: String? = nil
         let status: Int32 = try Memory.withScratch(bytes: scratch, "attention's score blocks (\(blocks.threads) x [\(blocks.rows), \(width)])") {
             withJob(plan, causal: causal, scale: scale, output: output, weights: weights, logsumexp: logsumexp,
-                    blocks: blocks) { job in tx_attention(&job) }
+                    blocks: blocks) { job in
+                guard let kernels else { return tx_attention(&job) }
+                var status: Int32 = 0
+                ran = String(cString: kernels.withCString { tx_attention_on($0, &job, &status) })
+                return status
+            }
         }
         try check(status, "attention could not allocate its score buffers (\(blocks.rows) x \(nk) floats per thread)")
+        return ran
+    }
+
+    /// `body` with the C string of an instruction set's name, or NULL (the chosen set).
+    static func withSet<T>(_ kernels: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+        guard let kernels else { return body(nil) }
+        return kernels.withCString { body($0) }
     }
 
     /// Calls `body` with the kernel's job for `plan`: pointers to the operands and each

@@ -25,9 +25,10 @@ extension Attention {
                      output: output, logsumexp: logsumexp, outputGradient: outputGradient, kernels: nil).gradients
     }
 
-    /// `backward` on the instruction set named `kernels` ("avx512", "avx2", "generic"; as
-    /// TX_KERNELS, an older one when the CPU lacks it), and the name of the set that ran
-    /// (nil when the kernel did not run: nothing to compute).
+    /// `backward` on the instruction set named `kernels` ("avx512", "avx2", "generic", or
+    /// "avx512-layout": the AVX-512 build's tiles compiled for AVX2; as TX_KERNELS, an
+    /// older one when the CPU lacks it), and the name of the set that ran (nil when the
+    /// kernel did not run: nothing to compute).
     static func backward(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor?, causal: Bool, scale: Float?,
                          output: Tensor, logsumexp: Tensor, outputGradient: Tensor, kernels: String?) throws
         -> (gradients: (queries: Tensor, keys: Tensor, values: Tensor), kernels: String?) {
@@ -63,7 +64,7 @@ extension Attention {
                 ? try Tensor(uninitializedShape: [threads - 1, batches * nq * dk], zeroed: true) : nil
             let products = 2 * Double(nq) * Double(nk) * Double(3 * dk + 2 * dv)
             BLAS.countOperations(Double(batches) * products / (causal ? 2 : 1))
-            let scratch = threads * tx_attention_backward_scratch(nq, dk, dv, blockRows, blockKeys)
+            let scratch = threads * withSet(kernels) { tx_attention_backward_scratch_on($0, nq, dk, dv, blockRows, blockKeys) }
             let status: Int32 = try Memory.withScratch(bytes: scratch, "attention backward's blocks (\(threads) x [\(blockRows), \(blockKeys)])") {
                 let doOffsets = (0..<batches).map { plan.offsets($0, Array(dO.strides.dropLast(2))) }
                 return doOffsets.withUnsafeBufferPointer { doo in
@@ -76,9 +77,7 @@ extension Attention {
                             dq: dQ.storage.pointer, dk: dK.storage.pointer, dv: dV.storage.pointer,
                             dq_partials: partials?.storage.pointer, splits: Int32(blocks.splits))
                         var status: Int32 = 0
-                        let name = kernels.map { set in set.withCString { tx_attention_backward_on($0, &job, &status) } }
-                            ?? tx_attention_backward_on(nil, &job, &status)
-                        ran = name.map { String(cString: $0) }
+                        ran = String(cString: withSet(kernels) { tx_attention_backward_on($0, &job, &status) })
                         return status
                     }
                 }

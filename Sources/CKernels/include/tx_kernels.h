@@ -16,7 +16,8 @@
 extern "C" {
 #endif
 
-/// The instruction set the kernels run: "avx512", "avx2" or "generic".
+/// The instruction set the kernels run: "avx512", "avx2" or "generic" (or, when
+/// TX_KERNELS names it, the tests' "avx512-layout"; see tx_attention_backward_on).
 const char *tx_kernels_name(void);
 
 /// y[i] = exp(x[i]) for n floats (x and y may be the same array). Accurate to a few
@@ -169,6 +170,10 @@ int tx_attention(const tx_attention_job *job);
 /// The bytes of scratch each thread of tx_attention allocates for a job of these sizes
 /// (`weights`: 1 when the weights are the output, whose blocks take all the keys).
 long tx_attention_scratch(long block_keys, long dk, long dv, long block_rows, int weights);
+/// tx_attention and its scratch on the instruction set named `set`, as
+/// tx_attention_backward_on and tx_attention_backward_scratch_on below.
+const char *tx_attention_on(const char *set, const tx_attention_job *job, int *status);
+long tx_attention_scratch_on(const char *set, long block_keys, long dk, long dv, long block_rows, int weights);
 
 /// The gradients of attention with respect to Q, K and V, from the forward's output O
 /// and logsumexp and the output's gradient dO: FlashAttention-2's backward, blocks of
@@ -193,13 +198,16 @@ typedef struct {
 /// 0 on success, 1 when interrupted (tx_interrupt_requested), -1 when a buffer could
 /// not be allocated.
 int tx_attention_backward(const tx_attention_backward_job *job);
-/// tx_attention_backward on the instruction set named `set` ("avx512", "avx2" or
-/// "generic"; NULL for the chosen one), or on the newest older set the CPU has, as
-/// TX_KERNELS chooses but for one call: for tests of every set in one process. Its
-/// status goes to *status; returns the name of the set that ran.
+/// tx_attention_backward on the instruction set named `set` ("avx512", "avx2",
+/// "generic", or for tests "avx512-layout": the AVX-512 build's tiles compiled for AVX2;
+/// NULL for the chosen one), or on the newest older set the CPU has, as TX_KERNELS
+/// chooses but for one call: for tests of every set in one process. Its status goes to
+/// *status; returns the name of the set that ran.
 const char *tx_attention_backward_on(const char *set, const tx_attention_backward_job *job, int *status);
-/// The bytes of scratch each thread of tx_attention_backward allocates.
+/// The bytes of scratch each thread of tx_attention_backward allocates (on the chosen
+/// set, or on `set` as tx_attention_backward_on takes it: the sets' panels differ).
 long tx_attention_backward_scratch(long nq, long dk, long dv, long block_rows, long block_keys);
+long tx_attention_backward_scratch_on(const char *set, long nq, long dk, long dv, long block_rows, long block_keys);
 
 #ifdef __cplusplus
 }
