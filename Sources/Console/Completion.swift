@@ -286,6 +286,7 @@ public enum Completion {
             guard let interpreter = Completion.interpreter else { return nil }
             let matches = Completion.candidates(for: String(cString: text), before: before, in: interpreter)
             if let signature = Completion.signature(for: matches, in: interpreter) {
+                Terminal.moveToLastRowOfInput()
                 fputs("\n" + signature + "\n", rl_outstream)
                 rl_on_new_line()
             }

@@ -409,12 +409,19 @@ enum TallInput {
     /// their own (a list of completions goes below the input, Enter below it too).
     struct Display {
         let row: UnsafeMutablePointer<Int32>, column: UnsafeMutablePointer<Int32>
+        /// The input's last row on the screen, counted as `row` is.
+        let lastRow: UnsafeMutablePointer<Int32>
+        /// Moves the cursor to a row, counted as `row` is.
+        let moveToRow: @convention(c) (Int32) -> Void
     }
 
     nonisolated(unsafe) static let display: Display? = {
         guard let library = dlopen(nil, RTLD_NOW), let row = dlsym(library, "_rl_last_v_pos"),
-              let column = dlsym(library, "_rl_last_c_pos") else { return nil }
-        return Display(row: row.assumingMemoryBound(to: Int32.self), column: column.assumingMemoryBound(to: Int32.self))
+              let column = dlsym(library, "_rl_last_c_pos"), let lastRow = dlsym(library, "_rl_vis_botlin"),
+              let move = dlsym(library, "_rl_move_vert") else { return nil }
+        return Display(row: row.assumingMemoryBound(to: Int32.self), column: column.assumingMemoryBound(to: Int32.self),
+                       lastRow: lastRow.assumingMemoryBound(to: Int32.self),
+                       moveToRow: unsafeBitCast(move, to: (@convention(c) (Int32) -> Void).self))
     }()
 
     /// What tx drew last: the rows shown (`height` of them, the first being the input's row
@@ -498,6 +505,15 @@ enum TallInput {
 }
 
 extension Terminal {
+    /// Moves the cursor to the input's last row on the screen (of those shown, for an
+    /// input taller than the screen), as readline does before it lists completions, so
+    /// that what is written next goes under the whole input, not over its lines below
+    /// the cursor.
+    static func moveToLastRowOfInput() {
+        guard let display = TallInput.display else { return }
+        display.moveToRow(display.lastRow.pointee)
+    }
+
     /// Readline's redisplay function: readline draws an input that fits on the screen,
     /// tx one taller than the screen (`TallInput`).
     static func redisplay() {

@@ -324,3 +324,20 @@ func ctrlROverABlockLeavesNoJunkWithColour(key: String) throws {
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+/// A builtin's signature, shown when Tab completes it on a line of a block above its last,
+/// goes under the whole block (it was written over the block's next line).
+@Test func aSignatureShownInABlockGoesUnderTheBlock() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("fn g(a) {\r")
+    #expect(terminal.wait(for: "...> "))
+    terminal.type("  a + 1\r  a + 2\r}\r")
+    #expect(terminal.wait(for: "...> }\ntx> "))
+    terminal.type("\u{1B}[A\u{1B}[A\u{1B}[A\u{5} + softm\t")
+    let shown = ["tx> fn g(a) {", "  a + 1 + softm", "  a + 2", "}", "softmax(x, axis=-1)", "tx> fn g(a) {", "  a + 1 + softmax", "  a + 2", "}"]
+    #expect(waitForScreen(terminal) { $0.prefix(shown.count + 5).suffix(shown.count) == shown[...] },
+            "\(screen(terminal.output).joined(separator: "\n"))")
+    terminal.type("\u{3}\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
