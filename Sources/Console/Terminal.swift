@@ -213,15 +213,23 @@ extension Terminal {
     nonisolated(unsafe) private(set) static var screenRows: Int32 = 24
     private static let tallScreenRows: Int32 = 100_000
 
-    /// Tells readline of a tall screen of the terminal's width (again after a resize,
-    /// where readline reads the terminal's size).
+    /// Tells readline of a tall screen of the terminal's width (again after a resize:
+    /// readline reads the terminal's size only when it catches SIGWINCH, which it
+    /// listens for only while it handles a key, so the size is asked here too).
     private static func keepScreenTall() {
         var rows: Int32 = 0, columns: Int32 = 0
         rl_get_screen_size(&rows, &columns)
+        var size = winsize()
+        if ioctl(0, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 {
+            (rows, columns) = (Int32(size.ws_row), Int32(size.ws_col))
+        }
         guard rows != tallScreenRows else { return }
+        if rows == screenRows, columns == readlineColumns { return }
         screenRows = rows
+        readlineColumns = columns
         rl_set_screen_size(tallScreenRows, columns)
     }
+    nonisolated(unsafe) private static var readlineColumns: Int32 = 0
 
     /// Whether Ctrl-R's search prompt stands in for the prompt.
     private static var isSearching: Bool {
@@ -519,6 +527,8 @@ extension Terminal {
     static func redisplay() {
         if TallInput.quiet { return }
         guard let display = TallInput.display, let buffer = rl_line_buffer else { return rl_redisplay() }
+        let rowsBefore = screenRows
+        keepScreenTall()
         var rows: Int32 = 0, columns: Int32 = 0
         rl_get_screen_size(&rows, &columns)
         let height = Int(screenRows)
@@ -529,12 +539,14 @@ extension Terminal {
         // tx drew, unless readline has started afresh since (a new line, or after a list
         // of completions), or those readline drew.
         let shown = TallInput.shown
-        let above: Int
+        var above: Int
         if let shown, display.column.pointee == TallInput.Shown.readlineColumn, display.row.pointee == shown.readlineRow {
             above = shown.cursorRow
         } else {
             above = max(0, Int(display.row.pointee))
         }
+        // After a resize to fewer rows the first row of the input is at most at the top.
+        if height < rowsBefore { above = min(above, height - 1) }
         guard height > 1, columns > 0, layout.rows.count > height else {
             if shown != nil {
                 // Back to readline's drawing (the input got shorter): from a clear screen

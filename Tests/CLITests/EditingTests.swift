@@ -341,3 +341,26 @@ func ctrlROverABlockLeavesNoJunkWithColour(key: String) throws {
     terminal.type("\u{3}\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
+
+/// After the terminal shrinks (30 rows to 20), a block taller than it is drawn in the
+/// rows it has: tx asked readline for the size, which readline learns only from a
+/// SIGWINCH that comes while it handles a key, and drew 30 rows on 20.
+@Test func aTallBlockIsDrawnInTheRowsLeftAfterAResize() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    let block = ["fn f(a) {"] + (1...36).map { "  a = a + \($0)" } + ["  a", "}"]
+    terminal.type("\u{1B}[200~" + block.joined(separator: "\n") + "\u{1B}[201~\r")
+    #expect(terminal.wait(for: "  a\n}\ntx> "))
+    terminal.type("\u{1B}[A")
+    #expect(waitForScreen(terminal) { $0.last == "}" })
+    terminal.resize(rows: 20, columns: 100)
+    // What is drawn from here on, on a screen of 20 rows: Up 25 times, to `  a = a + 13`,
+    // and a 0 typed there.
+    let resized = terminal.output.count
+    terminal.type(String(repeating: "\u{1B}[A", count: 25) + "\u{5}0")
+    let expected = ["  a = a + 130"] + (14...32).map { "  a = a + \($0)" }
+    #expect(waitForScreen(terminal) { _ in screen(terminal.output.dropFirst(resized), rows: 20) == expected },
+            "\(screen(terminal.output.dropFirst(resized), rows: 20).joined(separator: "\n"))")
+    terminal.type("\u{3}\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
