@@ -217,14 +217,15 @@ extension Terminal {
     /// readline reads the terminal's size only when it catches SIGWINCH, which it
     /// listens for only while it handles a key, so the size is asked here too).
     private static func keepScreenTall() {
-        var rows: Int32 = 0, columns: Int32 = 0
-        rl_get_screen_size(&rows, &columns)
+        var told: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&told, &columns)
+        var rows = told
         var size = winsize()
         if ioctl(0, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 {
             (rows, columns) = (Int32(size.ws_row), Int32(size.ws_col))
         }
         guard rows != tallScreenRows else { return }
-        if rows == screenRows, columns == readlineColumns { return }
+        if told == tallScreenRows, rows == screenRows, columns == readlineColumns { return }
         screenRows = rows
         readlineColumns = columns
         rl_set_screen_size(tallScreenRows, columns)
