@@ -21,7 +21,8 @@ extension Help {
               and quit leave. ans is the last value shown. :help NAME also explains
               your functions, keywords (for), operators (@) and commands (:time).
               Tab completes what may stand there: names, axis= inside softmax(...),
-              fields (p.attn.W), files after :load and :step; \\alpha Tab gives α.
+              fields (p.attn.W), files after :load and :step and in strings; \\alpha
+              Tab gives α, in strings too.
               Up and Down find earlier inputs that start with what is typed, and move
               between the lines of a block; Ctrl-X Ctrl-E edits the input in $EDITOR;
               Ctrl-D on a ...> line drops the unfinished input. NO_COLOR=1 turns

@@ -8,8 +8,9 @@ import Lang
 /// (names and the keywords that start a value; inside a call, `axis=` and the other
 /// parameter names of the builtin or function called), after `name.` and
 /// `p.layers[0].` (record fields, at any depth), after `:help` (help topics), and file
-/// paths inside a string and after `:load` and `:step`. When one builtin matches, its
-/// signature is shown under the line.
+/// paths inside a string and after `:load` and `:step`; LaTeX names after a backslash
+/// (`\\alpha`), inside strings too. When one builtin matches, its signature is shown
+/// under the line.
 public enum Completion {
     /// What may stand where the word being completed starts.
     public enum Place: Equatable {
@@ -147,6 +148,32 @@ public enum Completion {
         return matches.map { "\\" + $0.name }.sorted()
     }
 
+    /// The LaTeX name (after its backslash) that ends `before`, the text before the
+    /// cursor, when some name starts with it: `alp` for `s = "angle \\alp`. Nil when
+    /// the backslash is itself escaped (`"a\\\\alpha`) or no name starts so.
+    static func latexName(endingAt before: String) -> Substring? {
+        let name = before.reversed().prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "^") }
+        let backslashes = before.dropLast(name.count).reversed().prefix { $0 == "\\" }.count
+        guard !name.isEmpty, backslashes % 2 == 1 else { return nil }
+        let found = Substring(String(name.reversed()))
+        return symbols(for: found).isEmpty ? nil : found
+    }
+
+    /// Whether `before`, the text before the cursor, ends inside a string literal.
+    static func endsInString(_ before: String) -> Bool {
+        var inString = false, escaped = false
+        for c in before {
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+            } else if c == "\"" {
+                inString = true
+            } else if c == "#" {
+                return false
+            }
+        }
+        return inString
+    }
+
     /// The parameter names of the builtin or function called `name`.
     static func parameters(of name: String, in interpreter: Interpreter) -> [String] {
         switch interpreter.value(named: name) {
@@ -221,12 +248,22 @@ public enum Completion {
     /// a path's '/' does not.
     nonisolated(unsafe) private static let expressionBreaks = strdup(" \t\n\"'`@$><=;|&{(,+-*/^%![]")
     nonisolated(unsafe) private static let pathBreaks = strdup(" \t\n\"")
+    nonisolated(unsafe) private static let quoteCharacters = UnsafePointer(strdup("\""))
+    /// Whether the completion under way is of a LaTeX name inside a string (`"\\alpha`).
+    nonisolated(unsafe) private static var latexInString = false
 
     /// Installs completion for `interpreter` in GNU readline.
     public static func install(for interpreter: Interpreter) {
         Completion.interpreter = interpreter
         rl_completer_word_break_characters = UnsafePointer(expressionBreaks)
         rl_completion_word_break_hook = {
+            // Inside a string a LaTeX name (`s = "\\alpha` Tab) completes as outside one: readline
+            // then takes the word from the break before its backslash, not from the
+            // string's opening quote, and neither treats it as a file name nor closes the
+            // string. Other text in a string is a file name.
+            let typed = rl_line_buffer.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(rl_point)), as: UTF8.self) } ?? ""
+            Completion.latexInString = Completion.endsInString(typed) && Completion.latexName(endingAt: typed) != nil
+            rl_completer_quote_characters = Completion.latexInString ? nil : Completion.quoteCharacters
             let line = (rl_line_buffer.map { String(cString: $0) } ?? "").drop { $0 == " " || $0 == "\t" }
             guard let space = line.firstIndex(where: { $0 == " " || $0 == "\t" }),
                   Command.named(String(line[..<space]))?.takesFile == true else { return Completion.expressionBreaks }
@@ -234,13 +271,13 @@ public enum Completion {
         }
         // Readline then knows when the word is inside a string, and closes the string
         // after a unique file match.
-        rl_completer_quote_characters = UnsafePointer(strdup("\""))
+        rl_completer_quote_characters = quoteCharacters
         rl_attempted_completion_function = { text, start, _ in
             guard let text else { return nil }
             let line = rl_line_buffer.map { String(cString: $0) } ?? ""
             let before = String(decoding: line.utf8.prefix(Int(start)), as: UTF8.self)
             // A file name: readline's own completion (directories get a '/').
-            if rl_completion_quote_character != 0 || Completion.place(before: before) == .file {
+            if !Completion.latexInString, rl_completion_quote_character != 0 || Completion.place(before: before) == .file {
                 rl_completion_append_character = rl_completion_quote_character != 0 ? 0 : 32
                 return nil
             }
@@ -249,6 +286,7 @@ public enum Completion {
             guard let interpreter = Completion.interpreter else { return nil }
             let matches = Completion.candidates(for: String(cString: text), before: before, in: interpreter)
             if let signature = Completion.signature(for: matches, in: interpreter) {
+                Terminal.moveToLastRowOfInput()
                 fputs("\n" + signature + "\n", rl_outstream)
                 rl_on_new_line()
             }

@@ -77,3 +77,62 @@ struct StepCommand: Sendable {
             """
     }
 }
+
+/// The keys at `breakpoint()`'s prompt, in one table: what each does, when stepping
+/// (`tx --step`, `:step`) and in `tx FILE`, and its line in `?`'s list. They are typed
+/// as the step prompt's commands of the same key are (`c`, `continue`, `:c`), but mean
+/// what they do here: `c` goes on from the breakpoint (when stepping, to the end without
+/// stopping), it does not run a step. The prompt dispatches through this table, and `?`
+/// and a test against docs/REPL.md and docs/LANGUAGE.md read it.
+struct BreakpointCommand: Sendable {
+    enum Action: Sendable, Equatable {
+        /// Go on with the script; `toEnd`: when stepping, without stopping at the steps.
+        case goOn(toEnd: Bool)
+        /// Leave the script.
+        case leave
+        /// Show `?`'s list.
+        case list
+    }
+
+    /// The key of the step command it is typed as (`StepCommand.all`'s first key), or
+    /// nil for Enter (an empty line).
+    let stepKey: String?
+    /// Its line in `?`'s list, when stepping and in `tx FILE` (nil: not listed). Keys with
+    /// the same line share it: `Enter, c   go on`.
+    let stepping: String?, running: String?
+    let action: Action
+
+    static let all: [BreakpointCommand] = [
+        BreakpointCommand(stepKey: nil, stepping: "go on to the next step and stop there", running: "go on",
+                          action: .goOn(toEnd: false)),
+        BreakpointCommand(stepKey: "c", stepping: "run to the end", running: "go on", action: .goOn(toEnd: true)),
+        BreakpointCommand(stepKey: "q", stepping: "leave the script", running: "leave the script", action: .leave),
+        BreakpointCommand(stepKey: "?", stepping: nil, running: nil, action: .list),
+    ]
+
+    /// How it is typed in `?`'s list: `Enter`, `c`.
+    var usage: String { stepKey ?? "Enter" }
+
+    /// The command `input` (trimmed) names: Enter for an empty line, else the step
+    /// command's key it types, when this table has it; nil for tx code.
+    static func named(_ input: String) -> BreakpointCommand? {
+        let key = input.isEmpty ? nil : StepCommand.named(input, variables: [])?.0.keys.first
+        guard key != nil || input.isEmpty else { return nil }
+        return all.first { $0.stepKey == key }
+    }
+
+    /// What `?` shows at the prompt (`stepping`: in `tx --step` or `:step`).
+    static func list(stepping: Bool) -> String {
+        var lines: [(usage: String, summary: String)] = []
+        for command in all {
+            guard let summary = stepping ? command.stepping : command.running else { continue }
+            if let same = lines.firstIndex(where: { $0.summary == summary }) {
+                lines[same].usage += ", " + command.usage
+            } else {
+                lines.append((command.usage, summary))
+            }
+        }
+        return lines.map { "  " + $0.usage + String(repeating: " ", count: max(1, 11 - $0.usage.count)) + $0.summary + "\n" }.joined()
+            + "  anything else is tx in the script's variables\n"
+    }
+}

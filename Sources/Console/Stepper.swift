@@ -558,17 +558,13 @@ public final class Stepper {
             case .endOfInput: throw StepperQuit()
             case .cancelled, .block: continue  // (readEntry makes a block a line)
             case .line(let text):
-                let input = text.trimmingSpaces
-                if input.isEmpty { return false }
-                // The step prompt's c, q and ? (StepCommand.all), as this prompt means them.
-                switch StepCommand.named(input, variables: [])?.0.keys.first {
-                case "c": return true
-                case "q": throw StepperQuit()
-                case "?":
-                    out(stepping ? "  Enter      go on to the next step and stop there\n  c          run to the end\n"
-                                 : "  Enter, c   go on\n")
-                    out("  q          leave the script\n  anything else is tx in the script's variables\n")
-                default: if !repl.handle(text) { throw StepperQuit() }
+                // Enter, and the step prompt's c, q and ? as this prompt means them
+                // (BreakpointCommand.all).
+                switch BreakpointCommand.named(text.trimmingSpaces)?.action {
+                case .goOn(let toEnd): return toEnd
+                case .leave: throw StepperQuit()
+                case .list: out(BreakpointCommand.list(stepping: stepping))
+                case nil: if !repl.handle(text) { throw StepperQuit() }
                 }
             }
         }

@@ -48,6 +48,13 @@ extension Terminal {
         // Readline must not tell programs started from tx (:sh, the editor) the tall
         // screen it is given (see `screenRows`).
         rl_change_environment = 0
+        // Readline reads the inputrc files and the terminal's capabilities now, before tx
+        // binds its keys and sets its redisplay function: the inputrc's bindings would
+        // win over tx's (Debian's /etc/inputrc binds Home and End, ESC [1~ and ESC [4~,
+        // to the start and end of the whole input), and with a redisplay function of the
+        // program's set, readline reads no capabilities and turns bracketed paste off.
+        rl_initialize()
+        if TallInput.display != nil { rl_redisplay_function = { Terminal.redisplay() } }
         history.load()
         Terminal.history = history
         for up in ["\\e[A", "\\eOA"] { rl_bind_keyseq(up, upKey) }
@@ -171,7 +178,7 @@ extension Terminal {
             text = String(cString: entry.pointee.line)
         }
         rl_point = rl_end
-        rl_redisplay()
+        redisplay()
         fputs("\n", rl_outstream)
         fflush(rl_outstream)
         rl_deprep_terminal()
@@ -183,12 +190,12 @@ extension Terminal {
             fputs("error: \(reason)\n", stderr)
             rl_replace_line(earlier == nil ? text : typed, 0)
             rl_point = rl_end
-            rl_redisplay()
+            redisplay()
         case .text(var edited):
             while let last = edited.last, last.isWhitespace { edited.removeLast() }
             rl_replace_line(edited, 0)
             rl_point = rl_end
-            rl_redisplay()
+            redisplay()
             if earlier != nil {
                 editedBlock = true
                 return rl_newline(1, 10)
@@ -201,19 +208,29 @@ extension Terminal {
     /// The terminal's rows. Readline is told of a screen far taller than that: given the
     /// real one, it draws an input taller than the screen (a long paste) by writing every
     /// line past the last row over that row, garbling it; given a tall one, it writes the
-    /// lines one under the other and the terminal scrolls, as it does for output.
+    /// lines one under the other and the terminal scrolls, as it does for output. (An
+    /// input taller than the screen is then drawn by tx: see `TallInput`.)
     nonisolated(unsafe) private(set) static var screenRows: Int32 = 24
     private static let tallScreenRows: Int32 = 100_000
 
-    /// Tells readline of a tall screen of the terminal's width (again after a resize,
-    /// where readline reads the terminal's size).
+    /// Tells readline of a tall screen of the terminal's width (again after a resize:
+    /// readline reads the terminal's size only when it catches SIGWINCH, which it
+    /// listens for only while it handles a key, so the size is asked here too).
     private static func keepScreenTall() {
-        var rows: Int32 = 0, columns: Int32 = 0
-        rl_get_screen_size(&rows, &columns)
+        var told: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&told, &columns)
+        var rows = told
+        var size = winsize()
+        if ioctl(0, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 {
+            (rows, columns) = (Int32(size.ws_row), Int32(size.ws_col))
+        }
         guard rows != tallScreenRows else { return }
+        if told == tallScreenRows, rows == screenRows, columns == readlineColumns { return }
         screenRows = rows
+        readlineColumns = columns
         rl_set_screen_size(tallScreenRows, columns)
     }
+    nonisolated(unsafe) private static var readlineColumns: Int32 = 0
 
     /// Whether Ctrl-R's search prompt stands in for the prompt.
     private static var isSearching: Bool {
@@ -229,11 +246,11 @@ extension Terminal {
     private static func redrawAfterSearch() {
         let point = rl_point
         rl_point = 0
-        rl_redisplay()
+        redisplay()
         fputs("\r\u{1B}[J", rl_outstream)
         rl_forced_update_display()
         rl_point = point
-        rl_redisplay()
+        redisplay()
         fflush(rl_outstream)
     }
 
@@ -286,6 +303,8 @@ extension Terminal {
     private static func readWithInterrupts(prompt: String) -> REPL.LineInput {
         completed = nil
         Interrupt.clear()
+        TallInput.shown = nil
+        TallInput.quiet = false
         rl_callback_handler_install(prompt) { line in
             if let line {
                 Terminal.completed = .line(String(cString: line))
@@ -308,9 +327,14 @@ extension Terminal {
                 Interrupt.clear()
                 // Show ^C after what was typed, then drop the line.
                 rl_point = rl_end
-                rl_redisplay()
+                redisplay()
                 fputs("^C\n", stdout)
                 fflush(stdout)
+                // What readline redraws while it drops the line is what is on the
+                // screen already (to its redisplay), or would be drawn again under ^C
+                // (to tx's, for an input taller than the screen).
+                TallInput.shown = nil
+                TallInput.quiet = true
                 rl_free_line_state()
                 rl_callback_sigcleanup()
                 rl_replace_line("", 0)
@@ -322,6 +346,7 @@ extension Terminal {
             keepScreenTall()
             rl_callback_read_char()
             if completed == nil, wasSearching, !isSearching { redrawAfterSearch() }
+            if completed != nil { showAcceptedTallInput() }
             if case .line(let line)? = completed, wasSearching { redrawAccepted(line, prompt: prompt) }
             if completed == nil { Highlight.colourLine() }
         }
@@ -374,5 +399,201 @@ final class PlainLineReader {
                 atEnd = true
             }
         }
+    }
+}
+
+/// An input taller than the terminal, drawn by tx. Readline is told of a tall screen
+/// (`Terminal.screenRows`) and draws every line of an input one under the other, updating
+/// only what changed and moving the cursor up with the terminal's cursor-up; once the
+/// input is taller than the screen, the cursor cannot go up to the lines that scrolled
+/// off the top: it stops at the top row (xterm's ESC [ A) or scrolls the screen down
+/// over blank rows (tmux's ESC M), and from then on readline writes each edit on the
+/// wrong row. So an input taller than the screen is drawn here instead, as Julia's and
+/// IPython's REPLs do: the screen shows as many of its rows as fit, scrolled so that the
+/// cursor's row is among them, and the whole input is written out once it is entered.
+/// An input that fits is readline's to draw, as before.
+enum TallInput {
+    /// Readline's record of where its cursor is, which tx's drawing keeps: readline's
+    /// redisplay reads it, and so do the few places that move the cursor before output of
+    /// their own (a list of completions goes below the input, Enter below it too).
+    struct Display {
+        let row: UnsafeMutablePointer<Int32>, column: UnsafeMutablePointer<Int32>
+        /// The input's last row on the screen, counted as `row` is.
+        let lastRow: UnsafeMutablePointer<Int32>
+        /// Moves the cursor to a row, counted as `row` is.
+        let moveToRow: @convention(c) (Int32) -> Void
+    }
+
+    nonisolated(unsafe) static let display: Display? = {
+        guard let library = dlopen(nil, RTLD_NOW), let row = dlsym(library, "_rl_last_v_pos"),
+              let column = dlsym(library, "_rl_last_c_pos"), let lastRow = dlsym(library, "_rl_vis_botlin"),
+              let move = dlsym(library, "_rl_move_vert") else { return nil }
+        return Display(row: row.assumingMemoryBound(to: Int32.self), column: column.assumingMemoryBound(to: Int32.self),
+                       lastRow: lastRow.assumingMemoryBound(to: Int32.self),
+                       moveToRow: unsafeBitCast(move, to: (@convention(c) (Int32) -> Void).self))
+    }()
+
+    /// What tx drew last: the rows shown (`height` of them, the first being the input's row
+    /// `top`), and the cursor's row among them.
+    struct Shown {
+        var top: Int, height: Int, cursorRow: Int
+        /// What readline's row and column are set to after a drawing: readline then
+        /// counts rows up from the last one shown (so that it goes down to below the
+        /// input, not past it), and no column it would ever set (so that a drawing of its
+        /// own since, which starts at a fresh line, is seen).
+        var readlineRow: Int32 { Int32(cursorRow - (height - 1)) }
+        static let readlineColumn: Int32 = -1
+    }
+
+    nonisolated(unsafe) static var shown: Shown?
+    /// Whether nothing is to be drawn (the line being dropped after Ctrl-C).
+    nonisolated(unsafe) static var quiet = false
+
+    /// The rows of `prompt` (readline's, its invisible parts between \u{1} and \u{2})
+    /// followed by `text`, at `columns` columns, and the row and column of the byte
+    /// offset `point` in `text`. Rows hold what the terminal is to show: the prompt's
+    /// escapes, tabs as spaces to the next multiple of 8, control characters as ^X.
+    static func layout(prompt: String, text: String, point: Int, columns: Int) -> (rows: [String], cursorRow: Int, cursorColumn: Int) {
+        let columns = max(1, columns)
+        var rows: [String] = []
+        var cursor = (row: 0, column: 0)
+        var row = "", width = 0
+        var invisible = false
+        for c in prompt {
+            if c == "\u{1}" { invisible = true } else if c == "\u{2}" { invisible = false } else {
+                if !invisible, c != "\n" {
+                    if width == columns { rows.append(row); row = ""; width = 0 }
+                    width += displayWidth(c)
+                }
+                row.append(c)
+            }
+        }
+        var offset = 0
+        func markCursor() {
+            cursor = width == columns ? (rows.count + 1, 0) : (rows.count, width)
+        }
+        for c in text {
+            if offset == point { markCursor() }
+            offset += c.utf8.count
+            if c == "\n" || c == "\r\n" {
+                rows.append(row)
+                row = ""
+                width = 0
+                continue
+            }
+            let cells: [Character]
+            if c == "\t" {
+                cells = Array(repeating: " ", count: 8 - width % 8)
+            } else if let ascii = c.asciiValue, ascii < 32 || ascii == 127 {
+                cells = ["^", Character(Unicode.Scalar(ascii ^ 0x40))]
+            } else {
+                cells = [c]
+            }
+            for cell in cells {
+                let cellWidth = displayWidth(cell)
+                if width + cellWidth > columns { rows.append(row); row = ""; width = 0 }
+                row.append(cell)
+                width += cellWidth
+            }
+        }
+        if offset <= point { markCursor() }
+        rows.append(row)
+        if cursor.row == rows.count { rows.append("") }
+        return (rows, min(cursor.row, rows.count - 1), cursor.column)
+    }
+
+    /// The first of `height` rows shown of the rows `first..<count`: `top` as before,
+    /// moved as little as makes `cursorRow` one of them (when it is one of those rows), and
+    /// never leaving rows below the input empty.
+    static func windowTop(_ top: Int, cursorRow: Int, count: Int, height: Int, first: Int = 0) -> Int {
+        var top = min(top, count - height)
+        if cursorRow < top { top = cursorRow }
+        if cursorRow >= top + height { top = cursorRow - height + 1 }
+        return max(first, top)
+    }
+}
+
+extension Terminal {
+    /// Moves the cursor to the input's last row on the screen (of those shown, for an
+    /// input taller than the screen), as readline does before it lists completions, so
+    /// that what is written next goes under the whole input, not over its lines below
+    /// the cursor.
+    static func moveToLastRowOfInput() {
+        guard let display = TallInput.display else { return }
+        display.moveToRow(display.lastRow.pointee)
+    }
+
+    /// Readline's redisplay function: readline draws an input that fits on the screen,
+    /// tx one taller than the screen (`TallInput`).
+    static func redisplay() {
+        if TallInput.quiet { return }
+        guard let display = TallInput.display, let buffer = rl_line_buffer else { return rl_redisplay() }
+        let rowsBefore = screenRows
+        keepScreenTall()
+        var rows: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        let height = Int(screenRows)
+        let prompt = rl_display_prompt.map { String(cString: $0) } ?? ""
+        let text = String(cString: buffer)
+        let layout = TallInput.layout(prompt: prompt, text: text, point: Int(rl_point), columns: Int(columns))
+        // The rows between the cursor and the first row of the input on the screen: those
+        // tx drew, unless readline has started afresh since (a new line, or after a list
+        // of completions), or those readline drew.
+        let shown = TallInput.shown
+        var above: Int
+        if let shown, display.column.pointee == TallInput.Shown.readlineColumn, display.row.pointee == shown.readlineRow {
+            above = shown.cursorRow
+        } else {
+            above = max(0, Int(display.row.pointee))
+        }
+        // After a resize to fewer rows the first row of the input is at most at the top.
+        if height < rowsBefore { above = min(above, height - 1) }
+        guard height > 1, columns > 0, layout.rows.count > height else {
+            if shown != nil {
+                // Back to readline's drawing (the input got shorter): from a clear screen
+                // below the input's first row.
+                fputs((above > 0 ? "\u{1B}[\(above)A" : "") + "\r\u{1B}[J", rl_outstream)
+                rl_on_new_line()
+                TallInput.shown = nil
+            }
+            rl_redisplay()
+            return
+        }
+        // In a Ctrl-R search its prompt stays on the first row, above the rows around
+        // the match.
+        let first = isSearching ? 1 : 0
+        let top = TallInput.windowTop(shown?.top ?? layout.rows.count, cursorRow: layout.cursorRow, count: layout.rows.count,
+                                      height: height - first, first: first)
+        let rowsShown = layout.rows[0..<first] + layout.rows[top..<(top + height - first)]
+        // Each row cleared, then written (not the screen cleared below the first row:
+        // tmux keeps a screen cleared from its top left corner in the scrollback).
+        var out = (above > 0 ? "\u{1B}[\(above)A" : "") + "\r"
+        out += rowsShown.map { "\u{1B}[K" + $0 }.joined(separator: "\r\n")
+        let cursorRow = layout.cursorRow < first ? layout.cursorRow : layout.cursorRow - top + first
+        if height - 1 > cursorRow { out += "\u{1B}[\(height - 1 - cursorRow)A" }
+        out += "\r" + (layout.cursorColumn > 0 ? "\u{1B}[\(layout.cursorColumn)C" : "")
+        fputs(out, rl_outstream)
+        fflush(rl_outstream)
+        rl_on_new_line()
+        let now = TallInput.Shown(top: top, height: height, cursorRow: cursorRow)
+        TallInput.shown = now
+        display.row.pointee = now.readlineRow
+        display.column.pointee = TallInput.Shown.readlineColumn
+    }
+
+    /// After Enter on an input tx drew (`TallInput`): readline has moved the cursor to
+    /// the last row shown; the rows shown are cleared and the whole input is written, so
+    /// that it stands whole above its output, the terminal scrolling as it does for output.
+    static func showAcceptedTallInput() {
+        guard let shown = TallInput.shown else { return }
+        TallInput.shown = nil
+        guard case .line(let line)? = completed else { return }
+        var rows: Int32 = 0, columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        let input = TallInput.layout(prompt: rl_prompt.map { String(cString: $0) } ?? "", text: line, point: 0, columns: Int(columns))
+        let up = shown.height - 1
+        fputs("\r" + (up > 0 ? "\u{1B}[\(up)A" : "") + input.rows.map { "\u{1B}[K" + $0 }.joined(separator: "\r\n") + "\r\n",
+              rl_outstream)
+        fflush(rl_outstream)
     }
 }

@@ -247,3 +247,120 @@ func ctrlROverABlockLeavesNoJunkWithColour(key: String) throws {
     let end = try #require(shown.firstIndex { $0 == "tx> sum(x)" })
     #expect(Array(shown[(end - 12)..<end]) == (29..<40).map { "  \($0)," } + ["]"], "\(shown.joined(separator: "\n"))")
 }
+
+/// `\alpha` Tab inside a string gives `α` there too, as in Julia (it completed file names,
+/// found none and left `\alpha`, an unknown escape); the string stays open. Text in a
+/// string that ends in no LaTeX name still completes as a file name, closing the string.
+@Test func backslashAlphaTabInsideAStringGivesAlphaAndFilesStillComplete() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"],
+                                      directory: repositoryRoot)
+    #expect(terminal.wait(for: "tx> "))
+    // (Without the completions `\a` would be an unknown escape.)
+    terminal.type("s = \"angle \\alp\t, x\\_1\t\"; s\r")
+    #expect(terminal.wait(for: "\n\"angle α, x₁\"\ntx> "), "\(terminal.text.suffix(300))")
+    let typed = terminal.text.count
+    terminal.type("p = \"examples/03_se\t; p\r")
+    #expect(terminal.wait(for: "\n\"examples/03_self_attention.tx\"\ntx> ", after: typed), "\(terminal.text.suffix(300))")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+/// A block taller than the screen (39 lines on 30 rows), recalled and edited on a line
+/// that scrolled off the top: the screen shows the block's rows around the cursor, the
+/// edit where it happens, and once entered the whole block as it ran. Readline, told of a
+/// tall screen, moved the cursor up past the top row, where xterm stops it, and wrote
+/// the edit and every later redraw on the wrong rows.
+@Test func editingABlockTallerThanTheScreenShowsTheLinesBeingEdited() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    let body = (1...36).map { "  a = a + \($0)" }
+    let block = ["fn f(a) {"] + body + ["  a", "}"]
+    terminal.type("\u{1B}[200~" + block.joined(separator: "\n") + "\u{1B}[201~\r")
+    #expect(terminal.wait(for: "  a\n}\ntx> "), "\(terminal.text.suffix(300))")
+    terminal.type("f(0)\r")
+    #expect(terminal.wait(for: "f(0)\n666\ntx> "))
+    // Up twice: the block, the cursor after its `}` (row 38 of the block); 35 times Up:
+    // its row 3, `  a = a + 3`, long gone from the screen; Ctrl-E and a 0 make it + 30.
+    terminal.type("\u{1B}[A\u{1B}[A")
+    #expect(waitForScreen(terminal) { $0.last == "}" })
+    terminal.type(String(repeating: "\u{1B}[A", count: 35) + "\u{5}0")
+    let edited = ["  a = a + 30"] + (4...32).map { "  a = a + \($0)" }
+    #expect(waitForScreen(terminal) { $0 == edited }, "\(screen(terminal.output).joined(separator: "\n"))")
+    // Down to the end of the block and back up: the rows follow the cursor.
+    terminal.type(String(repeating: "\u{1B}[B", count: 35) + "\u{1B}[A")
+    #expect(waitForScreen(terminal) { $0 == Array(block[9...]) }, "\(screen(terminal.output).joined(separator: "\n"))")
+    let typed = terminal.text.count
+    terminal.type("\r")
+    #expect(terminal.wait(for: "tx> ", after: typed))
+    terminal.type("f(0)\r")
+    #expect(terminal.wait(for: "tx> f(0)\n693\ntx> ", after: typed), "\(terminal.text.suffix(300))")
+    // The block as it ran stands whole in the output, and under it on the screen.
+    let ran = (["tx> fn f(a) {"] + body.map { $0 == "  a = a + 3" ? "  a = a + 30" : $0 } + ["  a", "}", "tx> f(0)", "693"])
+    #expect(String(terminal.text.dropFirst(typed)).contains(ran.joined(separator: "\n")), "\(terminal.text.dropFirst(typed))")
+    #expect(Array(screen(terminal.output).suffix(6)) == ["  a = a + 36", "  a", "}", "tx> f(0)", "693", "tx>"],
+            "\(screen(terminal.output).joined(separator: "\n"))")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+/// Home and End keep to the line the cursor is on also where an inputrc binds them (as
+/// Debian's /etc/inputrc does, ESC [1~ and ESC [4~): it was read after tx bound its
+/// keys, and End went to the end of the whole block.
+@Test func homeAndEndKeepToTheLineWhereTheInputrcBindsThem() throws {
+    let inputrc = try temporaryScript("\"\\e[1~\": beginning-of-line\n\"\\e[4~\": end-of-line\n", name: "inputrc")
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1", "INPUTRC": inputrc])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("fn g(a) {\r")
+    #expect(terminal.wait(for: "...> "))
+    terminal.type("  a + 1\r}\r")
+    #expect(terminal.wait(for: "...> }\ntx> "))
+    // Up: the block; Up: its line `  a + 1`; End, 0: `  a + 10`; Home, `2 * `: the
+    // line `2 *   a + 10` (at the start of the block it would not parse).
+    terminal.type("\u{1B}[A\u{1B}[A\u{1B}[4~0\u{1B}[1~2 * \r")
+    #expect(terminal.wait(for: "tx> "))
+    let ran = terminal.text.count
+    terminal.type("g(1)\r")
+    #expect(terminal.wait(for: "g(1)\n12\ntx> ", after: ran), "\(terminal.text.suffix(300))")
+    terminal.type("\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+/// A builtin's signature, shown when Tab completes it on a line of a block above its last,
+/// goes under the whole block (it was written over the block's next line).
+@Test func aSignatureShownInABlockGoesUnderTheBlock() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    terminal.type("fn g(a) {\r")
+    #expect(terminal.wait(for: "...> "))
+    terminal.type("  a + 1\r  a + 2\r}\r")
+    #expect(terminal.wait(for: "...> }\ntx> "))
+    terminal.type("\u{1B}[A\u{1B}[A\u{1B}[A\u{5} + softm\t")
+    let shown = ["tx> fn g(a) {", "  a + 1 + softm", "  a + 2", "}", "softmax(x, axis=-1)", "tx> fn g(a) {", "  a + 1 + softmax", "  a + 2", "}"]
+    #expect(waitForScreen(terminal) { $0.prefix(shown.count + 5).suffix(shown.count) == shown[...] },
+            "\(screen(terminal.output).joined(separator: "\n"))")
+    terminal.type("\u{3}\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}
+
+/// After the terminal shrinks (30 rows to 20), a block taller than it is drawn in the
+/// rows it has: tx asked readline for the size, which readline learns only from a
+/// SIGWINCH that comes while it handles a key, and drew 30 rows on 20.
+@Test func aTallBlockIsDrawnInTheRowsLeftAfterAResize() throws {
+    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+    #expect(terminal.wait(for: "tx> "))
+    let block = ["fn f(a) {"] + (1...36).map { "  a = a + \($0)" } + ["  a", "}"]
+    terminal.type("\u{1B}[200~" + block.joined(separator: "\n") + "\u{1B}[201~\r")
+    #expect(terminal.wait(for: "  a\n}\ntx> "))
+    terminal.type("\u{1B}[A")
+    #expect(waitForScreen(terminal) { $0.last == "}" })
+    terminal.resize(rows: 20, columns: 100)
+    // What is drawn from here on, on a screen of 20 rows: Up 25 times, to `  a = a + 13`,
+    // and a 0 typed there.
+    let resized = terminal.output.count
+    terminal.type(String(repeating: "\u{1B}[A", count: 25) + "\u{5}0")
+    let expected = ["  a = a + 130"] + (14...32).map { "  a = a + \($0)" }
+    #expect(waitForScreen(terminal) { _ in screen(terminal.output.dropFirst(resized), rows: 20) == expected },
+            "\(screen(terminal.output.dropFirst(resized), rows: 20).joined(separator: "\n"))")
+    terminal.type("\u{3}\u{4}")
+    #expect(terminal.exitStatus() == 0)
+}

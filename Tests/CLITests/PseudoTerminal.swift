@@ -91,6 +91,13 @@ final class PseudoTerminal {
         return waitStatus
     }
 
+    /// Gives the terminal a new size, as a terminal window resized does (tx's process
+    /// group gets SIGWINCH).
+    func resize(rows: UInt16, columns: UInt16) {
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+    }
+
     /// Whether tx is stopped (by SIGTSTP), as /proc says.
     var isStopped: Bool {
         let stat = (try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8)) ?? ""

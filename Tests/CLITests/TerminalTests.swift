@@ -485,3 +485,26 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
          ... in f, called from <repl 3>:1:1
         """))
 }
+
+/// `?` at breakpoint()'s prompt lists its keys as they act there (from one table now,
+/// written by hand before; the text is the same): in `tx FILE` Enter and c go on, when
+/// stepping Enter stops at the next step and c runs to the end. `continue` is c.
+@Test func questionMarkAtABreakpointListsItsKeys() throws {
+    let path = try temporaryScript("a = 1\nbreakpoint()\nprint(a + 1)\n")
+    let run = try terminalSession([path], [
+        .expect(#"\[breakpoint [^\n]*:2\]> "#), .send("?\r"),
+        .expect(#"\[breakpoint [^\n]*:2\]> "#), .send("continue\r"),
+        .expect("2\n"),
+    ])
+    #expect(run.status == 0, "\(run.err)\n\(run.out)")
+    #expect(run.out.contains("]> ?\n  Enter, c   go on\n  q          leave the script\n  anything else is tx in the script's variables\n[breakpoint"),
+            "\(run.out)")
+    let stepped = try terminalSession(["--step", path], [
+        .expect(#"\[1/3\][^\n]*> "#), .send("c\r"),
+        .expect(#"\[breakpoint [^\n]*:2\]> "#), .send("?\r"),
+        .expect(#"\[breakpoint [^\n]*:2\]> "#), .send("q\r"),
+    ])
+    #expect(stepped.status == 0, "\(stepped.err)\n\(stepped.out)")
+    #expect(stepped.out.contains("]> ?\n  Enter      go on to the next step and stop there\n  c          run to the end\n  q          leave the script\n  anything else is tx in the script's variables\n[breakpoint"),
+            "\(stepped.out)")
+}

@@ -88,3 +88,35 @@ private func codeWords(_ text: String) -> [String] {
     }
     #expect(list.contains("j N, jump N  go to step N (1 to 7)\n"))
 }
+
+@Test func everyBreakpointCommandIsAStepKeyListedAndInTheManual() throws {
+    // Each is typed as a step command is, and means what the table says.
+    for command in BreakpointCommand.all {
+        guard let key = command.stepKey else { continue }
+        let step = try #require(StepCommand.all.first { $0.keys[0] == key }, "breakpoint()'s \(key) is no step command")
+        for typed in step.keys + (step.takesColon ? [":" + key] : []) {
+            #expect(BreakpointCommand.named(typed)?.action == command.action, "\(typed)")
+        }
+    }
+    #expect(BreakpointCommand.named("")?.action == .goOn(toEnd: false))
+    // The step prompt's other commands are tx code at a breakpoint.
+    #expect(BreakpointCommand.named("b") == nil && BreakpointCommand.named("j 3") == nil)
+    // `?` lists each with its line, when stepping and in `tx FILE`.
+    for stepping in [true, false] {
+        let list = BreakpointCommand.list(stepping: stepping)
+        for command in BreakpointCommand.all {
+            guard let summary = stepping ? command.stepping : command.running else { continue }
+            #expect(list.split(separator: "\n").contains { $0.hasPrefix("  ") && $0.contains(command.usage) && $0.hasSuffix(" " + summary) },
+                    "? lacks \(command.usage): \(summary)")
+        }
+    }
+    // The manual names the keys the table has, and no other.
+    let keys = Set(BreakpointCommand.all.compactMap(\.stepKey))
+    let manual = try paragraph("docs/REPL.md", from: "`breakpoint()` in a script")
+    #expect(Set(codeWords(manual).filter { $0.count == 1 }) == keys, "\(manual)")
+    let language = try paragraph("docs/LANGUAGE.md", from: "- `breakpoint()`")
+    #expect(Set(codeWords(language).filter { $0.count == 1 }) == keys, "\(language)")
+    for text in [manual, language] {
+        #expect(text.contains("Enter"))
+    }
+}

@@ -1,4 +1,4 @@
-import Console
+@testable import Console
 import Interpreter
 import Testing
 
@@ -55,4 +55,21 @@ import Testing
     let interpreter = Interpreter(output: { _ in })
     #expect(Completion.signature(for: ["softmax"], in: interpreter) == "softmax(x, axis=-1)")
     #expect(Completion.signature(for: ["softmax", "softness"], in: interpreter) == nil)
+}
+
+/// Inside a string, text that ends in a backslash and the start of a LaTeX name completes
+/// as that name (the REPL then completes it as outside a string); an escaped backslash,
+/// or a name no LaTeX name starts with, leaves it to file names.
+@Test func aLaTeXNameEndingTheTextInsideAStringIsFound() {
+    #expect(Completion.endsInString("s = \"angle \\alp"))
+    #expect(Completion.latexName(endingAt: "s = \"angle \\alp") == "alp")
+    #expect(Completion.latexName(endingAt: "s = \"x\\_1") == "_1")
+    #expect(Completion.latexName(endingAt: "s = \"a\\\\alpha") == nil)
+    #expect(Completion.latexName(endingAt: "s = \"a\\\\\\alpha") == "alpha")
+    #expect(Completion.latexName(endingAt: "s = \"data/\\zzz") == nil)
+    #expect(Completion.latexName(endingAt: "s = \"examples/03") == nil)
+    #expect(!Completion.endsInString("s = \"a\" + b"))
+    #expect(!Completion.endsInString("s = 1  # \"comment"))
+    #expect(Completion.endsInString("s = \"a\\\" b"))
+    #expect(Completion.candidates(for: "\\alp", in: Interpreter(output: { _ in })) == ["α"])
 }
