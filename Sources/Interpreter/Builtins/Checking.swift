@@ -66,7 +66,7 @@ extension Library {
             builtin("breakpoint",
                     summary: "Stops the script here and opens the step prompt in its variables, when standard input is a terminal; does nothing otherwise.",
                     example: "breakpoint()",
-                    details: "At the prompt, any tx is evaluated in the script's variables, and inside a function in its local variables too (assigning one changes it); Enter or c goes on, q leaves the script (when stepping, Enter stops again at the next step and c runs to the end). Works in tx FILE, tx --step FILE and :load alike.") { args in
+                    details: "At the prompt, any tx is evaluated in the script's variables, and inside a function in its local variables too (assigning one changes it); Enter or c goes on, q leaves the script, ? lists the keys (when stepping, Enter stops again at the next step and c runs to the end). Works in tx FILE, tx --step FILE and :load alike.") { args in
                 if let handler = args.interpreter.breakpointHandler {
                     try args.interpreter.withBreakpointLocals { try handler(args.span) }
                 }
