@@ -1,7 +1,8 @@
 /* The kernels compiled once per instruction set. kernels.c, elementwise.c and
  * reductions.c are not compiled on their own: isa_avx512.c, isa_avx2.c and
- * isa_generic.c each include them with TX_ISA naming the instruction set and every
- * function compiled for it, and end with a table of their entry points; dispatch.c
+ * isa_generic.c each include them (through isa_sources.h) with TX_ISA naming the
+ * instruction set and every function compiled for it, and end with a table of their
+ * entry points; dispatch.c
  * picks a table once (by the CPU's features, or TX_KERNELS) and defines the public
  * tx_* functions of tx_kernels.h, which call through it. Internal to CKernels.
  *
@@ -17,7 +18,18 @@
 #ifndef TX_ISA_H
 #define TX_ISA_H
 
+/* The C library and the BLAS and thread-pool headers, included here, before any isa_*.c
+ * pushes its target: none of their functions takes an instruction set's target. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tx_blas.h"
 #include "tx_kernels.h"
+#include "tx_pool.h"
 
 #define TX_PASTE_(name, isa) name##_##isa
 #define TX_PASTE(name, isa) TX_PASTE_(name, isa)

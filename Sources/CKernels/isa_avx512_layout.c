@@ -3,15 +3,7 @@
  * runs the AVX-512 build's tiles, packed panels, scratch layout and edge handling (its
  * arithmetic too: both contract to FMA) on any AVX2 machine, for tests; it is never
  * chosen by the CPU's features, and is not offered to users. See isa.h. */
-#include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "isa.h"
-#include "tx_blas.h"
 
 #define TX_ISA avx512_layout
 #define TX_ISA_NAME "avx512-layout"
@@ -21,10 +13,7 @@
 /* The attention's micro-kernel as isa_avx512.c's: vectors of 16 floats, tiles of 12 rows. */
 #define TX_GEMM_WIDTH 16
 #define TX_GEMM_ROWS 12
-#include "vector_math.h"
-#include "elementwise.c"
-#include "reductions.c"
-#include "kernels.c"
+#include "isa_sources.h"
 #if defined(__x86_64__)
 #pragma clang attribute pop
 #endif
