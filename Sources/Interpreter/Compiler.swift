@@ -360,6 +360,8 @@ final class Compiler {
             let required = method?.parameters.filter { $0.defaultValue == nil }.count ?? 0
             let call = method.map { "\($0.name)(x\(required > 1 ? ", ..." : ""))" }
             if case .tensor = holder, let hint = hints[name] ?? call ?? otherSpellings[name] { message += "; tx writes \(hint)" }
+            // Python's string methods: s.lower(), s.split(","), s.startswith("a").
+            if case .string = holder, let method { message += "; tx writes \(method.name)(s\(method.parameters.count > 1 ? ", ..." : ""))" }
             throw TxError(.type, message, at: span)
         }
         if let v = record[name] { return v }
