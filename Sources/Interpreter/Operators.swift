@@ -152,7 +152,7 @@ enum Operators {
             guard case .string(let part) = item else {
                 throw TxError(.type, "'in' a string looks for a string, got \(article(item.typeDescription))")
             }
-            return substring(Array(part.text.unicodeScalars), of: Array(s.text.unicodeScalars))
+            return try Strings.find(Array(part.text.unicodeScalars), in: Array(s.text.unicodeScalars)) != nil
         case .list(let l):
             var steps = 0
             for x in l.items {
@@ -189,16 +189,6 @@ enum Operators {
         default:
             throw TxError(.type, "'in' looks in a string, list, record, range or tensor, got \(article(collection.typeDescription))")
         }
-    }
-
-    /// Whether `part` occurs in `whole` (the empty string occurs in every string).
-    private static func substring(_ part: [Unicode.Scalar], of whole: [Unicode.Scalar]) -> Bool {
-        guard !part.isEmpty else { return true }
-        guard part.count <= whole.count else { return false }
-        for start in 0...(whole.count - part.count) where whole[start] == part[0] {
-            if whole[start..<(start + part.count)].elementsEqual(part) { return true }
-        }
-        return false
     }
 
     /// A list item and the value looked for: equal values, or a number and a

@@ -41,14 +41,15 @@ enum Strings {
 
     /// Where `part` starts in `whole` at or after `from` (compared by Unicode scalars, as
     /// `==` compares strings), or nil.
-    static func find(_ part: [Unicode.Scalar], in whole: [Unicode.Scalar], from: Int = 0) -> Int? {
+    static func find(_ part: [Unicode.Scalar], in whole: [Unicode.Scalar], from: Int = 0) throws -> Int? {
         guard part.count <= whole.count - from else { return nil }
         guard let first = part.first else { return from }
         var start = from
         while start <= whole.count - part.count {
             if whole[start] == first, whole[start..<(start + part.count)].elementsEqual(part) { return start }
             start += 1
-            if start & 0xFFFFF == 0, (try? Interrupt.check()) == nil { return nil }
+            // Ctrl-C: a check every chunk of scalars.
+            if start & (Interrupt.chunk - 1) == 0 { try Interrupt.check() }
         }
         return nil
     }
@@ -59,7 +60,7 @@ enum Strings {
         let whole = Array(s.unicodeScalars), part = Array(separator.unicodeScalars)
         var pieces: [Value] = []
         var start = 0
-        while let found = find(part, in: whole, from: start) {
+        while let found = try find(part, in: whole, from: start) {
             pieces.append(.string(string(whole[start..<found])))
             start = found + part.count
             if pieces.count & 0xFFF == 0 {
@@ -77,7 +78,7 @@ enum Strings {
         let whole = Array(s.unicodeScalars), part = Array(old.unicodeScalars)
         var out = String.UnicodeScalarView()
         var start = 0, replaced = 0
-        while let found = find(part, in: whole, from: start) {
+        while let found = try find(part, in: whole, from: start) {
             out.append(contentsOf: whole[start..<found])
             out.append(contentsOf: new.unicodeScalars)
             start = found + part.count
