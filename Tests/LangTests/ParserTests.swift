@@ -129,6 +129,8 @@ func parseError(_ text: String) -> TxError? {
     ("[\n  x\n  for x in xs\n  if x\n]", "(list-for x (for x xs (if x)))"),
     ("\"ab\" in \"cab\"", "(in \"ab\" \"cab\")"),
     ("a not in b", "(not in a b)"),
+    ("not + 1", "(+ not 1)"),
+    ("f(not)[not]", "(index (call f not) not)"),
     ("a + 1 in b && c", "(&& (in (+ a 1) b) c)"),
     ("!(a in b) || a == b", "(|| (! (in a b)) (== a b))"),
     ("\"ab\" * 3", "(* \"ab\" 3)"),
