@@ -41,7 +41,12 @@ public enum Highlight {
             } else if isNamePart(c) {
                 while i < characters.count, isNamePart(characters[i]) { i += 1 }
                 let name = String(characters[start..<i])
-                role = Token.keywords.contains(name) ? .keyword : isBuiltin(name) ? .builtin : nil
+                // `not` is a name, but in `x not in xs` part of the operator.
+                var after = i
+                while after < characters.count, characters[after] == " " { after += 1 }
+                let notIn = name == "not" && after + 2 <= characters.count && String(characters[after..<(after + 2)]) == "in"
+                    && (after + 2 == characters.count || !isNamePart(characters[after + 2]))
+                role = Token.keywords.contains(name) || notIn ? .keyword : isBuiltin(name) ? .builtin : nil
             } else {
                 i += 1
                 if "([{".contains(c) {

@@ -472,14 +472,14 @@ public final class Stepper {
         case .function(let declaration):
             let signature = "fn \(declaration.name ?? "")(" + declaration.parameters.map(\.name).joined(separator: ", ") + ")"
             say(style.paint("defined ", .comment) + signature, plain: "defined " + signature)
-        case .forLoop(_, _, _, let body), .whileLoop(_, let body):
+        case .forLoop(_, _, let body), .whileLoop(_, let body):
             guard !quiet else { return }
             // The variables the loop assigned a new value, or changed in place, in the
             // order they were defined.
             var changed = interpreter.changedVariables(written, changedInPlace: Self.changedInPlace(body.statements))
             // The loop's own variable only when nothing else changed: it is scaffolding.
-            if case .forLoop(let variable, _, _, _) = result.statement.kind, changed.count > 1 {
-                changed.removeAll { $0.name == variable }
+            if case .forLoop(let variables, _, _) = result.statement.kind, changed.count > 1 {
+                changed.removeAll { variables.names.contains($0.name) }
             }
             if changed.isEmpty { say(style.paint("ok (no variable changed)", .comment), plain: "ok (no variable changed)") }
             for variable in changed.prefix(6) { assignment(variable.name, variable.value) }
@@ -519,7 +519,7 @@ public final class Stepper {
                 case .expression(let expression):
                     if let name = pushedList(expression) { names.insert(name) }
                     visit(expression)
-                case .forLoop(_, _, _, let body), .whileLoop(_, let body):
+                case .forLoop(_, _, let body), .whileLoop(_, let body):
                     visit(body.statements)
                 case .function, .breakLoop, .continueLoop, .returnValue:
                     break

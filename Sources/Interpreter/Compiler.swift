@@ -48,9 +48,9 @@ final class Compiler {
                 return .none
             }
 
-        case .forLoop(let variable, _, let iterable, let body):
+        case .forLoop(let variables, let iterable, let body):
             let items = try expression(iterable)
-            let store = setter(for: variable)
+            let store = binder(for: variables)
             loopDepth += 1
             defer { loopDepth -= 1 }
             let bodyCode = try block(body)
@@ -59,7 +59,7 @@ final class Compiler {
                 let sequence = try items(frame)
                 try Iteration.forEach(sequence, at: iterableSpan) { item in
                     try Interrupt.stop(at: span)
-                    store(frame, item)
+                    try store(frame, item)
                     do {
                         _ = try bodyCode(frame)
                     } catch let signal as ControlSignal {
@@ -106,7 +106,7 @@ final class Compiler {
             return { _ in throw signal }
 
         case .returnValue(let e):
-            guard scope != nil else {
+            guard inFunction else {
                 throw TxError(.syntax, "return outside a function", at: s.span)
             }
             let code = try e.map(expression) ?? { _ in .none }
@@ -194,6 +194,104 @@ final class Compiler {
         }
     }
 
+    /// Whether the code being compiled is in a function's body (a comprehension's own
+    /// scope does not count: `return` there at the top level has no function to leave).
+    private var inFunction: Bool {
+        var current = scope
+        while let s = current {
+            if !s.isComprehension { return true }
+            current = s.parent
+        }
+        return false
+    }
+
+    /// Code that binds a loop's variables to one item: the item itself for one name; for
+    /// several, the item's own items (what `for` over it gives), one to each name.
+    private func binder(for variables: LoopVariables) -> (Frame, Value) throws -> Void {
+        let stores = variables.names.map(setter)
+        guard variables.destructures else {
+            let store = stores[0]
+            return { frame, value in store(frame, value) }
+        }
+        let span = variables.span, count = stores.count, names = variables.names.joined(separator: ", ")
+        return { frame, value in
+            var parts: [Value] = []
+            parts.reserveCapacity(count)
+            switch value {
+            case .tensor(let t) where t.rank == 0:
+                throw TxError(.type, "cannot take a 0-d tensor apart into \(count) loop variables (\(names))", at: span)
+            case .list, .tensor, .string, .range:
+                try Iteration.forEach(value, at: span) { part in
+                    parts.append(part)
+                    return parts.count <= count
+                }
+            default:
+                throw TxError(.type, "cannot take \(article(value.typeDescription)) apart into \(count) loop variables (\(names))", at: span)
+            }
+            guard parts.count == count else {
+                let many = Strings.length(value).map(String.init) ?? "more than \(count)"
+                throw TxError(.value, "cannot take \(article(value.typeDescription)) of \(many) items apart into \(count) loop variables (\(names))", at: span)
+            }
+            for (store, part) in zip(stores, parts) { store(frame, part) }
+        }
+    }
+
+    /// `[element for x in xs if c for y in ys ...]`: the loop variables live in a scope of
+    /// their own, a frame made for each evaluation; the first iterable is evaluated
+    /// outside it (as in Python). The values collected follow the literal rule (§3).
+    private func comprehension(_ element: Expr, _ clauses: [ComprehensionClause], span: SourceSpan) throws -> Code {
+        guard let first = clauses.first else { return try expression(element) }
+        let firstIterable = try expression(first.iterable)
+        let inner = FunctionScope(parent: scope, isComprehension: true)
+        for clause in clauses { for name in clause.variables.names { inner.declare(name) } }
+        let saved = (scope, loopDepth)
+        scope = inner
+        loopDepth = 0
+        defer { (scope, loopDepth) = saved }
+        struct Loop {
+            let iterable: Code?
+            let iterableSpan: SourceSpan
+            let store: (Frame, Value) throws -> Void
+            let conditions: [(Code, SourceSpan)]
+        }
+        let loops = try clauses.enumerated().map { k, clause in
+            Loop(iterable: k == 0 ? nil : try expression(clause.iterable), iterableSpan: clause.iterable.span,
+                 store: binder(for: clause.variables),
+                 conditions: try clause.conditions.map { (try expression($0), $0.span) })
+        }
+        let elementCode = try expression(element)
+        let size = inner.size
+        return { frame in
+            let local = Frame(size: size, parent: frame)
+            var values: [Value] = []
+            func run(_ k: Int) throws {
+                guard k < loops.count else {
+                    if values.count & 0xFFF == 0xFFF {
+                        try Memory.checkRoom(for: 2 * values.count * MemoryLayout<Value>.stride, "building a list")
+                    }
+                    values.append(try elementCode(local))
+                    return
+                }
+                let loop = loops[k]
+                let sequence = try loop.iterable?(local) ?? firstIterable(frame)
+                try Iteration.forEach(sequence, at: loop.iterableSpan) { item in
+                    try Interrupt.stop(at: span)
+                    try loop.store(local, item)
+                    for (condition, conditionSpan) in loop.conditions
+                    where try !Convert.truth(try condition(local), context: "if", at: conditionSpan) { return true }
+                    try run(k + 1)
+                    return true
+                }
+            }
+            do {
+                try run(0)
+                return try Convert.literal(values) ?? .list(ListValue(values))
+            } catch let error as TensorError {
+                throw TxError(error, at: span)
+            }
+        }
+    }
+
     /// Code that stores a value into an assignment target.
     private func storer(for target: Expr) throws -> (Frame, Value) throws -> Void {
         switch target.kind {
@@ -262,6 +360,8 @@ final class Compiler {
             let required = method?.parameters.filter { $0.defaultValue == nil }.count ?? 0
             let call = method.map { "\($0.name)(x\(required > 1 ? ", ..." : ""))" }
             if case .tensor = holder, let hint = hints[name] ?? call ?? otherSpellings[name] { message += "; tx writes \(hint)" }
+            // Python's string methods: s.lower(), s.split(","), s.startswith("a").
+            if case .string = holder, let method { message += "; tx writes \(method.name)(s\(method.parameters.count > 1 ? ", ..." : ""))" }
             throw TxError(.type, message, at: span)
         }
         if let v = record[name] { return v }
@@ -394,6 +494,9 @@ final class Compiler {
 
         case .function(let decl):
             return try function(decl)
+
+        case .comprehension(let element, let clauses):
+            return try comprehension(element, clauses, span: span)
         }
     }
 

@@ -29,13 +29,28 @@ extension Help {
                   elementwise. tx has no c ? a : b.
                   """,
               example: "x = -3; if x < 0 { -x } else { x }"),
-        Entry(names: ["for", "in"], usage: "for x in items { ... }",
+        Entry(names: ["for"], usage: "for x in items { ... }      for (i, x) in pairs { ... }      [e for x in xs]",
               text: """
                   Runs the block once per item: a range's numbers, a list's items, a tensor's
                   rows (its first axis), a string's characters, a record's keys. break leaves
                   the loop and continue goes on with the next item; Ctrl-C stops it.
+                  for (i, x) in ... (or for i, x in ...) takes each item apart: a pair from
+                  enumerate or zip, a list or a tensor row of that many items.
+                  [e for x in items if c] is a comprehension: e for each item x for which c
+                  holds (more for/if clauses may follow); x is its own. Its value follows the
+                  rule of [1, 2, 3]: numbers or tensors of one shape make a tensor (gradients
+                  flow through it), anything else a list.
                   """,
-              example: "s = 0; for i in range(4) { s += i }; s"),
+              example: "s = 0; for (i, x) in enumerate([3, 4]) { s += i * x }; s"),
+        Entry(names: ["in", "not in"], usage: "x in items      x not in items      for x in items { ... }",
+              text: """
+                  Membership, at the level of == (and, like it, not chained): a substring of
+                  a string, an item of a list (equal as == compares), a key of a record, a
+                  number of a range; in a tensor, a number equal to some element (NumPy's
+                  x in t) or a tensor equal to one of its rows. not in is its negation.
+                  In for x in items, in names what the loop runs over (:help for).
+                  """,
+              example: "[\"ab\" in \"cab\", \"lr\" in {lr: 0.1}, 3 not in range(3)]"),
         Entry(names: ["while"], usage: "while c { ... }",
               text: """
                   Runs the block as long as c is true (a bool or a one-element tensor). break
@@ -81,7 +96,8 @@ extension Help {
               text: """
                   Elementwise product and division, with NumPy broadcasting: shapes align at
                   their last axes, and an axis of size 1 stretches. 1 / 0 is inf. The matrix
-                  product is @.
+                  product is @. A string or a list that is not a tensor times a whole number
+                  repeats, as in Python: "ab" * 3 is "ababab" ([1, 2] * 2 is a tensor: [2, 4]).
                   """,
               example: "[[1, 2], [3, 4]] * [10, 100]"),
         Entry(names: ["//", "%"], usage: "a // b      a % b",

@@ -19,7 +19,7 @@ enum Operators {
         case .lessEqual: return .lessEqual
         case .greater: return .greater
         case .greaterEqual: return .greaterEqual
-        case .matmul: return nil
+        case .matmul, .contains, .notContains: return nil
         }
     }
 
@@ -42,7 +42,7 @@ enum Operators {
         case .lessEqual: return .bool(x <= y)
         case .greater: return .bool(x > y)
         case .greaterEqual: return .bool(x >= y)
-        case .matmul: return nil
+        case .matmul, .contains, .notContains: return nil
         }
     }
 
@@ -56,6 +56,7 @@ enum Operators {
 
     /// `a op b` for any values; errors carry no span (the caller adds the operator's).
     static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
+        if op == .contains || op == .notContains { return .bool(try contains(b, a) == (op == .contains)) }
         switch (a, b) {
         case (.number(let x), .number(let y)):
             if let result = numbers(op, x, y) { return result }
@@ -84,6 +85,10 @@ enum Operators {
             case .greaterEqual: return .bool(!ScalarKey.precedes(s, t))
             default: break
             }
+        case (.string(let s), .number), (.string(let s), .tensor):
+            if op == .multiply { return try repeated(s.text, count(b)) }
+        case (.number, .string(let s)), (.tensor, .string(let s)):
+            if op == .multiply { return try repeated(s.text, count(a)) }
         case (.list(let l), .list(let m)) where op == .add:
             try Memory.checkRoom(for: (l.items.count + m.items.count) * MemoryLayout<Value>.stride, "building a list")
             return .list(ListValue(l.items + m.items))
@@ -97,6 +102,9 @@ enum Operators {
             if let s = try Convert.tensor(a, at: nil), let t = try Convert.tensor(b, at: nil) {
                 return try binary(op, .tensor(s), .tensor(t))
             }
+            // Any other list repeats, as in Python: ["a", 1] * 2.
+            if op == .multiply, case .list(let l) = a { return try repeated(l, count(b)) }
+            if op == .multiply, case .list(let l) = b { return try repeated(l, count(a)) }
         default:
             break
         }
@@ -106,6 +114,92 @@ enum Operators {
             throw TxError(.type, "@ needs tensors, got two numbers; use * for numbers")
         }
         throw TxError(.type, "cannot apply \(op.rawValue) to \(article(a.typeDescription)) and \(article(b.typeDescription))")
+    }
+
+    /// The count of a repetition (`"ab" * 3`): a whole number >= 0.
+    private static func count(_ value: Value) throws -> Int {
+        guard let x = Convert.number(value) else {
+            throw TxError(.type, "* repeats a string or a list a whole number of times, got \(article(value.typeDescription))")
+        }
+        guard x >= 0, x == x.rounded(), x < 9.0e15 else {
+            throw TxError(.value, "* repeats a string or a list a whole number of times (0 or more), got \(TensorFormatter.formatNumber(x))")
+        }
+        return Int(x)
+    }
+
+    private static func repeated(_ s: String, _ n: Int) throws -> Value {
+        let (bytes, overflow) = s.utf8.count.multipliedReportingOverflow(by: n)
+        try Memory.checkRoom(for: overflow ? Int.max : StringValue.objectBytes + bytes, "building a string")
+        return .string(String(repeating: s, count: n))
+    }
+
+    private static func repeated(_ list: ListValue, _ n: Int) throws -> Value {
+        let (bytes, overflow) = (list.items.count * MemoryLayout<Value>.stride).multipliedReportingOverflow(by: n)
+        try Memory.checkRoom(for: overflow ? Int.max : bytes, "building a list")
+        var items: [Value] = []
+        items.reserveCapacity(list.items.count * n)
+        for _ in 0..<n { items.append(contentsOf: list.items) }
+        return .list(ListValue(items))
+    }
+
+    /// `item in collection` (§4.1): a substring of a string, an item of a list (equal as
+    /// `==` compares values, a number equal to a one-element tensor), a key of a record,
+    /// a number of a range; in a tensor, a number equal to some element (NumPy's
+    /// `any(t == x)`) or a tensor equal to one of its rows.
+    static func contains(_ collection: Value, _ item: Value) throws -> Bool {
+        switch collection {
+        case .string(let s):
+            guard case .string(let part) = item else {
+                throw TxError(.type, "'in' a string looks for a string, got \(article(item.typeDescription))")
+            }
+            return try Strings.find(Array(part.text.unicodeScalars), in: Array(s.text.unicodeScalars)) != nil
+        case .list(let l):
+            var steps = 0
+            for x in l.items {
+                steps += 1
+                if steps & 4095 == 0 { try Interrupt.check() }
+                if try sameItem(x, item) { return true }
+            }
+            return false
+        case .record(let r):
+            guard case .string(let key) = item else {
+                throw TxError(.type, "'in' a record looks for a key (a string), got \(article(item.typeDescription))")
+            }
+            return r[key.text] != nil
+        case .range(let r):
+            guard let x = Convert.number(item) else { return false }
+            guard r.count > 0, r.step != 0 else { return false }
+            let k = ((x - r.start) / r.step).rounded()
+            return k >= 0 && k < Double(r.count) && r[Int(k)] == x
+        case .tensor(let t):
+            if case .number(let x) = item {
+                return try Tensor.binary(.equal, t, scalar: Float(x)).values.contains(1)
+            }
+            if case .bool(let p) = item { return try contains(collection, .number(p ? 1 : 0)) }
+            guard case .tensor(let u) = item else {
+                throw TxError(.type, "'in' a tensor looks for a number or a row, got \(article(item.typeDescription))")
+            }
+            if u.count == 1, u.rank == 0 || t.rank == 1 { return try contains(collection, .number(Double(u.scalarValue ?? .nan))) }
+            guard t.rank > 0, Array(t.shape.dropFirst()) == u.shape else {
+                throw TxError(.type, "'in' a tensor \(describe(shape: t.shape)) looks for a number or a row shaped \(describe(shape: Array(t.shape.dropFirst()))), got a tensor \(describe(shape: u.shape))")
+            }
+            let rowSize = u.count, values = t.values, wanted = u.values
+            for row in 0..<t.shape[0] where Array(values[(row * rowSize)..<((row + 1) * rowSize)]) == wanted { return true }
+            return false
+        default:
+            throw TxError(.type, "'in' looks in a string, list, record, range or tensor, got \(article(collection.typeDescription))")
+        }
+    }
+
+    /// A list item and the value looked for: equal values, or a number and a
+    /// one-element tensor of that value.
+    private static func sameItem(_ x: Value, _ y: Value) throws -> Bool {
+        switch (x, y) {
+        case (.number(let p), .tensor(let t)), (.tensor(let t), .number(let p)):
+            return t.count == 1 && t.scalarValue.map(Double.init) == p
+        default:
+            return try equal(x, y)
+        }
     }
 
     /// How deep `equal` follows nested lists and records before it stops: far past any

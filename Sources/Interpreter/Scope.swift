@@ -137,8 +137,13 @@ final class Globals {
 final class FunctionScope {
     private(set) var slotOfName: [String: Int] = [:]
     let parent: FunctionScope?
+    /// A comprehension's scope (its loop variables), not a function's.
+    let isComprehension: Bool
 
-    init(parent: FunctionScope?) { self.parent = parent }
+    init(parent: FunctionScope?, isComprehension: Bool = false) {
+        self.parent = parent
+        self.isComprehension = isComprehension
+    }
 
     @discardableResult
     func declare(_ name: String) -> Int {
@@ -174,8 +179,8 @@ enum AssignedNames {
             collect(in: value, into: &names)
         case .function(let decl):
             if let name = decl.name { names.append(name) }
-        case .forLoop(let variable, _, let iterable, let body):
-            names.append(variable)
+        case .forLoop(let variables, let iterable, let body):
+            names += variables.names
             collect(in: iterable, into: &names)
             collect(in: body, into: &names)
         case .whileLoop(let condition, let body):
@@ -218,6 +223,16 @@ enum AssignedNames {
             collect(in: condition, into: &names)
             collect(in: then, into: &names)
             if let otherwise { collect(in: otherwise, into: &names) }
+        case .comprehension(let element, let clauses):
+            // Its loop variables are its own; what its parts assign is the function's.
+            var inner: [String] = []
+            collect(in: element, into: &inner)
+            for clause in clauses {
+                collect(in: clause.iterable, into: &inner)
+                for condition in clause.conditions { collect(in: condition, into: &inner) }
+            }
+            let own = Set(clauses.flatMap(\.variables.names))
+            names += inner.filter { !own.contains($0) }
         }
     }
 }

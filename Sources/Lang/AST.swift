@@ -9,10 +9,12 @@ public enum BinaryOperator: String, Sendable {
     case add = "+", subtract = "-", multiply = "*", divide = "/", floorDivide = "//", matmul = "@", modulo = "%"
     case power = "^"
     case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    /// `x in xs` and `x not in xs`: membership, at the comparisons' level.
+    case contains = "in", notContains = "not in"
 
     public var isComparison: Bool {
         switch self {
-        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .contains, .notContains: return true
         default: return false
         }
     }
@@ -50,6 +52,8 @@ extension ExprKind {
         case .index(let target, let items): return items.reduce(target.depth) { max($0, $1.depth) }
         case .ifElse(let condition, let then, let otherwise): return max(condition.depth, then.depth, otherwise?.depth ?? 0)
         case .function(let decl): return decl.depth
+        case .comprehension(let element, let clauses):
+            return clauses.reduce(element.depth) { max($0, $1.iterable.depth, $1.conditions.reduce(0) { max($0, $1.depth) }) }
         }
     }
 }
@@ -76,6 +80,38 @@ public indirect enum ExprKind: Sendable {
     case ifElse(condition: Expr, then: Block, otherwise: Block?)
     /// `fn(x) = x * 2` or `fn(x) { ... }`.
     case function(FunctionDecl)
+    /// `[element for x in xs if c]`: a list literal built by loops (§3); the clauses in
+    /// order, the first loop outermost.
+    case comprehension(element: Expr, clauses: [ComprehensionClause])
+}
+
+/// The names a `for` binds: one name, or two or more that take a pair's (a list's) items
+/// apart (`for (i, x) in enumerate(xs)`, `for i, x in ...`).
+public struct LoopVariables: Sendable {
+    public let names: [String]
+    /// Each name's span.
+    public let spans: [SourceSpan]
+    /// From the first name (or its parenthesis) to the last.
+    public let span: SourceSpan
+    public init(names: [String], spans: [SourceSpan], span: SourceSpan) {
+        self.names = names
+        self.spans = spans
+        self.span = span
+    }
+    /// Whether the loop takes each item apart into several names.
+    public var destructures: Bool { names.count > 1 }
+}
+
+/// One `for x in xs` of a comprehension, with the `if` conditions that follow it.
+public struct ComprehensionClause: Sendable {
+    public let variables: LoopVariables
+    public let iterable: Expr
+    public let conditions: [Expr]
+    public init(variables: LoopVariables, iterable: Expr, conditions: [Expr]) {
+        self.variables = variables
+        self.iterable = iterable
+        self.conditions = conditions
+    }
 }
 
 public struct RecordEntry: Sendable {
@@ -197,7 +233,7 @@ public enum StmtKind: Sendable {
     case compoundAssign(BinaryOperator, target: Expr, value: Expr)
     /// `fn name(...) ...`
     case function(FunctionDecl)
-    case forLoop(variable: String, variableSpan: SourceSpan, iterable: Expr, body: Block)
+    case forLoop(variables: LoopVariables, iterable: Expr, body: Block)
     case whileLoop(condition: Expr, body: Block)
     case breakLoop
     case continueLoop
@@ -208,7 +244,7 @@ public enum StmtKind: Sendable {
         case .expression(let e): return e.depth
         case .assign(let target, let value), .compoundAssign(_, let target, let value): return max(target.depth, value.depth)
         case .function(let decl): return decl.depth
-        case .forLoop(_, _, let iterable, let body): return max(iterable.depth, body.depth)
+        case .forLoop(_, let iterable, let body): return max(iterable.depth, body.depth)
         case .whileLoop(let condition, let body): return max(condition.depth, body.depth)
         case .breakLoop, .continueLoop: return 0
         case .returnValue(let e): return e?.depth ?? 0

@@ -196,14 +196,10 @@ public struct Parser {
         }
         if token.isKeyword("for") {
             advance()
-            let name = advance()
-            guard name.kind == .identifier else { throw error("expected a loop variable after 'for', found \(name.described)", at: name) }
-            let keyword = peek()
-            guard keyword.isKeyword("in") else { throw error("expected 'in' after 'for \(name.text)', found \(keyword.described)", at: keyword) }
-            advance()
+            let variables = try loopVariables()
             let iterable = try condition()
             let body = try block(after: "for ... in ...")
-            return make(.forLoop(variable: name.text, variableSpan: span(of: name), iterable: iterable, body: body))
+            return make(.forLoop(variables: variables, iterable: iterable, body: body))
         }
         if token.isKeyword("while") {
             advance()
@@ -247,6 +243,32 @@ public struct Parser {
         default:
             throw TxError(.syntax, "cannot assign to '\(target.span.text)' (only to a name, r.field or x[...])", at: target.span)
         }
+    }
+
+    /// The names after `for`, up to and including `in`: `x`, `i, x` (Python) or
+    /// `(i, x)` (Julia).
+    private mutating func loopVariables() throws -> LoopVariables {
+        let first = peek()
+        let parenthesised = first.isSymbol("(")
+        if parenthesised { advance() }
+        var names: [String] = [], spans: [SourceSpan] = []
+        repeat {
+            let name = advance()
+            guard name.kind == .identifier else {
+                throw error("expected a loop variable after '\(names.isEmpty ? (parenthesised ? "(" : "for") : ",")', found \(name.described)", at: name)
+            }
+            if names.contains(name.text) { throw TxError(.syntax, "loop variable '\(name.text)' appears twice", at: span(of: name)) }
+            names.append(name.text)
+            spans.append(span(of: name))
+        } while match(symbol: ",")
+        if parenthesised { try close(")", opening: first) }
+        let whole = span(first.start, previousEnd)
+        let keyword = peek()
+        guard keyword.isKeyword("in") else {
+            throw error("expected 'in' after 'for \(whole.text)', found \(keyword.described)", at: keyword)
+        }
+        advance()
+        return LoopVariables(names: names, spans: spans, span: whole)
     }
 
     /// The condition of if/while or the iterable of for: `{` ends it, except first,
@@ -343,6 +365,17 @@ public struct Parser {
 
     // MARK: Expressions
 
+    /// The binary operator starting at the current token: its text, precedence and how
+    /// many tokens it takes (`not in` takes two).
+    private mutating func binaryOperator() -> (text: String, precedence: Int, tokens: Int)? {
+        let token = peek()
+        if token.isKeyword("in") { return ("in", 3, 1) }
+        if token.kind == .identifier, token.text == "not", position + 1 < tokens.count, look(position + 1).isKeyword("in") {
+            return ("not in", 3, 2)
+        }
+        return Parser.precedence(token).map { (token.text, $0, 1) }
+    }
+
     private static func precedence(_ token: Token) -> Int? {
         guard token.kind == .symbol else { return nil }
         switch token.text {
@@ -363,20 +396,20 @@ public struct Parser {
         var left = try unary()
         while true {
             let token = peek()
-            guard let precedence = Parser.precedence(token), precedence >= minimum else { return left }
+            guard let (text, precedence, count) = binaryOperator(), precedence >= minimum else { return left }
             try enter(at: token)
             defer { leave() }
-            advance()
+            for _ in 0..<count { advance() }
             skipNewlines()
             let right = try binary(minimum: precedence + 1)
             let whole = left.span.through(right.span)
-            switch token.text {
+            switch text {
             case "||": left = try node(.logical(.or, left, right), whole)
             case "&&": left = try node(.logical(.and, left, right), whole)
             default:
-                guard let op = BinaryOperator(rawValue: token.text) else { return left }
+                guard let op = BinaryOperator(rawValue: text) else { return left }
                 left = try node(.binary(op, left, right), whole)
-                if op.isComparison, let next = Parser.precedence(peek()), next == 3 {
+                if op.isComparison, let next = binaryOperator(), next.precedence == 3 {
                     throw error("comparisons do not chain; write a < b && b < c", at: peek())
                 }
             }
@@ -567,6 +600,11 @@ public struct Parser {
                 while !check(symbol: "]") {
                     if peek().kind == .endOfInput { break }
                     items.append(try expression())
+                    if items.count == 1, peek().isKeyword("for") {
+                        let clauses = try comprehensionClauses()
+                        try close("]", opening: token)
+                        return try node(.comprehension(element: items[0], clauses: clauses), span(token.start, previousEnd))
+                    }
                     if !match(symbol: ",") { break }
                 }
                 try close("]", opening: token)
@@ -583,6 +621,26 @@ public struct Parser {
         case .newline, .endOfInput:
             throw error("expected an expression, found \(token.described)", at: token)
         }
+    }
+
+    /// `for x in xs if c for y in ys ...` after a comprehension's element: one or more
+    /// loops, each followed by any number of conditions.
+    private mutating func comprehensionClauses() throws -> [ComprehensionClause] {
+        var clauses: [ComprehensionClause] = []
+        while peek().isKeyword("for") {
+            let keyword = advance()
+            try enter(at: keyword)
+            defer { leave() }
+            let variables = try loopVariables()
+            let iterable = try expression()
+            var conditions: [Expr] = []
+            while peek().isKeyword("if") {
+                advance()
+                conditions.append(try expression())
+            }
+            clauses.append(ComprehensionClause(variables: variables, iterable: iterable, conditions: conditions))
+        }
+        return clauses
     }
 
     private mutating func record(_ open: Token) throws -> Expr {

@@ -155,3 +155,10 @@ private let bound = 5.0
                                   "t = [index_map(w), index_map(w), index_map(w), index_map(w)]", check: "t", expect: "42")
     #expect(stopped < bound, "stopped \(stopped) s after Ctrl-C")
 }
+
+@Test func ctrlCStopsAComprehension() throws {
+    // 10^8 items (hours in a debug build): the comprehension checks for Ctrl-C per item,
+    // as for does, and the variable keeps its old value.
+    let stopped = try interrupted(setup: "xs = 42", "xs = [i * 2 for i in range(1e8) if i >= 0]", check: "xs", expect: "42")
+    #expect(stopped < bound, "stopped \(stopped) s after Ctrl-C")
+}

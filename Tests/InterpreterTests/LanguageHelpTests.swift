@@ -9,15 +9,23 @@ import Testing
 @Test func helpOfAKeyword() {
     let interpreter = Interpreter(output: { _ in })
     #expect(Help.topic("for", interpreter) == """
-        for x in items { ... }
+        for x in items { ... }      for (i, x) in pairs { ... }      [e for x in xs]
           Runs the block once per item: a range's numbers, a list's items, a tensor's
           rows (its first axis), a string's characters, a record's keys. break leaves
           the loop and continue goes on with the next item; Ctrl-C stops it.
+          for (i, x) in ... (or for i, x in ...) takes each item apart: a pair from
+          enumerate or zip, a list or a tensor row of that many items.
+          [e for x in items if c] is a comprehension: e for each item x for which c
+          holds (more for/if clauses may follow); x is its own. Its value follows the
+          rule of [1, 2, 3]: numbers or tensors of one shape make a tensor (gradients
+          flow through it), anything else a list.
 
-          example: s = 0; for i in range(4) { s += i }; s
+          example: s = 0; for (i, x) in enumerate([3, 4]) { s += i * x }; s
 
         """)
-    #expect(Help.topic("in", interpreter) == Help.topic("for", interpreter))
+    // in is an operator of its own now (x in xs), and its help says so.
+    #expect(Help.topic("in", interpreter)?.hasPrefix("x in items      x not in items      for x in items { ... }\n") == true)
+    #expect(Help.topic("not in", interpreter) == Help.topic("in", interpreter))
     #expect(Help.topic("if", interpreter)?.hasPrefix("if c { a } else if d { b } else { e }\n") == true)
 }
 
@@ -99,4 +107,11 @@ import Testing
     // The names these give are names in tx.
     let (output, error) = runScript("α = 1; x₁ = 2; θ̂ = 3; α + x₁ + θ̂")
     #expect(error == nil && output == "6\n")
+}
+
+/// `not` is a name, but typed before `in` it is coloured as the keyword it forms with it.
+@Test func notBeforeInIsHighlightedAsAKeyword() {
+    let style = Style(enabled: true)
+    let painted = Highlight.paint("a not in b; not", style: style, isBuiltin: { _ in false })
+    #expect(painted == "a " + style.paint("not", .keyword) + " " + style.paint("in", .keyword) + " b; not")
 }

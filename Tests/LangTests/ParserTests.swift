@@ -29,7 +29,16 @@ func sexp(_ e: Expr) -> String {
     case .ifElse(let c, let t, let o):
         return "(if \(sexp(c)) \(sexp(t))" + (o.map { " " + sexp($0) } ?? "") + ")"
     case .function(let decl): return sexp(decl)
+    case .comprehension(let element, let clauses):
+        return "(list-for \(sexp(element))" + clauses.map { clause in
+            " (for \(sexp(clause.variables)) \(sexp(clause.iterable))" + clause.conditions.map { " (if \(sexp($0)))" }.joined() + ")"
+        }.joined() + ")"
     }
+}
+
+/// A loop's names: `x`, or `(i x)` when it takes items apart.
+func sexp(_ v: LoopVariables) -> String {
+    v.destructures ? "(" + v.names.joined(separator: " ") + ")" : v.names[0]
 }
 
 /// Statements of a block, space-separated; a statement silenced by `;` shows it.
@@ -52,7 +61,7 @@ func sexp(_ s: Stmt) -> String {
     case .assign(let t, let v): text = "(= \(sexp(t)) \(sexp(v)))"
     case .compoundAssign(let op, let t, let v): text = "(\(op.rawValue)= \(sexp(t)) \(sexp(v)))"
     case .function(let d): text = sexp(d)
-    case .forLoop(let v, _, let it, let body): text = "(for \(v) \(sexp(it)) \(sexp(body)))"
+    case .forLoop(let v, let it, let body): text = "(for \(sexp(v)) \(sexp(it)) \(sexp(body)))"
     case .whileLoop(let c, let body): text = "(while \(sexp(c)) \(sexp(body)))"
     case .breakLoop: text = "break"
     case .continueLoop: text = "continue"
@@ -111,6 +120,20 @@ func parseError(_ text: String) -> TxError? {
     (".5 + 1e-4", "(+ 0.5 0.0001)"),
     ("\"a\\tb\"", "\"a\tb\""),
     ("true && false || none == none", "(|| (&& true false) (== none none))"),
+    ("[i * 2 for i in range(3)]", "(list-for (* i 2) (for i (call range 3)))"),
+    ("[x for x in xs if x > 0]", "(list-for x (for x xs (if (> x 0))))"),
+    ("[[i, j] for i in a if i for j in b if j != i if j]", "(list-for [i j] (for i a (if i)) (for j b (if (!= j i)) (if j)))"),
+    ("[x for (i, x) in enumerate(xs)]", "(list-for x (for (i x) (call enumerate xs)))"),
+    ("[x for i, x in pairs]", "(list-for x (for (i x) pairs))"),
+    ("[x in s for x in xs]", "(list-for (in x s) (for x xs))"),
+    ("[\n  x\n  for x in xs\n  if x\n]", "(list-for x (for x xs (if x)))"),
+    ("\"ab\" in \"cab\"", "(in \"ab\" \"cab\")"),
+    ("a not in b", "(not in a b)"),
+    ("not + 1", "(+ not 1)"),
+    ("f(not)[not]", "(index (call f not) not)"),
+    ("a + 1 in b && c", "(&& (in (+ a 1) b) c)"),
+    ("!(a in b) || a == b", "(|| (! (in a b)) (== a b))"),
+    ("\"ab\" * 3", "(* \"ab\" 3)"),
 ])
 func expressions(_ text: String, _ expected: String) throws {
     #expect(try parse(text) == [expected])
@@ -123,6 +146,11 @@ func expressions(_ text: String, _ expected: String) throws {
     ("fn f(a, b, h=2) = a * h", ["(fn f (a b h=2) (* a h))"]),
     ("fn f(a) {\n  c = a\n  c * 2\n}", ["(fn f (a) {(= c a) (* c 2)})"]),
     ("for i in range(3) { s = s + i }", ["(for i (call range 3) {(= s (+ s i))})"]),
+    ("for (i, x) in enumerate(xs) { s = x }", ["(for (i x) (call enumerate xs) {(= s x)})"]),
+    ("for i, x in zip(a, b) { s = x }", ["(for (i x) (call zip a b) {(= s x)})"]),
+    ("for (x) in xs {}", ["(for x xs {})"]),
+    ("for x in a in b {}", ["(for x (in a b) {})"]),
+    ("if x in ({a: 1}) {}", ["(if (in x {a:1}) {})"]),
     ("while x > 0 { x = x - 1; break }", ["(while (> x 0) {(= x (- x 1)); break})"]),
     ("fn f() { return }", ["(fn f () {(return)})"]),
     ("fn f() { return 1; continue }", ["(fn f () {(return 1); continue})"]),
@@ -165,6 +193,15 @@ func statements(_ text: String, _ expected: [String]) throws {
     ("fn f(a=1, b) = a", "syntax error: parameter 'b' without a default follows one with a default", 1, 11),
     ("if x 1", "syntax error: expected '{' to start the body of if, found '1'", 1, 6),
     ("for 3 in x {}", "syntax error: expected a loop variable after 'for', found '3'", 1, 5),
+    ("for (i, 2) in x {}", "syntax error: expected a loop variable after ',', found '2'", 1, 9),
+    ("for (i, x in y {}", "syntax error: expected ')' to close '(' from line 1, found 'in'", 1, 11),
+    ("for i, i in y {}", "syntax error: loop variable 'i' appears twice", 1, 8),
+    ("for i x in y {}", "syntax error: expected 'in' after 'for i', found 'x'", 1, 7),
+    ("[x for x xs]", "syntax error: expected 'in' after 'for x', found 'xs'", 1, 10),
+    ("[x for x in xs, 2]", "syntax error: expected ']' to close '[' from line 1, found ','", 1, 15),
+    ("[1, x for x in xs]", "syntax error: expected ']' to close '[' from line 1, found 'for'", 1, 7),
+    ("a in b in c", "syntax error: comparisons do not chain; write a < b && b < c", 1, 8),
+    ("a not b", "syntax error: expected the end of the statement, found 'not'", 1, 3),
     ("x y", "syntax error: expected the end of the statement, found 'y'", 1, 3),
     ("12abc", "syntax error: '12abc' is not a number or a name", 1, 1),
     ("1e+", "syntax error: a number's exponent needs digits", 1, 1),

@@ -49,8 +49,28 @@ extension Library {
             },
             // axis is read after n: an error blaming the parts (split(x, 2, axis=2) on a size
             // 5) goes to the first integer read with their value (Arguments.place).
-            builtin("split", .tensor("x"), .argument("n"), .argument("axis", default: .number(-1), shown: "-1"),
-                    summary: "A list of n equal parts of x along axis.", example: "split(arange(6), 3)") { _, x, nArgument, axis in
+            builtin("split", .argument("x"), .optionalArgument("n"), .argument("axis", default: .number(-1), shown: "-1"), .optionalArgument("sep"),
+                    summary: "A tensor x: a list of n equal parts of x along axis. A string x: its pieces between separators (n or sep), or its words when there is none.",
+                    example: "split(arange(6), 3)",
+                    details: """
+                    split(x, n, axis=-1) on a tensor: n parts of equal size (x's size along axis must divide by n).
+                    split(s, sep=none) on a string, as Python's s.split(sep): the pieces between each sep,
+                    empty ones included (split("a,,b", ",") is ["a", "", "b"]); without sep, the words of s
+                    (split at runs of white space, as words(s)). The separator may also be given second:
+                    split("a,b", ",").
+                    """) { args, xArgument, nArgument, axis, sepArgument in
+                if case .string(let s) = xArgument.value {
+                    if case .number(-1) = axis.value {} else { throw TxError(.type, "split of a string takes no axis", at: axis.span) }
+                    if case .none = sepArgument.value, case .none = nArgument.value { return try Strings.words(s.text) }
+                    if case .none = sepArgument.value {} else if case .none = nArgument.value {} else {
+                        throw TxError(.type, "split of a string takes one separator, given both second and as sep", at: sepArgument.span)
+                    }
+                    let separator = if case .none = sepArgument.value { nArgument } else { sepArgument }
+                    return try Strings.split(s.text, by: try separator.string(), at: separator.span)
+                }
+                let x = try xArgument.tensor()
+                if case .none = nArgument.value { throw TxError(.type, "split of a tensor needs n, the number of parts", at: args.span) }
+                if case .none = sepArgument.value {} else { throw TxError(.type, "split of a tensor takes n, not sep (sep is a string's)", at: sepArgument.span) }
                 let n = try nArgument.int()
                 guard n > 0 else { throw TxError(.value, "split needs n > 0, got \(n)", at: nArgument.span) }
                 return .list(ListValue(try x.split(n, axis: try axis.int()).map { .tensor($0) }))

@@ -9,38 +9,55 @@ extension Library {
         return [
             builtin("words", .string("s"), summary: "The words of s (split at white space), as a list of strings.",
                     example: "words(\"I went to Stanford CS224N and learned\")") { _, s in
-                // Count first: 512 MiB of "a a a ..." would make a list of 8 GiB. At most one
-                // word per run of ASCII non-space bytes, and one per other character.
-                var count = 0, inWord = false, seen = 0
-                for byte in s.utf8 {
-                    // Ctrl-C: a check every chunk of bytes (and of characters below).
-                    seen &+= 1
-                    if seen & (Interrupt.chunk - 1) == 0 { try Interrupt.check() }
-                    if byte < 0x80 {
-                        let space = byte == 32 || (9...13).contains(byte)
-                        if !space && !inWord { count += 1 }
-                        inWord = !space
-                    } else if byte >= 0xC0 {
-                        count += 1
+                try Strings.words(s)
+            },
+            builtin("lower", .string("s"), summary: "s in lower case (Unicode's mapping, as Python's s.lower()).",
+                    example: "lower(\"Hello World\")") { _, s in
+                .string(s.lowercased())
+            },
+            builtin("upper", .string("s"), summary: "s in upper case (Unicode's mapping, as Python's s.upper()).",
+                    example: "upper(\"Hello\")") { _, s in
+                .string(s.uppercased())
+            },
+            builtin("strip", .string("s"), summary: "s without the white space (newlines too) at either end, as Python's s.strip().",
+                    example: "strip(\"  the cat\\n\")") { _, s in
+                .string(s.trimmingSpaces)
+            },
+            builtin("replace", .string("s"), .argument("old"), .string("new"),
+                    summary: "s with every old replaced by new, left to right (as Python's s.replace(old, new)).",
+                    example: "replace(\"a-b-c\", \"-\", \" \")") { _, s, old, new in
+                .string(try Strings.replace(s, try old.string(), new, at: old.span))
+            },
+            builtin("startswith", .string("s"), .string("prefix"), summary: "Whether s starts with prefix (Julia's startswith; Python's s.startswith).",
+                    example: "startswith(\"[CLS] the\", \"[CLS]\")") { _, s, prefix in
+                .bool(s.unicodeScalars.starts(with: prefix.unicodeScalars))
+            },
+            builtin("endswith", .string("s"), .string("suffix"), summary: "Whether s ends with suffix (Julia's endswith; Python's s.endswith).",
+                    example: "endswith(\"model.safetensors\", \".safetensors\")") { _, s, suffix in
+                .bool(s.unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed()))
+            },
+            builtin("enumerate", .argument("xs"), .int("start", default: 0),
+                    summary: "The pairs [i, x] of each item x of xs (what for gives: a list's items, a string's characters, a range's numbers, a tensor's rows) and its position i, counted from start.",
+                    example: "for (i, w) in enumerate([\"the\", \"cat\"]) { print(i, w) }",
+                    details: "Each pair is a list, so for (i, x) in enumerate(xs) and for i, x in enumerate(xs) take it apart.") { _, xs, start in
+                guard let count = Strings.length(xs.value) else { throw xs.typeError(expected: "a list, string, record, range or tensor of rank >= 1") }
+                let items = try Strings.items(xs.value, count: count, at: xs.span)
+                return try Strings.tuples(count: items.count, width: 2) { i, k in k == 0 ? .number(Double(start + i)) : items[i] }
+            },
+            builtin("zip", .rest("xs"),
+                    summary: "The lists [a, b, ...] of the i-th items of each of xs, as long as the shortest (Python's and Julia's zip).",
+                    example: "zip([\"a\", \"b\"], [1, 2])",
+                    details: "Each argument is iterated as for does (a list's items, a string's characters, a range's numbers, a tensor's rows).") { args, xs in
+                guard !xs.isEmpty else { throw TxError(.type, "zip needs at least one list", at: args.span) }
+                var count = Int.max
+                for (x, span) in zip(xs, args.restSpans) {
+                    guard let n = Strings.length(x) else {
+                        throw TxError(.type, "zip cannot iterate over \(article(x.typeDescription))", at: span)
                     }
+                    count = Swift.min(count, n)
                 }
-                try Memory.checkRoom(for: count * (MemoryLayout<Substring>.stride + MemoryLayout<Value>.stride + StringValue.objectBytes) + s.utf8.count,
-                                     "the list of words")
-                // White space is a property of Unicode scalars: " \u{301}" is one Character.
-                var list: [Value] = []
-                var word = String.UnicodeScalarView()
-                for scalar in s.unicodeScalars {
-                    seen &+= 1
-                    if seen & (Interrupt.chunk - 1) == 0 { try Interrupt.check() }
-                    if scalar.properties.isWhitespace {
-                        if !word.isEmpty { list.append(.string(String(word))) }
-                        word = String.UnicodeScalarView()
-                    } else {
-                        word.append(scalar)
-                    }
-                }
-                if !word.isEmpty { list.append(.string(String(word))) }
-                return .list(ListValue(list))
+                let columns = try zip(xs, args.restSpans).map { try Strings.items($0, count: count, at: $1) }
+                return try Strings.tuples(count: count, width: columns.count) { i, k in columns[k][i] }
             },
             builtin("str", .value("v"), summary: "v as text, as print shows it.", example: "str(3) + \" heads\"") { _, v in
                 .string(Display.text(v))
