@@ -2,7 +2,9 @@
 /// letter repeated within an operand for its diagonal, written with operations that have
 /// gradients. Each operand first loses what only it has: its diagonals are strided views
 /// (`ii` → one axis), an axis of size 1 where the letter's size is larger elsewhere is
-/// dropped (it broadcasts), and a letter no other operand nor the output names is summed.
+/// dropped (it broadcasts; when the output names the letter it stays, and the matrix
+/// product broadcasts it as a batch axis, as `@` does), and a letter no other operand nor
+/// the output names is summed.
 /// Then the operands are contracted pairwise, each pair through one (batched) matrix
 /// product in BLAS: a permutation of each operand to [batch, free, contracted] /
 /// [batch, contracted, free] (views; the batch axes stay separate, so a transposed operand
@@ -35,10 +37,13 @@ extension Tensor {
             }
         }
         // An axis of size 1 whose letter is larger elsewhere broadcasts: the operand does
-        // not depend on that letter.
+        // not depend on that letter, which is dropped from it unless the output names it
+        // (then it stays, and the matrix product broadcasts it as a batch axis).
         for i in items.indices {
             let (letters, t) = items[i]
-            let dropped = letters.indices.filter { t.shape[$0] == 1 && (size[letters[$0]]?.n ?? 1) != 1 }
+            let dropped = letters.indices.filter {
+                t.shape[$0] == 1 && (size[letters[$0]]?.n ?? 1) != 1 && !output.contains(letters[$0])
+            }
             if dropped.isEmpty { continue }
             let kept = letters.indices.filter { !dropped.contains($0) }
             items[i] = (kept.map { letters[$0] }, try t.viewOrReshape(kept.map { t.shape[$0] }))
@@ -62,7 +67,7 @@ extension Tensor {
             }
             guard let (i, j, _) = best else { break }
             let keep = keeping(i, j, items, output)
-            let merged = try contract(items[i], items[j], keeping: keep, sizes: sizes)
+            let merged = try contract(items[i], items[j], keeping: keep)
             items[i] = merged
             items.remove(at: j)
         }
@@ -91,21 +96,24 @@ extension Tensor {
     /// kept are batch axes, in both and not kept are contracted, in one are free. The
     /// result's letters are batch + free of a + free of b.
     private static func contract(_ x: (letters: [Character], tensor: Tensor), _ y: (letters: [Character], tensor: Tensor),
-                                 keeping keep: Set<Character>, sizes: [Character: Int]) throws -> (letters: [Character], tensor: Tensor) {
+                                 keeping keep: Set<Character>) throws -> (letters: [Character], tensor: Tensor) {
         let (lettersA, a) = try summing(x, keeping: keep.union(y.letters))
         let (lettersB, b) = try summing(y, keeping: keep.union(x.letters))
         let batch = lettersA.filter { lettersB.contains($0) && keep.contains($0) }
         let contracted = lettersA.filter { lettersB.contains($0) && !keep.contains($0) }
         let freeA = lettersA.filter { !lettersB.contains($0) }, freeB = lettersB.filter { !lettersA.contains($0) }
-        func product(_ letters: [Character]) -> Int { letters.reduce(1) { $0 * (sizes[$1] ?? 1) } }
-        let (m, k, n) = (product(freeA), product(contracted), product(freeB))
-        let leading = batch.map { sizes[$0] ?? 1 }
+        // Each operand's own sizes: a kept letter of size 1 in one operand broadcasts.
+        func sizeA(_ c: Character) -> Int { lettersA.firstIndex(of: c).map { a.shape[$0] } ?? 1 }
+        func sizeB(_ c: Character) -> Int { lettersB.firstIndex(of: c).map { b.shape[$0] } ?? 1 }
+        let m = freeA.reduce(1) { $0 * sizeA($1) }, n = freeB.reduce(1) { $0 * sizeB($1) }
+        let k = contracted.reduce(1) { $0 * sizeA($1) }
         let left = try a.permutedIfNeeded((batch + freeA + contracted).compactMap { lettersA.firstIndex(of: $0) })
-            .viewOrReshape(leading + [m, k])
+            .viewOrReshape(batch.map(sizeA) + [m, k])
         let right = try b.permutedIfNeeded((batch + contracted + freeB).compactMap { lettersB.firstIndex(of: $0) })
-            .viewOrReshape(leading + [k, n])
+            .viewOrReshape(batch.map(sizeB) + [k, n])
         let letters = batch + freeA + freeB
-        return (letters, try matmul(left, right).viewOrReshape(letters.map { sizes[$0] ?? 1 }))
+        let shape = batch.map { max(sizeA($0), sizeB($0)) } + freeA.map(sizeA) + freeB.map(sizeB)
+        return (letters, try matmul(left, right).viewOrReshape(shape))
     }
 
     /// The operands' letters and the output's, checked, with each '...' written out as
