@@ -238,7 +238,9 @@ enum GradientFixtures {
                      "attention_causal_rectangular", "encoder_block_padded", "decoder_block", "encoder_stack",
                      "loop_rnn", "tied_embedding", "max_axis_ties", "maximum_ties", "ellipsis", "clip_both",
                      "clip_one_bound", "cumsum_axes", "sort_ascending_descending", "flip", "einsum_attention_scores",
-                     "einsum_batched_permuted", "einsum_sums_and_implicit"] {
+                     "einsum_batched_permuted", "einsum_sums_and_implicit", "einsum_ellipsis_broadcast",
+                     "einsum_ellipsis_implicit_and_summed", "einsum_three_chain", "einsum_three_attention",
+                     "einsum_diagonal_trace"] {
         #expect(names.contains(required), "no case \(required)")
     }
     for c in cases {

@@ -154,6 +154,10 @@ func reductionRulesAgreeWithFiniteDifferences(_ reduction: Reduction) throws {
     let y = try randn([5, 4, 2], seed: 91)
     try expectAgrees([x, y], "einsum with a batch letter") { try Tensor.einsum("bij,jbk->kbi", [$0[0].permuted([1, 0, 2]), $0[1]]) }
     try expectAgrees([x], "einsum of one operand") { try Tensor.einsum("ijk->ki", [$0[0]]) }
+    let d = try randn([3, 4, 4], seed: 92)
+    try expectAgrees([d], "einsum's diagonal") { try Tensor.einsum("bii->ib", [$0[0]]) }
+    try expectAgrees([x, y, d], "einsum of three operands with a diagonal") { try Tensor.einsum("bij,jck,bcc->bik", [$0[0], $0[1], $0[2]]) }
+    try expectAgrees([x, d], "einsum with '...' broadcast") { try Tensor.einsum("...ji,...jk->...ik", [$0[0], $0[1].reshaped([3, 1, 4, 4])]) }
     try expectAgrees([x], "clip") { try $0[0].clipped(lo: -0.5, hi: nil) }
     // clip at its bounds passes 1 (PyTorch's clamp), outside them 0.
     let g = try gradient(Tensor(shape: [5], values: [-1, 0, 0.5, 1, 2])) { try $0.clipped(lo: 0, hi: 1) }

@@ -46,17 +46,26 @@ extension Library {
                 return .tensor(try Tensor.matmul(a, try b.swappingLastAxes()))
             },
             builtin("einsum", .string("spec"), .rest("operands"),
-                    summary: "Einstein summation of one or two tensors, as NumPy's and PyTorch's einsum: einsum(\"qd,kd->qk\", Q, K) is Q @ K'.",
+                    summary: "Einstein summation, as torch.einsum: einsum(\"qd,kd->qk\", Q, K) is Q @ K'; '...' for batch axes, any number of operands, ii for diagonals.",
                     example: "einsum(\"ij,jk->ik\", [[1, 2], [3, 4]], eye(2))",
                     details: """
-                        One letter per axis. A letter in both operands and in the output is a batch
-                        axis, in both but not the output is summed over (contracted), in one operand
-                        only is kept when the output names it and summed there first otherwise.
-                        Without '->' the output is the letters that appear once, in alphabetical
-                        order. The contraction is one matrix product through BLAS (the operands'
-                        permutations are views where possible), so the gradient is the product's.
-                        Not supported: '...', a letter twice in one operand (diagonals, traces),
-                        three or more operands (contract in steps).
+                        One letter (a-z, A-Z) per axis. A letter in two operands and in the output is
+                        a batch axis, in two but not the output is summed over (contracted), in one
+                        operand only is kept when the output names it and summed there first
+                        otherwise. '...' stands for the axes no letter names, aligned from the right
+                        and broadcast as in x + y (einsum("...qd,...kd->...qk", Q, K) on [b, h, n, d]);
+                        an axis of size 1 broadcasts against its letter's size elsewhere. A letter
+                        repeated in one operand takes the diagonal: einsum("ii->i", A) is A's
+                        diagonal, einsum("ii", A) its trace, einsum("bii->b", X) a batch of traces.
+                        Without '->' the output is '...' and then the letters that appear once, in
+                        alphabetical order (uppercase first); with '->' and no '...' in the output,
+                        the '...' axes are summed (as PyTorch). Three or more operands are contracted
+                        two at a time, the pair with the smallest result first (the leftmost among
+                        equals, as opt_einsum's greedy order; PyTorch without opt_einsum goes left to
+                        right: the results differ by float rounding only). Each contraction is one
+                        matrix product through BLAS with the permutations as views, so
+                        einsum("qd,kd->qk", Q, K) equals Q @ K' bit for bit, and the gradient is the
+                        product's (a diagonal's gradient is written onto the diagonal of zeros).
                         """) { args, spec, operands in
                 let tensors = try zip(operands, args.restSpans).map { value, span in
                     guard let t = try Convert.tensor(value, at: span) else {
@@ -66,6 +75,10 @@ extension Library {
                 }
                 do {
                     return .tensor(try Tensor.einsum(spec, tensors))
+                } catch let error as TensorError where error.culprit?.role == "operand" {
+                    // The operand at fault: its size or its rank does not fit the spec.
+                    guard let i = error.culprit?.value, args.restSpans.indices.contains(i) else { throw error }
+                    throw TxError(error, at: args.restSpans[i])
                 } catch let error as TensorError where error.kind == .value {
                     throw error.blaming("spec")
                 }

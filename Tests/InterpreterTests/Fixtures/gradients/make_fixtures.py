@@ -550,6 +550,38 @@ def einsum_cases():
          notes="letters summed in one operand (i, k), the implicit output (jkl: its letters in order), a one-operand sum")
 
 
+
+def einsum_more_cases():
+    reseed("einsum_more_cases")
+    Q, K = randn(2, 3, 5, 4), randn(1, 3, 6, 4)
+    case("einsum_ellipsis_broadcast", "sum(einsum(\"...qd,...kd->...qk\", Q, K) * R)", {"Q": Q, "K": K}, ["Q", "K"],
+         lambda Q, K: torch.einsum("...qd,...kd->...qk", Q, K),
+         notes="'...' for the batch axes [b, h], K's b of size 1 broadcast against Q's 2")
+    x, y = randn(2, 3, 4), randn(4, 5)
+    case("einsum_ellipsis_implicit_and_summed",
+         "sum(concat([flatten(einsum(\"...ij,jk\", x, y)), flatten(einsum(\"i...->i\", x))]) * R)",
+         {"x": x, "y": y}, ["x", "y"],
+         lambda x, y: torch.cat([torch.einsum("...ij,jk", x, y).flatten(), torch.einsum("i...->i", x).flatten()]),
+         notes="the implicit output puts '...' first; '...' missing from an explicit output is summed (PyTorch)")
+    a, b, c = randn(3, 4), randn(4, 5), randn(5, 2)
+    case("einsum_three_chain", "sum(einsum(\"ij,jk,kl->il\", a, b, c) * R)", {"a": a, "b": b, "c": c}, ["a", "b", "c"],
+         lambda a, b, c: torch.einsum("ij,jk,kl->il", a, b, c), notes="a @ b @ c in one einsum")
+    q, k, v = randn(2, 2, 3, 4), randn(2, 2, 7, 4), randn(2, 2, 7, 5)
+    case("einsum_three_attention", "sum(einsum(\"bhqd,bhkd,bhke->bhqe\", q, k, v) * R)", {"q": q, "k": k, "v": v},
+         ["q", "k", "v"], lambda q, k, v: torch.einsum("bhqd,bhkd,bhke->bhqe", q, k, v),
+         notes="unnormalised multi-head attention (Q K') V; tx's greedy order contracts K with V first "
+               "([2, 2, 4, 5] is smaller than the scores' [2, 2, 3, 7])")
+    A, X, Y, W = randn(3, 3), randn(2, 4, 4), randn(3, 3, 4), randn(4, 2)
+    case("einsum_diagonal_trace",
+         "sum(concat([einsum(\"ii->i\", A), flatten(einsum(\"ii\", A)), einsum(\"bii->b\", X), "
+         "flatten(einsum(\"iij,jk->ik\", Y, W)), flatten(einsum(\"ijj->ji\", X))]) * R)",
+         {"A": A, "X": X, "Y": Y, "W": W}, ["A", "X", "Y", "W"],
+         lambda A, X, Y, W: torch.cat([torch.einsum("ii->i", A), torch.einsum("ii", A).flatten(), torch.einsum("bii->b", X),
+                                       torch.einsum("iij,jk->ik", Y, W).flatten(), torch.einsum("ijj->ji", X).flatten()]),
+         notes="a diagonal, a trace, a batch of traces, a diagonal contracted with a matrix, a diagonal kept "
+               "as a permuted axis; the gradient lands on the diagonals")
+
+
 def reduction_cases():
     reseed("reduction_cases")
     x = randn(3, 4, 5)
@@ -949,6 +981,7 @@ def build():
     reduction_cases()
     ordering_cases()
     einsum_cases()
+    einsum_more_cases()
     neural_cases()
     attention_cases()
     block_cases()
