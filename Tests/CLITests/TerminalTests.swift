@@ -355,7 +355,7 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
         return used
     }
     var small = try pasting(3_000), large = try pasting(12_000)
-    // Measured again should a stray delay have stretched the ratio (4.6 at most in
+    // Measured again should a stray delay have stretched the ratio (5.7 at most in
     // five runs beside two CPU hogs): the best of two runs of each size.
     if large >= 8 * small {
         small = min(small, try pasting(3_000))
