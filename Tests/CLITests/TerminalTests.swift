@@ -326,7 +326,7 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     stops.append(interrupt(terminal, "s = [" + reductions.joined(separator: ", ") + "]", check: "s", expect: "2"))
     stops.append(interrupt(terminal, "z = " + nested("softmax", 200, "m"), check: "z", expect: "3"))
     // What runs after Ctrl-C is at most a chunk of 2^22 elements per thread,
-    // milliseconds (softmax's took up to 2.7 CPU seconds, with its freeing); a prompt
+    // milliseconds (softmax's took 1-3.4 CPU seconds beside two CPU hogs); a prompt
     // back within 8 CPU seconds (of the 20 or more left) means a kernel stopped the
     // statement.
     #expect(stops.allSatisfy { $0 < 8 }, "the prompt came back after \(stops) CPU seconds")
