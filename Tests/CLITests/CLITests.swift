@@ -576,9 +576,23 @@ struct PipedSession {
     }
 
     /// Waits for the error of the input `nope` (the statement to stop comes next), lets
-    /// that statement run `delay` seconds, and presses Ctrl-C until tx reports it: the
-    /// seconds from the first press to the report.
+    /// that statement run until tx has spent `delay` seconds of CPU time on it, and
+    /// presses Ctrl-C until tx reports it: the CPU seconds tx spent from the first press
+    /// to the report (ProcessTime.swift: wall seconds stretch on a loaded machine, the
+    /// work done does not).
     mutating func interruptAfterMarker(delay: Double) -> Double {
+        waitForError("unknown name 'nope'")
+        let pid = process.processIdentifier
+        waitForCPU(of: pid, seconds: delay, from: cpuSeconds(of: pid) ?? 0)
+        let pressed = cpuSeconds(of: pid) ?? 0
+        interruptUntilReported()
+        return (cpuSeconds(of: pid) ?? .infinity) - pressed
+    }
+
+    /// For a statement that waits (for a reader, say) instead of working: waits for the
+    /// error of `nope`, lets the statement wait `delay` seconds, and presses Ctrl-C until
+    /// tx reports it: the wall seconds from the first press to the report.
+    mutating func interruptWaitingAfterMarker(delay: Double) -> Double {
         waitForError("unknown name 'nope'")
         usleep(UInt32(delay * 1_000_000))
         let pressed = Date()
@@ -711,12 +725,31 @@ func modelExampleStepsThroughWithoutATerminal(_ file: String) throws {
 }
 
 /// A pending statement is not parsed again at every line: 12,000 lines of one literal
-/// once took 48 s piped (0.01 s as a script). The watchdog makes a relapse fail.
+/// once took 48 s piped (0.01 s as a script), 16 times as long as 3,000 lines. Now four
+/// times the lines take about four times the CPU time (wall time would stretch on a
+/// loaded machine; the 60 s watchdog stops a relapse that hangs).
 @Test func aLongPipedLiteralIsReadInLinearTime() throws {
-    let lines = (0..<12_000).map { "  \($0)," }.joined(separator: "\n")
-    let run = try tx([], input: "x = [\n\(lines)\n]\nsum(x)\n", killedAfter: 20)
-    #expect(run.out == "tensor(71994000)\n")
-    #expect(run.status == 0)
+    /// The CPU seconds tx takes to read and sum a literal of `count` lines through a pipe.
+    func reading(_ count: Int) throws -> Double {
+        var session = try PipedSession()
+        // The errors of unknown names on standard error (standard output waits in its
+        // buffer) mark where tx is: started and reading, then done.
+        session.write("before\n")
+        session.waitForError("unknown name 'before'")
+        let pid = session.process.processIdentifier, start = preciseCPUSeconds(of: pid) ?? 0
+        let lines = (0..<count).map { "  \($0)," }.joined(separator: "\n")
+        session.write("x = [\n\(lines)\n]\nsum(x)\nafter\n")
+        session.waitForError("unknown name 'after'")
+        let used = (preciseCPUSeconds(of: pid) ?? .infinity) - start
+        let result = try session.finish()
+        #expect(result.out == "tensor(\(count * (count - 1) / 2))\n", "\(result.errors.prefix(300))")
+        // No error but the markers'.
+        #expect(result.errors.split(separator: "\n").filter { $0.hasPrefix("error:") }.count == 2, "\(result.errors.prefix(600))")
+        return used
+    }
+    // The best of two runs of each size, to keep a stray delay out of the ratio.
+    let small = min(try reading(3_000), try reading(3_000)), large = min(try reading(12_000), try reading(12_000))
+    #expect(large < 8 * small, "\(large) CPU seconds for 12,000 lines, \(small) for 3,000")
 }
 
 @Test func timeRepeatsAndReportsSpeedAndMemory() throws {

@@ -94,7 +94,7 @@ func writingToAPipeNobodyReadsIsAnErrorAtOnce(_ call: String, _ file: String) th
         len(s)
 
         """)
-    let stopped = session.interruptAfterMarker(delay: 0.3)
+    let stopped = session.interruptWaitingAfterMarker(delay: 0.3)
     let result = try session.finish()
     #expect(result.out.hasSuffix("16777216\n"), "\(result.errors.suffix(600))")
     #expect(result.errors.contains("error: interrupted"))
@@ -208,7 +208,9 @@ private func controlCharacters(in text: String) -> [UInt32] {
     let result = try session.finish()
     #expect(result.out.hasSuffix("[250, 128, 125]\n"), "\(result.errors.suffix(600))")
     #expect(result.errors.contains("error: interrupted"))
-    #expect(stopped < 5, "stopped \(stopped) s after Ctrl-C")
+    // (Under 0.8 CPU seconds measured, beside other builds; the rest of the work is
+    // more than 5.)
+    #expect(stopped < 2.5, "\(stopped) CPU seconds after Ctrl-C")
     #expect(!FileManager.default.fileExists(atPath: folder + "/bigger.svg"))
 }
 
@@ -258,7 +260,9 @@ private func controlCharacters(in text: String) -> [UInt32] {
     let result = try session.finish()
     #expect(result.out.hasSuffix("42\n"), "\(result.errors.suffix(600))")
     #expect(result.errors.contains("error: interrupted"))
-    #expect(stopped < 5, "stopped \(stopped) s after Ctrl-C")
+    // (Under 0.8 CPU seconds measured, beside other builds; the rest of the work is
+    // more than 5.)
+    #expect(stopped < 2.5, "\(stopped) CPU seconds after Ctrl-C")
 }
 
 // MARK: Fuzzing the loaders changed here

@@ -5,17 +5,19 @@ import Testing
 // returns to the prompt within 1 s with the old value kept, for every builtin and every
 // size"). Each test runs one statement that takes ten seconds or more uninterrupted in
 // a debug build (the times in the comments, measured on these machines' two shared
-// cores), interrupts it half a second in, and checks that the session reports it
-// within a few seconds and that the variable it assigns still holds its old value. The
+// cores), interrupts it once tx has spent half a CPU second on it, and checks that tx
+// reports it within a few CPU seconds (wall seconds stretch on a loaded machine; CPU
+// seconds are the work done: ProcessTime.swift) and that the variable it assigns still
+// holds its old value. The
 // latency itself is measured by hand in a release build (docs/REPL.md): what runs after
 // Ctrl-C is at most one chunk of the work (milliseconds) or one row of a picture.
 // TerminalTests.swift has the products, elementwise functions, reductions, softmax,
 // attention's backward, jacobian and step(); HangTests.swift has wordpiece.
 
-/// Runs `setup` in a piped session, then `statement`; presses Ctrl-C `delay` seconds
-/// after the statement started, until the session reports it; then prints `check`,
-/// which must show `expect` (the old value). Gives the seconds from the first Ctrl-C to
-/// the report.
+/// Runs `setup` in a piped session, then `statement`; presses Ctrl-C once tx has spent
+/// `delay` CPU seconds on the statement, until the session reports it; then prints
+/// `check`, which must show `expect` (the old value). Gives the CPU seconds tx spent
+/// from the first Ctrl-C to the report.
 private func interrupted(setup: String, _ statement: String, check: String, expect: String,
                          delay: Double = 0.5) throws -> Double {
     var session = try PipedSession()
@@ -31,15 +33,16 @@ private func interrupted(setup: String, _ statement: String, check: String, expe
     return stopped
 }
 
-/// The bound on the seconds from Ctrl-C to the report in these tests: far below the
-/// work's own time, with room for a loaded machine and a debug build.
-private let bound = 5.0
+/// The bound on the CPU seconds from Ctrl-C to the report in these tests: far below the
+/// work's own CPU time (the least, the heatmap's, is 4 s), with room for a debug build
+/// (at most 0.8 measured, with these tests all running at once beside other builds).
+private let bound = 2.5
 
 @Test func ctrlCStopsAttentionAtLargeN() throws {
     // n = 60,000: 60,000^2 x 64 x 4 flops, 15 s.
     let stopped = try interrupted(setup: "seed(1); n = 60000; q = randn(n, 64); k = randn(n, 64); v = randn(n, 64); o = 42",
                                   "o = attention(q, k, v)", check: "o", expect: "42")
-    #expect(stopped < bound, "stopped \(stopped) s after Ctrl-C")
+    #expect(stopped < bound, "\(stopped) CPU seconds after Ctrl-C")
 }
 
 @Test func ctrlCStopsATrainingStepAndKeepsTheParameters() throws {
@@ -52,7 +55,7 @@ private let bound = 5.0
             """,
         "for t in range(100) { r = value_and_grad(gpt_loss)(m, b); step(opt, m, r.grad) }",
         check: "[opt.t, item(m.wte[0, 0]) == w0, r]", expect: "[0, true, 42]")
-    #expect(stopped < bound, "stopped \(stopped) s after Ctrl-C")
+    #expect(stopped < bound, "\(stopped) CPU seconds after Ctrl-C")
 }
 
 @Test func ctrlCStopsTokenizingABigText() throws {
@@ -62,14 +65,14 @@ private let bound = 5.0
     // 25 MB through BERT's basic tokenizer: 8 million words.
     stops.append(try interrupted(setup: "s = \"word, \"; for i in range(22) { s = s + s }; t = 42",
                                  "t = basic_tokenize(s)", check: "t", expect: "42"))
-    #expect(stops.allSatisfy { $0 < bound }, "stopped \(stops) s after Ctrl-C")
+    #expect(stops.allSatisfy { $0 < bound }, "\(stops) CPU seconds after Ctrl-C")
 }
 
 @Test func ctrlCStopsSortingABigTensor() throws {
     // topk of 2^26 values sorts them all: a comparison sort Ctrl-C could not reach
     // (minutes). It sorts in blocks and merges, checking between them.
     let stopped = try interrupted(setup: "x = randn(67108864); t = 42", "t = topk(x, 33554432)", check: "t", expect: "42")
-    #expect(stopped < bound, "stopped \(stopped) s after Ctrl-C")
+    #expect(stopped < bound, "\(stopped) CPU seconds after Ctrl-C")
 }
 
 @Test func topkKeepsItsOrder() throws {
@@ -106,7 +109,7 @@ private let bound = 5.0
     stops.append(try interrupted(setup: "x = randn(550, 128, 128); t = 42", "savefig(\"\(folder)/big.svg\", x); t = 1",
                                  check: "t", expect: "42"))
     stops.append(try interrupted(setup: "x = randn(50000000); t = 42", "plot(x); t = 1", check: "t", expect: "42"))
-    #expect(stops.allSatisfy { $0 < bound }, "stopped \(stops) s after Ctrl-C")
+    #expect(stops.allSatisfy { $0 < bound }, "\(stops) CPU seconds after Ctrl-C")
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == [])
 }
 
@@ -122,7 +125,7 @@ private let bound = 5.0
     let saves = Array(repeating: "save(\"\(folder)/y.npy\", x)", count: 40).joined(separator: "; ")
     stops.append(try interrupted(setup: "x = ones(67108864); t = 42", "t = [" + saves.replacingOccurrences(of: "; ", with: ", ") + "]",
                                  check: "t", expect: "42"))
-    #expect(stops.allSatisfy { $0 < bound }, "stopped \(stops) s after Ctrl-C")
+    #expect(stops.allSatisfy { $0 < bound }, "\(stops) CPU seconds after Ctrl-C")
     let left = try FileManager.default.contentsOfDirectory(atPath: folder)
     #expect(left.filter { $0.contains(".tx-") } == [], "\(left)")
 }
@@ -142,7 +145,7 @@ private let bound = 5.0
     }
     try source.write(toFile: folder + "/long.tx", atomically: false, encoding: .utf8)
     stops.append(try interrupted(setup: "v5 = 42", "include(\"\(folder)/long.tx\")", check: "v5", expect: "42", delay: 2))
-    #expect(stops.allSatisfy { $0 < bound }, "stopped \(stops) s after Ctrl-C")
+    #expect(stops.allSatisfy { $0 < bound }, "\(stops) CPU seconds after Ctrl-C")
 }
 
 @Test func ctrlCStopsBuildingAVocabularyRecord() throws {
@@ -153,7 +156,7 @@ private let bound = 5.0
     #expect(FileManager.default.createFile(atPath: folder + "/names.txt", contents: Data(names.utf8)))
     let stopped = try interrupted(setup: "w = words(read_text(\"\(folder)/names.txt\")); t = 42",
                                   "t = [index_map(w), index_map(w), index_map(w), index_map(w)]", check: "t", expect: "42")
-    #expect(stopped < bound, "stopped \(stopped) s after Ctrl-C")
+    #expect(stopped < bound, "\(stopped) CPU seconds after Ctrl-C")
 }
 
 @Test func ctrlCStopsAComprehension() throws {

@@ -181,18 +181,18 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(terminal.exitStatus() == 0)
 }
 
-/// Ctrl-C stops a single product midway: at n = 16,384 it is 8.8 TFLOP, 20 s or more on
-/// these machines' two cores (about 180-400 GFLOP/s), so a prompt back within 10 s
-/// means the product stopped inside its tiles, which check for Ctrl-C (what is left is
-/// the tile under way, at most 2^36 operations: tenths of a second; the latency itself
-/// is measured by hand and reported in docs/REPL.md, not timed here).
+/// Ctrl-C stops a single product midway: at n = 16,384 it is 8.8 TFLOP, 40 CPU seconds
+/// or more on these machines (about 90-200 GFLOP/s a core), so a prompt back within 10
+/// CPU seconds means the product stopped inside its tiles, which check for Ctrl-C (what
+/// is left is the tile under way, at most 2^36 operations: under a CPU second; the
+/// latency itself is measured by hand and reported in docs/REPL.md, not timed here).
 @Test func ctrlCStopsAHugeProductMidwayAndKeepsTheOldValue() throws {
     let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
     #expect(terminal.wait(for: "tx> "))
     terminal.type("a = ones(16384, 16384); c = 42\r")
     #expect(terminal.wait(for: "c = 42\ntx> "))
     let stopped = interrupt(terminal, "c = a @ a", check: "c", expect: "42")
-    #expect(stopped < 10, "the prompt came back \(stopped) s after Ctrl-C")
+    #expect(stopped < 10, "the prompt came back after \(stopped) CPU seconds")
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
@@ -219,19 +219,19 @@ func noColourWithNoColorOrADumbTerminal(environment: [String: String]) throws {
     #expect(terminal.wait(for: "tx> "))
     terminal.type("seed(1); q = randn(24000, 64); k = randn(24000, 64); v = randn(24000, 64); g = 42\r")
     #expect(terminal.wait(for: "g = 42\ntx> "))
-    // The forward alone, timed; in grad the backward follows it and takes about 2.5
-    // times as long (five products to two), so Ctrl-C 1.5 forwards in lands in the
+    // The forward alone, in CPU seconds; in grad the backward follows it and takes about
+    // 2.5 times as long (five products to two), so Ctrl-C 1.5 forwards in lands in the
     // backward, which checks for it between blocks of 128 keys.
-    let typed = terminal.text.count, start = Date()
+    let typed = terminal.text.count, start = cpuSeconds(of: terminal.processIdentifier) ?? 0
     terminal.type("o = attention(q, k, v, causal=true); 1\r")
     #expect(terminal.wait(for: "\n1\ntx> ", after: typed))
-    let forward = Date().timeIntervalSince(start)
+    let forward = (cpuSeconds(of: terminal.processIdentifier) ?? 0) - start
     let stopped = interrupt(terminal, "g = grad(fn(q) = sum(attention(q, k, v, causal=true)))(q)", check: "g",
                             expect: "42", after: 1.5 * forward + 0.2)
     // About two forwards of backward are left when Ctrl-C comes; a prompt back within
-    // one forward's time (measured on the same machine, under the same load) means the
-    // backward stopped midway.
-    #expect(stopped < forward, "the prompt came back \(stopped) s after Ctrl-C; a forward takes \(forward) s")
+    // the CPU time of one forward (measured in the same session) means the backward
+    // stopped midway.
+    #expect(stopped < forward, "the prompt came back after \(stopped) CPU seconds; a forward takes \(forward)")
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
@@ -275,25 +275,25 @@ private func variablesShown(columns: UInt16) throws -> String {
         """)
 }
 
-/// Types `statement` (which runs for seconds), presses Ctrl-C 0.2 s (or `delay` seconds)
-/// into it, and gives the seconds until the prompt is back; then `check` is typed and its
-/// output (the old value) expected.
+/// Types `statement` (which runs for seconds), presses Ctrl-C once tx has spent 0.2 s
+/// (or `delay` seconds) of CPU time on it, and gives the CPU seconds tx spent from the
+/// Ctrl-C until the prompt is back (ProcessTime.swift: on a loaded machine wall seconds
+/// stretch, and a Ctrl-C after a fixed sleep could come before the statement ran at
+/// all); then `check` is typed and its output (the old value) expected.
 private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: String, expect: String,
-                       after delay: Double? = nil) -> Double {
-    let typed = terminal.text.count
+                       after delay: Double = 0.2) -> Double {
+    let pid = terminal.processIdentifier
+    let typed = terminal.text.count, base = cpuSeconds(of: pid) ?? 0
     terminal.type(statement + "\r")
     #expect(terminal.wait(for: "\n", after: typed + statement.count))
-    if let delay {
-        let deadline = Date().addingTimeInterval(delay)
-        while Date() < deadline { terminal.readAvailable(milliseconds: 20) }
-    } else {
-        terminal.readAvailable(milliseconds: 200)
+    while let used = cpuSeconds(of: pid), used - base < delay, !terminal.text.dropFirst(typed).contains("\ntx> ") {
+        terminal.readAvailable(milliseconds: 10)
     }
-    let pressed = Date(), before = terminal.text.count
+    let pressed = cpuSeconds(of: pid) ?? 0, before = terminal.text.count
     terminal.type("\u{3}")
-    #expect(terminal.wait(for: "error: interrupted", after: before))
+    #expect(terminal.wait(for: "error: interrupted", after: before), "\(terminal.text.suffix(600))")
     #expect(terminal.wait(for: "tx> ", after: before))
-    let stopped = Date().timeIntervalSince(pressed)
+    let stopped = (cpuSeconds(of: pid) ?? .infinity) - pressed
     let back = terminal.text.count
     terminal.type(check + "\r")
     // (What the terminal shows, on failure: this check failed once in a whole-suite run,
@@ -326,25 +326,42 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     stops.append(interrupt(terminal, "s = [" + reductions.joined(separator: ", ") + "]", check: "s", expect: "2"))
     stops.append(interrupt(terminal, "z = " + nested("softmax", 200, "m"), check: "z", expect: "3"))
     // What runs after Ctrl-C is at most a chunk of 2^22 elements per thread,
-    // milliseconds; a prompt back within 10 s means a kernel stopped the statement.
-    #expect(stops.allSatisfy { $0 < 10 }, "the prompt came back \(stops) s after Ctrl-C")
+    // milliseconds (softmax's took 1-3.4 CPU seconds beside two CPU hogs); a prompt
+    // back within 8 CPU seconds (of the 20 or more left) means a kernel stopped the
+    // statement.
+    #expect(stops.allSatisfy { $0 < 8 }, "the prompt came back after \(stops) CPU seconds")
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
 
 /// A literal of 12,000 lines pasted at the prompt (bracketed paste: one entry) is read in
-/// linear time, as through a pipe (aLongPipedLiteralIsReadInLinearTime): about a second
-/// in a debug build, where quadratic reading would take minutes and miss the wait.
+/// linear time, as through a pipe (aLongPipedLiteralIsReadInLinearTime): four times the
+/// lines take about four times tx's CPU time, where quadratic reading would take
+/// sixteen times (CPU time, not wall time, which stretches on a loaded machine).
 @Test func aLongPastedLiteralIsReadInLinearTime() throws {
-    let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
-    #expect(terminal.wait(for: "tx> "))
-    let lines = (0..<12_000).map { "  \($0)," }.joined(separator: "\n")
-    terminal.type("\u{1B}[200~x = [\n\(lines)\n]\u{1B}[201~\r")
-    terminal.type("sum(x)\r")
-    #expect(terminal.wait(for: "tx> sum(x)\ntensor(71994000)\ntx> "))
-    #expect(!terminal.text.contains("...> "))
-    terminal.type("\u{4}")
-    #expect(terminal.exitStatus() == 0)
+    /// The CPU seconds tx takes to read, echo and sum a pasted literal of `count` lines.
+    func pasting(_ count: Int) throws -> Double {
+        let terminal = try PseudoTerminal(environment: ["TX_HISTORY": try temporaryHistory(), "NO_COLOR": "1"])
+        #expect(terminal.wait(for: "tx> "))
+        let start = preciseCPUSeconds(of: terminal.processIdentifier) ?? 0
+        let lines = (0..<count).map { "  \($0)," }.joined(separator: "\n")
+        terminal.type("\u{1B}[200~x = [\n\(lines)\n]\u{1B}[201~\r")
+        terminal.type("sum(x)\r")
+        #expect(terminal.wait(for: "tx> sum(x)\ntensor(\(count * (count - 1) / 2))\ntx> "))
+        let used = (preciseCPUSeconds(of: terminal.processIdentifier) ?? .infinity) - start
+        #expect(!terminal.text.contains("...> "))
+        terminal.type("\u{4}")
+        #expect(terminal.exitStatus() == 0)
+        return used
+    }
+    var small = try pasting(3_000), large = try pasting(12_000)
+    // Measured again should a stray delay have stretched the ratio (5.7 at most in
+    // five runs beside two CPU hogs): the best of two runs of each size.
+    if large >= 8 * small {
+        small = min(small, try pasting(3_000))
+        large = min(large, try pasting(12_000))
+    }
+    #expect(large < 8 * small, "\(large) CPU seconds for 12,000 lines, \(small) for 3,000")
 }
 
 /// Two REPLs append to one history file that is already at its cap (2000 entries),
@@ -408,11 +425,11 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     #expect(terminal.wait(for: "tx> "))
     terminal.type("j = 1; fn deep(x) { for i in range(1000) { x = tanh(x) }; x }\r")
     #expect(terminal.wait(for: "}; x }\ntx> "))
-    // jacobian runs one backward pass per output: 4096 of them through 1000 tanh, 20 s
-    // or more of backward passes after milliseconds of forward; a prompt back within
-    // 10 s means the backward passes stopped.
+    // jacobian runs one backward pass per output: 4096 of them through 1000 tanh, 20 CPU
+    // seconds or more of backward passes after milliseconds of forward; a prompt back
+    // within 5 CPU seconds means the backward passes stopped.
     let stopped = interrupt(terminal, "j = jacobian(deep)(ones(4096))", check: "j", expect: "1")
-    #expect(stopped < 10, "the prompt came back \(stopped) s after Ctrl-C")
+    #expect(stopped < 5, "the prompt came back after \(stopped) CPU seconds")
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
@@ -443,7 +460,7 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
                             // Short enough that readline never wraps its echo in an 80-column terminal.
                             check: "[opt.t > 0, item(p.a[0] - p.b[-1]), item(p.a[0]) / opt.t]",
                             expect: "[true, 0, -0.5]")
-    #expect(stopped < 10, "the prompt came back \(stopped) s after Ctrl-C")
+    #expect(stopped < 5, "the prompt came back after \(stopped) CPU seconds")
     terminal.type("\u{4}")
     #expect(terminal.exitStatus() == 0)
 }
@@ -455,8 +472,16 @@ private func interrupt(_ terminal: PseudoTerminal, _ statement: String, check: S
     #expect(terminal.wait(for: "randn(3200, 3200)\ntx> "))
     // 2 x 3200^3 operations, under 2^36: one BLAS call (0.25-0.5 s on two cores), with
     // no tile boundary to check for Ctrl-C in between. It used to finish and assign.
+    // The product uninterrupted, in CPU seconds: after Ctrl-C tx finishes the product
+    // under way (it cannot be cut) and does nothing more, so the prompt comes back
+    // within about that much CPU time (wall time is no measure: 0.5 s quiet, over 2 s
+    // on a loaded machine).
+    let typed = terminal.text.count, start = cpuSeconds(of: terminal.processIdentifier) ?? 0
+    terminal.type("d = a @ b; 1\r")
+    #expect(terminal.wait(for: "\n1\ntx> ", after: typed))
+    let product = (cpuSeconds(of: terminal.processIdentifier) ?? 0) - start
     let stopped = interrupt(terminal, "c = a @ b", check: "c", expect: "1", after: 0.05)
-    #expect(stopped < 2, "the prompt came back \(stopped) s after Ctrl-C")
+    #expect(stopped < 2 * product + 0.2, "the prompt came back after \(stopped) CPU seconds; the product takes \(product)")
     // The same product as an expression prints nothing but the error.
     _ = interrupt(terminal, "sum(a @ b) > -1e30", check: "c", expect: "1", after: 0.05)
     terminal.type("\u{4}")
