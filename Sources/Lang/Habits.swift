@@ -11,6 +11,10 @@ enum Habits {
            token.start < 2 || !Lexer.isIdentifierPart(bytes[token.start - 2]) {
             return "; tx writes " + formatCall(fString: token.text)
         }
+        // Python's boolean words: `a and b`, `a or b` fail at the word; `not x` at what follows it.
+        if token.kind == .identifier, token.text == "and" { return "; tx writes a && b" }
+        if token.kind == .identifier, token.text == "or" { return "; tx writes a || b" }
+        if wordBefore(token.start, in: bytes) == "not" { return "; tx writes !x for not x" }
         guard token.kind == .symbol else { return nil }
         // x ** 2
         if token.text == "*", before == UInt8(ascii: "*") { return "; tx writes x ^ 2 for a power" }
@@ -75,6 +79,16 @@ enum Habits {
     }
 
     /// Whether only spaces, or a `;`, stand before `offset` on its line.
+    /// The identifier that ends just before `offset` (spaces between allowed), or nil.
+    private static func wordBefore(_ offset: Int, in bytes: [UInt8]) -> String? {
+        var end = offset
+        while end > 0, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+        var start = end
+        while start > 0, Lexer.isIdentifierPart(bytes[start - 1]) { start -= 1 }
+        guard start < end, end < offset else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
     private static func startsStatement(_ offset: Int, in bytes: [UInt8]) -> Bool {
         var i = offset - 1
         while i >= 0, bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i -= 1 }
