@@ -229,7 +229,7 @@ final class Compiler {
                 throw TxError(.type, "cannot take \(article(value.typeDescription)) apart into \(count) loop variables (\(names))", at: span)
             }
             guard parts.count == count else {
-                let many = Strings.length(value).map(String.init) ?? "more than \(count)"
+                let many = Iteration.count(of: value).map(String.init) ?? "more than \(count)"
                 throw TxError(.value, "cannot take \(article(value.typeDescription)) of \(many) items apart into \(count) loop variables (\(names))", at: span)
             }
             for (store, part) in zip(stores, parts) { store(frame, part) }

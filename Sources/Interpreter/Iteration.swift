@@ -36,4 +36,29 @@ enum Iteration {
             throw TxError(.type, "cannot iterate over \(article(sequence.typeDescription))", at: span)
         }
     }
+
+    /// How many items `for` gives from a value, or nil when it cannot be iterated.
+    static func count(of value: Value) -> Int? {
+        switch value {
+        case .list(let l): return l.items.count
+        case .string(let s): return CharacterPositions.count(of: s.text)
+        case .record(let r): return r.count
+        case .range(let r): return r.count
+        case .tensor(let t): return t.rank > 0 ? t.shape[0] : nil
+        default: return nil
+        }
+    }
+
+    /// The first `count` items `for` gives from a value.
+    static func items(_ value: Value, count: Int, at span: SourceSpan) throws -> [Value] {
+        var items: [Value] = []
+        items.reserveCapacity(count)
+        guard count > 0 else { return items }
+        try Iteration.forEach(value, at: span) { item in
+            items.append(item)
+            if items.count & 0xFFFF == 0 { try Interrupt.check() }
+            return items.count < count
+        }
+        return items
+    }
 }

@@ -173,7 +173,7 @@ enum Operators {
             return k >= 0 && k < Double(r.count) && r[Int(k)] == x
         case .tensor(let t):
             if case .number(let x) = item {
-                return try Tensor.binary(.equal, t, scalar: Float(x)).values.contains(1)
+                return t.values.contains(Float(x))
             }
             if case .bool(let p) = item { return try contains(collection, .number(p ? 1 : 0)) }
             guard case .tensor(let u) = item else {
@@ -184,7 +184,7 @@ enum Operators {
                 throw TxError(.type, "'in' a tensor \(describe(shape: t.shape)) looks for a number or a row shaped \(describe(shape: Array(t.shape.dropFirst()))), got a tensor \(describe(shape: u.shape))")
             }
             let rowSize = u.count, values = t.values, wanted = u.values
-            for row in 0..<t.shape[0] where Array(values[(row * rowSize)..<((row + 1) * rowSize)]) == wanted { return true }
+            for row in 0..<t.shape[0] where values[(row * rowSize)..<((row + 1) * rowSize)].elementsEqual(wanted) { return true }
             return false
         default:
             throw TxError(.type, "'in' looks in a string, list, record, range or tensor, got \(article(collection.typeDescription))")

@@ -28,44 +28,14 @@ enum Ranking {
         try poll.run(n) { start, count in
             for i in start..<(start + count) { keys[i] = UInt64(descendingKey(row[i])) << 32 | UInt64(i) }
         }
-        let block = 1 << 16
-        for start in stride(from: 0, to: n, by: block) {
-            keys[start..<Swift.min(n, start + block)].sort()
-            try Interrupt.check()
-        }
-        var other = [UInt64](repeating: 0, count: n)
-        var width = block
-        while width < n {
-            var poll = Interrupt.Poll()
-            for start in stride(from: 0, to: n, by: 2 * width) {
-                let middle = Swift.min(n, start + width), end = Swift.min(n, start + 2 * width)
-                var (i, j, out) = (start, middle, start)
-                while out < end {
-                    if j >= end || i < middle && keys[i] <= keys[j] {
-                        other[out] = keys[i]
-                        i += 1
-                    } else {
-                        other[out] = keys[j]
-                        j += 1
-                    }
-                    out += 1
-                    try poll.advance()
-                }
-            }
-            swap(&keys, &other)
-            width *= 2
-        }
+        try Tensor.sortKeys(&keys)
         return keys.prefix(first).map { Int($0 & 0xFFFF_FFFF) }
     }
 
     /// A key whose ascending order is `largestFirst`'s: larger values first, -0 equal to
     /// 0, NaN last.
     private static func descendingKey(_ x: Float) -> UInt32 {
-        if x.isNaN { return UInt32.max }
-        let bits = (x == 0 ? Float(0) : x).bitPattern
-        // Ascending order of floats as unsigned numbers, then reversed.
-        let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-        return ~ascending
+        x.isNaN ? UInt32.max : ~Tensor.orderKey(x)
     }
 
     /// For rows of more than 2^32 entries (beyond any memory limit today).

@@ -98,31 +98,6 @@ enum Strings {
         return String(view)
     }
 
-    /// How many items `for` gives from a value, or nil when it cannot be iterated.
-    static func length(_ value: Value) -> Int? {
-        switch value {
-        case .list(let l): return l.items.count
-        case .string(let s): return CharacterPositions.count(of: s.text)
-        case .record(let r): return r.count
-        case .range(let r): return r.count
-        case .tensor(let t): return t.rank > 0 ? t.shape[0] : nil
-        default: return nil
-        }
-    }
-
-    /// The first `count` items `for` gives from a value.
-    static func items(_ value: Value, count: Int, at span: SourceSpan) throws -> [Value] {
-        var items: [Value] = []
-        items.reserveCapacity(count)
-        guard count > 0 else { return items }
-        try Iteration.forEach(value, at: span) { item in
-            items.append(item)
-            if items.count & 0xFFFF == 0 { try Interrupt.check() }
-            return items.count < count
-        }
-        return items
-    }
-
     /// A list of `count` lists of `width` items: the pairs (or triples...) of
     /// enumerate and zip. Each is a list, not a tensor literal, whatever it holds.
     static func tuples(count: Int, width: Int, _ item: (Int, Int) -> Value) throws -> Value {

@@ -56,20 +56,57 @@ extension Tensor {
             let order = try Tensor(uninitializedShape: lines.shape)
             let source = lines.storage.pointer + lines.offset
             var keys = [UInt64](repeating: 0, count: n)
+            var poll = Interrupt.Poll()
             for r in 0..<count {
-                if r & 0xFF == 0xFF { try Interrupt.check() }
-                let line = source + r * n
+                let line = source + r * n, out = order.storage.pointer + r * n
                 // One integer per entry, its order key above its position: sorting the
                 // integers sorts by value and, among equal values, by position (stable).
-                for j in 0..<n {
-                    let key = UInt64(Tensor.orderKey(line[j]))
-                    keys[j] = (descending ? ~key & 0xFFFF_FFFF : key) << 32 | UInt64(j)
+                try poll.run(n) { start, run in
+                    for j in start..<(start + run) {
+                        let key = UInt64(Tensor.orderKey(line[j]))
+                        keys[j] = (descending ? ~key & 0xFFFF_FFFF : key) << 32 | UInt64(j)
+                    }
                 }
-                keys.sort()
-                let out = order.storage.pointer + r * n
-                for j in 0..<n { out[j] = Float(keys[j] & 0xFFFF_FFFF) }
+                try Tensor.sortKeys(&keys)
+                try poll.run(n) { start, run in
+                    for j in start..<(start + run) { out[j] = Float(keys[j] & 0xFFFF_FFFF) }
+                }
             }
             return try order.transposed(a, last).contiguous()
+        }
+    }
+
+    /// Sorts `keys` so that Ctrl-C stops it (a line of 10^8 entries takes seconds): in
+    /// blocks, then merged, with a check for Ctrl-C every block and every chunk merged.
+    /// argsort's lines and topk's rows (an order key above a position in each) use it.
+    public static func sortKeys(_ keys: inout [UInt64]) throws {
+        let n = keys.count, block = 1 << 16
+        for start in stride(from: 0, to: n, by: block) {
+            keys[start..<Swift.min(n, start + block)].sort()
+            try Interrupt.check()
+        }
+        guard n > block else { return }
+        var other = [UInt64](repeating: 0, count: n)
+        var width = block
+        while width < n {
+            var poll = Interrupt.Poll()
+            for start in stride(from: 0, to: n, by: 2 * width) {
+                let middle = Swift.min(n, start + width), end = Swift.min(n, start + 2 * width)
+                var (i, j, out) = (start, middle, start)
+                while out < end {
+                    if j >= end || i < middle && keys[i] <= keys[j] {
+                        other[out] = keys[i]
+                        i += 1
+                    } else {
+                        other[out] = keys[j]
+                        j += 1
+                    }
+                    out += 1
+                    try poll.advance()
+                }
+            }
+            swap(&keys, &other)
+            width *= 2
         }
     }
 
@@ -77,7 +114,7 @@ extension Tensor {
     /// the largest key, above +inf's. (A float's bits, with the sign bit flipped for
     /// positive numbers and all bits flipped for negative ones, count upwards with the
     /// value.)
-    static func orderKey(_ x: Float) -> UInt32 {
+    public static func orderKey(_ x: Float) -> UInt32 {
         if x.isNaN { return UInt32.max }
         let bits = (x == 0 ? Float(0) : x).bitPattern
         return bits & 0x8000_0000 == 0 ? bits | 0x8000_0000 : ~bits

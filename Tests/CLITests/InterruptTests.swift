@@ -75,6 +75,13 @@ private let bound = 2.5
     #expect(stopped < bound, "\(stopped) CPU seconds after Ctrl-C")
 }
 
+@Test func ctrlCStopsArgsortingOneLongRow() throws {
+    // argsort of one row of 2^26 values sorted the row's keys in one call Ctrl-C could
+    // not reach; it shares topk's sort now, in blocks and merged, checking between them.
+    let stopped = try interrupted(setup: "x = randn(67108864); t = 42", "t = argsort(x)", check: "t", expect: "42")
+    #expect(stopped < bound, "\(stopped) CPU seconds after Ctrl-C")
+}
+
 @Test func topkKeepsItsOrder() throws {
     // The merge sort gives the comparison sort's order: larger first, -0 equal to 0 (the
     // lower index first), NaN last; rows longer than its first blocks (2^16), along

@@ -40,8 +40,8 @@ extension Library {
                     summary: "The pairs [i, x] of each item x of xs (what for gives: a list's items, a string's characters, a range's numbers, a tensor's rows) and its position i, counted from start.",
                     example: "for (i, w) in enumerate([\"the\", \"cat\"]) { print(i, w) }",
                     details: "Each pair is a list, so for (i, x) in enumerate(xs) and for i, x in enumerate(xs) take it apart.") { _, xs, start in
-                guard let count = Strings.length(xs.value) else { throw xs.typeError(expected: "a list, string, record, range or tensor of rank >= 1") }
-                let items = try Strings.items(xs.value, count: count, at: xs.span)
+                guard let count = Iteration.count(of: xs.value) else { throw xs.typeError(expected: "a list, string, record, range or tensor of rank >= 1") }
+                let items = try Iteration.items(xs.value, count: count, at: xs.span)
                 return try Strings.tuples(count: items.count, width: 2) { i, k in k == 0 ? .number(Double(start + i)) : items[i] }
             },
             builtin("zip", .rest("xs"),
@@ -51,12 +51,12 @@ extension Library {
                 guard !xs.isEmpty else { throw TxError(.type, "zip needs at least one list", at: args.span) }
                 var count = Int.max
                 for (x, span) in zip(xs, args.restSpans) {
-                    guard let n = Strings.length(x) else {
+                    guard let n = Iteration.count(of: x) else {
                         throw TxError(.type, "zip cannot iterate over \(article(x.typeDescription))", at: span)
                     }
                     count = Swift.min(count, n)
                 }
-                let columns = try zip(xs, args.restSpans).map { try Strings.items($0, count: count, at: $1) }
+                let columns = try zip(xs, args.restSpans).map { try Iteration.items($0, count: count, at: $1) }
                 return try Strings.tuples(count: count, width: columns.count) { i, k in columns[k][i] }
             },
             builtin("str", .value("v"), summary: "v as text, as print shows it.", example: "str(3) + \" heads\"") { _, v in
